@@ -1,0 +1,222 @@
+"""The ``deskwatch`` command.
+
+``deskwatch``                 start the tray application (the default)
+``deskwatch run --headless``  monitor without a UI (for servers, benchmarks)
+``deskwatch check [--json]``  poll every enabled monitor once; exit code = worst level
+``deskwatch config check F``  validate a config file
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from app import __version__
+from app.core import i18n
+from app.core.i18n import Text
+from app.core.model import format_value, worst
+
+log = logging.getLogger("deskwatch")
+
+HEADERS = (
+    Text("Device", "设备"),
+    Text("Indicator", "指标"),
+    Text("Value", "数值"),
+    Text("Level", "状态"),
+    Text("Message", "说明"),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (global options work before or after the subcommand)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, metavar="FILE", help="use this config file")
+    common.add_argument("--data-dir", type=Path, metavar="DIR", help="keep history and state here")
+    common.add_argument("--lang", choices=("auto", "zh_CN", "en"), help="override the language")
+    common.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+
+    parser = argparse.ArgumentParser(
+        prog="deskwatch",
+        description="Workstation health and equipment monitor for customer-service clerks.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"deskwatch {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", parents=[common], help="start Deskwatch (the default command)")
+    run.add_argument("--headless", action="store_true", help="monitor without a user interface")
+    run.add_argument("--demo", action="store_true", help="simulated devices walking through every state")
+
+    check = sub.add_parser("check", parents=[common], help="poll every monitor once and report")
+    check.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    check.add_argument("--only", action="append", metavar="MONITOR", help="run only these monitors")
+
+    config = sub.add_parser("config", parents=[common], help="configuration tools")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    config_check = config_sub.add_parser("check", parents=[common], help="validate a config file")
+    config_check.add_argument("file", type=Path)
+    config_sub.add_parser("path", parents=[common], help="print where the config file is read from")
+    return parser
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _display_width(text))
+
+
+def render_table(rows: Sequence[Sequence[str]]) -> str:
+    """Align columns, counting Chinese characters as two cells wide."""
+    widths = [max(_display_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [_pad(cell, widths[i]) for i, cell in enumerate(row[:-1])] + [row[-1]]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Poll once and print; exit code is the worst level's Nagios code."""
+    from app.core.runtime import build_runtime
+
+    runtime = build_runtime(config_path=args.config, data_dir=args.data_dir, mode="check", only=args.only)
+    if args.lang:
+        i18n.set_language(args.lang)
+    for error in runtime.config.errors:
+        print(f"deskwatch: config error: {error}", file=sys.stderr)
+    try:
+        runtime.scheduler.poll_once()
+    finally:
+        # A hung monitor keeps its daemon thread; closing must not wait for it.
+        runtime.scheduler.stop(timeout=0.5)
+    states = runtime.engine.states()
+    level = worst(s.level for s in states)
+    if args.json:
+        payload: dict[str, Any] = {
+            "level": level.name.lower(),
+            "indicators": [
+                {
+                    "id": s.key,
+                    "device": s.indicator.device.value,
+                    "label": s.label(),
+                    "value": s.value,
+                    "unit": s.indicator.unit,
+                    "level": s.level.name.lower(),
+                    "message": s.message() if s.message else "",
+                }
+                for s in states
+            ],
+            "config_errors": [str(e) for e in runtime.config.errors],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        rows = [[h() for h in HEADERS]]
+        for s in states:
+            rows.append(
+                [
+                    s.indicator.device.label(),
+                    s.label(),
+                    format_value(s.value, s.indicator.unit),
+                    s.level.text(),
+                    s.message() if s.message else "",
+                ]
+            )
+        if len(rows) == 1:
+            print(Text("No monitors enabled.", "没有启用任何监测。")())
+        else:
+            print(render_table(rows))
+    return int(level)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    """``config check FILE`` and ``config path``."""
+    import monitors
+    from app.core.config import check_file
+    from app.core.paths import user_config_path
+
+    if args.config_command == "path":
+        print(args.config or user_config_path())
+        return 0
+    errors = check_file(monitors.discover(), args.file)
+    for error in errors:
+        print(error, file=sys.stderr)
+    if errors:
+        print(f"{args.file}: {len(errors)} error(s)", file=sys.stderr)
+        return 1
+    print(f"{args.file}: OK")
+    return 0
+
+
+def cmd_headless(args: argparse.Namespace) -> int:
+    """Monitor without a UI until SIGINT/SIGTERM; alerts go to the log."""
+    from app.core.alerts import AlertEvent
+    from app.core.runtime import build_runtime
+
+    runtime = build_runtime(config_path=args.config, data_dir=args.data_dir, mode="app")
+    for error in runtime.config.errors:
+        log.error("config error: %s", error)
+
+    def on_alert(event: AlertEvent) -> None:
+        alert = event.alert
+        message = alert.message() if alert.message else ""
+        log.warning("alert %s: %s %s %s", event.kind.value, alert.key, alert.level.name, message)
+
+    runtime.engine.add_alert_listener(on_alert)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    runtime.start()
+    log.info("deskwatch running headless; %d monitors", len(runtime.monitors))
+    while not stop.wait(1.0):
+        pass
+    runtime.stop()
+    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    """Start the tray application."""
+    try:
+        from app.ui.main import run_gui
+    except ImportError as exc:
+        print(
+            f"deskwatch: the desktop interface is not available ({exc}); use 'run --headless'",
+            file=sys.stderr,
+        )
+        return 3
+    return int(run_gui(args))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``deskwatch`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.lang:
+        i18n.set_language(args.lang)
+    if args.command == "check":
+        return cmd_check(args)
+    if args.command == "config":
+        return cmd_config(args)
+    if args.command == "run" and args.headless:
+        logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.INFO)
+        return cmd_headless(args)
+    return cmd_gui(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,245 @@
+"""Alert lifecycle: debounce, episodes, acknowledgement, escalation.
+
+An indicator's *raw* level (from thresholds or the monitor) becomes its
+*effective* level only after holding for the debounce time.  Whenever the
+effective level leaves ok an :class:`Alert` episode opens:
+
+``raised → acknowledged → cleared``.  Acknowledging does not clear; an alert
+that clears unacknowledged stays visible until someone acknowledges it; a rise
+in severity after an acknowledgement raises it again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from app.core.i18n import Text
+from app.core.model import Device, Level, Thresholds, Value
+
+
+@dataclass
+class Debouncer:
+    """Turns raw levels into an effective level after they hold long enough."""
+
+    effective: Level = Level.OK
+    candidate: Level | None = None
+    candidate_since: float = 0.0
+
+    def update(self, raw: Level, now: float, thresholds: Thresholds | None) -> Level:
+        """Feed the raw level observed at ``now``; return the effective level."""
+        if raw == self.effective:
+            self.candidate = None
+            return self.effective
+        if raw != self.candidate:
+            self.candidate, self.candidate_since = raw, now
+        hold = 0.0
+        if thresholds is not None:
+            hold = thresholds.raise_after if raw.rank > self.effective.rank else thresholds.clear_after
+        if now - self.candidate_since >= hold:
+            self.effective, self.candidate = raw, None
+        return self.effective
+
+
+class AlertState(Enum):
+    """Where an alert stands in its lifecycle."""
+
+    ACTIVE = "active"  # condition present, nobody has acknowledged it
+    ACKNOWLEDGED = "acknowledged"  # condition present, acknowledged
+    CLEARED = "cleared"  # condition gone, not yet acknowledged: still shown
+    CLOSED = "closed"  # condition gone and acknowledged
+
+
+@dataclass
+class Alert:
+    """One episode of an indicator being out of its normal state."""
+
+    id: int
+    key: str
+    indicator_id: str
+    instance: str
+    device: Device
+    level: Level
+    peak: Level
+    started: float
+    message: Text | None = None
+    ended: float | None = None
+    acked_at: float | None = None
+    acked_by: str | None = None
+    acked_level: Level | None = None
+    note: str = ""
+    value_min: float | None = None
+    value_max: float | None = None
+    value_sum: float = 0.0
+    value_count: int = 0
+    last_value: Value = None
+
+    @property
+    def state(self) -> AlertState:
+        """Lifecycle state derived from end and acknowledgement."""
+        if self.ended is None:
+            return AlertState.ACTIVE if self.acked_at is None else AlertState.ACKNOWLEDGED
+        return AlertState.CLEARED if self.acked_at is None else AlertState.CLOSED
+
+    @property
+    def needs_attention(self) -> bool:
+        """True while nobody has acknowledged the alert at its current severity."""
+        return self.acked_at is None
+
+    @property
+    def value_avg(self) -> float | None:
+        """Mean of the numeric values seen during the episode."""
+        return self.value_sum / self.value_count if self.value_count else None
+
+    def observe(self, value: Value) -> None:
+        """Fold a reading's value into the episode statistics."""
+        self.last_value = value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return
+        number = float(value)
+        self.value_min = number if self.value_min is None else min(self.value_min, number)
+        self.value_max = number if self.value_max is None else max(self.value_max, number)
+        self.value_sum += number
+        self.value_count += 1
+
+
+class AlertEventKind(Enum):
+    """What happened to an alert."""
+
+    RAISED = "raised"
+    ESCALATED = "escalated"  # severity rose after acknowledgement: needs attention again
+    CHANGED = "changed"  # severity changed without needing new attention
+    ACKNOWLEDGED = "acknowledged"
+    CLEARED = "cleared"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """Notification of an alert transition, delivered to listeners."""
+
+    kind: AlertEventKind
+    alert: Alert
+    time: float
+
+
+AlertListener = Callable[[AlertEvent], None]
+
+
+@dataclass
+class AlertBook:
+    """All alerts that are still of interest (not closed), keyed by id.
+
+    Thread-safe: the engine feeds it from worker threads while the UI
+    acknowledges from the GUI thread.
+    """
+
+    next_id: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
+    alerts: dict[int, Alert] = field(default_factory=dict)
+    listeners: list[AlertListener] = field(default_factory=list)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def _emit(self, kind: AlertEventKind, alert: Alert, now: float) -> None:
+        event = AlertEvent(kind, alert, now)
+        for listener in list(self.listeners):
+            listener(event)
+
+    def open_for(self, key: str) -> Alert | None:
+        """The alert whose condition is still present for ``key``, if any."""
+        with self._lock:
+            for alert in self.alerts.values():
+                if alert.key == key and alert.ended is None:
+                    return alert
+            return None
+
+    def visible(self) -> list[Alert]:
+        """Alerts to show: active, acknowledged-but-present, and cleared-unacknowledged."""
+        with self._lock:
+            return sorted(self.alerts.values(), key=lambda a: (-a.level.rank, a.started))
+
+    def restore(self, alert: Alert) -> None:
+        """Put back an alert loaded from history at start-up."""
+        with self._lock:
+            self.alerts[alert.id] = alert
+
+    def transition(
+        self,
+        *,
+        key: str,
+        indicator_id: str,
+        instance: str,
+        device: Device,
+        old: Level,
+        new: Level,
+        value: Value,
+        message: Text | None,
+        now: float,
+    ) -> Alert | None:
+        """Apply an effective-level change (or a repeated level) for ``key``."""
+        with self._lock:
+            alert = self.open_for(key)
+            if new is Level.OK:
+                if alert is None:
+                    return None
+                alert.ended = now
+                if alert.acked_at is not None:
+                    del self.alerts[alert.id]
+                    self._emit(AlertEventKind.CLOSED, alert, now)
+                else:
+                    self._emit(AlertEventKind.CLEARED, alert, now)
+                return alert
+            if alert is None:
+                alert = Alert(
+                    id=self.next_id(),
+                    key=key,
+                    indicator_id=indicator_id,
+                    instance=instance,
+                    device=device,
+                    level=new,
+                    peak=new,
+                    started=now,
+                    message=message,
+                )
+                alert.observe(value)
+                self.alerts[alert.id] = alert
+                self._emit(AlertEventKind.RAISED, alert, now)
+                return alert
+            alert.observe(value)
+            if message is not None:
+                alert.message = message
+            if new == alert.level:
+                return alert
+            alert.level = new
+            if new.rank > alert.peak.rank:
+                alert.peak = new
+            if alert.acked_level is not None and new.rank > alert.acked_level.rank:
+                alert.acked_at = alert.acked_by = alert.acked_level = None
+                self._emit(AlertEventKind.ESCALATED, alert, now)
+            else:
+                self._emit(AlertEventKind.CHANGED, alert, now)
+            return alert
+
+    def acknowledge(self, alert_id: int, user: str, now: float, note: str = "") -> Alert | None:
+        """Acknowledge one alert; returns it, or ``None`` if it is unknown or done."""
+        with self._lock:
+            alert = self.alerts.get(alert_id)
+            if alert is None or alert.acked_at is not None:
+                return None
+            alert.acked_at, alert.acked_by, alert.acked_level = now, user, alert.level
+            if note:
+                alert.note = note
+            self._emit(AlertEventKind.ACKNOWLEDGED, alert, now)
+            if alert.ended is not None:
+                del self.alerts[alert.id]
+                self._emit(AlertEventKind.CLOSED, alert, now)
+            return alert
+
+    def acknowledge_all(self, user: str, now: float, note: str = "") -> list[Alert]:
+        """Acknowledge every alert that needs attention."""
+        with self._lock:
+            pending = [a.id for a in self.visible() if a.needs_attention]
+            done = [self.acknowledge(i, user, now, note) for i in pending]
+            return [a for a in done if a is not None]

@@ -1,0 +1,344 @@
+"""Configuration: declared defaults, shipped defaults, the user's TOML file.
+
+Layers, later wins: defaults declared in code (app sections, monitor settings,
+indicator thresholds) → ``resources/deskwatch.toml`` → the user's file.  Every
+value is validated against its declaration; an invalid one yields a
+:class:`ConfigError` naming the file, the key and what is allowed, and the
+previous layer's value stays in force, so a typo never stops Deskwatch.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+
+from app.core.i18n import Text
+from app.core.model import THRESHOLD_KEYS, Indicator, Thresholds
+from app.core.monitor import Monitor
+from app.core.paths import resources_dir
+from app.core.settings import Setting
+
+log = logging.getLogger(__name__)
+
+#: Application-wide sections: ``""`` is the top level of the file.
+APP_SECTIONS: dict[str, tuple[Setting, ...]] = {
+    "": (
+        Setting(
+            "language",
+            "auto",
+            Text("Language", "界面语言"),
+            choices=("auto", "zh_CN", "en"),
+            help=Text("auto follows the system locale", "auto 表示跟随系统区域设置"),
+        ),
+        Setting("user", "", Text("Clerk name for acknowledgements", "确认人姓名")),
+        Setting(
+            "recordings_dir",
+            "",
+            Text("Recordings folder", "录音文件夹"),
+            help=Text("empty: Deskwatch's data folder/recordings", "留空:Deskwatch 数据目录下的 recordings"),
+        ),
+    ),
+    "alerts": (
+        Setting(
+            "reannounce_minutes",
+            10.0,
+            Text("Re-announce unacknowledged critical alerts (min)", "未确认的严重告警重复提醒间隔(分钟)"),
+            minimum=0,
+            maximum=1440,
+        ),
+        Setting("notifications", True, Text("Desktop notifications", "桌面通知")),
+        Setting("sounds", False, Text("Alert sounds (never during a call)", "告警提示音(通话中从不播放)")),
+        Setting("it_email", "", Text("IT department e-mail for fault reports", "信息技术部门邮箱")),
+    ),
+    "history": (
+        Setting("retention_days", 90, Text("Keep history (days)", "历史保留天数"), minimum=1, maximum=3650),
+        Setting(
+            "sample_seconds",
+            60,
+            Text("Trend resolution (s)", "趋势采样间隔(秒)"),
+            minimum=5,
+            maximum=3600,
+        ),
+    ),
+}
+
+
+#: Keys every ``[monitors.<id>]`` section has besides the monitor's own.
+def monitor_common_settings(monitor: type[Monitor]) -> tuple[Setting, ...]:
+    """``enabled``, ``interval`` and ``timeout`` with the monitor's defaults."""
+    return (
+        Setting("enabled", monitor.enabled_by_default, Text("Enabled", "启用")),
+        Setting(
+            "interval",
+            float(monitor.interval),
+            Text("Poll interval (s)", "轮询间隔(秒)"),
+            minimum=0.1,
+            maximum=86400,
+        ),
+        Setting(
+            "timeout",
+            float(monitor.timeout),
+            Text("Poll timeout (s)", "轮询超时(秒)"),
+            minimum=0.1,
+            maximum=600,
+        ),
+    )
+
+
+def threshold_settings(indicator: Indicator) -> tuple[Setting, ...]:
+    """Settings for an indicator's thresholds (only for indicators that have them)."""
+    th = indicator.thresholds
+    if th is None:
+        return ()
+    labels = {
+        "warning": Text("Warning at", "警告值"),
+        "critical": Text("Critical at", "严重值"),
+        "warning_clear": Text("Warning clears at", "警告解除值"),
+        "critical_clear": Text("Critical clears at", "严重解除值"),
+        "raise_after": Text("Raise after (s)", "持续多久后告警(秒)"),
+        "clear_after": Text("Clear after (s)", "持续多久后解除(秒)"),
+    }
+    result = []
+    for key in THRESHOLD_KEYS:
+        default = getattr(th, key)
+        minimum = 0.0 if key in ("raise_after", "clear_after") else None
+        result.append(Setting(key, default, labels[key], type=float, minimum=minimum))
+    return tuple(result)
+
+
+@dataclass(frozen=True)
+class ConfigError:
+    """A config problem, phrased for the person who edits the file."""
+
+    file: str
+    key: str
+    message: str
+    allowed: str = ""
+
+    def __str__(self) -> str:
+        suffix = f" (allowed: {self.allowed})" if self.allowed else ""
+        return f"{self.file}: {self.key}: {self.message}{suffix}"
+
+
+@dataclass
+class Config:
+    """The merged, validated configuration in force."""
+
+    monitor_classes: dict[str, type[Monitor]]
+    app: dict[str, dict[str, Any]] = field(default_factory=dict)
+    monitors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    thresholds: dict[str, Thresholds] = field(default_factory=dict)
+    errors: list[ConfigError] = field(default_factory=list)
+    user_path: Path | None = None
+
+    def get(self, section: str, key: str) -> Any:
+        """An application setting (``section`` ``""`` is the top level)."""
+        return self.app[section][key]
+
+    def monitor(self, monitor_id: str) -> dict[str, Any]:
+        """All settings of one monitor, including ``enabled``/``interval``/``timeout``."""
+        return self.monitors[monitor_id]
+
+    def enabled_monitors(self) -> list[type[Monitor]]:
+        """Monitor classes switched on, in device order."""
+        chosen = [cls for mid, cls in self.monitor_classes.items() if self.monitors[mid]["enabled"]]
+        return sorted(chosen, key=lambda cls: (cls.device.order, cls.id))
+
+    def indicator_thresholds(self, indicator: Indicator) -> Thresholds | None:
+        """The thresholds in force for an indicator (declared, overridden by config)."""
+        return self.thresholds.get(indicator.id, indicator.thresholds)
+
+
+def all_indicators(monitor_classes: Iterable[type[Monitor]]) -> dict[str, Indicator]:
+    """Every declared indicator by id."""
+    return {ind.id: ind for cls in monitor_classes for ind in cls.indicators}
+
+
+def _defaults(config: Config) -> None:
+    for section, settings in APP_SECTIONS.items():
+        config.app[section] = {s.key: s.default for s in settings}
+    for mid, cls in config.monitor_classes.items():
+        declared = monitor_common_settings(cls) + cls.settings
+        config.monitors[mid] = {s.key: s.default for s in declared}
+    for ind in all_indicators(config.monitor_classes.values()).values():
+        if ind.thresholds is not None:
+            config.thresholds[ind.id] = ind.thresholds
+
+
+def _apply_settings(
+    target: dict[str, Any],
+    values: Any,
+    settings: Iterable[Setting],
+    file: str,
+    prefix: str,
+    errors: list[ConfigError],
+) -> None:
+    declared = {s.key: s for s in settings}
+    if not isinstance(values, Mapping):
+        errors.append(ConfigError(file, prefix.rstrip("."), "must be a table", "a [section]"))
+        return
+    for key, value in values.items():
+        setting = declared.get(key)
+        if setting is None:
+            errors.append(
+                ConfigError(file, prefix + key, "unknown key", "one of " + ", ".join(sorted(declared)))
+            )
+            continue
+        try:
+            target[key] = setting.coerce(value)
+        except ValueError:
+            errors.append(ConfigError(file, prefix + key, f"invalid value {value!r}", setting.allowed()))
+
+
+def _apply_layer(config: Config, data: Mapping[str, Any], file: str) -> None:
+    errors = config.errors
+    top_settings = APP_SECTIONS[""]
+    indicators = all_indicators(config.monitor_classes.values())
+    for key, value in data.items():
+        if key in APP_SECTIONS and key != "":
+            _apply_settings(config.app[key], value, APP_SECTIONS[key], file, f"{key}.", errors)
+        elif key == "monitors":
+            if not isinstance(value, Mapping):
+                errors.append(ConfigError(file, key, "must be a table", "[monitors.<id>] sections"))
+                continue
+            for mid, section in value.items():
+                cls = config.monitor_classes.get(mid)
+                if cls is None:
+                    allowed = ", ".join(sorted(config.monitor_classes))
+                    errors.append(ConfigError(file, f"monitors.{mid}", "unknown monitor", allowed))
+                    continue
+                declared = monitor_common_settings(cls) + cls.settings
+                _apply_settings(config.monitors[mid], section, declared, file, f"monitors.{mid}.", errors)
+        elif key == "indicators":
+            if not isinstance(value, Mapping):
+                errors.append(ConfigError(file, key, "must be a table", '[indicators."<id>"] sections'))
+                continue
+            for iid, section in value.items():
+                ind = indicators.get(iid)
+                if ind is None or ind.thresholds is None:
+                    with_thresholds = sorted(i for i, d in indicators.items() if d.thresholds)
+                    errors.append(
+                        ConfigError(
+                            file,
+                            f'indicators."{iid}"',
+                            "unknown indicator or one without thresholds",
+                            ", ".join(with_thresholds),
+                        )
+                    )
+                    continue
+                current = config.thresholds[iid]
+                fields = {k: getattr(current, k) for k in THRESHOLD_KEYS}
+                _apply_settings(
+                    fields, section, threshold_settings(ind), file, f'indicators."{iid}".', errors
+                )
+                candidate = current.replace(**fields)
+                problem = _threshold_problem(candidate)
+                if problem:
+                    errors.append(ConfigError(file, f'indicators."{iid}"', problem, _order_hint(candidate)))
+                else:
+                    config.thresholds[iid] = candidate
+        else:
+            setting = next((s for s in top_settings if s.key == key), None)
+            if setting is None:
+                names = [s.key for s in top_settings] + [f"[{s}]" for s in APP_SECTIONS if s]
+                names += ["[monitors.<id>]", '[indicators."<id>"]']
+                errors.append(ConfigError(file, key, "unknown key", ", ".join(names)))
+                continue
+            try:
+                config.app[""][key] = setting.coerce(value)
+            except ValueError:
+                errors.append(ConfigError(file, key, f"invalid value {value!r}", setting.allowed()))
+
+
+def _threshold_problem(th: Thresholds) -> str | None:
+    """Check that warning/critical/clear levels are in a sensible order."""
+    from app.core.model import Direction
+
+    sign = 1.0 if th.direction is Direction.HIGH_IS_BAD else -1.0
+    if th.warning is not None and th.critical is not None and sign * (th.critical - th.warning) < 0:
+        return "critical must be beyond warning"
+    for limit, clear in ((th.warning, th.warning_clear), (th.critical, th.critical_clear)):
+        if limit is not None and clear is not None and sign * (limit - clear) < 0:
+            return "a clear level must be on the normal side of its limit"
+    return None
+
+
+def _order_hint(th: Thresholds) -> str:
+    from app.core.model import Direction
+
+    if th.direction is Direction.HIGH_IS_BAD:
+        return "warning_clear ≤ warning ≤ critical, critical_clear ≤ critical"
+    return "warning_clear ≥ warning ≥ critical, critical_clear ≥ critical"
+
+
+def read_toml(path: Path, errors: list[ConfigError]) -> dict[str, Any] | None:
+    """Parse a TOML file, turning every failure into a :class:`ConfigError`."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        return None
+    except tomllib.TOMLDecodeError as exc:
+        errors.append(ConfigError(str(path), "(file)", f"not valid TOML: {exc}", "TOML syntax"))
+    except OSError as exc:
+        errors.append(ConfigError(str(path), "(file)", f"cannot be read: {exc.strerror}", "a readable file"))
+    except UnicodeDecodeError:
+        errors.append(ConfigError(str(path), "(file)", "is not UTF-8 text", "a UTF-8 TOML file"))
+    return None
+
+
+def load_config(
+    monitor_classes: Mapping[str, type[Monitor]],
+    user_path: Path | None,
+    shipped_path: Path | None = None,
+) -> Config:
+    """Build the configuration in force from all layers (never raises for user errors)."""
+    config = Config(monitor_classes=dict(monitor_classes), user_path=user_path)
+    _defaults(config)
+    shipped = shipped_path if shipped_path is not None else resources_dir() / "deskwatch.toml"
+    for path in (shipped, user_path):
+        if path is None:
+            continue
+        data = read_toml(path, config.errors)
+        if data is not None:
+            _apply_layer(config, data, str(path))
+    for error in config.errors:
+        log.warning("config: %s", error)
+    return config
+
+
+def check_file(monitor_classes: Mapping[str, type[Monitor]], path: Path) -> list[ConfigError]:
+    """Validate one file on its own; a missing file is an error here."""
+    if not path.exists():
+        return [ConfigError(str(path), "(file)", "does not exist", "an existing file")]
+    config = load_config(monitor_classes, path, shipped_path=Path("/nonexistent"))
+    return config.errors
+
+
+def save_user_values(path: Path, changes: Mapping[tuple[str, ...], Any]) -> None:
+    """Write values into the user's TOML file, keeping its comments and layout.
+
+    ``changes`` maps key paths such as ``("monitors", "computer", "interval")``
+    to new values; ``None`` removes the key (back to the default).
+    """
+    document = tomlkit.parse(path.read_text("utf-8")) if path.exists() else tomlkit.document()
+    for key_path, value in changes.items():
+        table: Any = document
+        for part in key_path[:-1]:
+            if part not in table:
+                table[part] = tomlkit.table(is_super_table=part in ("monitors", "indicators"))
+            table = table[part]
+        if value is None:
+            table.pop(key_path[-1], None)
+        else:
+            table[key_path[-1]] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(tomlkit.dumps(document), "utf-8")
+    tmp.replace(path)

@@ -1,0 +1,223 @@
+"""The engine: judges readings, tracks indicator states, drives alerts and history.
+
+Qt-free and thread-safe.  Monitors' worker threads call :meth:`Engine.ingest`;
+the UI (through a Qt bridge) and the CLI read :meth:`Engine.states` and
+acknowledge alerts.  Listeners are called on the thread that caused the change:
+the Qt layer re-emits them as queued signals.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core.alerts import Alert, AlertBook, AlertListener, Debouncer
+from app.core.config import Config
+from app.core.history import History
+from app.core.i18n import Text
+from app.core.model import Device, Indicator, Level, Reading, Value, make_key, split_key, worst
+
+log = logging.getLogger(__name__)
+
+MONITOR_FAILED = Text("Monitor failed: {error}", "监测失败:{error}")
+
+
+@dataclass
+class IndicatorState:
+    """The latest judged state of one indicator (instance)."""
+
+    key: str
+    indicator: Indicator
+    instance: str = ""
+    value: Value = None
+    level: Level = Level.UNKNOWN
+    raw_level: Level = Level.UNKNOWN
+    message: Text | None = None
+    since: float = 0.0  # when the effective level was entered
+    updated: float = 0.0  # when the last reading arrived
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> Text:
+        """Indicator label, with the instance name when there is one."""
+        if not self.instance:
+            return self.indicator.label
+        return Text(
+            f"{self.indicator.label.en} — {self.instance}", f"{self.indicator.label.zh} — {self.instance}"
+        )
+
+
+StateListener = Callable[[list[IndicatorState]], None]
+
+
+class Engine:
+    """Holds indicator states and alerts; everything goes through its lock."""
+
+    def __init__(
+        self,
+        config: Config,
+        indicators: Iterable[Indicator],
+        history: History | None = None,
+        clock: Callable[[], float] = time.time,
+        user: str | None = None,
+        debounce: bool = True,
+    ) -> None:
+        self.config = config
+        self.history = history
+        self.clock = clock
+        # One-shot checks judge each reading as it is: there is no "held for N s".
+        self.debounce = debounce
+        self.user = user or config.app[""].get("user") or _login_name()
+        self.indicators: dict[str, Indicator] = {}
+        self._states: dict[str, IndicatorState] = {}
+        self._debouncers: dict[str, Debouncer] = {}
+        self._lock = threading.RLock()
+        self._state_listeners: list[StateListener] = []
+        self.alerts = AlertBook(next_id=history.next_alert_id) if history else AlertBook()
+        if history is not None:
+            self.alerts.listeners.append(history.record_event)
+            for alert in history.open_alerts():
+                self.alerts.restore(alert)
+                if alert.ended is None:
+                    # Resume the episode instead of raising a duplicate after a restart.
+                    self._debouncers[alert.key] = Debouncer(effective=alert.level)
+        self.register_indicators(indicators)
+
+    # -- declarations -----------------------------------------------------
+    def register_indicators(self, indicators: Iterable[Indicator]) -> None:
+        """Add indicators fed by something other than a polled monitor (breaks …)."""
+        with self._lock:
+            for indicator in indicators:
+                self.indicators[indicator.id] = indicator
+
+    def add_state_listener(self, listener: StateListener) -> None:
+        """Call ``listener(changed_states)`` after every batch of readings."""
+        self._state_listeners.append(listener)
+
+    def add_alert_listener(self, listener: AlertListener) -> None:
+        """Call ``listener(event)`` on every alert transition."""
+        self.alerts.listeners.append(listener)
+
+    # -- readings -----------------------------------------------------------
+    def ingest(self, readings: Iterable[Reading], now: float | None = None) -> list[IndicatorState]:
+        """Judge a batch of readings and update states, alerts and history."""
+        now = self.clock() if now is None else now
+        changed: list[IndicatorState] = []
+        with self._lock:
+            for reading in readings:
+                state = self._ingest_one(reading, now)
+                if state is not None:
+                    changed.append(state)
+        self._notify(changed)
+        return changed
+
+    def _ingest_one(self, reading: Reading, now: float) -> IndicatorState | None:
+        indicator = self.indicators.get(reading.indicator_id)
+        if indicator is None:
+            log.error("reading for undeclared indicator %s dropped", reading.indicator_id)
+            return None
+        key = reading.key
+        state = self._states.get(key)
+        if state is None:
+            state = self._states[key] = IndicatorState(key, indicator, reading.instance, since=now)
+        thresholds = self.config.indicator_thresholds(indicator)
+        raw = reading.level
+        if raw is None:
+            raw = self._judge(reading.value, thresholds, state.raw_level)
+        debouncer = self._debouncers.setdefault(key, Debouncer(effective=Level.OK))
+        old = debouncer.effective
+        new = debouncer.update(raw, now, thresholds if self.debounce else None)
+        if new != state.level or state.updated == 0.0:
+            state.since = now if new != state.level else state.since
+        state.value, state.raw_level, state.level = reading.value, raw, new
+        state.message, state.updated, state.detail = reading.message, now, dict(reading.detail)
+        if new != old or new is not Level.OK:
+            self.alerts.transition(
+                key=key,
+                indicator_id=indicator.id,
+                instance=reading.instance,
+                device=indicator.device,
+                old=old,
+                new=new,
+                value=reading.value,
+                message=reading.message,
+                now=now,
+            )
+        if self.history is not None:
+            self.history.add_reading(key, reading.value, new, now)
+        return state
+
+    @staticmethod
+    def _judge(value: Value, thresholds: Any, previous: Level) -> Level:
+        if value is None:
+            return Level.UNKNOWN
+        if thresholds is None or isinstance(value, bool) or not isinstance(value, int | float):
+            return Level.OK
+        return thresholds.judge(float(value), previous)  # type: ignore[no-any-return]
+
+    def mark_unknown(self, monitor_id: str, message: Text, now: float | None = None) -> None:
+        """Report every indicator of a failed monitor as unknown, with why."""
+        with self._lock:
+            keys = [k for k in self._states if split_key(k)[0].startswith(monitor_id + ".")]
+            if not keys:
+                keys = [i.id for i in self.indicators.values() if i.id.startswith(monitor_id + ".")]
+            readings = []
+            for key in keys:
+                indicator_id, instance = split_key(key)
+                readings.append(Reading(indicator_id, None, Level.UNKNOWN, message, instance))
+        self.ingest(readings, now)
+
+    def _notify(self, changed: list[IndicatorState]) -> None:
+        if not changed:
+            return
+        for listener in list(self._state_listeners):
+            try:
+                listener(changed)
+            except Exception:  # a broken listener must not stop monitoring
+                log.exception("state listener failed")
+
+    # -- queries ------------------------------------------------------------
+    def states(self) -> list[IndicatorState]:
+        """Current states, in device order then declaration order."""
+        order = {iid: n for n, iid in enumerate(self.indicators)}
+        with self._lock:
+            return sorted(
+                self._states.values(),
+                key=lambda s: (s.indicator.device.order, order.get(s.indicator.id, 0), s.instance),
+            )
+
+    def state(self, key: str) -> IndicatorState | None:
+        """One indicator state by key."""
+        with self._lock:
+            return self._states.get(key)
+
+    def worst_level(self, device: Device | None = None) -> Level:
+        """Worst effective level overall or of one device group."""
+        with self._lock:
+            return worst(
+                s.level for s in self._states.values() if device is None or s.indicator.device is device
+            )
+
+    # -- acknowledgement ----------------------------------------------------
+    def acknowledge(self, alert_id: int, note: str = "", user: str | None = None) -> Alert | None:
+        """Acknowledge one alert as the current clerk (or ``user``)."""
+        return self.alerts.acknowledge(alert_id, user or self.user, self.clock(), note)
+
+    def acknowledge_all(self, note: str = "", user: str | None = None) -> list[Alert]:
+        """Acknowledge every alert that needs attention."""
+        return self.alerts.acknowledge_all(user or self.user, self.clock(), note)
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some service contexts
+        return "unknown"
+
+
+__all__ = ["MONITOR_FAILED", "Engine", "IndicatorState", "make_key"]

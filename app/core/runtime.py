@@ -1,0 +1,91 @@
+"""Assembles config, history, engine, monitors and scheduler (Qt-free).
+
+Used by the tray app, ``deskwatch run --headless``, ``deskwatch check`` and
+tests, so that all of them run exactly the same monitoring.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.core import i18n
+from app.core.config import Config, load_config
+from app.core.engine import MONITOR_FAILED, Engine
+from app.core.history import History
+from app.core.monitor import LoopLatencyProbe, Monitor, MonitorContext
+from app.core.paths import user_config_path, user_data_dir
+from app.core.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+HISTORY_FILE = "history.sqlite3"
+
+
+@dataclass
+class Runtime:
+    """Everything a running Deskwatch consists of, minus the UI."""
+
+    config: Config
+    engine: Engine
+    scheduler: Scheduler
+    context: MonitorContext
+    history: History | None
+    monitors: list[Monitor] = field(default_factory=list)
+
+    def start(self) -> None:
+        """Start background polling."""
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        """Stop polling, close monitors, flush and close history."""
+        self.scheduler.stop()
+        if self.history is not None:
+            self.history.close()
+
+
+def build_runtime(
+    *,
+    config_path: Path | None = None,
+    data_dir: Path | None = None,
+    mode: str = "app",
+    only: Iterable[str] | None = None,
+    loop_probe: LoopLatencyProbe | None = None,
+    monitor_classes: dict[str, type[Monitor]] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> Runtime:
+    """Build a runtime; ``mode`` ``"check"`` keeps no history and skips debounce."""
+    if monitor_classes is None:
+        import monitors
+
+        monitor_classes = monitors.discover()
+    config = load_config(monitor_classes, config_path if config_path is not None else user_config_path())
+    i18n.set_language(config.get("", "language"))
+    data_dir = data_dir if data_dir is not None else user_data_dir()
+    history = None
+    if mode == "app":
+        history = History(
+            data_dir / HISTORY_FILE,
+            sample_seconds=float(config.get("history", "sample_seconds")),
+            retention_days=float(config.get("history", "retention_days")),
+        )
+        history.prune()
+    context = MonitorContext(data_dir=data_dir, mode=mode, loop_probe=loop_probe, app=config.app)
+    classes = config.enabled_monitors()
+    if only is not None:
+        wanted = set(only)
+        classes = [cls for cls in monitor_classes.values() if cls.id in wanted]
+    indicators = [ind for cls in classes for ind in cls.indicators]
+    engine = Engine(config, indicators, history, clock=clock or time.time, debounce=mode == "app")
+    instances: list[Monitor] = []
+    for cls in classes:
+        try:
+            instances.append(cls(config.monitor(cls.id), context))
+        except Exception as exc:  # a broken monitor must not stop the others
+            log.exception("monitor %s could not be created", cls.id)
+            engine.mark_unknown(cls.id, MONITOR_FAILED.format(error=f"{type(exc).__name__}: {exc}"))
+    scheduler = Scheduler(engine, instances)
+    return Runtime(config, engine, scheduler, context, history, instances)

@@ -1,0 +1,88 @@
+"""Typed, validated settings declared by the app and by each monitor.
+
+The same declarations drive config-file validation, ``deskwatch config
+check``, and the generated settings dialog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.i18n import Text
+
+#: Python types a setting may hold; ``list`` means a list of strings.
+SettingType = type[bool] | type[int] | type[float] | type[str] | type[list[str]]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value: key, type, default, allowed range or choices."""
+
+    key: str
+    default: Any
+    label: Text
+    type: Any = None  # inferred from ``default`` when omitted
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: Sequence[str] | None = None
+    help: Text | None = None
+
+    @property
+    def kind(self) -> type:
+        """The declared (or inferred) Python type."""
+        kind: type = type(self.default) if self.type is None else self.type
+        return kind
+
+    def allowed(self) -> str:
+        """Plain-English description of what values are allowed (for errors)."""
+        kind = self.kind
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if kind is bool:
+            return "true or false"
+        if kind is list:
+            return "a list of strings"
+        name = {int: "a whole number", float: "a number", str: "a string"}.get(kind, str(kind))
+        if self.minimum is not None and self.maximum is not None:
+            return f"{name} from {self.minimum:g} to {self.maximum:g}"
+        if self.minimum is not None:
+            return f"{name} ≥ {self.minimum:g}"
+        if self.maximum is not None:
+            return f"{name} ≤ {self.maximum:g}"
+        return name
+
+    def coerce(self, value: Any) -> Any:
+        """Return ``value`` converted to this setting's type or raise ``ValueError``."""
+        kind = self.kind
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise ValueError
+            result: Any = value
+        elif kind is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError
+            result = value
+        elif kind is float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError
+            result = float(value)
+        elif kind is str:
+            if not isinstance(value, str):
+                raise ValueError
+            result = value
+        elif kind is list:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError
+            result = list(value)
+        else:  # pragma: no cover - declaration error, not user error
+            raise TypeError(f"unsupported setting type {kind!r}")
+        if self.choices is not None and result not in self.choices:
+            raise ValueError
+        if isinstance(result, int | float) and not isinstance(result, bool):
+            if self.minimum is not None and result < self.minimum:
+                raise ValueError
+            if self.maximum is not None and result > self.maximum:
+                raise ValueError
+        return result

@@ -1,0 +1,421 @@
+"""电脑系统: CPU, memory, swap, disks, temperature, load, processes, freezes, crashes.
+
+Procedure 四.1.b: the computer runs smoothly, no freezes, software normal, no
+malware; 四.2.b: slow, frozen, blue screen.  Cheap metrics are read every
+poll; process scans and temperatures (tens of ms) at a slower cadence.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from app.core.i18n import Text
+from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.core.monitor import Monitor, MonitorContext
+from app.core.settings import Setting
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_FILE = "heartbeat.json"
+#: Boot times read at different moments differ by rounding; more than this is a reboot.
+BOOT_TIME_TOLERANCE_S = 5.0
+
+_HIGH = Direction.HIGH_IS_BAD
+_LOW = Direction.LOW_IS_BAD
+
+
+def _ind(name: str, label: Text, unit: str = "", **kwargs: Any) -> Indicator:
+    return Indicator(f"computer.{name}", Device.COMPUTER, label, unit, **kwargs)
+
+
+CPU = _ind(
+    "cpu",
+    Text("CPU usage", "CPU 使用率"),
+    "%",
+    thresholds=Thresholds(_HIGH, 90, 98, 80, 90, raise_after=60, clear_after=30),
+    metric_unit="ratio",
+    metric_scale=0.01,
+)
+MEMORY = _ind(
+    "memory_available",
+    Text("Memory available", "可用内存"),
+    "%",
+    thresholds=Thresholds(_LOW, 15, 7, 20, 10, raise_after=30, clear_after=30),
+    metric_unit="ratio",
+    metric_scale=0.01,
+)
+SWAP = _ind(
+    "swap_used",
+    Text("Swap in use", "交换空间使用率"),
+    "%",
+    thresholds=Thresholds(_HIGH, 50, 80, 40, 70, raise_after=60, clear_after=60),
+    metric_unit="ratio",
+    metric_scale=0.01,
+)
+DISK_SYSTEM = _ind(
+    "disk_free_system",
+    Text("Free space, system disk", "系统盘剩余空间"),
+    "%",
+    thresholds=Thresholds(_LOW, 10, 5, 12, 6),
+    metric_unit="ratio",
+    metric_scale=0.01,
+)
+DISK_RECORDINGS = _ind(
+    "disk_free_recordings",
+    Text("Free space, recordings folder", "录音文件夹剩余空间"),
+    "%",
+    thresholds=Thresholds(_LOW, 10, 5, 12, 6),
+    metric_unit="ratio",
+    metric_scale=0.01,
+)
+TEMPERATURE = _ind(
+    "temperature",
+    Text("Hottest component", "最高部件温度"),
+    "°C",
+    thresholds=Thresholds(_HIGH, 85, 95, 80, 90, raise_after=30, clear_after=30),
+    metric_unit="celsius",
+)
+LOAD = _ind(
+    "load",
+    Text("Load per core", "每核平均负载"),
+    "",
+    thresholds=Thresholds(_HIGH, 2.0, 4.0, 1.5, 3.0, raise_after=120, clear_after=60),
+)
+REQUIRED = _ind(
+    "required_processes",
+    Text("Required programs missing", "必需程序未运行"),
+    "",
+    numeric=False,
+)
+FORBIDDEN = _ind(
+    "forbidden_processes",
+    Text("Forbidden programs running", "禁止程序正在运行"),
+    "",
+    numeric=False,
+)
+APP_STALL = _ind(
+    "app_stall",
+    Text("Deskwatch freeze (longest)", "本程序卡顿(最长)"),
+    "ms",
+    thresholds=Thresholds(_HIGH, 250, 2000, 100, 500),
+    metric_unit="seconds",
+    metric_scale=0.001,
+)
+SYSTEM_STALL = _ind(
+    "system_stall",
+    Text("System freeze (longest)", "系统卡顿(最长)"),
+    "ms",
+    thresholds=Thresholds(_HIGH, 1000, 5000, 500, 2000),
+    metric_unit="seconds",
+    metric_scale=0.001,
+)
+RESTART = _ind(
+    "unexpected_restart",
+    Text("Unexpected restart", "异常重启"),
+    "",
+    numeric=False,
+)
+
+MSG_MISSING = Text("Not running: {names}", "未运行:{names}")
+MSG_ALL_RUNNING = Text("All required programs are running", "必需程序均在运行")
+MSG_FORBIDDEN = Text("Running and not allowed: {names}", "不允许运行的程序正在运行:{names}")
+MSG_NONE_FORBIDDEN = Text("No forbidden programs", "无禁止程序")
+MSG_DISK = Text("{free} free of {total} at {path}", "{path} 剩余 {free},共 {total}")
+MSG_DISK_MISSING = Text("Folder does not exist: {path}", "文件夹不存在:{path}")
+MSG_TEMP = Text("{sensor}", "{sensor}")
+MSG_CRASH = Text(
+    "The workstation restarted without a clean shutdown around {time} "
+    "(possible crash, blue screen or power loss)",
+    "工作站在 {time} 前后未正常关机即重启(可能死机、蓝屏或断电)",
+)
+MSG_APP_CRASH = Text("Deskwatch stopped unexpectedly around {time}", "Deskwatch 在 {time} 前后意外停止")
+MSG_CLEAN = Text("Last shutdown was clean", "上次正常关机")
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB"
+
+
+def _norm_process(name: str) -> str:
+    name = os.path.basename(name).lower()
+    return name[:-4] if name.endswith(".exe") else name
+
+
+class SystemStallProbe:
+    """Measures how late a sleeping thread wakes: whole-system stalls.
+
+    A thread that asks to sleep 200 ms and wakes seconds later saw the
+    machine freeze (swap storm, hung driver, VM pause).
+    """
+
+    PERIOD_S = 1.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._max_ms: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="deskwatch-stall-probe", daemon=True)
+
+    def start(self) -> None:
+        """Begin measuring in a daemon thread."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop measuring."""
+        self._stop.set()
+
+    def _run(self) -> None:
+        while True:
+            before = time.monotonic()
+            if self._stop.wait(self.PERIOD_S):
+                return
+            late_ms = max(0.0, (time.monotonic() - before - self.PERIOD_S) * 1000)
+            with self._lock:
+                if self._max_ms is None or late_ms > self._max_ms:
+                    self._max_ms = late_ms
+
+    def take_max(self) -> float | None:
+        """Worst lateness since the last call, or ``None`` before the first sample."""
+        with self._lock:
+            value, self._max_ms = self._max_ms, None
+            return value
+
+
+class ComputerMonitor(Monitor):
+    """Watches the PC itself through psutil."""
+
+    id = "computer"
+    device = Device.COMPUTER
+    title = Text("Computer", "电脑系统")
+    indicators = (
+        CPU, MEMORY, SWAP, DISK_SYSTEM, DISK_RECORDINGS, TEMPERATURE, LOAD, REQUIRED, FORBIDDEN,
+        APP_STALL, SYSTEM_STALL, RESTART,
+    )  # fmt: skip
+    interval = 5.0
+    timeout = 20.0
+    settings = (
+        Setting(
+            "system_disk",
+            "",
+            Text("System disk (empty: automatic)", "系统盘(留空自动)"),
+        ),
+        Setting(
+            "required_processes",
+            [],
+            Text("Programs that must run (e.g. the CRM client)", "必须运行的程序(如客服系统客户端)"),
+            type=list,
+        ),
+        Setting(
+            "forbidden_processes",
+            [],
+            Text("Programs that must not run", "禁止运行的程序"),
+            type=list,
+        ),
+        Setting(
+            "slow_interval",
+            30.0,
+            Text("Process and temperature scan interval (s)", "进程与温度扫描间隔(秒)"),
+            minimum=1,
+            maximum=3600,
+        ),
+    )
+
+    def __init__(self, settings: dict[str, Any], context: MonitorContext) -> None:
+        super().__init__(settings, context)
+        self._cpu_primed = False
+        self._last_slow = -float("inf")
+        self._slow_readings: list[Reading] = []
+        self._stall_probe: SystemStallProbe | None = None
+        self._restart_reading: Reading | None = None
+        self._heartbeat = context.data_dir / HEARTBEAT_FILE
+
+    # -- lifecycle ------------------------------------------------------------
+    def start(self) -> None:
+        # The first cpu_percent(None) call only sets the reference point.
+        psutil.cpu_percent(None)
+        self._cpu_primed_at = time.monotonic()
+        if self.context.mode == "app":
+            self._restart_reading = self._check_previous_session()
+            self._write_heartbeat(clean=False)
+            self._stall_probe = SystemStallProbe()
+            self._stall_probe.start()
+
+    def close(self) -> None:
+        if self._stall_probe is not None:
+            self._stall_probe.stop()
+            self._stall_probe = None
+            self._write_heartbeat(clean=True)
+
+    # -- polling --------------------------------------------------------------
+    def poll(self) -> list[Reading]:
+        readings: list[Reading] = []
+        readings += self._cpu()
+        readings += self._memory()
+        readings += self._disks()
+        readings += self._load()
+        now = time.monotonic()
+        if now - self._last_slow >= float(self.options["slow_interval"]):
+            self._last_slow = now
+            self._slow_readings = self._temperature() + self._processes()
+        readings += self._slow_readings
+        readings += self._stalls()
+        if self._restart_reading is not None:
+            readings.append(self._restart_reading)
+            # Reported once as a fault, then as ok: the alert stays visible
+            # (cleared but unacknowledged) until the clerk has seen it.
+            self._restart_reading = Reading(RESTART.id, False, Level.OK, MSG_CLEAN)
+        if self.context.mode == "app":
+            self._write_heartbeat(clean=False)
+        return readings
+
+    def _cpu(self) -> list[Reading]:
+        if not self._cpu_primed:
+            # One-shot runs have no previous reference: measure over a short window.
+            if time.monotonic() - getattr(self, "_cpu_primed_at", 0.0) < 0.1:
+                time.sleep(0.2)
+            self._cpu_primed = True
+        return [Reading(CPU.id, round(psutil.cpu_percent(None), 1))]
+
+    def _memory(self) -> list[Reading]:
+        vm = psutil.virtual_memory()
+        swap = psutil.swap_memory()
+        avail = 100.0 * vm.available / vm.total if vm.total else 0.0
+        mem_msg = Text.same(f"{_gib(vm.available)} / {_gib(vm.total)}")
+        readings = [
+            Reading(MEMORY.id, round(avail, 1), message=mem_msg, detail={"available_bytes": vm.available})
+        ]
+        if swap.total:
+            readings.append(Reading(SWAP.id, round(swap.percent, 1)))
+        return readings
+
+    def _disk_paths(self) -> list[tuple[Indicator, Path]]:
+        system = str(self.options.get("system_disk") or "")
+        if not system:
+            system = os.environ.get("SYSTEMDRIVE", "C:") + "\\" if sys.platform == "win32" else "/"
+        recordings_path = self.context.recordings_dir
+        if self.context.recordings_dir_is_default:
+            # Our own default folder: create it rather than warn about it.
+            try:
+                recordings_path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                log.warning("cannot create %s: %s", recordings_path, exc)
+        return [(DISK_SYSTEM, Path(system)), (DISK_RECORDINGS, recordings_path)]
+
+    def _disks(self) -> list[Reading]:
+        readings = []
+        for indicator, path in self._disk_paths():
+            if not path.exists():
+                message = MSG_DISK_MISSING.format(path=str(path))
+                readings.append(Reading(indicator.id, None, Level.WARNING, message))
+                continue
+            usage = psutil.disk_usage(str(path))
+            free_pct = 100.0 * usage.free / usage.total if usage.total else 0.0
+            message = MSG_DISK.format(free=_gib(usage.free), total=_gib(usage.total), path=str(path))
+            readings.append(
+                Reading(
+                    indicator.id,
+                    round(free_pct, 2),
+                    message=message,
+                    detail={"free_bytes": usage.free, "total_bytes": usage.total, "path": str(path)},
+                )
+            )
+        return readings
+
+    def _load(self) -> list[Reading]:
+        if not hasattr(os, "getloadavg"):
+            # psutil emulates getloadavg on Windows, but its first values are zeros.
+            return []
+        one, _five, _fifteen = os.getloadavg()
+        return [Reading(LOAD.id, round(one / (psutil.cpu_count() or 1), 2))]
+
+    def _temperature(self) -> list[Reading]:
+        read = getattr(psutil, "sensors_temperatures", None)
+        if read is None:  # only Linux and FreeBSD have it
+            return []
+        try:
+            groups = read()
+        except OSError:
+            return []
+        hottest: tuple[float, str] | None = None
+        for chip, entries in groups.items():
+            for entry in entries:
+                if entry.current and (hottest is None or entry.current > hottest[0]):
+                    hottest = (entry.current, f"{chip} {entry.label}".strip())
+        if hottest is None:
+            return []
+        return [Reading(TEMPERATURE.id, round(hottest[0], 1), message=MSG_TEMP.format(sensor=hottest[1]))]
+
+    def _processes(self) -> list[Reading]:
+        required = [str(n) for n in self.options.get("required_processes", [])]
+        forbidden = [str(n) for n in self.options.get("forbidden_processes", [])]
+        if not required and not forbidden:
+            return []
+        running: set[str] = set()
+        for proc in psutil.process_iter(["name", "exe", "cmdline"]):
+            info = proc.info
+            for candidate in (info.get("name"), info.get("exe"), (info.get("cmdline") or [None])[0]):
+                if candidate:
+                    running.add(_norm_process(candidate))
+        readings = []
+        if required:
+            missing = [n for n in required if _norm_process(n) not in running]
+            level = Level.CRITICAL if missing else Level.OK
+            msg = MSG_MISSING.format(names=", ".join(missing)) if missing else MSG_ALL_RUNNING
+            readings.append(Reading(REQUIRED.id, len(missing), level, msg, detail={"missing": missing}))
+        if forbidden:
+            found = [n for n in forbidden if _norm_process(n) in running]
+            level = Level.CRITICAL if found else Level.OK
+            msg = MSG_FORBIDDEN.format(names=", ".join(found)) if found else MSG_NONE_FORBIDDEN
+            readings.append(Reading(FORBIDDEN.id, len(found), level, msg, detail={"found": found}))
+        return readings
+
+    def _stalls(self) -> list[Reading]:
+        readings = []
+        probe = self.context.loop_probe
+        if probe is not None:
+            lateness = probe.take_max()
+            if lateness is not None:
+                readings.append(Reading(APP_STALL.id, round(lateness, 1)))
+        if self._stall_probe is not None:
+            lateness = self._stall_probe.take_max()
+            if lateness is not None:
+                readings.append(Reading(SYSTEM_STALL.id, round(lateness, 1)))
+        return readings
+
+    # -- unexpected restarts ----------------------------------------------------
+    def _write_heartbeat(self, clean: bool) -> None:
+        beat = {"boot_time": psutil.boot_time(), "last_beat": time.time(), "clean": clean, "pid": os.getpid()}
+        try:
+            self._heartbeat.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._heartbeat.with_suffix(".tmp")
+            tmp.write_text(json.dumps(beat), "utf-8")
+            tmp.replace(self._heartbeat)
+        except OSError as exc:  # a full or read-only disk must not stop monitoring
+            log.warning("cannot write heartbeat %s: %s", self._heartbeat, exc)
+
+    def _check_previous_session(self) -> Reading:
+        try:
+            previous = json.loads(self._heartbeat.read_text("utf-8"))
+            boot_time, last_beat = float(previous["boot_time"]), float(previous["last_beat"])
+            clean = bool(previous["clean"])
+        except FileNotFoundError:
+            return Reading(RESTART.id, False, Level.OK, MSG_CLEAN)
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("heartbeat file %s unreadable; ignoring it", self._heartbeat)
+            return Reading(RESTART.id, False, Level.OK, MSG_CLEAN)
+        if clean:
+            return Reading(RESTART.id, False, Level.OK, MSG_CLEAN)
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last_beat))
+        detail = {"last_heartbeat": last_beat, "previous_boot_time": boot_time}
+        if abs(boot_time - psutil.boot_time()) > BOOT_TIME_TOLERANCE_S:
+            return Reading(RESTART.id, True, Level.CRITICAL, MSG_CRASH.format(time=when), detail=detail)
+        return Reading(RESTART.id, True, Level.WARNING, MSG_APP_CRASH.format(time=when), detail=detail)

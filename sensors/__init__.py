@@ -1,0 +1,1 @@
+"""Hardware access: transports and pure protocol parsers (no judging, no Qt)."""

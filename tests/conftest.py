@@ -1,0 +1,48 @@
+"""Fixtures shared by the whole suite. Area-specific fixtures live in each folder's conftest."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Tests never touch the real user's files, whatever they call.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+class FakeClock:
+    """A settable clock for stepping debounce, alerts and schedules."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> float:
+        self.now += seconds
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point config and data at temporary folders so no test reads or writes ~/."""
+    base = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("DESKWATCH_CONFIG", str(base / "config" / "deskwatch.toml"))
+    monkeypatch.setenv("DESKWATCH_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    monkeypatch.delenv("LANGUAGE", raising=False)
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    from app.core import i18n
+
+    i18n.set_language(None)
+    yield base
+    i18n.set_language(None)

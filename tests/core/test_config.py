@@ -1,0 +1,97 @@
+"""Config layers, validation messages naming file/key/allowed values, write-back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.cli import main
+from app.core.config import check_file, load_config, save_user_values
+from tests.core.fakes import CLASSES, GAUGE, fake_config
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, "utf-8")
+    return path
+
+
+def test_defaults_come_from_declarations() -> None:
+    config = fake_config()
+    assert config.monitor("fake") == {"enabled": True, "interval": 0.05, "timeout": 1.0, "name": "x", "count": 3}
+    assert config.indicator_thresholds(GAUGE) == GAUGE.thresholds
+    assert config.get("", "language") == "auto"
+    assert config.errors == []
+
+
+def test_valid_overrides_apply(tmp_path: Path) -> None:
+    file = write(
+        tmp_path / "c.toml",
+        'language = "zh_CN"\n[monitors.fake]\ninterval = 2\ncount = 7\n'
+        '[indicators."fake.gauge"]\nwarning = 60\nwarning_clear = 55\nraise_after = 0\n'
+        "[history]\nretention_days = 30\n",
+    )
+    config = fake_config(file)
+    assert config.errors == []
+    assert config.get("", "language") == "zh_CN"
+    assert config.monitor("fake")["interval"] == 2.0 and config.monitor("fake")["count"] == 7
+    th = config.indicator_thresholds(GAUGE)
+    assert th is not None and (th.warning, th.warning_clear, th.critical, th.raise_after) == (60, 55, 90, 0)
+    assert config.get("history", "retention_days") == 30
+
+
+def test_invalid_values_name_file_key_and_allowed_values_and_keep_defaults(tmp_path: Path) -> None:
+    file = write(
+        tmp_path / "bad.toml",
+        'language = "fr"\n[monitors.fake]\ninterval = -1\ncount = "many"\ncolour = 1\n'
+        "[monitors.nosuch]\nenabled = true\n"
+        '[indicators."fake.gauge"]\nwarning = 95\n',
+    )
+    config = fake_config(file)
+    messages = [str(e) for e in config.errors]
+    assert f"{file}: language: invalid value 'fr' (allowed: one of 'auto', 'zh_CN', 'en')" in messages
+    assert any("monitors.fake.interval" in m and "a number from 0.1 to 86400" in m for m in messages)
+    assert any("monitors.fake.count" in m and "a whole number" in m for m in messages)
+    assert any("monitors.fake.colour: unknown key" in m and "count, enabled" in m for m in messages)
+    assert any("monitors.nosuch: unknown monitor" in m and "boom, fake, hang" in m for m in messages)
+    assert any('indicators."fake.gauge": critical must be beyond warning' in m for m in messages)
+    assert all(m.startswith(str(file)) for m in messages)
+    # Each bad key falls back to its default; the rest of the file still applies.
+    assert config.get("", "language") == "auto"
+    assert config.monitor("fake")["interval"] == 0.05
+    assert config.indicator_thresholds(GAUGE) == GAUGE.thresholds
+
+
+def test_broken_toml_is_reported_not_raised(tmp_path: Path) -> None:
+    file = write(tmp_path / "broken.toml", "[monitors.fake\ninterval = 1\n")
+    config = fake_config(file)
+    assert len(config.errors) == 1
+    assert str(config.errors[0]).startswith(f"{file}: (file): not valid TOML")
+    assert config.monitor("fake")["interval"] == 0.05
+
+
+def test_save_user_values_keeps_comments(tmp_path: Path) -> None:
+    file = write(tmp_path / "u.toml", "# my settings\n[monitors.fake]\ncount = 4 # four\n")
+    save_user_values(file, {("monitors", "fake", "interval"): 3.0, ("language",): "en"})
+    text = file.read_text("utf-8")
+    assert "# my settings" in text and "# four" in text
+    config = load_config(CLASSES, file, shipped_path=Path("/nonexistent"))
+    assert config.errors == []
+    assert config.monitor("fake")["interval"] == 3.0 and config.monitor("fake")["count"] == 4
+    save_user_values(file, {("monitors", "fake", "count"): None})
+    assert load_config(CLASSES, file, shipped_path=Path("/nonexistent")).monitor("fake")["count"] == 3
+
+
+def test_check_file_and_cli(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert check_file(CLASSES, tmp_path / "missing.toml")[0].message == "does not exist"
+    good = write(tmp_path / "good.toml", "[monitors.computer]\ninterval = 10\n")
+    assert main(["config", "check", str(good)]) == 0
+    bad = write(tmp_path / "bad.toml", "[monitors.computer]\ninterval = 'soon'\n")
+    assert main(["config", "check", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}: monitors.computer.interval: invalid value 'soon' (allowed: a number" in err
+
+
+def test_shipped_defaults_file_is_valid() -> None:
+    import monitors
+    from app.core.paths import resources_dir
+
+    assert check_file(monitors.discover(), resources_dir() / "deskwatch.toml") == []

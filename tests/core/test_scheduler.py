@@ -1,0 +1,82 @@
+"""Monitors run on their own threads; a hung or failing one goes unknown, the rest go on."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from app.core.engine import Engine
+from app.core.model import Level
+from app.core.monitor import MonitorContext
+from app.core.scheduler import Scheduler
+from tests.core.fakes import CLASSES, FailingMonitor, FakeMonitor, HangingMonitor, fake_config
+
+
+def wait_for(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.01)
+    raise AssertionError("condition not reached in time")
+
+
+def build(tmp_path: Path) -> tuple[Engine, Scheduler, FakeMonitor, HangingMonitor, FailingMonitor]:
+    config = fake_config()
+    engine = Engine(config, [i for c in CLASSES.values() for i in c.indicators], user="t")
+    context = MonitorContext(data_dir=tmp_path)
+    fake = FakeMonitor(config.monitor("fake"), context)
+    hang = HangingMonitor(config.monitor("hang"), context)
+    boom = FailingMonitor(config.monitor("boom"), context)
+    return engine, Scheduler(engine, [fake, hang, boom]), fake, hang, boom
+
+
+def test_hanging_monitor_goes_unknown_and_others_keep_running(tmp_path: Path) -> None:
+    engine, scheduler, fake, hang, _ = build(tmp_path)
+    scheduler.start()
+    try:
+        wait_for(lambda: hang.calls >= 2)  # second call hangs
+        wait_for(lambda: engine.state("hang.value").level is Level.UNKNOWN)  # type: ignore[union-attr]
+        state = engine.state("hang.value")
+        assert state is not None and state.message is not None
+        assert "0.3 s" in state.message("en")
+        before = scheduler.poll_counts()["fake"]
+        time.sleep(0.5)
+        assert scheduler.poll_counts()["fake"] >= before + 4, "the healthy monitor stopped"
+        assert hang.calls == 2, "a hung monitor must not be polled again while it hangs"
+        hang.release.set()
+        wait_for(lambda: engine.state("hang.value").level is Level.OK)  # type: ignore[union-attr]
+    finally:
+        hang.release.set()
+        scheduler.stop()
+
+
+def test_failing_monitor_is_unknown_retried_with_backoff_and_recovers(tmp_path: Path) -> None:
+    engine, scheduler, fake, hang, boom = build(tmp_path)
+    hang.release.set()
+    scheduler.start()
+    try:
+        wait_for(lambda: boom.calls >= 2)
+        state = engine.state("boom.value")
+        assert state is not None and state.level is Level.UNKNOWN
+        assert "OSError: device gone" in state.message("en")  # type: ignore[misc]
+        # Backoff: interval 0.05 s is raised to ≥ 1 s, doubling; far fewer calls than fake's.
+        time.sleep(1.2)
+        assert boom.calls <= 3
+        assert scheduler.poll_counts()["fake"] > 15
+        boom.broken = False
+        wait_for(lambda: engine.state("boom.value").level is Level.OK, timeout=6)  # type: ignore[union-attr]
+    finally:
+        scheduler.stop()
+
+
+def test_poll_once_reports_timeouts_without_waiting_for_the_hung_poll(tmp_path: Path) -> None:
+    engine, scheduler, fake, hang, boom = build(tmp_path)
+    hang.calls = 1  # make the first call hang
+    started = time.monotonic()
+    scheduler.poll_once()
+    assert time.monotonic() - started < 2.0
+    assert engine.state("fake.gauge").level is Level.OK  # type: ignore[union-attr]
+    assert engine.state("hang.value").level is Level.UNKNOWN  # type: ignore[union-attr]
+    assert engine.state("boom.value").level is Level.UNKNOWN  # type: ignore[union-attr]
+    hang.release.set()
