@@ -32,7 +32,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture(autouse=True)
-def isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_user_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Point config and data at temporary folders so no test reads or writes ~/."""
     base = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("DESKWATCH_CONFIG", str(base / "config" / "deskwatch.toml"))

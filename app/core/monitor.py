@@ -19,6 +19,18 @@ from app.core.model import Device, Indicator, Reading
 from app.core.settings import Setting
 
 
+@dataclass(frozen=True)
+class CheckResult:
+    """One line of the start-of-shift checklist produced by a monitor's active check."""
+
+    name: Text
+    status: str  # "pass" | "fail" | "skipped"
+    message: Text
+    #: What the clerk should do about a failure (or how to set the device up when skipped).
+    advice: Text | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
 class LoopLatencyProbe:
     """Collects the GUI event loop's timer lateness for the freeze indicator.
 
@@ -115,6 +127,16 @@ class Monitor(ABC):
     @abstractmethod
     def poll(self) -> list[Reading]:
         """Observe the device now and return readings. May block; may raise."""
+
+    def self_test(self, options: Mapping[str, Any]) -> list[CheckResult] | None:
+        """Active start-of-shift check (record and play back, ping, test page …).
+
+        ``options`` carries what the clerk chose (e.g. ``{"test_page": True}``).
+        ``None`` (the default) means "no active check": the self-check then
+        polls the monitor once and judges its readings.  May block; runs off
+        the GUI thread.
+        """
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources. Must be safe to call more than once."""

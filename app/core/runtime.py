@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core import i18n
+from app.core.callstate import CallState
 from app.core.config import Config, load_config
 from app.core.engine import MONITOR_FAILED, Engine
 from app.core.history import History
@@ -74,6 +75,9 @@ def build_runtime(
         )
         history.prune()
     context = MonitorContext(data_dir=data_dir, mode=mode, loop_probe=loop_probe, app=config.app)
+    # Shared with every monitor and the UI: the headset monitor feeds it,
+    # break reminders and alert sounds read it.
+    context.services["call_state"] = CallState()
     classes = config.enabled_monitors()
     if only is not None:
         wanted = set(only)

@@ -7,6 +7,7 @@ not for pass/fail.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -71,10 +72,8 @@ def _cpu_seconds(p: psutil.Process) -> float:
 
 def _tree_cpu_rss(proc: psutil.Process) -> tuple[float, float]:
     procs = [proc]
-    try:
+    with contextlib.suppress(psutil.Error):
         procs += proc.children(recursive=True)
-    except psutil.Error:
-        pass
     cpu = rss = 0.0
     for p in procs:
         try:
@@ -98,7 +97,9 @@ def measure_side_by_side(
     """
     full_env = {**os.environ, **(env or {})}
     procs = {
-        name: subprocess.Popen(list(cmd), cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        name: subprocess.Popen(
+            list(cmd), cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         for name, cmd in commands.items()
     }
     handles = {name: psutil.Process(p.pid) for name, p in procs.items()}
@@ -140,10 +141,11 @@ def report(results: list[Result]) -> str:
     ]
     for r in results:
         for usage in (r.subject, r.baseline):
-            lines.append(
-                f"{r.bench:<22} {usage.name:<34} {usage.cpu_seconds_per_minute:>10.3f} {usage.peak_rss_mib:>13.1f}"
-            )
-        lines.append(f"{'':<22} {'ratio (Deskwatch / baseline)':<34} {r.cpu_ratio:>10.2f} {r.rss_ratio:>13.2f}")
+            cpu, rss = usage.cpu_seconds_per_minute, usage.peak_rss_mib
+            lines.append(f"{r.bench:<22} {usage.name:<34} {cpu:>10.3f} {rss:>13.1f}")
+        lines.append(
+            f"{'':<22} {'ratio (Deskwatch / baseline)':<34} {r.cpu_ratio:>10.2f} {r.rss_ratio:>13.2f}"
+        )
         if r.notes:
             lines.append(f"{'':<22} {r.notes}")
     return "\n".join(lines)

@@ -11,7 +11,9 @@ from tests import bench
 
 def main() -> None:
     available = sorted(
-        info.name.removeprefix("bench_") for info in pkgutil.iter_modules(bench.__path__) if info.name.startswith("bench_")
+        info.name.removeprefix("bench_")
+        for info in pkgutil.iter_modules(bench.__path__)
+        if info.name.startswith("bench_")
     )
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument("names", nargs="*", choices=[*available, []], help="benchmarks to run (default: all)")

@@ -35,7 +35,8 @@ def run(seconds: float) -> list[Result]:
         usage = measure_side_by_side(
             {
                 "deskwatch run --headless (computer)": [
-                    python(), "-m", "app.cli", "run", "--headless", "--config", str(config), "--data-dir", tmp,
+                    python(), "-m", "app.cli", "run", "--headless",
+                    "--config", str(config), "--data-dir", tmp,
                 ],
                 "bare psutil loop, every 5 s": [python(), "-c", BARE_LOOP],
             },

@@ -16,7 +16,13 @@ def write(path: Path, text: str) -> Path:
 
 def test_defaults_come_from_declarations() -> None:
     config = fake_config()
-    assert config.monitor("fake") == {"enabled": True, "interval": 0.05, "timeout": 1.0, "name": "x", "count": 3}
+    assert config.monitor("fake") == {
+        "enabled": True,
+        "interval": 0.05,
+        "timeout": 1.0,
+        "name": "x",
+        "count": 3,
+    }
     assert config.indicator_thresholds(GAUGE) == GAUGE.thresholds
     assert config.get("", "language") == "auto"
     assert config.errors == []

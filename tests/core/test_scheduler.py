@@ -32,7 +32,7 @@ def build(tmp_path: Path) -> tuple[Engine, Scheduler, FakeMonitor, HangingMonito
 
 
 def test_hanging_monitor_goes_unknown_and_others_keep_running(tmp_path: Path) -> None:
-    engine, scheduler, fake, hang, _ = build(tmp_path)
+    engine, scheduler, _fake, hang, _ = build(tmp_path)
     scheduler.start()
     try:
         wait_for(lambda: hang.calls >= 2)  # second call hangs
@@ -52,7 +52,7 @@ def test_hanging_monitor_goes_unknown_and_others_keep_running(tmp_path: Path) ->
 
 
 def test_failing_monitor_is_unknown_retried_with_backoff_and_recovers(tmp_path: Path) -> None:
-    engine, scheduler, fake, hang, boom = build(tmp_path)
+    engine, scheduler, _fake, hang, boom = build(tmp_path)
     hang.release.set()
     scheduler.start()
     try:
@@ -71,7 +71,7 @@ def test_failing_monitor_is_unknown_retried_with_backoff_and_recovers(tmp_path: 
 
 
 def test_poll_once_reports_timeouts_without_waiting_for_the_hung_poll(tmp_path: Path) -> None:
-    engine, scheduler, fake, hang, boom = build(tmp_path)
+    engine, scheduler, _fake, hang, _boom = build(tmp_path)
     hang.calls = 1  # make the first call hang
     started = time.monotonic()
     scheduler.poll_once()

@@ -56,7 +56,9 @@ def test_check_json_lists_real_computer_values(tmp_path: Path) -> None:
 
 
 def test_check_table_in_chinese(tmp_path: Path) -> None:
-    result = deskwatch("check", "--data-dir", str(tmp_path), "--only", "computer", env={"LANG": "zh_CN.UTF-8"})
+    result = deskwatch(
+        "check", "--data-dir", str(tmp_path), "--only", "computer", env={"LANG": "zh_CN.UTF-8"}
+    )
     assert "电脑系统" in result.stdout and "可用内存" in result.stdout and "状态" in result.stdout
 
 
@@ -81,7 +83,9 @@ def test_forbidden_and_missing_processes_are_critical(tmp_path: Path, forbidden_
         f'forbidden_processes = ["{forbidden_process}"]\n'
         f'required_processes = ["dw-crm-client", "{running}"]\n',
     )
-    result = deskwatch("check", "--json", "--config", str(cfg), "--data-dir", str(tmp_path), "--only", "computer")
+    result = deskwatch(
+        "check", "--json", "--config", str(cfg), "--data-dir", str(tmp_path), "--only", "computer"
+    )
     by_id = {i["id"]: i for i in json.loads(result.stdout)["indicators"]}
     assert by_id["computer.forbidden_processes"]["level"] == "critical"
     assert forbidden_process in by_id["computer.forbidden_processes"]["message"]
@@ -145,7 +149,11 @@ def test_unclean_restart_is_reported_once_and_stays_until_acknowledged(tmp_path:
 def test_app_stall_comes_from_the_loop_probe(tmp_path: Path) -> None:
     probe = LoopLatencyProbe()
     runtime = build_runtime(
-        config_path=tmp_path / "none.toml", data_dir=tmp_path, only=["computer"], mode="check", loop_probe=probe
+        config_path=tmp_path / "none.toml",
+        data_dir=tmp_path,
+        only=["computer"],
+        mode="check",
+        loop_probe=probe,
     )
     probe.report(30)
     probe.report(2500)
