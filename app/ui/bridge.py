@@ -57,7 +57,7 @@ class Worker(QObject):
 
     _done = Signal(object, object, object)  # callback, result, error
 
-    def __init__(self, parent: QObject | None = None, threads: int = 2) -> None:
+    def __init__(self, parent: QObject | None = None, threads: int = 1) -> None:
         super().__init__(parent)
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="deskwatch-ui")
         self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)

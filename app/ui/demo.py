@@ -147,7 +147,8 @@ def _numeric(
 def _state(monitor: str, device: Device, name: str, label: Text, states: dict[str, Text]) -> DemoSignal:
     indicator = _ind(monitor, device, name, label, numeric=False)
     levels = {"ok": Level.OK, "warning": Level.WARNING, "critical": Level.CRITICAL}
-    return DemoSignal(indicator, {k: v.en for k, v in states.items()}, levels, states)
+    codes = {"ok": "idle", "warning": "toner-low-warning", "critical": "media-jam-error"}
+    return DemoSignal(indicator, codes, levels, states)
 
 
 _T, _H, _C, _P, _R, _E, _B = (

@@ -115,13 +115,15 @@ class IndicatorRow:
         """Show a new state."""
         self.state = state
         self.dot.setPixmap(dot_pixmap(state.level))
-        self.value.setText(format_value(state.value, state.indicator.unit))
-        self.chip.set_level(state.level)
         message = state.message() if state.message else ""
+        # A state indicator (printer status …) reads best as its message, not its raw keyword.
+        as_text = not state.indicator.numeric and bool(message)
+        self.value.setText(message if as_text else format_value(state.value, state.indicator.unit))
+        self.chip.set_level(state.level)
         self.label.setToolTip(message)
         self.value.setToolTip(message)
         self.message.setText(message)
-        self.message.setVisible(bool(message) and state.level is not Level.OK)
+        self.message.setVisible(bool(message) and not as_text and state.level is not Level.OK)
         self.spark.setVisible(state.indicator.numeric)
         self.refresh_since(time.time())
 

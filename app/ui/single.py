@@ -64,11 +64,17 @@ class SingleInstance(QObject):
     def _accept(self) -> None:
         while self.server.hasPendingConnections():
             connection = self.server.nextPendingConnection()
-            connection.readyRead.connect(lambda c=connection: self._read(c))
-            connection.disconnected.connect(connection.deleteLater)
+            if connection is not None:
+                connection.readyRead.connect(self._read)
 
-    def _read(self, connection: QLocalSocket) -> None:
+    def _read(self) -> None:
+        connection = self.sender()
+        if not isinstance(connection, QLocalSocket):
+            return
         data = bytes(connection.readAll().data())
+        connection.readyRead.disconnect(self._read)
+        connection.abort()
+        connection.deleteLater()
         if SHOW_COMMAND.strip() in data:
             self.show_requested.emit()
 

@@ -84,9 +84,9 @@ def _shield(painter: QPainter, rect: QRectF, colour: QColor) -> None:
     pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
     painter.setPen(pen)
     path = QPainterPath()
-    x0, y = rect.left() + w * 0.18, rect.top() + w * 0.44
+    x0, y = rect.left() + w * 0.18, rect.top() + w * 0.42
     path.moveTo(x0, y)
-    for dx, dy in ((0.16, 0), (0.08, -0.16), (0.1, 0.28), (0.08, -0.12), (0.22, 0)):
+    for dx, dy in ((0.16, 0), (0.08, -0.14), (0.1, 0.16), (0.08, -0.06), (0.22, 0)):
         x0 += w * dx
         path.lineTo(x0, y + w * dy)
     painter.setBrush(Qt.BrushStyle.NoBrush)

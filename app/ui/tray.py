@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QProcess, QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from app.core.alerts import Alert, AlertEvent, AlertEventKind
@@ -82,14 +81,9 @@ class SoundPlayer:
             return
         for player in ("paplay", "aplay"):
             exe = shutil.which(player)
-            if exe and self.path.exists():
-                try:
-                    subprocess.Popen(
-                        [exe, str(self.path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-                    )
-                    return
-                except OSError as exc:
-                    log.warning("cannot play alert sound with %s: %s", player, exc)
+            # Detached: the player is not our child, so nothing waits for it.
+            if exe and self.path.exists() and QProcess.startDetached(exe, [str(self.path)])[0]:
+                return
         QApplication.beep()
 
 
