@@ -42,7 +42,8 @@ QTabWidget::pane {{ border: none; }}
 QListWidget {{ background: white; border: 1px solid {CARD_BORDER}; border-radius: 6px; }}
 QListWidget::item {{ padding: 6px 8px; }}
 QListWidget::item:selected {{ background: {ACCENT}; color: white; }}
-QGroupBox {{ background: white; border: 1px solid {CARD_BORDER}; border-radius: 6px; margin-top: 14px; padding: 8px; }}
+QGroupBox {{ background: white; border: 1px solid {CARD_BORDER}; border-radius: 6px;
+            margin-top: 14px; padding: 8px; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: 10px; padding: 0 4px; font-weight: 600; }}
 QTreeWidget {{ background: white; border: 1px solid {CARD_BORDER}; border-radius: 6px; }}
 """

@@ -61,7 +61,7 @@ def test_warnings_are_not_reannounced_and_zero_turns_it_off(make_app: Any) -> No
 
 def test_notifications_can_be_switched_off(make_app: Any) -> None:
     app = make_app("[alerts]\nnotifications = false\n")
-    _announcer_, shown, _sound, _clock = _announcer(app)
+    _ann, shown, _sound, _clock = _announcer(app)
     app.engine.ingest([reading(CPU, 99.0)])
     assert shown == []
 
