@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QMouseEvent, QShowEvent
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QColor, QMouseEvent, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from app.ui.main import DeskwatchApp
 
 SPARK_SECONDS = 3600.0
+#: Longest slice of GUI-thread time spent applying state changes per event-loop pass.
+UPDATE_BUDGET_S = 0.02
 #: Chart ranges offered in the detail view: key → seconds.
 RANGES: dict[str, float] = {"hour": 3600.0, "shift": 8 * 3600.0, "day": 86400.0, "week": 7 * 86400.0}
 #: Most points a chart draws; longer ranges are merged into this many buckets.
@@ -69,20 +71,43 @@ def downsample(samples: list[Sample], since: float, until: float, points: int = 
     return merged
 
 
-class LevelChip(QLabel):
-    """A rounded label in the level's colour."""
+class LevelChip(QWidget):
+    """A rounded badge with the level's name, painted directly (no per-widget style sheet: cheap)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("chip")
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.level = Level.UNKNOWN
+        self._text = ""
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.set_level(Level.UNKNOWN)
 
     def set_level(self, level: Level) -> None:
         """Show ``level``'s name in its colour."""
-        self.level = level
-        self.setText(level.text())
-        self.setStyleSheet(f"background: {LEVEL_COLOURS[level]};")
+        text = level.text()
+        if level is self.level and text == self._text:
+            return
+        self.level, self._text = level, text
+        metrics = self.fontMetrics()
+        self.setFixedSize(metrics.horizontalAdvance(text) + 18, metrics.height() + 4)
+        self.update()
+
+    def text(self) -> str:
+        """The level name shown."""
+        return self._text
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(LEVEL_COLOURS[self.level]))
+        rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
+        font = painter.font()
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(QColor("white"))
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._text)
+        painter.end()
 
 
 class IndicatorRow:
@@ -352,8 +377,16 @@ class StatusPanel(QMainWindow):
         self._setup_timer = QTimer(self)
         self._setup_timer.setInterval(30_000)
         self._setup_timer.timeout.connect(self.refresh_setup_notes)
+        # State changes are applied in slices of at most UPDATE_BUDGET_S per
+        # event-loop pass, so a burst (many monitors reporting at once, or a
+        # first reading creating dozens of rows) never freezes the window.
+        self._pending: dict[str, IndicatorState] = {}
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(0)
+        self._flush_timer.timeout.connect(self._flush)
         self._build()
-        app.bridge.states_changed.connect(self._on_states)
+        app.bridge.states_changed.connect(self._queue_states)
         app.bridge.alert_event.connect(lambda _event: self._update_header())
 
     # -- construction ---------------------------------------------------------
@@ -422,7 +455,8 @@ class StatusPanel(QMainWindow):
         self.setCentralWidget(central)
         if old is not None:
             old.deleteLater()
-        self._on_states(self.app.engine.states())
+        self._update_header()
+        self._queue_states(self.app.engine.states())
         self._show_notices()
         self.show_config_errors()
         self.refresh_setup_notes()
@@ -473,6 +507,36 @@ class StatusPanel(QMainWindow):
         self.errors.setVisible(bool(errors))
 
     # -- updates --------------------------------------------------------------
+    def _queue_states(self, changed: list[IndicatorState]) -> None:
+        for state in changed:
+            self._pending[state.key] = state
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def _flush(self) -> None:
+        started = time.perf_counter()
+        batch: list[IndicatorState] = []
+        while self._pending:
+            key = next(iter(self._pending))
+            state = self._pending.pop(key)
+            batch.append(state)
+            # Creating a row costs far more than updating one: count it so.
+            created = state.key not in self.cards[state.indicator.device].rows
+            if created or len(batch) % 16 == 0:
+                self._on_states(batch)
+                batch = []
+                if time.perf_counter() - started > UPDATE_BUDGET_S:
+                    break
+        if batch:
+            self._on_states(batch)
+        if self._pending:
+            self._flush_timer.start()
+
+    def flush_pending(self) -> None:
+        """Apply every queued change now (tests, screenshots)."""
+        while self._pending:
+            self._flush()
+
     def _on_states(self, changed: list[IndicatorState]) -> None:
         by_device: dict[Device, list[IndicatorState]] = {}
         for state in changed:

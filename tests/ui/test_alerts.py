@@ -21,6 +21,7 @@ def test_alert_moves_through_the_three_groups(make_app: Any, qtbot: Any) -> None
     app = make_app()
     centre = app.panel.alerts
     app.engine.ingest([reading(CPU, 99.0)])
+    app.panel.flush_pending()
     active = _group_texts(centre, centre.ACTIVE)
     assert len(active) == 1
     assert active[0][:4] == ["Critical", "Computer", "CPU usage", "99.0 %"]
@@ -28,6 +29,7 @@ def test_alert_moves_through_the_three_groups(make_app: Any, qtbot: Any) -> None
 
     # it clears without anyone seeing it: it stays, as cleared-unacknowledged
     app.engine.ingest([reading(CPU, 10.0)])
+    app.panel.flush_pending()
     assert _group_texts(centre, centre.ACTIVE) == []
     cleared = _group_texts(centre, centre.CLEARED)
     assert len(cleared) == 1 and cleared[0][6].startswith("cleared ")
@@ -52,6 +54,7 @@ def test_acknowledge_all_keeps_present_alerts_visible(make_app: Any, qtbot: Any)
     app = make_app("[monitors.env]\nenabled = true\n")
     centre = app.panel.alerts
     app.engine.ingest([reading(CPU, 90.0), reading(TEMPERATURE, 35.0)])
+    app.panel.flush_pending()
     assert len(_group_texts(centre, centre.ACTIVE)) == 2
     centre.note_edit.setText("seen")
     qtbot.mouseClick(centre.ack_all_button, Qt.MouseButton.LeftButton)
@@ -66,6 +69,7 @@ def test_acknowledge_all_keeps_present_alerts_visible(make_app: Any, qtbot: Any)
 def test_closed_alerts_of_the_last_day_are_loaded_from_history(make_app: Any, qtbot: Any) -> None:
     app = make_app()
     app.engine.ingest([reading(CPU, 99.0)])
+    app.panel.flush_pending()
     app.engine.acknowledge_all("old one")
     app.engine.ingest([reading(CPU, 10.0)])  # closes it
     # a new app on the same data folder finds it in history
@@ -80,6 +84,7 @@ def test_closed_alerts_of_the_last_day_are_loaded_from_history(make_app: Any, qt
 def test_report_to_it_copies_saves_and_offers_mail(make_app: Any, qtbot: Any) -> None:
     app = make_app('[alerts]\nit_email = "it-desk@example.com"\n')
     app.engine.ingest([reading(CPU, 97.0)])
+    app.panel.flush_pending()
     alert = app.engine.alerts.visible()[0]
     centre = app.panel.alerts
     centre.select(alert.id)

@@ -196,6 +196,7 @@ def test_chinese_catalogue_loads(make_app: Any) -> None:
     assert app.action("quit").text() == "退出 Deskwatch"
     assert app.action("pause_15").text() == "15 分钟"
     app.engine.ingest([reading(CPU, 99.0)])
+    app.panel.flush_pending()
     assert app.panel.banner.text() == "1 项异常需要处理"
     app.set_language("en")
     assert app.action("quit").text() == "Quit Deskwatch"

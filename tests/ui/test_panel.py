@@ -27,6 +27,7 @@ def test_card_shows_value_level_and_time_in_state(make_app: Any, qtbot: Any) -> 
     app = make_app()
     now = time.time()
     app.engine.ingest([reading(CPU, 97.5)], now=now - 125)
+    app.panel.flush_pending()
     card = app.panel.cards[Device.COMPUTER]
     row = card.rows["pc.cpu"]
     assert row.value.text() == "97.5 %"
@@ -36,6 +37,7 @@ def test_card_shows_value_level_and_time_in_state(make_app: Any, qtbot: Any) -> 
     assert row.since.text() == "2 min"
     assert "problem" in app.panel.banner.text()
     app.engine.ingest([reading(CPU, 12.0)])
+    app.panel.flush_pending()
     assert row.chip.level is Level.OK and card.level is Level.OK
     assert app.panel.banner.text() == "All equipment normal"
 
@@ -44,6 +46,7 @@ def test_state_indicator_reads_as_its_message(make_app: Any) -> None:
     app = make_app()
     jam = Text("Paper jam", "卡纸")
     app.engine.ingest([reading(PRINTER_STATE, "media-jam-error", Level.CRITICAL, jam)])
+    app.panel.flush_pending()
     row = app.panel.cards[Device.PRINTER].rows["printer.state"]
     assert row.value.text() == "Paper jam"
     assert not row.spark.isVisibleTo(app.panel)
@@ -62,6 +65,7 @@ def test_unconfigured_devices_say_why_and_how(make_app: Any, qtbot: Any) -> None
     assert cards[Device.ENVIRONMENT].note.text() == SWITCHED_OFF.format(title=EnvMonitor.title)()
     # the computer is configured and waiting for readings; once it reports, no note
     app.engine.ingest([reading(CPU, 10.0)])
+    app.panel.flush_pending()
     app.panel.refresh_setup_notes()
     wait_idle(qtbot, app)
     assert not cards[Device.COMPUTER].note.isVisibleTo(app.panel)
@@ -97,6 +101,7 @@ def test_detail_view_charts_the_chosen_range(make_app: Any, qtbot: Any) -> None:
     app = make_app()
     now = time.time()
     app.engine.ingest([reading(CPU, 40.0)])
+    app.panel.flush_pending()
     _seed_history(app, "pc.cpu", now, hours=30)
     app.panel.show()
     app.panel.show_detail(Device.COMPUTER)
@@ -122,6 +127,7 @@ def test_sparklines_show_the_last_hour(make_app: Any, qtbot: Any) -> None:
     app = make_app()
     now = time.time()
     app.engine.ingest([reading(CPU, 40.0)])
+    app.panel.flush_pending()
     _seed_history(app, "pc.cpu", now, hours=3)
     app.panel.show()
     row = app.panel.cards[Device.COMPUTER].rows["pc.cpu"]
