@@ -356,6 +356,9 @@ def load_features(app: DeskwatchApp, features: Iterable[str] = FEATURES) -> list
     return installed
 
 
+_signal_plumbing: list[Any] = []
+
+
 def install_signal_handlers(qapp: QApplication) -> QSocketNotifier | None:
     """Quit cleanly on SIGINT/SIGTERM without a polling timer.
 
@@ -380,7 +383,9 @@ def install_signal_handlers(qapp: QApplication) -> QSocketNotifier | None:
         qapp.quit()
 
     notifier.activated.connect(wake)
-    notifier._sockets = (reader, writer)  # type: ignore[attr-defined]  # keep them open
+    # Module-level references: the sockets must live as long as the process,
+    # whatever the caller does with the returned notifier.
+    _signal_plumbing[:] = [reader, writer, notifier]
     return notifier
 
 
