@@ -55,7 +55,10 @@ class EngineBridge(QObject):
 class Worker(QObject):
     """Runs callables on a small thread pool; results come back on the GUI thread."""
 
-    _done = Signal(object, object, object)  # callback, result, error
+    # One tuple (callback, result, error): PySide6 6.12 drops a reference to
+    # None for every None passed as a queued ``object`` argument, which ends
+    # in a crash at exit, so None never travels through the signal on its own.
+    _done = Signal(object)
 
     def __init__(self, parent: QObject | None = None, threads: int = 1) -> None:
         super().__init__(parent)
@@ -78,13 +81,14 @@ class Worker(QObject):
                 result = function()
             except Exception as exc:
                 log.exception("background task failed")
-                self._done.emit(on_error, None, exc)
+                self._done.emit((on_error, None, exc))
                 return
-            self._done.emit(on_result, result, None)
+            self._done.emit((on_result, result, None))
 
         self._pool.submit(job)
 
-    def _deliver(self, callback: Any, result: Any, error: Any) -> None:
+    def _deliver(self, outcome: tuple[Any, Any, Any]) -> None:
+        callback, result, error = outcome
         if callback is None or self._closed:
             return
         try:

@@ -186,9 +186,9 @@ class DeskwatchApp(QObject):
 
     def quit(self) -> None:
         """Quit the application."""
-        app = QApplication.instance()
-        if app is not None:
-            app.quit()
+        # exit(), not quit(): Qt 6's quit() first asks every window to close,
+        # and the panel refuses (it hides to the tray), which would cancel it.
+        QApplication.exit(0)
 
     # -- windows ----------------------------------------------------------------
     def _show_tray_notice(self) -> None:
@@ -380,7 +380,7 @@ def install_signal_handlers(qapp: QApplication) -> QSocketNotifier | None:
     def wake() -> None:
         with contextlib.suppress(OSError):
             reader.recv(64)
-        qapp.quit()
+        qapp.exit(0)  # see DeskwatchApp.quit
 
     notifier.activated.connect(wake)
     # Module-level references: the sockets must live as long as the process,

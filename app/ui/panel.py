@@ -95,7 +95,7 @@ class LevelChip(QWidget):
         """The level name shown."""
         return self._text
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
@@ -268,6 +268,10 @@ class DetailView(QWidget):
         controls.addWidget(self.indicator)
         controls.addStretch(1)
         self.range_group = QButtonGroup(self)
+        # Python-side lists, not item data: reading an empty QVariant back as
+        # None trips a reference-count bug in PySide6 6.12.
+        self._keys: list[str] = []
+        self._range_keys: list[str] = []
         names = {
             "hour": self.tr("Hour"),
             "shift": self.tr("Shift (8 h)"),
@@ -277,7 +281,7 @@ class DetailView(QWidget):
         for n, (key, label) in enumerate(names.items()):
             button = QPushButton(label, self)
             button.setCheckable(True)
-            button.setProperty("range", key)
+            self._range_keys.append(key)
             self.range_group.addButton(button, n)
             controls.addWidget(button)
         self.range_group.button(0).setChecked(True)
@@ -291,13 +295,18 @@ class DetailView(QWidget):
 
     def range_key(self) -> str:
         """The chosen range: hour, shift, day or week."""
-        button = self.range_group.checkedButton()
-        return str(button.property("range")) if button else "hour"
+        index = self.range_group.checkedId()
+        return self._range_keys[index] if 0 <= index < len(self._range_keys) else "hour"
+
+    def current_key(self) -> str | None:
+        """State key of the indicator being charted."""
+        index = self.indicator.currentIndex()
+        return self._keys[index] if 0 <= index < len(self._keys) else None
 
     def set_range(self, key: str) -> None:
         """Choose a range (as if its button was clicked)."""
-        for button in self.range_group.buttons():
-            button.setChecked(button.property("range") == key)
+        for n, name in enumerate(self._range_keys):
+            self.range_group.button(n).setChecked(name == key)
         self.reload()
 
     def show_device(self, device: Device) -> None:
@@ -306,15 +315,17 @@ class DetailView(QWidget):
         self.title.setText(device.label())
         self.indicator.blockSignals(True)
         self.indicator.clear()
+        self._keys = []
         for state in self.app.engine.states():
             if state.indicator.device is device and state.indicator.numeric:
-                self.indicator.addItem(state.label(), state.key)
+                self.indicator.addItem(state.label())
+                self._keys.append(state.key)
         self.indicator.blockSignals(False)
         self.reload()
 
     def reload(self) -> None:
         """Load the chosen indicator's history off the GUI thread."""
-        key = self.indicator.currentData()
+        key = self.current_key()
         no_data = self.tr("No data in this range yet")
         if key is None:
             self.chart.set_data(
@@ -334,7 +345,7 @@ class DetailView(QWidget):
             return downsample(history.samples(key, since, until), since, until) if history else []
 
         def show(samples: list[Sample]) -> None:
-            if self.indicator.currentData() != key:
+            if self.current_key() != key:
                 return  # the clerk chose another indicator meanwhile
             self.chart.set_data(samples, since, until, thresholds, unit, no_data)
             avgs = [s.vavg for s in samples if s.vavg is not None]

@@ -107,7 +107,7 @@ def test_detail_view_charts_the_chosen_range(make_app: Any, qtbot: Any) -> None:
     app.panel.show_detail(Device.COMPUTER)
     detail = app.panel.detail
     assert app.panel.stack.currentIndex() == 1
-    assert detail.indicator.currentData() == "pc.cpu"
+    assert detail.current_key() == "pc.cpu"
     qtbot.waitUntil(lambda: detail.chart.sample_count() > 0, timeout=5000)
     hour = detail.chart.sample_count()
     assert 55 <= hour <= 62

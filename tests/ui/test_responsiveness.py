@@ -33,7 +33,8 @@ class SlowMonitor(Monitor):
 
 def _slow(name: str, device: Device) -> type[Monitor]:
     indicators = tuple(
-        Indicator(f"{name}.v{n}", device, Text(f"Value {n}", f"数值 {n}"), "%") for n in range(SlowMonitor.count)
+        Indicator(f"{name}.v{n}", device, Text(f"Value {n}", f"数值 {n}"), "%")
+        for n in range(SlowMonitor.count)
     )
     return type(f"Slow{name}", (SlowMonitor,), {"id": name, "device": device, "indicators": indicators})
 

@@ -1,4 +1,7 @@
-"""On a real X server with a tray (Xvfb + trayer): the icon shows, changes colour, and a click opens the panel."""
+"""On a real X server with a tray (Xvfb + trayer).
+
+The icon shows, its colour follows the alerts, and a real click opens the panel.
+"""
 
 from __future__ import annotations
 
@@ -106,18 +109,20 @@ def test_tray_icon_colour_follows_alerts_and_click_opens_panel(xserver: XServer,
     assert shutil.which("xdotool"), "xdotool is missing: run ./.ci/bootstrap test"
     env = {**xserver.env, "DESKWATCH_CONFIG": str(tmp_path / "deskwatch.toml")}
     (tmp_path / "level").write_text("ok", "utf-8")
+    # stderr to a file: a pipe nobody reads could fill up and block the app
+    log_file = (tmp_path / "app.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.ui.tray_app", str(tmp_path)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=log_file,
         text=True,
     )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().split()
-        assert line and line[0] == "tray", f"no tray icon: {line} {proc.stderr.read() if proc.poll() else ''}"
+        assert line and line[0] == "tray", f"no tray icon: {line}"
         found: list[tuple[int, int, int, int]] = []
 
         def embedded() -> bool:
@@ -153,6 +158,6 @@ def test_tray_icon_colour_follows_alerts_and_click_opens_panel(xserver: XServer,
             proc.wait()
         if proc.stdout:
             proc.stdout.close()
-        if proc.stderr:
-            proc.stderr.close()
-    assert proc.returncode == 0, "SIGTERM should quit the app cleanly"
+        log_file.close()
+    log = (tmp_path / "app.log").read_text("utf-8", errors="replace")
+    assert proc.returncode == 0, f"SIGTERM should quit the app cleanly; its log:\n{log[-3000:]}"

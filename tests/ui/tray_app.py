@@ -28,7 +28,11 @@ class ControlFileMonitor(Monitor):
     indicators = (FILE_LEVEL,)
     interval = 0.2
     timeout = 2.0
-    levels: ClassVar[dict[str, Level]] = {"ok": Level.OK, "warning": Level.WARNING, "critical": Level.CRITICAL}
+    levels: ClassVar[dict[str, Level]] = {
+        "ok": Level.OK,
+        "warning": Level.WARNING,
+        "critical": Level.CRITICAL,
+    }
 
     def poll(self) -> list[Reading]:
         try:
