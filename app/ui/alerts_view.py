@@ -172,6 +172,8 @@ class AlertCentre(QWidget):
         state = engine.state(alert.key)
         value = state.value if state is not None and alert.ended is None else alert.last_value
         end = alert.ended if alert.ended is not None else time.time()
+        message_text = alert.message() if alert.message else ""
+        as_text = indicator is not None and not indicator.numeric and bool(message_text)
         details = alert.message() if alert.message else ""
         if alert.acked_at is not None:
             who = self.tr("acknowledged {0} by {1}").format(_clock(alert.acked_at), alert.acked_by or "")
@@ -187,7 +189,7 @@ class AlertCentre(QWidget):
                 alert.level.text() if alert.ended is None else alert.peak.text(),
                 alert.device.label(),
                 label,
-                format_value(value, unit),
+                message_text if as_text else format_value(value, unit),
                 _clock(alert.started),
                 format_duration(end - alert.started),
                 details,

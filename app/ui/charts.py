@@ -189,6 +189,20 @@ class TrendChart(QWidget):
             pen = QPen(QColor(LEVEL_COLOURS[level]), 1, Qt.PenStyle.DashLine)
             painter.setPen(pen)
             painter.drawLine(QPointF(plot.left(), y_of(limit)), QPointF(plot.right(), y_of(limit)))
+        # periods out of the normal state: tinted background and a strip along the bottom
+        step = (t1 - t0) / max(len(self._samples), 1)
+        if len(self._samples) > 1:
+            gaps = [b.ts - a.ts for a, b in zip(self._samples, self._samples[1:], strict=False)]
+            step = min(gaps) if gaps else step
+        for sample in self._samples:
+            if sample.level is Level.OK:
+                continue
+            x0 = max(plot.left(), x_of(sample.ts))
+            x1 = min(plot.right(), x_of(sample.ts + step))
+            tint = QColor(LEVEL_COLOURS[sample.level])
+            tint.setAlpha(28)
+            painter.fillRect(QRectF(x0, plot.top(), max(1.0, x1 - x0), plot.height()), tint)
+            painter.fillRect(QRectF(x0, plot.bottom() - 5, max(1.0, x1 - x0), 5), level_colour(sample.level))
         # min–max band
         band = QPainterPath()
         tops = [(x_of(s.ts), y_of(s.vmax if s.vmax is not None else s.vavg or 0)) for s in self._samples]
@@ -214,11 +228,4 @@ class TrendChart(QWidget):
         painter.setPen(QPen(accent, 1.8))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(line)
-        # level marks along the bottom edge
-        for sample in self._samples:
-            if sample.level is Level.OK:
-                continue
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(level_colour(sample.level))
-            painter.drawRect(QRectF(x_of(sample.ts) - 1.5, plot.bottom() - 4, 3, 4))
         painter.end()

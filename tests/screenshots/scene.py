@@ -43,7 +43,14 @@ def build_scene(lang: str, tray: bool = False) -> Any:
     now = time.time()
     signals = {s.indicator.id: s for cls in demo.DEMO_MONITORS for s in cls.signals}
 
-    # trends: per-minute history around each indicator's normal value
+    # trends: per-minute history around each indicator's normal value, out of range during its faults
+    faults = {
+        "demo_telephone.rtt": (now - 2.6 * 3600, now - 2.4 * 3600, "warning", Level.WARNING),
+        "demo_headset.noise": (now - 50 * 60, now, "warning", Level.WARNING),
+        "demo_printer.queue": (now - 40 * 60, now - 6 * 60, "critical", Level.CRITICAL),
+        "demo_environment.temperature": (now - 35 * 60, now, "warning", Level.WARNING),
+        "demo_computer.cpu": (now - 12 * 60, now, "critical", Level.CRITICAL),
+    }
     start = now - HOURS_OF_HISTORY * 3600
     for iid, signal in signals.items():
         if not signal.indicator.numeric:
@@ -52,8 +59,14 @@ def build_scene(lang: str, tray: bool = False) -> Any:
         spread = abs(float(signal.values["warning"]) - ok) * 0.35 + 0.5
         t = start
         while t < now - 60:
-            value = _wave(iid, t, ok, spread)
-            history.add_reading(iid, round(value, 1), Level.OK, t)
+            value, level = _wave(iid, t, ok, spread), Level.OK
+            fault = faults.get(iid)
+            if fault is not None and fault[0] <= t < fault[1]:
+                value = float(signal.values[fault[2]]) + (value - ok) * 0.3
+                level = fault[3]
+            if iid.startswith("demo_recorder") and t > now - 3 * 60:
+                break  # the recorder stopped answering
+            history.add_reading(iid, round(value, 1), level, t)
             t += 60
     history.flush()
 

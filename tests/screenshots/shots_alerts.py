@@ -10,7 +10,7 @@ from tests.screenshots.scene import build_scene
 
 def take(outdir: Path, lang: str) -> None:
     qt_app(lang)
-    app = build_scene(lang)
+    app = build_scene(lang, tray=True)
     panel = app.panel
     panel.resize(1180, 720)
     app.show_alerts()

@@ -16,7 +16,7 @@ def take(outdir: Path, lang: str) -> None:
     app = build_scene(lang, tray=True)
     app.tray.show()
     panel = app.panel
-    panel.resize(1180, 1010)
+    panel.resize(1180, 730)
     app.show_panel()
     settle(1.2)
     panel.grab().save(str(outdir / f"panel_{lang}.png"))
