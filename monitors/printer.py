@@ -95,6 +95,7 @@ MSG_REJECTING = Text(
     "不接受打印任务 — 无法打印文件",
 )
 MSG_QUEUE_EMPTY = Text("No jobs waiting", "没有排队的任务")
+MSG_QUEUED = Text("{count} job(s) waiting to print", "{count} 个任务等待打印")
 MSG_OLDEST = Text("Job {job} has waited {age}", "任务 {job} 已等待 {age}")
 MSG_FAILED_JOBS = Text(
     "{count} job(s) failed in the last {minutes:g} min (last: job {job})",
@@ -132,13 +133,14 @@ _SEVERITY_LEVEL = {
 }
 
 
-def _duration(seconds: float) -> str:
+def _duration(seconds: float) -> Text:
     whole = max(0, round(seconds))
     if whole < 120:
-        return f"{whole} s"
+        return Text(f"{whole} s", f"{whole} 秒")
     if whole < 7200:
-        return f"{whole // 60} min {whole % 60:02d} s"
-    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+        return Text(f"{whole // 60} min {whole % 60:02d} s", f"{whole // 60} 分 {whole % 60:02d} 秒")
+    hours, minutes = whole // 3600, whole % 3600 // 60
+    return Text(f"{hours} h {minutes:02d} min", f"{hours} 小时 {minutes:02d} 分")
 
 
 def judge_status(snap: p.PrinterSnapshot) -> Reading:
@@ -160,7 +162,8 @@ def judge_status(snap: p.PrinterSnapshot) -> Reading:
         if not shown:
             message = MSG_STOPPED
     printer_says = snap.message.strip()
-    if printer_says and printer_says.lower() not in (message.en.lower(), message.zh):
+    said = {message.en.lower(), message.zh, *(r.message.en.lower() for r in shown)}
+    if printer_says and printer_says.lower() not in said:
         message = MSG_PRINTER_SAYS.format(clerk=message, printer=printer_says)
     state_name = p.STATE_NAMES.get(snap.state, str(snap.state))
     raw = [r.raw for r in reasons]
@@ -346,9 +349,9 @@ class PrinterMonitor(Monitor):
         ]
         # Held jobs wait for the clerk on purpose; they neither count nor age.
         waiting = [j for j in snap.jobs if j.state != p.JOB_HELD]
-        readings.append(
-            Reading(QUEUED.id, len(waiting), instance=name, detail={"job_ids": [j.id for j in waiting]})
-        )
+        queued_msg = MSG_QUEUED.format(count=len(waiting)) if waiting else MSG_QUEUE_EMPTY
+        ids = {"job_ids": [j.id for j in waiting]}
+        readings.append(Reading(QUEUED.id, len(waiting), message=queued_msg, instance=name, detail=ids))
         now = snap.server_time if snap.server_time is not None else time.time()
         if waiting:
             oldest = min(waiting, key=lambda j: j.created)

@@ -141,7 +141,10 @@ def decode_response(data: bytes) -> Response:
     for bind_tag, binding in _items(fields[3][1]):
         if bind_tag != _SEQUENCE:
             raise SnmpError("bad variable binding")
-        (oid_tag, oid_body), (vtag, vbody) = _items(binding)
+        pair = _items(binding)
+        if len(pair) != 2:
+            raise SnmpError("bad variable binding")
+        (oid_tag, oid_body), (vtag, vbody) = pair
         if oid_tag != _OID:
             raise SnmpError("bad variable name")
         value: SnmpValue

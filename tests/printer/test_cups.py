@@ -171,7 +171,8 @@ def test_job_stuck_behind_slow_backend_then_cancel_clears(
     thresholds = (
         '[indicators."printer.oldest_job_age"]\nwarning = 1.0\ncritical = 2.0\n'
         "warning_clear = 1.0\ncritical_clear = 2.0\n"
-        '[indicators."printer.queued_jobs"]\nwarning = 2\ncritical = 4\nwarning_clear = 2\ncritical_clear = 4\n'
+        '[indicators."printer.queued_jobs"]\nwarning = 2\ncritical = 4\n'
+        "warning_clear = 2\ncritical_clear = 4\n"
     )
     cupsd.set_mode(queue, "slow60")
     first = cupsd.submit(queue)
@@ -197,7 +198,10 @@ def test_slow_printing_warns(tmp_path: Path, cupsd: PrivateCups, queue: str) -> 
     cupsd.set_mode(queue, "slow2")
     job = cupsd.submit(queue)
     wait_job(cupsd, job, {p.JOB_COMPLETED})
-    extra = '[indicators."printer.last_job_seconds"]\nwarning = 1.5\ncritical = 30\nwarning_clear = 1.5\ncritical_clear = 30\n'
+    extra = (
+        '[indicators."printer.last_job_seconds"]\nwarning = 1.5\ncritical = 30\n'
+        "warning_clear = 1.5\ncritical_clear = 30\n"
+    )
     took = check(tmp_path, cupsd, queue, extra)["last_job_seconds"]
     assert took.level is Level.WARNING and 2 <= float(took.value or 0) < 10
     assert took.message is not None and f"Job {job} took" in took.message.en
