@@ -160,16 +160,16 @@ def judge_status(snap: p.PrinterSnapshot) -> Reading:
     shown = [r for r, s in zip(reasons, severities, strict=True) if s > p.Severity.REPORT]
     keywords = {r.keyword for r in shown}
     shown = [r for r in shown if p.SAME_AS.get(r.keyword) not in keywords]
-    if shown:
-        message = Text("; ".join(r.message.en for r in shown), ";".join(r.message.zh for r in shown))
-    elif snap.state == p.STATE_STOPPED:
-        message = MSG_STOPPED
+    stopped_silently = snap.state == p.STATE_STOPPED and level is not Level.CRITICAL
+    if stopped_silently:
+        # A stopped queue prints nothing, whatever (little) the reasons say.
+        level = Level.CRITICAL
+    parts = [MSG_STOPPED] if stopped_silently else []
+    parts += [r.message for r in shown]
+    if parts:
+        message = Text("; ".join(t.en for t in parts), ";".join(t.zh for t in parts))
     else:
         message = p.STATE_TEXT.get(snap.state, p.STATE_TEXT[p.STATE_IDLE])
-    if snap.state == p.STATE_STOPPED and level is not Level.CRITICAL:
-        level = Level.CRITICAL  # a stopped queue prints nothing, whatever the reasons say
-        if not shown:
-            message = MSG_STOPPED
     printer_says = snap.message.strip()
     said = {message.en.lower(), message.zh, *(r.message.en.lower() for r in shown)}
     # The printer's own words add detail to a fault ("Paper jam in tray 1"); when

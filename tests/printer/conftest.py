@@ -168,7 +168,9 @@ Sandboxing Relaxed
             if self.proc is not None and self.proc.poll() is not None:
                 log = (self.root / "log" / "cupsd.stderr").read_text(errors="replace")
                 raise AssertionError(f"cupsd exited with {self.proc.returncode}: {log[-2000:]}")
-            return subprocess.run(["lpstat", "-r"], env=self.env, capture_output=True).returncode == 0
+            # "lpstat -r" exits 0 either way; what it prints tells.
+            done = subprocess.run(["lpstat", "-r"], env=self.env, capture_output=True, text=True)
+            return done.stdout.strip() == "scheduler is running"
 
         wait_for(answers, 10, f"cupsd on {self.server}")
 
