@@ -92,6 +92,8 @@ class PrivateCups:
         self.root = root
         self.port = free_port()
         self.server = f"127.0.0.1:{self.port}"
+        #: The same server on a local socket, as CUPS listens on /run/cups/cups.sock.
+        self.socket = str(root / "cups.sock")
         self.control = root / "control"
         self.proc: subprocess.Popen[bytes] | None = None
         self._configure()
@@ -114,6 +116,7 @@ class PrivateCups:
         (root / "cupsd.conf").write_text(
             f"""LogLevel info
 Listen 127.0.0.1:{self.port}
+Listen {self.socket}
 Browsing Off
 WebInterface No
 DefaultAuthType None

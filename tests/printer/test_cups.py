@@ -382,3 +382,16 @@ def test_print_server_that_never_answers_is_unknown_within_the_timeout(tmp_path:
             assert state.message is not None and state.message.en == "No answer within 1 s"
         assert took < 3
     # Closing the listener resets the pending connection, which frees the poll thread.
+
+
+def test_local_socket_server(tmp_path: Path, cupsd: PrivateCups, queue: str) -> None:
+    cupsd.set_mode(queue, "door")
+    cupsd.submit(queue)
+    wait_for(lambda: printer_state(cupsd, queue).state == p.STATE_STOPPED, what="the door fault")
+    cfg = write_config(tmp_path, cupsd.socket, [queue])
+    built = build_runtime(config_path=cfg, data_dir=tmp_path / "data", mode="check", only=["printer"])
+    built.scheduler.poll_once()
+    built.scheduler.stop(timeout=1)
+    status = built.engine.state(f"printer.status[{queue}]")
+    assert status is not None and status.level is Level.CRITICAL
+    assert status.message is not None and status.message.zh.startswith("盖门打开")
