@@ -450,6 +450,9 @@ class EnvironmentMonitor(Monitor):
 
     def close(self) -> None:
         readers, self.readers = self.readers, []
+        # Signal every reader first so that their last reads end together.
+        for reader in readers:
+            reader.request_stop()
         for reader in readers:
             reader.stop()
 

@@ -7,6 +7,8 @@ closed, so no reader thread outlives the test that started it.
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +22,19 @@ from monitors.environment import EnvironmentMonitor
 from tests.environment.simulators import Mhz19Responder, ModbusTransmitter, TextLineBoard
 
 MakeMonitor = Callable[[str], EnvironmentMonitor]
+
+
+@pytest.fixture(autouse=True)
+def no_reader_left_running() -> Iterator[None]:
+    """Fail a test that leaves a sensor reader thread behind (closing must end them)."""
+    yield
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        left = [t.name for t in threading.enumerate() if t.name.startswith("deskwatch-sensor-")]
+        if not left:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"sensor reader threads still running: {left}")
 
 
 @pytest.fixture
