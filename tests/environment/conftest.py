@@ -9,9 +9,9 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pytest
 
@@ -21,7 +21,9 @@ from app.core.monitor import MonitorContext
 from monitors.environment import EnvironmentMonitor
 from tests.environment.simulators import Mhz19Responder, ModbusTransmitter, TextLineBoard
 
-MakeMonitor = Callable[[str], EnvironmentMonitor]
+
+class MakeMonitor(Protocol):
+    def __call__(self, toml: str, config_errors: int = 0) -> EnvironmentMonitor: ...
 
 
 @pytest.fixture(autouse=True)
@@ -78,11 +80,11 @@ def make_monitor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ma
     monkeypatch.setattr(EnvironmentMonitor, "reconnect_delays", (0.05, 0.3))
     made: list[EnvironmentMonitor] = []
 
-    def make(toml: str) -> EnvironmentMonitor:
+    def make(toml: str, config_errors: int = 0) -> EnvironmentMonitor:
         path = tmp_path / f"deskwatch-{len(made)}.toml"
         path.write_text(toml, "utf-8")
         config = load_config({"environment": EnvironmentMonitor}, path, shipped_path=Path("/nonexistent"))
-        assert config.errors == []
+        assert len(config.errors) == config_errors, config.errors
         monitor = EnvironmentMonitor(config.monitor("environment"), MonitorContext(data_dir=tmp_path))
         made.append(monitor)
         return monitor
