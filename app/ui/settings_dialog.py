@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -78,6 +78,8 @@ class Field:
             return widget.currentData()
         if isinstance(widget, QSpinBox):
             return widget.value()
+        if isinstance(widget, QLabel):
+            return self.current  # lists of tables are edited in the file
         assert isinstance(widget, QLineEdit)
         text = widget.text().strip()
         if kind is list:
@@ -97,8 +99,24 @@ class Field:
         self.widget.setToolTip(problem or (self.setting.help() if self.setting.help else ""))
 
 
+def _tables_summary(setting: Setting, value: Any) -> str:
+    """One line per table (``port=/dev/ttyUSB0, protocol=modbus``) for a list-of-tables setting."""
+    lines = []
+    for table in value or []:
+        lines.append(", ".join(f"{k}={v}" for k, v in table.items()) or "{}")
+    return "\n".join(lines) or "—"
+
+
 def _widget_for(setting: Setting, value: Any, parent: QWidget, choice_names: dict[str, str]) -> QWidget:
     kind = setting.kind
+    if getattr(setting, "fields", None) is not None:
+        label = QLabel(_tables_summary(setting, value), parent)
+        label.setObjectName("muted")
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(
+            label.textInteractionFlags() | Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        return label
     if kind is bool:
         box = QCheckBox(parent)
         box.setChecked(bool(value))
@@ -219,6 +237,9 @@ class SettingsDialog(QDialog):
             widget.setPlaceholderText(self.tr("default"))
         field = Field(setting, path, value, widget, optional)
         field.mark(None)
+        if isinstance(widget, QLabel):
+            where = str(self.app.runtime.config.user_path or "deskwatch.toml")
+            widget.setToolTip(self.tr("Edit these entries in {0}").format(where))
         label = QLabel(setting.label(), parent)
         label.setWordWrap(True)
         if setting.help is not None:
@@ -227,9 +248,14 @@ class SettingsDialog(QDialog):
         self.fields.append(field)
 
     def _build_pages(self, config: Config) -> None:
-        titles = {"": self.tr("General"), "alerts": self.tr("Alerts"), "history": self.tr("History")}
+        titles = {
+            "": self.tr("General"),
+            "alerts": self.tr("Alerts"),
+            "history": self.tr("History"),
+            "breaks": self.tr("Break reminders"),
+        }
         for section, settings in APP_SECTIONS.items():
-            layout = self._page(titles.get(section, section))
+            layout = self._page(titles.get(section, section.replace("_", " ").capitalize()))
             form = self._form(layout)
             for setting in settings:
                 path = (setting.key,) if section == "" else (section, setting.key)

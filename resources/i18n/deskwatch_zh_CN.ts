@@ -84,12 +84,12 @@
         <translation>已确认</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="177" />
+        <location filename="../../app/ui/alerts_view.py" line="179" />
         <source>acknowledged {0} by {1}</source>
         <translation>{1} 于 {0} 确认</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="182" />
+        <location filename="../../app/ui/alerts_view.py" line="184" />
         <source>cleared {0}</source>
         <translation>{0} 恢复</translation>
     </message>
@@ -97,7 +97,7 @@
 <context>
     <name>Announcer</name>
     <message>
-        <location filename="../../app/ui/tray.py" line="141" />
+        <location filename="../../app/ui/tray.py" line="135" />
         <source>Still unacknowledged — {0}</source>
         <translation>仍未确认 — {0}</translation>
     </message>
@@ -148,7 +148,9 @@
     <message numerus="yes">
         <location filename="../../app/ui/main.py" line="149" />
         <source>For %n minute(s)</source>
-        <translation><numerusform>%n 分钟</numerusform></translation>
+        <translation>
+            <numerusform>%n 分钟</numerusform>
+        </translation>
     </message>
     <message>
         <location filename="../../app/ui/main.py" line="198" />
@@ -182,48 +184,48 @@
 <context>
     <name>DetailView</name>
     <message>
-        <location filename="../../app/ui/panel.py" line="229" />
+        <location filename="../../app/ui/panel.py" line="256" />
         <source>← All devices</source>
-        <extracomment>Chart ranges offered in the detail view: key → seconds. Most points a chart draws; longer ranges are merged into this many buckets.</extracomment>
+        <extracomment>Longest slice of GUI-thread time spent applying state changes per event-loop pass. Chart ranges offered in the detail view: key → seconds. Most points a chart draws; longer ranges are merged into this many buckets.</extracomment>
         <translation>← 全部设备</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="240" />
+        <location filename="../../app/ui/panel.py" line="267" />
         <source>Indicator:</source>
         <translation>指标:</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="245" />
+        <location filename="../../app/ui/panel.py" line="276" />
         <source>Hour</source>
         <translation>1 小时</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="246" />
+        <location filename="../../app/ui/panel.py" line="277" />
         <source>Shift (8 h)</source>
         <translation>一个班次(8 小时)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="247" />
+        <location filename="../../app/ui/panel.py" line="278" />
         <source>Day</source>
         <translation>1 天</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="248" />
+        <location filename="../../app/ui/panel.py" line="279" />
         <source>Week</source>
         <translation>1 周</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="291" />
+        <location filename="../../app/ui/panel.py" line="329" />
         <source>No data in this range yet</source>
         <translation>此时间段内暂无数据</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="294" />
+        <location filename="../../app/ui/panel.py" line="332" />
         <source>No numeric indicator</source>
         <translation>没有数值型指标</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="318" />
+        <location filename="../../app/ui/panel.py" line="356" />
         <source>Minimum {0}   Average {1}   Maximum {2}</source>
         <translation>最小 {0}   平均 {1}   最大 {2}</translation>
     </message>
@@ -231,82 +233,92 @@
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="153" />
+        <location filename="../../app/ui/settings_dialog.py" line="171" />
         <source>Deskwatch settings</source>
         <translation>Deskwatch 设置</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="176" />
+        <location filename="../../app/ui/settings_dialog.py" line="194" />
         <source>OK</source>
         <translation>确定</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="177" />
+        <location filename="../../app/ui/settings_dialog.py" line="195" />
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="178" />
+        <location filename="../../app/ui/settings_dialog.py" line="196" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="188" />
+        <location filename="../../app/ui/settings_dialog.py" line="206" />
         <source>No user configuration file: settings cannot be saved.</source>
         <translation>没有用户配置文件:无法保存设置。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="216" />
+        <location filename="../../app/ui/settings_dialog.py" line="234" />
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="219" />
+        <location filename="../../app/ui/settings_dialog.py" line="237" />
         <source>default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="230" />
+        <location filename="../../app/ui/settings_dialog.py" line="242" />
+        <source>Edit these entries in {0}</source>
+        <translation>请在 {0} 中编辑这些条目</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings_dialog.py" line="252" />
         <source>General</source>
         <translation>常规</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="230" />
+        <location filename="../../app/ui/settings_dialog.py" line="253" />
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="230" />
+        <location filename="../../app/ui/settings_dialog.py" line="254" />
         <source>History</source>
         <translation>历史记录</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="238" />
+        <location filename="../../app/ui/settings_dialog.py" line="255" />
+        <source>Break reminders</source>
+        <translation>休息提醒</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings_dialog.py" line="264" />
         <source>Start Deskwatch when I log in</source>
         <translation>登录时自动启动 Deskwatch</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="247" />
+        <location filename="../../app/ui/settings_dialog.py" line="273" />
         <source>Monitoring</source>
         <translation>监测</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="256" />
+        <location filename="../../app/ui/settings_dialog.py" line="282" />
         <source>Thresholds: {0}</source>
         <translation>阈值:{0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="278" />
+        <location filename="../../app/ui/settings_dialog.py" line="304" />
         <source>{0}: allowed is {1}</source>
         <translation>{0}:允许的值为 {1}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="333" />
+        <location filename="../../app/ui/settings_dialog.py" line="359" />
         <source>Cannot change start at login: {0}</source>
         <translation>无法更改登录时自动启动:{0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="344" />
+        <location filename="../../app/ui/settings_dialog.py" line="370" />
         <source>Cannot write {0}: {1}</source>
         <translation>无法写入 {0}:{1}</translation>
     </message>
@@ -314,60 +326,62 @@
 <context>
     <name>StatusPanel</name>
     <message>
-        <location filename="../../app/ui/panel.py" line="360" />
+        <location filename="../../app/ui/panel.py" line="406" />
         <source>Deskwatch — workstation status</source>
         <translation>Deskwatch — 工位状态</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="369" />
+        <location filename="../../app/ui/panel.py" line="415" />
         <source>Acknowledge all</source>
         <translation>全部确认</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="371" />
+        <location filename="../../app/ui/panel.py" line="417" />
         <source>Start-of-shift check</source>
         <translation>班前检查</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="373" />
+        <location filename="../../app/ui/panel.py" line="419" />
         <source>Reports</source>
         <translation>报表</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="375" />
+        <location filename="../../app/ui/panel.py" line="421" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="416" />
+        <location filename="../../app/ui/panel.py" line="462" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="418" />
-        <location filename="../../app/ui/panel.py" line="513" />
+        <location filename="../../app/ui/panel.py" line="464" />
+        <location filename="../../app/ui/panel.py" line="590" />
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="469" />
+        <location filename="../../app/ui/panel.py" line="516" />
         <source>Configuration problems (defaults are used for these keys):</source>
         <translation>配置有误(以下各项使用默认值):</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="501" />
+        <location filename="../../app/ui/panel.py" line="578" />
         <source>Starting — waiting for the first readings…</source>
         <translation>正在启动 — 等待首次读数…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="503" />
+        <location filename="../../app/ui/panel.py" line="580" />
         <source>All equipment normal</source>
         <translation>所有设备正常</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/panel.py" line="505" />
+        <location filename="../../app/ui/panel.py" line="582" />
         <source>%n problem(s) need attention</source>
-        <translation><numerusform>%n 项异常需要处理</numerusform></translation>
+        <translation>
+            <numerusform>%n 项异常需要处理</numerusform>
+        </translation>
     </message>
 </context>
 </TS>

@@ -118,3 +118,15 @@ def test_config_errors_are_shown_on_the_panel(make_app: Any) -> None:
     app = make_app("[alerts]\nreannounce_minutes = -3\n")
     assert app.panel.errors.isVisibleTo(app.panel)
     assert "reannounce_minutes" in app.panel.errors.text()
+
+
+def test_dialog_over_every_real_monitor_accepts_its_own_defaults(make_app: Any, qtbot: Any) -> None:
+    """Whatever settings other areas declare (lists of tables …), an untouched dialog applies cleanly."""
+    import monitors
+
+    app = make_app(monitor_classes=monitors.discover())
+    dialog = _dialog(app, qtbot)
+    changes, problems = dialog.changes()
+    assert problems == [] and changes == {}
+    assert dialog.apply() is True
+    assert dialog.errors.isHidden()
