@@ -407,9 +407,7 @@ def windows_snapshot(info: Mapping[str, Any], jobs: Iterable[Mapping[str, Any]])
         reasons += [r for r in job.reasons if r not in reasons]
     queued = tuple(j for j in parsed if j.state in p.ACTIVE_JOB_STATES)
     state = p.windows_printer_state(status, attributes, len(queued))
-    if state != p.STATE_STOPPED and any(
-        p.clerk_severity(r) is p.Severity.ERROR for r in p.normalise_reasons(reasons)
-    ):
+    if p.has_error(reasons):
         state = p.STATE_STOPPED
     job_status_text = [str(job.get("pStatus")) for job in jobs if job.get("pStatus")]
     return p.PrinterSnapshot(
