@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.core.engine import IndicatorState
-from app.core.model import Level
+from app.core.model import Level, Reading
 from app.core.monitor import MonitorContext
 from app.core.runtime import Runtime, build_runtime
 from monitors.printer import PrinterMonitor
@@ -415,3 +415,28 @@ def test_local_socket_server(tmp_path: Path, cupsd: PrivateCups, queue: str) -> 
     status = built.engine.state(f"printer.status[{queue}]")
     assert status is not None and status.level is Level.CRITICAL
     assert status.message is not None and status.message.zh.startswith("盖门打开")
+
+
+def test_print_server_restart_goes_unknown_then_recovers(tmp_path_factory: pytest.TempPathFactory) -> None:
+    server = PrivateCups(tmp_path_factory.mktemp("cups-restart"))
+    server.start()
+    try:
+        queue = server.add_queue("restart")
+        settings = {s.key: s.default for s in PrinterMonitor.settings}
+        monitor = PrinterMonitor(
+            settings | {"server": server.server, "printers": [queue]},
+            MonitorContext(data_dir=tmp_path_factory.mktemp("data")),
+        )
+
+        def status() -> Reading:
+            return next(r for r in monitor.poll() if r.indicator_id == "printer.status")
+
+        assert status().level is Level.OK
+        server.stop()
+        down = status()
+        assert down.level is Level.UNKNOWN and down.instance == queue
+        assert down.message is not None and "cannot be reached" in down.message.en
+        server.start()
+        assert status().level is Level.OK  # the monitor reconnects by itself
+    finally:
+        server.stop()
