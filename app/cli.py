@@ -261,7 +261,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     import monitors
     from app.core import reports
-    from app.core.config import all_indicators, load_config
+    from app.core.config import load_config
     from app.core.history import History
     from app.core.paths import user_config_path, user_data_dir
     from app.core.runtime import HISTORY_FILE
@@ -284,7 +284,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     history = History(db)
     try:
         data = reports.gather(
-            history, first, last, per=args.per, shifts=shifts, indicators=all_indicators(classes.values())
+            history,
+            first,
+            last,
+            per=args.per,
+            shifts=shifts,
+            indicators=reports.declared_indicators(classes.values()),
         )
         outdir = args.out if args.out is not None else data_dir / "reports"
         html_path, csv_path = reports.write_report(data, outdir)

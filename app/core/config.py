@@ -18,6 +18,7 @@ from typing import Any
 
 import tomlkit
 
+from app.core.breaks import BREAK_SETTINGS
 from app.core.i18n import Text
 from app.core.model import THRESHOLD_KEYS, Indicator, Thresholds
 from app.core.monitor import Monitor
@@ -114,6 +115,7 @@ APP_SECTIONS: dict[str, tuple[Setting, ...]] = {
             maximum=3600,
         ),
     ),
+    "breaks": BREAK_SETTINGS,
 }
 
 

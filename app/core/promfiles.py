@@ -19,9 +19,10 @@ import json
 import re
 from typing import Any
 
-from app.core.config import Config, all_indicators
+from app.core.config import Config
 from app.core.exporter import PREFIX, metric_name
 from app.core.model import Direction, Indicator, Level, Thresholds
+from app.core.reports import declared_indicators
 
 HEADER = (
     "# Prometheus alerting rules for Deskwatch seats.\n"
@@ -97,7 +98,7 @@ def _threshold_rule(ind: Indicator, th: Thresholds, level: Level) -> dict[str, A
 
 def rules_document(config: Config) -> dict[str, Any]:
     """The rule groups as plain data."""
-    indicators = all_indicators(config.monitor_classes.values())
+    indicators = declared_indicators(config.monitor_classes.values())
     threshold_rules: list[dict[str, Any]] = []
     covered: list[str] = []
     for ind in indicators.values():
@@ -323,7 +324,7 @@ def dashboard_document(config: Config) -> dict[str, Any]:
         )
     )
     y = 22
-    indicators = [ind for ind in all_indicators(config.monitor_classes.values()).values() if ind.numeric]
+    indicators = [ind for ind in declared_indicators(config.monitor_classes.values()).values() if ind.numeric]
     for n, ind in enumerate(indicators):
         th = config.indicator_thresholds(ind)
         steps: list[dict[str, Any]] = [{"color": "green", "value": None}]

@@ -29,9 +29,11 @@ from typing import Any
 from app import __version__
 from app.core import selftest
 from app.core.alerts import Alert
+from app.core.config import all_indicators
 from app.core.history import History
 from app.core.i18n import Text, current_language
 from app.core.model import Device, Indicator, Level
+from app.core.monitor import Monitor
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,15 @@ BREAK_DAY_COLUMNS = (
     ("call_seconds", T("On calls (h)", "通话(小时)")),
     ("longest_stretch", T("Longest stretch (min)", "最长连续工作(分钟)")),
 )
+
+
+def declared_indicators(monitor_classes: Iterable[type[Monitor]]) -> dict[str, Indicator]:
+    """Every indicator Deskwatch declares: the monitors' and those fed by the break scheduler."""
+    from app.core import breaks
+
+    found = all_indicators(monitor_classes)
+    found.update({ind.id: ind for ind in breaks.INDICATORS})
+    return found
 
 
 # -- periods ------------------------------------------------------------------------

@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import reports, selftest
-from app.core.config import all_indicators
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +229,7 @@ class ReportDialog(QDialog):
             if runtime.history is None:
                 raise ValueError("no history is kept in this mode")
             shifts = reports.parse_shifts(runtime.config.get("reports", "shifts"))
-            indicators = all_indicators(runtime.config.monitor_classes.values())
+            indicators = reports.declared_indicators(runtime.config.monitor_classes.values())
             indicators.update(runtime.engine.indicators)
             data = reports.gather(runtime.history, first, last, per=per, shifts=shifts, indicators=indicators)
             return reports.write_report(data, outdir)

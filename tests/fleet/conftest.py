@@ -89,6 +89,32 @@ def deskwatch_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "app.cli", *args]
 
 
+@pytest.fixture(scope="session")
+def print_queue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A private cupsd (the printer tests' fault-injecting one) with one working queue: (server, queue)."""
+    from tests.printer.conftest import PrivateCups
+
+    cups = PrivateCups(tmp_path_factory.mktemp("fleet-cups"))
+    cups.start()
+    try:
+        yield cups.server, cups.add_queue("fleet")
+    finally:
+        cups.stop()
+
+
+def only_monitors(*wanted: str) -> str:
+    """Config lines switching off every discovered monitor except ``wanted``.
+
+    Other areas' monitors need their own services, which their tests start;
+    the fleet tests pin the set so a new monitor does not change their outcome.
+    """
+    import monitors
+
+    return "".join(
+        f"[monitors.{mid}]\nenabled = false\n\n" for mid in monitors.discover() if mid not in wanted
+    )
+
+
 @dataclass
 class RunningDeskwatch:
     """A ``deskwatch run --headless`` process with its exporter."""
@@ -123,7 +149,9 @@ textfile_interval = 1.0
 interval = 1.0
 slow_interval = 1.0
 required_processes = ["{MISSING_PROGRAM}"]
-""",
+
+"""
+        + only_monitors("computer"),
         "utf-8",
     )
     log = base / "deskwatch.log"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import monitors
 from app.core import reports
-from app.core.config import all_indicators, load_config
+from app.core.config import load_config
 from app.core.engine import Engine
 from app.core.history import History
 from app.core.i18n import Text
@@ -43,7 +43,7 @@ EXTRA = (PRINTER, LINE, ROOM)
 
 def indicators() -> dict[str, Indicator]:
     """Every declared indicator plus the stand-ins for device monitors."""
-    found = all_indicators(monitors.discover().values())
+    found = reports.declared_indicators(monitors.discover().values())
     found.update({i.id: i for i in EXTRA})
     return found
 

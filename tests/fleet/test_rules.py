@@ -13,6 +13,7 @@ from app.core.engine import Engine
 from app.core.exporter import Exporter
 from app.core.model import Reading
 from app.core.promfiles import generate_dashboard, generate_rules
+from app.core.reports import declared_indicators
 from tests.fleet.conftest import ROOT, RULES, require
 
 DASHBOARD = ROOT / "resources" / "grafana" / "deskwatch-room.json"
@@ -117,7 +118,7 @@ def test_rules_follow_configured_thresholds(tmp_path: Path) -> None:
 def test_every_metric_in_rules_and_dashboard_is_exported(clock) -> None:  # type: ignore[no-untyped-def]
     """Names used by the shipped files exist in a scrape of a Deskwatch with readings for all indicators."""
     config = load_config(monitors.discover(), None)
-    indicators = [i for cls in config.monitor_classes.values() for i in cls.indicators]
+    indicators = list(declared_indicators(config.monitor_classes.values()).values())
     engine = Engine(config, indicators, None, clock=clock)
     engine.ingest([Reading(i.id, 1.0) for i in indicators])
     exported = set(re.findall(r"^(deskwatch_\w+?)(?:\{| )", Exporter(engine, None).scrape(), re.MULTILINE))

@@ -31,7 +31,7 @@ from app.core.selftest import (
     should_offer,
     store,
 )
-from tests.fleet.conftest import MISSING_PROGRAM, ROOT, deskwatch_command
+from tests.fleet.conftest import MISSING_PROGRAM, ROOT, deskwatch_command, only_monitors
 
 
 @pytest.fixture
@@ -45,34 +45,52 @@ def sleeper() -> Iterator[str]:
         proc.wait()
 
 
-def _selftest_cli(tmp_path: Path, required: str, *extra: str) -> subprocess.CompletedProcess[str]:
+def _selftest_cli(
+    tmp_path: Path, required: str, printer: tuple[str, str], *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """``deskwatch selftest`` with the computer and a real (private) CUPS printer."""
+    server, queue = printer
     config = tmp_path / "deskwatch.toml"
-    config.write_text(f'[monitors.computer]\nrequired_processes = ["{required}"]\n', "utf-8")
+    config.write_text(
+        f'[monitors.computer]\nrequired_processes = ["{required}"]\n\n'
+        f'[monitors.printer]\nserver = "{server}"\nprinters = ["{queue}"]\ntest_page_timeout = 30.0\n\n'
+        + only_monitors("computer", "printer"),
+        "utf-8",
+    )
     return subprocess.run(
         deskwatch_command("selftest", "--config", str(config), "--data-dir", str(tmp_path / "data"), *extra),
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=90,
         check=False,
     )
 
 
-def test_cli_passes_when_every_device_works(tmp_path: Path, sleeper: str) -> None:
-    result = _selftest_cli(tmp_path, sleeper)
+def test_cli_passes_when_every_device_works(
+    tmp_path: Path, sleeper: str, print_queue: tuple[str, str]
+) -> None:
+    result = _selftest_cli(tmp_path, sleeper, print_queue, "--test-page")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "[ OK ] Computer: " in result.stdout
-    assert "Result: Pass" in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Start-of-shift check"
+    assert lines[1].startswith("[ OK ] Computer: ")
+    printer_lines = [line for line in lines if line.startswith("[ OK ] Printer")]
+    assert len(printer_lines) == 2, result.stdout  # the queue's state and the test page
+    assert lines[-1] == "Result: Pass (3 passed, 0 failed, 0 skipped)"
 
 
-def test_cli_fails_with_advice_when_a_required_program_is_missing(tmp_path: Path) -> None:
-    result = _selftest_cli(tmp_path, MISSING_PROGRAM)
+def test_cli_fails_with_advice_when_a_required_program_is_missing(
+    tmp_path: Path, print_queue: tuple[str, str]
+) -> None:
+    result = _selftest_cli(tmp_path, MISSING_PROGRAM, print_queue)
     assert result.returncode == 1, result.stdout + result.stderr
     assert (
         f"[FAIL] Computer: Fault: Required programs missing: Not running: {MISSING_PROGRAM}" in result.stdout
     )
     assert f"→ {DEVICE_ADVICE[Device.COMPUTER].en}" in result.stdout
-    assert "Result: Fail (0 passed, 1 failed" in result.stdout
+    assert "[ OK ] Printer" in result.stdout
+    assert "Result: Fail (1 passed, 1 failed, 0 skipped)" in result.stdout
     # Stored for the supervisor's report.
     history = History(tmp_path / "data" / HISTORY_FILE)
     found = latest(history)
@@ -80,13 +98,14 @@ def test_cli_fails_with_advice_when_a_required_program_is_missing(tmp_path: Path
     assert found is not None and found[1].status == FAIL
 
 
-def test_cli_json_and_chinese(tmp_path: Path) -> None:
-    result = _selftest_cli(tmp_path, MISSING_PROGRAM, "--json")
+def test_cli_json_and_chinese(tmp_path: Path, print_queue: tuple[str, str]) -> None:
+    result = _selftest_cli(tmp_path, MISSING_PROGRAM, print_queue, "--json")
     assert result.returncode == 1
     data = json.loads(result.stdout)
     assert data["status"] == "fail"
-    assert data["checks"][0]["results"][0]["advice"]["zh_CN"] == DEVICE_ADVICE[Device.COMPUTER].zh
-    zh = _selftest_cli(tmp_path, MISSING_PROGRAM, "--lang", "zh_CN")
+    computer = next(c for c in data["checks"] if c["monitor"] == "computer")
+    assert computer["results"][0]["advice"]["zh_CN"] == DEVICE_ADVICE[Device.COMPUTER].zh
+    zh = _selftest_cli(tmp_path, MISSING_PROGRAM, print_queue, "--lang", "zh_CN")
     assert "[FAIL] 电脑系统: 故障:必需程序未运行:未运行:" in zh.stdout
     assert "结果:未通过" in zh.stdout
 
