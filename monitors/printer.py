@@ -102,8 +102,17 @@ MSG_FAILED_JOBS = Text(
     "最近 {minutes:g} 分钟内 {count} 个任务失败(最近一个:任务 {job})",
 )
 MSG_NO_FAILED = Text("No failed jobs in the last {minutes:g} min", "最近 {minutes:g} 分钟内没有失败的任务")
+MSG_NO_RECENT_JOB = Text("Nothing printed in the last {minutes:g} min", "最近 {minutes:g} 分钟内没有打印")
 MSG_JOB_TIME = Text(
     "Job {job} took {duration} from sending to printed", "任务 {job} 从发送到打印完成用时 {duration}"
+)
+MSG_NO_LIBRARY = Text(
+    "Printers cannot be read with '{transport}' on this computer ({error})",
+    "本机无法通过 '{transport}' 读取打印机({error})",
+)
+SETUP_NOTHING = Text(
+    'transport = "none" and no snmp_printers: nothing to watch',
+    'transport = "none" 且未设置 snmp_printers:没有要监测的打印机',
 )
 SETUP_HINT = Text(
     'Set [monitors.printer] printers = ["…"] or a default printer in the system',
@@ -151,19 +160,21 @@ def judge_status(snap: p.PrinterSnapshot) -> Reading:
     shown = [r for r, s in zip(reasons, severities, strict=True) if s > p.Severity.REPORT]
     keywords = {r.keyword for r in shown}
     shown = [r for r in shown if p.SAME_AS.get(r.keyword) not in keywords]
-    if shown:
-        message = Text("; ".join(r.message.en for r in shown), ";".join(r.message.zh for r in shown))
-    elif snap.state == p.STATE_STOPPED:
-        message = MSG_STOPPED
+    stopped_silently = snap.state == p.STATE_STOPPED and level is not Level.CRITICAL
+    if stopped_silently:
+        # A stopped queue prints nothing, whatever (little) the reasons say.
+        level = Level.CRITICAL
+    parts = [MSG_STOPPED] if stopped_silently else []
+    parts += [r.message for r in shown]
+    if parts:
+        message = Text("; ".join(t.en for t in parts), ";".join(t.zh for t in parts))
     else:
         message = p.STATE_TEXT.get(snap.state, p.STATE_TEXT[p.STATE_IDLE])
-    if snap.state == p.STATE_STOPPED and level is not Level.CRITICAL:
-        level = Level.CRITICAL  # a stopped queue prints nothing, whatever the reasons say
-        if not shown:
-            message = MSG_STOPPED
     printer_says = snap.message.strip()
     said = {message.en.lower(), message.zh, *(r.message.en.lower() for r in shown)}
-    if printer_says and printer_says.lower() not in said:
+    # The printer's own words add detail to a fault ("Paper jam in tray 1"); when
+    # all is well CUPS often still holds the last, now stale, message.
+    if printer_says and level is not Level.OK and printer_says.lower() not in said:
         message = MSG_PRINTER_SAYS.format(clerk=message, printer=printer_says)
     state_name = p.STATE_NAMES.get(snap.state, str(snap.state))
     raw = [r.raw for r in reasons]
@@ -247,31 +258,42 @@ class PrinterMonitor(Monitor):
 
     def __init__(self, settings: Mapping[str, Any], context: MonitorContext) -> None:
         super().__init__(settings, context)
-        self._server: PrintServer | None = None
-        self._snmp: SnmpPrinters | None = None
         self._known: list[str] = list(self.options.get("printers", []))
-        self._make_transports()
+        self._no_printers = False
+        #: Why the configured transport cannot work here (library missing), if it cannot.
+        self._unavailable: Text | None = None
+        self._server: PrintServer | None = None
+        try:
+            self._server = self._make_server()
+        except ImportError as exc:
+            self._unavailable = MSG_NO_LIBRARY.format(transport=self._transport(), error=str(exc))
+        snmp = [str(s) for s in self.options.get("snmp_printers", [])]
+        self._snmp: SnmpPrinters | None = None
+        if snmp:
+            community = str(self.options.get("snmp_community", "public"))
+            self._snmp = SnmpPrinters(snmp, community, float(self.options.get("connect_timeout", 3.0)))
 
-    def _make_transports(self) -> None:
+    def _transport(self) -> str:
         transport = str(self.options.get("transport", "auto"))
         if transport == "auto":
-            transport = "windows" if sys.platform == "win32" else "cups"
-        server = str(self.options.get("server", ""))
-        timeout = float(self.options.get("connect_timeout", 3.0))
-        if transport == "cups":
-            self._server = CupsServer(server, connect_timeout=timeout)
-        elif transport == "windows":
-            self._server = WindowsSpooler(server)
-        snmp = [str(s) for s in self.options.get("snmp_printers", [])]
-        if snmp:
-            self._snmp = SnmpPrinters(snmp, str(self.options.get("snmp_community", "public")), timeout)
+            return "windows" if sys.platform == "win32" else "cups"
+        return transport
 
-    @property
-    def server_description(self) -> str:
-        """Where printers are read from, for messages."""
-        return self._server.description if self._server is not None else "SNMP"
+    def _make_server(self) -> PrintServer | None:
+        """A new connection to the configured print server (``None`` for SNMP only)."""
+        transport = self._transport()
+        server = str(self.options.get("server", ""))
+        if transport == "cups":
+            return CupsServer(server, connect_timeout=float(self.options.get("connect_timeout", 3.0)))
+        if transport == "windows":
+            return WindowsSpooler(server)
+        return None
 
     def setup_hint(self) -> Text | None:
+        if self._server is None and self._snmp is None and self._unavailable is None:
+            return SETUP_NOTHING
+        if self._no_printers:
+            return SETUP_HINT
         return None
 
     def close(self) -> None:
@@ -290,9 +312,14 @@ class PrinterMonitor(Monitor):
         return server.printer_names()
 
     def poll(self) -> list[Reading]:
+        return self._collect(self._server)
+
+    def _collect(self, server: PrintServer | None) -> list[Reading]:
         readings: list[Reading] = []
-        if self._server is not None:
-            readings += self._poll_server(self._server)
+        if self._unavailable is not None:
+            readings += self._unknown(self._unavailable)
+        if server is not None:
+            readings += self._poll_server(server)
         if self._snmp is not None:
             readings += self._judge_all(self._snmp.snapshots(time.time()), self._snmp.description)
         return readings
@@ -301,6 +328,7 @@ class PrinterMonitor(Monitor):
         window = float(self.options.get("failed_window_minutes", 60.0)) * 60
         try:
             names = self._printer_names(server)
+            self._no_printers = not names
             if not names:
                 msg = MSG_NO_PRINTER.format(server=server.description)
                 return [Reading(STATUS.id, None, Level.UNKNOWN, msg)]
@@ -380,13 +408,19 @@ class PrinterMonitor(Monitor):
             readings.append(
                 Reading(JOB_TIME.id, duration, message=msg, instance=name, detail={"job_id": last.id})
             )
+        else:
+            # Nothing printed lately: a slow job an hour ago is no longer news.
+            msg = MSG_NO_RECENT_JOB.format(minutes=minutes)
+            readings.append(Reading(JOB_TIME.id, None, Level.OK, msg, name))
         return readings
 
     # -- start-of-shift check ---------------------------------------------------
     def self_test(self, options: Mapping[str, Any]) -> list[CheckResult] | None:
         """Printer state for each printer; with ``test_page`` also prints one and waits for it."""
         results: list[CheckResult] = []
-        readings = self.poll()
+        # Its own connection: the check may run while the poll thread uses the monitor's.
+        server = None if self._unavailable is not None else self._make_server()
+        readings = self._collect(server)
         statuses = [r for r in readings if r.indicator_id == STATUS.id]
         accepting = {r.instance: bool(r.value) for r in readings if r.indicator_id == ACCEPTING.id}
         for reading in statuses:
@@ -403,12 +437,13 @@ class PrinterMonitor(Monitor):
                 CheckResult(label, "pass" if ok else "fail", message, advice, dict(reading.detail))
             )
             if options.get("test_page") and reading.instance:
-                results.append(self._test_page(reading.instance, ok))
+                results.append(self._test_page(server, reading.instance, ok))
+        if server is not None:
+            server.close()
         return results
 
-    def _test_page(self, name: str, ready: bool) -> CheckResult:
+    def _test_page(self, server: PrintServer | None, name: str, ready: bool) -> CheckResult:
         label = CHECK_PAGE.format(name=name)
-        server = self._server
         if not ready or server is None or name not in self._known:
             return CheckResult(label, "skipped", CHECK_PAGE_SKIPPED, ADVICE_FIX)
         started = time.monotonic()

@@ -161,8 +161,7 @@ def probe_server(host: str, port: int, timeout: float) -> None:
             with socket.create_connection((host, port), timeout=timeout):
                 pass
     except OSError as exc:
-        where = host if host.startswith("/") else f"{host}:{port}"
-        raise PrintServerUnreachable(f"{where}: {exc.strerror or exc}") from exc
+        raise PrintServerUnreachable(str(exc.strerror or exc)) from exc
 
 
 def _as_list(value: Any) -> list[str]:
@@ -225,7 +224,7 @@ class CupsServer(PrintServer):
                 else:
                     self._conn = self._cups.Connection()
             except RuntimeError as exc:  # pycups: "failed to connect to server"
-                raise PrintServerUnreachable(f"{host}:{port}: {exc}") from exc
+                raise PrintServerUnreachable(str(exc)) from exc
         return self._conn
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -237,7 +236,7 @@ class CupsServer(PrintServer):
             except self._cups.HTTPError as exc:
                 self._conn = None
                 if attempt == 2:
-                    raise PrintServerUnreachable(f"{self.description}: HTTP error {exc}") from exc
+                    raise PrintServerUnreachable(f"HTTP error {exc}") from exc
             except self._cups.IPPError as exc:
                 status = exc.args[0] if exc.args else None
                 if status == _IPP_NOT_FOUND:
@@ -246,7 +245,7 @@ class CupsServer(PrintServer):
                 if status in (0, None) or "connect" in str(exc).lower():
                     self._conn = None
                     if attempt == 2:
-                        raise PrintServerUnreachable(f"{self.description}: {exc}") from exc
+                        raise PrintServerUnreachable(str(exc)) from exc
                     continue
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
@@ -453,7 +452,7 @@ class WindowsSpooler(PrintServer):
         try:
             found = self._w.EnumPrinters(_PRINTER_ENUM_LOCAL | _PRINTER_ENUM_CONNECTIONS, None, 4)
         except Exception as exc:  # pywintypes.error: the spooler service is stopped
-            raise PrintServerUnreachable(f"{self.description}: {exc}") from exc
+            raise PrintServerUnreachable(str(exc)) from exc
         return sorted(str(entry["pPrinterName"]) for entry in found)
 
     def default_printer(self) -> str | None:
@@ -471,7 +470,7 @@ class WindowsSpooler(PrintServer):
                 if getattr(exc, "winerror", None) == _ERROR_INVALID_PRINTER_NAME:
                     result[name] = None
                     continue
-                raise PrintServerUnreachable(f"{self.description}: {exc}") from exc
+                raise PrintServerUnreachable(str(exc)) from exc
             try:
                 info = self._w.GetPrinter(handle, 2)
                 jobs = self._w.EnumJobs(handle, 0, -1, 1)

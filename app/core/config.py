@@ -240,6 +240,13 @@ def _apply_settings(
                 ConfigError(file, prefix + key, "unknown key", "one of " + ", ".join(sorted(declared)))
             )
             continue
+        if setting.fields is not None:
+            tables, problems = setting.coerce_tables(value)
+            for suffix, message, allowed in problems:
+                errors.append(ConfigError(file, prefix + key + suffix, message, allowed))
+            if tables or not problems:
+                target[key] = tables
+            continue
         try:
             target[key] = setting.coerce(value)
         except ValueError:

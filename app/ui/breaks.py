@@ -233,11 +233,11 @@ class BreakWindow(QWidget):
         self.progress.setTextVisible(False)
         self.progress.setFixedWidth(420)
         for label, scale, bold in (
-            (self.title, 1.8, True),
-            (self.countdown, 4.5, True),
-            (self.exercise_title, 1.5, True),
-            (self.steps, 1.2, False),
-            (self.strict_note, 1.0, False),
+            (self.title, 2.2, True),
+            (self.countdown, 5.0, True),
+            (self.exercise_title, 1.6, True),
+            (self.steps, 1.35, False),
+            (self.strict_note, 1.1, False),
         ):
             font = QFont(label.font())
             font.setPointSizeF(max(9.0, font.pointSizeF()) * scale)
@@ -245,6 +245,7 @@ class BreakWindow(QWidget):
             label.setFont(font)
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.steps.setWordWrap(True)
+        self.steps.setAlignment(Qt.AlignmentFlag.AlignLeft)
         self.steps.setFixedWidth(640)
         self.postpone_button = QPushButton()
         self.skip_button = QPushButton()
@@ -313,7 +314,7 @@ class WeekChart(QWidget):
         super().__init__(parent)
         self._days: list[DayStats] = []
         self._limit_hours = 0.0
-        self.setMinimumSize(QSize(260, 120))
+        self.setMinimumSize(QSize(260, 150))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def set_days(self, days: list[DayStats], limit_hours: float) -> None:
@@ -333,7 +334,7 @@ class WeekChart(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = painter.fontMetrics()
         line = metrics.height()
-        area = QRectF(self.rect()).adjusted(6, line + 4, -6, -(line + 4))
+        area = QRectF(self.rect()).adjusted(6, 2 * line + 4, -6, -(2 * line + 4))
         painter.setPen(QColor("#5b6b7b"))
         painter.drawText(
             QRectF(6, 0, self.width() - 12, line + 2), Qt.AlignmentFlag.AlignLeft, T["chart_title"](lang)
@@ -356,9 +357,10 @@ class WeekChart(QWidget):
             weekday = time.strptime(day.date, "%Y-%m-%d").tm_wday
             painter.setPen(QColor("#5b6b7b"))
             day_rect = QRectF(area.left() + index * slot, area.bottom() + 2, slot, line)
-            painter.drawText(
-                day_rect, Qt.AlignmentFlag.AlignCenter, f"{WEEKDAYS[weekday](lang)} ·{day.taken}"
-            )
+            painter.drawText(day_rect, Qt.AlignmentFlag.AlignCenter, WEEKDAYS[weekday](lang))
+            painter.setPen(QColor("#2f7ebf"))
+            taken_rect = day_rect.translated(0, line)
+            painter.drawText(taken_rect, Qt.AlignmentFlag.AlignCenter, str(day.taken))
         if self._limit_hours > 0:
             y = area.bottom() - self._limit_hours / top * area.height()
             painter.setPen(QPen(QColor("#c0392b"), 1, Qt.PenStyle.DashLine))
@@ -379,7 +381,7 @@ class BreaksCard(QWidget):
         self.take_button = QPushButton()
         self.take_button.clicked.connect(self.take_break_clicked.emit)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
         layout.addWidget(self.chart)
         layout.addWidget(self.take_button, 0, Qt.AlignmentFlag.AlignLeft)

@@ -56,7 +56,7 @@ def test_a_full_workday_with_the_default_preset() -> None:
     # Never more than the rest interval (plus the notice) without a rest break.
     assert stats.longest_stretch <= 20 * MIN + 30
     assert stats.due == stats.taken and stats.skipped == 0
-    assert elapsed < 2.0, f"a simulated workday took {elapsed:.2f} s"
+    assert elapsed < 5.0, f"a simulated workday took {elapsed:.2f} s"
 
 
 def test_idle_as_long_as_a_break_is_a_natural_break() -> None:

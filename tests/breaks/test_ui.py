@@ -243,7 +243,7 @@ def test_install_wires_the_tray_requests_and_the_card(app: StandInApp, qtbot: Qt
     controller: ui.BreaksController = app.breaks  # type: ignore[attr-defined]
     assert app.panel.cards == [(Device.BREAKS, controller.card)]
     # The 1 s timer reads the source on a worker thread and steps the scheduler.
-    qtbot.waitUntil(lambda: controller.service._last_ingest > 0, timeout=3000)
+    qtbot.waitUntil(lambda: controller.service._last_ingest > 0, timeout=10_000)
     state = app.runtime.engine.state("breaks.activity_source")
     assert state is not None and state.detail == {"source": "fake"}
     app.take_break_requested.emit()

@@ -92,6 +92,8 @@ class PrivateCups:
         self.root = root
         self.port = free_port()
         self.server = f"127.0.0.1:{self.port}"
+        #: The same server on a local socket, as CUPS listens on /run/cups/cups.sock.
+        self.socket = str(root / "cups.sock")
         self.control = root / "control"
         self.proc: subprocess.Popen[bytes] | None = None
         self._configure()
@@ -114,6 +116,7 @@ class PrivateCups:
         (root / "cupsd.conf").write_text(
             f"""LogLevel info
 Listen 127.0.0.1:{self.port}
+Listen {self.socket}
 Browsing Off
 WebInterface No
 DefaultAuthType None
@@ -168,7 +171,9 @@ Sandboxing Relaxed
             if self.proc is not None and self.proc.poll() is not None:
                 log = (self.root / "log" / "cupsd.stderr").read_text(errors="replace")
                 raise AssertionError(f"cupsd exited with {self.proc.returncode}: {log[-2000:]}")
-            return subprocess.run(["lpstat", "-r"], env=self.env, capture_output=True).returncode == 0
+            # "lpstat -r" exits 0 either way; what it prints tells.
+            done = subprocess.run(["lpstat", "-r"], env=self.env, capture_output=True, text=True)
+            return done.stdout.strip() == "scheduler is running"
 
         wait_for(answers, 10, f"cupsd on {self.server}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ import pytest
 
 from app.core.engine import IndicatorState
 from app.core.model import Level
+from app.core.monitor import MonitorContext
 from app.core.runtime import Runtime, build_runtime
 from monitors.printer import PrinterMonitor
 from sensors import printing as p
@@ -141,6 +143,7 @@ def test_fault_raises_alert_in_clerk_words_and_recovery_clears_it(
     wait_for(lambda: keyword not in printer_state(cupsd, queue).reasons, what=f"{keyword} to clear")
     after = check(tmp_path, cupsd, queue)
     assert after["status"].level is Level.OK, after["status"].message
+    assert after["status"].message == p.STATE_TEXT[p.STATE_IDLE]  # no stale fault text
     assert after["queued_jobs"].value == 0
 
 
@@ -340,3 +343,55 @@ def test_check_with_print_server_stopped_is_unknown(tmp_path: Path, stopped_cups
         "check", "--only", "printer", "--lang", "zh_CN", "--config", str(cfg), "--data-dir", str(tmp_path)
     )
     assert chinese.returncode == 3 and "无法连接打印服务器" in chinese.stdout
+
+
+def test_server_without_printers_asks_for_setup(tmp_path_factory: pytest.TempPathFactory) -> None:
+    empty = PrivateCups(tmp_path_factory.mktemp("cups-empty"))
+    empty.start()
+    try:
+        monitor = PrinterMonitor(
+            {s.key: s.default for s in PrinterMonitor.settings} | {"server": empty.server},
+            MonitorContext(data_dir=tmp_path_factory.mktemp("data")),
+        )
+        assert monitor.setup_hint() is None
+        (status,) = monitor.poll()
+        assert status.level is Level.UNKNOWN and status.message is not None
+        assert status.message.en == f"No printer is set up on CUPS {empty.server} and none is configured"
+        hint = monitor.setup_hint()
+        assert hint is not None and "printers" in hint.en and "默认打印机" in hint.zh
+    finally:
+        empty.stop()
+
+
+def test_print_server_that_never_answers_is_unknown_within_the_timeout(tmp_path: Path) -> None:
+    """A server that accepts connections and then says nothing (hung cupsd)."""
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(8)
+        server = f"127.0.0.1:{hung.getsockname()[1]}"
+        cfg = write_config(tmp_path, server, ["front"], "timeout = 1.0\n")
+        built = build_runtime(config_path=cfg, data_dir=tmp_path / "data", mode="check", only=["printer"])
+        started = time.monotonic()
+        built.scheduler.poll_once()
+        took = time.monotonic() - started
+        built.scheduler.stop(timeout=0.1)
+        states = built.engine.states()
+        assert {s.indicator.id for s in states} >= {"printer.status", "printer.oldest_job_age"}
+        for state in states:
+            assert state.level is Level.UNKNOWN
+            assert state.message is not None and state.message.en == "No answer within 1 s"
+        assert took < 3
+    # Closing the listener resets the pending connection, which frees the poll thread.
+
+
+def test_local_socket_server(tmp_path: Path, cupsd: PrivateCups, queue: str) -> None:
+    cupsd.set_mode(queue, "door")
+    cupsd.submit(queue)
+    wait_for(lambda: printer_state(cupsd, queue).state == p.STATE_STOPPED, what="the door fault")
+    cfg = write_config(tmp_path, cupsd.socket, [queue])
+    built = build_runtime(config_path=cfg, data_dir=tmp_path / "data", mode="check", only=["printer"])
+    built.scheduler.poll_once()
+    built.scheduler.stop(timeout=1)
+    status = built.engine.state(f"printer.status[{queue}]")
+    assert status is not None and status.level is Level.CRITICAL
+    assert status.message is not None and status.message.zh.startswith("盖门打开")

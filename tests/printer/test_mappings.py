@@ -463,3 +463,24 @@ def test_snmp_printer_over_udp(tmp_path: Path, snmp_agent: tuple[int, list[bytes
     assert annex.level is Level.CRITICAL and annex.message is not None
     assert annex.message.zh.startswith("打印机无响应")
     assert set(readings) == {"Hall", "Annex"}  # SNMP printers have no queue indicators
+
+
+def test_transport_not_available_here_is_unknown_not_a_crash(tmp_path: Path) -> None:
+    settings = {s.key: s.default for s in PrinterMonitor.settings} | {
+        "transport": "windows",
+        "printers": ["P1"],
+    }
+    monitor = PrinterMonitor(settings, MonitorContext(data_dir=tmp_path))
+    (status,) = monitor.poll()
+    assert status.level is Level.UNKNOWN and status.instance == "P1"
+    assert status.message is not None and "cannot be read with 'windows'" in status.message.en
+    assert "win32print" in status.message.en
+    results = monitor.self_test({"test_page": True})
+    assert results is not None and [r.status for r in results] == ["fail", "skipped"]
+
+
+def test_nothing_to_watch_has_a_setup_hint(tmp_path: Path) -> None:
+    monitor = make_monitor(tmp_path, None)
+    hint = monitor.setup_hint()
+    assert hint is not None and "snmp_printers" in hint.en
+    assert monitor.poll() == []
