@@ -97,6 +97,13 @@ class DeviceCheck:
     results: tuple[CheckResult, ...]
     seconds: float = 0.0
 
+    def line_title(self, result: CheckResult, lang: str | None = None) -> str:
+        """How a checklist line is named: the device, plus the check's own name when it adds something."""
+        title, name = self.title(lang), result.name(lang)
+        if name == title:
+            return title
+        return name if name.startswith(title) else f"{title} — {name}"
+
     @property
     def status(self) -> str:
         """``fail`` if any line failed, ``skipped`` if all were skipped, else ``pass``."""
