@@ -102,7 +102,7 @@ BAD_FRAMES_IND = _ind(
     description=Text(
         "Garbage and frames with a bad checksum, counted since start", "自启动以来的乱码与校验错误帧数"
     ),
-    # No "_total" suffix: the exporter publishes gauges, and that suffix is for counters.
+    metric_unit="total",
 )
 VALUE_INDICATORS = {TEMPERATURE: TEMPERATURE_IND, HUMIDITY: HUMIDITY_IND, CO2: CO2_IND}
 
