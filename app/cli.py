@@ -228,8 +228,9 @@ def render_checklist(result: Any) -> str:
     lines = [Text("Start-of-shift check", "班前检查")()]
     for check in result.checks:
         for line in check.results:
-            name = check.title() if line.name == check.title else f"{check.title()} — {line.name()}"
-            lines.append(f"{CHECKLIST_MARK[line.status]} {name}: {line.message()}")
+            # Continuation lines (a multi-line setup hint) stay under the text, not under the mark.
+            message = line.message().replace("\n", "\n" + " " * 7)
+            lines.append(f"{CHECKLIST_MARK[line.status]} {check.line_title(line)}: {message}")
             if line.advice is not None and line.status != selftest.PASS:
                 lines.append(f"       → {line.advice()}")
     counts = result.counts()

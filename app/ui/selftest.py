@@ -138,7 +138,7 @@ class SelfTestDialog(QDialog):
         self.last_result = result
         for check in result.checks:
             for line in check.results:
-                name = check.title() if line.name == check.title else f"{check.title()} — {line.name()}"
+                name = check.line_title(line)
                 details = line.message()
                 if line.advice is not None and line.status != selftest.PASS:
                     details += "\n→ " + line.advice()
