@@ -88,7 +88,8 @@ def svg_chart(samples: Sequence[Sample], width: int = 900, height: int = 420) ->
               ("open fds", [float(s.fds) for s in samples], "#d62728")]  # fmt: skip
     t_max = max(samples[-1].t, 1.0)
     band = height // len(series)
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' font-family='sans-serif'>"]
+    svg_open = f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}'"
+    parts = [svg_open + " font-family='sans-serif'>"]
     for row, (name, values, colour) in enumerate(series):
         top = row * band + 18
         h = band - 34
