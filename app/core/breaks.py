@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -563,8 +563,10 @@ class BreakScheduler:
             log.warning("breaks: saved state ignored (%s)", exc)
             return
         if stats.date != self.today.date:
-            # Deskwatch was not running at midnight: archive that day now.
+            # Deskwatch was not running at midnight: archive that day now, and
+            # save at once so a crash cannot archive it a second time.
             self.store.add_day(stats, saved_at)
+            self.save(now)
         else:
             self.today = stats
             self.next_daily = next_daily
@@ -1104,11 +1106,6 @@ class BreakService:
     def close(self, now: float | None = None) -> None:
         """Save the state (on shutdown)."""
         self.scheduler.save(now)
-
-
-def with_strict(settings: BreakSettings, strict: bool) -> BreakSettings:
-    """A copy of ``settings`` with strict mode set (for tests and the settings dialog)."""
-    return replace(settings, strict=strict)
 
 
 __all__ = [

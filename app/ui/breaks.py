@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from app.core.breaks import (
     BreakEvent,
     BreakKind,
+    BreakScheduler,
     BreakService,
     BreakSettings,
     BreakStatus,
@@ -451,7 +452,7 @@ class BreaksController(QObject):
         self._week_refreshed = -float("inf")
 
     @property
-    def scheduler(self) -> Any:
+    def scheduler(self) -> BreakScheduler:
         """The scheduler (for tests and other features)."""
         return self.service.scheduler
 
@@ -607,7 +608,10 @@ class BreaksController(QObject):
         self.service.close()
         self.notice.close()
         self.quiet.close()
-        self._close_windows()
+        for window in self._pool + self._retired:
+            window.allow_close()
+            window.close()
+        self.windows = []
         self.source.close()
 
 
