@@ -39,8 +39,11 @@ def _wait(check: subprocess.Popen[bytes] | None, predicate, what: str, timeout: 
 
 
 @contextmanager
-def xvfb(with_tray: bool = True, size: str = "1280x800x24") -> Iterator[XServer]:
-    """Start Xvfb (and trayer, owning ``_NET_SYSTEM_TRAY_S0``); stop both on exit."""
+def xvfb(with_tray: bool = True, size: str = "1280x800x24", *more_screens: str) -> Iterator[XServer]:
+    """Start Xvfb (and trayer, owning ``_NET_SYSTEM_TRAY_S0``); stop both on exit.
+
+    ``more_screens`` adds X screens 1, 2 … of those sizes (multi-monitor tests).
+    """
     _require("Xvfb")
     runtime_dir = tempfile.mkdtemp(prefix="dw-xdg-")
     os.chmod(runtime_dir, 0o700)
@@ -48,7 +51,18 @@ def xvfb(with_tray: bool = True, size: str = "1280x800x24") -> Iterator[XServer]
     # no race between concurrent test runs choosing the same one.
     read_fd, write_fd = os.pipe()
     server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", size, "-nolisten", "tcp"],
+        [
+            "Xvfb",
+            "-displayfd",
+            str(write_fd),
+            "-nolisten",
+            "tcp",
+            *(
+                arg
+                for n, geometry in enumerate((size, *more_screens))
+                for arg in ("-screen", str(n), geometry)
+            ),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         pass_fds=(write_fd,),
