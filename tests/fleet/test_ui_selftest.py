@@ -60,10 +60,12 @@ def test_checklist_runs_off_the_gui_thread_and_shows_the_failure(app: StandInApp
         pass
     result = blocker.args[0]
     assert result.status == selftest.FAIL
-    rows = [dialog.tree.topLevelItem(i) for i in range(dialog.tree.topLevelItemCount())]
-    assert [r.text(1) for r in rows] == ["Computer"]
-    assert rows[0].text(0) == "Fail"
-    assert MISSING_PROGRAM in rows[0].text(2) and "→" in rows[0].text(2)
+    rows = {r.status: r for r in dialog.rows}
+    assert list(rows) == ["fail"]  # the computer (the other monitors are not running in this test)
+    failed = rows["fail"]
+    assert failed.mark.text() == "Fail"
+    assert "<b>Computer</b>" in failed.text.text()
+    assert MISSING_PROGRAM in failed.text.text() and "→" in failed.text.text()
     assert "failed" in dialog.summary.text()
     # Stored in the app's history.
     found = selftest.latest(app.runtime.history)  # type: ignore[arg-type]
@@ -85,13 +87,20 @@ def test_report_dialog_writes_the_report(app: StandInApp, qtbot: QtBot, tmp_path
     assert html_path.exists() and csv_path.exists()
     today = dt.date.today().isoformat()
     assert today in html_path.name and html_path.name.endswith("-shift.html")
-    assert str(html_path) in dialog.status.text()
+    assert html_path.as_uri() in dialog.status.text()  # a link to open it
 
 
 def test_report_menu_entry_and_first_login_offer(app: StandInApp, qtbot: QtBot) -> None:
     ui_selftest.install(app)
     feature = app.selftest_feature  # type: ignore[attr-defined]
     assert [a.text() for a in app.tray_menu.actions()] == ["Reports…"]
+    # A language change rebuilds closed dialogs (in the new language) when they are next opened.
+    first = feature.show_reports()
+    first.close()
+    feature.retranslate()
+    assert feature.report_dialog is None
+    assert feature.show_reports() is not first
+    feature.report_dialog.close()
     feature.offer_if_first_login()
     qtbot.waitUntil(lambda: feature.offer_box is not None and feature.offer_box.isVisible(), timeout=10000)
     box = feature.offer_box
