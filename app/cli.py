@@ -354,8 +354,6 @@ def cmd_headless(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     runtime.start()
     log.info("deskwatch running headless; %d monitors", len(runtime.monitors))
-    if runtime.exporter is not None and runtime.exporter.bound_port is not None:
-        log.info("metrics at http://%s:%d/metrics", runtime.exporter.address, runtime.exporter.bound_port)
     while not stop.wait(1.0):
         pass
     runtime.stop()

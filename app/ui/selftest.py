@@ -314,6 +314,20 @@ class SelfTestFeature(QObject):
         self.offer_timer.setSingleShot(True)
         self.offer_timer.timeout.connect(self.offer_if_first_login)
 
+    def add_selftest_action(self, menu: QMenu) -> QAction:
+        """A tray-menu entry for the check (for apps that do not have one)."""
+        action = menu.addAction(self.tr("Start-of-shift check…"))
+        action.triggered.connect(lambda _checked=False: self.show_selftest(run=True))
+        return action
+
+    def add_reports_action(self, menu: QMenu, anchor: QAction | None) -> QAction:
+        """The tray-menu entry for reports, right after ``anchor`` (the check's entry)."""
+        action = QAction(self.tr("Reports…"), menu)
+        action.triggered.connect(lambda _checked=False: self.show_reports())
+        _insert_after(menu, anchor, action)
+        self.reports_action = action
+        return action
+
     def retranslate(self) -> None:
         """After a language change: new menu text; closed dialogs are rebuilt when next opened."""
         if self.reports_action is not None:
@@ -392,21 +406,16 @@ def install(app: Any) -> None:
     """Wire the check and the reports into the app's tray menu, panel and first login."""
     feature = SelfTestFeature(app)
     app.selftest_feature = feature
-    menu: QMenu = app.tray_menu
     anchor: QAction | None = None
     if hasattr(app, "selftest_requested"):
         app.selftest_requested.connect(lambda: feature.show_selftest(run=True))
         with contextlib.suppress(AttributeError, KeyError):
             anchor = app.action("selftest")
     else:  # an app without the request signal: add the menu entry ourselves
-        anchor = menu.addAction(feature.tr("Start-of-shift check…"))
-        anchor.triggered.connect(lambda _checked=False: feature.show_selftest(run=True))
+        anchor = feature.add_selftest_action(app.tray_menu)
     if hasattr(app, "report_requested"):
         app.report_requested.connect(feature.show_reports)
-    reports_action = QAction(feature.tr("Reports…"), menu)
-    reports_action.triggered.connect(lambda _checked=False: feature.show_reports())
-    _insert_after(menu, anchor, reports_action)
-    feature.reports_action = reports_action
+    feature.add_reports_action(app.tray_menu, anchor)
     if hasattr(app, "language_changed"):
         app.language_changed.connect(lambda _language: feature.retranslate())
     # Owned by the feature, so it dies with the app instead of firing into a deleted object.

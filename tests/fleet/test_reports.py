@@ -90,11 +90,23 @@ def test_summary_per_day_and_per_shift(history_file: tuple[Path, dict[str, objec
     assert [s.checks_passed for s in per_day.summaries] == [0, 1, 1, 1, 1]
     assert per_day.summaries[0].breaks == {"taken": 2, "postponed": 1, "skipped": 1, "natural": 1}
     assert len(per_day.break_days) == DAYS
+    assert (
+        per_day.break_days[0]["held_for_calls"] == 0 and per_day.break_days[-1]["held_for_calls"] == DAYS - 1
+    )
     by_shift = {s.period.label: s for s in per_shift.summaries}
     assert len(by_shift) == 3 * DAYS
     assert by_shift["2026-03-03 evening"].total == 1  # the hot room
     assert by_shift["2026-03-03 day"].total == 2
     assert by_shift["2026-03-02 night"].checks_run == 1  # the 07:55 check
+
+
+def test_todays_break_statistics_come_from_the_scheduler_state(tmp_path: Path) -> None:
+    history = History(tmp_path / HISTORY_FILE)
+    history.set_state(reports.BREAK_STATE_KEY, {"stats": {"date": "2026-03-09", "taken": 4, "skipped": 0}})
+    history.add_record("breaks.day", {"date": "2026-03-08", "taken": 7}, histdata.at(dt.date(2026, 3, 8), 23))
+    data = reports.gather(history, dt.date(2026, 3, 8), dt.date(2026, 3, 9))
+    history.close()
+    assert [(d["date"], d["taken"]) for d in data.break_days] == [("2026-03-08", 7), ("2026-03-09", 4)]
 
 
 def test_shift_parsing() -> None:
