@@ -391,8 +391,9 @@ def install_signal_handlers(qapp: QApplication) -> QSocketNotifier | None:
 
 def _runtime_for(args: argparse.Namespace, probe: LoopLatencyProbe) -> Runtime:
     if getattr(args, "demo", False):
-        from app.ui.demo import demo_monitor_classes
+        from app.ui.demo import QuietSimulatedFaults, demo_monitor_classes
 
+        logging.getLogger("app.core.scheduler").addFilter(QuietSimulatedFaults())
         # The demo keeps its own history and settings so it never mixes with real data.
         data_dir = args.data_dir or (user_data_dir() / "demo")
         config_path = args.config or (Path(data_dir) / "deskwatch-demo.toml")
