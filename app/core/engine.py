@@ -172,6 +172,29 @@ class Engine:
                 readings.append(Reading(indicator_id, None, Level.UNKNOWN, message, instance))
         self.ingest(readings, now)
 
+    def forget(self, monitor_id: str) -> None:
+        """Drop the states of a monitor that was switched off.
+
+        Its open alerts end (nobody watches the condition any more); those not
+        yet acknowledged stay visible until seen, like any cleared alert.
+        """
+        now = self.clock()
+        with self._lock:
+            for key in [k for k in self._states if split_key(k)[0].startswith(monitor_id + ".")]:
+                state = self._states.pop(key)
+                self._debouncers.pop(key, None)
+                self.alerts.transition(
+                    key=key,
+                    indicator_id=state.indicator.id,
+                    instance=state.instance,
+                    device=state.indicator.device,
+                    old=state.level,
+                    new=Level.OK,
+                    value=state.value,
+                    message=state.message,
+                    now=now,
+                )
+
     def _notify(self, changed: list[IndicatorState]) -> None:
         if not changed:
             return
