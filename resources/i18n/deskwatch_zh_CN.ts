@@ -231,6 +231,162 @@
     </message>
 </context>
 <context>
+    <name>ReportDialog</name>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="205" />
+        <source>Reports</source>
+        <translation>运行报告</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="214" />
+        <source>From</source>
+        <translation>开始日期</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="215" />
+        <source>To</source>
+        <translation>结束日期</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="217" />
+        <source>Per day</source>
+        <translation>按天</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="218" />
+        <source>Per shift</source>
+        <translation>按班次</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="219" />
+        <source>Columns</source>
+        <translation>统计方式</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="223" />
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="227" />
+        <source>Save in</source>
+        <translation>保存到</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="228" />
+        <source>Open the report when it is ready</source>
+        <translation>生成后打开报告</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="238" />
+        <source>Create report</source>
+        <translation>生成报告</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="246" />
+        <source>Save reports in</source>
+        <translation>报告保存位置</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="260" />
+        <source>Creating the report…</source>
+        <translation>正在生成报告…</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="276" />
+        <source>The report could not be created: %1</source>
+        <translation>无法生成报告:%1</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="285" />
+        <source>Saved:</source>
+        <translation>已保存:</translation>
+    </message>
+</context>
+<context>
+    <name>SelfTestDialog</name>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="112" />
+        <source>Start-of-shift check</source>
+        <extracomment>Seconds after start-up before offering the check: the first readings are in by then.</extracomment>
+        <translation>班前检查</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="115" />
+        <source>Check that every device works before you start taking calls.</source>
+        <translation>开始接听电话前,请检查各设备是否正常。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="126" />
+        <source>Print a test page</source>
+        <translation>打印测试页</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="130" />
+        <source>Run check</source>
+        <translation>开始检查</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="133" />
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="151" />
+        <source>Checking the devices…</source>
+        <translation>正在检查设备…</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="169" />
+        <source>The check could not run: %1</source>
+        <translation>检查无法进行:%1</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="182" />
+        <source>All devices are ready (%1 passed, %2 skipped).</source>
+        <translation>所有设备就绪(通过 %1 项,跳过 %2 项)。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="184" />
+        <source>%3 check(s) failed: see what to do below (%1 passed, %2 skipped).</source>
+        <translation>%3 项检查未通过:请按下方提示处理(通过 %1 项,跳过 %2 项)。</translation>
+    </message>
+</context>
+<context>
+    <name>SelfTestFeature</name>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="319" />
+        <source>Start-of-shift check…</source>
+        <translation>班前检查…</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="325" />
+        <location filename="../../app/ui/selftest.py" line="334" />
+        <source>Reports…</source>
+        <translation>运行报告…</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="379" />
+        <source>Start-of-shift check</source>
+        <translation>班前检查</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="383" />
+        <source>Before taking calls: check now that the phone, headset, computer, recorder and printer work?</source>
+        <translation>接听电话前:现在检查电话、耳机、电脑、录音设备和打印机是否正常吗?</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="388" />
+        <source>Check now</source>
+        <translation>立即检查</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/selftest.py" line="390" />
+        <source>Later</source>
+        <translation>稍后</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
         <location filename="../../app/ui/settings_dialog.py" line="171" />
