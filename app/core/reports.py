@@ -393,8 +393,13 @@ def render_csv(data: ReportData, lang: str | None = None) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([label(lang) for _, label in ALERT_COLUMNS])
     for row in alert_rows(data, lang):
-        writer.writerow([row[key] for key, _ in ALERT_COLUMNS])
+        writer.writerow([_csv_cell(row[key]) for key, _ in ALERT_COLUMNS])
     return out.getvalue()
+
+
+def _csv_cell(text: str) -> str:
+    """Keep a clerk's note such as ``=cmd|…`` from running as a spreadsheet formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # -- SVG charts -----------------------------------------------------------------------------

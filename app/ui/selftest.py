@@ -44,7 +44,7 @@ from app.core import reports, selftest
 
 log = logging.getLogger(__name__)
 
-#: Seconds after start-up before offering the check: the first readings are in by then.
+# Seconds after start-up before offering the check: the first readings are in by then.
 OFFER_DELAY_MS = 4000
 STATUS_COLOURS = {selftest.PASS: "#2c7a3f", selftest.FAIL: "#c22f36", selftest.SKIPPED: "#6b7280"}
 

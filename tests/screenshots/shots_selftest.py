@@ -66,7 +66,7 @@ def take(outdir: Path, lang: str) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     stand_in = SimpleNamespace(runtime=None)
     dialog = SelfTestDialog(stand_in)
-    dialog.resize(680, 560)
+    dialog.resize(680, 620)
     dialog.show()
     dialog._show(scene())
     for _ in range(5):
