@@ -104,6 +104,57 @@
     </message>
 </context>
 <context>
+    <name>BreakWindow</name>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="238"/>
+        <source>Time for a {kind}</source>
+        <translation>现在是{kind}时间</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="247"/>
+        <source>Postpone {minutes:g} min ({left} left)</source>
+        <translation>推迟 {minutes:g} 分钟(剩 {left} 次)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="250"/>
+        <source>Skip</source>
+        <translation>跳过</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="253"/>
+        <source>Strict mode: this break cannot be skipped. A call ends it at once.</source>
+        <translation>严格模式:本次休息不可跳过。来电时会立即结束。</translation>
+    </message>
+</context>
+<context>
+    <name>BreaksCard</name>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="360"/>
+        <source>Next: {kind} in {minutes} min</source>
+        <translation>下一次:{minutes} 分钟后{kind}</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="364"/>
+        <source>No breaks scheduled</source>
+        <translation>未安排休息</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="366"/>
+        <source>Now: {state}</source>
+        <translation>当前:{state}</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="368"/>
+        <source>Activity source: {source}</source>
+        <translation>活动检测来源:{source}</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="371"/>
+        <source>Take a break now</source>
+        <translation>立即休息</translation>
+    </message>
+</context>
+<context>
     <name>DeskwatchApp</name>
     <message>
         <location filename="../../app/ui/main.py" line="137"/>
@@ -229,6 +280,52 @@
         <location filename="../../app/ui/panel.py" line="356"/>
         <source>Minimum {0}   Average {1}   Maximum {2}</source>
         <translation>最小 {0}   平均 {1}   最大 {2}</translation>
+    </message>
+</context>
+<context>
+    <name>PreBreakNotice</name>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="138"/>
+        <source>{kind} in {seconds} s</source>
+        <translation>{seconds} 秒后{kind}</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="139"/>
+        <source>Finish what you are typing; the break starts by itself.</source>
+        <translation>请完成手头的输入,休息将自动开始。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="141"/>
+        <source>Postpone {minutes:g} min ({left} left)</source>
+        <translation>推迟 {minutes:g} 分钟(剩 {left} 次)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="144"/>
+        <source>No postpones left</source>
+        <translation>已无推迟次数</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="147"/>
+        <source>Skip</source>
+        <translation>跳过</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="149"/>
+        <source>Start now</source>
+        <translation>立即开始</translation>
+    </message>
+</context>
+<context>
+    <name>QuietNotice</name>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="162"/>
+        <source>{kind} overdue</source>
+        <translation>{kind}已超时</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="163"/>
+        <source>Held for your call for {minutes} min. Take it when the call ends.</source>
+        <translation>因通话已推迟 {minutes} 分钟。请在通话结束后休息。</translation>
     </message>
 </context>
 <context>
@@ -538,6 +635,14 @@
         <translation>
             <numerusform>%n 项异常需要处理</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>WeekChart</name>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="305"/>
+        <source>Screen work per day (h) and breaks taken</source>
+        <translation>每日屏幕工作(小时)与休息次数</translation>
     </message>
 </context>
 </TS>
