@@ -179,3 +179,27 @@ def test_real_app_in_chinese(real_app: object, qtbot: QtBot) -> None:
         assert "未通过" in dialog.summary.text()
     finally:
         app.set_language("en")  # type: ignore[attr-defined]  # the translator is process-wide
+
+
+def test_the_tray_app_serves_metrics(qtbot: QtBot, tmp_path: Path) -> None:
+    """The exporter runs from the GUI's runtime too, not only from ``run --headless``."""
+    from app.ui.main import DeskwatchApp
+    from tests.fleet.conftest import free_port, http_get, only_monitors, wait_for
+
+    port = free_port()
+    config = tmp_path / "deskwatch.toml"
+    config.write_text(f"[exporter]\nenabled = true\nport = {port}\n\n" + only_monitors("computer"), "utf-8")
+    app = DeskwatchApp(build_runtime(config_path=config, data_dir=tmp_path / "data"), tray=False)
+    qtbot.addWidget(app.panel)
+    app.start()
+    try:
+        text = wait_for(lambda: http_get(f"http://127.0.0.1:{port}/metrics"), "metrics from the tray app")
+        assert "deskwatch_build_info" in text
+        wait_for(
+            lambda: "deskwatch_computer_cpu_ratio" in http_get(f"http://127.0.0.1:{port}/metrics"),
+            "a reading in the metrics",
+        )
+    finally:
+        app.stop()
+    with pytest.raises(OSError):
+        http_get(f"http://127.0.0.1:{port}/metrics", timeout=1)  # closed with the app
