@@ -173,7 +173,7 @@ class AlertCentre(QWidget):
         value = state.value if state is not None and alert.ended is None else alert.last_value
         end = alert.ended if alert.ended is not None else time.time()
         message_text = alert.message() if alert.message else ""
-        as_text = indicator is not None and not indicator.numeric and bool(message_text)
+        as_text = indicator is not None and not indicator.numeric and bool(message_text) and value is not None
         details = alert.message() if alert.message else ""
         if alert.acked_at is not None:
             who = self.tr("acknowledged {0} by {1}").format(_clock(alert.acked_at), alert.acked_by or "")

@@ -8,6 +8,7 @@ alert state and chart without any hardware.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -192,6 +193,15 @@ DemoBreaks = _monitor("demo_breaks", _B, 3, (
 DEMO_MONITORS: tuple[type[DemoMonitor], ...] = (
     DemoTelephone, DemoHeadset, DemoComputer, DemoPrinter, DemoRecorder, DemoEnvironment, DemoBreaks,
 )  # fmt: skip
+
+
+class QuietSimulatedFaults(logging.Filter):
+    """Keeps the demo's deliberate monitor failures to one log line each (no traceback)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], SimulatedFault):
+            record.exc_info, record.exc_text = None, None
+        return True
 
 
 def demo_monitor_classes() -> dict[str, type[Monitor]]:

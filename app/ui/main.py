@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMetaMethod, QObject, QSocketNotifier, QUrl, Signal
+from PySide6.QtCore import QMetaMethod, QObject, QSocketNotifier, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon
 
@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 #: Optional features built by other modules; each has ``install(app: DeskwatchApp) -> None``.
 FEATURES: tuple[str, ...] = ("app.ui.breaks", "app.ui.selftest")
 PAUSE_CHOICES_MIN = (15, 30, 60)
+#: How often and how many times to look for a tray that was missing at start-up (2 min).
+TRAY_PROBE_MS, TRAY_PROBE_TRIES = 4000, 30
 
 
 class DeskwatchApp(QObject):
@@ -94,6 +96,12 @@ class DeskwatchApp(QObject):
         self.announcer = Announcer(self, self.notify)
         self._show_tray_notice()
         self._stopped = False
+        # At login the tray host may start after Deskwatch: keep looking for it
+        # for a while and move into the tray as soon as it appears.
+        self._tray_probe = QTimer(self)
+        self._tray_probe.setInterval(TRAY_PROBE_MS)
+        self._tray_probe.timeout.connect(self._look_for_tray)
+        self._tray_probe_left = TRAY_PROBE_TRIES if tray is None and not self.has_tray else 0
 
     @property
     def engine(self) -> Engine:
@@ -170,6 +178,21 @@ class DeskwatchApp(QObject):
             self.tray.show()
         else:
             self.show_panel()
+            if self._tray_probe_left:
+                self._tray_probe.start()
+
+    def _look_for_tray(self, available: bool | None = None) -> None:
+        """Adopt a system tray that appeared after start-up."""
+        self._tray_probe_left -= 1
+        if available is None:
+            available = QSystemTrayIcon.isSystemTrayAvailable()
+        if available and self.tray is None:
+            self.has_tray = True
+            self.tray = TrayIcon(self)
+            self.tray.show()
+            self._show_tray_notice()
+        if self.tray is not None or self._tray_probe_left <= 0:
+            self._tray_probe.stop()
 
     def stop(self) -> None:
         """Stop monitoring and release everything (idempotent)."""
@@ -177,6 +200,7 @@ class DeskwatchApp(QObject):
             return
         self._stopped = True
         self.loop_watch.stop()
+        self._tray_probe.stop()
         self.announcer.timer.stop()
         self.bridge.detach()
         self.worker.shutdown(wait=True)
@@ -391,8 +415,9 @@ def install_signal_handlers(qapp: QApplication) -> QSocketNotifier | None:
 
 def _runtime_for(args: argparse.Namespace, probe: LoopLatencyProbe) -> Runtime:
     if getattr(args, "demo", False):
-        from app.ui.demo import demo_monitor_classes
+        from app.ui.demo import QuietSimulatedFaults, demo_monitor_classes
 
+        logging.getLogger("app.core.scheduler").addFilter(QuietSimulatedFaults())
         # The demo keeps its own history and settings so it never mixes with real data.
         data_dir = args.data_dir or (user_data_dir() / "demo")
         config_path = args.config or (Path(data_dir) / "deskwatch-demo.toml")
@@ -432,6 +457,10 @@ def run_gui(args: argparse.Namespace) -> int:
     load_features(app)
     notifier = install_signal_handlers(qapp)
     qapp.aboutToQuit.connect(app.stop)
+    # The desktop session is ending: stop cleanly now (history flushed, clean
+    # heartbeat) rather than die with the X connection, which would be
+    # reported as a crash at the next start.
+    qapp.commitDataRequest.connect(lambda _manager: app.quit())
     app.start()
     try:
         return int(qapp.exec())

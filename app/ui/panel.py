@@ -142,7 +142,7 @@ class IndicatorRow:
         self.dot.setPixmap(dot_pixmap(state.level))
         message = state.message() if state.message else ""
         # A state indicator (printer status …) reads best as its message, not its raw keyword.
-        as_text = not state.indicator.numeric and bool(message)
+        as_text = not state.indicator.numeric and bool(message) and state.value is not None
         self.value.setText(message if as_text else format_value(state.value, state.indicator.unit))
         self.chip.set_level(state.level)
         self.label.setToolTip(message)

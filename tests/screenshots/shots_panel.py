@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QPoint
 
 from app.core.model import Device
+from app.ui.main import load_features
 from tests.screenshots import qt_app, settle
 from tests.screenshots.scene import build_scene
 
@@ -15,8 +16,9 @@ def take(outdir: Path, lang: str) -> None:
     qapp = qt_app(lang)
     app = build_scene(lang, tray=True)
     app.tray.show()
+    load_features(app)  # the breaks card's week chart, the self-check menu entry …
     panel = app.panel
-    panel.resize(1180, 730)
+    panel.resize(1180, 990)
     app.show_panel()
     settle(1.2)
     panel.grab().save(str(outdir / f"panel_{lang}.png"))
