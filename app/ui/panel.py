@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from app.ui.main import DeskwatchApp
 
 SPARK_SECONDS = 3600.0
+LABEL_MIN_WIDTH, VALUE_MAX_WIDTH = 150, 150
 #: Longest slice of GUI-thread time spent applying state changes per event-loop pass.
 UPDATE_BUDGET_S = 0.02
 #: Chart ranges offered in the detail view: key → seconds.
@@ -118,6 +119,7 @@ class IndicatorRow:
         self.dot = QLabel(parent)
         self.label = QLabel(state.label(), parent)
         self.label.setWordWrap(True)
+        self.label.setMinimumWidth(LABEL_MIN_WIDTH)
         self.value = QLabel(parent)
         self.value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.value.setMinimumWidth(72)
@@ -143,7 +145,11 @@ class IndicatorRow:
         message = state.message() if state.message else ""
         # A state indicator (printer status …) reads best as its message, not its raw keyword.
         as_text = not state.indicator.numeric and bool(message) and state.value is not None
-        self.value.setText(message if as_text else format_value(state.value, state.indicator.unit))
+        text = message if as_text else format_value(state.value, state.indicator.unit)
+        # Long status texts are shortened so they do not squeeze the labels; the tooltip has it all.
+        self.value.setText(
+            self.value.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, VALUE_MAX_WIDTH)
+        )
         self.chip.set_level(state.level)
         self.label.setToolTip(message)
         self.value.setToolTip(message)

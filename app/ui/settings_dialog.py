@@ -253,6 +253,9 @@ class SettingsDialog(QDialog):
             "alerts": self.tr("Alerts"),
             "history": self.tr("History"),
             "breaks": self.tr("Break reminders"),
+            "selftest": self.tr("Start-of-shift check"),
+            "reports": self.tr("Reports"),
+            "exporter": self.tr("Prometheus metrics"),
         }
         for section, settings in APP_SECTIONS.items():
             layout = self._page(titles.get(section, section.replace("_", " ").capitalize()))

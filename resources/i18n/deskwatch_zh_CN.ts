@@ -157,78 +157,78 @@
 <context>
     <name>DeskwatchApp</name>
     <message>
-        <location filename="../../app/ui/main.py" line="137"/>
+        <location filename="../../app/ui/main.py" line="145"/>
         <source>Open status panel</source>
-        <extracomment>Optional features built by other modules; each has ``install(app: DeskwatchApp) -&gt; None``. The UI language changed (``zh_CN``/``en``); features retranslate their widgets. New settings are in force (the new :class:`Config`).</extracomment>
+        <extracomment>Optional features built by other modules; each has ``install(app: DeskwatchApp) -&gt; None``. How often and how many times to look for a tray that was missing at start-up (2 min). The UI language changed (``zh_CN``/``en``); features retranslate their widgets. New settings are in force (the new :class:`Config`).</extracomment>
         <translation>打开状态面板</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="138"/>
+        <location filename="../../app/ui/main.py" line="146"/>
         <source>Alert centre</source>
         <translation>告警中心</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="139"/>
+        <location filename="../../app/ui/main.py" line="147"/>
         <source>Acknowledge all alerts</source>
         <translation>确认全部告警</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="140"/>
+        <location filename="../../app/ui/main.py" line="148"/>
         <source>Take a break now</source>
         <translation>立即休息</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="141"/>
+        <location filename="../../app/ui/main.py" line="149"/>
         <source>Start-of-shift check…</source>
         <translation>班前检查…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="142"/>
+        <location filename="../../app/ui/main.py" line="150"/>
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="143"/>
+        <location filename="../../app/ui/main.py" line="151"/>
         <source>Quit Deskwatch</source>
         <translation>退出 Deskwatch</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="147"/>
+        <location filename="../../app/ui/main.py" line="155"/>
         <source>Pause break reminders</source>
         <translation>暂停休息提醒</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/main.py" line="149"/>
+        <location filename="../../app/ui/main.py" line="157"/>
         <source>For %n minute(s)</source>
         <translation>
             <numerusform>%n 分钟</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="198"/>
+        <location filename="../../app/ui/main.py" line="222"/>
         <source>No system tray was found, so Deskwatch runs in this window. Closing it quits Deskwatch; minimise it instead.</source>
         <translation>未找到系统托盘,Deskwatch 在此窗口中运行。关闭窗口将退出 Deskwatch,请改为最小化。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="272"/>
-        <location filename="../../app/ui/main.py" line="293"/>
+        <location filename="../../app/ui/main.py" line="296"/>
+        <location filename="../../app/ui/main.py" line="317"/>
         <source>Report to IT</source>
         <translation>报告信息技术部门</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="273"/>
+        <location filename="../../app/ui/main.py" line="297"/>
         <source>The fault report is on the clipboard and saved as:
 {0}</source>
         <translation>故障报告已复制到剪贴板,并保存为:
 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="278"/>
+        <location filename="../../app/ui/main.py" line="302"/>
         <source>Open e-mail to {0}</source>
         <translation>写邮件给 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="294"/>
+        <location filename="../../app/ui/main.py" line="318"/>
         <source>The fault report could not be saved: {0}</source>
         <translation>无法保存故障报告:{0}</translation>
     </message>
@@ -236,48 +236,48 @@
 <context>
     <name>DetailView</name>
     <message>
-        <location filename="../../app/ui/panel.py" line="256"/>
+        <location filename="../../app/ui/panel.py" line="262"/>
         <source>← All devices</source>
         <extracomment>Longest slice of GUI-thread time spent applying state changes per event-loop pass. Chart ranges offered in the detail view: key → seconds. Most points a chart draws; longer ranges are merged into this many buckets.</extracomment>
         <translation>← 全部设备</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="267"/>
+        <location filename="../../app/ui/panel.py" line="273"/>
         <source>Indicator:</source>
         <translation>指标:</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="276"/>
+        <location filename="../../app/ui/panel.py" line="282"/>
         <source>Hour</source>
         <translation>1 小时</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="277"/>
+        <location filename="../../app/ui/panel.py" line="283"/>
         <source>Shift (8 h)</source>
         <translation>一个班次(8 小时)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="278"/>
+        <location filename="../../app/ui/panel.py" line="284"/>
         <source>Day</source>
         <translation>1 天</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="279"/>
+        <location filename="../../app/ui/panel.py" line="285"/>
         <source>Week</source>
         <translation>1 周</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="329"/>
+        <location filename="../../app/ui/panel.py" line="335"/>
         <source>No data in this range yet</source>
         <translation>此时间段内暂无数据</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="332"/>
+        <location filename="../../app/ui/panel.py" line="338"/>
         <source>No numeric indicator</source>
         <translation>没有数值型指标</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="356"/>
+        <location filename="../../app/ui/panel.py" line="362"/>
         <source>Minimum {0}   Average {1}   Maximum {2}</source>
         <translation>最小 {0}   平均 {1}   最大 {2}</translation>
     </message>
@@ -546,32 +546,47 @@
         <translation>休息提醒</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="264"/>
+        <location filename="../../app/ui/settings_dialog.py" line="256"/>
+        <source>Start-of-shift check</source>
+        <translation>班前检查</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings_dialog.py" line="257"/>
+        <source>Reports</source>
+        <translation>报表</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings_dialog.py" line="258"/>
+        <source>Prometheus metrics</source>
+        <translation>Prometheus 指标</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings_dialog.py" line="267"/>
         <source>Start Deskwatch when I log in</source>
         <translation>登录时自动启动 Deskwatch</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="273"/>
+        <location filename="../../app/ui/settings_dialog.py" line="276"/>
         <source>Monitoring</source>
         <translation>监测</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="282"/>
+        <location filename="../../app/ui/settings_dialog.py" line="285"/>
         <source>Thresholds: {0}</source>
         <translation>阈值:{0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="304"/>
+        <location filename="../../app/ui/settings_dialog.py" line="307"/>
         <source>{0}: allowed is {1}</source>
         <translation>{0}:允许的值为 {1}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="359"/>
+        <location filename="../../app/ui/settings_dialog.py" line="362"/>
         <source>Cannot change start at login: {0}</source>
         <translation>无法更改登录时自动启动:{0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="370"/>
+        <location filename="../../app/ui/settings_dialog.py" line="373"/>
         <source>Cannot write {0}: {1}</source>
         <translation>无法写入 {0}:{1}</translation>
     </message>
@@ -579,58 +594,58 @@
 <context>
     <name>StatusPanel</name>
     <message>
-        <location filename="../../app/ui/panel.py" line="406"/>
+        <location filename="../../app/ui/panel.py" line="412"/>
         <source>Deskwatch — workstation status</source>
         <translation>Deskwatch — 工位状态</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="415"/>
+        <location filename="../../app/ui/panel.py" line="421"/>
         <source>Acknowledge all</source>
         <translation>全部确认</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="417"/>
+        <location filename="../../app/ui/panel.py" line="423"/>
         <source>Start-of-shift check</source>
         <translation>班前检查</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="419"/>
+        <location filename="../../app/ui/panel.py" line="425"/>
         <source>Reports</source>
         <translation>报表</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="421"/>
+        <location filename="../../app/ui/panel.py" line="427"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="462"/>
+        <location filename="../../app/ui/panel.py" line="468"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="464"/>
-        <location filename="../../app/ui/panel.py" line="590"/>
+        <location filename="../../app/ui/panel.py" line="470"/>
+        <location filename="../../app/ui/panel.py" line="596"/>
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="516"/>
+        <location filename="../../app/ui/panel.py" line="522"/>
         <source>Configuration problems (defaults are used for these keys):</source>
         <translation>配置有误(以下各项使用默认值):</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="578"/>
+        <location filename="../../app/ui/panel.py" line="584"/>
         <source>Starting — waiting for the first readings…</source>
         <translation>正在启动 — 等待首次读数…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="580"/>
+        <location filename="../../app/ui/panel.py" line="586"/>
         <source>All equipment normal</source>
         <translation>所有设备正常</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/panel.py" line="582"/>
+        <location filename="../../app/ui/panel.py" line="588"/>
         <source>%n problem(s) need attention</source>
         <translation>
             <numerusform>%n 项异常需要处理</numerusform>

@@ -247,3 +247,20 @@ def test_demo_devices_walk_through_every_level(tmp_path: Path) -> None:
                 seen.add(level)
         assert seen == set(Level), cls.id
     assert Text("a", "b")("en") == "a"
+
+
+def test_a_tray_that_appears_after_start_up_is_adopted(make_runtime: Any, qtbot: Any) -> None:
+    from app.ui.main import DeskwatchApp
+
+    app = DeskwatchApp(make_runtime())  # offscreen: no tray at start
+    qtbot.addWidget(app.panel)
+    try:
+        assert not app.has_tray and app.tray is None
+        assert app.panel.notice.isVisibleTo(app.panel)
+        app._look_for_tray(available=False)
+        assert app.tray is None
+        app._look_for_tray(available=True)
+        assert app.has_tray and app.tray is not None
+        assert not app.panel.notice.isVisibleTo(app.panel)
+    finally:
+        app.stop()
