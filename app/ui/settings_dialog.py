@@ -305,7 +305,7 @@ class SettingsDialog(QDialog):
                     value = field.setting.coerce(value)
             except (ValueError, TypeError):
                 problem = self.tr("{0}: allowed is {1}").format(
-                    field.setting.label(), field.setting.allowed()
+                    field.setting.label(), self.allowed(field.setting)
                 )
                 field.mark(problem)
                 problems.append(problem)
@@ -351,7 +351,7 @@ class SettingsDialog(QDialog):
                 for field in self.fields:
                     if field.path[: len(prefix)] == prefix:
                         field.mark(str(error))
-            self._show_errors([str(e) for e in errors])
+            self._show_errors([self.describe(e) for e in errors])
             return False
         self._show_errors([])
         if self.autostart_box is not None and self.autostart is not None:
@@ -378,6 +378,48 @@ class SettingsDialog(QDialog):
         self.app.apply_config(candidate, on_done)
         self.applied.emit(candidate)
         return True
+
+    def allowed(self, setting: Setting) -> str:
+        """What a field accepts, in the UI language (``Setting.allowed`` is the file's English)."""
+        kind = setting.kind
+        if setting.choices is not None:
+            return self.tr("one of {0}").format(", ".join(setting.choices))
+        if kind is list:
+            return self.tr("names separated by commas")
+        if kind not in (int, float):
+            return setting.allowed()
+        name = self.tr("a whole number") if kind is int else self.tr("a number")
+        low, high = setting.minimum, setting.maximum
+        if low is not None and high is not None:
+            return self.tr("{0} from {1} to {2}").format(name, f"{low:g}", f"{high:g}")
+        if low is not None:
+            return self.tr("{0} of at least {1}").format(name, f"{low:g}")
+        if high is not None:
+            return self.tr("{0} of at most {1}").format(name, f"{high:g}")
+        return name
+
+    def describe(self, error: ConfigError) -> str:
+        """A whole-file check problem, in the UI language where the message is a known one."""
+        known = {
+            "critical must be beyond warning": self.tr("the critical level must be beyond the warning level"),
+            "a clear level must be on the normal side of its limit": self.tr(
+                "a clear level must be on the normal side of its limit"
+            ),
+        }
+        message = known.get(error.message)
+        if message is None:
+            return str(error)
+        path = error_key_path(error.key)
+        fields = [f for f in self.fields if f.path[: len(path)] == path]
+        where = error.key
+        if path[:1] == ("indicators",) and fields:
+            where = self.tr("Thresholds: {0}").format(path[1])
+            for cls in self.app.runtime.config.monitor_classes.values():
+                for indicator in cls.indicators:
+                    if indicator.id == path[1]:
+                        where = self.tr("Thresholds: {0}").format(indicator.label())
+        text = self.tr("{0}: {1}").format(where, message)
+        return text + (f" ({error.allowed})" if error.allowed else "")
 
     def _ok(self) -> None:
         if self.apply():

@@ -572,6 +572,8 @@
     </message>
     <message>
         <location filename="../../app/ui/settings_dialog.py" line="285"/>
+        <location filename="../../app/ui/settings_dialog.py" line="416"/>
+        <location filename="../../app/ui/settings_dialog.py" line="420"/>
         <source>Thresholds: {0}</source>
         <translation>阈值:{0}</translation>
     </message>
@@ -589,6 +591,56 @@
         <location filename="../../app/ui/settings_dialog.py" line="373"/>
         <source>Cannot write {0}: {1}</source>
         <translation>无法写入 {0}:{1}</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings_dialog.py" line="386"/>
+        <source>one of {0}</source>
+        <translation>以下之一:{0}</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings_dialog.py" line="388"/>
+        <source>names separated by commas</source>
+        <translation>以逗号分隔的名称</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings_dialog.py" line="391"/>
+        <source>a whole number</source>
+        <translation>整数</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings_dialog.py" line="391"/>
+        <source>a number</source>
+        <translation>数</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings_dialog.py" line="394"/>
+        <source>{0} from {1} to {2}</source>
+        <translation>{1} 到 {2} 之间的{0}</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings_dialog.py" line="396"/>
+        <source>{0} of at least {1}</source>
+        <translation>不小于 {1} 的{0}</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings_dialog.py" line="398"/>
+        <source>{0} of at most {1}</source>
+        <translation>不大于 {1} 的{0}</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings_dialog.py" line="404"/>
+        <source>the critical level must be beyond the warning level</source>
+        <translation>严重值必须比警告值更偏离正常范围</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings_dialog.py" line="406"/>
+        <source>a clear level must be on the normal side of its limit</source>
+        <translation>解除值必须位于对应阈值的正常一侧</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings_dialog.py" line="421"/>
+        <source>{0}: {1}</source>
+        <translation>{0}:{1}</translation>
     </message>
 </context>
 <context>

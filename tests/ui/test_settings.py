@@ -52,7 +52,9 @@ def test_invalid_values_are_refused_with_what_is_allowed(make_app: Any, qtbot: A
     field.widget.setText("5")
     dialog.field(("indicators", "pc.cpu", "warning")).widget.setText("99")
     assert dialog.apply() is False
-    assert "critical must be beyond warning" in dialog.errors.text()
+    assert (
+        "Thresholds: CPU usage: the critical level must be beyond the warning level" in dialog.errors.text()
+    )
     assert path.read_text("utf-8") == before
 
 
@@ -130,3 +132,19 @@ def test_dialog_over_every_real_monitor_accepts_its_own_defaults(make_app: Any, 
     assert problems == [] and changes == {}
     assert dialog.apply() is True
     assert dialog.errors.isHidden()
+
+
+def test_problems_are_explained_in_chinese(make_app: Any, qtbot: Any) -> None:
+    app = make_app()
+    app.set_language("zh_CN")
+    try:
+        dialog = _dialog(app, qtbot)
+        dialog.field(("monitors", "pc", "interval")).widget.setText("0")
+        assert dialog.apply() is False
+        assert "轮询间隔(秒):允许的值为 0.1 到 86400 之间的数" in dialog.errors.text()
+        dialog.field(("monitors", "pc", "interval")).widget.setText("5")
+        dialog.field(("indicators", "pc.cpu", "warning")).widget.setText("99")
+        assert dialog.apply() is False
+        assert "阈值:CPU 使用率:严重值必须比警告值更偏离正常范围" in dialog.errors.text()
+    finally:
+        app.set_language("en")
