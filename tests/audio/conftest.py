@@ -45,6 +45,7 @@ class PulseServer:
         self.runtime = root / "run"
         self.home = root / "home"
         self.socket = self.runtime / "pulse" / "native"
+        root.mkdir(parents=True, exist_ok=True)
         client_conf = root / "client.conf"
         client_conf.write_text("autospawn = no\n", "utf-8")
         self.env = {
