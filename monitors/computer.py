@@ -20,7 +20,7 @@ import psutil
 
 from app.core.i18n import Text
 from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
-from app.core.monitor import Monitor, MonitorContext
+from app.core.monitor import LoopLatencyProbe, Monitor, MonitorContext
 from app.core.settings import Setting
 
 log = logging.getLogger(__name__)
@@ -160,8 +160,7 @@ class SystemStallProbe:
     PERIOD_S = 1.0
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._max_ms: float | None = None
+        self._worst = LoopLatencyProbe()  # same "worst since last asked" bookkeeping
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="deskwatch-stall-probe", daemon=True)
 
@@ -178,16 +177,11 @@ class SystemStallProbe:
             before = time.monotonic()
             if self._stop.wait(self.PERIOD_S):
                 return
-            late_ms = max(0.0, (time.monotonic() - before - self.PERIOD_S) * 1000)
-            with self._lock:
-                if self._max_ms is None or late_ms > self._max_ms:
-                    self._max_ms = late_ms
+            self._worst.report(max(0.0, (time.monotonic() - before - self.PERIOD_S) * 1000))
 
     def take_max(self) -> float | None:
         """Worst lateness since the last call, or ``None`` before the first sample."""
-        with self._lock:
-            value, self._max_ms = self._max_ms, None
-            return value
+        return self._worst.take_max()
 
 
 class ComputerMonitor(Monitor):

@@ -18,6 +18,7 @@ from typing import Any
 
 import tomlkit
 
+from app.core.breaks import BREAK_SETTINGS
 from app.core.i18n import Text
 from app.core.model import THRESHOLD_KEYS, Indicator, Thresholds
 from app.core.monitor import Monitor
@@ -66,6 +67,7 @@ APP_SECTIONS: dict[str, tuple[Setting, ...]] = {
             maximum=3600,
         ),
     ),
+    "breaks": BREAK_SETTINGS,
 }
 
 
@@ -189,6 +191,13 @@ def _apply_settings(
             errors.append(
                 ConfigError(file, prefix + key, "unknown key", "one of " + ", ".join(sorted(declared)))
             )
+            continue
+        if setting.fields is not None:
+            tables, problems = setting.coerce_tables(value)
+            for suffix, message, allowed in problems:
+                errors.append(ConfigError(file, prefix + key + suffix, message, allowed))
+            if tables or not problems:
+                target[key] = tables
             continue
         try:
             target[key] = setting.coerce(value)

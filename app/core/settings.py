@@ -28,6 +28,10 @@ class Setting:
     maximum: float | None = None
     choices: Sequence[str] | None = None
     help: Text | None = None
+    #: For a list of tables (``[[section.key]]`` in TOML): the keys each table may hold.
+    #: Tables keep only the keys given; the owner applies defaults (so presets can
+    #: fill what the user left out).
+    fields: Sequence[Setting] | None = None
 
     @property
     def kind(self) -> type:
@@ -42,6 +46,8 @@ class Setting:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if kind is bool:
             return "true or false"
+        if kind is list and self.fields is not None:
+            return f"a list of tables ([[…{self.key}]]) with keys " + ", ".join(f.key for f in self.fields)
         if kind is list:
             return "a list of strings"
         name = {int: "a whole number", float: "a number", str: "a string"}.get(kind, str(kind))
@@ -56,6 +62,11 @@ class Setting:
     def coerce(self, value: Any) -> Any:
         """Return ``value`` converted to this setting's type or raise ``ValueError``."""
         kind = self.kind
+        if self.fields is not None:
+            tables, problems = self.coerce_tables(value)
+            if problems:
+                raise ValueError
+            return tables
         if kind is bool:
             if not isinstance(value, bool):
                 raise ValueError
@@ -86,3 +97,31 @@ class Setting:
             if self.maximum is not None and result > self.maximum:
                 raise ValueError
         return result
+
+    def coerce_tables(self, value: Any) -> tuple[list[dict[str, Any]], list[tuple[str, str, str]]]:
+        """Validate a list of tables against :attr:`fields`.
+
+        Returns the tables (each holding only its valid keys) and the problems
+        found, each as ``(key suffix such as "[2].port", message, allowed)``;
+        a bad key is dropped so that its default stays in force.
+        """
+        declared = {f.key: f for f in self.fields or ()}
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            return [], [("", f"invalid value {value!r}", self.allowed())]
+        tables: list[dict[str, Any]] = []
+        problems: list[tuple[str, str, str]] = []
+        for number, item in enumerate(value, start=1):
+            table: dict[str, Any] = {}
+            for key, raw in item.items():
+                field = declared.get(key)
+                if field is None:
+                    problems.append(
+                        (f"[{number}].{key}", "unknown key", "one of " + ", ".join(sorted(declared)))
+                    )
+                    continue
+                try:
+                    table[key] = field.coerce(raw)
+                except ValueError:
+                    problems.append((f"[{number}].{key}", f"invalid value {raw!r}", field.allowed()))
+            tables.append(table)
+        return tables, problems

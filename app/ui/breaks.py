@@ -1,0 +1,653 @@
+"""Break reminders in the desktop app: notice, break windows, quiet notice, week chart.
+
+``install(app)`` is called by ``DeskwatchApp`` (``app.ui.main``).  A 1 s timer
+asks the activity source for idle time on a worker thread (a D-Bus source can
+block), and the answer steps the Qt-free :class:`~app.core.breaks.BreakService`
+on the GUI thread; the widgets then render :meth:`BreakScheduler.status`.
+
+Nothing here decides *when*: the scheduler does, and it never shows a notice,
+a break window or a sound while a call is in progress.  Visible strings are
+:class:`~app.core.i18n.Text` pairs rendered in the current language, so they
+follow a language change at run time without a catalogue rebuild.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QColor, QFont, QGuiApplication, QKeyEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.breaks import (
+    BreakEvent,
+    BreakKind,
+    BreakScheduler,
+    BreakService,
+    BreakSettings,
+    BreakStatus,
+    DayStats,
+    EventKind,
+    Phase,
+)
+from app.core.i18n import Text, current_language
+from app.core.model import Device
+from sensors.idle import ActivitySample, ActivitySource, IdleUnavailable, select_source
+
+log = logging.getLogger(__name__)
+
+# -- strings (English and Chinese) ------------------------------------------------------
+T = {
+    "notice_title": Text("{kind} in {seconds} s", "{seconds} 秒后{kind}"),
+    "notice_body": Text(
+        "Finish what you are typing; the break starts by itself.", "请完成手头的输入,休息将自动开始。"
+    ),
+    "postpone": Text("Postpone {minutes:g} min ({left} left)", "推迟 {minutes:g} 分钟(剩 {left} 次)"),
+    "no_postpone": Text("No postpones left", "已无推迟次数"),
+    "skip": Text("Skip", "跳过"),
+    "start_now": Text("Start now", "立即开始"),
+    "break_title": Text("Time for a {kind}", "现在是{kind}时间"),
+    "strict": Text(
+        "Strict mode: this break cannot be skipped. A call ends it at once.",
+        "严格模式:本次休息不可跳过。来电时会立即结束。",
+    ),
+    "quiet_title": Text("{kind} overdue", "{kind}已超时"),
+    "quiet_body": Text(
+        "Held for your call for {minutes} min. Take it when the call ends.",
+        "因通话已推迟 {minutes} 分钟。请在通话结束后休息。",
+    ),
+    "card_next": Text("Next: {kind} in {minutes} min", "下一次:{minutes} 分钟后{kind}"),
+    "card_none": Text("No breaks scheduled", "未安排休息"),
+    "card_state": Text("Now: {state}", "当前:{state}"),
+    "card_source": Text("Activity source: {source}", "活动检测来源:{source}"),
+    "chart_title": Text("Screen work per day (h) and breaks taken", "每日屏幕工作(小时)与休息次数"),
+    "take_break": Text("Take a break now", "立即休息"),
+}
+PHASE_TEXT = {
+    Phase.WORKING: Text("working", "工作中"),
+    Phase.NOTICE: Text("break notice", "休息提示"),
+    Phase.BREAK: Text("on a break", "休息中"),
+    Phase.HELD: Text("break held for a call", "因通话推迟休息"),
+    Phase.GRACE: Text("wrap-up after a call", "通话后整理"),
+    Phase.OVERDUE: Text("break overdue (in a call)", "休息已超时(通话中)"),
+    Phase.PAUSED: Text("reminders paused", "提醒已暂停"),
+}
+WEEKDAYS = (
+    Text("Mon", "周一"), Text("Tue", "周二"), Text("Wed", "周三"), Text("Thu", "周四"),
+    Text("Fri", "周五"), Text("Sat", "周六"), Text("Sun", "周日"),
+)  # fmt: skip
+
+BREAK_BG = QColor("#17324d")
+NOTICE_BORDER = QColor("#2f7ebf")
+QUIET_BORDER = QColor("#d08a1e")
+
+
+def _kind_lower(kind: BreakKind | None, lang: str) -> str:
+    label = kind.label(lang) if kind is not None else ""
+    return label[0].lower() + label[1:] if lang == "en" and label else label
+
+
+def _mmss(seconds: float) -> str:
+    whole = max(0, int(seconds + 0.999))
+    return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
+# -- widgets --------------------------------------------------------------------------------
+class _Popup(QFrame):
+    """A small frameless always-on-top window that never takes the keyboard focus."""
+
+    def __init__(self, border: QColor, object_name: str) -> None:
+        super().__init__(None)
+        self.setObjectName(object_name)
+        self.setWindowFlags(
+            Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
+        )
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+        self.setStyleSheet(
+            f"#{object_name} {{ background: #ffffff; border: 2px solid {border.name()};"
+            " border-radius: 6px; }"
+            "QLabel { color: #1d2733; }"
+        )
+        self.title = QLabel()
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.body = QLabel()
+        self.body.setWordWrap(True)
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(14, 12, 14, 12)
+        self.layout_.addWidget(self.title)
+        self.layout_.addWidget(self.body)
+        self.setFixedWidth(380)
+
+    def place(self) -> None:
+        """Bottom-right corner of the primary screen, above the taskbar."""
+        self.adjustSize()
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        area = screen.availableGeometry()
+        self.move(area.right() - self.width() - 16, area.bottom() - self.height() - 16)
+
+
+class PreBreakNotice(_Popup):
+    """The small pre-break notice: countdown, postpone, skip, start now."""
+
+    postpone_clicked = Signal()
+    skip_clicked = Signal()
+    start_clicked = Signal()
+
+    def __init__(self) -> None:
+        super().__init__(NOTICE_BORDER, "breakNotice")
+        self.postpone_button = QPushButton()
+        self.skip_button = QPushButton()
+        self.start_button = QPushButton()
+        self.start_button.setDefault(True)
+        row = QHBoxLayout()
+        row.addWidget(self.postpone_button)
+        row.addWidget(self.skip_button)
+        row.addStretch(1)
+        row.addWidget(self.start_button)
+        self.layout_.addLayout(row)
+        self.postpone_button.clicked.connect(self.postpone_clicked.emit)
+        self.skip_button.clicked.connect(self.skip_clicked.emit)
+        self.start_button.clicked.connect(self.start_clicked.emit)
+        self._postpone_minutes = 5.0
+
+    def show_status(self, status: BreakStatus, postpone_minutes: float) -> None:
+        """Show ``status`` (phase NOTICE) in the current language."""
+        lang = current_language()
+        self.title.setText(
+            T["notice_title"].format(
+                kind=status.kind.label if status.kind else "", seconds=int(status.remaining + 0.999)
+            )(lang)
+        )
+        self.body.setText(T["notice_body"](lang))
+        if status.can_postpone:
+            self.postpone_button.setText(
+                T["postpone"].format(minutes=postpone_minutes, left=status.postpones_left)(lang)
+            )
+        else:
+            self.postpone_button.setText(T["no_postpone"](lang))
+        self.postpone_button.setEnabled(status.can_postpone)
+        self.postpone_button.setVisible(not status.strict)
+        self.skip_button.setText(T["skip"](lang))
+        self.skip_button.setVisible(status.can_skip)
+        self.start_button.setText(T["start_now"](lang))
+
+
+class QuietNotice(_Popup):
+    """Shown instead of anything covering the screen when a call holds a break past the cap."""
+
+    def __init__(self) -> None:
+        super().__init__(QUIET_BORDER, "quietNotice")
+
+    def show_status(self, status: BreakStatus) -> None:
+        """Show ``status`` (phase OVERDUE) in the current language."""
+        lang = current_language()
+        self.title.setText(T["quiet_title"].format(kind=status.kind.label if status.kind else "")(lang))
+        self.body.setText(T["quiet_body"].format(minutes=int(status.held_for // 60))(lang))
+
+
+class BreakWindow(QWidget):
+    """The break itself on one screen: countdown, exercise, postpone and skip (not in strict mode)."""
+
+    postpone_clicked = Signal()
+    skip_clicked = Signal()
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.setObjectName("breakWindow")
+        self.setWindowFlags(
+            Qt.WindowType.Window | Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
+        )
+        self.setAutoFillBackground(True)
+        palette = self.palette()
+        palette.setColor(self.backgroundRole(), BREAK_BG)
+        self.setPalette(palette)
+        self.setStyleSheet(
+            "QLabel { color: #f2f6fa; } QPushButton { padding: 8px 18px; font-size: 12pt; }"
+            "QProgressBar { background: #28496b; border: none; height: 8px; border-radius: 4px; }"
+            "QProgressBar::chunk { background: #7cc4ff; border-radius: 4px; }"
+        )
+        self.title = QLabel()
+        self.countdown = QLabel()
+        self.exercise_title = QLabel()
+        self.steps = QLabel()
+        self.strict_note = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(False)
+        self.progress.setFixedWidth(420)
+        for label, scale, bold in (
+            (self.title, 2.2, True),
+            (self.countdown, 5.0, True),
+            (self.exercise_title, 1.6, True),
+            (self.steps, 1.35, False),
+            (self.strict_note, 1.1, False),
+        ):
+            font = QFont(label.font())
+            font.setPointSizeF(max(9.0, font.pointSizeF()) * scale)
+            font.setBold(bold)
+            label.setFont(font)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.steps.setWordWrap(True)
+        self.steps.setAlignment(Qt.AlignmentFlag.AlignLeft)
+        self.steps.setFixedWidth(640)
+        self.postpone_button = QPushButton()
+        self.skip_button = QPushButton()
+        self.postpone_button.clicked.connect(self.postpone_clicked.emit)
+        self.skip_button.clicked.connect(self.skip_clicked.emit)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.postpone_button)
+        buttons.addWidget(self.skip_button)
+        buttons.addStretch(1)
+        column = QVBoxLayout(self)
+        column.addStretch(2)
+        for widget in (self.title, self.countdown):
+            column.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addWidget(self.progress, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addSpacing(24)
+        for widget in (self.exercise_title, self.steps):
+            column.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addSpacing(24)
+        column.addLayout(buttons)
+        column.addWidget(self.strict_note, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addStretch(3)
+        self._closable = False
+        self.screen_: Any = None
+
+    def show_status(self, status: BreakStatus, postpone_minutes: float) -> None:
+        """Show ``status`` (phase BREAK) in the current language."""
+        lang = current_language()
+        self.title.setText(T["break_title"].format(kind=_kind_lower(status.kind, lang))(lang))
+        self.countdown.setText(_mmss(status.remaining))
+        self.progress.setMaximum(max(1, int(status.duration)))
+        self.progress.setValue(int(status.duration - status.remaining))
+        exercise = status.exercise
+        self.exercise_title.setText(exercise.title(lang) if exercise else "")
+        self.steps.setText(
+            "\n".join(f"{n}. {step(lang)}" for n, step in enumerate(exercise.steps, 1)) if exercise else ""
+        )
+        if status.can_postpone:
+            self.postpone_button.setText(
+                T["postpone"].format(minutes=postpone_minutes, left=status.postpones_left)(lang)
+            )
+        self.postpone_button.setVisible(status.can_postpone)
+        self.skip_button.setText(T["skip"](lang))
+        self.skip_button.setVisible(status.can_skip)
+        self.strict_note.setText(T["strict"](lang))
+        self.strict_note.setVisible(status.strict)
+
+    def allow_close(self) -> None:
+        """Let the controller close the window (the clerk cannot, e.g. with Alt+F4)."""
+        self._closable = True
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._closable:
+            event.accept()
+        else:
+            event.ignore()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        event.accept()  # Esc and friends do not end a break; the buttons do
+
+
+class WeekChart(QWidget):
+    """Screen-work hours per day for the last seven days, with the number of breaks taken."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._days: list[DayStats] = []
+        self._limit_hours = 0.0
+        self.setMinimumSize(QSize(260, 150))
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_days(self, days: list[DayStats], limit_hours: float) -> None:
+        """Show ``days`` (oldest first); ``limit_hours`` draws the daily-limit line (0: none)."""
+        self._days, self._limit_hours = list(days), limit_hours
+        self.update()
+
+    def days(self) -> list[DayStats]:
+        """What is drawn (for tests)."""
+        return list(self._days)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if not self._days:
+            return
+        lang = current_language()
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        metrics = painter.fontMetrics()
+        line = metrics.height()
+        area = QRectF(self.rect()).adjusted(6, 2 * line + 4, -6, -(2 * line + 4))
+        painter.setPen(QColor("#5b6b7b"))
+        painter.drawText(
+            QRectF(6, 0, self.width() - 12, line + 2), Qt.AlignmentFlag.AlignLeft, T["chart_title"](lang)
+        )
+        hours = [d.work_seconds / 3600 for d in self._days]
+        top = max([*hours, self._limit_hours, 1.0]) * 1.15
+        slot = area.width() / len(self._days)
+        bar = slot * 0.55
+        for index, (day, value) in enumerate(zip(self._days, hours, strict=True)):
+            x = area.left() + index * slot + (slot - bar) / 2
+            height = value / top * area.height()
+            rect = QRectF(x, area.bottom() - height, bar, height)
+            over = self._limit_hours > 0 and value >= self._limit_hours
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor("#d08a1e") if over else QColor("#2f7ebf"))
+            painter.drawRoundedRect(rect, 2, 2)
+            painter.setPen(QColor("#1d2733"))
+            label_rect = QRectF(area.left() + index * slot, rect.top() - line, slot, line)
+            painter.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, f"{value:.1f}" if value else "")
+            weekday = time.strptime(day.date, "%Y-%m-%d").tm_wday
+            painter.setPen(QColor("#5b6b7b"))
+            day_rect = QRectF(area.left() + index * slot, area.bottom() + 2, slot, line)
+            painter.drawText(day_rect, Qt.AlignmentFlag.AlignCenter, WEEKDAYS[weekday](lang))
+            painter.setPen(QColor("#2f7ebf"))
+            taken_rect = day_rect.translated(0, line)
+            painter.drawText(taken_rect, Qt.AlignmentFlag.AlignCenter, str(day.taken))
+        if self._limit_hours > 0:
+            y = area.bottom() - self._limit_hours / top * area.height()
+            painter.setPen(QPen(QColor("#c0392b"), 1, Qt.PenStyle.DashLine))
+            painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
+        painter.end()
+
+
+class BreaksCard(QWidget):
+    """What the breaks card shows besides the generic indicator rows."""
+
+    take_break_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.chart = WeekChart()
+        self.take_button = QPushButton()
+        self.take_button.clicked.connect(self.take_break_clicked.emit)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.chart)
+        layout.addWidget(self.take_button, 0, Qt.AlignmentFlag.AlignLeft)
+
+    def show_status(
+        self, status: BreakStatus, source: Text, week: list[DayStats], limit_hours: float
+    ) -> None:
+        """Show the state, the next break, the activity source and the week chart."""
+        lang = current_language()
+        if status.next_kind is not None and status.next_in is not None:
+            nxt = T["card_next"].format(
+                kind=_kind_lower(status.next_kind, lang), minutes=int(status.next_in // 60)
+            )
+        else:
+            nxt = T["card_none"]
+        lines = [
+            T["card_state"].format(state=PHASE_TEXT[status.phase])(lang),
+            nxt(lang),
+            T["card_source"].format(source=source)(lang),
+        ]
+        self.summary.setText("\n".join(lines))
+        self.take_button.setText(T["take_break"](lang))
+        self.take_button.setEnabled(status.phase is not Phase.BREAK)
+        self.chart.set_days(week, limit_hours)
+
+
+# -- the controller --------------------------------------------------------------------------
+class BreaksController(QObject):
+    """Drives the scheduler from a 1 s timer and shows what it says."""
+
+    sampled = Signal(object)  # ActivitySample, emitted from the reader thread
+    TICK_MS = 1000
+
+    def __init__(
+        self,
+        service: BreakService,
+        source: ActivitySource,
+        in_call: Callable[[], bool],
+        clock: Callable[[], float] = time.time,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.source = source
+        self.in_call = in_call
+        self.clock = clock
+        self.service.set_source(source.name, source.label)
+        self.notice = PreBreakNotice()
+        self.quiet = QuietNotice()
+        #: The break windows on screen now (one per screen during a break, else empty).
+        self.windows: list[BreakWindow] = []
+        self._pool: list[BreakWindow] = []
+        self._retired: list[BreakWindow] = []
+        self.card = BreaksCard()
+        self.events: list[BreakEvent] = []
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="deskwatch-idle")
+        self._in_flight: Future[None] | None = None
+        self._closed = False
+        self.timer = QTimer(self)
+        self.timer.setInterval(self.TICK_MS)
+        self.timer.timeout.connect(self._on_timer)
+        self.sampled.connect(self._on_sample, Qt.ConnectionType.QueuedConnection)
+        self.notice.postpone_clicked.connect(self.postpone)
+        self.notice.skip_clicked.connect(self.skip)
+        self.notice.start_clicked.connect(self.start_now)
+        self.card.take_break_clicked.connect(self.take_break_now)
+        self._week_refreshed = -float("inf")
+
+    @property
+    def scheduler(self) -> BreakScheduler:
+        """The scheduler (for tests and other features)."""
+        return self.service.scheduler
+
+    # -- driving ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start ticking."""
+        self.timer.start()
+        self.render()
+
+    def _on_timer(self) -> None:
+        if self._closed or (self._in_flight is not None and not self._in_flight.done()):
+            return  # the last read is still blocked (D-Bus): skip this second
+        self._in_flight = self._reader.submit(self._read)
+
+    def _read(self) -> None:
+        try:
+            sample = self.source.sample()
+        except IdleUnavailable as exc:
+            log.warning("activity source %s failed: %s", self.source.name, exc)
+            sample = ActivitySample(0.0, False)  # unknown input counts as work, never as rest
+        except Exception:
+            log.exception("activity source %s failed", self.source.name)
+            sample = ActivitySample(0.0, False)
+        if not self._closed:
+            self.sampled.emit(sample)
+
+    def _on_sample(self, sample: ActivitySample) -> None:
+        self.step(sample.idle_seconds, sample.locked)
+
+    def step(self, idle_seconds: float, locked: bool, now: float | None = None) -> list[BreakEvent]:
+        """One tick with an activity sample (the timer path calls this; tests may too)."""
+        if self._closed:
+            return []
+        now = self.clock() if now is None else now
+        in_call = self.in_call()
+        events = self.service.step(now, idle_seconds, in_call, locked)
+        self._handle(events, in_call)
+        self.render(now)
+        return events
+
+    def _handle(self, events: list[BreakEvent], in_call: bool) -> None:
+        self.events += events
+        for event in events:
+            if event.kind is EventKind.SOUND and not in_call:
+                QApplication.beep()
+
+    # -- actions -------------------------------------------------------------------------
+    def postpone(self) -> None:
+        """Postpone button."""
+        self._act(self.service.scheduler.postpone)
+
+    def skip(self) -> None:
+        """Skip button."""
+        self._act(self.service.scheduler.skip)
+
+    def start_now(self) -> None:
+        """Start-now button of the notice."""
+        self._act(self.service.scheduler.start_now)
+
+    def take_break_now(self) -> None:
+        """Tray / card: take a break now (held until a call ends)."""
+        self._act(self.service.scheduler.take_break_now)
+
+    def pause(self, minutes: int) -> None:
+        """Tray: pause reminders for ``minutes``."""
+        now = self.clock()
+        self.service.scheduler.pause(float(minutes), now)
+        self.service.publish(now)
+        self.render(now)
+
+    def _act(self, action: Callable[[float], Any]) -> None:
+        now = self.clock()
+        action(now)
+        self.service.publish(now)
+        self.render(now)
+
+    # -- rendering --------------------------------------------------------------------------
+    def render(self, now: float | None = None) -> None:
+        """Show exactly what the scheduler's phase calls for."""
+        now = self.clock() if now is None else now
+        status = self.service.scheduler.status(now)
+        postpone_minutes = self.service.scheduler.settings.postpone_seconds / 60
+        if status.phase is Phase.NOTICE:
+            self.notice.show_status(status, postpone_minutes)
+            if not self.notice.isVisible():
+                self.notice.place()
+                self.notice.show()
+        else:
+            self.notice.hide()
+        if status.phase is Phase.OVERDUE:
+            self.quiet.show_status(status)
+            if not self.quiet.isVisible():
+                self.quiet.place()
+                self.quiet.show()
+        else:
+            self.quiet.hide()
+        if status.phase is Phase.BREAK:
+            self._show_windows(status, postpone_minutes)
+        else:
+            self._close_windows()
+        if now - self._week_refreshed > 60 or status.phase is not getattr(self, "_last_phase", None):
+            self._week_refreshed = now
+            self._week = self.service.week(now)
+        self._last_phase = status.phase
+        limit = self.service.scheduler.settings.plan.daily_limit / 3600
+        self.card.show_status(status, self.service.source_label, self._week, limit)
+
+    def _show_windows(self, status: BreakStatus, postpone_minutes: float) -> None:
+        screens = QGuiApplication.screens()
+        if [w.screen_ for w in self._pool] != screens:
+            # Screens were plugged or unplugged: build a window per screen.  Old windows
+            # are hidden and kept (deleting one from inside its own button's signal crashes).
+            for window in self._pool:
+                window.hide()
+            self._retired += self._pool
+            self._pool = []
+            for screen in screens:
+                window = BreakWindow()
+                window.screen_ = screen
+                window.postpone_clicked.connect(self.postpone)
+                window.skip_clicked.connect(self.skip)
+                window.setScreen(screen)
+                window.setGeometry(screen.geometry())
+                self._pool.append(window)
+        for window in self._pool:
+            window.show_status(status, postpone_minutes)
+            if not window.isVisible():
+                window.show()
+                window.raise_()
+        self.windows = list(self._pool)
+
+    def _close_windows(self) -> None:
+        for window in self.windows:
+            window.hide()
+        self.windows = []
+
+    def retranslate(self, _language: str = "") -> None:
+        """Re-render in the current language."""
+        self.render()
+
+    def apply_config(self, config: Any) -> None:
+        """New settings: keep statistics, change timing."""
+        self.service.scheduler.settings = BreakSettings.from_config(config.app["breaks"])
+        self.render()
+
+    def close(self) -> None:
+        """Stop the timer and the reader, save the state, close every window (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.timer.stop()
+        self._reader.shutdown(wait=True, cancel_futures=True)
+        self.service.close()
+        self.notice.close()
+        self.quiet.close()
+        for window in self._pool + self._retired:
+            window.allow_close()
+            window.close()
+        self.windows = []
+        self.source.close()
+
+
+def controller_for(runtime: Any, source: ActivitySource | None = None) -> BreaksController:
+    """Build the controller from a ``Runtime`` (config, engine, history, shared call state)."""
+    section = runtime.config.app["breaks"]
+    service = BreakService(BreakSettings.from_config(section), runtime.engine, runtime.history)
+    if source is None:
+        source = select_source(str(section["activity_source"]))
+    call_state = runtime.context.services.get("call_state")
+
+    def in_call() -> bool:
+        return bool(call_state is not None and call_state.in_call)
+
+    return BreaksController(service, source, in_call)
+
+
+def install(app: Any, source: ActivitySource | None = None) -> None:
+    """Hook break reminders into the desktop app (see the module docstring)."""
+    if not app.runtime.config.app["breaks"]["enabled"]:
+        log.info("break reminders are switched off in the config")
+        return
+    controller = controller_for(app.runtime, source)
+    controller.setParent(app)
+    app.breaks = controller
+    app.take_break_requested.connect(controller.take_break_now)
+    app.pause_reminders_requested.connect(controller.pause)
+    app.panel.add_card_widget(Device.BREAKS, controller.card)
+    for name, slot in (
+        ("language_changed", controller.retranslate),
+        ("config_applied", controller.apply_config),
+    ):
+        signal = getattr(app, name, None)
+        if signal is not None:
+            signal.connect(slot)
+    qapp = QApplication.instance()
+    if qapp is not None:
+        qapp.aboutToQuit.connect(controller.close)
+    controller.start()

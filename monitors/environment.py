@@ -1,0 +1,549 @@
+"""环境监控: room temperature, relative humidity and CO₂ from serial sensors.
+
+Procedure 四.1: temperature, humidity and similar parameters in the normal
+range, no alarm; the room well ventilated.  Ranges follow GB/T 18883 (indoor
+air quality): summer 22–28 °C and 40–80 %RH, winter 16–24 °C and 30–60 %RH,
+CO₂ ≤ 1000 ppm.  The season follows the date (heating season November–March
+by default) unless a setting fixes it.
+
+Sensors are declared as a list of tables in the config file::
+
+    [[monitors.environment.sensors]]
+    name = "desk"
+    protocol = "text"          # text | modbus | mhz19
+    port = "/dev/ttyUSB0"      # or "COM3", a pyserial URL, or usb_id = "1a86:7523"
+
+Each sensor is read by its own thread (``sensors.reader``); ``poll()`` only
+judges the latest snapshot, so a silent port never blocks a poll.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.i18n import Text
+from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.core.monitor import Monitor, MonitorContext
+from app.core.settings import Setting
+from sensors import modbus_env
+from sensors.measurement import CO2, HUMIDITY, QUANTITIES, TEMPERATURE
+from sensors.reader import (
+    CONNECTED,
+    DISCONNECTED,
+    NO_ANSWER,
+    Mhz19Session,
+    ModbusSession,
+    SensorReader,
+    SensorStatus,
+    Session,
+    TextLineSession,
+)
+from sensors.serial_transport import PARITIES, Backoff, SerialSettings
+from sensors.textline import FORMATS, LineFormat
+
+log = logging.getLogger(__name__)
+
+PROTOCOLS: tuple[str, ...] = ("text", "modbus", "mhz19")
+SEASONS: tuple[str, ...] = ("auto", "summer", "winter")
+
+#: How long the first poll waits for every sensor's first reading (or failure).
+FIRST_READING_WAIT_S = 5.0
+#: How far back inside its range a value must come to clear (no flapping at the edge).
+HYSTERESIS = {TEMPERATURE: 0.5, HUMIDITY: 2.0}
+
+
+def _ind(name: str, label: Text, unit: str, **kwargs: Any) -> Indicator:
+    return Indicator(f"environment.{name}", Device.ENVIRONMENT, label, unit, **kwargs)
+
+
+TEMPERATURE_IND = _ind(
+    "temperature",
+    Text("Room temperature", "室内温度"),
+    "°C",
+    description=Text(
+        "GB/T 18883: summer 22–28 °C, winter 16–24 °C", "GB/T 18883:夏季 22–28 °C,冬季 16–24 °C"
+    ),
+    metric_unit="celsius",
+)
+HUMIDITY_IND = _ind(
+    "humidity",
+    Text("Relative humidity", "相对湿度"),
+    "%",
+    description=Text("GB/T 18883: summer 40–80 %, winter 30–60 %", "GB/T 18883:夏季 40–80 %,冬季 30–60 %"),
+    metric_unit="ratio",
+    metric_scale=0.01,
+)
+CO2_IND = _ind(
+    "co2",
+    Text("CO₂ concentration", "二氧化碳浓度"),
+    "ppm",
+    description=Text(
+        "GB/T 18883: at most 1000 ppm; ventilate above", "GB/T 18883:不超过 1000 ppm,超过请通风"
+    ),
+    thresholds=Thresholds(Direction.HIGH_IS_BAD, 1000, 2000, 950, 1900, raise_after=60, clear_after=60),
+    metric_unit="ppm",
+)
+LINK_IND = _ind("sensor", Text("Sensor connected", "传感器连接"), "", numeric=False)
+AGE_IND = _ind(
+    "data_age",
+    Text("Time since last valid reading", "距上次有效读数"),
+    "s",
+    metric_unit="seconds",
+)
+BAD_FRAMES_IND = _ind(
+    "bad_frames",
+    Text("Corrupt frames received", "收到的损坏数据帧"),
+    "",
+    description=Text(
+        "Garbage and frames with a bad checksum, counted since start", "自启动以来的乱码与校验错误帧数"
+    ),
+    metric_unit="total",
+)
+VALUE_INDICATORS = {TEMPERATURE: TEMPERATURE_IND, HUMIDITY: HUMIDITY_IND, CO2: CO2_IND}
+
+SEASON_NAMES = {"summer": Text("summer", "夏季"), "winter": Text("winter", "冬季")}
+MSG_IN_RANGE = Text(
+    "Within the {season} range {low:g}–{high:g} {unit}", "在{season}范围 {low:g}–{high:g} {unit} 内"
+)
+MSG_TOO_HIGH = Text(
+    "Above the {season} range {low:g}–{high:g} {unit}", "高于{season}范围 {low:g}–{high:g} {unit}"
+)
+MSG_TOO_LOW = Text(
+    "Below the {season} range {low:g}–{high:g} {unit}", "低于{season}范围 {low:g}–{high:g} {unit}"
+)
+MSG_CO2 = Text("GB/T 18883 limit 1000 ppm", "GB/T 18883 限值 1000 ppm")
+MSG_NO_RECENT = Text("No valid reading for {seconds:.0f} s", "{seconds:.0f} 秒内无有效读数")
+MSG_CONNECTED = Text("Connected on {port}", "已连接:{port}")
+MSG_CONNECTING = Text("Connecting to {port} …", "正在连接 {port} …")
+MSG_DISCONNECTED = Text(
+    "Sensor disconnected ({port}): {error}. Check the cable; Deskwatch reconnects by itself.",
+    "传感器已断开({port}):{error}。请检查连线,恢复后将自动重连。",
+)
+MSG_NO_ANSWER = Text(
+    "Sensor on {port} gives no valid answer: {error}. Check its address, register map, baud rate and power.",
+    "{port} 上的传感器无有效应答:{error}。请检查地址、寄存器设置、波特率和电源。",
+)
+MSG_MISCONFIGURED = Text(
+    "Sensor {name} is not set up correctly: {error}",
+    "传感器 {name} 配置有误:{error}",
+)
+MSG_FRESH = Text("Last valid reading {seconds:.0f} s ago", "上次有效读数在 {seconds:.0f} 秒前")
+MSG_NEVER = Text("No valid reading yet", "尚无有效读数")
+MSG_BAD_FRAMES = Text("Last problem: {problem}", "最近的问题:{problem}")
+MSG_NO_BAD_FRAMES = Text("No corrupt data", "无损坏数据")
+
+SETUP_HINT = Text(
+    "No environmental sensor is configured. Add one to the config file "
+    "(deskwatch config path shows where), for example:\n"
+    "[[monitors.environment.sensors]]\n"
+    'name = "desk"\n'
+    'protocol = "text"        # text, modbus or mhz19\n'
+    'port = "/dev/ttyUSB0"    # or "COM3", or usb_id = "1a86:7523"',
+    "尚未配置环境传感器。请在配置文件中添加(用 deskwatch config path 查看位置),例如:\n"
+    "[[monitors.environment.sensors]]\n"
+    'name = "desk"\n'
+    'protocol = "text"        # text、modbus 或 mhz19\n'
+    'port = "/dev/ttyUSB0"    # 或 "COM3",或 usb_id = "1a86:7523"',
+)
+
+
+def _quantity_list() -> str:
+    return ", ".join(QUANTITIES)
+
+
+#: Keys of one ``[[monitors.environment.sensors]]`` table.
+SENSOR_FIELDS: tuple[Setting, ...] = (
+    Setting("name", "", Text("Name (shown on the card)", "名称(显示在卡片上)")),
+    Setting("protocol", "text", Text("Protocol", "协议"), choices=PROTOCOLS),
+    Setting("port", "", Text("Port (path, COM name or pyserial URL)", "端口(路径、COM 名或 pyserial URL)")),
+    Setting("usb_id", "", Text("USB VID:PID (instead of port)", "USB VID:PID(代替端口)")),
+    Setting("baudrate", 9600, Text("Baud rate", "波特率"), minimum=50, maximum=4_000_000),
+    Setting("bytesize", 8, Text("Data bits", "数据位"), minimum=5, maximum=8),
+    Setting("parity", "N", Text("Parity", "校验位"), choices=PARITIES),
+    Setting("stopbits", 1.0, Text("Stop bits", "停止位"), minimum=1, maximum=2),
+    Setting("period", 2.0, Text("Seconds between requests", "请求间隔(秒)"), minimum=0.2, maximum=3600),
+    Setting("format", "auto", Text("Line format", "文本行格式"), choices=FORMATS),
+    Setting(
+        "columns",
+        [TEMPERATURE, HUMIDITY],
+        Text("CSV columns", "CSV 列"),
+        type=list,
+        help=Text(
+            f"each one of {_quantity_list()}, or empty to skip", f"每列为 {_quantity_list()} 之一,留空跳过"
+        ),
+    ),
+    Setting(
+        "keys",
+        [],
+        Text("Extra key names (key=quantity)", "附加键名(键=物理量)"),
+        type=list,
+        help=Text('e.g. "tmp=temperature"', '例如 "tmp=temperature"'),
+    ),
+    Setting("regex", "", Text("Regular expression with named groups", "带命名分组的正则表达式")),
+    Setting(
+        "temperature_unit", "C", Text("Unit of bare temperatures", "无单位温度的单位"), choices=("C", "F")
+    ),
+    Setting(
+        "preset",
+        "",
+        Text("Modbus register map preset", "Modbus 寄存器预设"),
+        choices=("", *modbus_env.PRESETS),
+    ),
+    Setting("slave", 1, Text("Modbus slave address", "Modbus 从站地址"), minimum=1, maximum=247),
+    Setting(
+        "function", 3, Text("Modbus function code (3 or 4)", "Modbus 功能码(3 或 4)"), minimum=3, maximum=4
+    ),
+    *(
+        Setting(
+            f"{q}_register",
+            -1,
+            Text(f"Register of {q} (−1: none)", f"{q} 寄存器(−1 表示无)"),
+            minimum=-1,
+            maximum=65535,
+        )
+        for q in QUANTITIES
+    ),
+    *(Setting(f"{q}_scale", 0.1, Text(f"Scale of {q}", f"{q} 比例系数"), type=float) for q in QUANTITIES),
+    Setting("signed", True, Text("Temperature register is signed", "温度寄存器为有符号数")),
+    Setting(
+        "words", 1, Text("Registers per value (1 or 2)", "每个数值的寄存器数(1 或 2)"), minimum=1, maximum=2
+    ),
+    Setting(
+        "word_order",
+        "big",
+        Text("Word order of 2-register values", "双寄存器字序"),
+        choices=modbus_env.WORD_ORDERS,
+    ),
+)
+_FIELD_DEFAULTS = {f.key: f.default for f in SENSOR_FIELDS}
+
+
+@dataclass(frozen=True)
+class SensorDefinition:
+    """One configured sensor: its name, where it is, and how to talk to it."""
+
+    name: str
+    where: str
+    make_session: Callable[[], Session]
+
+
+def _line_format(table: Mapping[str, Any]) -> LineFormat:
+    keys: dict[str, str] = {}
+    for entry in table.get("keys", []):
+        key, sep, quantity = str(entry).partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f'keys: {entry!r} is not "name=quantity"')
+        keys[key.strip().lower()] = quantity.strip()
+    return LineFormat(
+        kind=str(table.get("format", "auto")),
+        columns=tuple(str(c) for c in table.get("columns", _FIELD_DEFAULTS["columns"])),
+        keys=keys,
+        pattern=str(table.get("regex", "")),
+        temperature_unit=str(table.get("temperature_unit", "C")),
+    )
+
+
+def _register_map(table: Mapping[str, Any]) -> modbus_env.RegisterMap:
+    overrides: dict[str, Any] = {}
+    for quantity in QUANTITIES:
+        for suffix in ("register", "scale"):
+            key = f"{quantity}_{suffix}"
+            if key in table:
+                overrides[key] = table[key]
+    if "signed" in table:
+        overrides["temperature_signed"] = bool(table["signed"])
+    for key in ("words", "word_order"):
+        if key in table:
+            overrides[key] = table[key]
+    function = table.get("function")
+    return modbus_env.build_map(str(table.get("preset", "")), function, **overrides)
+
+
+def define_sensor(table: Mapping[str, Any], number: int) -> SensorDefinition:
+    """Turn one validated sensor table into a definition; ``ValueError`` with a readable reason."""
+    protocol = str(table.get("protocol", "text"))
+    serial_settings = SerialSettings(
+        port=str(table.get("port", "")),
+        usb_id=str(table.get("usb_id", "")),
+        baudrate=int(table.get("baudrate", 9600)),
+        bytesize=int(table.get("bytesize", 8)),
+        parity=str(table.get("parity", "N")),
+        stopbits=float(table.get("stopbits", 1.0)),
+    )
+    name = str(table.get("name") or f"{protocol}-{number}")
+    period = float(table.get("period", _FIELD_DEFAULTS["period"]))
+    make_session: Callable[[], Session]
+    if protocol == "text":
+        line_format = _line_format(table)
+
+        def make_session() -> Session:
+            return TextLineSession(serial_settings, line_format)
+
+    elif protocol == "mhz19":
+
+        def make_session() -> Session:
+            return Mhz19Session(serial_settings, period)
+
+    else:
+        register_map = _register_map(table)
+        slave = int(table.get("slave", 1))
+
+        def make_session() -> Session:
+            return ModbusSession(serial_settings, register_map, slave, period)
+
+    return SensorDefinition(name, serial_settings.where, make_session)
+
+
+def season_of(day: dt.date, winter_from: int, winter_to: int) -> str:
+    """``"winter"`` when ``day``'s month lies in winter_from…winter_to (wrapping the year end)."""
+    month = day.month
+    if winter_from <= winter_to:
+        inside = winter_from <= month <= winter_to
+    else:
+        inside = month >= winter_from or month <= winter_to
+    return "winter" if inside else "summer"
+
+
+def judge_range(
+    value: float, low: float, high: float, previous: Level, hysteresis: float, critical_margin: float | None
+) -> Level:
+    """Level of a two-sided range: warning outside, critical ``critical_margin`` beyond.
+
+    A value that was out of range must come ``hysteresis`` back inside to clear,
+    so readings hovering at the edge do not flap.
+    """
+    distance = max(low - value, value - high)  # > 0 outside the range
+    if critical_margin is not None and distance >= critical_margin:
+        return Level.CRITICAL
+    if critical_margin is not None and previous is Level.CRITICAL and distance > critical_margin - hysteresis:
+        return Level.CRITICAL
+    if distance > 0:
+        return Level.WARNING
+    if previous in (Level.WARNING, Level.CRITICAL) and distance > -hysteresis:
+        return Level.WARNING
+    return Level.OK
+
+
+def _range_settings(season: str, quantity: str, low: float, high: float, label: Text) -> tuple[Setting, ...]:
+    name = SEASON_NAMES[season]
+    return (
+        Setting(
+            f"{season}_{quantity}_min", low, label.format(season=name, bound=Text("min", "下限")), type=float
+        ),
+        Setting(
+            f"{season}_{quantity}_max", high, label.format(season=name, bound=Text("max", "上限")), type=float
+        ),
+    )
+
+
+_T_LABEL = Text("Temperature {bound}, {season} (°C)", "{season}温度{bound}(°C)")
+_H_LABEL = Text("Humidity {bound}, {season} (%)", "{season}湿度{bound}(%)")
+
+
+class EnvironmentMonitor(Monitor):
+    """Judges room climate from one or more serial sensors."""
+
+    id = "environment"
+    device = Device.ENVIRONMENT
+    title = Text("Environment", "环境监控")
+    indicators = (TEMPERATURE_IND, HUMIDITY_IND, CO2_IND, LINK_IND, AGE_IND, BAD_FRAMES_IND)
+    interval = 10.0
+    timeout = 10.0
+    # On by default: without sensors it only shows how to add one, never a fault.
+    enabled_by_default = True
+    settings = (
+        Setting(
+            "sensors",
+            [],
+            Text("Sensors", "传感器"),
+            type=list,
+            fields=SENSOR_FIELDS,
+            help=Text("[[monitors.environment.sensors]] tables", "[[monitors.environment.sensors]] 表"),
+        ),
+        Setting(
+            "season",
+            "auto",
+            Text("Season for the GB/T 18883 ranges", "GB/T 18883 范围所用季节"),
+            choices=SEASONS,
+            help=Text("auto: winter from winter_from_month to winter_to_month", "auto:按月份自动判断"),
+        ),
+        Setting(
+            "winter_from_month", 11, Text("Winter starts in month", "冬季起始月份"), minimum=1, maximum=12
+        ),
+        Setting("winter_to_month", 3, Text("Winter ends in month", "冬季结束月份"), minimum=1, maximum=12),
+        *_range_settings("summer", "temperature", 22.0, 28.0, _T_LABEL),
+        *_range_settings("winter", "temperature", 16.0, 24.0, _T_LABEL),
+        *_range_settings("summer", "humidity", 40.0, 80.0, _H_LABEL),
+        *_range_settings("winter", "humidity", 30.0, 60.0, _H_LABEL),
+        Setting(
+            "temperature_critical_margin",
+            5.0,
+            Text("Critical this far outside the range (°C)", "超出范围多少度为严重(°C)"),
+            minimum=0.5,
+            maximum=50,
+        ),
+        Setting(
+            "stale_after",
+            120.0,
+            Text("Alert when no valid reading for (s)", "多久无有效读数即告警(秒)"),
+            minimum=1,
+            maximum=86400,
+        ),
+    )
+
+    #: Monotonic clock shared with the readers (replaceable in tests).
+    clock: Callable[[], float] = staticmethod(time.monotonic)
+    #: Today's date, for choosing the season (replaceable in tests).
+    today: Callable[[], dt.date] = staticmethod(dt.date.today)
+    #: First and longest delay between attempts to reopen a vanished port (s).
+    reconnect_delays: tuple[float, float] = (0.5, 30.0)
+
+    def __init__(self, settings: Mapping[str, Any], context: MonitorContext) -> None:
+        super().__init__(settings, context)
+        self.definitions: list[SensorDefinition] = []
+        #: Sensors whose definition is unusable, by name → reason.
+        self.problems: dict[str, str] = {}
+        seen: set[str] = set()
+        for number, table in enumerate(self.options.get("sensors", []), start=1):
+            try:
+                definition = define_sensor(table, number)
+            except ValueError as exc:
+                name = str(table.get("name") or f"sensor-{number}")
+                log.error("environment sensor %s: %s", name, exc)
+                self.problems[name] = str(exc)
+                continue
+            name = definition.name
+            while name in seen:  # two sensors with one name would share one card line
+                name += "+"
+            seen.add(name)
+            self.definitions.append(SensorDefinition(name, definition.where, definition.make_session))
+        self.readers: list[SensorReader] = []
+        self._started_at: float | None = None
+        self._first_poll = True
+        self._previous: dict[tuple[str, str], Level] = {}
+
+    def setup_hint(self) -> Text | None:
+        if not self.options.get("sensors"):
+            return SETUP_HINT
+        return None
+
+    def start(self) -> None:
+        if self._started_at is not None:
+            return
+        self._started_at = self.clock()
+        for definition in self.definitions:
+            first, longest = self.reconnect_delays
+            reader = SensorReader(
+                definition.name,
+                definition.make_session,
+                definition.where,
+                clock=self.clock,
+                backoff=Backoff(first, longest),
+            )
+            reader.start()
+            self.readers.append(reader)
+
+    def close(self) -> None:
+        readers, self.readers = self.readers, []
+        for reader in readers:
+            reader.stop()
+
+    # -- polling --------------------------------------------------------------
+    def season(self) -> str:
+        """The season whose ranges apply now."""
+        chosen = str(self.options.get("season", "auto"))
+        if chosen != "auto":
+            return chosen
+        return season_of(
+            self.today(), int(self.options["winter_from_month"]), int(self.options["winter_to_month"])
+        )
+
+    def poll(self) -> list[Reading]:
+        self.start()
+        if self._first_poll:
+            # One-shot checks poll right after start: give sensors a moment to speak.
+            self._first_poll = False
+            deadline = time.monotonic() + min(
+                FIRST_READING_WAIT_S, float(self.options.get("timeout", 10)) / 2
+            )
+            for reader in self.readers:
+                reader.wait_settled(max(0.0, deadline - time.monotonic()))
+        readings: list[Reading] = []
+        for name, problem in self.problems.items():
+            message = MSG_MISCONFIGURED.format(name=name, error=problem)
+            readings.append(Reading(LINK_IND.id, False, Level.CRITICAL, message, instance=name))
+        season = self.season()
+        for reader in self.readers:
+            readings += self._sensor_readings(reader.status(), reader.where, season)
+        return readings
+
+    def _sensor_readings(self, status: SensorStatus, where: str, season: str) -> list[Reading]:
+        now = self.clock()
+        name = status.name
+        stale_after = float(self.options["stale_after"])
+        readings = [self._link_reading(status, where)]
+        started = self._started_at if self._started_at is not None else now
+        if status.last_valid is None:
+            waited = now - started
+            level = Level.WARNING if waited >= stale_after else Level.UNKNOWN
+            message = MSG_NO_RECENT.format(seconds=waited) if level is Level.WARNING else MSG_NEVER
+            readings.append(Reading(AGE_IND.id, None, level, message, instance=name))
+        else:
+            age = max(0.0, now - status.last_valid)
+            stale = age >= stale_after
+            message = (MSG_NO_RECENT if stale else MSG_FRESH).format(seconds=age)
+            level = Level.WARNING if stale else Level.OK
+            readings.append(Reading(AGE_IND.id, round(age, 1), level, message, instance=name))
+        problem = (
+            MSG_BAD_FRAMES.format(problem=status.last_problem) if status.last_problem else MSG_NO_BAD_FRAMES
+        )
+        detail = {"garbage_bytes": status.garbage_bytes, "reconnects": status.reconnects}
+        readings.append(Reading(BAD_FRAMES_IND.id, status.bad_frames, Level.OK, problem, name, detail))
+        for quantity, value in status.values.items():
+            at = status.times.get(quantity, now)
+            age = now - at
+            if age >= stale_after:
+                message = MSG_NO_RECENT.format(seconds=age)
+                readings.append(Reading(VALUE_INDICATORS[quantity].id, None, Level.UNKNOWN, message, name))
+                continue
+            readings.append(self._judge(quantity, value, season, name))
+        return readings
+
+    def _link_reading(self, status: SensorStatus, where: str) -> Reading:
+        detail = {"port": where, "state": status.state, "reconnects": status.reconnects}
+        if status.state == CONNECTED:
+            message, level, value = MSG_CONNECTED.format(port=where), Level.OK, True
+        elif status.state == DISCONNECTED:
+            message = MSG_DISCONNECTED.format(port=where, error=status.error)
+            level, value = Level.CRITICAL, False
+        elif status.state == NO_ANSWER:
+            message = MSG_NO_ANSWER.format(port=where, error=status.error)
+            level, value = Level.WARNING, False
+        else:
+            message, level, value = MSG_CONNECTING.format(port=where), Level.UNKNOWN, False
+        return Reading(LINK_IND.id, value, level, message, status.name, detail)
+
+    def _judge(self, quantity: str, value: float, season: str, instance: str) -> Reading:
+        indicator = VALUE_INDICATORS[quantity]
+        shown = round(value, 1) if quantity != CO2 else round(value)
+        if quantity == CO2:
+            # Judged by the engine against the indicator's (configurable) thresholds.
+            return Reading(indicator.id, shown, None, MSG_CO2, instance)
+        low = float(self.options[f"{season}_{quantity}_min"])
+        high = float(self.options[f"{season}_{quantity}_max"])
+        margin = float(self.options["temperature_critical_margin"]) if quantity == TEMPERATURE else None
+        key = (quantity, instance)
+        level = judge_range(value, low, high, self._previous.get(key, Level.OK), HYSTERESIS[quantity], margin)
+        self._previous[key] = level
+        template = MSG_IN_RANGE
+        if level is not Level.OK:
+            template = MSG_TOO_HIGH if value > (low + high) / 2 else MSG_TOO_LOW
+        message = template.format(season=SEASON_NAMES[season], low=low, high=high, unit=indicator.unit)
+        return Reading(
+            indicator.id, shown, level, message, instance, {"season": season, "low": low, "high": high}
+        )

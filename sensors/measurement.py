@@ -1,0 +1,41 @@
+"""What every environmental sensor protocol produces: named quantities in base units.
+
+Parsers reject anything a real sensor cannot report (non-finite numbers,
+values outside the physical range of the quantity) as a corrupt frame, so a
+garbled line never becomes a plausible-looking wrong reading.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+TEMPERATURE: Final = "temperature"  # °C
+HUMIDITY: Final = "humidity"  # % relative humidity
+CO2: Final = "co2"  # ppm
+
+QUANTITIES: tuple[str, ...] = (TEMPERATURE, HUMIDITY, CO2)
+
+#: Physically possible range of each quantity for room sensors (inclusive).
+#: DHT22/SHT3x measure −40…125 °C and 0…100 %RH; NDIR CO₂ sensors up to 10 000 ppm.
+VALID_RANGE: dict[str, tuple[float, float]] = {
+    TEMPERATURE: (-40.0, 125.0),
+    HUMIDITY: (0.0, 100.0),
+    CO2: (0.0, 10_000.0),
+}
+
+
+class FrameError(ValueError):
+    """A line or frame that is not a valid sensor message (garbage, bad checksum …)."""
+
+
+def checked(quantity: str, value: float) -> float:
+    """Return ``value`` if it is a possible reading of ``quantity``, else raise :class:`FrameError`."""
+    if quantity not in VALID_RANGE:
+        raise FrameError(f"unknown quantity {quantity!r}")
+    if not math.isfinite(value):
+        raise FrameError(f"{quantity} is not a finite number")
+    low, high = VALID_RANGE[quantity]
+    if not low <= value <= high:
+        raise FrameError(f"{quantity} {value:g} outside {low:g}…{high:g}")
+    return value

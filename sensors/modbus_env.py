@@ -1,0 +1,173 @@
+"""Register maps of Modbus RTU temperature/humidity/CO₂ transmitters.
+
+RS-485 transmitters all speak Modbus RTU (usually 9600 8N1, slave 1) but
+differ in where they keep their values: function 3 (holding) or 4 (input
+registers), registers 0/1 or 1/2, tenths of a unit, signed temperatures,
+32-bit values in either word order.  A :class:`RegisterMap` describes one
+vendor's layout; :data:`PRESETS` holds common ones.  Decoding is pure; the
+reader in :mod:`sensors.reader` does the pymodbus request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sensors.measurement import CO2, HUMIDITY, QUANTITIES, TEMPERATURE, FrameError, checked
+
+WORD_ORDERS: tuple[str, ...] = ("big", "little")
+#: Longest block read in one request; farther-apart registers are read separately.
+MAX_BLOCK = 16
+
+
+@dataclass(frozen=True)
+class RegisterField:
+    """Where one quantity lives and how its raw register value becomes a reading."""
+
+    address: int
+    scale: float = 1.0
+    signed: bool = False
+    #: 1 for 16-bit values, 2 for 32-bit values spread over two registers.
+    words: int = 1
+    #: ``big``: the first register holds the high word; ``little``: the low word.
+    word_order: str = "big"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.address <= 0xFFFF - (self.words - 1):
+            raise ValueError(f"register address {self.address} out of range 0…65535")
+        if self.words not in (1, 2):
+            raise ValueError("a value spans 1 or 2 registers")
+        if self.word_order not in WORD_ORDERS:
+            raise ValueError(f"word order must be one of {', '.join(WORD_ORDERS)}")
+        if self.scale == 0:
+            raise ValueError("scale must not be 0")
+
+    def decode(self, registers: Sequence[int]) -> float:
+        """The scaled value from this field's registers (``words`` of them, in bus order)."""
+        if len(registers) != self.words:
+            raise FrameError(f"expected {self.words} registers, got {len(registers)}")
+        if any(not 0 <= word <= 0xFFFF for word in registers):
+            raise FrameError("register value outside 0…65535")
+        words = list(registers) if self.word_order == "big" else list(reversed(registers))
+        raw = 0
+        for word in words:
+            raw = (raw << 16) | word
+        bits = 16 * self.words
+        if self.signed and raw >= 1 << (bits - 1):
+            raw -= 1 << bits
+        return raw * self.scale
+
+
+@dataclass(frozen=True)
+class RegisterMap:
+    """A transmitter's register layout: function code and one field per quantity."""
+
+    function: int = 3
+    fields: Mapping[str, RegisterField] | None = None
+
+    def __post_init__(self) -> None:
+        if self.function not in (3, 4):
+            raise ValueError("function code must be 3 (holding) or 4 (input registers)")
+        if not self.fields:
+            raise ValueError("the register map has no temperature, humidity or CO₂ register")
+        unknown = set(self.fields) - set(QUANTITIES)
+        if unknown:
+            raise ValueError(f"unknown quantities {', '.join(sorted(unknown))}")
+
+    def blocks(self) -> list[tuple[int, int]]:
+        """(start address, count) of the requests that read every field, few and short."""
+        spans = sorted((f.address, f.address + f.words) for f in (self.fields or {}).values())
+        blocks: list[list[int]] = []
+        for start, end in spans:
+            if blocks and end - blocks[-1][0] <= MAX_BLOCK and start <= blocks[-1][1] + MAX_BLOCK:
+                blocks[-1][1] = max(blocks[-1][1], end)
+            else:
+                blocks.append([start, end])
+        return [(start, end - start) for start, end in blocks]
+
+    def decode(self, registers: Mapping[int, int]) -> dict[str, float]:
+        """Quantities from registers read (address → value); :class:`FrameError` if any is bad."""
+        values: dict[str, float] = {}
+        for quantity, spec in (self.fields or {}).items():
+            try:
+                words = [registers[spec.address + n] for n in range(spec.words)]
+            except KeyError:
+                raise FrameError(f"register {spec.address} was not read") from None
+            values[quantity] = checked(quantity, round(spec.decode(words), 6))
+        return values
+
+
+def _th(function: int, temperature: int, humidity: int) -> RegisterMap:
+    return RegisterMap(
+        function,
+        {
+            TEMPERATURE: RegisterField(temperature, 0.1, signed=True),
+            HUMIDITY: RegisterField(humidity, 0.1),
+        },
+    )
+
+
+#: Common transmitter layouts, by preset name.
+PRESETS: dict[str, RegisterMap] = {
+    # Typical Chinese RS-485 wall transmitters (e.g. Renke RS-WS-N01 family):
+    # holding registers, humidity at 0 and temperature at 1, both ×10.
+    "holding-h0-t1": _th(3, temperature=1, humidity=0),
+    # XY-MD02 / SHT20 modules: input registers, temperature at 1, humidity at 2, ×10.
+    "xy-md02": _th(4, temperature=1, humidity=2),
+    # Same layout served as holding registers (several clones).
+    "holding-t1-h2": _th(3, temperature=1, humidity=2),
+    # Transmitters with temperature first: holding, temperature at 0, humidity at 1.
+    "holding-t0-h1": _th(3, temperature=0, humidity=1),
+    # Temperature, humidity and CO₂ transmitters: holding 0/1/2, CO₂ in whole ppm.
+    "holding-h0-t1-co2-2": RegisterMap(
+        3,
+        {
+            HUMIDITY: RegisterField(0, 0.1),
+            TEMPERATURE: RegisterField(1, 0.1, signed=True),
+            CO2: RegisterField(2, 1.0),
+        },
+    ),
+}
+
+
+DEFAULT_PRESET = "holding-h0-t1"
+
+
+def build_map(preset: str = "", function: int | None = None, **overrides: Any) -> RegisterMap:
+    """A register map from a preset (or none) with per-quantity overrides.
+
+    ``overrides`` holds keys such as ``temperature_register`` (−1 removes the
+    quantity), ``temperature_scale``, ``temperature_signed``, ``words`` and
+    ``word_order`` (the last two apply to every field).  Raises ``ValueError``
+    with a readable reason for an impossible map.
+    """
+    if preset and preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; use one of {', '.join(PRESETS)}")
+    # Without a preset, start from the most common layout (holding, humidity 0, temperature 1, ×10).
+    base = PRESETS[preset or DEFAULT_PRESET]
+    fields: dict[str, RegisterField | None] = dict(base.fields or {})
+    words, order = overrides.get("words"), overrides.get("word_order")
+    for quantity in QUANTITIES:
+        address = overrides.get(f"{quantity}_register")
+        current = fields.get(quantity)
+        if address is not None and address < 0:
+            fields[quantity] = None
+            continue
+        if current is None and address is None:
+            continue
+        spec = current or RegisterField(int(address or 0))
+        changes: dict[str, Any] = {}
+        if address is not None:
+            changes["address"] = int(address)
+        for key, attr in (("scale", "scale"), ("signed", "signed")):
+            value = overrides.get(f"{quantity}_{key}")
+            if value is not None:
+                changes[attr] = value
+        if words is not None:
+            changes["words"] = int(words)
+        if order is not None:
+            changes["word_order"] = str(order)
+        fields[quantity] = replace(spec, **changes) if changes else spec
+    chosen = {q: f for q, f in fields.items() if f is not None}
+    return RegisterMap(base.function if function is None else function, chosen)

@@ -1,0 +1,528 @@
+"""Print-server transports behind one interface: CUPS (pycups), Windows spooler (pywin32).
+
+Each transport turns what its system reports into :class:`~sensors.printing.PrinterSnapshot`
+values in the IPP vocabulary; judging them is the printer monitor's job.  The
+transports are thin: connection handling, attribute fetching, and the test
+page.  All calls block and are meant for the monitor's poll thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import tempfile
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sensors import printing as p
+
+log = logging.getLogger(__name__)
+
+
+class PrintServerUnreachable(Exception):
+    """The print server (cupsd, the spooler, an SNMP agent) cannot be reached."""
+
+
+class PrinterMissing(Exception):
+    """The named printer does not exist on the print server."""
+
+
+class PrintServer(ABC):
+    """One print server; every method may block and may raise :class:`PrintServerUnreachable`."""
+
+    #: Human description of the server ("CUPS at 127.0.0.1:631") for messages.
+    description: str = ""
+
+    @abstractmethod
+    def printer_names(self) -> list[str]:
+        """Names of every printer the server knows."""
+
+    @abstractmethod
+    def default_printer(self) -> str | None:
+        """The default printer, if one is set."""
+
+    @abstractmethod
+    def snapshots(self, names: Iterable[str], finished_since: float) -> dict[str, p.PrinterSnapshot | None]:
+        """State of each named printer (``None`` for one that does not exist).
+
+        ``finished_since`` (epoch seconds) limits the finished jobs returned.
+        """
+
+    def submit_test_page(self, name: str) -> int:
+        """Print a test page on ``name``; returns the job id."""
+        raise NotImplementedError(f"{type(self).__name__} cannot print a test page")
+
+    def job(self, name: str, job_id: int) -> p.Job | None:
+        """The current state of one job, ``None`` if the server no longer knows it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot follow jobs")
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Drop connections; safe to call more than once."""
+
+
+# -- the test page --------------------------------------------------------------
+
+
+def build_test_page_pdf(printer: str, when: float | None = None) -> bytes:
+    """A one-page PDF that says which printer and when (ASCII: base-14 fonts have no CJK)."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when if when is not None else time.time()))
+    safe = "".join(ch if 32 <= ord(ch) < 127 and ch not in "()\\" else "?" for ch in printer)
+    lines = [
+        "Deskwatch test page",
+        f"Printer: {safe}",
+        f"Printed: {stamp}",
+        "If you can read this, printing works.",
+    ]
+    text = "BT /F1 18 Tf 72 720 Td 24 TL " + " ".join(f"({line}) '" for line in lines) + " ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text.encode("ascii")),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+# -- CUPS -----------------------------------------------------------------------
+
+_PRINTER_ATTRIBUTES = [
+    "printer-name",
+    "printer-state",
+    "printer-state-reasons",
+    "printer-state-message",
+    "printer-is-accepting-jobs",
+    "queued-job-count",
+    "printer-up-time",
+    "device-uri",
+]
+_JOB_ATTRIBUTES = [
+    "job-id",
+    "job-state",
+    "job-state-reasons",
+    "job-name",
+    "job-printer-uri",
+    "time-at-creation",
+    "time-at-completed",
+]
+_IPP_NOT_FOUND = 0x0406
+_GLOBAL_SERVER_LOCK = threading.Lock()
+
+
+def parse_server(server: str) -> tuple[str, int | None]:
+    """Split a ``server`` setting into host (or socket path) and port.
+
+    ``""`` → the system default; ``/run/cups/cups.sock`` → a local socket;
+    ``host``, ``host:631``, ``[::1]:631`` → TCP.
+    """
+    server = server.strip()
+    if not server or server.startswith("/"):
+        return server, None
+    if server.startswith("["):
+        host, _, rest = server[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    elif server.count(":") == 1:
+        host, port = server.split(":")
+    else:
+        host, port = server, ""
+    if port and not port.isdigit():
+        raise ValueError(f"bad port in print server {server!r}")
+    return host, int(port) if port else None
+
+
+def probe_server(host: str, port: int, timeout: float) -> None:
+    """Fail fast with :class:`PrintServerUnreachable` when nothing answers at ``host``.
+
+    libcups' own connect may wait far longer than a poll should; this check
+    bounds the common failure (server down, host unreachable) by ``timeout``.
+    """
+    try:
+        if host.startswith("/"):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(timeout)
+                sock.connect(host)
+        else:
+            with socket.create_connection((host, port), timeout=timeout):
+                pass
+    except OSError as exc:
+        raise PrintServerUnreachable(str(exc.strerror or exc)) from exc
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def _queue_of(job: Mapping[str, Any]) -> str:
+    return str(job.get("job-printer-uri", "")).rstrip("/").rsplit("/", 1)[-1]
+
+
+def cups_job(job_id: int, attrs: Mapping[str, Any]) -> p.Job:
+    """A :class:`~sensors.printing.Job` from Get-Jobs attributes."""
+    completed = attrs.get("time-at-completed")
+    return p.Job(
+        id=int(job_id),
+        state=int(attrs.get("job-state", p.JOB_PENDING)),
+        created=float(attrs.get("time-at-creation") or 0),
+        completed=float(completed) if isinstance(completed, int) and completed > 0 else None,
+        name=str(attrs.get("job-name", "")),
+        reasons=tuple(_as_list(attrs.get("job-state-reasons"))),
+    )
+
+
+class CupsServer(PrintServer):
+    """A CUPS server (local or remote) through pycups."""
+
+    def __init__(self, server: str = "", connect_timeout: float = 3.0, cups_module: Any = None) -> None:
+        if cups_module is None:
+            import cups
+
+            cups_module = cups
+        self._cups = cups_module
+        self._host, self._port = parse_server(server)
+        self._timeout = connect_timeout
+        self._conn: Any = None
+        if self._host:
+            where = self._host if self._port is None else f"{self._host}:{self._port}"
+        else:
+            where = f"{self._cups.getServer()}:{self._cups.getPort()}"
+            if where.startswith("/"):
+                where = where.rsplit(":", 1)[0]
+        self.description = f"CUPS {where}"
+
+    def _target(self) -> tuple[str, int]:
+        host = self._host or str(self._cups.getServer())
+        port = self._port if self._port is not None else int(self._cups.getPort())
+        return host, port
+
+    def _connection(self) -> Any:
+        if self._conn is None:
+            host, port = self._target()
+            probe_server(host, port, self._timeout)
+            try:
+                if self._host:
+                    self._conn = self._cups.Connection(host=host, port=port)
+                else:
+                    self._conn = self._cups.Connection()
+            except RuntimeError as exc:  # pycups: "failed to connect to server"
+                raise PrintServerUnreachable(str(exc)) from exc
+        return self._conn
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Call a pycups method, reconnecting once if the server went away meanwhile."""
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                return getattr(conn, method)(*args, **kwargs)
+            except self._cups.HTTPError as exc:
+                self._conn = None
+                if attempt == 2:
+                    raise PrintServerUnreachable(f"HTTP error {exc}") from exc
+            except self._cups.IPPError as exc:
+                status = exc.args[0] if exc.args else None
+                if status == _IPP_NOT_FOUND:
+                    raise PrinterMissing(str(args[0]) if args else "") from exc
+                # Status 0 or "Broken pipe"-style errors mean the link died.
+                if status in (0, None) or "connect" in str(exc).lower():
+                    self._conn = None
+                    if attempt == 2:
+                        raise PrintServerUnreachable(str(exc)) from exc
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @contextlib.contextmanager
+    def _global_server(self) -> Iterator[None]:
+        """Point libcups' process-wide server at ours for the duration.
+
+        libcups' job submission looks the destination up on the *global*
+        server (``cupsGetNamedDest``), not on the connection it is given.
+        """
+        if not self._host:
+            yield
+            return
+        with _GLOBAL_SERVER_LOCK:
+            saved = (self._cups.getServer(), self._cups.getPort())
+            self._cups.setServer(self._host)
+            if self._port is not None:
+                self._cups.setPort(self._port)
+            try:
+                yield
+            finally:
+                self._cups.setServer(saved[0])
+                self._cups.setPort(saved[1])
+
+    def printer_names(self) -> list[str]:
+        return sorted(self._call("getPrinters"))
+
+    def default_printer(self) -> str | None:
+        name = self._call("getDefault")
+        return str(name) if name else None
+
+    def snapshots(self, names: Iterable[str], finished_since: float) -> dict[str, p.PrinterSnapshot | None]:
+        wanted = list(names)
+        active = self._call("getJobs", which_jobs="not-completed", requested_attributes=_JOB_ATTRIBUTES)
+        done = self._call("getJobs", which_jobs="completed", requested_attributes=_JOB_ATTRIBUTES)
+        result: dict[str, p.PrinterSnapshot | None] = {}
+        for name in wanted:
+            try:
+                attrs = self._call("getPrinterAttributes", name, requested_attributes=_PRINTER_ATTRIBUTES)
+            except PrinterMissing:
+                result[name] = None
+                continue
+            jobs = sorted(
+                (cups_job(i, a) for i, a in active.items() if _queue_of(a) == name), key=lambda j: j.id
+            )
+            finished = sorted(
+                (
+                    job
+                    for job in (cups_job(i, a) for i, a in done.items() if _queue_of(a) == name)
+                    if job.completed is not None and job.completed >= finished_since
+                ),
+                key=lambda j: (j.completed or 0, j.id),
+            )
+            up_time = attrs.get("printer-up-time")
+            result[name] = p.PrinterSnapshot(
+                name=name,
+                state=int(attrs.get("printer-state", p.STATE_IDLE)),
+                reasons=tuple(r for r in _as_list(attrs.get("printer-state-reasons")) if r != "none"),
+                message=str(attrs.get("printer-state-message", "") or ""),
+                accepting=bool(attrs.get("printer-is-accepting-jobs", True)),
+                jobs=tuple(jobs),
+                finished=tuple(finished),
+                # CUPS reports its own clock here: job ages then survive clock skew.
+                server_time=float(up_time) if isinstance(up_time, int) and up_time > 1_000_000_000 else None,
+                detail={
+                    "device_uri": str(attrs.get("device-uri", "")),
+                    "queued_job_count": int(attrs.get("queued-job-count", len(jobs))),
+                },
+            )
+        return result
+
+    def submit_test_page(self, name: str) -> int:
+        fd, path = tempfile.mkstemp(prefix="deskwatch-test-page-", suffix=".pdf")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(build_test_page_pdf(name))
+            with self._global_server():
+                job_id = self._call("printFile", name, path, "Deskwatch test page", {})
+        finally:
+            os.unlink(path)
+        return int(job_id)
+
+    def job(self, name: str, job_id: int) -> p.Job | None:
+        try:
+            attrs = self._call("getJobAttributes", job_id, requested_attributes=_JOB_ATTRIBUTES)
+        except PrinterMissing:
+            return None
+        return cups_job(job_id, attrs)
+
+    def close(self) -> None:
+        self._conn = None
+
+
+# -- Windows spooler -------------------------------------------------------------
+
+_ERROR_INVALID_PRINTER_NAME = 1801
+_PRINTER_ENUM_LOCAL = 0x2
+_PRINTER_ENUM_CONNECTIONS = 0x4
+
+
+def _epoch(value: Any) -> float:
+    """Epoch seconds from a pywin32 time (aware datetime; naive ones are UTC)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return float(value.timestamp())
+    return float(value) if value else time.time()
+
+
+class JobTracker:
+    """Remembers a queue's jobs between polls to learn how they finished.
+
+    The Windows spooler deletes a job once printed, so completion time and
+    failure are inferred: a job that vanished was completed at that poll,
+    unless it was last seen in error (then it failed: aborted).
+    """
+
+    def __init__(self, keep: int = 100) -> None:
+        self._seen: dict[int, p.Job] = {}
+        self._finished: list[p.Job] = []
+        self._keep = keep
+
+    def update(self, jobs: Iterable[p.Job], now: float) -> None:
+        """Record the jobs present now; those gone since the last call are finished."""
+        current = {job.id: job for job in jobs}
+        for job_id, job in self._seen.items():
+            if job_id not in current:
+                state = p.JOB_ABORTED if job.state == p.JOB_STOPPED else p.JOB_COMPLETED
+                self._finished.append(p.Job(job.id, state, job.created, now, job.name, job.reasons))
+        for job in current.values():
+            if job.state == p.JOB_COMPLETED and job.completed is None:
+                current[job.id] = p.Job(job.id, job.state, job.created, now, job.name, job.reasons)
+        self._seen = current
+        self._finished = self._finished[-self._keep :]
+
+    def finished(self, since: float) -> tuple[p.Job, ...]:
+        """Jobs finished at or after ``since``."""
+        return tuple(j for j in self._finished if j.completed is not None and j.completed >= since)
+
+
+def windows_snapshot(info: Mapping[str, Any], jobs: Iterable[Mapping[str, Any]]) -> p.PrinterSnapshot:
+    """A snapshot from ``GetPrinter(h, 2)`` and ``EnumJobs(h, 0, -1, 1)`` results."""
+    status = int(info.get("Status", 0))
+    attributes = int(info.get("Attributes", 0))
+    parsed = [
+        p.Job(
+            id=int(job["JobId"]),
+            state=p.windows_job_state(int(job.get("Status", 0))),
+            created=_epoch(job.get("Submitted")),
+            name=str(job.get("pDocument") or ""),
+            reasons=tuple(p.windows_job_reasons(int(job.get("Status", 0)))),
+        )
+        for job in jobs
+    ]
+    reasons = p.windows_printer_reasons(status, attributes)
+    # The spooler learns of faults only while sending a job: add what jobs say.
+    for job in parsed:
+        reasons += [r for r in job.reasons if r not in reasons]
+    queued = tuple(j for j in parsed if j.state in p.ACTIVE_JOB_STATES)
+    state = p.windows_printer_state(status, attributes, len(queued))
+    if state != p.STATE_STOPPED and any(
+        p.clerk_severity(r) is p.Severity.ERROR for r in p.normalise_reasons(reasons)
+    ):
+        state = p.STATE_STOPPED
+    job_status_text = [str(job.get("pStatus")) for job in jobs if job.get("pStatus")]
+    return p.PrinterSnapshot(
+        name=str(info.get("pPrinterName", "")),
+        state=state,
+        reasons=tuple(reasons),
+        message="; ".join(job_status_text),
+        accepting=not status & 0x4,  # pending deletion takes no new jobs
+        jobs=queued,
+        detail={
+            "status": status,
+            "status_bits": p.bit_names(status, p.WINDOWS_PRINTER_STATUS),
+            "attributes": attributes,
+            "work_offline": bool(attributes & p.PRINTER_ATTRIBUTE_WORK_OFFLINE),
+            "queued_job_count": int(info.get("cJobs", len(queued))),
+        },
+    )
+
+
+class WindowsSpooler(PrintServer):
+    """The local Windows print spooler through pywin32's ``win32print``."""
+
+    def __init__(self, server: str = "", win32print: Any = None, clock: Any = time.time) -> None:
+        if win32print is None:
+            import win32print as module
+
+            win32print = module
+        self._w = win32print
+        self._server = server.strip()
+        self._clock = clock
+        self._trackers: dict[str, JobTracker] = {}
+        self.description = f"Windows spooler {self._server}" if self._server else "Windows spooler"
+
+    def _full_name(self, name: str) -> str:
+        if self._server and not name.startswith("\\\\"):
+            return f"\\\\{self._server.strip(chr(92))}\\{name}"
+        return name
+
+    def printer_names(self) -> list[str]:
+        try:
+            found = self._w.EnumPrinters(_PRINTER_ENUM_LOCAL | _PRINTER_ENUM_CONNECTIONS, None, 4)
+        except Exception as exc:  # pywintypes.error: the spooler service is stopped
+            raise PrintServerUnreachable(str(exc)) from exc
+        return sorted(str(entry["pPrinterName"]) for entry in found)
+
+    def default_printer(self) -> str | None:
+        try:
+            return str(self._w.GetDefaultPrinter()) or None
+        except Exception:  # no default printer set
+            return None
+
+    def snapshots(self, names: Iterable[str], finished_since: float) -> dict[str, p.PrinterSnapshot | None]:
+        result: dict[str, p.PrinterSnapshot | None] = {}
+        for name in names:
+            try:
+                handle = self._w.OpenPrinter(self._full_name(name))
+            except Exception as exc:
+                if getattr(exc, "winerror", None) == _ERROR_INVALID_PRINTER_NAME:
+                    result[name] = None
+                    continue
+                raise PrintServerUnreachable(str(exc)) from exc
+            try:
+                info = self._w.GetPrinter(handle, 2)
+                jobs = self._w.EnumJobs(handle, 0, -1, 1)
+            finally:
+                self._w.ClosePrinter(handle)
+            snap = windows_snapshot(info, jobs)
+            tracker = self._trackers.setdefault(name, JobTracker())
+            tracker.update(snap.jobs, self._clock())
+            result[name] = p.PrinterSnapshot(
+                name=name,
+                state=snap.state,
+                reasons=snap.reasons,
+                message=snap.message,
+                accepting=snap.accepting,
+                jobs=snap.jobs,
+                finished=tracker.finished(finished_since),
+                detail=snap.detail,
+            )
+        return result
+
+    def submit_test_page(self, name: str) -> int:  # pragma: no cover - Windows only
+        import win32ui  # GDI drawing works with every Windows driver, unlike raw data
+
+        title = "Deskwatch test page"
+        dc = win32ui.CreateDC()
+        dc.CreatePrinterDC(self._full_name(name))
+        try:
+            dc.StartDoc(title)
+            dc.StartPage()
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+            for row, line in enumerate((title, f"Printer: {name}", f"Printed: {stamp}", "打印测试页")):
+                dc.TextOut(300, 300 + row * 150, line)
+            dc.EndPage()
+            dc.EndDoc()
+        finally:
+            dc.DeleteDC()
+        handle = self._w.OpenPrinter(self._full_name(name))
+        try:
+            jobs = self._w.EnumJobs(handle, 0, -1, 1)
+        finally:
+            self._w.ClosePrinter(handle)
+        ours = [int(j["JobId"]) for j in jobs if j.get("pDocument") == title]
+        return max(ours) if ours else 0
+
+    def job(self, name: str, job_id: int) -> p.Job | None:
+        handle = self._w.OpenPrinter(self._full_name(name))
+        try:
+            jobs = self._w.EnumJobs(handle, 0, -1, 1)
+        finally:
+            self._w.ClosePrinter(handle)
+        for job in jobs:
+            if int(job["JobId"]) == job_id:
+                status = int(job.get("Status", 0))
+                return p.Job(job_id, p.windows_job_state(status), _epoch(job.get("Submitted")))
+        return None  # gone from the queue: the spooler has printed it

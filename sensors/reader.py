@@ -1,0 +1,438 @@
+"""One background reader per sensor: keeps the port open, parses, remembers the latest values.
+
+Serial reads block, so each sensor gets a daemon thread started by the
+monitor's ``start()``; the monitor's ``poll()`` only takes a snapshot and
+never waits on the port.  A port that vanishes is reopened with backoff;
+garbage and corrupt frames are counted and logged, never fatal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import serial
+
+from sensors import mhz19
+from sensors.measurement import FrameError
+from sensors.modbus_env import RegisterMap
+from sensors.serial_transport import Backoff, PortUnavailable, SerialSettings, open_port, resolve_port
+from sensors.textline import MAX_LINE_BYTES, LineFormat, LineSplitter, parse_line
+
+log = logging.getLogger(__name__)
+
+#: Link states of a sensor.
+CONNECTING = "connecting"
+CONNECTED = "connected"
+DISCONNECTED = "disconnected"
+NO_ANSWER = "no_answer"
+
+#: Unanswered requests in a row before a request/response sensor counts as silent.
+NO_ANSWER_AFTER = 3
+
+
+class LinkLost(Exception):
+    """The port failed while in use (unplugged, pty closed); the reader reopens it."""
+
+
+@dataclass
+class CycleResult:
+    """What one read cycle of a session produced."""
+
+    readings: list[dict[str, float]] = field(default_factory=list)
+    bad_frames: int = 0
+    garbage_bytes: int = 0
+    #: For request/response protocols: whether the device answered (``None``: it just talks).
+    answered: bool | None = None
+    problem: str = ""
+
+
+class Session(ABC):
+    """An open conversation with one sensor over its port."""
+
+    @abstractmethod
+    def open(self) -> None:
+        """Open the port; raise :class:`PortUnavailable` (or ``OSError``) when it is absent."""
+
+    @abstractmethod
+    def cycle(self, stop: threading.Event) -> CycleResult:
+        """Read (and request) once; return quickly; raise :class:`LinkLost` when the port fails."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the port (safe to call twice)."""
+
+
+class _SerialSession(Session):
+    """Common port handling for the sessions that use pyserial directly."""
+
+    def __init__(self, settings: SerialSettings) -> None:
+        self.settings = settings
+        self.port: serial.SerialBase | None = None
+
+    def open(self) -> None:
+        self.port = open_port(self.settings)
+
+    def close(self) -> None:
+        port, self.port = self.port, None
+        if port is not None:
+            # A port that is already gone has nothing left to release.
+            with contextlib.suppress(OSError, serial.SerialException):
+                port.close()
+
+    def _read(self, size: int) -> bytes:
+        if self.port is None:
+            raise LinkLost("port is not open")
+        try:
+            data: bytes = self.port.read(size)
+        except (serial.SerialException, OSError) as exc:
+            raise LinkLost(str(exc)) from exc
+        return data
+
+    def _write(self, data: bytes) -> None:
+        if self.port is None:
+            raise LinkLost("port is not open")
+        try:
+            self.port.reset_input_buffer()
+            self.port.write(data)
+            self.port.flush()
+        except (serial.SerialException, OSError) as exc:
+            raise LinkLost(str(exc)) from exc
+
+
+class TextLineSession(_SerialSession):
+    """A board that prints readings as text lines on its own."""
+
+    def __init__(self, settings: SerialSettings, line_format: LineFormat) -> None:
+        super().__init__(settings)
+        self.line_format = line_format
+        self.splitter = LineSplitter()
+
+    def open(self) -> None:
+        super().open()
+        self.splitter = LineSplitter()  # a half line from before the reconnect is noise
+
+    def cycle(self, stop: threading.Event) -> CycleResult:
+        waiting = 0
+        try:
+            waiting = self.port.in_waiting if self.port is not None else 0
+        except (serial.SerialException, OSError) as exc:
+            raise LinkLost(str(exc)) from exc
+        data = self._read(max(1, min(waiting, 4096)))
+        result = CycleResult()
+        dropped_before = self.splitter.dropped
+        for line in self.splitter.feed(data):
+            try:
+                result.readings.append(parse_line(line, self.line_format))
+            except FrameError as exc:
+                result.bad_frames += 1
+                result.problem = f"{exc}: {line[:60]!r}"
+        dropped = self.splitter.dropped - dropped_before
+        if dropped:
+            result.bad_frames += dropped
+            result.problem = f"{dropped} line(s) not UTF-8 text or longer than {MAX_LINE_BYTES} bytes"
+        return result
+
+
+class Mhz19Session(_SerialSession):
+    """An MH-Z19 CO₂ sensor: ask every ``period`` seconds, read the 9-byte reply."""
+
+    def __init__(self, settings: SerialSettings, period: float, reply_timeout: float = 1.0) -> None:
+        super().__init__(settings)
+        self.period = period
+        self.reply_timeout = reply_timeout
+        self.scanner = mhz19.ReplyScanner()
+
+    def cycle(self, stop: threading.Event) -> CycleResult:
+        started = time.monotonic()
+        bad_before, garbage_before = self.scanner.bad_frames, self.scanner.garbage_bytes
+        self.scanner.buffer.clear()
+        self._write(mhz19.READ_REQUEST)
+        values: list[float] = []
+        deadline = started + self.reply_timeout
+        while not values and time.monotonic() < deadline and not stop.is_set():
+            values = self.scanner.feed(self._read(mhz19.FRAME_LENGTH))
+        result = CycleResult(
+            readings=[{"co2": v} for v in values[-1:]],
+            bad_frames=self.scanner.bad_frames - bad_before,
+            garbage_bytes=self.scanner.garbage_bytes - garbage_before,
+            answered=bool(values),
+        )
+        if result.bad_frames:
+            result.problem = "MH-Z19 reply with a bad checksum or impossible value"
+        stop.wait(max(0.0, self.period - (time.monotonic() - started)))
+        return result
+
+
+class ModbusSession(Session):
+    """A Modbus RTU transmitter read through pymodbus every ``period`` seconds."""
+
+    def __init__(
+        self,
+        settings: SerialSettings,
+        register_map: RegisterMap,
+        device_id: int,
+        period: float,
+        reply_timeout: float = 1.0,
+    ) -> None:
+        self.settings = settings
+        self.register_map = register_map
+        self.device_id = device_id
+        self.period = period
+        self.reply_timeout = reply_timeout
+        self.client: Any = None
+        self._received = 0
+
+    def open(self) -> None:
+        from pymodbus.client import ModbusSerialClient
+
+        url = resolve_port(self.settings)
+        client = ModbusSerialClient(
+            port=url,
+            baudrate=self.settings.baudrate,
+            bytesize=self.settings.bytesize,
+            parity=self.settings.parity,
+            stopbits=int(self.settings.stopbits),
+            timeout=self.reply_timeout,
+            retries=0,
+            trace_packet=self._count_received,
+        )
+        if not client.connect():
+            raise PortUnavailable(f"cannot open {url}")
+        self.client = client
+
+    def _count_received(self, sending: bool, data: bytes) -> bytes:
+        # pymodbus drops replies that fail their CRC silently; seeing bytes
+        # arrive tells a garbled reply apart from none at all.
+        if not sending:
+            self._received += len(data)
+        return data
+
+    def close(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            client.close()
+
+    def cycle(self, stop: threading.Event) -> CycleResult:
+        from pymodbus.exceptions import ConnectionException, ModbusException
+
+        started = time.monotonic()
+        client = self.client
+        if client is None:
+            raise LinkLost("port is not open")
+        read = (
+            client.read_holding_registers if self.register_map.function == 3 else client.read_input_registers
+        )
+        result = CycleResult(answered=True)
+        registers: dict[int, int] = {}
+        for start, count in self.register_map.blocks():
+            self._received = 0
+            try:
+                response = read(start, count=count, device_id=self.device_id)
+            except ConnectionException as exc:
+                raise LinkLost(str(exc)) from exc
+            except ModbusException as exc:  # no reply, or a reply that failed its CRC
+                if not client.connected:
+                    raise LinkLost(str(exc)) from exc
+                result.answered = False
+                if self._received:
+                    result.bad_frames += 1
+                    result.problem = f"garbled reply ({self._received} bytes failed the CRC or framing check)"
+                else:
+                    result.problem = f"no reply within {self.reply_timeout:g} s"
+                break
+            if response.isError():
+                result.answered = False
+                code = getattr(response, "exception_code", "?")
+                result.problem = f"device answered with Modbus exception {code} for registers {start}+{count}"
+                break
+            words = list(getattr(response, "registers", []))
+            if len(words) != count:
+                result.bad_frames += 1
+                result.problem = f"expected {count} registers, got {len(words)}"
+                break
+            registers.update({start + n: word for n, word in enumerate(words)})
+        else:
+            try:
+                result.readings.append(self.register_map.decode(registers))
+            except FrameError as exc:
+                result.bad_frames += 1
+                result.problem = str(exc)
+        stop.wait(max(0.0, self.period - (time.monotonic() - started)))
+        return result
+
+
+@dataclass(frozen=True)
+class SensorStatus:
+    """A consistent snapshot of one sensor, taken by the monitor's poll."""
+
+    name: str
+    state: str = CONNECTING
+    error: str = ""
+    values: dict[str, float] = field(default_factory=dict)
+    #: Clock time of the last valid reading of each quantity.
+    times: dict[str, float] = field(default_factory=dict)
+    last_valid: float | None = None
+    bad_frames: int = 0
+    garbage_bytes: int = 0
+    reconnects: int = 0
+    last_problem: str = ""
+    #: True once the reader has either a valid reading or a definite failure.
+    settled: bool = False
+
+
+class SensorReader:
+    """Runs one sensor's session on a daemon thread and keeps its latest :class:`SensorStatus`."""
+
+    def __init__(
+        self,
+        name: str,
+        session_factory: Callable[[], Session],
+        where: str = "",
+        clock: Callable[[], float] = time.monotonic,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.name = name
+        self.where = where
+        self._factory = session_factory
+        self._clock = clock
+        self._backoff = backoff or Backoff()
+        self._lock = threading.Lock()
+        self._status = SensorStatus(name)
+        self._changed = threading.Condition(self._lock)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._session: Session | None = None
+        self._unanswered = 0
+
+    def start(self) -> None:
+        """Start the reader thread (once)."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name=f"deskwatch-sensor-{self.name}", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop the thread and close the port; safe to call more than once."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def status(self) -> SensorStatus:
+        """The latest snapshot."""
+        with self._lock:
+            return self._status
+
+    def wait_settled(self, timeout: float) -> bool:
+        """Wait until the first reading or failure; True if settled in time."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not self._status.settled:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            return True
+
+    # -- thread ------------------------------------------------------------
+    def _update(self, **changes: Any) -> None:
+        with self._changed:
+            self._status = replace(self._status, **changes)
+            self._changed.notify_all()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                if self._session is None and not self._connect():
+                    self._stop.wait(self._backoff.next_delay())
+                    continue
+                assert self._session is not None
+                try:
+                    result = self._session.cycle(self._stop)
+                except LinkLost as exc:
+                    self._lose(str(exc))
+                    continue
+                except Exception as exc:  # a reader must survive anything a device sends
+                    log.exception("sensor %s: unexpected error", self.name)
+                    self._lose(f"{type(exc).__name__}: {exc}")
+                    continue
+                self._record(result)
+        finally:
+            if self._session is not None:
+                self._session.close()
+                self._session = None
+
+    def _connect(self) -> bool:
+        session: Session | None = None
+        try:
+            session = self._factory()
+            session.open()
+        except Exception as exc:  # absent port, permission denied, bad URL …
+            if session is not None:
+                session.close()
+            message = str(exc) or type(exc).__name__
+            if self.status().state != DISCONNECTED or self.status().error != message:
+                log.warning("sensor %s (%s) unavailable: %s", self.name, self.where, message)
+            self._update(state=DISCONNECTED, error=message, settled=True)
+            return False
+        self._session = session
+        self._backoff.reset()
+        self._unanswered = 0
+        previous = self.status()
+        if previous.state == DISCONNECTED:
+            log.info("sensor %s (%s) connected again", self.name, self.where)
+        self._update(
+            state=CONNECTED,
+            error="",
+            reconnects=previous.reconnects + (1 if previous.state == DISCONNECTED else 0),
+        )
+        return True
+
+    def _lose(self, reason: str) -> None:
+        log.warning("sensor %s (%s) lost: %s", self.name, self.where, reason)
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        self._update(state=DISCONNECTED, error=reason, settled=True)
+        self._stop.wait(self._backoff.next_delay())
+
+    def _record(self, result: CycleResult) -> None:
+        if result.bad_frames or result.garbage_bytes:
+            log.info(
+                "sensor %s: %d corrupt frame(s), %d garbage byte(s): %s",
+                self.name,
+                result.bad_frames,
+                result.garbage_bytes,
+                result.problem,
+            )
+        status = self.status()
+        changes: dict[str, Any] = {
+            "bad_frames": status.bad_frames + result.bad_frames,
+            "garbage_bytes": status.garbage_bytes + result.garbage_bytes,
+        }
+        if result.problem:
+            changes["last_problem"] = result.problem
+        if result.answered is False:
+            self._unanswered += 1
+            if self._unanswered >= NO_ANSWER_AFTER:
+                changes.update(state=NO_ANSWER, error=result.problem or "no reply", settled=True)
+        elif result.answered:
+            self._unanswered = 0
+        if result.readings:
+            now = self._clock()
+            values, times = dict(status.values), dict(status.times)
+            for reading in result.readings:
+                values.update(reading)
+                times.update(dict.fromkeys(reading, now))
+            changes.update(values=values, times=times, last_valid=now, settled=True)
+            if result.answered is not False:
+                changes.update(state=CONNECTED, error="")
+        self._update(**changes)

@@ -1,0 +1,55 @@
+"""Break reminders ticking every second on a real X server, next to a bare X11 idle-time loop.
+
+The subject is the whole break feature as the app runs it (Qt timer, idle read
+on a worker thread, scheduler, panel readings into the engine, history
+writes); the baseline only asks the X server for the idle time once a second,
+which is the least any break reminder must do.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+from tests.bench import Result, measure_side_by_side, python
+from tests.xserver import xvfb
+
+BARE_LOOP = """
+import os, time
+from Xlib import display
+d = display.Display(os.environ["DISPLAY"])
+root = d.screen().root
+while True:
+    root.screensaver_query_info().idle
+    time.sleep(1)
+"""
+
+SUBJECT = """
+import sys
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+from app.core.runtime import build_runtime
+from app.ui.breaks import controller_for
+
+app = QApplication(sys.argv[:1])
+data = Path(sys.argv[1])
+runtime = build_runtime(data_dir=data, monitor_classes={}, config_path=data / "none.toml")
+controller = controller_for(runtime)
+assert controller.source.name == "x11", controller.source.name
+controller.start()
+app.exec()
+"""
+
+
+def run(seconds: float) -> list[Result]:
+    with xvfb(with_tray=False) as server, tempfile.TemporaryDirectory() as tmp:
+        env = {"DISPLAY": server.display, "QT_QPA_PLATFORM": "offscreen"}
+        usage = measure_side_by_side(
+            {
+                "Deskwatch break reminders (X11 idle, 1 s ticks)": [python(), "-c", SUBJECT, tmp],
+                "bare X11 idle-time loop, every 1 s": [python(), "-c", BARE_LOOP],
+            },
+            seconds,
+            env=env,
+        )
+    subject, baseline = usage.values()
+    return [Result("breaks", subject, baseline)]

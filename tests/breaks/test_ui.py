@@ -1,0 +1,286 @@
+"""pytest-qt: the pre-break notice, the break windows, the quiet notice, install() into the app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QLabel, QMenu, QWidget
+from pytestqt.qtbot import QtBot
+
+from app.core import i18n
+from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings, Phase
+from app.core.callstate import CallState
+from app.core.model import Device
+from app.core.runtime import Runtime, build_runtime
+from app.ui import breaks as ui
+from sensors.idle import ActivitySource
+from tests.breaks.sim import MONDAY_9AM
+from tests.conftest import FakeClock
+
+MICRO = BreakSettings(plan=BreakPlan(BreakRule(60, 20), BreakRule(0, 0), 0))
+
+
+class FakeSource(ActivitySource):
+    """An activity source whose idle time the test sets."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.idle = 0.0
+        self.locked_now = False
+        self.closed = False
+
+    def idle_seconds(self) -> float:
+        return self.idle
+
+    def os_locked(self) -> bool | None:
+        return self.locked_now
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class Rig:
+    """A controller with a fake clock, source and call state."""
+
+    def __init__(self, settings: BreakSettings = MICRO) -> None:
+        self.clock = FakeClock(MONDAY_9AM)
+        self.calls = CallState(hangover_seconds=0, clock=self.clock)
+        self.source = FakeSource()
+        service = BreakService(settings, None, None, clock=self.clock)
+        self.controller = ui.BreaksController(service, self.source, lambda: self.calls.in_call, self.clock)
+        self.controller.render()
+
+    def run(self, seconds: int, idle: bool = False) -> None:
+        for _ in range(seconds):
+            self.clock.advance(1)
+            self.source.idle = self.source.idle + 1 if idle else 0.0
+            self.controller.step(self.source.idle, False)
+
+    def until(self, phase: Phase, limit: int = 3600) -> None:
+        for _ in range(limit):
+            if self.controller.scheduler.phase is phase:
+                return
+            self.run(1, idle=phase is Phase.WORKING)
+        raise AssertionError(f"never reached {phase}")
+
+
+@pytest.fixture
+def rig(qtbot: QtBot) -> Iterator[Rig]:
+    made = Rig()
+    yield made
+    made.controller.close()
+
+
+def test_notice_shows_countdown_and_postpone_until_the_limit(rig: Rig, qtbot: QtBot) -> None:
+    notice = rig.controller.notice
+    assert not notice.isVisible()
+    rig.until(Phase.NOTICE)
+    assert notice.isVisible()
+    assert notice.title.text() == "Micro-break in 30 s"
+    rig.run(4)
+    assert notice.title.text() == "Micro-break in 26 s"
+    assert notice.postpone_button.text() == "Postpone 5 min (2 left)"
+    qtbot.mouseClick(notice.postpone_button, Qt.MouseButton.LeftButton)
+    assert not notice.isVisible()
+    assert rig.controller.scheduler.today.postponed == 1
+    rig.run(5 * 60)
+    assert notice.isVisible() and notice.postpone_button.text() == "Postpone 5 min (1 left)"
+    qtbot.mouseClick(notice.postpone_button, Qt.MouseButton.LeftButton)
+    rig.run(5 * 60)
+    assert notice.isVisible()
+    assert not notice.postpone_button.isEnabled()
+    assert notice.postpone_button.text() == "No postpones left"
+
+
+def test_notice_skip_is_counted(rig: Rig, qtbot: QtBot) -> None:
+    rig.until(Phase.NOTICE)
+    qtbot.mouseClick(rig.controller.notice.skip_button, Qt.MouseButton.LeftButton)
+    assert not rig.controller.notice.isVisible()
+    assert rig.controller.scheduler.today.skipped == 1
+
+
+def test_break_windows_cover_every_screen_and_count_down(rig: Rig, qtbot: QtBot) -> None:
+    rig.until(Phase.NOTICE)
+    qtbot.mouseClick(rig.controller.notice.start_button, Qt.MouseButton.LeftButton)
+    windows = rig.controller.windows
+    assert len(windows) == len(QGuiApplication.screens()) >= 1
+    window = windows[0]
+    assert window.isVisible() and not rig.controller.notice.isVisible()
+    assert window.geometry() == QGuiApplication.screens()[0].geometry()
+    assert window.countdown.text() == "00:20"
+    assert window.exercise_title.text() == "Rest your eyes"
+    assert "6 metres" in window.steps.text()
+    rig.run(5, idle=True)
+    assert window.countdown.text() == "00:15"
+    assert window.progress.value() == 5
+    assert not window.close()  # the clerk cannot just close it
+    rig.run(15, idle=True)
+    assert rig.controller.windows == []
+    assert rig.controller.scheduler.today.taken == 1
+
+
+def test_break_window_skip_and_postpone(rig: Rig, qtbot: QtBot) -> None:
+    rig.until(Phase.BREAK)
+    window = rig.controller.windows[0]
+    assert window.postpone_button.isVisible() and window.skip_button.isVisible()
+    qtbot.mouseClick(window.postpone_button, Qt.MouseButton.LeftButton)
+    assert rig.controller.windows == [] and rig.controller.scheduler.today.postponed == 1
+    rig.until(Phase.BREAK)
+    qtbot.mouseClick(rig.controller.windows[0].skip_button, Qt.MouseButton.LeftButton)
+    assert rig.controller.windows == [] and rig.controller.scheduler.today.skipped == 1
+
+
+def test_strict_mode_window_has_no_way_out_but_a_call(qtbot: QtBot) -> None:
+    rig = Rig(replace(MICRO, strict=True))
+    try:
+        rig.until(Phase.NOTICE)
+        assert not rig.controller.notice.skip_button.isVisible()
+        assert not rig.controller.notice.postpone_button.isVisible()
+        rig.until(Phase.BREAK)
+        window = rig.controller.windows[0]
+        assert not window.skip_button.isVisible() and not window.postpone_button.isVisible()
+        assert window.strict_note.isVisible() and "cannot be skipped" in window.strict_note.text()
+        rig.calls.set_source("test", True)
+        rig.run(1)
+        assert rig.controller.windows == []  # a call ends even a strict break
+    finally:
+        rig.controller.close()
+
+
+def test_nothing_shows_during_a_call_and_the_cap_gives_a_quiet_notice(rig: Rig, qtbot: QtBot) -> None:
+    rig.calls.set_source("headset", True)
+    seen: set[str] = set()
+    for _ in range(20 * 60):
+        rig.run(1)
+        if rig.controller.notice.isVisible():
+            seen.add("notice")
+        if rig.controller.windows:
+            seen.add("window")
+    assert seen == set()
+    assert rig.controller.quiet.isVisible()
+    assert rig.controller.quiet.title.text() == "Micro-break overdue"
+    assert "Held for your call for 19 min" in rig.controller.quiet.body.text()
+    rig.calls.set_source("headset", False)
+    rig.run(29)
+    assert not rig.controller.notice.isVisible()  # wrap-up grace
+    rig.run(2)
+    assert rig.controller.notice.isVisible() and not rig.controller.quiet.isVisible()
+
+
+def test_everything_visible_is_chinese_under_zh_cn(rig: Rig) -> None:
+    i18n.set_language("zh_CN")
+    rig.until(Phase.NOTICE)
+    notice = rig.controller.notice
+    assert notice.title.text() == "30 秒后眼部小憩"
+    assert notice.postpone_button.text() == "推迟 5 分钟(剩 2 次)"
+    assert notice.start_button.text() == "立即开始"
+    rig.until(Phase.BREAK)
+    window = rig.controller.windows[0]
+    assert window.title.text() == "现在是眼部小憩时间"
+    assert window.exercise_title.text() == "放松眼睛"
+    assert window.skip_button.text() == "跳过"
+    card = rig.controller.card
+    assert "当前:休息中" in card.summary.text()
+    assert card.take_button.text() == "立即休息"
+    for label in [notice.title, notice.body, window.title, window.steps, card.summary]:
+        assert not any(word in label.text() for word in ("break", "Break", "the ")), label.text()
+
+
+def test_week_chart_shows_seven_days(rig: Rig, qtbot: QtBot) -> None:
+    rig.run(30 * 60)
+    chart = rig.controller.card.chart
+    days = chart.days()
+    assert len(days) == 7 and days[-1].work_seconds > 20 * 60
+    rig.controller.card.resize(320, 220)
+    image = rig.controller.card.grab().toImage()
+    assert image.width() == 320
+
+
+# -- install() into the app ---------------------------------------------------------------
+class StandInPanel:
+    def __init__(self) -> None:
+        self.cards: list[tuple[Device, QWidget]] = []
+
+    def add_card_widget(self, device: Device, widget: QWidget) -> None:
+        self.cards.append((device, widget))
+
+
+class StandInApp(QObject):
+    """What ``DeskwatchApp`` exposes to features."""
+
+    take_break_requested = Signal()
+    pause_reminders_requested = Signal(int)
+    language_changed = Signal(str)
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.tray_menu = QMenu()
+        self.panel = StandInPanel()
+
+
+@pytest.fixture
+def app(qtbot: QtBot, tmp_path: Path) -> Iterator[StandInApp]:
+    runtime = build_runtime(data_dir=tmp_path, monitor_classes={}, config_path=tmp_path / "none.toml")
+    stand_in = StandInApp(runtime)
+    yield stand_in
+    controller = getattr(stand_in, "breaks", None)
+    if controller is not None:
+        controller.close()
+    runtime.stop()
+
+
+def test_install_wires_the_tray_requests_and_the_card(app: StandInApp, qtbot: QtBot) -> None:
+    source = FakeSource()
+    ui.install(app, source)
+    controller: ui.BreaksController = app.breaks  # type: ignore[attr-defined]
+    assert app.panel.cards == [(Device.BREAKS, controller.card)]
+    # The 1 s timer reads the source on a worker thread and steps the scheduler.
+    qtbot.waitUntil(lambda: controller.service._last_ingest > 0, timeout=10_000)
+    state = app.runtime.engine.state("breaks.activity_source")
+    assert state is not None and state.detail == {"source": "fake"}
+    app.take_break_requested.emit()
+    assert controller.scheduler.phase is Phase.BREAK and controller.windows
+    assert controller.windows[0].exercise_title.text() in ("Neck and shoulders", "Wrists and hands")
+    app.pause_reminders_requested.emit(15)
+    assert controller.scheduler.phase is Phase.PAUSED and controller.windows == []
+    # A call on the shared call state holds "take a break now".
+    app.runtime.context.services["call_state"].set_source("headset", True)
+    app.take_break_requested.emit()
+    controller.step(0.0, False)
+    assert controller.scheduler.phase is Phase.HELD and controller.windows == []
+    controller.close()
+    assert source.closed
+
+
+def test_install_does_nothing_when_switched_off(qtbot: QtBot, tmp_path: Path) -> None:
+    config = tmp_path / "off.toml"
+    config.write_text("[breaks]\nenabled = false\n", "utf-8")
+    runtime = build_runtime(data_dir=tmp_path, monitor_classes={}, config_path=config)
+    stand_in = StandInApp(runtime)
+    ui.install(stand_in, FakeSource())
+    assert not hasattr(stand_in, "breaks") and stand_in.panel.cards == []
+    runtime.stop()
+
+
+def test_qt_binding_keeps_none_alive(qtbot: QtBot) -> None:
+    """PySide6 6.12.0 on Python 3.11 decrements None on every void call.
+
+    A 1 s timer that sets a few labels would abort the app within hours.
+    """
+    import sys
+
+    label = QLabel()
+    qtbot.addWidget(label)
+    before = sys.getrefcount(None)
+    for _ in range(2000):
+        label.setText("x")
+        label.update()
+    assert sys.getrefcount(None) - before > -100

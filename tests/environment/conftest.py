@@ -1,0 +1,89 @@
+"""Fixtures for the environment area: sensor simulators on real pty pairs.
+
+Every simulator is unplugged at the end of its test, and every monitor is
+closed, so no reader thread outlives the test that started it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from app.core.config import load_config
+from app.core.engine import Engine
+from app.core.monitor import MonitorContext
+from monitors.environment import EnvironmentMonitor
+from tests.environment.simulators import Mhz19Responder, ModbusTransmitter, TextLineBoard
+
+MakeMonitor = Callable[[str], EnvironmentMonitor]
+
+
+@pytest.fixture
+def ports(tmp_path: Path) -> Path:
+    """A folder for the simulators' port links (short names, like /dev/ttyUSB0)."""
+    folder = tmp_path / "dev"
+    folder.mkdir()
+    return folder
+
+
+Device = TypeVar("Device", TextLineBoard, Mhz19Responder, ModbusTransmitter)
+
+
+def plugged(device: Device) -> Iterator[Device]:
+    """Plug a simulator in for one test and pull it out afterwards."""
+    device.plug()
+    yield device
+    device.unplug()
+
+
+@pytest.fixture
+def text_board(ports: Path) -> Iterator[TextLineBoard]:
+    yield from plugged(TextLineBoard(ports / "ttyUSB0"))
+
+
+@pytest.fixture
+def mhz19_sensor(ports: Path) -> Iterator[Mhz19Responder]:
+    yield from plugged(Mhz19Responder(ports / "ttyS1"))
+
+
+@pytest.fixture
+def modbus_transmitter(ports: Path) -> Iterator[ModbusTransmitter]:
+    if shutil.which("socat") is None:
+        pytest.fail("socat is missing: install the Debian package socat (.ci/bootstrap does)")
+    yield from plugged(ModbusTransmitter(ports / "rs485-device", ports / "ttyRS485"))
+
+
+@pytest.fixture
+def make_monitor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeMonitor]:
+    """Build the environment monitor from a TOML snippet, the way the app does."""
+    monkeypatch.setattr(EnvironmentMonitor, "reconnect_delays", (0.05, 0.3))
+    made: list[EnvironmentMonitor] = []
+
+    def make(toml: str) -> EnvironmentMonitor:
+        path = tmp_path / f"deskwatch-{len(made)}.toml"
+        path.write_text(toml, "utf-8")
+        config = load_config({"environment": EnvironmentMonitor}, path, shipped_path=Path("/nonexistent"))
+        assert config.errors == []
+        monitor = EnvironmentMonitor(config.monitor("environment"), MonitorContext(data_dir=tmp_path))
+        made.append(monitor)
+        return monitor
+
+    yield make
+    for monitor in made:
+        monitor.close()
+
+
+@pytest.fixture
+def engine() -> Engine:
+    """An engine judging environment readings without debounce (like ``deskwatch check``)."""
+    config = load_config({"environment": EnvironmentMonitor}, None, shipped_path=Path("/nonexistent"))
+    return Engine(config, EnvironmentMonitor.indicators, debounce=False, user="tester")
+
+
+def by_key(readings: list[Any]) -> dict[str, Any]:
+    """Readings by state key, e.g. ``environment.temperature[desk]``."""
+    return {r.key: r for r in readings}

@@ -1,0 +1,225 @@
+"""The environment monitor's configuration, season choice and range judging."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import serial.tools.list_ports_common
+
+from app.core.config import check_file, load_config
+from app.core.model import Level
+from app.core.monitor import MonitorContext
+from monitors.environment import EnvironmentMonitor, judge_range, season_of
+from sensors import serial_transport
+from sensors.serial_transport import Backoff, PortUnavailable, SerialSettings, open_port, resolve_port
+from tests.environment.conftest import MakeMonitor, by_key
+from tests.environment.simulators import TextLineBoard
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def errors_for(tmp_path: Path, toml: str) -> list[str]:
+    path = tmp_path / "deskwatch.toml"
+    path.write_text(toml, "utf-8")
+    return [str(e) for e in check_file({"environment": EnvironmentMonitor}, path)]
+
+
+# -- configuration ------------------------------------------------------------------------
+def test_sensor_tables_are_validated_key_by_key(tmp_path: Path) -> None:
+    errors = errors_for(
+        tmp_path,
+        "[[monitors.environment.sensors]]\n"
+        'name = "a"\nport = "/dev/ttyUSB0"\nbaudrate = "fast"\n'
+        "[[monitors.environment.sensors]]\n"
+        'protocol = "zigbee"\nport = "COM3"\ncolour = "red"\n',
+    )
+    path = tmp_path / "deskwatch.toml"
+    assert f"{path}: monitors.environment.sensors[1].baudrate: invalid value 'fast' " in errors[0]
+    assert "(allowed: a whole number from 50 to 4e+06)" in errors[0]
+    assert (
+        "sensors[2].protocol: invalid value 'zigbee' (allowed: one of 'text', 'modbus', 'mhz19')" in errors[1]
+    )
+    assert "sensors[2].colour: unknown key (allowed: one of baudrate," in errors[2]
+    assert len(errors) == 3
+
+
+def test_sensors_must_be_a_list_of_tables(tmp_path: Path) -> None:
+    (error,) = errors_for(tmp_path, '[monitors.environment]\nsensors = ["/dev/ttyUSB0"]\n')
+    assert "monitors.environment.sensors: invalid value ['/dev/ttyUSB0']" in error
+    assert "a list of tables ([[…sensors]]) with keys name, protocol, port" in error
+
+
+def test_valid_tables_keep_only_the_given_keys(tmp_path: Path) -> None:
+    path = tmp_path / "deskwatch.toml"
+    path.write_text('[[monitors.environment.sensors]]\nport = "loop://"\nbaudrate = 4800\n', "utf-8")
+    config = load_config({"environment": EnvironmentMonitor}, path, shipped_path=Path("/nonexistent"))
+    assert config.errors == []
+    assert config.monitor("environment")["sensors"] == [{"port": "loop://", "baudrate": 4800}]
+
+
+def test_unconfigured_monitor_shows_how_to_add_a_sensor_and_no_fault(tmp_path: Path) -> None:
+    config = load_config({"environment": EnvironmentMonitor}, None, shipped_path=Path("/nonexistent"))
+    assert config.monitor("environment")["enabled"] is True
+    monitor = EnvironmentMonitor(config.monitor("environment"), MonitorContext(data_dir=tmp_path))
+    hint = monitor.setup_hint()
+    assert hint is not None and "[[monitors.environment.sensors]]" in hint.en and "环境传感器" in hint.zh
+    monitor.start()
+    assert monitor.poll() == []
+    monitor.close()
+
+
+@pytest.mark.parametrize(
+    ("table", "reason"),
+    [
+        ('protocol = "text"\n', "set port"),
+        ('port = "x"\nformat = "regex"\nregex = "(unclosed"\n', "invalid regular expression"),
+        ('port = "x"\nkeys = ["tmp"]\n', "name=quantity"),
+        ('port = "x"\nusb_id = "ch340"\n', "VID:PID"),
+        (
+            'protocol = "modbus"\nport = "x"\ntemperature_register = -1\nhumidity_register = -1\n',
+            "no temperature",
+        ),
+    ],
+)
+def test_unusable_sensor_definitions_are_reported_not_fatal(
+    make_monitor: MakeMonitor, table: str, reason: str
+) -> None:
+    monitor = make_monitor(f'[[monitors.environment.sensors]]\nname = "bad"\n{table}')
+    readings = by_key(monitor.poll())
+    link = readings["environment.sensor[bad]"]
+    assert link.level is Level.CRITICAL and reason in link.message.en
+    assert "配置有误" in link.message.zh
+
+
+def test_missing_port_is_disconnected_not_a_crash(make_monitor: MakeMonitor, tmp_path: Path) -> None:
+    monitor = make_monitor(
+        f'[[monitors.environment.sensors]]\nname = "gone"\nport = "{tmp_path / "ttyUSB9"}"\n'
+    )
+    readings = by_key(monitor.poll())
+    assert readings["environment.sensor[gone]"].level is Level.CRITICAL
+    assert "No such file" in readings["environment.sensor[gone]"].message.en
+    assert readings["environment.data_age[gone]"].value is None
+
+
+# -- season and ranges ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("month", "season"), [(1, "winter"), (3, "winter"), (4, "summer"), (10, "summer"), (11, "winter")]
+)
+def test_season_follows_the_heating_months(month: int, season: str) -> None:
+    assert season_of(dt.date(2026, month, 15), 11, 3) == season
+    assert season_of(dt.date(2026, month, 15), 12, 2) == ("winter" if month in (12, 1, 2) else "summer")
+
+
+def test_season_setting_overrides_the_date(
+    make_monitor: MakeMonitor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(EnvironmentMonitor, "today", staticmethod(lambda: dt.date(2026, 7, 1)))
+    assert make_monitor("").season() == "summer"
+    assert make_monitor('[monitors.environment]\nseason = "winter"\n').season() == "winter"
+    assert (
+        make_monitor("[monitors.environment]\nwinter_from_month = 6\nwinter_to_month = 8\n").season()
+        == "winter"
+    )
+
+
+def test_two_sided_range_with_hysteresis_and_critical_margin() -> None:
+    def judge(value: float, previous: Level = Level.OK) -> Level:
+        return judge_range(value, 22, 28, previous, 0.5, 5)
+
+    assert judge(25) is Level.OK
+    assert judge(28) is Level.OK
+    assert judge(28.1) is Level.WARNING
+    assert judge(21.9) is Level.WARNING
+    assert judge(27.8, Level.WARNING) is Level.WARNING  # not yet 0.5 back inside
+    assert judge(27.4, Level.WARNING) is Level.OK
+    assert judge(33) is Level.CRITICAL and judge(17) is Level.CRITICAL
+    assert judge(32.8, Level.CRITICAL) is Level.CRITICAL
+    assert judge(32.4, Level.CRITICAL) is Level.WARNING
+    assert judge_range(90, 40, 80, Level.OK, 2, None) is Level.WARNING  # humidity: no critical
+
+
+# -- transport ------------------------------------------------------------------------------
+def test_usb_discovery_by_vid_pid(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Which adapters are plugged in is the one thing this machine cannot show; the rest is real.
+    ch340 = serial.tools.list_ports_common.ListPortInfo("/dev/ttyUSB3")
+    ch340.vid, ch340.pid = 0x1A86, 0x7523
+    other = serial.tools.list_ports_common.ListPortInfo("/dev/ttyACM0")
+    other.vid, other.pid = 0x2341, 0x0043
+    monkeypatch.setattr(serial_transport.serial.tools.list_ports, "comports", lambda: [other, ch340])
+    assert resolve_port(SerialSettings(usb_id="1A86:7523")) == "/dev/ttyUSB3"
+    with pytest.raises(PortUnavailable, match="no serial device with USB id 10c4:ea60"):
+        resolve_port(SerialSettings(usb_id="10c4:ea60"))
+    assert resolve_port(SerialSettings(port="/dev/ttyS0", usb_id="1a86:7523")) == "/dev/ttyS0"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({}, "set port"), ({"usb_id": "1a86"}, "VID:PID"), ({"port": "x", "parity": "X"}, "parity")],
+)
+def test_serial_settings_are_checked(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SerialSettings(**kwargs)  # type: ignore[arg-type]
+
+
+def test_pyserial_urls_and_missing_ports(tmp_path: Path) -> None:
+    port = open_port(SerialSettings("loop://", baudrate=115200))
+    port.write(b"T=1\n")
+    assert port.read(4) == b"T=1\n"
+    port.close()
+    with pytest.raises(PortUnavailable, match="cannot open"):
+        open_port(SerialSettings(str(tmp_path / "nothing")))
+
+
+def test_backoff_grows_to_its_cap_and_resets() -> None:
+    backoff = Backoff(0.5, 4.0)
+    assert [backoff.next_delay() for _ in range(6)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    backoff.reset()
+    assert backoff.next_delay() == 0.5
+
+
+# -- deskwatch check ------------------------------------------------------------------------
+def deskwatch(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ),
+        timeout=60,
+    )
+
+
+def test_check_json_includes_environment_when_a_sensor_is_configured(
+    tmp_path: Path, text_board: TextLineBoard
+) -> None:
+    text_board.values = {"t": 30.2, "h": 45.0}
+    config = tmp_path / "deskwatch.toml"
+    config.write_text(
+        '[monitors.environment]\nseason = "summer"\n'
+        f'[[monitors.environment.sensors]]\nname = "desk"\nport = "{text_board.link}"\n',
+        "utf-8",
+    )
+    result = deskwatch(
+        "check", "--json", "--config", str(config), "--data-dir", str(tmp_path), "--only", "environment"
+    )
+    assert result.stderr == "" or "config error" not in result.stderr
+    payload = json.loads(result.stdout)
+    by_id = {i["id"]: i for i in payload["indicators"]}
+    temperature = by_id["environment.temperature[desk]"]
+    assert temperature["value"] == 30.2 and temperature["unit"] == "°C"
+    assert temperature["level"] == "warning" and temperature["device"] == "environment"
+    assert by_id["environment.humidity[desk]"]["level"] == "ok"
+    assert by_id["environment.sensor[desk]"]["level"] == "ok"
+    assert payload["level"] == "warning" and result.returncode == 1
+
+
+def test_check_json_without_sensors_shows_no_environment_fault(tmp_path: Path) -> None:
+    result = deskwatch("check", "--json", "--data-dir", str(tmp_path), "--only", "environment")
+    payload = json.loads(result.stdout)
+    assert payload["indicators"] == [] and payload["level"] == "ok" and result.returncode == 0

@@ -1,0 +1,123 @@
+"""Screenshots of the break reminders: pre-break notice, break window, quiet notice, breaks card."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from app.core import i18n
+from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings, DayStats, Phase
+from app.ui.breaks import BreaksController
+from sensors.idle import ActivitySource
+from tests.conftest import FakeClock
+
+#: Monday 23 November 2026, 09:00 local time.
+START = 1_795_424_400.0
+
+
+class _StillSource(ActivitySource):
+    name = "x11"
+
+
+def _controller(clock: FakeClock, settings: BreakSettings) -> BreaksController:
+    service = BreakService(settings, None, None, clock=clock)
+    source = _StillSource()
+    source.label = i18n.Text("X11 screensaver extension", "X11 屏保扩展")
+    return BreaksController(service, source, lambda: False, clock)
+
+
+def _run_to(controller: BreaksController, clock: FakeClock, phase: Phase, in_call: bool = False) -> None:
+    for _ in range(4 * 3600):
+        clock.advance(1)
+        controller.service.step(clock.now, 0.0, in_call, False)
+        if controller.scheduler.phase is phase:
+            break
+    controller.render(clock.now)
+
+
+def take(outdir: Path, lang: str) -> list[Path]:
+    """Save the break reminder screenshots for ``lang`` (``en`` or ``zh_CN``) into ``outdir``."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert app is not None
+    i18n.set_language(lang)
+    outdir.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+
+    def save(widget: object, name: str) -> None:
+        path = outdir / f"breaks_{name}_{lang}.png"
+        app.processEvents()
+        widget.grab().save(str(path))  # type: ignore[attr-defined]
+        saved.append(path)
+
+    # A rest break after a morning of calls: notice, then the window with the voice exercise.
+    clock = FakeClock(START)
+    rest_only = BreakSettings(plan=BreakPlan(BreakRule(0, 0), BreakRule(50 * 60, 10 * 60), 6 * 3600))
+    controller = _controller(clock, rest_only)
+    try:
+        while controller.scheduler.phase is Phase.WORKING:  # 8 min calls, 1 min typing between
+            for second in range(9 * 60):
+                clock.advance(1)
+                controller.service.step(clock.now, 0.0, second < 8 * 60, False)
+                if controller.scheduler.phase is Phase.NOTICE:
+                    break
+        _run_to(controller, clock, Phase.NOTICE)
+        clock.advance(8)
+        controller.service.step(clock.now, 0.0, False, False)
+        controller.render(clock.now)
+        save(controller.notice, "notice")
+        controller.start_now()
+        clock.advance(135)
+        controller.render(clock.now)
+        window = controller.windows[0]
+        window.resize(1024, 640)
+        save(window, "window")
+        # The card, with a week of history.
+        week = controller.service.week(clock.now)
+        for offset, day in enumerate(week[:-1]):
+            day.work_seconds = [5.1, 6.4, 4.8, 5.7, 3.2, 0.0][offset % 6] * 3600
+            day.taken = [9, 7, 10, 8, 6, 0][offset % 6]
+        controller.service.week = lambda now=None: week  # type: ignore[method-assign]
+        controller.scheduler.skip(clock.now)
+        for _ in range(12 * 60):
+            clock.advance(1)
+            controller.service.step(clock.now, 0.0, False, False)
+        controller._week_refreshed = -1e12
+        controller.render(clock.now)
+        controller.card.resize(380, 260)
+        save(controller.card, "card")
+    finally:
+        controller.close()
+
+    # Strict mode, and the quiet notice when a call holds a break past the cap.
+    clock = FakeClock(START)
+    strict = BreakSettings(plan=BreakPlan(BreakRule(20 * 60, 20), BreakRule(0, 0), 0), strict=True)
+    controller = _controller(clock, strict)
+    try:
+        _run_to(controller, clock, Phase.BREAK)
+        clock.advance(6)
+        controller.render(clock.now)
+        controller.windows[0].resize(1024, 640)
+        save(controller.windows[0], "window_strict")
+        for _ in range(21 * 60):
+            clock.advance(1)
+            controller.service.step(clock.now, 0.0, False, False)
+        _run_to(controller, clock, Phase.OVERDUE, in_call=True)
+        for _ in range(4 * 60):
+            clock.advance(1)
+            controller.service.step(clock.now, 0.0, True, False)
+        controller.render(clock.now)
+        save(controller.quiet, "quiet")
+    finally:
+        controller.close()
+    i18n.set_language(None)
+    _ = DayStats  # the card's data type, for readers of this file
+    return saved
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
+    for language in ("en", "zh_CN"):
+        for shot in take(target, language):
+            print(shot)
