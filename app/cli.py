@@ -4,6 +4,9 @@
 ``deskwatch run --headless``  monitor without a UI (for servers, benchmarks)
 ``deskwatch check [--json]``  poll every enabled monitor once; exit code = worst level
 ``deskwatch config check F``  validate a config file
+``deskwatch selftest``        start-of-shift check; exit code 1 when a device fails
+``deskwatch report``          supervisor report (HTML with charts + CSV of alerts)
+``deskwatch export-rules``    Prometheus alerting rules (and Grafana dashboard) from the thresholds
 """
 
 from __future__ import annotations
@@ -64,6 +67,30 @@ def build_parser() -> argparse.ArgumentParser:
     config_check = config_sub.add_parser("check", parents=[common], help="validate a config file")
     config_check.add_argument("file", type=Path)
     config_sub.add_parser("path", parents=[common], help="print where the config file is read from")
+
+    selftest = sub.add_parser("selftest", parents=[common], help="start-of-shift check of every device")
+    selftest.add_argument("--json", action="store_true", help="print JSON instead of a checklist")
+    selftest.add_argument("--test-page", action="store_true", help="also print a printer test page")
+    selftest.add_argument("--only", action="append", metavar="MONITOR", help="check only these monitors")
+
+    report = sub.add_parser("report", parents=[common], help="supervisor report: HTML with charts + CSV")
+    report.add_argument(
+        "--from", dest="date_from", metavar="DATE", help="first day, YYYY-MM-DD (default: 6 days ago)"
+    )
+    report.add_argument("--to", dest="date_to", metavar="DATE", help="last day, YYYY-MM-DD (default: today)")
+    report.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: <data dir>/reports)")
+    report.add_argument(
+        "--per", choices=("day", "shift"), default="day", help="one column per day or per shift"
+    )
+
+    rules = sub.add_parser(
+        "export-rules", parents=[common], help="Prometheus alerting rules from Deskwatch's thresholds"
+    )
+    rules.add_argument("--out", type=Path, metavar="FILE", help="write the rules here (default: stdout)")
+    rules.add_argument("--dashboard", type=Path, metavar="FILE", help="also write the Grafana dashboard JSON")
+    rules.add_argument(
+        "--defaults", action="store_true", help="use the shipped defaults, ignoring the user's config file"
+    )
     return parser
 
 
@@ -159,6 +186,153 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+CHECKLIST_MARK = {"pass": "[ OK ]", "fail": "[FAIL]", "skipped": "[SKIP]"}
+
+
+def cmd_selftest(args: argparse.Namespace) -> int:
+    """Run the start-of-shift check, print the checklist, store it; 1 when a device failed."""
+    from app.core import selftest
+    from app.core.history import History
+    from app.core.paths import user_data_dir
+    from app.core.runtime import HISTORY_FILE, build_runtime
+
+    runtime = build_runtime(config_path=args.config, data_dir=args.data_dir, mode="check", only=args.only)
+    if args.lang:
+        i18n.set_language(args.lang)
+    for error in runtime.config.errors:
+        print(f"deskwatch: config error: {error}", file=sys.stderr)
+    options = {"test_page": bool(args.test_page or runtime.config.get("selftest", "test_page"))}
+    check = selftest.SelfTest(runtime.config, runtime.monitors, user=runtime.engine.user)
+    try:
+        result = check.run(options)
+    finally:
+        runtime.scheduler.stop(timeout=0.5)
+    data_dir = args.data_dir if args.data_dir is not None else user_data_dir()
+    try:
+        history = History(data_dir / HISTORY_FILE)
+        selftest.store(history, result)
+        history.close()
+    except Exception as exc:  # the checklist still counts when the history cannot be written
+        print(f"deskwatch: could not store the result: {exc}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_checklist(result))
+    return 0 if result.passed else 1
+
+
+def render_checklist(result: Any) -> str:
+    """The checklist as text: one line per check, advice indented under failures."""
+    from app.core import selftest
+
+    lines = [Text("Start-of-shift check", "班前检查")()]
+    for check in result.checks:
+        for line in check.results:
+            name = check.title() if line.name == check.title else f"{check.title()} — {line.name()}"
+            lines.append(f"{CHECKLIST_MARK[line.status]} {name}: {line.message()}")
+            if line.advice is not None and line.status != selftest.PASS:
+                lines.append(f"       → {line.advice()}")
+    counts = result.counts()
+    lines.append(
+        Text(
+            "Result: {status} ({passed} passed, {failed} failed, {skipped} skipped)",
+            "结果:{status}(通过 {passed},未通过 {failed},跳过 {skipped})",
+        ).format(
+            status=selftest.STATUS_TEXT[result.status],
+            passed=counts["pass"],
+            failed=counts["fail"],
+            skipped=counts["skipped"],
+        )()
+    )
+    return "\n".join(lines)
+
+
+def _parse_date(text: str | None, default: Any) -> Any:
+    import datetime as dt
+
+    if not text:
+        return default
+    return dt.date.fromisoformat(text)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the HTML report and the CSV of alerts for a date range."""
+    import datetime as dt
+
+    import monitors
+    from app.core import reports
+    from app.core.config import load_config
+    from app.core.history import History
+    from app.core.paths import user_config_path, user_data_dir
+    from app.core.runtime import HISTORY_FILE
+
+    classes = monitors.discover()
+    config = load_config(classes, args.config if args.config is not None else user_config_path())
+    i18n.set_language(args.lang or config.get("", "language"))
+    try:
+        last = _parse_date(args.date_to, dt.date.today())
+        first = _parse_date(args.date_from, last - dt.timedelta(days=6))
+        shifts = reports.parse_shifts(config.get("reports", "shifts"))
+    except ValueError as exc:
+        print(f"deskwatch: {exc}", file=sys.stderr)
+        return 2
+    data_dir = args.data_dir if args.data_dir is not None else user_data_dir()
+    db = data_dir / HISTORY_FILE
+    if not db.exists():
+        print(f"deskwatch: no history at {db} (has Deskwatch run with this data folder?)", file=sys.stderr)
+        return 2
+    history = History(db)
+    try:
+        data = reports.gather(
+            history,
+            first,
+            last,
+            per=args.per,
+            shifts=shifts,
+            indicators=reports.declared_indicators(classes.values()),
+        )
+        outdir = args.out if args.out is not None else data_dir / "reports"
+        html_path, csv_path = reports.write_report(data, outdir)
+    except ValueError as exc:
+        print(f"deskwatch: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"deskwatch: cannot write the report: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        history.close()
+    print(html_path)
+    print(csv_path)
+    return 0
+
+
+def cmd_export_rules(args: argparse.Namespace) -> int:
+    """Print or write the Prometheus rules (and optionally the Grafana dashboard)."""
+    import monitors
+    from app.core.config import load_config
+    from app.core.paths import user_config_path
+    from app.core.promfiles import generate_dashboard, generate_rules
+
+    user = None if args.defaults else (args.config if args.config is not None else user_config_path())
+    config = load_config(monitors.discover(), user)
+    for error in config.errors:
+        print(f"deskwatch: config error: {error}", file=sys.stderr)
+    text = generate_rules(config)
+    try:
+        if args.out is None:
+            sys.stdout.write(text)
+        else:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(text, "utf-8")
+        if args.dashboard is not None:
+            args.dashboard.parent.mkdir(parents=True, exist_ok=True)
+            args.dashboard.write_text(generate_dashboard(config), "utf-8")
+    except OSError as exc:
+        print(f"deskwatch: cannot write: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_headless(args: argparse.Namespace) -> int:
     """Monitor without a UI until SIGINT/SIGTERM; alerts go to the log."""
     from app.core.alerts import AlertEvent
@@ -179,6 +353,8 @@ def cmd_headless(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     runtime.start()
     log.info("deskwatch running headless; %d monitors", len(runtime.monitors))
+    if runtime.exporter is not None and runtime.exporter.bound_port is not None:
+        log.info("metrics at http://%s:%d/metrics", runtime.exporter.address, runtime.exporter.bound_port)
     while not stop.wait(1.0):
         pass
     runtime.stop()
@@ -212,6 +388,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_check(args)
     if args.command == "config":
         return cmd_config(args)
+    if args.command == "selftest":
+        return cmd_selftest(args)
+    if args.command == "report":
+        return cmd_report(args)
+    if args.command == "export-rules":
+        return cmd_export_rules(args)
     if args.command == "run" and args.headless:
         logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.INFO)
         return cmd_headless(args)

@@ -275,7 +275,8 @@ def define_sensor(table: Mapping[str, Any], number: int) -> SensorDefinition:
         parity=str(table.get("parity", "N")),
         stopbits=float(table.get("stopbits", 1.0)),
     )
-    name = str(table.get("name") or f"{protocol}-{number}")
+    # Brackets would clash with the indicator key form "id[instance]".
+    name = str(table.get("name") or f"{protocol}-{number}").replace("[", "(").replace("]", ")")
     period = float(table.get("period", _FIELD_DEFAULTS["period"]))
     make_session: Callable[[], Session]
     if protocol == "text":
@@ -297,6 +298,15 @@ def define_sensor(table: Mapping[str, Any], number: int) -> SensorDefinition:
             return ModbusSession(serial_settings, register_map, slave, period)
 
     return SensorDefinition(name, serial_settings.where, make_session)
+
+
+def sensor_problem(table: Mapping[str, Any]) -> str | None:
+    """What makes a sensor table unusable (for ``deskwatch config check``), or ``None``."""
+    try:
+        define_sensor(table, 1)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def season_of(day: dt.date, winter_from: int, winter_to: int) -> str:
@@ -363,6 +373,7 @@ class EnvironmentMonitor(Monitor):
             Text("Sensors", "传感器"),
             type=list,
             fields=SENSOR_FIELDS,
+            check_table=sensor_problem,
             help=Text("[[monitors.environment.sensors]] tables", "[[monitors.environment.sensors]] 表"),
         ),
         Setting(
@@ -450,6 +461,9 @@ class EnvironmentMonitor(Monitor):
 
     def close(self) -> None:
         readers, self.readers = self.readers, []
+        # Signal every reader first so that their last reads end together.
+        for reader in readers:
+            reader.request_stop()
         for reader in readers:
             reader.stop()
 

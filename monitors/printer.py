@@ -110,6 +110,7 @@ MSG_NO_LIBRARY = Text(
     "Printers cannot be read with '{transport}' on this computer ({error})",
     "本机无法通过 '{transport}' 读取打印机({error})",
 )
+MSG_BAD_SERVER = Text("Print server setting not understood: {error}", "打印服务器设置有误:{error}")
 SETUP_NOTHING = Text(
     'transport = "none" and no snmp_printers: nothing to watch',
     'transport = "none" 且未设置 snmp_printers:没有要监测的打印机',
@@ -267,6 +268,8 @@ class PrinterMonitor(Monitor):
             self._server = self._make_server()
         except ImportError as exc:
             self._unavailable = MSG_NO_LIBRARY.format(transport=self._transport(), error=str(exc))
+        except ValueError as exc:
+            self._unavailable = MSG_BAD_SERVER.format(error=str(exc))
         snmp = [str(s) for s in self.options.get("snmp_printers", [])]
         self._snmp: SnmpPrinters | None = None
         if snmp:

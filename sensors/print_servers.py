@@ -122,6 +122,8 @@ _JOB_ATTRIBUTES = [
     "time-at-completed",
 ]
 _IPP_NOT_FOUND = 0x0406
+#: IPP statuses libcups reports when the HTTP link failed rather than the request.
+_LINK_LOST = frozenset({0, None, 0x0502})
 _GLOBAL_SERVER_LOCK = threading.Lock()
 
 
@@ -241,8 +243,9 @@ class CupsServer(PrintServer):
                 status = exc.args[0] if exc.args else None
                 if status == _IPP_NOT_FOUND:
                     raise PrinterMissing(str(args[0]) if args else "") from exc
-                # Status 0 or "Broken pipe"-style errors mean the link died.
-                if status in (0, None) or "connect" in str(exc).lower():
+                # libcups reports a connection it lost (server stopped or restarted)
+                # as service-unavailable: reconnect once, which probes the server.
+                if status in _LINK_LOST or "connect" in str(exc).lower():
                     self._conn = None
                     if attempt == 2:
                         raise PrintServerUnreachable(str(exc)) from exc
@@ -407,9 +410,7 @@ def windows_snapshot(info: Mapping[str, Any], jobs: Iterable[Mapping[str, Any]])
         reasons += [r for r in job.reasons if r not in reasons]
     queued = tuple(j for j in parsed if j.state in p.ACTIVE_JOB_STATES)
     state = p.windows_printer_state(status, attributes, len(queued))
-    if state != p.STATE_STOPPED and any(
-        p.clerk_severity(r) is p.Severity.ERROR for r in p.normalise_reasons(reasons)
-    ):
+    if p.has_error(reasons):
         state = p.STATE_STOPPED
     job_status_text = [str(job.get("pStatus")) for job in jobs if job.get("pStatus")]
     return p.PrinterSnapshot(

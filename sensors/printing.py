@@ -129,6 +129,11 @@ def normalise_reasons(raw: Iterable[str] | str | None) -> list[Reason]:
     return sorted(best.values(), key=lambda r: (-clerk_severity(r), r.keyword))
 
 
+def has_error(raw: Iterable[str]) -> bool:
+    """Whether any of these reasons stops printing (clerk severity error)."""
+    return any(clerk_severity(r) is Severity.ERROR for r in normalise_reasons(raw))
+
+
 #: Clerk-language messages by keyword (without suffix).  Keywords from RFC 8011
 #: §5.4.12 and PWG 5100.9 plus the CUPS ones a clerk may meet.
 MESSAGES: Mapping[str, Text] = {
@@ -302,10 +307,7 @@ def windows_printer_reasons(status: int, attributes: int = 0) -> list[str]:
 
 def windows_printer_state(status: int, attributes: int = 0, jobs: int = 0) -> int:
     """IPP printer-state for a Windows printer."""
-    if status & 0x1 or any(
-        clerk_severity(r) is Severity.ERROR
-        for r in normalise_reasons(windows_printer_reasons(status, attributes))
-    ):
+    if status & 0x1 or has_error(windows_printer_reasons(status, attributes)):
         return STATE_STOPPED
     if status & WINDOWS_BUSY_BITS or jobs:
         return STATE_PROCESSING
@@ -385,7 +387,7 @@ def snmp_reasons(error_state: bytes, device_status: int | None = None) -> list[s
 
 def snmp_printer_state(device_status: int | None, printer_status: int | None, reasons: Sequence[str]) -> int:
     """IPP printer-state from hrDeviceStatus/hrPrinterStatus and the mapped reasons."""
-    if device_status == 5 or any(clerk_severity(r) is Severity.ERROR for r in normalise_reasons(reasons)):
+    if device_status == 5 or has_error(reasons):
         return STATE_STOPPED
     if printer_status in (4, 5):
         return STATE_PROCESSING

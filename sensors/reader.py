@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import sys
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -193,6 +195,10 @@ class ModbusSession(Session):
         from pymodbus.client import ModbusSerialClient
 
         url = resolve_port(self.settings)
+        if "://" not in url and sys.platform != "win32" and not os.path.exists(url):
+            # Checked here because pymodbus logs an error of its own for every failed
+            # attempt, which would flood the log while a cable is unplugged.
+            raise PortUnavailable(f"cannot open {url}: no such device")
         client = ModbusSerialClient(
             port=url,
             baudrate=self.settings.baudrate,
@@ -318,6 +324,10 @@ class SensorReader:
                 target=self._run, name=f"deskwatch-sensor-{self.name}", daemon=True
             )
             self._thread.start()
+
+    def request_stop(self) -> None:
+        """Ask the thread to finish its current read and close the port (does not wait)."""
+        self._stop.set()
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop the thread and close the port; safe to call more than once."""

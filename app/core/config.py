@@ -67,6 +67,54 @@ APP_SECTIONS: dict[str, tuple[Setting, ...]] = {
             maximum=3600,
         ),
     ),
+    "selftest": (
+        Setting(
+            "offer_at_first_login",
+            True,
+            Text(
+                "Offer the start-of-shift check at the first login of the day",
+                "每天首次登录时提示进行班前检查",
+            ),
+        ),
+        Setting("test_page", False, Text("Print a test page during the check", "检查时打印测试页")),
+    ),
+    "reports": (
+        Setting(
+            "shifts",
+            ["08:00-16:00", "16:00-24:00", "00:00-08:00"],
+            Text("Shifts (HH:MM-HH:MM, optionally name=…)", "班次(HH:MM-HH:MM,可写为 名称=…)"),
+            type=list,
+        ),
+    ),
+    "exporter": (
+        Setting("enabled", False, Text("Prometheus /metrics endpoint", "Prometheus 指标端点")),
+        Setting(
+            "address",
+            "127.0.0.1",
+            Text("Listen address", "监听地址"),
+            help=Text(
+                "127.0.0.1 keeps it on this computer; 0.0.0.0 opens it to the network",
+                "127.0.0.1 仅本机可访问;0.0.0.0 对网络开放",
+            ),
+        ),
+        Setting("port", 9858, Text("Listen port", "监听端口"), minimum=0, maximum=65535),
+        Setting(
+            "textfile",
+            "",
+            Text("node_exporter textfile (.prom) path", "node_exporter 文本文件(.prom)路径"),
+            help=Text(
+                "set it to write metrics to a file instead of (or as well as) the endpoint",
+                "设置后将指标写入文件(可与端点同时使用)",
+            ),
+        ),
+        Setting(
+            "textfile_interval",
+            15.0,
+            Text("Textfile write interval (s)", "文本文件写入间隔(秒)"),
+            minimum=1,
+            maximum=3600,
+        ),
+    ),
     "breaks": BREAK_SETTINGS,
 }
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core import i18n
 from app.core.callstate import CallState
@@ -20,6 +21,9 @@ from app.core.history import History
 from app.core.monitor import LoopLatencyProbe, Monitor, MonitorContext
 from app.core.paths import user_config_path, user_data_dir
 from app.core.scheduler import Scheduler
+
+if TYPE_CHECKING:  # imported when switched on: prometheus_client costs start-up time
+    from app.core.exporter import Exporter
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +40,20 @@ class Runtime:
     context: MonitorContext
     history: History | None
     monitors: list[Monitor] = field(default_factory=list)
+    #: Prometheus endpoint / textfile writer, when ``[exporter]`` switches it on.
+    exporter: Exporter | None = None
 
     def start(self) -> None:
-        """Start background polling."""
+        """Start background polling (and the metrics exporter, if configured)."""
         self.scheduler.start()
+        if self.exporter is not None:
+            self.exporter.start()
 
     def stop(self) -> None:
-        """Stop polling, close monitors, flush and close history."""
+        """Stop polling and the exporter, close monitors, flush and close history."""
         self.scheduler.stop()
+        if self.exporter is not None:
+            self.exporter.stop()
         if self.history is not None:
             self.history.close()
 
@@ -92,4 +102,9 @@ def build_runtime(
             log.exception("monitor %s could not be created", cls.id)
             engine.mark_unknown(cls.id, MONITOR_FAILED.format(error=f"{type(exc).__name__}: {exc}"))
     scheduler = Scheduler(engine, instances)
-    return Runtime(config, engine, scheduler, context, history, instances)
+    exporter = None
+    if mode == "app" and (config.get("exporter", "enabled") or config.get("exporter", "textfile")):
+        from app.core.exporter import Exporter
+
+        exporter = Exporter.from_config(config, engine, history)
+    return Runtime(config, engine, scheduler, context, history, instances, exporter)

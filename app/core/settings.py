@@ -6,7 +6,7 @@ check``, and the generated settings dialog.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,9 @@ class Setting:
     #: Tables keep only the keys given; the owner applies defaults (so presets can
     #: fill what the user left out).
     fields: Sequence[Setting] | None = None
+    #: For a list of tables: checks one valid table as a whole (keys that only make
+    #: sense together) and returns what is wrong with it, or ``None``.
+    check_table: Callable[[Mapping[str, Any]], str | None] | None = None
 
     @property
     def kind(self) -> type:
@@ -123,5 +126,8 @@ class Setting:
                     table[key] = field.coerce(raw)
                 except ValueError:
                     problems.append((f"[{number}].{key}", f"invalid value {raw!r}", field.allowed()))
+            problem = self.check_table(table) if self.check_table is not None else None
+            if problem:
+                problems.append((f"[{number}]", problem, ""))
             tables.append(table)
         return tables, problems

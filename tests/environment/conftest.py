@@ -7,9 +7,11 @@ closed, so no reader thread outlives the test that started it.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pytest
 
@@ -19,7 +21,22 @@ from app.core.monitor import MonitorContext
 from monitors.environment import EnvironmentMonitor
 from tests.environment.simulators import Mhz19Responder, ModbusTransmitter, TextLineBoard
 
-MakeMonitor = Callable[[str], EnvironmentMonitor]
+
+class MakeMonitor(Protocol):
+    def __call__(self, toml: str, config_errors: int = 0) -> EnvironmentMonitor: ...
+
+
+@pytest.fixture(autouse=True)
+def no_reader_left_running() -> Iterator[None]:
+    """Fail a test that leaves a sensor reader thread behind (closing must end them)."""
+    yield
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        left = [t.name for t in threading.enumerate() if t.name.startswith("deskwatch-sensor-")]
+        if not left:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"sensor reader threads still running: {left}")
 
 
 @pytest.fixture
@@ -63,11 +80,11 @@ def make_monitor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ma
     monkeypatch.setattr(EnvironmentMonitor, "reconnect_delays", (0.05, 0.3))
     made: list[EnvironmentMonitor] = []
 
-    def make(toml: str) -> EnvironmentMonitor:
+    def make(toml: str, config_errors: int = 0) -> EnvironmentMonitor:
         path = tmp_path / f"deskwatch-{len(made)}.toml"
         path.write_text(toml, "utf-8")
         config = load_config({"environment": EnvironmentMonitor}, path, shipped_path=Path("/nonexistent"))
-        assert config.errors == []
+        assert len(config.errors) == config_errors, config.errors
         monitor = EnvironmentMonitor(config.monitor("environment"), MonitorContext(data_dir=tmp_path))
         made.append(monitor)
         return monitor

@@ -55,6 +55,22 @@ def test_sensors_must_be_a_list_of_tables(tmp_path: Path) -> None:
     assert "a list of tables ([[…sensors]]) with keys name, protocol, port" in error
 
 
+def test_config_check_explains_sensors_that_cannot_work(tmp_path: Path) -> None:
+    errors = errors_for(
+        tmp_path,
+        '[[monitors.environment.sensors]]\nname = "no port"\n'
+        '[[monitors.environment.sensors]]\nport = "x"\nformat = "regex"\nregex = "(?P<temp>.*)"\n'
+        '[[monitors.environment.sensors]]\nport = "x"\nprotocol = "modbus"\npreset = "xy-md02"\n',
+    )
+    path = tmp_path / "deskwatch.toml"
+    assert errors == [
+        f"{path}: monitors.environment.sensors[1]: "
+        "set port (a device path or pyserial URL) or usb_id (VID:PID)",
+        f"{path}: monitors.environment.sensors[2]: the regular expression needs a named group "
+        "(?P<temperature>…), (?P<humidity>…) or (?P<co2>…)",
+    ]
+
+
 def test_valid_tables_keep_only_the_given_keys(tmp_path: Path) -> None:
     path = tmp_path / "deskwatch.toml"
     path.write_text('[[monitors.environment.sensors]]\nport = "loop://"\nbaudrate = 4800\n', "utf-8")
@@ -90,11 +106,17 @@ def test_unconfigured_monitor_shows_how_to_add_a_sensor_and_no_fault(tmp_path: P
 def test_unusable_sensor_definitions_are_reported_not_fatal(
     make_monitor: MakeMonitor, table: str, reason: str
 ) -> None:
-    monitor = make_monitor(f'[[monitors.environment.sensors]]\nname = "bad"\n{table}')
+    # Reported twice: by the config check, and on the card while Deskwatch runs.
+    monitor = make_monitor(f'[[monitors.environment.sensors]]\nname = "bad"\n{table}', config_errors=1)
     readings = by_key(monitor.poll())
     link = readings["environment.sensor[bad]"]
     assert link.level is Level.CRITICAL and reason in link.message.en
     assert "配置有误" in link.message.zh
+
+
+def test_sensor_names_cannot_break_indicator_keys(make_monitor: MakeMonitor) -> None:
+    monitor = make_monitor('[[monitors.environment.sensors]]\nname = "desk[1]"\nport = "loop://"\n')
+    assert [d.name for d in monitor.definitions] == ["desk(1)"]
 
 
 def test_missing_port_is_disconnected_not_a_crash(make_monitor: MakeMonitor, tmp_path: Path) -> None:

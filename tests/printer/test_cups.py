@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.core.engine import IndicatorState
-from app.core.model import Level
+from app.core.model import Level, Reading
 from app.core.monitor import MonitorContext
 from app.core.runtime import Runtime, build_runtime
 from monitors.printer import PrinterMonitor
@@ -285,15 +285,26 @@ def test_self_test_prints_a_real_test_page(tmp_path: Path, cupsd: PrivateCups, q
     built.stop()
 
 
-def deskwatch(*args: str) -> subprocess.CompletedProcess[str]:
+def deskwatch(*args: str, cups_server: str = "127.0.0.1:1") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={**os.environ, "CUPS_SERVER": "127.0.0.1:1"},  # never the system's CUPS
+        env={**os.environ, "CUPS_SERVER": cups_server},  # never the machine's own CUPS
         timeout=60,
     )
+
+
+def test_empty_server_setting_means_the_system_cups(tmp_path: Path, cupsd: PrivateCups, queue: str) -> None:
+    """``server = ""`` uses libcups' own choice, which follows CUPS_SERVER and client.conf."""
+    cfg = tmp_path / "deskwatch.toml"
+    cfg.write_text(f'[monitors.printer]\nprinters = ["{queue}"]\n', "utf-8")
+    args = ("check", "--json", "--only", "printer", "--config", str(cfg), "--data-dir", str(tmp_path))
+    result = deskwatch(*args, cups_server=cupsd.server)
+    by_id = {i["id"]: i for i in json.loads(result.stdout)["indicators"]}
+    assert by_id[f"printer.status[{queue}]"]["level"] == "ok", result.stdout
+    assert result.returncode == 0
 
 
 def test_check_json_lists_printer_indicators(tmp_path: Path, cupsd: PrivateCups, queue: str) -> None:
@@ -338,6 +349,15 @@ def test_check_with_print_server_stopped_is_unknown(tmp_path: Path, stopped_cups
     assert status["id"] == "printer.status[front-desk1]" and status["level"] == "unknown"
     assert f"Print server CUPS {stopped_cupsd.server} cannot be reached" in status["message"]
     assert "Traceback" not in result.stderr
+
+    settings = {s.key: s.default for s in PrinterMonitor.settings}
+    monitor = PrinterMonitor(
+        settings | {"server": stopped_cupsd.server, "printers": ["front-desk1"]},
+        MonitorContext(data_dir=tmp_path),
+    )
+    results = monitor.self_test({"test_page": True})
+    assert results is not None and [r.status for r in results] == ["fail", "skipped"]
+    assert results[0].advice is not None and "print service" in results[0].advice.en
 
     chinese = deskwatch(
         "check", "--only", "printer", "--lang", "zh_CN", "--config", str(cfg), "--data-dir", str(tmp_path)
@@ -395,3 +415,28 @@ def test_local_socket_server(tmp_path: Path, cupsd: PrivateCups, queue: str) -> 
     status = built.engine.state(f"printer.status[{queue}]")
     assert status is not None and status.level is Level.CRITICAL
     assert status.message is not None and status.message.zh.startswith("盖门打开")
+
+
+def test_print_server_restart_goes_unknown_then_recovers(tmp_path_factory: pytest.TempPathFactory) -> None:
+    server = PrivateCups(tmp_path_factory.mktemp("cups-restart"))
+    server.start()
+    try:
+        queue = server.add_queue("restart")
+        settings = {s.key: s.default for s in PrinterMonitor.settings}
+        monitor = PrinterMonitor(
+            settings | {"server": server.server, "printers": [queue]},
+            MonitorContext(data_dir=tmp_path_factory.mktemp("data")),
+        )
+
+        def status() -> Reading:
+            return next(r for r in monitor.poll() if r.indicator_id == "printer.status")
+
+        assert status().level is Level.OK
+        server.stop()
+        down = status()
+        assert down.level is Level.UNKNOWN and down.instance == queue
+        assert down.message is not None and "cannot be reached" in down.message.en
+        server.start()
+        assert status().level is Level.OK  # the monitor reconnects by itself
+    finally:
+        server.stop()

@@ -484,3 +484,10 @@ def test_nothing_to_watch_has_a_setup_hint(tmp_path: Path) -> None:
     hint = monitor.setup_hint()
     assert hint is not None and "snmp_printers" in hint.en
     assert monitor.poll() == []
+
+
+def test_bad_server_setting_is_unknown_with_the_reason(tmp_path: Path) -> None:
+    settings = {s.key: s.default for s in PrinterMonitor.settings} | {"server": "printsrv:ipp"}
+    (status,) = PrinterMonitor(settings, MonitorContext(data_dir=tmp_path)).poll()
+    assert status.level is Level.UNKNOWN and status.message is not None
+    assert status.message.en == "Print server setting not understood: bad port in print server 'printsrv:ipp'"

@@ -1,0 +1,346 @@
+"""Start-of-shift check and report dialogs, plugged into the tray app by ``install(app)``.
+
+The app calls :func:`install` with its application object, which exposes
+``runtime``, ``tray_menu``, ``panel`` and the ``selftest_requested`` /
+``report_requested`` signals (emitted by the tray menu and the panel).  The
+check and the report run on worker threads; results come back to the GUI
+thread through a queued signal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QDate, QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core import reports, selftest
+
+log = logging.getLogger(__name__)
+
+#: Seconds after start-up before offering the check: the first readings are in by then.
+OFFER_DELAY_MS = 4000
+STATUS_COLOURS = {selftest.PASS: "#2c7a3f", selftest.FAIL: "#c22f36", selftest.SKIPPED: "#6b7280"}
+
+
+class _Relay(QObject):
+    """Carries a worker thread's result to the GUI thread (queued connection)."""
+
+    done = Signal(object)
+
+
+def run_in_thread(
+    function: Callable[[], Any], on_done: Callable[[Any], None], parent: QObject
+) -> threading.Thread:
+    """Run ``function`` on a daemon thread; ``on_done(result or exception)`` runs on the GUI thread."""
+    relay = _Relay(parent)
+    relay.done.connect(on_done, Qt.ConnectionType.QueuedConnection)
+
+    def work() -> None:
+        try:
+            result: Any = function()
+        except Exception as exc:  # shown to the user, never a crash
+            log.exception("background task failed")
+            result = exc
+        relay.done.emit(result)
+
+    thread = threading.Thread(target=work, name="deskwatch-selftest-ui", daemon=True)
+    thread.start()
+    return thread
+
+
+class SelfTestDialog(QDialog):
+    """The checklist: run the check, show pass / fail / skipped and what to do."""
+
+    finished_check = Signal(object)
+
+    def __init__(self, app: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.app = app
+        self.last_result: selftest.SelfTestResult | None = None
+        self.worker_thread: threading.Thread | None = None
+        self.setWindowTitle(self.tr("Start-of-shift check"))
+        self.resize(720, 420)
+        layout = QVBoxLayout(self)
+        self.summary = QLabel(self.tr("Check that every device works before you start taking calls."), self)
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        self.tree = QTreeWidget(self)
+        self.tree.setColumnCount(3)
+        self.tree.setHeaderLabels([self.tr("Result"), self.tr("Device / check"), self.tr("Details")])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setWordWrap(True)
+        self.tree.setColumnWidth(0, 90)
+        self.tree.setColumnWidth(1, 200)
+        layout.addWidget(self.tree, 1)
+        row = QHBoxLayout()
+        self.test_page = QCheckBox(self.tr("Print a test page"), self)
+        self.test_page.setChecked(bool(_config_value(app, "selftest", "test_page", False)))
+        row.addWidget(self.test_page)
+        row.addStretch(1)
+        self.run_button = QPushButton(self.tr("Run check"), self)
+        self.run_button.clicked.connect(self.start)
+        row.addWidget(self.run_button)
+        close = QPushButton(self.tr("Close"), self)
+        close.clicked.connect(self.close)
+        row.addWidget(close)
+        layout.addLayout(row)
+
+    def start(self) -> None:
+        """Run the check off the GUI thread (ignored while one is running)."""
+        if self.worker_thread is not None and self.worker_thread.is_alive():
+            return
+        self.run_button.setEnabled(False)
+        self.tree.clear()
+        self.summary.setText(self.tr("Checking the devices…"))
+        runtime = self.app.runtime
+        options = {"test_page": self.test_page.isChecked()}
+
+        def work() -> selftest.SelfTestResult:
+            check = selftest.SelfTest(
+                runtime.config, list(runtime.monitors), engine=runtime.engine, use_latest_states=True
+            )
+            result = check.run(options)
+            if runtime.history is not None:
+                selftest.store(runtime.history, result)
+            return result
+
+        self.worker_thread = run_in_thread(work, self._show, self)
+
+    def _show(self, result: Any) -> None:
+        self.run_button.setEnabled(True)
+        if isinstance(result, BaseException):
+            self.summary.setText(self.tr("The check could not run: %1").replace("%1", str(result)))
+            return
+        self.last_result = result
+        for check in result.checks:
+            for line in check.results:
+                name = check.title() if line.name == check.title else f"{check.title()} — {line.name()}"
+                details = line.message()
+                if line.advice is not None and line.status != selftest.PASS:
+                    details += "\n→ " + line.advice()
+                item = QTreeWidgetItem([selftest.STATUS_TEXT[line.status](), name, details])
+                item.setForeground(0, QColor(STATUS_COLOURS[line.status]))
+                item.setData(0, Qt.ItemDataRole.UserRole, line.status)
+                item.setToolTip(2, details)
+                self.tree.addTopLevelItem(item)
+        counts = result.counts()
+        if result.passed:
+            text = self.tr("All devices are ready (%1 passed, %2 skipped).")
+        else:
+            text = self.tr("%3 check(s) failed: see what to do below (%1 passed, %2 skipped).")
+        self.summary.setText(
+            text.replace("%1", str(counts["pass"]))
+            .replace("%2", str(counts["skipped"]))
+            .replace("%3", str(counts["fail"]))
+        )
+        self.finished_check.emit(result)
+
+
+class ReportDialog(QDialog):
+    """Pick a date range and write the HTML report and the CSV of alerts."""
+
+    written = Signal(object)
+
+    def __init__(self, app: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.app = app
+        self.worker_thread: threading.Thread | None = None
+        self.paths: tuple[Path, Path] | None = None
+        self.setWindowTitle(self.tr("Reports"))
+        form = QFormLayout(self)
+        today = QDate.currentDate()
+        self.date_from = QDateEdit(today.addDays(-6), self)
+        self.date_to = QDateEdit(today, self)
+        for edit in (self.date_from, self.date_to):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+        form.addRow(self.tr("From"), self.date_from)
+        form.addRow(self.tr("To"), self.date_to)
+        self.per = QComboBox(self)
+        self.per.addItem(self.tr("Per day"), "day")
+        self.per.addItem(self.tr("Per shift"), "shift")
+        form.addRow(self.tr("Columns"), self.per)
+        folder_row = QHBoxLayout()
+        runtime = app.runtime
+        self.folder = QLineEdit(str(Path(runtime.context.data_dir) / "reports"), self)
+        browse = QPushButton(self.tr("Browse…"), self)
+        browse.clicked.connect(self._browse)
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+        form.addRow(self.tr("Save in"), folder_row)
+        self.open_after = QCheckBox(self.tr("Open the report when it is ready"), self)
+        self.open_after.setChecked(True)
+        form.addRow("", self.open_after)
+        self.status = QLabel("", self)
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(self.status)
+        buttons = QDialogButtonBox(self)
+        self.generate_button = buttons.addButton(
+            self.tr("Create report"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.generate_button.clicked.connect(self.generate)
+        buttons.rejected.connect(self.close)
+        form.addRow(buttons)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Save reports in"), self.folder.text())
+        if folder:
+            self.folder.setText(folder)
+
+    def generate(self) -> None:
+        """Write the report on a worker thread."""
+        if self.worker_thread is not None and self.worker_thread.is_alive():
+            return
+        first = _to_date(self.date_from.date())
+        last = _to_date(self.date_to.date())
+        per = str(self.per.currentData())
+        outdir = Path(self.folder.text().strip() or ".")
+        runtime = self.app.runtime
+        self.generate_button.setEnabled(False)
+        self.status.setText(self.tr("Creating the report…"))
+
+        def work() -> tuple[Path, Path]:
+            if runtime.history is None:
+                raise ValueError("no history is kept in this mode")
+            shifts = reports.parse_shifts(runtime.config.get("reports", "shifts"))
+            indicators = reports.declared_indicators(runtime.config.monitor_classes.values())
+            indicators.update(runtime.engine.indicators)
+            data = reports.gather(runtime.history, first, last, per=per, shifts=shifts, indicators=indicators)
+            return reports.write_report(data, outdir)
+
+        self.worker_thread = run_in_thread(work, self._done, self)
+
+    def _done(self, result: Any) -> None:
+        self.generate_button.setEnabled(True)
+        if isinstance(result, BaseException):
+            self.status.setText(self.tr("The report could not be created: %1").replace("%1", str(result)))
+            return
+        self.paths = result
+        html_path, csv_path = result
+        self.status.setText(
+            self.tr("Saved %1 and %2").replace("%1", str(html_path)).replace("%2", str(csv_path))
+        )
+        if self.open_after.isChecked():
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(html_path)))
+        self.written.emit(result)
+
+
+def _to_date(date: QDate) -> dt.date:
+    return dt.date(date.year(), date.month(), date.day())
+
+
+def _config_value(app: Any, section: str, key: str, default: Any) -> Any:
+    try:
+        return app.runtime.config.get(section, key)
+    except (AttributeError, KeyError):
+        return default
+
+
+class SelfTestFeature(QObject):
+    """Owns the dialogs and the first-login offer for one app."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app if isinstance(app, QObject) else None)
+        self.app = app
+        self.dialog: SelfTestDialog | None = None
+        self.report_dialog: ReportDialog | None = None
+        self.offer_box: QMessageBox | None = None
+        self.offer_timer = QTimer(self)
+        self.offer_timer.setSingleShot(True)
+        self.offer_timer.timeout.connect(self.offer_if_first_login)
+
+    def _parent(self) -> QWidget | None:
+        panel = getattr(self.app, "panel", None)
+        return panel if isinstance(panel, QWidget) and panel.isVisible() else None
+
+    def show_selftest(self, run: bool = True) -> SelfTestDialog:
+        """Open (or raise) the checklist and start a check."""
+        if self.dialog is None:
+            self.dialog = SelfTestDialog(self.app, self._parent())
+        self.dialog.show()
+        self.dialog.raise_()
+        self.dialog.activateWindow()
+        if run:
+            self.dialog.start()
+        return self.dialog
+
+    def show_reports(self) -> ReportDialog:
+        """Open (or raise) the report dialog."""
+        if self.report_dialog is None:
+            self.report_dialog = ReportDialog(self.app, self._parent())
+        self.report_dialog.show()
+        self.report_dialog.raise_()
+        self.report_dialog.activateWindow()
+        return self.report_dialog
+
+    def offer_if_first_login(self) -> None:
+        """Ask once a day (at the first start of the day) whether to run the check now.
+
+        Reading and marking the day touches the history database, so it runs
+        off the GUI thread; the question appears when the answer comes back.
+        """
+        runtime = self.app.runtime
+        run_in_thread(lambda: selftest.should_offer(runtime.config, runtime.history), self._offer, self)
+
+    def _offer(self, offer: Any) -> None:
+        if offer is not True:
+            return
+        box = QMessageBox(self._parent())
+        box.setWindowTitle(self.tr("Start-of-shift check"))
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setText(
+            self.tr("Good morning! Check that the phone, headset, computer, recorder and printer work now?")
+        )
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        yes = box.button(QMessageBox.StandardButton.Yes)
+        yes.setText(self.tr("Check now"))
+        yes.clicked.connect(lambda: self.show_selftest(run=True))
+        box.button(QMessageBox.StandardButton.No).setText(self.tr("Later"))
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.show()
+        self.offer_box = box
+
+
+def install(app: Any) -> None:
+    """Wire the check and the reports into the app's tray menu, panel and first login."""
+    feature = SelfTestFeature(app)
+    app.selftest_feature = feature
+    if hasattr(app, "selftest_requested"):
+        app.selftest_requested.connect(lambda: feature.show_selftest(run=True))
+    else:  # an app without the request signal: add the menu entry ourselves
+        app.tray_menu.addAction(feature.tr("Start-of-shift check…")).triggered.connect(
+            lambda _checked=False: feature.show_selftest(run=True)
+        )
+    if hasattr(app, "report_requested"):
+        app.report_requested.connect(feature.show_reports)
+    app.tray_menu.addAction(feature.tr("Reports…")).triggered.connect(
+        lambda _checked=False: feature.show_reports()
+    )
+    # Owned by the feature, so it dies with the app instead of firing into a deleted object.
+    feature.offer_timer.start(OFFER_DELAY_MS)

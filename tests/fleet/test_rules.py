@@ -1,0 +1,134 @@
+"""The shipped Prometheus rules and Grafana dashboard: current, valid, and meaning what Deskwatch means."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import monitors
+from app.core.config import load_config
+from app.core.engine import Engine
+from app.core.exporter import Exporter
+from app.core.model import Reading
+from app.core.promfiles import generate_dashboard, generate_rules
+from app.core.reports import declared_indicators
+from tests.fleet.conftest import ROOT, RULES, require
+
+DASHBOARD = ROOT / "resources" / "grafana" / "deskwatch-room.json"
+REGENERATE = "deskwatch export-rules --defaults --out resources/prometheus/deskwatch-rules.yml " \
+    "--dashboard resources/grafana/deskwatch-room.json"  # fmt: skip
+
+
+CPU_SERIES = 'deskwatch_computer_cpu_ratio{instance="seat1", job="deskwatch", device="computer"}'
+
+
+def _defaults() -> object:
+    return load_config(monitors.discover(), None)
+
+
+def test_committed_rules_equal_the_generator_output() -> None:
+    assert RULES.read_text("utf-8") == generate_rules(_defaults()), f"rules are stale: run `{REGENERATE}`"  # type: ignore[arg-type]
+
+
+def test_committed_dashboard_equals_the_generator_output() -> None:
+    assert DASHBOARD.read_text("utf-8") == generate_dashboard(_defaults()), f"stale: run `{REGENERATE}`"  # type: ignore[arg-type]
+
+
+def test_promtool_accepts_the_rules() -> None:
+    result = subprocess.run(
+        [require("promtool"), "check", "rules", str(RULES)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+def test_rules_keep_deskwatch_hysteresis_and_debounce(tmp_path: Path) -> None:
+    """Evaluated by Prometheus's own rule engine (promtool test rules).
+
+    CPU warning: raise at 90 % after 60 s, clear only below 80 % and after 30 s.
+    85 % after firing keeps it firing (it would resolve without hysteresis).
+    """
+    spec = {
+        "rule_files": [str(RULES)],
+        "evaluation_interval": "15s",
+        "tests": [
+            {
+                "interval": "15s",
+                "input_series": [
+                    {
+                        "series": CPU_SERIES,
+                        # t=0 50 %, 15 s–2 min 95 %, 2:15–4 min 85 %, from 4:15 50 %
+                        "values": "0.5 0.95x7 0.85x7 0.5x7",
+                    }
+                ],
+                "alert_rule_test": [
+                    {"eval_time": "45s", "alertname": "DeskwatchComputerCpuWarning", "exp_alerts": []},
+                    {
+                        "eval_time": "3m",
+                        "alertname": "DeskwatchComputerCpuWarning",
+                        "exp_alerts": [_cpu_alert("85%")],
+                    },
+                    # keep_firing_for: still firing 15 s after the drop (annotations keep the last value)
+                    {
+                        "eval_time": "4m15s",
+                        "alertname": "DeskwatchComputerCpuWarning",
+                        "exp_alerts": [_cpu_alert("85%")],
+                    },
+                    {"eval_time": "6m", "alertname": "DeskwatchComputerCpuWarning", "exp_alerts": []},
+                    {"eval_time": "3m", "alertname": "DeskwatchComputerCpuCritical", "exp_alerts": []},
+                ],
+            }
+        ],
+    }
+    test_file = tmp_path / "cpu_test.yml"
+    test_file.write_text(json.dumps(spec), "utf-8")  # JSON is YAML
+    result = subprocess.run(
+        [require("promtool"), "test", "rules", str(test_file)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _cpu_alert(value: str) -> dict[str, object]:
+    return {
+        "exp_labels": {
+            "severity": "warning",
+            "deskwatch_indicator": "computer.cpu",
+            "instance": "seat1",
+            "job": "deskwatch",
+            "device": "computer",
+        },
+        "exp_annotations": {
+            "summary": "CPU usage: warning on seat1",
+            "summary_zh": "CPU 使用率:警告(seat1)",
+            "description": f"Computer — CPU usage is {value} (at or above 90 %).",
+        },
+    }
+
+
+def test_rules_follow_configured_thresholds(tmp_path: Path) -> None:
+    config_file = tmp_path / "site.toml"
+    config_file.write_text('[indicators."computer.cpu"]\nwarning = 70\nwarning_clear = 60\n', "utf-8")
+    text = generate_rules(load_config(monitors.discover(), config_file))
+    assert "deskwatch_computer_cpu_ratio >= 0.7\n" in text
+    assert "deskwatch_computer_cpu_ratio > 0.6\n" in text
+
+
+def test_every_metric_in_rules_and_dashboard_is_exported(clock) -> None:  # type: ignore[no-untyped-def]
+    """Names used by the shipped files exist in a scrape of a Deskwatch with readings for all indicators."""
+    config = load_config(monitors.discover(), None)
+    indicators = list(declared_indicators(config.monitor_classes.values()).values())
+    engine = Engine(config, indicators, None, clock=clock)
+    engine.ingest([Reading(i.id, 1.0) for i in indicators])
+    exported = set(re.findall(r"^(deskwatch_\w+?)(?:\{| )", Exporter(engine, None).scrape(), re.MULTILINE))
+    exported |= {"deskwatch_selftest_passed", "deskwatch_selftest_timestamp_seconds"}  # need a stored check
+    text = RULES.read_text("utf-8") + DASHBOARD.read_text("utf-8")
+    used = set(re.findall(r"\b(deskwatch_[a-z0-9_]+)\s*(?:\{|\)|==|>|<|$)", text, re.MULTILINE))
+    assert "deskwatch_computer_cpu_ratio" in used
+    used.discard("deskwatch_indicator")  # a label the rules attach, not a metric
+    assert used - exported == set()
+    dashboard = json.loads(DASHBOARD.read_text("utf-8"))
+    assert dashboard["uid"] == "deskwatch-room"
+    assert {v["name"] for v in dashboard["templating"]["list"]} == {"datasource", "room", "seat"}
+    assert all(p["gridPos"]["w"] <= 24 for p in dashboard["panels"])
