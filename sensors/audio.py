@@ -109,21 +109,31 @@ class CaptureStatus:
     fallback: bool = False
 
 
+#: PortAudio's initialise/terminate and stream set-up are not thread-safe
+#: (concurrent Pa_Initialize/Pa_Terminate crash), so every such call takes this lock.
+_PORTAUDIO_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence ALSA/JACK's probing chatter, which C code writes straight to fd 2."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
+def _portaudio(quiet: bool = True) -> Iterator[None]:
+    """Serialise a PortAudio set-up call, silencing ALSA/JACK's probing chatter on fd 2."""
+    with _PORTAUDIO_LOCK:
+        saved = None
+        if quiet:
+            try:
+                saved = os.dup(2)
+            except OSError:
+                saved = None
+        if saved is None:
             yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+            return
+        try:
+            with open(os.devnull, "wb") as devnull:
+                os.dup2(devnull.fileno(), 2)
+                yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 class AudioCapture:
@@ -261,6 +271,7 @@ class AudioCapture:
                 if now >= next_attempt and not self._open():
                     next_attempt = time.monotonic() + self.retry_seconds
             elif self._stream_lost(now):
+                log.warning("audio input lost: %s", self._error)
                 self._close(lost=True)
                 next_attempt = time.monotonic() + min(self.retry_seconds, 1.0)
             self._stop.wait(0.5)
@@ -289,22 +300,25 @@ class AudioCapture:
 
     def _set_error(self, error: str) -> None:
         with self._changed:
-            self._error = error
+            changed, self._error = error != self._error, error
             self._changed.notify_all()
+        if changed and error not in ("opening", "stopped"):
+            log.info("audio input: %s", error)
 
     def _open(self) -> bool:
         import pyaudio
 
         if self._error == "not started":
             self._set_error("opening")
-        with _quiet_stderr():
+        with _portaudio():
             pa = pyaudio.PyAudio()
         try:
             choice = self._resolve(pa)
             if choice is None:
                 wanted = self.device or "default input"
                 self._set_error(f"no audio input matching '{wanted}'")
-                pa.terminate()
+                with _portaudio(quiet=False):
+                    pa.terminate()
                 return False
             if choice.pulse_source:
                 # Read by libpulse (through ALSA's pulse plugin) when the stream connects.
@@ -315,7 +329,8 @@ class AudioCapture:
         except Exception as exc:  # PortAudio reports everything as OSError/ValueError
             log.info("cannot open audio input: %s", exc)
             self._set_error(f"cannot open audio input: {exc}")
-            pa.terminate()
+            with _portaudio(quiet=False):
+                pa.terminate()
             return False
         with self._changed:
             self._pa, self._stream, self._choice, self.rate = pa, stream, choice, rate
@@ -328,14 +343,14 @@ class AudioCapture:
 
     def _resolve(self, pa: Any) -> InputChoice | None:
         devices = []
-        for index in range(pa.get_device_count()):
-            info = dict(pa.get_device_info_by_index(index))
-            info["index"] = index
-            devices.append(info)
-        try:
-            default_index: int | None = int(pa.get_default_input_device_info()["index"])
-        except OSError:
-            default_index = None
+        default_index: int | None = None
+        with _portaudio(quiet=False):
+            for index in range(pa.get_device_count()):
+                info = dict(pa.get_device_info_by_index(index))
+                info["index"] = index
+                devices.append(info)
+            with contextlib.suppress(OSError):
+                default_index = int(pa.get_default_input_device_info()["index"])
         sources = pulse.list_sources() if sys.platform.startswith("linux") and self.device else None
         choice = choose_input(devices, default_index, self.device, sources)
         if choice is None and self.device and self.fallback_to_default:
@@ -351,7 +366,7 @@ class AudioCapture:
         for rate in dict.fromkeys((self.requested_rate, *FALLBACK_RATES)):
             frames = max(64, int(rate * self.block_ms / 1000))
             try:
-                with _quiet_stderr():
+                with _portaudio():
                     stream = pa.open(
                         format=pyaudio.paInt16,
                         channels=1,
@@ -394,14 +409,15 @@ class AudioCapture:
             if not lost:
                 self._error = "stopped"
             self._changed.notify_all()
-        if stream is not None:
-            with contextlib.suppress(Exception):
-                stream.stop_stream()
-            with contextlib.suppress(Exception):
-                stream.close()
-        if pa is not None:
-            with contextlib.suppress(Exception):
-                pa.terminate()
+        with _portaudio(quiet=False):
+            if stream is not None:
+                with contextlib.suppress(Exception):
+                    stream.stop_stream()
+                with contextlib.suppress(Exception):
+                    stream.close()
+            if pa is not None:
+                with contextlib.suppress(Exception):
+                    pa.terminate()
 
 
 def shared_capture(services: dict[str, Any], **options: Any) -> AudioCapture:
@@ -416,10 +432,10 @@ def play(samples: Samples, rate: int, timeout: float = 30.0) -> None:
     """Play mono int16 ``samples`` on the default output (blocking)."""
     import pyaudio
 
-    with _quiet_stderr():
+    with _portaudio():
         pa = pyaudio.PyAudio()
     try:
-        with _quiet_stderr():
+        with _portaudio():
             stream = pa.open(format=pyaudio.paInt16, channels=1, rate=rate, output=True)
         try:
             deadline = time.monotonic() + timeout
@@ -429,8 +445,11 @@ def play(samples: Samples, rate: int, timeout: float = 30.0) -> None:
                 if time.monotonic() > deadline:
                     raise TimeoutError("playback did not finish in time")
                 stream.write(data[start * 2 : (start + step) * 2])
-            stream.stop_stream()
+            with _portaudio(quiet=False):
+                stream.stop_stream()
         finally:
-            stream.close()
+            with _portaudio(quiet=False):
+                stream.close()
     finally:
-        pa.terminate()
+        with _portaudio(quiet=False):
+            pa.terminate()

@@ -60,6 +60,9 @@ class AnalysisSettings:
     vad_min_dbfs: float = -60.0
     #: Percentile of frame levels taken as the noise floor.
     noise_percentile: float = 10.0
+    #: Hum and DC are measured in blocks whose level is within this of the floor
+    #: (so the fading tail of a word, with its voice harmonics, is not taken for hum).
+    quiet_margin_db: float = 6.0
     #: Less speech than this in a window gives no speech level / SNR.
     min_speech_seconds: float = 0.3
     dead_dbfs: float = -80.0
@@ -163,10 +166,12 @@ def analyse_block(block: Samples, settings: AnalysisSettings, flags: int = 0) ->
     frame = settings.frame_samples
     usable = block.size - block.size % frame
     x = block.astype(np.float64) / FULL_SCALE
-    mean = float(x.mean()) if x.size else 0.0
+    # Levels are AC levels: a DC bias is reported on its own, not as noise.  The
+    # block's median estimates the bias: unlike the mean, a lopsided (clipped)
+    # word next to a pause does not shift it, so the pause keeps its true level.
+    bias = float(np.median(x)) if x.size else 0.0
     frames = x[:usable].reshape(-1, frame) if usable else x[:0].reshape(0, frame)
-    # Levels are AC levels: a DC bias is reported on its own, not as noise.
-    ac = frames - mean
+    ac = frames - bias
     frame_power = np.mean(ac * ac, axis=1) if frames.size else np.zeros(0)
     clip_limit = settings.clip_sample_level * (FULL_SCALE - 1) / FULL_SCALE
     clipped_share = np.mean(np.abs(frames) >= clip_limit, axis=1) if frames.size else np.zeros(0)
@@ -309,7 +314,8 @@ def summarise(
     peak = float(levels.max())
     active = int(np.count_nonzero(levels > settings.dead_dbfs))
     clipped = sum(b.clipped_frames for b, _ in items)
-    quiet = [b for b, _ in items if not b.all_zero and _block_is_quiet(b, threshold)]
+    quiet_limit = min(threshold, noise_floor + settings.quiet_margin_db)
+    quiet = [b for b, _ in items if not b.all_zero and _block_is_quiet(b, quiet_limit)]
     hum = to_dbfs(max(0.0, float(np.mean([b.hum_power for b in quiet])))) if quiet else None
     # A bias shows in the pauses; speech waveforms are lopsided over short stretches.
     dc_blocks = quiet or [b for b, _ in items]
@@ -336,9 +342,12 @@ def summarise(
     )
 
 
-def _block_is_quiet(stats: BlockStats, speech_threshold_dbfs: float) -> bool:
-    """No speech frame in the block, so its tonal content is background (hum)."""
+def _block_is_quiet(stats: BlockStats, limit_dbfs: float) -> bool:
+    """The block's level is near the noise floor: its tones are background (hum).
+
+    The block's mean, not its loudest frame: 10 ms frames of a 50 Hz hum
+    (half a cycle) vary by several dB, the block's level does not.
+    """
     if stats.frame_power.size == 0:
         return False
-    loudest = to_dbfs(float(stats.frame_power.max()))
-    return loudest <= speech_threshold_dbfs
+    return to_dbfs(float(stats.frame_power.mean())) <= limit_dbfs

@@ -9,6 +9,7 @@ microphone.  Unloading the sink module unplugs the "headset".
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -47,7 +48,10 @@ class PulseServer:
         self.socket = self.runtime / "pulse" / "native"
         root.mkdir(parents=True, exist_ok=True)
         client_conf = root / "client.conf"
-        client_conf.write_text("autospawn = no\n", "utf-8")
+        # Shared-memory transport off on both sides: with several clients coming
+        # and going, PulseAudio 16 aborts on "non-registered memfd ID"
+        # (pulseaudio issue #824), taking the test's "headset" with it.
+        client_conf.write_text("autospawn = no\nenable-shm = no\nenable-memfd = no\n", "utf-8")
         self.env = {
             "PULSE_SERVER": f"unix:{self.socket}",
             "PULSE_CLIENTCONFIG": str(client_conf),
@@ -76,6 +80,7 @@ class PulseServer:
                 "--exit-idle-time=-1",
                 "--disallow-exit",
                 "--use-pid-file=no",
+                "--disable-shm=yes",
                 "--log-target=file:" + str(self.root / "pulse.log"),
                 "-L",
                 "module-native-protocol-unix auth-anonymous=1",
@@ -160,6 +165,8 @@ def pulse_server() -> Iterator[PulseServer]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        with contextlib.suppress(OSError):
+            shutil.copy(root / "pulse.log", Path(tempfile.gettempdir()) / "deskwatch-pulse-last.log")
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -77,7 +77,7 @@ def cases(seconds: float = 4.0, rate: int = RATE) -> dict[str, npt.NDArray[np.in
         "clean_speech": to_pcm(voice + room),
         "noisy_speech": to_pcm(voice + noise(seconds, -44, rate, seed=4)),
         "clipping": to_pcm(speech_like(seconds, -30, rate) * 30 + room),
-        "hum": to_pcm(hum(seconds, -45, rate=rate) + room),
+        "hum": to_pcm(hum(seconds, -42, rate=rate) + room),
         "silence": to_pcm(room),
         "digital_zeros": np.zeros(int(seconds * rate), dtype=np.int16),
         "dropouts": to_pcm(with_gaps(voice + room, every_s=0.3, rate=rate)),

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
+import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -44,7 +47,7 @@ EXPECTED: dict[str, dict[str, Level]] = {
 MEASURED: dict[str, dict[str, tuple[float, float]]] = {
     "clean_speech": {"speech_level": (-30, 2), "noise_floor": (-72, 4), "snr": (42, 5), "clipping": (0, 0)},
     "noisy_speech": {"noise_floor": (-44, 2), "snr": (15, 3)},
-    "hum": {"hum": (-45, 2)},
+    "hum": {"hum": (-42, 2)},
     "dropouts": {"dropouts": (7, 2)},
     "dc_offset": {"dc_offset": (4, 0.3)},
     "quiet_speech": {"speech_level": (-52, 2)},
@@ -70,6 +73,16 @@ def headset(pulse_server: PulseServer, tmp_path_factory: pytest.TempPathFactory)
 
 
 def listen(monitor: HeadsetMonitor, pulse: PulseServer, signal: str) -> list[Reading]:
+    """Play ``signal`` and poll once it has been analysed for LISTEN_S."""
+    losses = monitor.capture.status().losses
+    readings = _listen_once(monitor, pulse, signal)
+    if monitor.capture.status().losses != losses:
+        # The unplug test's reconnection finished during this one: listen again.
+        readings = _listen_once(monitor, pulse, signal)
+    return readings
+
+
+def _listen_once(monitor: HeadsetMonitor, pulse: PulseServer, signal: str) -> list[Reading]:
     def flowing() -> bool:
         age = monitor.capture.status().silence_age
         return age is not None and age < 0.5
@@ -90,8 +103,18 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}\n{thread_dump()}")
         time.sleep(0.2)
+
+
+def thread_dump() -> str:
+    """Where every thread is (for a wait that timed out)."""
+    names = {t.ident: t.name for t in threading.enumerate()}
+    parts = []
+    for ident, frame in sys._current_frames().items():
+        stack = "".join(traceback.format_stack(frame, limit=6))
+        parts.append(f"--- {names.get(ident, ident)}\n{stack}")
+    return "\n".join(parts)
 
 
 @pytest.mark.parametrize("signal", list(EXPECTED))
@@ -100,7 +123,7 @@ def test_signal_is_classified(headset: HeadsetMonitor, pulse: PulseServer, signa
     got = levels(HeadsetMonitor, readings)
     expected = {name: EXPECTED[signal].get(name, OK) for name in QUALITY}
     measured = values(readings)
-    assert {name: got[name] for name in QUALITY} == expected, measured
+    assert {name: got[name] for name in QUALITY} == expected, (headset.summary(), headset.capture.status())
     assert got["connected"] is OK
     for name, (value, tolerance) in MEASURED.get(signal, {}).items():
         assert measured[name] == pytest.approx(value, abs=tolerance), (name, measured)
