@@ -228,8 +228,9 @@ def render_checklist(result: Any) -> str:
     lines = [Text("Start-of-shift check", "班前检查")()]
     for check in result.checks:
         for line in check.results:
-            name = check.title() if line.name == check.title else f"{check.title()} — {line.name()}"
-            lines.append(f"{CHECKLIST_MARK[line.status]} {name}: {line.message()}")
+            # Continuation lines (a multi-line setup hint) stay under the text, not under the mark.
+            message = line.message().replace("\n", "\n" + " " * 7)
+            lines.append(f"{CHECKLIST_MARK[line.status]} {check.line_title(line)}: {message}")
             if line.advice is not None and line.status != selftest.PASS:
                 lines.append(f"       → {line.advice()}")
     counts = result.counts()
@@ -353,8 +354,6 @@ def cmd_headless(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     runtime.start()
     log.info("deskwatch running headless; %d monitors", len(runtime.monitors))
-    if runtime.exporter is not None and runtime.exporter.bound_port is not None:
-        log.info("metrics at http://%s:%d/metrics", runtime.exporter.address, runtime.exporter.bound_port)
     while not stop.wait(1.0):
         pass
     runtime.stop()

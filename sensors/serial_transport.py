@@ -8,6 +8,7 @@ another name; :func:`resolve_port` finds them again by VID:PID, and
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass
 
@@ -98,7 +99,10 @@ def open_port(settings: SerialSettings) -> serial.SerialBase:
             **({"exclusive": True} if "://" not in url else {}),
         )
     except (serial.SerialException, OSError, ValueError) as exc:
-        raise PortUnavailable(f"cannot open {url}: {exc}") from exc
+        # pyserial repeats the path and errno in its text; the OS reason alone reads better.
+        errno = getattr(exc, "errno", None)
+        reason = os.strerror(errno) if isinstance(errno, int) else str(exc)
+        raise PortUnavailable(f"cannot open {url}: {reason}") from exc
 
 
 @dataclass

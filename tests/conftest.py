@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,26 @@ def isolated_user_dirs(
     i18n.set_language(None)
     yield base
     i18n.set_language(None)
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Mount small tmpfs file systems (``tmpfs("4m")``) that a test can fill up.
+
+    Needs root, which CI and this project's machines have; a real full disk
+    is the only honest test of what happens when one fills.
+    """
+    mounts: list[Path] = []
+
+    def mount(size: str) -> Path:
+        if os.geteuid() != 0:
+            pytest.fail("mounting a scratch tmpfs needs root (CI runs as root)")
+        point = tmp_path / f"tmpfs{len(mounts)}"
+        point.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)], check=True)
+        mounts.append(point)
+        return point
+
+    yield mount
+    for point in mounts:
+        subprocess.run(["umount", "-l", str(point)], check=False)

@@ -38,30 +38,44 @@ def _wait(check: subprocess.Popen[bytes] | None, predicate, what: str, timeout: 
     raise RuntimeError(f"{what}: not ready after {timeout} s")
 
 
-def _free_display() -> int:
-    for number in range(90, 190):
-        if not os.path.exists(f"/tmp/.X11-unix/X{number}") and not os.path.exists(f"/tmp/.X{number}-lock"):
-            return number
-    raise RuntimeError("no free X display number")
-
-
 @contextmanager
-def xvfb(with_tray: bool = True, size: str = "1280x800x24") -> Iterator[XServer]:
-    """Start Xvfb (and trayer, owning ``_NET_SYSTEM_TRAY_S0``); stop both on exit."""
+def xvfb(with_tray: bool = True, size: str = "1280x800x24", *more_screens: str) -> Iterator[XServer]:
+    """Start Xvfb (and trayer, owning ``_NET_SYSTEM_TRAY_S0``); stop both on exit.
+
+    ``more_screens`` adds X screens 1, 2 … of those sizes (multi-monitor tests).
+    """
     _require("Xvfb")
-    number = _free_display()
-    display = f":{number}"
     runtime_dir = tempfile.mkdtemp(prefix="dw-xdg-")
     os.chmod(runtime_dir, 0o700)
-    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "XDG_RUNTIME_DIR": runtime_dir}
+    # -displayfd lets the server pick a free display number and tell us which:
+    # no race between concurrent test runs choosing the same one.
+    read_fd, write_fd = os.pipe()
     server = subprocess.Popen(
-        ["Xvfb", display, "-screen", "0", size, "-nolisten", "tcp"],
+        [
+            "Xvfb",
+            "-displayfd",
+            str(write_fd),
+            "-nolisten",
+            "tcp",
+            *(
+                arg
+                for n, geometry in enumerate((size, *more_screens))
+                for arg in ("-screen", str(n), geometry)
+            ),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        pass_fds=(write_fd,),
     )
+    os.close(write_fd)
     tray: subprocess.Popen[bytes] | None = None
     try:
-        _wait(server, lambda: os.path.exists(f"/tmp/.X11-unix/X{number}"), "Xvfb")
+        with os.fdopen(read_fd, "rb") as pipe:
+            announced = pipe.readline().strip()
+        if not announced:
+            raise RuntimeError(f"Xvfb exited with {server.wait()} before announcing its display")
+        display = f":{int(announced)}"
+        env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "XDG_RUNTIME_DIR": runtime_dir}
         _require("xdpyinfo")
         _wait(
             server,

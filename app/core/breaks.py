@@ -445,6 +445,22 @@ class Phase(Enum):
     OVERDUE = "overdue"  # held past the cap: quiet notice, no window, no sound
     PAUSED = "paused"  # reminders paused from the tray
 
+    @property
+    def label(self) -> Text:
+        """Localised name (for the breaks card)."""
+        return _PHASE_LABELS[self]
+
+
+_PHASE_LABELS = {
+    Phase.WORKING: Text("working", "工作中"),
+    Phase.NOTICE: Text("break notice", "休息提示"),
+    Phase.BREAK: Text("on a break", "休息中"),
+    Phase.HELD: Text("break held for a call", "因通话推迟休息"),
+    Phase.GRACE: Text("wrap-up after a call", "通话后整理"),
+    Phase.OVERDUE: Text("break overdue (in a call)", "休息已超时(通话中)"),
+    Phase.PAUSED: Text("reminders paused", "提醒已暂停"),
+}
+
 
 class EventKind(Enum):
     """Things that happened in a tick or through an action."""

@@ -26,6 +26,21 @@ log = logging.getLogger(__name__)
 
 MONITOR_FAILED = Text("Monitor failed: {error}", "监测失败:{error}")
 
+#: The engine's own indicator: can Deskwatch still write its records?
+HISTORY_STORAGE = Indicator(
+    "computer.history_storage",
+    Device.COMPUTER,
+    Text("Deskwatch records", "本程序记录存储"),
+    numeric=False,
+)
+HISTORY_OK = Text("Records are being saved", "记录正常保存")
+HISTORY_FAILING = Text(
+    "Cannot save records ({error}); {pending} kept in memory and saved when the disk is usable again",
+    "无法保存记录({error});{pending} 条暂存在内存中,磁盘恢复后自动写入",
+)
+#: Seconds between retries of writes a failing disk held back.
+HISTORY_RETRY_SECONDS = 5.0
+
 
 @dataclass
 class IndicatorState:
@@ -87,6 +102,10 @@ class Engine:
                     # Resume the episode instead of raising a duplicate after a restart.
                     self._debouncers[alert.key] = Debouncer(effective=alert.level)
         self.register_indicators(indicators)
+        self._history_failing: bool | None = None
+        self._history_retry_at = 0.0
+        if history is not None:
+            self.register_indicators([HISTORY_STORAGE])
 
     # -- declarations -----------------------------------------------------
     def register_indicators(self, indicators: Iterable[Indicator]) -> None:
@@ -113,8 +132,30 @@ class Engine:
                 state = self._ingest_one(reading, now)
                 if state is not None:
                     changed.append(state)
+            storage = self._check_history(now)
+            if storage is not None:
+                changed.append(storage)
         self._notify(changed)
         return changed
+
+    def _check_history(self, now: float) -> IndicatorState | None:
+        """Retry held-back writes and report when saving starts or stops failing."""
+        history = self.history
+        if history is None:
+            return None
+        if history.pending_writes and now >= self._history_retry_at:
+            self._history_retry_at = now + HISTORY_RETRY_SECONDS
+            history.retry_pending()
+        failing = history.last_error is not None
+        if failing == self._history_failing:
+            return None
+        self._history_failing = failing
+        if failing:
+            message = HISTORY_FAILING.format(error=history.last_error, pending=history.pending_writes)
+            reading = Reading(HISTORY_STORAGE.id, False, Level.CRITICAL, message)
+        else:
+            reading = Reading(HISTORY_STORAGE.id, True, Level.OK, HISTORY_OK)
+        return self._ingest_one(reading, now)
 
     def _ingest_one(self, reading: Reading, now: float) -> IndicatorState | None:
         indicator = self.indicators.get(reading.indicator_id)
@@ -171,6 +212,29 @@ class Engine:
                 indicator_id, instance = split_key(key)
                 readings.append(Reading(indicator_id, None, Level.UNKNOWN, message, instance))
         self.ingest(readings, now)
+
+    def forget(self, monitor_id: str) -> None:
+        """Drop the states of a monitor that was switched off.
+
+        Its open alerts end (nobody watches the condition any more); those not
+        yet acknowledged stay visible until seen, like any cleared alert.
+        """
+        now = self.clock()
+        with self._lock:
+            for key in [k for k in self._states if split_key(k)[0].startswith(monitor_id + ".")]:
+                state = self._states.pop(key)
+                self._debouncers.pop(key, None)
+                self.alerts.transition(
+                    key=key,
+                    indicator_id=state.indicator.id,
+                    instance=state.instance,
+                    device=state.indicator.device,
+                    old=state.level,
+                    new=Level.OK,
+                    value=state.value,
+                    message=state.message,
+                    now=now,
+                )
 
     def _notify(self, changed: list[IndicatorState]) -> None:
         if not changed:

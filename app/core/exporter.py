@@ -257,7 +257,7 @@ class Exporter:
                 return
 
     def stop(self) -> None:
-        """Close the endpoint and stop the writer (a last write keeps the file current)."""
+        """Close the endpoint and stop the writer, after a last write of the file."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -266,6 +266,8 @@ class Exporter:
             self._stop.set()
             self._writer.join(5.0)
             self._writer = None
+            # The file's mtime then tells node_exporter users when Deskwatch stopped.
+            self.write_textfile()
 
     def scrape(self) -> str:
         """The exposition text of one scrape (for tests and ``deskwatch metrics``)."""

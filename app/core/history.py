@@ -13,8 +13,6 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,9 @@ from app.core.i18n import Text
 from app.core.model import Device, Level, Value
 
 log = logging.getLogger(__name__)
+
+#: Unwritten statements kept while the disk is full (a day of alerts fits easily).
+MAX_PENDING = 20_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS samples (
@@ -93,23 +94,51 @@ class History:
         self._buckets: dict[str, _Bucket] = {}
         self.write_errors = 0
         self.last_error: str | None = None
+        self._pending: list[tuple[str, tuple[Any, ...]]] = []
 
     # -- plumbing ---------------------------------------------------------
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """Run statements in one transaction; a full disk is logged, not raised."""
+    def _commit(self, statements: list[tuple[str, tuple[Any, ...]]]) -> bool:
+        """Run statements in one transaction, after any that failed before.
+
+        A full disk or a locked database is logged, not raised; the statements
+        are kept (up to :data:`MAX_PENDING`) and written, in order, with the
+        next successful commit, so an acknowledgement made while the disk was
+        full reaches the database once space is back.
+        """
         with self._lock:
+            batch = self._pending + statements
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                yield self._db
+                for sql, params in batch:
+                    self._db.execute(sql, params)
                 self._db.execute("COMMIT")
-                self.last_error = None
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 self.write_errors += 1
+                if self.last_error != str(exc):
+                    log.error("history: write failed, keeping %d statements to retry: %s", len(batch), exc)
                 self.last_error = str(exc)
-                log.error("history: write failed: %s", exc)
+                if len(batch) > MAX_PENDING:
+                    log.error("history: dropping %d oldest unwritten statements", len(batch) - MAX_PENDING)
+                self._pending = batch[-MAX_PENDING:]
+                return False
+            if self.last_error is not None:
+                log.warning("history: writing again (%d delayed statements written)", len(batch))
+            self._pending = []
+            self.last_error = None
+            return True
+
+    @property
+    def pending_writes(self) -> int:
+        """Statements waiting for the database to become writable again."""
+        with self._lock:
+            return len(self._pending)
+
+    def retry_pending(self) -> bool:
+        """Try to write what a failing disk held back; True when nothing is left."""
+        with self._lock:
+            return not self._pending or self._commit([])
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Run a read-only query (for reports and charts)."""
@@ -148,11 +177,14 @@ class History:
         avg = bucket.vsum / bucket.n if bucket.n else None
         lo = bucket.vmin if bucket.n else None
         hi = bucket.vmax if bucket.n else None
-        with self._write() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO samples VALUES (?,?,?,?,?,?,?)",
-                (key, bucket.start, bucket.n, lo, avg, hi, bucket.level),
-            )
+        self._commit(
+            [
+                (
+                    "INSERT OR REPLACE INTO samples VALUES (?,?,?,?,?,?,?)",
+                    (key, bucket.start, bucket.n, lo, avg, hi, bucket.level),
+                )
+            ]
+        )
 
     def flush(self) -> None:
         """Write every open bucket (on shutdown and before reports)."""
@@ -189,35 +221,38 @@ class History:
     def record_event(self, event: AlertEvent) -> None:
         """Persist an alert transition (listener for :class:`AlertBook`)."""
         alert = event.alert
-        with self._write() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        self._commit(
+            [
                 (
-                    alert.id,
-                    alert.key,
-                    alert.indicator_id,
-                    alert.instance,
-                    alert.device.value,
-                    int(alert.level),
-                    int(alert.peak),
-                    alert.started,
-                    alert.ended,
-                    json.dumps(alert.message.to_dict(), ensure_ascii=False) if alert.message else None,
-                    alert.acked_at,
-                    alert.acked_by,
-                    None if alert.acked_level is None else int(alert.acked_level),
-                    alert.note,
-                    alert.value_min,
-                    alert.value_max,
-                    alert.value_sum,
-                    alert.value_count,
-                    json.dumps(alert.last_value),
+                    "INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        alert.id,
+                        alert.key,
+                        alert.indicator_id,
+                        alert.instance,
+                        alert.device.value,
+                        int(alert.level),
+                        int(alert.peak),
+                        alert.started,
+                        alert.ended,
+                        json.dumps(alert.message.to_dict(), ensure_ascii=False) if alert.message else None,
+                        alert.acked_at,
+                        alert.acked_by,
+                        None if alert.acked_level is None else int(alert.acked_level),
+                        alert.note,
+                        alert.value_min,
+                        alert.value_max,
+                        alert.value_sum,
+                        alert.value_count,
+                        json.dumps(alert.last_value),
+                    ),
                 ),
-            )
-            db.execute(
-                "INSERT INTO events (ts, kind, alert_id, level, detail) VALUES (?,?,?,?,?)",
-                (event.time, event.kind.value, alert.id, int(alert.level), alert.note or None),
-            )
+                (
+                    "INSERT INTO events (ts, kind, alert_id, level, detail) VALUES (?,?,?,?,?)",
+                    (event.time, event.kind.value, alert.id, int(alert.level), alert.note or None),
+                ),
+            ]
+        )
 
     def open_alerts(self) -> list[Alert]:
         """Alerts not closed: still present, or cleared but never acknowledged."""
@@ -236,11 +271,8 @@ class History:
     def add_record(self, kind: str, data: dict[str, Any], now: float | None = None) -> None:
         """Store a structured record (self-check results, break statistics …)."""
         ts = time.time() if now is None else now
-        with self._write() as db:
-            db.execute(
-                "INSERT INTO records (kind, ts, data) VALUES (?,?,?)",
-                (kind, ts, json.dumps(data, ensure_ascii=False)),
-            )
+        sql = "INSERT INTO records (kind, ts, data) VALUES (?,?,?)"
+        self._commit([(sql, (kind, ts, json.dumps(data, ensure_ascii=False)))])
 
     def records(
         self, kind: str, since: float = 0.0, until: float | None = None
@@ -255,8 +287,7 @@ class History:
 
     def set_state(self, key: str, value: Any) -> None:
         """Persist a small JSON value (heartbeat, per-day counters …)."""
-        with self._write() as db:
-            db.execute("INSERT OR REPLACE INTO kv VALUES (?,?)", (key, json.dumps(value)))
+        self._commit([("INSERT OR REPLACE INTO kv VALUES (?,?)", (key, json.dumps(value)))])
 
     def get_state(self, key: str, default: Any = None) -> Any:
         """Read a value stored with :meth:`set_state`."""
@@ -266,14 +297,17 @@ class History:
     def prune(self, now: float | None = None) -> None:
         """Delete trend samples, events and closed alerts older than the retention limit."""
         cutoff = (time.time() if now is None else now) - self.retention_days * 86400
-        with self._write() as db:
-            db.execute("DELETE FROM samples WHERE ts < ?", (cutoff,))
-            db.execute("DELETE FROM events WHERE ts < ?", (cutoff,))
-            db.execute("DELETE FROM records WHERE ts < ?", (cutoff,))
-            db.execute(
-                "DELETE FROM alerts WHERE ended IS NOT NULL AND acked_at IS NOT NULL AND ended < ?",
-                (cutoff,),
-            )
+        self._commit(
+            [
+                ("DELETE FROM samples WHERE ts < ?", (cutoff,)),
+                ("DELETE FROM events WHERE ts < ?", (cutoff,)),
+                ("DELETE FROM records WHERE ts < ?", (cutoff,)),
+                (
+                    "DELETE FROM alerts WHERE ended IS NOT NULL AND acked_at IS NOT NULL AND ended < ?",
+                    (cutoff,),
+                ),
+            ]
+        )
 
 
 def _alert_from_row(row: tuple[Any, ...]) -> Alert:

@@ -170,6 +170,30 @@ def rules_document(config: Config) -> dict[str, Any]:
                 "description": "The clerk's start-of-shift check found a faulty {{ $labels.device }}.",
             },
         },
+        {
+            # Needs a scrape job whose name contains "deskwatch" (as in the README's example).
+            "alert": "DeskwatchSeatDown",
+            "expr": 'up{job=~".*deskwatch.*"} == 0',
+            "for": "5m",
+            "labels": {"severity": "warning"},
+            "annotations": {
+                "summary": "Deskwatch on {{ $labels.instance }} cannot be scraped",
+                "summary_zh": "无法采集 {{ $labels.instance }} 上的 Deskwatch",
+                "description": "The seat is off, Deskwatch is not running, or its exporter is not reachable.",
+            },
+        },
+        {
+            # node_exporter's textfile collector: the file keeps its last values when Deskwatch stops.
+            "alert": "DeskwatchTextfileStale",
+            "expr": 'time() - node_textfile_mtime_seconds{file=~".*deskwatch.*"} > 300',
+            "for": "5m",
+            "labels": {"severity": "warning"},
+            "annotations": {
+                "summary": "Deskwatch metrics file on {{ $labels.instance }} is not being updated",
+                "summary_zh": "{{ $labels.instance }} 上的 Deskwatch 指标文件未更新",
+                "description": "{{ $labels.file }} is older than 5 minutes: Deskwatch is not running.",
+            },
+        },
     ]
     return {
         "groups": [

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
-from app.core import selftest
+from app.core import breaks, selftest
 from app.core.alerts import Alert
 from app.core.config import all_indicators
 from app.core.history import History
@@ -37,8 +37,10 @@ from app.core.monitor import Monitor
 
 log = logging.getLogger(__name__)
 
-DAY_RECORD_KINDS = ("breaks.day", "breaks")
-BREAK_RECORD_KIND = "breaks.break"
+#: Where the break scheduler keeps its statistics (``"breaks"`` too, for a plain per-day record).
+DAY_RECORD_KINDS = (breaks.DAY_RECORD, "breaks")
+BREAK_RECORD_KIND = breaks.BREAK_RECORD
+BREAK_STATE_KEY = breaks.STATE_KEY
 PER_CHOICES = ("day", "shift")
 
 LEVEL_COLOURS = {
@@ -110,8 +112,6 @@ BREAK_DAY_COLUMNS = (
 
 def declared_indicators(monitor_classes: Iterable[type[Monitor]]) -> dict[str, Indicator]:
     """Every indicator Deskwatch declares: the monitors' and those fed by the break scheduler."""
-    from app.core import breaks
-
     found = all_indicators(monitor_classes)
     found.update({ind.id: ind for ind in breaks.INDICATORS})
     return found
@@ -313,6 +313,12 @@ def gather(
             if first.isoformat() <= date <= last.isoformat():
                 days[date] = data  # the latest record of a day wins
 
+    # Today's statistics are not archived until the day ends: the scheduler keeps them in its state.
+    state = history.get_state(BREAK_STATE_KEY)
+    today = state.get("stats") if isinstance(state, dict) else None
+    if isinstance(today, dict) and first.isoformat() <= str(today.get("date", "")) <= last.isoformat():
+        days.setdefault(str(today["date"]), today)
+
     result_summaries = [summaries[p.key] for p in periods]
     if summaries[outside.key].total or summaries[outside.key].checks_run:
         result_summaries.append(summaries[outside.key])
@@ -387,8 +393,13 @@ def render_csv(data: ReportData, lang: str | None = None) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([label(lang) for _, label in ALERT_COLUMNS])
     for row in alert_rows(data, lang):
-        writer.writerow([row[key] for key, _ in ALERT_COLUMNS])
+        writer.writerow([_csv_cell(row[key]) for key, _ in ALERT_COLUMNS])
     return out.getvalue()
+
+
+def _csv_cell(text: str) -> str:
+    """Keep a clerk's note such as ``=cmd|…`` from running as a spreadsheet formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # -- SVG charts -----------------------------------------------------------------------------

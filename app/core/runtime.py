@@ -57,6 +57,37 @@ class Runtime:
         if self.history is not None:
             self.history.close()
 
+    def reload(self, config: Config | None = None) -> Config:
+        """Apply a new configuration without a restart (the settings dialog calls this).
+
+        ``config`` defaults to re-reading the user's file.  Thresholds and app
+        settings take effect at the next reading; when any monitor's settings
+        changed (or one was switched on or off) every monitor is rebuilt and
+        polling restarts.  Blocks while polls in flight finish: call it off
+        the GUI thread.
+        """
+        if config is None:
+            config = load_config(self.config.monitor_classes, self.config.user_path)
+        old = self.config
+        i18n.set_language(config.get("", "language"))
+        self.context.app.clear()
+        self.context.app.update(config.app)
+        self.engine.config = config
+        self.config = config
+        if config.monitors == old.monitors:
+            return config
+        running = self.scheduler.running
+        self.scheduler.stop()
+        classes = config.enabled_monitors()
+        self.engine.register_indicators(ind for cls in classes for ind in cls.indicators)
+        for monitor_id in set(old.monitors) - {cls.id for cls in classes}:
+            self.engine.forget(monitor_id)
+        self.monitors = _create_monitors(classes, config, self.context, self.engine)
+        self.scheduler = Scheduler(self.engine, self.monitors)
+        if running:
+            self.scheduler.start()
+        return config
+
 
 def build_runtime(
     *,
@@ -94,13 +125,7 @@ def build_runtime(
         classes = [cls for cls in monitor_classes.values() if cls.id in wanted]
     indicators = [ind for cls in classes for ind in cls.indicators]
     engine = Engine(config, indicators, history, clock=clock or time.time, debounce=mode == "app")
-    instances: list[Monitor] = []
-    for cls in classes:
-        try:
-            instances.append(cls(config.monitor(cls.id), context))
-        except Exception as exc:  # a broken monitor must not stop the others
-            log.exception("monitor %s could not be created", cls.id)
-            engine.mark_unknown(cls.id, MONITOR_FAILED.format(error=f"{type(exc).__name__}: {exc}"))
+    instances = _create_monitors(classes, config, context, engine)
     scheduler = Scheduler(engine, instances)
     exporter = None
     if mode == "app" and (config.get("exporter", "enabled") or config.get("exporter", "textfile")):
@@ -108,3 +133,16 @@ def build_runtime(
 
         exporter = Exporter.from_config(config, engine, history)
     return Runtime(config, engine, scheduler, context, history, instances, exporter)
+
+
+def _create_monitors(
+    classes: Iterable[type[Monitor]], config: Config, context: MonitorContext, engine: Engine
+) -> list[Monitor]:
+    instances: list[Monitor] = []
+    for cls in classes:
+        try:
+            instances.append(cls(config.monitor(cls.id), context))
+        except Exception as exc:  # a broken monitor must not stop the others
+            log.exception("monitor %s could not be created", cls.id)
+            engine.mark_unknown(cls.id, MONITOR_FAILED.format(error=f"{type(exc).__name__}: {exc}"))
+    return instances

@@ -72,6 +72,11 @@ class Scheduler:
         """The monitors this scheduler runs."""
         return [slot.monitor for slot in self._slots]
 
+    @property
+    def running(self) -> bool:
+        """True between :meth:`start` and :meth:`stop`."""
+        return self._thread is not None
+
     def poll_counts(self) -> dict[str, int]:
         """How many polls of each monitor have completed (for tests and diagnostics)."""
         with self._cond:

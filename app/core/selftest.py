@@ -97,6 +97,13 @@ class DeviceCheck:
     results: tuple[CheckResult, ...]
     seconds: float = 0.0
 
+    def line_title(self, result: CheckResult, lang: str | None = None) -> str:
+        """How a checklist line is named: the device, plus the check's own name when it adds something."""
+        title, name = self.title(lang), result.name(lang)
+        if name == title:
+            return title
+        return name if name.startswith(title) else f"{title} — {name}"
+
     @property
     def status(self) -> str:
         """``fail`` if any line failed, ``skipped`` if all were skipped, else ``pass``."""
@@ -266,7 +273,7 @@ class SelfTest:
         begin = time.monotonic()
         checks: list[DeviceCheck] = []
         for monitor, thread in threads:
-            limit = _check_timeout(monitor, options)
+            limit = _check_timeout(monitor)
             thread.join(max(0.0, limit - (time.monotonic() - begin)))
             with lock:
                 check = done.get(monitor.id)
@@ -396,10 +403,20 @@ def _with_advice(result: CheckResult, device: Device) -> CheckResult:
     return result
 
 
-def _check_timeout(monitor: Monitor, options: Mapping[str, Any]) -> float:
+def _check_timeout(monitor: Monitor) -> float:
+    """How long the checklist waits for one monitor's check.
+
+    An active check (printing a page, recording a sample) takes longer than a
+    poll: twice the poll timeout, or longer when the monitor declares its own
+    wait (any ``*_timeout`` setting, such as the printer's ``test_page_timeout``).
+    """
     seconds = float(monitor.options.get("timeout", type(monitor).timeout))
-    # Printing a page or recording a sample takes longer than a poll.
-    return seconds * 3 if options.get("test_page") else seconds * 2
+    own = [
+        float(value)
+        for key, value in monitor.options.items()
+        if key.endswith("_timeout") and isinstance(value, int | float) and not isinstance(value, bool)
+    ]
+    return max([seconds * 2, *(seconds + wait for wait in own)])
 
 
 # -- storing and offering -------------------------------------------------------

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QLocale, QObject, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QFont, QGuiApplication, QKeyEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QApplication,
@@ -50,47 +50,8 @@ from sensors.idle import ActivitySample, ActivitySource, IdleUnavailable, select
 
 log = logging.getLogger(__name__)
 
-# -- strings (English and Chinese) ------------------------------------------------------
-T = {
-    "notice_title": Text("{kind} in {seconds} s", "{seconds} 秒后{kind}"),
-    "notice_body": Text(
-        "Finish what you are typing; the break starts by itself.", "请完成手头的输入,休息将自动开始。"
-    ),
-    "postpone": Text("Postpone {minutes:g} min ({left} left)", "推迟 {minutes:g} 分钟(剩 {left} 次)"),
-    "no_postpone": Text("No postpones left", "已无推迟次数"),
-    "skip": Text("Skip", "跳过"),
-    "start_now": Text("Start now", "立即开始"),
-    "break_title": Text("Time for a {kind}", "现在是{kind}时间"),
-    "strict": Text(
-        "Strict mode: this break cannot be skipped. A call ends it at once.",
-        "严格模式:本次休息不可跳过。来电时会立即结束。",
-    ),
-    "quiet_title": Text("{kind} overdue", "{kind}已超时"),
-    "quiet_body": Text(
-        "Held for your call for {minutes} min. Take it when the call ends.",
-        "因通话已推迟 {minutes} 分钟。请在通话结束后休息。",
-    ),
-    "card_next": Text("Next: {kind} in {minutes} min", "下一次:{minutes} 分钟后{kind}"),
-    "card_none": Text("No breaks scheduled", "未安排休息"),
-    "card_state": Text("Now: {state}", "当前:{state}"),
-    "card_source": Text("Activity source: {source}", "活动检测来源:{source}"),
-    "chart_title": Text("Screen work per day (h) and breaks taken", "每日屏幕工作(小时)与休息次数"),
-    "take_break": Text("Take a break now", "立即休息"),
-}
-PHASE_TEXT = {
-    Phase.WORKING: Text("working", "工作中"),
-    Phase.NOTICE: Text("break notice", "休息提示"),
-    Phase.BREAK: Text("on a break", "休息中"),
-    Phase.HELD: Text("break held for a call", "因通话推迟休息"),
-    Phase.GRACE: Text("wrap-up after a call", "通话后整理"),
-    Phase.OVERDUE: Text("break overdue (in a call)", "休息已超时(通话中)"),
-    Phase.PAUSED: Text("reminders paused", "提醒已暂停"),
-}
-WEEKDAYS = (
-    Text("Mon", "周一"), Text("Tue", "周二"), Text("Wed", "周三"), Text("Thu", "周四"),
-    Text("Fri", "周五"), Text("Sat", "周六"), Text("Sun", "周日"),
-)  # fmt: skip
-
+# Widget chrome is translated with self.tr() (resources/i18n/deskwatch_zh_CN.ts);
+# break kinds, phases and exercises are domain text (Text pairs in app.core.breaks).
 BREAK_BG = QColor("#17324d")
 NOTICE_BORDER = QColor("#2f7ebf")
 QUIET_BORDER = QColor("#d08a1e")
@@ -172,23 +133,20 @@ class PreBreakNotice(_Popup):
     def show_status(self, status: BreakStatus, postpone_minutes: float) -> None:
         """Show ``status`` (phase NOTICE) in the current language."""
         lang = current_language()
-        self.title.setText(
-            T["notice_title"].format(
-                kind=status.kind.label if status.kind else "", seconds=int(status.remaining + 0.999)
-            )(lang)
-        )
-        self.body.setText(T["notice_body"](lang))
+        kind = status.kind.label(lang) if status.kind else ""
+        seconds = int(status.remaining + 0.999)
+        self.title.setText(self.tr("{kind} in {seconds} s").format(kind=kind, seconds=seconds))
+        self.body.setText(self.tr("Finish what you are typing; the break starts by itself."))
         if status.can_postpone:
-            self.postpone_button.setText(
-                T["postpone"].format(minutes=postpone_minutes, left=status.postpones_left)(lang)
-            )
+            text = self.tr("Postpone {minutes:g} min ({left} left)")
+            self.postpone_button.setText(text.format(minutes=postpone_minutes, left=status.postpones_left))
         else:
-            self.postpone_button.setText(T["no_postpone"](lang))
+            self.postpone_button.setText(self.tr("No postpones left"))
         self.postpone_button.setEnabled(status.can_postpone)
         self.postpone_button.setVisible(not status.strict)
-        self.skip_button.setText(T["skip"](lang))
+        self.skip_button.setText(self.tr("Skip"))
         self.skip_button.setVisible(status.can_skip)
-        self.start_button.setText(T["start_now"](lang))
+        self.start_button.setText(self.tr("Start now"))
 
 
 class QuietNotice(_Popup):
@@ -200,8 +158,10 @@ class QuietNotice(_Popup):
     def show_status(self, status: BreakStatus) -> None:
         """Show ``status`` (phase OVERDUE) in the current language."""
         lang = current_language()
-        self.title.setText(T["quiet_title"].format(kind=status.kind.label if status.kind else "")(lang))
-        self.body.setText(T["quiet_body"].format(minutes=int(status.held_for // 60))(lang))
+        kind = status.kind.label(lang) if status.kind else ""
+        self.title.setText(self.tr("{kind} overdue").format(kind=kind))
+        text = self.tr("Held for your call for {minutes} min. Take it when the call ends.")
+        self.body.setText(text.format(minutes=int(status.held_for // 60)))
 
 
 class BreakWindow(QWidget):
@@ -275,7 +235,7 @@ class BreakWindow(QWidget):
     def show_status(self, status: BreakStatus, postpone_minutes: float) -> None:
         """Show ``status`` (phase BREAK) in the current language."""
         lang = current_language()
-        self.title.setText(T["break_title"].format(kind=_kind_lower(status.kind, lang))(lang))
+        self.title.setText(self.tr("Time for a {kind}").format(kind=_kind_lower(status.kind, lang)))
         self.countdown.setText(_mmss(status.remaining))
         self.progress.setMaximum(max(1, int(status.duration)))
         self.progress.setValue(int(status.duration - status.remaining))
@@ -284,14 +244,14 @@ class BreakWindow(QWidget):
         self.steps.setText(
             "\n".join(f"{n}. {step(lang)}" for n, step in enumerate(exercise.steps, 1)) if exercise else ""
         )
-        if status.can_postpone:
-            self.postpone_button.setText(
-                T["postpone"].format(minutes=postpone_minutes, left=status.postpones_left)(lang)
-            )
+        text = self.tr("Postpone {minutes:g} min ({left} left)")
+        self.postpone_button.setText(text.format(minutes=postpone_minutes, left=status.postpones_left))
         self.postpone_button.setVisible(status.can_postpone)
-        self.skip_button.setText(T["skip"](lang))
+        self.skip_button.setText(self.tr("Skip"))
         self.skip_button.setVisible(status.can_skip)
-        self.strict_note.setText(T["strict"](lang))
+        self.strict_note.setText(
+            self.tr("Strict mode: this break cannot be skipped. A call ends it at once.")
+        )
         self.strict_note.setVisible(status.strict)
 
     def allow_close(self) -> None:
@@ -330,7 +290,9 @@ class WeekChart(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         if not self._days:
             return
-        lang = current_language()
+        # Day names from Qt's locale data, in the UI language.
+        locale = QLocale("zh_CN" if current_language().startswith("zh") else "en_US")
+        short = QLocale.FormatType.ShortFormat
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = painter.fontMetrics()
@@ -338,7 +300,9 @@ class WeekChart(QWidget):
         area = QRectF(self.rect()).adjusted(6, 2 * line + 4, -6, -(2 * line + 4))
         painter.setPen(QColor("#5b6b7b"))
         painter.drawText(
-            QRectF(6, 0, self.width() - 12, line + 2), Qt.AlignmentFlag.AlignLeft, T["chart_title"](lang)
+            QRectF(6, 0, self.width() - 12, line + 2),
+            Qt.AlignmentFlag.AlignLeft,
+            self.tr("Screen work per day (h) and breaks taken"),
         )
         hours = [d.work_seconds / 3600 for d in self._days]
         top = max([*hours, self._limit_hours, 1.0]) * 1.15
@@ -358,7 +322,7 @@ class WeekChart(QWidget):
             weekday = time.strptime(day.date, "%Y-%m-%d").tm_wday
             painter.setPen(QColor("#5b6b7b"))
             day_rect = QRectF(area.left() + index * slot, area.bottom() + 2, slot, line)
-            painter.drawText(day_rect, Qt.AlignmentFlag.AlignCenter, WEEKDAYS[weekday](lang))
+            painter.drawText(day_rect, Qt.AlignmentFlag.AlignCenter, locale.dayName(weekday + 1, short))
             painter.setPen(QColor("#2f7ebf"))
             taken_rect = day_rect.translated(0, line)
             painter.drawText(taken_rect, Qt.AlignmentFlag.AlignCenter, str(day.taken))
@@ -393,18 +357,18 @@ class BreaksCard(QWidget):
         """Show the state, the next break, the activity source and the week chart."""
         lang = current_language()
         if status.next_kind is not None and status.next_in is not None:
-            nxt = T["card_next"].format(
+            next_line = self.tr("Next: {kind} in {minutes} min").format(
                 kind=_kind_lower(status.next_kind, lang), minutes=int(status.next_in // 60)
             )
         else:
-            nxt = T["card_none"]
+            next_line = self.tr("No breaks scheduled")
         lines = [
-            T["card_state"].format(state=PHASE_TEXT[status.phase])(lang),
-            nxt(lang),
-            T["card_source"].format(source=source)(lang),
+            self.tr("Now: {state}").format(state=status.phase.label(lang)),
+            next_line,
+            self.tr("Activity source: {source}").format(source=source(lang)),
         ]
         self.summary.setText("\n".join(lines))
-        self.take_button.setText(T["take_break"](lang))
+        self.take_button.setText(self.tr("Take a break now"))
         self.take_button.setEnabled(status.phase is not Phase.BREAK)
         self.chart.set_days(week, limit_hours)
 
@@ -480,7 +444,10 @@ class BreaksController(QObject):
             self.sampled.emit(sample)
 
     def _on_sample(self, sample: ActivitySample) -> None:
-        self.step(sample.idle_seconds, sample.locked)
+        try:
+            self.step(sample.idle_seconds, sample.locked)
+        except Exception:  # a failing tick must not take the app down; the next one retries
+            log.exception("break reminder tick failed")
 
     def step(self, idle_seconds: float, locked: bool, now: float | None = None) -> list[BreakEvent]:
         """One tick with an activity sample (the timer path calls this; tests may too)."""
@@ -647,6 +614,14 @@ def install(app: Any, source: ActivitySource | None = None) -> None:
         signal = getattr(app, name, None)
         if signal is not None:
             signal.connect(slot)
+    # Save the break state before the app closes the history database.
+    app_stop = app.stop
+
+    def stop() -> None:
+        controller.close()
+        app_stop()
+
+    app.stop = stop
     qapp = QApplication.instance()
     if qapp is not None:
         qapp.aboutToQuit.connect(controller.close)

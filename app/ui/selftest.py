@@ -9,7 +9,9 @@ thread through a queued signal.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import html
 import logging
 import threading
 from collections.abc import Callable
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices
+from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,13 +28,14 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -41,7 +44,7 @@ from app.core import reports, selftest
 
 log = logging.getLogger(__name__)
 
-#: Seconds after start-up before offering the check: the first readings are in by then.
+# Seconds after start-up before offering the check: the first readings are in by then.
 OFFER_DELAY_MS = 4000
 STATUS_COLOURS = {selftest.PASS: "#2c7a3f", selftest.FAIL: "#c22f36", selftest.SKIPPED: "#6b7280"}
 
@@ -72,6 +75,29 @@ def run_in_thread(
     return thread
 
 
+class CheckRow(QFrame):
+    """One checklist line: a coloured status, the check's name, what was found and what to do."""
+
+    def __init__(self, name: str, status: str, message: str, advice: str | None, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.status = status
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QHBoxLayout(self)
+        self.mark = QLabel(selftest.STATUS_TEXT[status](), self)
+        self.mark.setMinimumWidth(72)
+        self.mark.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.mark.setStyleSheet(f"color: {STATUS_COLOURS[status]}; font-weight: bold;")
+        layout.addWidget(self.mark)
+        parts = [f"<b>{html.escape(name)}</b>", html.escape(message).replace("\n", "<br/>")]
+        if advice:
+            parts.append(f'<span style="color:#5b6270">→ {html.escape(advice)}</span>')
+        self.text = QLabel("<br/>".join(parts), self)
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.text, 1)
+
+
 class SelfTestDialog(QDialog):
     """The checklist: run the check, show pass / fail / skipped and what to do."""
 
@@ -82,20 +108,20 @@ class SelfTestDialog(QDialog):
         self.app = app
         self.last_result: selftest.SelfTestResult | None = None
         self.worker_thread: threading.Thread | None = None
+        self.rows: list[CheckRow] = []
         self.setWindowTitle(self.tr("Start-of-shift check"))
-        self.resize(720, 420)
+        self.resize(680, 460)
         layout = QVBoxLayout(self)
         self.summary = QLabel(self.tr("Check that every device works before you start taking calls."), self)
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
-        self.tree = QTreeWidget(self)
-        self.tree.setColumnCount(3)
-        self.tree.setHeaderLabels([self.tr("Result"), self.tr("Device / check"), self.tr("Details")])
-        self.tree.setRootIsDecorated(False)
-        self.tree.setWordWrap(True)
-        self.tree.setColumnWidth(0, 90)
-        self.tree.setColumnWidth(1, 200)
-        layout.addWidget(self.tree, 1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        self.list_holder = QWidget(scroll)
+        self.list_layout = QVBoxLayout(self.list_holder)
+        self.list_layout.addStretch(1)
+        scroll.setWidget(self.list_holder)
+        layout.addWidget(scroll, 1)
         row = QHBoxLayout()
         self.test_page = QCheckBox(self.tr("Print a test page"), self)
         self.test_page.setChecked(bool(_config_value(app, "selftest", "test_page", False)))
@@ -109,12 +135,19 @@ class SelfTestDialog(QDialog):
         row.addWidget(close)
         layout.addLayout(row)
 
+    def _clear(self) -> None:
+        for row in self.rows:
+            self.list_layout.removeWidget(row)
+            row.deleteLater()
+        self.rows.clear()
+
     def start(self) -> None:
         """Run the check off the GUI thread (ignored while one is running)."""
         if self.worker_thread is not None and self.worker_thread.is_alive():
             return
         self.run_button.setEnabled(False)
-        self.tree.clear()
+        self._clear()
+        self.summary.setStyleSheet("")
         self.summary.setText(self.tr("Checking the devices…"))
         runtime = self.app.runtime
         options = {"test_page": self.test_page.isChecked()}
@@ -138,15 +171,12 @@ class SelfTestDialog(QDialog):
         self.last_result = result
         for check in result.checks:
             for line in check.results:
-                name = check.title() if line.name == check.title else f"{check.title()} — {line.name()}"
-                details = line.message()
-                if line.advice is not None and line.status != selftest.PASS:
-                    details += "\n→ " + line.advice()
-                item = QTreeWidgetItem([selftest.STATUS_TEXT[line.status](), name, details])
-                item.setForeground(0, QColor(STATUS_COLOURS[line.status]))
-                item.setData(0, Qt.ItemDataRole.UserRole, line.status)
-                item.setToolTip(2, details)
-                self.tree.addTopLevelItem(item)
+                advice = line.advice() if line.advice is not None and line.status != selftest.PASS else None
+                row = CheckRow(check.line_title(line), line.status, line.message(), advice, self.list_holder)
+                # Before the stretch that keeps the rows at the top.
+                self.list_layout.insertWidget(len(self.rows), row)
+                row.show()
+                self.rows.append(row)
         counts = result.counts()
         if result.passed:
             text = self.tr("All devices are ready (%1 passed, %2 skipped).")
@@ -157,6 +187,8 @@ class SelfTestDialog(QDialog):
             .replace("%2", str(counts["skipped"]))
             .replace("%3", str(counts["fail"]))
         )
+        colour = STATUS_COLOURS[selftest.PASS if result.passed else selftest.FAIL]
+        self.summary.setStyleSheet(f"color: {colour}; font-weight: bold;")
         self.finished_check.emit(result)
 
 
@@ -171,6 +203,7 @@ class ReportDialog(QDialog):
         self.worker_thread: threading.Thread | None = None
         self.paths: tuple[Path, Path] | None = None
         self.setWindowTitle(self.tr("Reports"))
+        self.setMinimumWidth(560)
         form = QFormLayout(self)
         today = QDate.currentDate()
         self.date_from = QDateEdit(today.addDays(-6), self)
@@ -197,7 +230,8 @@ class ReportDialog(QDialog):
         form.addRow("", self.open_after)
         self.status = QLabel("", self)
         self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setTextFormat(Qt.TextFormat.RichText)
+        self.status.setOpenExternalLinks(True)  # the saved files are links
         form.addRow(self.status)
         buttons = QDialogButtonBox(self)
         self.generate_button = buttons.addButton(
@@ -239,13 +273,17 @@ class ReportDialog(QDialog):
     def _done(self, result: Any) -> None:
         self.generate_button.setEnabled(True)
         if isinstance(result, BaseException):
-            self.status.setText(self.tr("The report could not be created: %1").replace("%1", str(result)))
+            message = self.tr("The report could not be created: %1").replace("%1", str(result))
+            self.status.setText(html.escape(message))
             return
         self.paths = result
         html_path, csv_path = result
-        self.status.setText(
-            self.tr("Saved %1 and %2").replace("%1", str(html_path)).replace("%2", str(csv_path))
+        links = "<br/>".join(
+            f'<a href="{QUrl.fromLocalFile(str(path)).toString()}">{html.escape(str(path))}</a>'
+            for path in (html_path, csv_path)
         )
+        self.status.setText(html.escape(self.tr("Saved:")) + "<br/>" + links)
+        self.adjustSize()
         if self.open_after.isChecked():
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(html_path)))
         self.written.emit(result)
@@ -271,9 +309,35 @@ class SelfTestFeature(QObject):
         self.dialog: SelfTestDialog | None = None
         self.report_dialog: ReportDialog | None = None
         self.offer_box: QMessageBox | None = None
+        self.reports_action: QAction | None = None
         self.offer_timer = QTimer(self)
         self.offer_timer.setSingleShot(True)
         self.offer_timer.timeout.connect(self.offer_if_first_login)
+
+    def add_selftest_action(self, menu: QMenu) -> QAction:
+        """A tray-menu entry for the check (for apps that do not have one)."""
+        action = menu.addAction(self.tr("Start-of-shift check…"))
+        action.triggered.connect(lambda _checked=False: self.show_selftest(run=True))
+        return action
+
+    def add_reports_action(self, menu: QMenu, anchor: QAction | None) -> QAction:
+        """The tray-menu entry for reports, right after ``anchor`` (the check's entry)."""
+        action = QAction(self.tr("Reports…"), menu)
+        action.triggered.connect(lambda _checked=False: self.show_reports())
+        _insert_after(menu, anchor, action)
+        self.reports_action = action
+        return action
+
+    def retranslate(self) -> None:
+        """After a language change: new menu text; closed dialogs are rebuilt when next opened."""
+        if self.reports_action is not None:
+            self.reports_action.setText(self.tr("Reports…"))
+        for name in ("dialog", "report_dialog"):
+            dialog = getattr(self, name)
+            busy = dialog is not None and dialog.worker_thread is not None and dialog.worker_thread.is_alive()
+            if dialog is not None and not dialog.isVisible() and not busy:
+                dialog.deleteLater()
+                setattr(self, name, None)
 
     def _parent(self) -> QWidget | None:
         panel = getattr(self.app, "panel", None)
@@ -315,7 +379,9 @@ class SelfTestFeature(QObject):
         box.setWindowTitle(self.tr("Start-of-shift check"))
         box.setIcon(QMessageBox.Icon.Question)
         box.setText(
-            self.tr("Good morning! Check that the phone, headset, computer, recorder and printer work now?")
+            self.tr(
+                "Before taking calls: check now that the phone, headset, computer, recorder and printer work?"
+            )
         )
         box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
         yes = box.button(QMessageBox.StandardButton.Yes)
@@ -327,20 +393,30 @@ class SelfTestFeature(QObject):
         self.offer_box = box
 
 
+def _insert_after(menu: QMenu, anchor: QAction | None, action: QAction) -> None:
+    """Put ``action`` right after ``anchor`` in ``menu`` (at the end without an anchor)."""
+    actions = menu.actions()
+    if anchor is None or anchor not in actions or actions.index(anchor) + 1 >= len(actions):
+        menu.addAction(action)
+    else:
+        menu.insertAction(actions[actions.index(anchor) + 1], action)
+
+
 def install(app: Any) -> None:
     """Wire the check and the reports into the app's tray menu, panel and first login."""
     feature = SelfTestFeature(app)
     app.selftest_feature = feature
+    anchor: QAction | None = None
     if hasattr(app, "selftest_requested"):
         app.selftest_requested.connect(lambda: feature.show_selftest(run=True))
+        with contextlib.suppress(AttributeError, KeyError):
+            anchor = app.action("selftest")
     else:  # an app without the request signal: add the menu entry ourselves
-        app.tray_menu.addAction(feature.tr("Start-of-shift check…")).triggered.connect(
-            lambda _checked=False: feature.show_selftest(run=True)
-        )
+        anchor = feature.add_selftest_action(app.tray_menu)
     if hasattr(app, "report_requested"):
         app.report_requested.connect(feature.show_reports)
-    app.tray_menu.addAction(feature.tr("Reports…")).triggered.connect(
-        lambda _checked=False: feature.show_reports()
-    )
+    feature.add_reports_action(app.tray_menu, anchor)
+    if hasattr(app, "language_changed"):
+        app.language_changed.connect(lambda _language: feature.retranslate())
     # Owned by the feature, so it dies with the app instead of firing into a deleted object.
     feature.offer_timer.start(OFFER_DELAY_MS)

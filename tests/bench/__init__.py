@@ -135,7 +135,9 @@ def measure_side_by_side(
 
 
 def report(results: list[Result]) -> str:
-    """A plain table of results with ratios."""
+    """A plain table of results with ratios (empty for benchmarks that print their own)."""
+    if not results:
+        return ""
     lines = [
         f"{'benchmark':<22} {'process':<34} {'CPU s/min':>10} {'peak RSS MiB':>13}",
     ]
@@ -152,9 +154,11 @@ def report(results: list[Result]) -> str:
 
 
 def save(results: list[Result], name: str) -> Path:
-    """Write results as JSON into ``bench-results/``."""
-    RESULTS_DIR.mkdir(exist_ok=True)
+    """Write results as JSON into ``bench-results/`` (nothing for benchmarks that save their own)."""
     path = RESULTS_DIR / f"{name}.json"
+    if not results:
+        return path
+    RESULTS_DIR.mkdir(exist_ok=True)
     data = [asdict(r) | {"cpu_ratio": r.cpu_ratio, "rss_ratio": r.rss_ratio} for r in results]
     path.write_text(json.dumps(data, indent=2), "utf-8")
     return path

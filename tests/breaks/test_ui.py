@@ -18,6 +18,7 @@ from app.core.callstate import CallState
 from app.core.model import Device
 from app.core.runtime import Runtime, build_runtime
 from app.ui import breaks as ui
+from app.ui.translations import Translations
 from sensors.idle import ActivitySource
 from tests.breaks.sim import MONDAY_9AM
 from tests.conftest import FakeClock
@@ -174,8 +175,17 @@ def test_nothing_shows_during_a_call_and_the_cap_gives_a_quiet_notice(rig: Rig, 
     assert rig.controller.notice.isVisible() and not rig.controller.quiet.isVisible()
 
 
-def test_everything_visible_is_chinese_under_zh_cn(rig: Rig) -> None:
+@pytest.fixture
+def chinese() -> Iterator[None]:
+    """The app's zh_CN catalogue installed, as ``DeskwatchApp.set_language`` does."""
+    translations = Translations()
     i18n.set_language("zh_CN")
+    assert translations.install("zh_CN"), "resources/i18n/deskwatch_zh_CN.qm is missing"
+    yield
+    translations.install("en")
+
+
+def test_everything_visible_is_chinese_under_zh_cn(rig: Rig, chinese: None) -> None:
     rig.until(Phase.NOTICE)
     notice = rig.controller.notice
     assert notice.title.text() == "30 秒后眼部小憩"
@@ -224,6 +234,11 @@ class StandInApp(QObject):
         self.runtime = runtime
         self.tray_menu = QMenu()
         self.panel = StandInPanel()
+        self.stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
+        self.runtime.stop()
 
 
 @pytest.fixture

@@ -8,23 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.xserver import _free_display, _require, _wait
+from tests.xserver import xvfb
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_break_windows_cover_both_screens_of_a_two_screen_display(tmp_path: Path) -> None:
-    _require("Xvfb")
-    number = _free_display()
-    display = f":{number}"
-    server = subprocess.Popen(
-        ["Xvfb", display, "-nolisten", "tcp", "-screen", "0", "1024x768x24", "-screen", "1", "800x600x24"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait(server, lambda: os.path.exists(f"/tmp/.X11-unix/X{number}"), "Xvfb")
-        env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "XDG_RUNTIME_DIR": str(tmp_path)}
+    with xvfb(False, "1024x768x24", "800x600x24") as x:
+        env = {**x.env, "XDG_RUNTIME_DIR": str(tmp_path)}
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
         os.chmod(tmp_path, 0o700)
         result = subprocess.run(
@@ -33,9 +24,6 @@ def test_break_windows_cover_both_screens_of_a_two_screen_display(tmp_path: Path
         )  # fmt: skip
         assert result.returncode == 0, result.stderr[-2000:]
         report = json.loads(result.stdout.strip().splitlines()[-1])
-    finally:
-        server.terminate()
-        server.wait(10)
     assert report["source"] == "x11"
     screens = report["screens"]
     assert [s["size"] for s in screens] == [[1024, 768], [800, 600]]

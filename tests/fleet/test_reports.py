@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+import monitors
 from app.core import reports
+from app.core.config import load_config
+from app.core.engine import Engine
 from app.core.history import History
+from app.core.model import Level, Reading
 from app.core.runtime import HISTORY_FILE
 from tests.fleet import histdata
 from tests.fleet.conftest import ROOT, deskwatch_command
@@ -90,11 +95,35 @@ def test_summary_per_day_and_per_shift(history_file: tuple[Path, dict[str, objec
     assert [s.checks_passed for s in per_day.summaries] == [0, 1, 1, 1, 1]
     assert per_day.summaries[0].breaks == {"taken": 2, "postponed": 1, "skipped": 1, "natural": 1}
     assert len(per_day.break_days) == DAYS
+    assert (
+        per_day.break_days[0]["held_for_calls"] == 0 and per_day.break_days[-1]["held_for_calls"] == DAYS - 1
+    )
     by_shift = {s.period.label: s for s in per_shift.summaries}
     assert len(by_shift) == 3 * DAYS
     assert by_shift["2026-03-03 evening"].total == 1  # the hot room
     assert by_shift["2026-03-03 day"].total == 2
     assert by_shift["2026-03-02 night"].checks_run == 1  # the 07:55 check
+
+
+def test_todays_break_statistics_come_from_the_scheduler_state(tmp_path: Path) -> None:
+    history = History(tmp_path / HISTORY_FILE)
+    history.set_state(reports.BREAK_STATE_KEY, {"stats": {"date": "2026-03-09", "taken": 4, "skipped": 0}})
+    history.add_record("breaks.day", {"date": "2026-03-08", "taken": 7}, histdata.at(dt.date(2026, 3, 8), 23))
+    data = reports.gather(history, dt.date(2026, 3, 8), dt.date(2026, 3, 9))
+    history.close()
+    assert [(d["date"], d["taken"]) for d in data.break_days] == [("2026-03-08", 7), ("2026-03-09", 4)]
+
+
+def test_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
+    history = History(tmp_path / HISTORY_FILE)
+    config = load_config(monitors.discover(), None)
+    engine = Engine(config, [histdata.PRINTER], history, clock=lambda: histdata.at(dt.date(2026, 3, 9), 10))
+    engine.ingest([Reading(histdata.PRINTER.id, "jam", Level.CRITICAL)])
+    engine.acknowledge(engine.alerts.visible()[0].id, note='=HYPERLINK("http://x","y")')
+    data = reports.gather(history, dt.date(2026, 3, 9), dt.date(2026, 3, 9))
+    history.close()
+    rows = list(csv.reader(io.StringIO(reports.render_csv(data, "en"))))
+    assert rows[1][[k for k, _ in reports.ALERT_COLUMNS].index("note")] == '\'=HYPERLINK("http://x","y")'
 
 
 def test_shift_parsing() -> None:

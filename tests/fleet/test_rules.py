@@ -21,6 +21,9 @@ REGENERATE = "deskwatch export-rules --defaults --out resources/prometheus/deskw
     "--dashboard resources/grafana/deskwatch-room.json"  # fmt: skip
 
 
+MEMORY_SERIES = (
+    'deskwatch_computer_memory_available_ratio{instance="seat1", job="deskwatch", device="computer"}'
+)
 CPU_SERIES = 'deskwatch_computer_cpu_ratio{instance="seat1", job="deskwatch", device="computer"}'
 
 
@@ -79,7 +82,40 @@ def test_rules_keep_deskwatch_hysteresis_and_debounce(tmp_path: Path) -> None:
                     {"eval_time": "6m", "alertname": "DeskwatchComputerCpuWarning", "exp_alerts": []},
                     {"eval_time": "3m", "alertname": "DeskwatchComputerCpuCritical", "exp_alerts": []},
                 ],
-            }
+            },
+            {
+                # Low is bad: memory critical at ≤ 7 % for 30 s, cleared above 10 %; warning at ≤ 15 %.
+                "interval": "15s",
+                "input_series": [
+                    {
+                        "series": MEMORY_SERIES,
+                        # t=0 50 %, 15 s–1:30 5 %, 1:45–3 min 12 %, then 50 %
+                        "values": "0.5 0.05x6 0.12x6 0.5x6",
+                    }
+                ],
+                "alert_rule_test": [
+                    {
+                        "eval_time": "30s",
+                        "alertname": "DeskwatchComputerMemoryAvailableCritical",
+                        "exp_alerts": [],
+                    },
+                    {
+                        "eval_time": "1m",
+                        "alertname": "DeskwatchComputerMemoryAvailableCritical",
+                        "exp_alerts": [_memory_alert("critical", "严重", "5%", "7 %")],
+                    },
+                    {
+                        "eval_time": "2m30s",
+                        "alertname": "DeskwatchComputerMemoryAvailableCritical",
+                        "exp_alerts": [],
+                    },
+                    {
+                        "eval_time": "2m30s",
+                        "alertname": "DeskwatchComputerMemoryAvailableWarning",
+                        "exp_alerts": [_memory_alert("warning", "警告", "12%", "15 %")],
+                    },
+                ],
+            },
         ],
     }
     test_file = tmp_path / "cpu_test.yml"
@@ -88,6 +124,23 @@ def test_rules_keep_deskwatch_hysteresis_and_debounce(tmp_path: Path) -> None:
         [require("promtool"), "test", "rules", str(test_file)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _memory_alert(severity: str, severity_zh: str, value: str, limit: str) -> dict[str, object]:
+    return {
+        "exp_labels": {
+            "severity": severity,
+            "deskwatch_indicator": "computer.memory_available",
+            "instance": "seat1",
+            "job": "deskwatch",
+            "device": "computer",
+        },
+        "exp_annotations": {
+            "summary": f"Memory available: {severity} on seat1",
+            "summary_zh": f"可用内存:{severity_zh}(seat1)",
+            "description": f"Computer — Memory available is {value} (at or below {limit}).",
+        },
+    }
 
 
 def _cpu_alert(value: str) -> dict[str, object]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -60,10 +60,12 @@ def test_checklist_runs_off_the_gui_thread_and_shows_the_failure(app: StandInApp
         pass
     result = blocker.args[0]
     assert result.status == selftest.FAIL
-    rows = [dialog.tree.topLevelItem(i) for i in range(dialog.tree.topLevelItemCount())]
-    assert [r.text(1) for r in rows] == ["Computer"]
-    assert rows[0].text(0) == "Fail"
-    assert MISSING_PROGRAM in rows[0].text(2) and "→" in rows[0].text(2)
+    rows = {r.status: r for r in dialog.rows}
+    assert list(rows) == ["fail"]  # the computer (the other monitors are not running in this test)
+    failed = rows["fail"]
+    assert failed.mark.text() == "Fail"
+    assert "<b>Computer</b>" in failed.text.text()
+    assert MISSING_PROGRAM in failed.text.text() and "→" in failed.text.text()
     assert "failed" in dialog.summary.text()
     # Stored in the app's history.
     found = selftest.latest(app.runtime.history)  # type: ignore[arg-type]
@@ -85,13 +87,20 @@ def test_report_dialog_writes_the_report(app: StandInApp, qtbot: QtBot, tmp_path
     assert html_path.exists() and csv_path.exists()
     today = dt.date.today().isoformat()
     assert today in html_path.name and html_path.name.endswith("-shift.html")
-    assert str(html_path) in dialog.status.text()
+    assert html_path.as_uri() in dialog.status.text()  # a link to open it
 
 
 def test_report_menu_entry_and_first_login_offer(app: StandInApp, qtbot: QtBot) -> None:
     ui_selftest.install(app)
     feature = app.selftest_feature  # type: ignore[attr-defined]
     assert [a.text() for a in app.tray_menu.actions()] == ["Reports…"]
+    # A language change rebuilds closed dialogs (in the new language) when they are next opened.
+    first = feature.show_reports()
+    first.close()
+    feature.retranslate()
+    assert feature.report_dialog is None
+    assert feature.show_reports() is not first
+    feature.report_dialog.close()
     feature.offer_if_first_login()
     qtbot.waitUntil(lambda: feature.offer_box is not None and feature.offer_box.isVisible(), timeout=10000)
     box = feature.offer_box
@@ -103,3 +112,94 @@ def test_report_menu_entry_and_first_login_offer(app: StandInApp, qtbot: QtBot) 
     feature.offer_if_first_login()
     qtbot.wait(300)
     assert feature.offer_box is None
+
+
+# -- the real tray application --------------------------------------------------------------------
+@pytest.fixture
+def real_app(qtbot: QtBot, tmp_path: Path) -> Iterator[object]:
+    """The tray app (``app.ui.main.DeskwatchApp``) with its features loaded, computer monitor only."""
+    from app.ui.main import DeskwatchApp, load_features
+    from tests.fleet.conftest import only_monitors
+
+    config = tmp_path / "deskwatch.toml"
+    config.write_text(
+        f'[monitors.computer]\nrequired_processes = ["{MISSING_PROGRAM}"]\n\n' + only_monitors("computer"),
+        "utf-8",
+    )
+    runtime = build_runtime(config_path=config, data_dir=tmp_path / "data", mode="app")
+    app = DeskwatchApp(runtime, tray=False)
+    qtbot.addWidget(app.panel)
+    # Only this feature: the breaks feature stops on QApplication.aboutToQuit, which tests never emit.
+    assert load_features(app, ["app.ui.selftest"]) == ["app.ui.selftest"]
+    feature = app.selftest_feature  # type: ignore[attr-defined]
+    feature.offer_timer.stop()  # offered explicitly where a test wants it
+    runtime.scheduler.poll_once()
+    yield app
+    for dialog in (feature.dialog, feature.report_dialog):
+        if dialog is not None and dialog.worker_thread is not None:
+            dialog.worker_thread.join(10)
+    app.stop()
+
+
+def test_real_app_menu_check_and_panel_report(real_app: object, qtbot: QtBot, tmp_path: Path) -> None:
+    app: object = real_app
+    menu = [a.text() for a in app.tray_menu.actions()]  # type: ignore[attr-defined]
+    assert menu[menu.index("Start-of-shift check…") + 1] == "Reports…"
+    app._update_menu()  # type: ignore[attr-defined]
+    selftest_action = app.action("selftest")  # type: ignore[attr-defined]
+    assert selftest_action.isEnabled()  # somebody handles the request now
+    feature = app.selftest_feature  # type: ignore[attr-defined]
+    selftest_action.trigger()
+    qtbot.waitUntil(
+        lambda: feature.dialog is not None and feature.dialog.last_result is not None, timeout=20000
+    )
+    assert feature.dialog.last_result.status == selftest.FAIL
+    app.panel.report_button.click()  # type: ignore[attr-defined]
+    dialog = feature.report_dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.open_after.setChecked(False)
+    dialog.folder.setText(str(tmp_path / "reports"))
+    with qtbot.waitSignal(dialog.written, timeout=20000) as blocker:
+        dialog.generate_button.click()
+    html_text = blocker.args[0][0].read_text("utf-8")
+    assert "Start-of-shift checks" in html_text and "Required programs missing" in html_text
+
+
+def test_real_app_in_chinese(real_app: object, qtbot: QtBot) -> None:
+    app: object = real_app
+    app.set_language("zh_CN")  # type: ignore[attr-defined]
+    try:
+        feature = app.selftest_feature  # type: ignore[attr-defined]
+        reports_text = feature.reports_action.text()
+        assert reports_text == QCoreApplication.translate("SelfTestFeature", "Reports…") != "Reports…"
+        dialog = feature.show_selftest(run=True)
+        assert dialog.windowTitle() == "班前检查"
+        qtbot.waitUntil(lambda: dialog.last_result is not None, timeout=20000)
+        assert dialog.rows[0].mark.text() == "未通过"
+        assert "未通过" in dialog.summary.text()
+    finally:
+        app.set_language("en")  # type: ignore[attr-defined]  # the translator is process-wide
+
+
+def test_the_tray_app_serves_metrics(qtbot: QtBot, tmp_path: Path) -> None:
+    """The exporter runs from the GUI's runtime too, not only from ``run --headless``."""
+    from app.ui.main import DeskwatchApp
+    from tests.fleet.conftest import free_port, http_get, only_monitors, wait_for
+
+    port = free_port()
+    config = tmp_path / "deskwatch.toml"
+    config.write_text(f"[exporter]\nenabled = true\nport = {port}\n\n" + only_monitors("computer"), "utf-8")
+    app = DeskwatchApp(build_runtime(config_path=config, data_dir=tmp_path / "data"), tray=False)
+    qtbot.addWidget(app.panel)
+    app.start()
+    try:
+        text = wait_for(lambda: http_get(f"http://127.0.0.1:{port}/metrics"), "metrics from the tray app")
+        assert "deskwatch_build_info" in text
+        wait_for(
+            lambda: "deskwatch_computer_cpu_ratio" in http_get(f"http://127.0.0.1:{port}/metrics"),
+            "a reading in the metrics",
+        )
+    finally:
+        app.stop()
+    with pytest.raises(OSError):
+        http_get(f"http://127.0.0.1:{port}/metrics", timeout=1)  # closed with the app

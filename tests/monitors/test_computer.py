@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
@@ -94,20 +94,8 @@ def test_forbidden_and_missing_processes_are_critical(tmp_path: Path, forbidden_
     assert result.returncode == 2
 
 
-@pytest.fixture
-def scratch_disk(tmp_path: Path) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a scratch tmpfs needs root (CI runs as root)")
-    mount = tmp_path / "scratch"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def test_filling_the_recordings_disk_turns_it_critical(tmp_path: Path, scratch_disk: Path) -> None:
+def test_filling_the_recordings_disk_turns_it_critical(tmp_path: Path, tmpfs: Callable[[str], Path]) -> None:
+    scratch_disk = tmpfs("4m")
     cfg = config_file(tmp_path, f'recordings_dir = "{scratch_disk}"\n')
     args = ("check", "--json", "--config", str(cfg), "--data-dir", str(tmp_path), "--only", "computer")
 

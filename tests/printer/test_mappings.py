@@ -491,3 +491,34 @@ def test_bad_server_setting_is_unknown_with_the_reason(tmp_path: Path) -> None:
     (status,) = PrinterMonitor(settings, MonitorContext(data_dir=tmp_path)).poll()
     assert status.level is Level.UNKNOWN and status.message is not None
     assert status.message.en == "Print server setting not understood: bad port in print server 'printsrv:ipp'"
+
+
+MONITOR = PrinterMonitor(
+    {s.key: s.default for s in PrinterMonitor.settings} | {"transport": "none"},
+    MonitorContext(data_dir=Path("/nonexistent")),  # judging only: never touched
+)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(sorted(p.MESSAGES)),
+            st.sampled_from(["", "-report", "-warning", "-error"]),
+        ),
+        max_size=6,
+    )
+)
+def test_status_level_is_the_worst_reason(pairs: list[tuple[str, str]]) -> None:
+    raw = [keyword + suffix for keyword, suffix in pairs]
+    (status,) = MONITOR.judge(p.PrinterSnapshot("P", p.STATE_IDLE, tuple(raw), has_queue=False))
+    clerk = [p.clerk_severity(p.parse_reason(r)) for r in raw]
+    expected = {None: Level.OK, p.Severity.REPORT: Level.OK, p.Severity.WARNING: Level.WARNING}.get(
+        max(clerk, default=None), Level.CRITICAL
+    )
+    assert status.level is expected
+    assert set(status.detail["reasons"]) <= set(raw)
+    assert status.message is not None
+    # Every fault the clerk must act on is named in both languages.
+    for reason in p.normalise_reasons(raw):
+        if p.clerk_severity(reason) > p.Severity.REPORT and reason.keyword not in p.SAME_AS:
+            assert reason.message.en in status.message.en and reason.message.zh in status.message.zh

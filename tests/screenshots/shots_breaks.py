@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
-
 from app.core import i18n
-from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings, DayStats, Phase
+from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings, Phase
 from app.ui.breaks import BreaksController
 from sensors.idle import ActivitySource
 from tests.conftest import FakeClock
+from tests.screenshots import qt_app, settle
 
 #: Monday 23 November 2026, 09:00 local time.
 START = 1_795_424_400.0
@@ -39,15 +38,13 @@ def _run_to(controller: BreaksController, clock: FakeClock, phase: Phase, in_cal
 
 def take(outdir: Path, lang: str) -> list[Path]:
     """Save the break reminder screenshots for ``lang`` (``en`` or ``zh_CN``) into ``outdir``."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert app is not None
-    i18n.set_language(lang)
+    qt_app(lang)  # keeps the translators alive on the application object
     outdir.mkdir(parents=True, exist_ok=True)
     saved: list[Path] = []
 
     def save(widget: object, name: str) -> None:
         path = outdir / f"breaks_{name}_{lang}.png"
-        app.processEvents()
+        settle(0.2)
         widget.grab().save(str(path))  # type: ignore[attr-defined]
         saved.append(path)
 
@@ -111,13 +108,10 @@ def take(outdir: Path, lang: str) -> list[Path]:
         save(controller.quiet, "quiet")
     finally:
         controller.close()
-    i18n.set_language(None)
-    _ = DayStats  # the card's data type, for readers of this file
     return saved
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
-    for language in ("en", "zh_CN"):
-        for shot in take(target, language):
-            print(shot)
+    # One language per process, like ``python -m tests.screenshots --only breaks``.
+    for shot in take(Path(sys.argv[1]), sys.argv[2]):
+        print(shot)

@@ -1,0 +1,470 @@
+"""The tray application: builds the runtime, the tray icon, the panel, and wires them together.
+
+``run_gui(args)`` is what ``deskwatch`` (and ``deskwatch run --demo``) call.
+Other features plug in through :data:`FEATURES`: each named module's
+``install(app)`` receives the :class:`DeskwatchApp` and may add tray-menu
+actions, card widgets, or connect to its signals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QMetaMethod, QObject, QSocketNotifier, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon
+
+from app.core import i18n
+from app.core.alerts import Alert
+from app.core.config import Config
+from app.core.engine import Engine
+from app.core.model import Level
+from app.core.monitor import LoopLatencyProbe
+from app.core.paths import user_data_dir
+from app.core.runtime import Runtime, build_runtime
+from app.ui.autostart import Autostart, autostart_for_platform
+from app.ui.bridge import EngineBridge, LoopWatch, Worker
+from app.ui.panel import StatusPanel
+from app.ui.settings_dialog import SettingsDialog
+from app.ui.single import SingleInstance, ask_running_instance, server_name
+from app.ui.status import FaultReport, build_fault_report, save_fault_report
+from app.ui.theme import apply_style, level_icon
+from app.ui.translations import Translations
+from app.ui.tray import Announcer, TrayIcon
+
+log = logging.getLogger(__name__)
+
+#: Optional features built by other modules; each has ``install(app: DeskwatchApp) -> None``.
+FEATURES: tuple[str, ...] = ("app.ui.breaks", "app.ui.selftest")
+PAUSE_CHOICES_MIN = (15, 30, 60)
+#: How often and how many times to look for a tray that was missing at start-up (2 min).
+TRAY_PROBE_MS, TRAY_PROBE_TRIES = 4000, 30
+
+
+class DeskwatchApp(QObject):
+    """The running desktop application.
+
+    Public surface for features: :attr:`runtime`, :attr:`engine`,
+    :attr:`tray_menu` (add actions), :attr:`panel` (``add_card_widget``),
+    :attr:`worker` (run blocking calls off the GUI thread), and the request
+    signals below, which the tray menu and panel emit.
+    """
+
+    take_break_requested = Signal()
+    pause_reminders_requested = Signal(int)
+    selftest_requested = Signal()
+    report_requested = Signal()
+    #: The UI language changed (``zh_CN``/``en``); features retranslate their widgets.
+    language_changed = Signal(str)
+    #: New settings are in force (the new :class:`Config`).
+    config_applied = Signal(object)
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        probe: LoopLatencyProbe | None = None,
+        *,
+        tray: bool | None = None,
+        translations: Translations | None = None,
+        autostart: Autostart | None = None,
+    ) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.probe = probe or runtime.context.loop_probe or LoopLatencyProbe()
+        self.translations = translations or Translations()
+        self.autostart = autostart if autostart is not None else autostart_for_platform()
+        self.worker = Worker(self)
+        self.bridge = EngineBridge(runtime.engine, self)
+        self.loop_watch = LoopWatch(self.probe, parent=self)
+        self.has_tray = QSystemTrayIcon.isSystemTrayAvailable() if tray is None else tray
+        self.last_report: FaultReport | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.tray_menu = QMenu()
+        self._actions: dict[str, QAction] = {}
+        self._build_menu()
+        self.panel = StatusPanel(self)
+        self.tray: TrayIcon | None = TrayIcon(self) if self.has_tray else None
+        self.announcer = Announcer(self, self.notify)
+        self._show_tray_notice()
+        self._stopped = False
+        # At login the tray host may start after Deskwatch: keep looking for it
+        # for a while and move into the tray as soon as it appears.
+        self._tray_probe = QTimer(self)
+        self._tray_probe.setInterval(TRAY_PROBE_MS)
+        self._tray_probe.timeout.connect(self._look_for_tray)
+        self._tray_probe_left = TRAY_PROBE_TRIES if tray is None and not self.has_tray else 0
+
+    @property
+    def engine(self) -> Engine:
+        """The engine (states, alerts, acknowledgement)."""
+        return self.runtime.engine
+
+    # -- menu -------------------------------------------------------------------
+    def _build_menu(self) -> None:
+        menu = self.tray_menu
+        add = self._add_action
+        add("open", self.show_panel)
+        add("alerts", self.show_alerts)
+        add("ack_all", lambda: self.acknowledge_all())
+        menu.addSeparator()
+        add("break", self.take_break_requested.emit)
+        self.pause_menu = menu.addMenu("")
+        for minutes in PAUSE_CHOICES_MIN:
+            action = self.pause_menu.addAction("")
+            action.triggered.connect(lambda _checked=False, m=minutes: self.pause_reminders_requested.emit(m))
+            self._actions[f"pause_{minutes}"] = action
+        add("selftest", self.selftest_requested.emit)
+        menu.addSeparator()
+        add("settings", self.open_settings)
+        add("quit", self.quit)
+        menu.aboutToShow.connect(self._update_menu)
+        self.retranslate_menu()
+
+    def _add_action(self, name: str, slot: Callable[[], Any]) -> QAction:
+        action = self.tray_menu.addAction("")
+        action.triggered.connect(lambda _checked=False: slot())
+        self._actions[name] = action
+        return action
+
+    def action(self, name: str) -> QAction:
+        """A built-in menu action: open, alerts, ack_all, break, pause_N, selftest, settings, quit."""
+        return self._actions[name]
+
+    def retranslate_menu(self) -> None:
+        """Set the built-in menu texts in the current language."""
+        texts = {
+            "open": self.tr("Open status panel"),
+            "alerts": self.tr("Alert centre"),
+            "ack_all": self.tr("Acknowledge all alerts"),
+            "break": self.tr("Take a break now"),
+            "selftest": self.tr("Start-of-shift check…"),
+            "settings": self.tr("Settings…"),
+            "quit": self.tr("Quit Deskwatch"),
+        }
+        for name, text in texts.items():
+            self._actions[name].setText(text)
+        self.pause_menu.setTitle(self.tr("Pause break reminders"))
+        for minutes in PAUSE_CHOICES_MIN:
+            self._actions[f"pause_{minutes}"].setText(self.tr("For %n minute(s)", "", minutes))
+
+    def has_receivers(self, signal_signature: str) -> bool:
+        """Whether any feature listens to a request signal (e.g. ``"take_break_requested()"``)."""
+        meta = self.metaObject()
+        index = meta.indexOfSignal(signal_signature)
+        return index >= 0 and self.isSignalConnected(QMetaMethod(meta.method(index)))
+
+    def _update_menu(self) -> None:
+        # Requests nobody handles (a feature not installed) are shown but disabled.
+        self._actions["break"].setEnabled(self.has_receivers("take_break_requested()"))
+        self.pause_menu.setEnabled(self.has_receivers("pause_reminders_requested(int)"))
+        self._actions["selftest"].setEnabled(self.has_receivers("selftest_requested()"))
+        self._actions["ack_all"].setEnabled(any(a.needs_attention for a in self.engine.alerts.visible()))
+
+    # -- lifecycle ----------------------------------------------------------------
+    def start(self) -> None:
+        """Start monitoring and show the tray icon (or the panel where there is no tray)."""
+        self.runtime.start()
+        self.loop_watch.start()
+        if self.tray is not None:
+            self.tray.show()
+        else:
+            self.show_panel()
+            if self._tray_probe_left:
+                self._tray_probe.start()
+
+    def _look_for_tray(self, available: bool | None = None) -> None:
+        """Adopt a system tray that appeared after start-up."""
+        self._tray_probe_left -= 1
+        if available is None:
+            available = QSystemTrayIcon.isSystemTrayAvailable()
+        if available and self.tray is None:
+            self.has_tray = True
+            self.tray = TrayIcon(self)
+            self.tray.show()
+            self._show_tray_notice()
+        if self.tray is not None or self._tray_probe_left <= 0:
+            self._tray_probe.stop()
+
+    def stop(self) -> None:
+        """Stop monitoring and release everything (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.loop_watch.stop()
+        self._tray_probe.stop()
+        self.announcer.timer.stop()
+        self.bridge.detach()
+        self.worker.shutdown(wait=True)
+        if self.tray is not None:
+            self.tray.icon.hide()
+        self.runtime.stop()
+
+    def quit(self) -> None:
+        """Quit the application."""
+        # exit(), not quit(): Qt 6's quit() first asks every window to close,
+        # and the panel refuses (it hides to the tray), which would cancel it.
+        QApplication.exit(0)
+
+    # -- windows ----------------------------------------------------------------
+    def _show_tray_notice(self) -> None:
+        text = None
+        if not self.has_tray:
+            text = self.tr(
+                "No system tray was found, so Deskwatch runs in this window. "
+                "Closing it quits Deskwatch; minimise it instead."
+            )
+        self.panel.set_notice("tray", text)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.setQuitOnLastWindowClosed(not self.has_tray)
+
+    def show_panel(self) -> None:
+        """Show the status panel and bring it to the front."""
+        self.panel.show()
+        self.panel.setWindowState(self.panel.windowState() & ~self.panel.windowState().WindowMinimized)
+        self.panel.raise_()
+        self.panel.activateWindow()
+
+    def show_alerts(self) -> None:
+        """Show the panel on the alert centre."""
+        self.show_panel()
+        self.panel.show_alerts()
+
+    def open_settings(self) -> SettingsDialog:
+        """Open (or bring forward) the settings dialog."""
+        if self.settings_dialog is None:
+            self.settings_dialog = SettingsDialog(self, self.autostart, self.panel)
+            self.settings_dialog.finished.connect(self._settings_closed)
+        self.settings_dialog.show()
+        self.settings_dialog.raise_()
+        self.settings_dialog.activateWindow()
+        return self.settings_dialog
+
+    def _settings_closed(self) -> None:
+        if self.settings_dialog is not None:
+            self.settings_dialog.deleteLater()
+            self.settings_dialog = None
+
+    def notify(self, title: str, body: str, level: Level) -> None:
+        """A desktop notification (the tray's balloon), or a notice on the panel without a tray."""
+        if self.tray is not None and QSystemTrayIcon.supportsMessages():
+            icon = {
+                Level.CRITICAL: QSystemTrayIcon.MessageIcon.Critical,
+                Level.WARNING: QSystemTrayIcon.MessageIcon.Warning,
+            }.get(level, QSystemTrayIcon.MessageIcon.Information)
+            self.tray.icon.showMessage(title, body, icon, 10_000)
+        else:
+            self.panel.set_notice("alert", f"{title} — {body.splitlines()[0]}")
+
+    # -- actions ----------------------------------------------------------------
+    def acknowledge(self, alert_ids: Iterable[int], note: str = "") -> None:
+        """Acknowledge alerts off the GUI thread (it writes to the history database)."""
+        ids = list(alert_ids)
+        engine = self.engine
+        self.worker.submit(lambda: [engine.acknowledge(i, note) for i in ids])
+
+    def acknowledge_all(self, note: str = "") -> None:
+        """Acknowledge every alert that needs attention."""
+        engine = self.engine
+        self.worker.submit(lambda: engine.acknowledge_all(note))
+
+    def report_fault(self, alert: Alert) -> None:
+        """Build a fault report for IT: clipboard, a file in the data folder, optionally an e-mail."""
+        runtime = self.runtime
+
+        def build() -> FaultReport:
+            return save_fault_report(build_fault_report(runtime, alert), runtime.context.data_dir)
+
+        self.worker.submit(build, self._report_ready, self._report_failed)
+
+    def _report_ready(self, report: FaultReport) -> None:
+        self.last_report = report
+        clipboard = QApplication.clipboard()
+        clipboard.setText(report.body)
+        email = str(self.runtime.config.get("alerts", "it_email") or "")
+        box = QMessageBox(self.panel)
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setWindowTitle(self.tr("Report to IT"))
+        box.setText(self.tr("The fault report is on the clipboard and saved as:\n{0}").format(report.path))
+        box.setDetailedText(report.body)
+        mail_button = None
+        if email:
+            mail_button = box.addButton(
+                self.tr("Open e-mail to {0}").format(email), QMessageBox.ButtonRole.ActionRole
+            )
+        box.addButton(QMessageBox.StandardButton.Close)
+
+        def clicked(button: object) -> None:
+            if mail_button is not None and button is mail_button:
+                QDesktopServices.openUrl(QUrl(report.mailto(email)))
+
+        box.buttonClicked.connect(clicked)
+        box.open()
+        self.report_box = box
+
+    def _report_failed(self, error: BaseException) -> None:
+        QMessageBox.warning(
+            self.panel,
+            self.tr("Report to IT"),
+            self.tr("The fault report could not be saved: {0}").format(error),
+        )
+
+    # -- settings -----------------------------------------------------------------
+    def apply_config(self, config: Config, on_done: Callable[[Config], None] | None = None) -> None:
+        """Put a new configuration in force without a restart (monitors rebuilt off the GUI thread)."""
+        runtime = self.runtime
+        before = self.translations.language
+
+        def done(new: Config) -> None:
+            language = i18n.current_language()
+            if language != before:
+                self.set_language(language)
+            self.panel.sync_all()
+            if self.tray is not None:
+                self.tray.refresh()
+            self.config_applied.emit(new)
+            if on_done is not None:
+                on_done(new)
+
+        self.worker.submit(lambda: runtime.reload(config), done)
+
+    def set_language(self, language: str) -> None:
+        """Switch the UI language at run time."""
+        i18n.set_language(language)
+        self.translations.install(language)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_style(app, language)
+        self.retranslate_menu()
+        self.panel.retranslate()
+        self._show_tray_notice()
+        if self.tray is not None:
+            self.tray.refresh()
+        self.language_changed.emit(language)
+
+
+def load_features(app: DeskwatchApp, features: Iterable[str] = FEATURES) -> list[str]:
+    """Import each feature module and call its ``install(app)``; returns the names installed.
+
+    A feature that is not there is skipped quietly; one that fails is logged
+    and the application goes on without it.
+    """
+    installed = []
+    for name in features:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                log.debug("feature %s not present", name)
+            else:
+                log.exception("feature %s could not be loaded", name)
+            continue
+        except Exception:
+            log.exception("feature %s could not be loaded", name)
+            continue
+        try:
+            module.install(app)
+        except Exception:
+            log.exception("feature %s failed to install", name)
+            continue
+        installed.append(name)
+    return installed
+
+
+_signal_plumbing: list[Any] = []
+
+
+def install_signal_handlers(qapp: QApplication) -> QSocketNotifier | None:
+    """Quit cleanly on SIGINT/SIGTERM without a polling timer.
+
+    Python runs signal handlers only between bytecodes, which never happens
+    while Qt waits in C++; the wake-up fd makes the signal visible to the
+    event loop as a readable socket.
+    """
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    reader.setblocking(False)
+    try:
+        signal.set_wakeup_fd(writer.fileno())
+    except ValueError:  # not the main thread
+        return None
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_args: None)
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, qapp)
+
+    def wake() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(64)
+        qapp.exit(0)  # see DeskwatchApp.quit
+
+    notifier.activated.connect(wake)
+    # Module-level references: the sockets must live as long as the process,
+    # whatever the caller does with the returned notifier.
+    _signal_plumbing[:] = [reader, writer, notifier]
+    return notifier
+
+
+def _runtime_for(args: argparse.Namespace, probe: LoopLatencyProbe) -> Runtime:
+    if getattr(args, "demo", False):
+        from app.ui.demo import QuietSimulatedFaults, demo_monitor_classes
+
+        logging.getLogger("app.core.scheduler").addFilter(QuietSimulatedFaults())
+        # The demo keeps its own history and settings so it never mixes with real data.
+        data_dir = args.data_dir or (user_data_dir() / "demo")
+        config_path = args.config or (Path(data_dir) / "deskwatch-demo.toml")
+        return build_runtime(
+            config_path=config_path,
+            data_dir=data_dir,
+            loop_probe=probe,
+            monitor_classes=demo_monitor_classes(),
+        )
+    return build_runtime(config_path=args.config, data_dir=args.data_dir, loop_probe=probe)
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    """Run the tray application until quit; returns the process exit code."""
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(qapp, QApplication)
+    qapp.setApplicationName("Deskwatch")
+    qapp.setOrganizationName("Deskwatch")
+    qapp.setDesktopFileName("deskwatch")
+    qapp.setWindowIcon(level_icon(None))
+    name = server_name("-demo" if getattr(args, "demo", False) else "")
+    if ask_running_instance(name):
+        log.info("Deskwatch is already running; asked it to show its panel")
+        return 0
+    single = SingleInstance(name)
+    single.listen()
+    probe = LoopLatencyProbe()
+    runtime = _runtime_for(args, probe)
+    if getattr(args, "lang", None):
+        i18n.set_language(args.lang)
+    language = i18n.current_language()
+    translations = Translations()
+    translations.install(language)
+    apply_style(qapp, language)
+    app = DeskwatchApp(runtime, probe, translations=translations)
+    single.show_requested.connect(app.show_panel)
+    load_features(app)
+    notifier = install_signal_handlers(qapp)
+    qapp.aboutToQuit.connect(app.stop)
+    # The desktop session is ending: stop cleanly now (history flushed, clean
+    # heartbeat) rather than die with the X connection, which would be
+    # reported as a crash at the next start.
+    qapp.commitDataRequest.connect(lambda _manager: app.quit())
+    app.start()
+    try:
+        return int(qapp.exec())
+    finally:
+        app.stop()
+        single.close()
+        del notifier

@@ -1,0 +1,158 @@
+"""The tray icon (colour and badge by worst level, tooltip summary) and alert announcements."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QProcess, QTimer
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+from app.core.alerts import Alert, AlertEvent, AlertEventKind
+from app.core.model import Level, format_value
+from app.core.paths import resources_dir
+from app.ui.status import overall_level, tooltip_summary
+from app.ui.theme import level_icon
+
+if TYPE_CHECKING:
+    from app.ui.main import DeskwatchApp
+
+log = logging.getLogger(__name__)
+
+ALERT_SOUND = resources_dir() / "sounds" / "alert.wav"
+
+
+class TrayIcon(QObject):
+    """Keeps the tray icon's colour, badge and tooltip in step with the engine."""
+
+    def __init__(self, app: DeskwatchApp) -> None:
+        super().__init__(app)
+        self.app = app
+        self.icon = QSystemTrayIcon(self)
+        self.icon.setContextMenu(app.tray_menu)
+        self.icon.activated.connect(self._activated)
+        self.icon.messageClicked.connect(app.show_alerts)
+        self.level: Level | None = None
+        self.badge = 0
+        self._shown: tuple[Level | None, int] | None = None
+        app.bridge.states_changed.connect(lambda _states: self.refresh())
+        app.bridge.alert_event.connect(lambda _event: self.refresh())
+        self.refresh()
+
+    def show(self) -> None:
+        """Put the icon in the tray."""
+        self.icon.show()
+
+    def refresh(self) -> None:
+        """Recompute colour, badge and tooltip."""
+        states = self.app.engine.states()
+        self.level = overall_level(states)
+        self.badge = sum(1 for a in self.app.engine.alerts.visible() if a.needs_attention)
+        if self._shown != (self.level, self.badge):
+            # Redrawing the icon costs an X round trip: only when it changes.
+            self.icon.setIcon(level_icon(self.level, self.badge))
+            self._shown = (self.level, self.badge)
+        self.icon.setToolTip(tooltip_summary(states))
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
+            self.app.show_panel()
+
+
+class SoundPlayer:
+    """Plays the alert sound without blocking: the platform's player, else a beep."""
+
+    def __init__(self, path: Path = ALERT_SOUND) -> None:
+        self.path = path
+        self.played = 0
+
+    def play(self) -> None:
+        """Start the sound and return at once."""
+        self.played += 1
+        if sys.platform == "win32":
+            import winsound
+
+            winsound.PlaySound(str(self.path), winsound.SND_FILENAME | winsound.SND_ASYNC)
+            return
+        for player in ("paplay", "aplay"):
+            exe = shutil.which(player)
+            # Detached: the player is not our child, so nothing waits for it.
+            if exe and self.path.exists() and QProcess.startDetached(exe, [str(self.path)])[0]:
+                return
+        QApplication.beep()
+
+
+class Announcer(QObject):
+    """Desktop notifications for new alerts, re-announcement of unacknowledged critical ones, sounds.
+
+    Sounds are never played while the clerk is in a call (the shared call
+    state), because they would go into the caller's ear.
+    """
+
+    def __init__(
+        self,
+        app: DeskwatchApp,
+        notify: Callable[[str, str, Level], None],
+        sound: SoundPlayer | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(app)
+        self.app = app
+        self.notify = notify
+        self.sound = sound or SoundPlayer()
+        self.clock = clock
+        self._last_announced: dict[int, float] = {}
+        self.timer = QTimer(self)
+        self.timer.setInterval(30_000)
+        self.timer.timeout.connect(self.check_reannounce)
+        self.timer.start()
+        app.bridge.alert_event.connect(self.on_event)
+
+    def _setting(self, key: str) -> object:
+        return self.app.runtime.config.get("alerts", key)
+
+    def on_event(self, event: AlertEvent) -> None:
+        """Announce raised and escalated alerts."""
+        if event.kind in (AlertEventKind.RAISED, AlertEventKind.ESCALATED):
+            self.announce(event.alert)
+        elif event.kind in (AlertEventKind.ACKNOWLEDGED, AlertEventKind.CLOSED):
+            self._last_announced.pop(event.alert.id, None)
+
+    def announce(self, alert: Alert, again: bool = False) -> None:
+        """Show a notification (if enabled) and play the sound (if enabled and not in a call)."""
+        self._last_announced[alert.id] = self.clock()
+        if self._setting("notifications"):
+            indicator = self.app.engine.indicators.get(alert.indicator_id)
+            label = indicator.label() if indicator else alert.indicator_id
+            unit = indicator.unit if indicator else ""
+            title = f"{alert.device.label()}: {alert.level.text()}"
+            if again:
+                title = self.tr("Still unacknowledged — {0}").format(title)
+            body = f"{label} {format_value(alert.last_value, unit)}"
+            if alert.message is not None:
+                body += "\n" + alert.message()
+            self.notify(title, body, alert.level)
+        if self._setting("sounds") and not self.in_call():
+            self.sound.play()
+
+    def in_call(self) -> bool:
+        """Whether the clerk is on a call right now."""
+        call_state = self.app.runtime.context.services.get("call_state")
+        return bool(call_state is not None and call_state.in_call)
+
+    def check_reannounce(self) -> None:
+        """Re-announce critical alerts nobody acknowledged within ``alerts.reannounce_minutes``."""
+        minutes = float(self._setting("reannounce_minutes"))  # type: ignore[arg-type]
+        if minutes <= 0:
+            return
+        now = self.clock()
+        for alert in self.app.engine.alerts.visible():
+            if alert.needs_attention and alert.ended is None and alert.level is Level.CRITICAL:
+                last = self._last_announced.setdefault(alert.id, now)
+                if now - last >= minutes * 60:
+                    self.announce(alert, again=True)

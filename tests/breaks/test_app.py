@@ -1,0 +1,62 @@
+"""The breaks feature inside the real DeskwatchApp (offscreen): tray requests, card, language, shutdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtGui import QGuiApplication
+from pytestqt.qtbot import QtBot
+
+from app.core.breaks import STATE_KEY, Phase
+from app.core.history import History
+from app.core.model import Device
+from app.core.runtime import HISTORY_FILE, build_runtime
+from app.ui.breaks import BreaksController
+from app.ui.main import DeskwatchApp, load_features
+
+
+class NoAutostart:
+    def is_enabled(self) -> bool:
+        return False
+
+    def set_enabled(self, enabled: bool) -> None:
+        pass
+
+
+def test_breaks_in_the_real_app(qtbot: QtBot, tmp_path: Path) -> None:
+    config = tmp_path / "deskwatch.toml"
+    config.write_text('[breaks]\nactivity_source = "none"\n', "utf-8")
+    runtime = build_runtime(config_path=config, data_dir=tmp_path / "data", monitor_classes={})
+    app = DeskwatchApp(runtime, tray=False, autostart=NoAutostart())
+    qtbot.addWidget(app.panel)
+    try:
+        assert "app.ui.breaks" in load_features(app)
+        controller = app.breaks  # type: ignore[attr-defined]
+        assert isinstance(controller, BreaksController)
+        assert controller.card in app.panel.extra_widgets()[Device.BREAKS]
+        # The tray menu's break entries are live now that someone listens.
+        app.tray_menu.aboutToShow.emit()
+        assert app.action("break").isEnabled() and app.pause_menu.isEnabled()
+        # The first tick puts the breaks.* readings on the panel's breaks card.
+        qtbot.waitUntil(lambda: app.engine.state("breaks.activity_source") is not None, timeout=10_000)
+        state = app.engine.state("breaks.activity_source")
+        assert state is not None and state.detail == {"source": "none"}
+        app.action("break").trigger()
+        assert controller.scheduler.phase is Phase.BREAK
+        assert len(controller.windows) == len(QGuiApplication.screens())
+        app.action("pause_15").trigger()
+        assert controller.scheduler.phase is Phase.PAUSED and controller.windows == []
+        app.set_language("zh_CN")
+        assert controller.card.take_button.text() == "立即休息"
+        assert "提醒已暂停" in controller.card.summary.text()
+        app.set_language("en")
+        assert controller.card.take_button.text() == "Take a break now"
+    finally:
+        app.stop()
+    assert controller._closed
+    history = History(tmp_path / "data" / HISTORY_FILE)
+    try:
+        saved = history.get_state(STATE_KEY)
+        assert saved is not None and saved["stats"]["taken"] == 0
+    finally:
+        history.close()

@@ -1,0 +1,271 @@
+"""Fault suite: real components, faults injected one at a time and all together.
+
+For each fault: the right alert, recovery without a restart where the device
+comes back, and nothing acknowledged or recorded lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from app.core.alerts import AlertState
+from app.core.model import Level
+from tests.environment.simulators import TextLineBoard
+from tests.faults.seat import Seat, wait_for
+from tests.printer.conftest import PrivateCups
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def board(tmp_path: Path) -> Iterator[TextLineBoard]:
+    device = TextLineBoard(tmp_path / "ttyUSB0", interval=0.1)
+    device.plug()
+    try:
+        yield device
+    finally:
+        device.unplug()
+
+
+def seat_config(cupsd: PrivateCups, queue: str, board: TextLineBoard) -> str:
+    return (
+        f'[monitors.printer]\ninterval = 0.5\nserver = "{cupsd.server}"\nprinters = ["{queue}"]\n'
+        "[monitors.environment]\ninterval = 0.5\nstale_after = 3\n"
+        f'[[monitors.environment.sensors]]\nname = "desk"\nprotocol = "text"\nport = "{board.link}"\n'
+        "period = 0.2\n"
+    )
+
+
+@pytest.fixture
+def seat(tmp_path: Path, cupsd: PrivateCups, board: TextLineBoard) -> Iterator[tuple[Seat, str]]:
+    queue = cupsd.add_queue("fault")
+    desk = Seat(tmp_path / "seat", seat_config(cupsd, queue, board), ["printer", "environment"])
+    try:
+        yield desk, queue
+    finally:
+        desk.stop()
+        subprocess.run(["cancel", "-a", queue], env=cupsd.env, capture_output=True)
+        subprocess.run(["lpadmin", "-x", queue], env=cupsd.env, capture_output=True)
+
+
+def jam_and_clear(cupsd: PrivateCups, seat: Seat, queue: str) -> None:
+    key = f"printer.status[{queue}]"
+    seat.wait_level(key, Level.OK)
+    cupsd.set_mode(queue, "jam")
+    cupsd.submit(queue)
+    state = seat.wait_level(key, Level.CRITICAL)
+    assert "Paper jam" in state.message("en")  # type: ignore[misc]
+    assert "卡纸" in state.message("zh_CN")  # type: ignore[misc]
+    (alert,) = seat.alerts(key)
+    seat.engine.acknowledge(alert.id, note="cleared the tray")
+    cupsd.set_mode(queue, "ok")
+    subprocess.run(["cupsenable", queue], env=cupsd.env, check=True)
+    cupsd.submit(queue)
+    seat.wait_level(key, Level.OK)
+    wait_for(lambda: alert.state is AlertState.CLOSED, 10, "the acknowledged jam alert to close")
+
+
+def test_printer_jam_raises_and_recovers(seat: tuple[Seat, str], cupsd: PrivateCups) -> None:
+    desk, queue = seat
+    jam_and_clear(cupsd, desk, queue)
+    rows = desk.runtime.history.query(  # type: ignore[union-attr]
+        "SELECT acked_by, note, ended FROM alerts WHERE key=?", (f"printer.status[{queue}]",)
+    )
+    assert len(rows) == 1
+    assert rows[0][1] == "cleared the tray"
+    assert rows[0][2] is not None
+
+
+def test_print_server_stopped_is_unknown_then_recovers(seat: tuple[Seat, str], cupsd: PrivateCups) -> None:
+    desk, queue = seat
+    key = f"printer.status[{queue}]"
+    desk.wait_level(key, Level.OK)
+    cupsd.stop()
+    try:
+        state = desk.wait_level(key, Level.UNKNOWN)
+        assert "cannot be reached" in state.message("en")  # type: ignore[misc]
+        time.sleep(1.0)
+        assert desk.level("environment.temperature[desk]") is Level.OK, "other monitors must go on"
+    finally:
+        cupsd.start()
+    desk.wait_level(key, Level.OK, timeout=40)  # backoff after failures: up to a few polls
+
+
+def test_sensor_port_closed_and_reopened(seat: tuple[Seat, str], board: TextLineBoard) -> None:
+    desk, _ = seat
+    desk.wait_level("environment.temperature[desk]", Level.OK)
+    board.unplug()
+    state = desk.wait_level("environment.sensor[desk]", Level.CRITICAL)
+    assert "disconnected" in state.message("en").lower()  # type: ignore[misc]
+    board.plug()
+    desk.wait_level("environment.sensor[desk]", Level.OK, timeout=30)
+    desk.wait_level("environment.temperature[desk]", Level.OK)
+    (alert,) = desk.alerts("environment.sensor[desk]")
+    assert alert.state is AlertState.CLEARED, "a cleared alert stays until the clerk has seen it"
+
+
+def test_garbage_on_the_serial_line_is_survived(seat: tuple[Seat, str], board: TextLineBoard) -> None:
+    desk, _ = seat
+    desk.wait_level("environment.temperature[desk]", Level.OK)
+    for _ in range(20):
+        board.write(os.urandom(64) + b"\r\nT=99999,H=-5\r\n\xff\xfe garbage \x00\r\n")
+        time.sleep(0.02)
+    board.values["t"] = 31.5  # then real data again, out of the summer/winter range
+    state = desk.wait_level("environment.temperature[desk]", Level.WARNING, Level.CRITICAL)
+    assert state.value == 31.5
+    bad = desk.state("environment.bad_frames[desk]")
+    assert bad is not None and float(bad.value or 0) > 0  # type: ignore[arg-type]
+
+
+def test_all_faults_together_then_all_recover(
+    seat: tuple[Seat, str], cupsd: PrivateCups, board: TextLineBoard
+) -> None:
+    desk, queue = seat
+    desk.wait_level(f"printer.status[{queue}]", Level.OK)
+    desk.wait_level("environment.temperature[desk]", Level.OK)
+    cupsd.set_mode(queue, "jam")
+    cupsd.submit(queue)
+    board.unplug()
+    desk.wait_level(f"printer.status[{queue}]", Level.CRITICAL)
+    desk.wait_level("environment.sensor[desk]", Level.CRITICAL)
+    cupsd.stop()
+    desk.wait_level(f"printer.status[{queue}]", Level.UNKNOWN)
+    assert desk.engine.acknowledge_all("seen all") != []
+    cupsd.start()
+    cupsd.set_mode(queue, "ok")
+    subprocess.run(["cupsenable", queue], env=cupsd.env, check=True)
+    cupsd.submit(queue)
+    board.plug()
+    desk.wait_level(f"printer.status[{queue}]", Level.OK, timeout=40)
+    desk.wait_level("environment.sensor[desk]", Level.OK, timeout=30)
+    history = desk.runtime.history
+    assert history is not None
+    notes = {row[0] for row in history.query("SELECT note FROM alerts")}
+    assert "seen all" in notes
+
+
+# -- storage, configuration, crashes ------------------------------------------
+
+
+def test_history_on_a_full_disk_loses_nothing_acknowledged(tmpfs: Callable[[str], Path]) -> None:
+    small_disk = tmpfs("3m")
+    config = '[monitors.computer]\ninterval = 0.3\nrequired_processes = ["dw-absent-crm"]\n'
+    desk = Seat(small_disk / "seat", config, ["computer"])
+    try:
+        key = "computer.required_processes"
+        desk.wait_level(key, Level.CRITICAL)
+        filler = small_disk / "filler"
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)  # fill the disk to the last block
+        try:
+            for size in (65536, 4096, 512, 1):
+                with contextlib.suppress(OSError):
+                    while True:
+                        os.write(fd, b"\0" * size)
+        finally:
+            os.close(fd)
+        (alert,) = desk.alerts(key)
+        desk.engine.acknowledge(alert.id, note="acknowledged on a full disk")
+        state = desk.wait_level("computer.history_storage", Level.CRITICAL)
+        assert "full" in state.message("en")  # type: ignore[misc]
+        assert desk.level(key) is Level.CRITICAL, "monitoring goes on while records cannot be saved"
+        filler.unlink()
+        desk.wait_level("computer.history_storage", Level.OK, timeout=20)
+        history = desk.runtime.history
+        assert history is not None
+        assert history.pending_writes == 0
+    finally:
+        desk.stop()
+    db = sqlite3.connect(desk.data_dir / "history.sqlite3")
+    rows = db.execute("SELECT note, acked_by FROM alerts WHERE key=?", (key,)).fetchall()
+    assert rows == [("acknowledged on a full disk", alert.acked_by)]
+    db.close()
+
+
+def test_corrupt_config_file_runs_with_defaults_and_says_why(tmp_path: Path) -> None:
+    cfg = tmp_path / "deskwatch.toml"
+    cfg.write_bytes(b"[monitors.computer\ninterval = \xff\xfe\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "check", "--json", "--only", "computer",
+         "--config", str(cfg), "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )  # fmt: skip
+    payload = json.loads(result.stdout)
+    assert payload["indicators"], "monitoring still runs on the defaults"
+    assert any(str(cfg) in e and "(file)" in e for e in payload["config_errors"])
+    assert f"{cfg}: (file):" in result.stderr
+
+
+def test_kill_9_mid_write_loses_nothing_and_is_reported_at_next_start(tmp_path: Path) -> None:
+    cfg = tmp_path / "deskwatch.toml"
+    cfg.write_text(
+        "[history]\nsample_seconds = 5\n"
+        '[monitors.computer]\ninterval = 0.2\nrequired_processes = ["dw-absent-crm"]\n',
+        "utf-8",
+    )
+    data = tmp_path / "data"
+    command = [
+        sys.executable,
+        "-m",
+        "app.cli",
+        "run",
+        "--headless",
+        "--config",
+        str(cfg),
+        "--data-dir",
+        str(data),
+    ]
+    db_path = data / "history.sqlite3"
+
+    def alert_rows() -> list[tuple[int, str]]:
+        if not db_path.exists():
+            return []
+        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT id, key FROM alerts WHERE key='computer.required_processes'").fetchall()
+        except sqlite3.Error:
+            return []
+        finally:
+            db.close()
+
+    first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: alert_rows() != [], 30, "the first run to record its alert")
+        time.sleep(1.5)  # let it write trend samples, then kill it in the middle of its work
+    finally:
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+    ((alert_id, _),) = alert_rows()
+
+    second = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+
+        def restart_reported() -> bool:
+            db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+            try:
+                return bool(
+                    db.execute("SELECT 1 FROM alerts WHERE key='computer.unexpected_restart'").fetchall()
+                )
+            finally:
+                db.close()
+
+        wait_for(restart_reported, 30, "the second run to report that the first stopped unexpectedly")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        _, err = second.communicate(timeout=30)
+    assert second.returncode == 0, err[-2000:]
+    assert "Traceback" not in err
+    assert [row[0] for row in alert_rows()] == [alert_id], "the open episode continued, no duplicate"
+    db = sqlite3.connect(db_path)
+    assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    db.close()
