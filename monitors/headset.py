@@ -95,7 +95,7 @@ DROPOUTS = _ind(
         "Gaps of digital silence and PortAudio overflows in the window",
         "统计窗口内的数字静音间隙与缓冲溢出次数",
     ),
-    thresholds=Thresholds(_HIGH, 1, 5, 0, 3, raise_after=0, clear_after=10),
+    thresholds=Thresholds(_HIGH, 2, 5, 1, 3, raise_after=0, clear_after=10),
 )
 IN_CALL = _ind("in_call", Text("In a call", "通话中"), numeric=False)
 

@@ -123,6 +123,11 @@ def test_signal_is_classified(headset: HeadsetMonitor, pulse: PulseServer, signa
     got = levels(HeadsetMonitor, readings)
     expected = {name: EXPECTED[signal].get(name, OK) for name in QUALITY}
     measured = values(readings)
+    if signal != "dropouts":
+        # A loaded machine (CI runs areas side by side) may starve the player or
+        # the capture for a moment: one gap is tolerated, more is a failure.
+        assert measured["dropouts"] <= 1, headset.summary()
+        got["dropouts"] = expected["dropouts"]
     assert {name: got[name] for name in QUALITY} == expected, (headset.summary(), headset.capture.status())
     assert got["connected"] is OK
     for name, (value, tolerance) in MEASURED.get(signal, {}).items():
