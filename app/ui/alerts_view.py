@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
@@ -154,7 +155,11 @@ class AlertCentre(QWidget):
             self.tr("Acknowledged"),
         )
         for group, title, alerts in zip(self.groups, titles, self.grouped(), strict=True):
-            group.takeChildren()
+            # takeChildren() hands the items to Python without deleting them
+            # (PySide6 keeps the C++ objects alive): delete them explicitly, or
+            # every refresh leaks a whole list of items (found by the soak).
+            for old in group.takeChildren():
+                shiboken6.delete(old)
             group.setText(0, f"{title} ({len(alerts)})")
             for alert in alerts:
                 item = self._item(alert)

@@ -377,23 +377,29 @@ class BreaksCard(QWidget):
 class BreaksController(QObject):
     """Drives the scheduler from a 1 s timer and shows what it says."""
 
-    sampled = Signal(object)  # ActivitySample, emitted from the reader thread
+    sampled = Signal(object, object)  # ActivitySample, ActivitySource; from the reader thread
     TICK_MS = 1000
 
     def __init__(
         self,
         service: BreakService,
-        source: ActivitySource,
+        source: ActivitySource | Callable[[], ActivitySource],
         in_call: Callable[[], bool],
         clock: Callable[[], float] = time.time,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.service = service
-        self.source = source
+        # A factory is called on the reader thread: probing D-Bus sources may block.
+        self.source: ActivitySource | None = None
+        self._make_source: Callable[[], ActivitySource] | None = None
+        if isinstance(source, ActivitySource):
+            self.source = source
+            self.service.set_source(source.name, source.label)
+        else:
+            self._make_source = source
         self.in_call = in_call
         self.clock = clock
-        self.service.set_source(source.name, source.label)
         self.notice = PreBreakNotice()
         self.quiet = QuietNotice()
         #: The break windows on screen now (one per screen during a break, else empty).
@@ -432,18 +438,28 @@ class BreaksController(QObject):
         self._in_flight = self._reader.submit(self._read)
 
     def _read(self) -> None:
+        if self.source is None:
+            assert self._make_source is not None
+            try:
+                self.source = self._make_source()
+            except Exception:
+                log.exception("no activity source could be set up")
+                self.source = ActivitySource()
+        source = self.source
         try:
-            sample = self.source.sample()
+            sample = source.sample()
         except IdleUnavailable as exc:
-            log.warning("activity source %s failed: %s", self.source.name, exc)
+            log.warning("activity source %s failed: %s", source.name, exc)
             sample = ActivitySample(0.0, False)  # unknown input counts as work, never as rest
         except Exception:
-            log.exception("activity source %s failed", self.source.name)
+            log.exception("activity source %s failed", source.name)
             sample = ActivitySample(0.0, False)
         if not self._closed:
-            self.sampled.emit(sample)
+            self.sampled.emit(sample, source)
 
-    def _on_sample(self, sample: ActivitySample) -> None:
+    def _on_sample(self, sample: ActivitySample, source: ActivitySource) -> None:
+        if source.name != self.service.source_name:
+            self.service.set_source(source.name, source.label)
         try:
             self.step(sample.idle_seconds, sample.locked)
         except Exception:  # a failing tick must not take the app down; the next one retries
@@ -579,21 +595,21 @@ class BreaksController(QObject):
             window.allow_close()
             window.close()
         self.windows = []
-        self.source.close()
+        if self.source is not None:
+            self.source.close()
 
 
 def controller_for(runtime: Any, source: ActivitySource | None = None) -> BreaksController:
     """Build the controller from a ``Runtime`` (config, engine, history, shared call state)."""
     section = runtime.config.app["breaks"]
     service = BreakService(BreakSettings.from_config(section), runtime.engine, runtime.history)
-    if source is None:
-        source = select_source(str(section["activity_source"]))
+    preference = str(section["activity_source"])
     call_state = runtime.context.services.get("call_state")
 
     def in_call() -> bool:
         return bool(call_state is not None and call_state.in_call)
 
-    return BreaksController(service, source, in_call)
+    return BreaksController(service, source or (lambda: select_source(preference)), in_call)
 
 
 def install(app: Any, source: ActivitySource | None = None) -> None:

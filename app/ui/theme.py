@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QApplication
@@ -126,8 +128,12 @@ def level_icon(level: Level | None, badge: int = 0) -> QIcon:
     return icon
 
 
+@functools.lru_cache(maxsize=64)
 def dot_pixmap(level: Level, size: int = 12) -> QPixmap:
-    """A filled circle in the level's colour (for lists and cards)."""
+    """A filled circle in the level's colour (for lists and cards).
+
+    Cached: rows repaint on every reading, and QPixmap copies share data.
+    """
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)

@@ -26,6 +26,7 @@ while True:
 SUBJECT = """
 import sys
 from pathlib import Path
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from app.core.runtime import build_runtime
 from app.ui.breaks import controller_for
@@ -34,8 +35,17 @@ app = QApplication(sys.argv[:1])
 data = Path(sys.argv[1])
 runtime = build_runtime(data_dir=data, monitor_classes={}, config_path=data / "none.toml")
 controller = controller_for(runtime)
-assert controller.source.name == "x11", controller.source.name
 controller.start()
+
+
+def check_source() -> None:
+    # The source is chosen on the reader thread at the first tick.
+    if controller.service.source_name != "x11":
+        print(f"activity source is {controller.service.source_name}, not x11", file=sys.stderr)
+        app.exit(1)
+
+
+QTimer.singleShot(3000, check_source)
 app.exec()
 """
 

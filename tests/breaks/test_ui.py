@@ -299,3 +299,22 @@ def test_qt_binding_keeps_none_alive(qtbot: QtBot) -> None:
         label.setText("x")
         label.update()
     assert sys.getrefcount(None) - before > -100
+
+
+def test_the_activity_source_is_chosen_off_the_gui_thread(qtbot: QtBot) -> None:
+    import threading
+
+    made_on: list[str] = []
+
+    def factory() -> ActivitySource:
+        made_on.append(threading.current_thread().name)
+        return FakeSource()
+
+    service = BreakService(MICRO, None, None)
+    controller = ui.BreaksController(service, factory, lambda: False)
+    try:
+        controller.start()
+        qtbot.waitUntil(lambda: service.source_name == "fake", timeout=10_000)
+        assert made_on and made_on[0] != threading.main_thread().name
+    finally:
+        controller.close()

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -269,3 +270,66 @@ def test_kill_9_mid_write_loses_nothing_and_is_reported_at_next_start(tmp_path: 
     db = sqlite3.connect(db_path)
     assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     db.close()
+
+
+# -- the UI under faults ----------------------------------------------------------
+
+
+def test_ui_stays_responsive_while_faults_come_and_go(
+    qtbot: Any, tmp_path: Path, cupsd: PrivateCups, board: TextLineBoard
+) -> None:
+    from app.core.engine import IndicatorState
+    from app.core.monitor import LoopLatencyProbe
+    from app.core.runtime import build_runtime
+    from app.ui.main import DeskwatchApp
+    from monitors.computer import APP_STALL
+    from tests.ui.conftest import FakeAutostart
+
+    queue = cupsd.add_queue("ui")
+    config = tmp_path / "deskwatch.toml"
+    config.write_text(seat_config(cupsd, queue, board) + "[monitors.computer]\ninterval = 0.5\n", "utf-8")
+    probe = LoopLatencyProbe()
+    runtime = build_runtime(
+        config_path=config,
+        data_dir=tmp_path / "data",
+        only=["computer", "printer", "environment"],
+        loop_probe=probe,
+    )
+    app = DeskwatchApp(runtime, probe, tray=False, autostart=FakeAutostart())
+    qtbot.addWidget(app.panel)
+    stalls: list[float] = []
+
+    def record(states: list[IndicatorState]) -> None:
+        stalls.extend(float(s.value) for s in states if s.key == APP_STALL.id and s.value is not None)
+
+    app.engine.add_state_listener(record)
+    app.start()
+    try:
+        app.show_panel()
+        printer, sensor = f"printer.status[{queue}]", "environment.sensor[desk]"
+
+        def at(key: str, level: Level) -> bool:
+            state = app.engine.state(key)
+            return state is not None and state.level is level
+
+        qtbot.waitUntil(lambda: at(printer, Level.OK) and at(sensor, Level.OK), timeout=20000)
+        cupsd.set_mode(queue, "jam")
+        cupsd.submit(queue)
+        board.unplug()
+        qtbot.waitUntil(lambda: at(printer, Level.CRITICAL) and at(sensor, Level.CRITICAL), timeout=20000)
+        app.panel.show_alerts()
+        cupsd.stop()
+        qtbot.waitUntil(lambda: at(printer, Level.UNKNOWN), timeout=20000)
+        cupsd.start()
+        cupsd.set_mode(queue, "ok")
+        subprocess.run(["cupsenable", queue], env=cupsd.env, check=True)
+        cupsd.submit(queue)
+        board.plug()
+        qtbot.waitUntil(lambda: at(printer, Level.OK) and at(sensor, Level.OK), timeout=40000)
+        texts = [app.panel.alerts.groups[n].text(0) for n in range(3)]
+        assert any("Cleared" in t and "(0)" not in t for t in texts), texts
+        qtbot.wait(1500)  # a few more lateness reports after the storm
+    finally:
+        app.stop()
+    assert len(stalls) >= 4, "the computer monitor reports the loop's lateness every poll"
+    assert max(stalls) < 100.0, f"the event loop stalled: {sorted(stalls)[-5:]} ms"

@@ -84,6 +84,7 @@ def main() -> int:
     parser.add_argument("--fault-seconds", type=float, default=30.0, help="how long each fault lasts")
     parser.add_argument("--sample-seconds", type=float, default=5.0)
     parser.add_argument("--out", type=Path, default=ROOT / "soak-results")
+    parser.add_argument("--headless", action="store_true", help="soak `run --headless` (no Qt) instead")
     args = parser.parse_args()
 
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="dw-soak-") as tmp_name:
@@ -116,6 +117,8 @@ def main() -> int:
             "--data-dir",
             str(tmp / "data"),
         ]
+        if args.headless:
+            command.append("--headless")
         app = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         stack.callback(app.kill)
         proc = psutil.Process(app.pid)
