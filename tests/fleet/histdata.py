@@ -19,17 +19,9 @@ from app.core.i18n import Text
 from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
 from app.core.monitor import CheckResult
 from app.core.selftest import DeviceCheck, SelfTestResult, store
+from monitors.telephone import RTT as LINE
 
 PRINTER = Indicator("printer.state", Device.PRINTER, Text("Printer state", "打印机状态"), numeric=False)
-LINE = Indicator(
-    "telephone.rtt",
-    Device.TELEPHONE,
-    Text("Line round-trip", "线路往返时延"),
-    "ms",
-    thresholds=Thresholds(Direction.HIGH_IS_BAD, 150, 400, 120, 300),
-    metric_unit="seconds",
-    metric_scale=0.001,
-)
 ROOM = Indicator(
     "environment.temperature",
     Device.ENVIRONMENT,
@@ -88,7 +80,7 @@ def build(path: Path, first: dt.date, days: int = 5) -> dict[str, object]:
         feed(at(day, 9, 25), [Reading(PRINTER.id, "idle", Level.OK, Text("Ready", "就绪"), "HP-3F")])
         # Afternoon: the line gets slow (warning), then recovers without acknowledgement on odd days.
         feed(at(day, 14, 0), [Reading(LINE.id, 80.0 + n)])
-        feed(at(day, 14, 5), [Reading(LINE.id, 180.0 + 10 * n)])
+        feed(at(day, 14, 5), [Reading(LINE.id, 330.0 + 10 * n)])
         raised += 1
         if n % 2 == 0:
             line_alert = engine.alerts.open_for(LINE.id)

@@ -1,0 +1,377 @@
+"""耳机: headset microphone quality, disconnection, and whether a call is in progress.
+
+Procedure 四.1.a: the phone connects quickly, with no noise and stable
+quality; 四.2.a: noise, dropped calls.  The headset microphone is analysed
+continuously in memory (:mod:`sensors.audio_analysis`): only levels and
+counts are kept, never the audio.  Voice on the headset and another
+application holding the microphone feed the shared call state, so break
+reminders and alert sounds never interrupt a caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from app.core.callstate import CallState
+from app.core.i18n import Text
+from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.core.monitor import Monitor, MonitorContext
+from app.core.settings import Setting
+from sensors.audio import AudioCapture, Samples, shared_capture
+from sensors.audio_analysis import AnalysisSettings, AudioSummary, WindowStats, analyse_block
+from sensors.mic_usage import MicUsage, PulseMicUsage, system_mic_usage
+
+log = logging.getLogger(__name__)
+
+_HIGH = Direction.HIGH_IS_BAD
+_LOW = Direction.LOW_IS_BAD
+
+#: Call-state source names (shown in diagnostics).
+VOICE_SOURCE = "headset_voice"
+MIC_SOURCE = "microphone_in_use"
+
+
+def _ind(name: str, label: Text, unit: str = "", **kwargs: Any) -> Indicator:
+    return Indicator(f"headset.{name}", Device.HEADSET, label, unit, **kwargs)
+
+
+CONNECTED = _ind("connected", Text("Headset connected", "耳机已连接"), numeric=False)
+MIC = _ind("microphone", Text("Microphone", "麦克风"), numeric=False)
+NOISE_FLOOR = _ind(
+    "noise_floor",
+    Text("Background noise", "底噪"),
+    "dBFS",
+    description=Text("Level between words; ≤ −60 dBFS is quiet", "说话间隙的电平;≤ −60 dBFS 为安静"),
+    thresholds=Thresholds(_HIGH, -59, -50, -61, -52, raise_after=15, clear_after=10),
+)
+SPEECH_LEVEL = _ind(
+    "speech_level",
+    Text("Speech level", "语音电平"),
+    "dBFS",
+    description=Text("Active speech; −40…−20 dBFS is normal", "有效语音电平;−40…−20 dBFS 为正常"),
+    thresholds=Thresholds(_LOW, -40, -50, -38, -48, raise_after=15, clear_after=10),
+)
+SNR = _ind(
+    "snr",
+    Text("Signal-to-noise ratio", "信噪比"),
+    "dB",
+    thresholds=Thresholds(_LOW, 20, 10, 22, 12, raise_after=15, clear_after=10),
+)
+CLIPPING = _ind(
+    "clipping",
+    Text("Clipped speech", "削波失真"),
+    "%",
+    description=Text(
+        "Share of speech frames with more than 10 % of samples at full scale",
+        "语音帧中超过 10 % 采样达到满幅的比例",
+    ),
+    thresholds=Thresholds(_HIGH, 1, 5, 0.5, 3, raise_after=10, clear_after=10),
+    metric_unit="ratio",
+    metric_scale=0.01,
+)
+DC_OFFSET = _ind(
+    "dc_offset",
+    Text("DC offset", "直流偏移"),
+    "%",
+    thresholds=Thresholds(_HIGH, 2, 10, 1.5, 8, raise_after=15, clear_after=10),
+    metric_unit="ratio",
+    metric_scale=0.01,
+)
+HUM = _ind(
+    "hum",
+    Text("Mains hum", "工频交流声"),
+    "dBFS",
+    description=Text("50 Hz and harmonics in quiet moments", "安静时段的 50 Hz 及其谐波"),
+    thresholds=Thresholds(_HIGH, -60, -50, -63, -53, raise_after=15, clear_after=10),
+)
+DROPOUTS = _ind(
+    "dropouts",
+    Text("Audio dropouts", "音频中断"),
+    "",
+    description=Text(
+        "Gaps of digital silence and PortAudio overflows in the window",
+        "统计窗口内的数字静音间隙与缓冲溢出次数",
+    ),
+    thresholds=Thresholds(_HIGH, 2, 5, 1, 3, raise_after=0, clear_after=10),
+)
+IN_CALL = _ind("in_call", Text("In a call", "通话中"), numeric=False)
+
+MSG_CONNECTED = Text("{device}, {rate} Hz", "{device},{rate} Hz")
+MSG_DISCONNECTED = Text(
+    "Headset disconnected: {device} ({error}). Plug it back in; monitoring resumes by itself.",
+    "耳机已断开:{device}({error})。请重新插好,监测会自动恢复。",
+)
+MSG_NO_AUDIO = Text("No audio: headset disconnected", "无音频:耳机已断开")
+MSG_COLLECTING = Text("Listening… ({seconds:.1f} s so far)", "正在采集…(已 {seconds:.1f} 秒)")
+MSG_NO_SPEECH = Text("No speech in the last {seconds:.0f} s", "最近 {seconds:.0f} 秒无语音")
+MSG_NO_QUIET = Text("No quiet moment to measure", "没有可测量的安静时段")
+MSG_DEAD = Text(
+    "Microphone dead or muted: level constantly below {limit:g} dBFS. Check the mute switch and cable.",
+    "麦克风无信号或已静音:电平始终低于 {limit:g} dBFS。请检查静音开关和线缆。",
+)
+MSG_INAUDIBLE = Text(
+    "Microphone too quiet: speech peaks at {peak:.0f} dBFS (below {limit:g}). "
+    "Move the boom closer to the mouth or raise the input volume.",
+    "麦克风音量过低:语音峰值 {peak:.0f} dBFS(低于 {limit:g})。请将话筒靠近嘴边或调高输入音量。",
+)
+MSG_MIC_OK = Text("Working, peak {peak:.0f} dBFS", "正常,峰值 {peak:.0f} dBFS")
+MSG_DROPOUTS = Text(
+    "{gaps} gap(s), {overflows} overflow(s), {underflows} underflow(s)",
+    "间隙 {gaps} 次,溢出 {overflows} 次,欠载 {underflows} 次",
+)
+MSG_CALL_VOICE = Text("Voice on the headset", "耳机有语音")
+MSG_CALL_APPS = Text("Microphone in use by: {apps}", "麦克风正被使用:{apps}")
+MSG_CALL_HANGOVER = Text("Call just ended (wrap-up)", "通话刚结束(整理中)")
+MSG_NO_CALL = Text("No call", "未在通话")
+MSG_FALLBACK = Text(
+    "'{wanted}' not found; listening to the default input {device} instead",
+    "未找到“{wanted}”,改用默认输入设备 {device}",
+)
+
+
+class HeadsetMonitor(Monitor):
+    """Listens to the headset microphone; everything stays in memory."""
+
+    id = "headset"
+    device = Device.HEADSET
+    title = Text("Headset", "耳机")
+    indicators = (
+        CONNECTED, MIC, NOISE_FLOOR, SPEECH_LEVEL, SNR, CLIPPING, DC_OFFSET, HUM, DROPOUTS, IN_CALL,
+    )  # fmt: skip
+    interval = 5.0
+    timeout = 20.0
+    settings = (
+        Setting(
+            "device",
+            "",
+            Text("Headset microphone (part of its name)", "耳机麦克风(名称中的一段)"),
+            help=Text("empty: the system's default input", "留空:系统默认输入设备"),
+        ),
+        Setting(
+            "fallback_to_default",
+            False,
+            Text("Use the default input when the named one is missing", "找不到指定设备时使用默认输入"),
+        ),
+        Setting("rate", 16000, Text("Sample rate (Hz)", "采样率(Hz)"), minimum=8000, maximum=48000),
+        Setting("block_ms", 100.0, Text("Capture buffer (ms)", "采集缓冲(毫秒)"), minimum=10, maximum=1000),
+        Setting(
+            "window_seconds",
+            10.0,
+            Text("Analysis window (s)", "分析窗口(秒)"),
+            minimum=2,
+            maximum=300,
+        ),
+        Setting("mains_hz", 50.0, Text("Mains frequency (Hz)", "电网频率(Hz)"), minimum=40, maximum=70),
+        Setting(
+            "dead_dbfs",
+            -80.0,
+            Text("Dead microphone below (dBFS)", "麦克风无信号阈值(dBFS)"),
+            minimum=-120,
+            maximum=0,
+        ),
+        Setting(
+            "inaudible_dbfs",
+            -40.0,
+            Text("Too-quiet microphone: speech peaks below (dBFS)", "麦克风过低:语音峰值低于(dBFS)"),
+            minimum=-120,
+            maximum=0,
+        ),
+        Setting(
+            "voice_percent",
+            20.0,
+            Text("Share of speech that means a call (%)", "判定为通话的语音占比(%)"),
+            help=Text(
+                "of the audio since the previous poll; conversation is about half speech",
+                "按上次轮询以来的音频计算;对话中约一半时间有语音",
+            ),
+            minimum=1,
+            maximum=100,
+        ),
+        Setting("call_detection", True, Text("Detect calls", "检测通话状态")),
+        Setting(
+            "check_seconds",
+            3.0,
+            Text("Audio analysed by a one-shot check (s)", "单次检查分析的音频时长(秒)"),
+            minimum=0.5,
+            maximum=15,
+        ),
+    )
+
+    def __init__(self, settings: dict[str, Any], context: MonitorContext) -> None:
+        super().__init__(settings, context)
+        self.capture: AudioCapture = shared_capture(
+            context.services,
+            device=str(self.options["device"]),
+            rate=int(self.options["rate"]),
+            block_ms=float(self.options["block_ms"]),
+            fallback_to_default=bool(self.options["fallback_to_default"]),
+        )
+        self._lock = threading.Lock()
+        self._window = self._new_window(int(self.options["rate"]))
+        self._losses = 0
+        self._started = False
+        self.mic_usage: MicUsage = system_mic_usage()
+
+    # -- analysis on the audio thread ------------------------------------------
+    def _new_window(self, rate: int) -> WindowStats:
+        analysis = AnalysisSettings(
+            rate=rate,
+            mains_hz=float(self.options["mains_hz"]),
+            dead_dbfs=float(self.options["dead_dbfs"]),
+            inaudible_dbfs=float(self.options["inaudible_dbfs"]),
+        )
+        return WindowStats(analysis, float(self.options["window_seconds"]))
+
+    def _on_block(self, block: Samples, flags: int, rate: int) -> None:
+        with self._lock:
+            if rate != self._window.settings.rate:
+                self._window = self._new_window(rate)
+            self._window.add(analyse_block(block, self._window.settings, flags))
+
+    def reset_window(self) -> None:
+        """Forget the audio analysed so far (the next summary starts from now)."""
+        with self._lock:
+            self._window.clear()
+
+    def summary(self, last_seconds: float | None = None) -> AudioSummary | None:
+        """The current analysis window (thread-safe)."""
+        with self._lock:
+            return self._window.summary(last_seconds)
+
+    # -- lifecycle ------------------------------------------------------------
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self.capture.subscribe(self._on_block)
+        self.capture.acquire()
+
+    def close(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        self.capture.unsubscribe(self._on_block)
+        self.capture.release()
+        call_state = self._call_state()
+        if call_state is not None:
+            call_state.set_source(VOICE_SOURCE, False)
+            call_state.set_source(MIC_SOURCE, False)
+
+    def _call_state(self) -> CallState | None:
+        state = self.context.services.get("call_state")
+        return state if isinstance(state, CallState) else None
+
+    # -- polling --------------------------------------------------------------
+    def poll(self) -> list[Reading]:
+        if not self._started:
+            self.start()
+        if self.context.mode == "check":
+            self._wait_for_audio()
+        status = self.capture.status()
+        if status.losses != self._losses:
+            self._losses = status.losses
+            self.reset_window()
+        if not status.connected:
+            return self._disconnected(status.device, status.error)
+        if status.fallback:
+            message = MSG_FALLBACK.format(wanted=self.options["device"], device=status.device)
+            connected = Reading(CONNECTED.id, True, Level.WARNING, message)
+        else:
+            message = MSG_CONNECTED.format(device=status.device, rate=status.rate)
+            connected = Reading(CONNECTED.id, True, Level.OK, message)
+        readings = [connected]
+        summary = self.summary()
+        needed = min(float(self.options["check_seconds"]), float(self.options["window_seconds"]))
+        if summary is None or summary.seconds < min(needed, 1.0):
+            seconds = 0.0 if summary is None else summary.seconds
+            msg = MSG_COLLECTING.format(seconds=seconds)
+            readings += [Reading(i.id, None, Level.OK, msg) for i in self.indicators[1:-1]]
+            readings += self._call(None)
+            return readings
+        readings += self._quality(summary)
+        readings += self._call(self.summary(float(self.options.get("interval", self.interval))))
+        return readings
+
+    def _wait_for_audio(self) -> None:
+        """One-shot checks: give the stream time to start and deliver a few seconds."""
+        wanted = float(self.options["check_seconds"])
+        deadline = time.monotonic() + wanted + 6.0
+        self.capture.wait_connected(5.0)
+        while time.monotonic() < deadline:
+            if not self.capture.status().connected:
+                return
+            summary = self.summary()
+            if summary is not None and summary.seconds >= wanted:
+                return
+            time.sleep(0.1)
+
+    def _disconnected(self, device: str, error: str) -> list[Reading]:
+        name = device or Text("default input", "默认输入设备")
+        message = MSG_DISCONNECTED.format(device=name, error=error or "—")
+        readings = [Reading(CONNECTED.id, False, Level.CRITICAL, message, detail={"error": error})]
+        readings += [Reading(i.id, None, Level.OK, MSG_NO_AUDIO) for i in self.indicators[1:-1]]
+        readings += self._call(None)
+        return readings
+
+    def _quality(self, s: AudioSummary) -> list[Reading]:
+        window = s.seconds
+        readings = [self._mic_reading(s)]
+        readings.append(Reading(NOISE_FLOOR.id, s.noise_floor_dbfs))
+        if s.speech_level_dbfs is None:
+            no_speech = MSG_NO_SPEECH.format(seconds=window)
+            readings.append(Reading(SPEECH_LEVEL.id, None, Level.OK, no_speech))
+            readings.append(Reading(SNR.id, None, Level.OK, no_speech))
+        else:
+            readings.append(Reading(SPEECH_LEVEL.id, s.speech_level_dbfs))
+            readings.append(Reading(SNR.id, s.snr_db))
+        readings.append(Reading(CLIPPING.id, s.clipped_percent))
+        readings.append(Reading(DC_OFFSET.id, s.dc_offset_percent))
+        if s.hum_dbfs is None:
+            readings.append(Reading(HUM.id, None, Level.OK, MSG_NO_QUIET))
+        else:
+            readings.append(Reading(HUM.id, s.hum_dbfs))
+        gaps = s.dropouts - s.overflows - s.underflows
+        msg = MSG_DROPOUTS.format(gaps=gaps, overflows=s.overflows, underflows=s.underflows)
+        readings.append(Reading(DROPOUTS.id, s.dropouts, message=msg))
+        return readings
+
+    def _mic_reading(self, s: AudioSummary) -> Reading:
+        detail = {"peak_dbfs": s.peak_dbfs, "speech_seconds": s.speech_seconds}
+        if s.dead:
+            limit = float(self.options["dead_dbfs"])
+            return Reading(MIC.id, "dead", Level.CRITICAL, MSG_DEAD.format(limit=limit), detail=detail)
+        call_state = self._call_state()
+        others_recording = bool(call_state and call_state.sources().get(MIC_SOURCE))
+        if s.inaudible and (s.speech_present or others_recording):
+            limit = float(self.options["inaudible_dbfs"])
+            message = MSG_INAUDIBLE.format(peak=s.peak_dbfs, limit=limit)
+            return Reading(MIC.id, "inaudible", Level.WARNING, message, detail=detail)
+        return Reading(MIC.id, "ok", Level.OK, MSG_MIC_OK.format(peak=s.peak_dbfs), detail=detail)
+
+    def _call(self, recent: AudioSummary | None) -> list[Reading]:
+        call_state = self._call_state()
+        if call_state is None or not self.options["call_detection"]:
+            return []
+        share = float(self.options["voice_percent"]) / 100
+        voice = recent is not None and recent.speech_seconds >= share * recent.seconds
+        call_state.set_source(VOICE_SOURCE, voice)
+        if isinstance(self.mic_usage, PulseMicUsage):
+            # A sink monitor counts as a microphone when it is the headset (as in tests).
+            self.mic_usage.headset_source = self.capture.pulse_source
+        apps = self.mic_usage.recording_apps()
+        call_state.set_source(MIC_SOURCE, bool(apps))
+        parts = []
+        if voice:
+            parts.append(MSG_CALL_VOICE)
+        if apps:
+            parts.append(MSG_CALL_APPS.format(apps=", ".join(apps)))
+        in_call = call_state.in_call
+        if parts:
+            message = Text("; ".join(p.en for p in parts), ";".join(p.zh for p in parts))
+        else:
+            message = MSG_CALL_HANGOVER if in_call else MSG_NO_CALL
+        detail = {"sources": call_state.sources(), "apps": apps or []}
+        return [Reading(IN_CALL.id, in_call, Level.OK, message, detail=detail)]

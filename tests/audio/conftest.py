@@ -1,0 +1,181 @@
+"""A private PulseAudio server with a null sink standing in for the headset.
+
+Started once per session as a per-user daemon with its own HOME and
+XDG_RUNTIME_DIR (so it works as root and never touches a real desktop's
+server).  Whatever is played into the ``deskwatch_headset`` sink comes out of
+its ``.monitor`` source, which PortAudio (ALSA's pulse plugin) records like a
+microphone.  Unloading the sink module unplugs the "headset".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from tests.audio.helpers import stop_process
+
+SINK = "deskwatch_headset"
+SOURCE = f"{SINK}.monitor"
+RATE = 16000
+
+
+def _require(binary: str) -> str:
+    path = shutil.which(binary)
+    if path is None:
+        pytest.fail(
+            f"{binary} is not installed (Debian: pulseaudio / pulseaudio-utils); .ci/bootstrap installs it"
+        )
+    return path
+
+
+class PulseServer:
+    """Handle on the private server: load/unload the sink, play signals into it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.runtime = root / "run"
+        self.home = root / "home"
+        self.socket = self.runtime / "pulse" / "native"
+        root.mkdir(parents=True, exist_ok=True)
+        client_conf = root / "client.conf"
+        # Shared-memory transport off on both sides: with several clients coming
+        # and going, PulseAudio 16 aborts on "non-registered memfd ID"
+        # (pulseaudio issue #824), taking the test's "headset" with it.
+        client_conf.write_text("autospawn = no\nenable-shm = no\nenable-memfd = no\n", "utf-8")
+        self.env = {
+            "PULSE_SERVER": f"unix:{self.socket}",
+            "PULSE_CLIENTCONFIG": str(client_conf),
+        }
+        self.module: int | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self.players: list[subprocess.Popen[bytes]] = []
+
+    def pactl(self, *args: str) -> str:
+        env = {**os.environ, **self.env, "LC_ALL": "C"}
+        done = subprocess.run(["pactl", *args], capture_output=True, text=True, env=env, timeout=10)
+        if done.returncode != 0:
+            raise RuntimeError(f"pactl {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout
+
+    def start(self) -> None:
+        _require("pactl")
+        self.runtime.mkdir(mode=0o700, parents=True)
+        self.home.mkdir(parents=True)
+        env = {**os.environ, "HOME": str(self.home), "XDG_RUNTIME_DIR": str(self.runtime), "LC_ALL": "C"}
+        self.process = subprocess.Popen(
+            [
+                _require("pulseaudio"),
+                "-n",
+                "--daemonize=no",
+                "--exit-idle-time=-1",
+                "--disallow-exit",
+                "--use-pid-file=no",
+                "--disable-shm=yes",
+                "--log-target=file:" + str(self.root / "pulse.log"),
+                "-L",
+                "module-native-protocol-unix auth-anonymous=1",
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 15
+        while True:
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                log = (self.root / "pulse.log").read_text() if (self.root / "pulse.log").exists() else ""
+                raise RuntimeError(f"pulseaudio exited with {self.process.returncode}: {err}\n{log[-2000:]}")
+            if self.socket.exists():
+                try:
+                    self.pactl("info")
+                    break
+                except RuntimeError:
+                    pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("pulseaudio did not come up within 15 s")
+            time.sleep(0.05)
+        self.plug()
+
+    def plug(self) -> None:
+        """Load the null sink (the headset appears)."""
+        out = self.pactl("load-module", "module-null-sink", f"sink_name={SINK}", f"rate={RATE}", "channels=1")
+        self.module = int(out.strip())
+        self.pactl("set-default-sink", SINK)
+
+    def unplug(self) -> None:
+        """Unload the null sink (the headset disappears)."""
+        if self.module is not None:
+            self.pactl("unload-module", str(self.module))
+            self.module = None
+
+    def play(self, pcm: npt.NDArray[np.int16], rate: int = RATE) -> subprocess.Popen[bytes]:
+        """Play int16 mono samples into the sink; returns the player (stopped at teardown)."""
+        path = self.root / f"signal-{len(self.players)}.raw"
+        path.write_bytes(pcm.astype("<i2").tobytes())
+        player = subprocess.Popen(
+            [
+                "pacat", "--playback", f"--device={SINK}", f"--rate={rate}", "--channels=1",
+                "--format=s16le", "--latency-msec=50", str(path),
+            ],
+            env={**os.environ, **self.env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.players.append(player)
+        return player
+
+    def stop_players(self) -> None:
+        for player in self.players:
+            if player.poll() is None:
+                player.terminate()
+                player.wait(5)
+        self.players.clear()
+
+    def stop(self) -> None:
+        self.stop_players()
+        if self.process is not None:
+            stop_process(self.process)
+
+
+@pytest.fixture(scope="session")
+def pulse_server() -> Iterator[PulseServer]:
+    """The private PulseAudio server, with this process's clients pointed at it."""
+    root = Path(tempfile.mkdtemp(prefix="deskwatch-pulse-"))
+    server = PulseServer(root)
+    saved = {key: os.environ.get(key) for key in (*server.env, "PULSE_SOURCE")}
+    server.start()
+    os.environ.update(server.env)
+    try:
+        yield server
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        with contextlib.suppress(OSError):
+            shutil.copy(root / "pulse.log", Path(tempfile.gettempdir()) / "deskwatch-pulse-last.log")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def pulse(pulse_server: PulseServer) -> Iterator[PulseServer]:
+    """The server with the headset plugged in and nothing playing, before and after the test."""
+    if pulse_server.module is None:
+        pulse_server.plug()
+    yield pulse_server
+    pulse_server.stop_players()
+    if pulse_server.module is None:
+        pulse_server.plug()

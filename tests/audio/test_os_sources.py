@@ -1,0 +1,156 @@
+"""Parsing what the OS says about audio devices and microphone users (recorded data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sensors.audio import choose_input
+from sensors.mic_usage import ConsentEntry, consent_entries_from_tree, consent_store_in_use
+from sensors.pulse import match_source, parse_list, recording_applications
+
+DATA = Path(__file__).parent / "data"
+
+# Recorded from a desktop: a USB headset, the laptop's mic, a sink monitor, and
+# four recording streams (a softphone, Deskwatch itself, a paused one, OBS
+# capturing the speakers' monitor).
+SOURCES = """Source #0
+\tState: SUSPENDED
+\tName: alsa_output.pci-0000_00_1f.3.analog-stereo.monitor
+\tDescription: Monitor of Built-in Audio Analog Stereo
+\tDriver: module-alsa-card.c
+\tProperties:
+\t\tdevice.description = "Monitor of Built-in Audio Analog Stereo"
+\t\tdevice.class = "monitor"
+Source #1
+\tState: RUNNING
+\tName: alsa_input.pci-0000_00_1f.3.analog-stereo
+\tDescription: Built-in Audio Analog Stereo
+\tDriver: module-alsa-card.c
+\tProperties:
+\t\tdevice.description = "Built-in Audio Analog Stereo"
+Source #5
+\tState: RUNNING
+\tName: alsa_input.usb-Jabra_Jabra_EVOLVE_20_MS-00.mono-fallback
+\tDescription: Jabra EVOLVE 20 MS Mono
+\tDriver: module-alsa-card.c
+\tProperties:
+\t\tdevice.description = "Jabra EVOLVE 20 MS Mono"
+\t\tdevice.bus = "usb"
+"""
+OUTPUTS = """Source Output #31
+\tDriver: protocol-native.c
+\tClient: 40
+\tSource: 5
+\tCorked: no
+\tProperties:
+\t\tapplication.name = "Zoiper5"
+\t\tapplication.process.id = "2201"
+\t\tapplication.process.binary = "zoiper5"
+Source Output #32
+\tDriver: protocol-native.c
+\tSource: 5
+\tCorked: no
+\tProperties:
+\t\tapplication.name = "ALSA plug-in [python3]"
+\t\tapplication.process.id = "4242"
+Source Output #33
+\tDriver: protocol-native.c
+\tSource: 1
+\tCorked: yes
+\tProperties:
+\t\tapplication.name = "Firefox"
+\t\tapplication.process.id = "3000"
+Source Output #34
+\tDriver: protocol-native.c
+\tSource: 0
+\tCorked: no
+\tProperties:
+\t\tapplication.name = "OBS"
+\t\tapplication.process.id = "3100"
+Source Output #35
+\tDriver: protocol-native.c
+\tSource: 1
+\tCorked: no
+\tProperties:
+\t\tapplication.name = "PulseAudio Volume Control"
+\t\tapplication.id = "org.PulseAudio.pavucontrol"
+\t\tapplication.process.id = "3200"
+"""
+
+
+def test_parse_recorded_sources_and_outputs() -> None:
+    sources = parse_list((DATA / "pactl-sources.txt").read_text())
+    outputs = parse_list((DATA / "pactl-source-outputs.txt").read_text())
+    assert [(s.kind, s.name) for s in sources] == [("Source", "headset.monitor")]
+    assert sources[0].description == "Monitor of Null Output"
+    assert outputs[0].kind == "Source Output" and outputs[0].properties["application.name"] == "parec"
+    assert outputs[0].fields["Source"] == str(sources[0].index)
+    # A monitor is a microphone only when it is the configured headset.
+    assert recording_applications(outputs, sources, own_pid=1) == []
+    assert recording_applications(outputs, sources, own_pid=1, headset_source="headset.monitor") == ["parec"]
+
+
+def test_other_applications_exclude_ourselves_paused_meters_and_screen_recorders() -> None:
+    apps = recording_applications(parse_list(OUTPUTS), parse_list(SOURCES), own_pid=4242)
+    assert apps == ["Zoiper5"]
+
+
+def test_source_matching_by_name_or_description() -> None:
+    sources = parse_list(SOURCES)
+    assert match_source(sources, "jabra") is sources[2]
+    assert match_source(sources, "built-in audio analog stereo") is sources[0]  # first match wins
+    assert match_source(sources, "") is None and match_source(sources, "plantronics") is None
+
+
+def test_parse_ignores_garbage() -> None:
+    assert parse_list("") == []
+    assert parse_list("Failed to connect\n\tName: x\n") == []
+
+
+DEVICES = [
+    {"index": 0, "name": "HDA Intel PCH: ALC3246 Analog (hw:0,0)", "maxInputChannels": 2},
+    {"index": 1, "name": "HDMI 0", "maxInputChannels": 0},
+    {"index": 2, "name": "Headset Microphone (Jabra EVOLVE 20)", "maxInputChannels": 1},
+    {"index": 3, "name": "pulse", "maxInputChannels": 32},
+    {"index": 4, "name": "default", "maxInputChannels": 32},
+]
+
+
+def test_choose_input() -> None:
+    assert choose_input(DEVICES, 4, "").name == "default"  # type: ignore[union-attr]
+    assert choose_input(DEVICES, 4, "JABRA").index == 2  # type: ignore[union-attr]
+    assert choose_input(DEVICES, 4, "HDMI") is None  # outputs never match
+    sources = parse_list(SOURCES)
+    no_jabra = [d for d in DEVICES if d["index"] != 2]
+    via_pulse = choose_input(no_jabra, 4, "evolve", sources)
+    assert via_pulse is not None and via_pulse.index == 3
+    assert via_pulse.pulse_source == "alsa_input.usb-Jabra_Jabra_EVOLVE_20_MS-00.mono-fallback"
+    assert choose_input(no_jabra, 4, "plantronics", sources) is None
+    assert choose_input([], None, "") is None
+
+
+# A dump of HKCU\...\ConsentStore\microphone while a softphone was in a call:
+# Teams (packaged) used it earlier; MicroSIP is recording now; Deskwatch too.
+CONSENT_TREE = {
+    "MSTeams_8wekyb3d8bbwe": {"Value": "Allow", "LastUsedTimeStart": 133700000000000000,
+                              "LastUsedTimeStop": 133700000900000000},
+    "NonPackaged": {
+        "Value": "Allow",
+        "C:#Program Files (x86)#MicroSIP#microsip.exe": {
+            "LastUsedTimeStart": 133712345600000000, "LastUsedTimeStop": 0,
+        },
+        "C:#Program Files#Deskwatch#python.exe": {
+            "LastUsedTimeStart": 133712345000000000, "LastUsedTimeStop": 0,
+        },
+        "C:#Tools#never.exe": {"LastUsedTimeStart": 0, "LastUsedTimeStop": 0},
+    },
+}  # fmt: skip
+
+
+def test_windows_consent_store() -> None:
+    entries = consent_entries_from_tree(CONSENT_TREE)
+    assert len(entries) == 4
+    own = r"C:\Program Files\Deskwatch\python.exe"
+    assert consent_store_in_use(entries, own) == ["microsip.exe"]
+    assert consent_store_in_use(entries) == ["microsip.exe", "python.exe"]
+    assert consent_store_in_use([ConsentEntry("x", 5, 6)]) == []

@@ -1,0 +1,102 @@
+"""Headset monitoring: analysis cost per second of audio, and the whole app next to bare PyAudio loops.
+
+A private PulseAudio server (as in the tests) plays a speech-like signal into
+a null sink for the whole run; every process records the sink's monitor
+source at 16 kHz mono:
+
+* ``deskwatch run --headless`` with only the headset monitor (capture,
+  analysis, call state with ``pactl`` checks, engine, history);
+* a bare PyAudio capture loop with the same stream parameters (callback mode,
+  100 ms buffers) that only receives the blocks;
+* the loop DESIGN.md §5 measured: blocking 20 ms reads.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sensors.audio_analysis import AnalysisSettings, WindowStats, analyse_block
+from tests.audio.conftest import SINK, SOURCE, PulseServer
+from tests.audio.signals import noise, speech_like, to_pcm
+from tests.bench import Result, measure_side_by_side, python
+
+BARE_CALLBACK = """
+import time, pyaudio
+p = pyaudio.PyAudio()
+def callback(data, frames, info, status):
+    return (None, pyaudio.paContinue)
+s = p.open(format=pyaudio.paInt16, channels=1, rate=16000, input=True,
+           frames_per_buffer=1600, stream_callback=callback)
+while True:
+    time.sleep(60)
+"""
+
+BARE_20MS_READS = """
+import pyaudio
+p = pyaudio.PyAudio()
+s = p.open(format=pyaudio.paInt16, channels=1, rate=16000, input=True, frames_per_buffer=320)
+while True:
+    s.read(320, exception_on_overflow=False)
+"""
+
+
+def analysis_cost(seconds_of_audio: float = 120.0, block: int = 1600) -> float:
+    """CPU milliseconds the analysis spends per second of speech-like audio (in-process)."""
+    settings = AnalysisSettings()
+    pcm = to_pcm(speech_like(seconds_of_audio, -30) + noise(seconds_of_audio, -70))
+    window = WindowStats(settings, 10.0)
+    started = time.process_time()
+    for start in range(0, pcm.size, block):
+        window.add(analyse_block(pcm[start : start + block], settings))
+        if start % (5 * settings.rate) == 0:
+            window.summary()  # the monitor summarises every 5 s poll
+    spent = time.process_time() - started
+    return 1000.0 * spent / seconds_of_audio
+
+
+def run(seconds: float) -> list[Result]:
+    per_second_ms = analysis_cost()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        pulse = PulseServer(root / "pulse")
+        pulse.start()
+        try:
+            signal = to_pcm(speech_like(seconds + 30, -30) + noise(seconds + 30, -70))
+            pulse.play(np.asarray(signal))
+            config = root / "bench.toml"
+            text = f'[monitors.headset]\nenabled = true\ndevice = "{SINK}"\n'
+            import monitors
+
+            for monitor_id in monitors.discover():
+                if monitor_id != "headset":
+                    text += f"[monitors.{monitor_id}]\nenabled = false\n"
+            config.write_text(text, "utf-8")
+            env = {**pulse.env, "PULSE_SOURCE": SOURCE}
+            usage = measure_side_by_side(
+                {
+                    "deskwatch run --headless (headset)": [
+                        python(), "-m", "app.cli", "run", "--headless",
+                        "--config", str(config), "--data-dir", str(root / "data"),
+                    ],
+                    "bare PyAudio, callback, 100 ms": [python(), "-c", BARE_CALLBACK],
+                    "bare PyAudio, blocking 20 ms reads": [python(), "-c", BARE_20MS_READS],
+                },
+                seconds,
+                warmup=8.0,
+                env=env,
+            )  # fmt: skip
+        finally:
+            pulse.stop()
+    subject, same_stream, small_reads = usage.values()
+    note = (
+        f"analysis alone: {per_second_ms:.2f} ms CPU per second of audio "
+        f"({per_second_ms / 10:.2f} % of one core)"
+    )
+    return [
+        Result("headset-monitoring", subject, same_stream, notes=note),
+        Result("headset-vs-20ms-reads", subject, small_reads),
+    ]

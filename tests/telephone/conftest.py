@@ -1,0 +1,96 @@
+"""SIPp (Debian's sip-tester) as a PBX that answers OPTIONS on 127.0.0.1.
+
+``sipp_server(reply, delay_ms, transport, port)`` starts a SIPp UAS running
+``scenarios/reply.xml`` with the reply line and delay filled in; every
+server is stopped at the end of the test (or earlier with ``.stop()``, which
+is how a test makes the PBX go away).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.audio.helpers import stop_process
+
+SCENARIO = Path(__file__).parent / "scenarios" / "reply.xml"
+
+
+def free_port() -> int:
+    """A port free for both UDP and TCP on 127.0.0.1."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind(("127.0.0.1", 0))
+            port = int(tcp.getsockname()[1])
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                    udp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+
+
+class SippServer:
+    """One running SIPp UAS."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int, transport: str) -> None:
+        self.process = process
+        self.port = port
+        self.transport = transport
+
+    def wait_listening(self, timeout: float = 10.0) -> None:
+        kind = "udp" if self.transport == "udp" else "tcp"
+        deadline = time.monotonic() + timeout
+        proc = psutil.Process(self.process.pid)
+        while True:
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+                raise RuntimeError(f"sipp exited with {self.process.returncode}: {err[-2000:]}")
+            if any(c.laddr and c.laddr.port == self.port for c in proc.net_connections(kind)):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"sipp did not listen on {kind} port {self.port} within {timeout:g} s")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+
+SippFactory = Callable[..., SippServer]
+
+
+@pytest.fixture
+def sipp_server(tmp_path: Path) -> Iterator[SippFactory]:
+    binary = shutil.which("sipp")
+    if binary is None:
+        pytest.fail("sipp is not installed (Debian package sip-tester); .ci/bootstrap installs it")
+    servers: list[SippServer] = []
+
+    def start(reply: str = "200 OK", delay_ms: int = 0, transport: str = "udp", port: int = 0) -> SippServer:
+        port = port or free_port()
+        scenario = tmp_path / f"uas-{len(servers)}.xml"
+        text = SCENARIO.read_text("utf-8").replace("__REPLY__", reply).replace("__DELAY_MS__", str(delay_ms))
+        scenario.write_text(text, "utf-8")
+        mode = {"udp": "u1", "tcp": "t1"}[transport]
+        process = subprocess.Popen(
+            [binary, "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(port), "-t", mode, "-nostdin"],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        server = SippServer(process, port, transport)
+        servers.append(server)
+        server.wait_listening()
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
