@@ -69,8 +69,8 @@ class PulseServer:
 
     def start(self) -> None:
         _require("pactl")
-        self.runtime.mkdir(mode=0o700, parents=True)
-        self.home.mkdir(parents=True)
+        self.runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.home.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "HOME": str(self.home), "XDG_RUNTIME_DIR": str(self.runtime), "LC_ALL": "C"}
         self.process = subprocess.Popen(
             [
@@ -146,6 +146,13 @@ class PulseServer:
         self.stop_players()
         if self.process is not None:
             stop_process(self.process)
+            self.process = None
+        self.module = None
+
+    def restart(self) -> None:
+        """Stop the daemon and start it again (as a desktop session restarting PulseAudio does)."""
+        self.stop()
+        self.start()
 
 
 @pytest.fixture(scope="session")

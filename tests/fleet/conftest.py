@@ -47,8 +47,14 @@ def free_port() -> int:
 
 def http_get(url: str, timeout: float = 2.0) -> str:
     """GET ``url`` and return the body as text."""
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return str(response.read().decode("utf-8"))
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return str(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as error:
+        # An HTTPError holds the open response: close it now, or its socket is
+        # reported unclosed (an error under -W error) in whichever test runs next.
+        error.close()
+        raise
 
 
 def wait_for(

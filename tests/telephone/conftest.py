@@ -66,29 +66,43 @@ class SippServer:
 SippFactory = Callable[..., SippServer]
 
 
-@pytest.fixture
-def sipp_server(tmp_path: Path) -> Iterator[SippFactory]:
+def start_sipp(
+    workdir: Path, reply: str = "200 OK", delay_ms: int = 0, transport: str = "udp", port: int = 0
+) -> SippServer:
+    """Start a SIPp UAS answering OPTIONS with ``reply`` (for tests, the fault suite and the soak)."""
     binary = shutil.which("sipp")
     if binary is None:
+        raise RuntimeError("sipp is not installed (Debian package sip-tester); .ci/bootstrap installs it")
+    port = port or free_port()
+    scenario = workdir / f"uas-{transport}-{port}-{time.monotonic_ns()}.xml"
+    text = SCENARIO.read_text("utf-8").replace("__REPLY__", reply).replace("__DELAY_MS__", str(delay_ms))
+    scenario.write_text(text, "utf-8")
+    mode = {"udp": "u1", "tcp": "t1"}[transport]
+    process = subprocess.Popen(
+        [binary, "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(port), "-t", mode, "-nostdin"],
+        cwd=workdir,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    server = SippServer(process, port, transport)
+    try:
+        server.wait_listening()
+    except RuntimeError:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture
+def sipp_server(tmp_path: Path) -> Iterator[SippFactory]:
+    if shutil.which("sipp") is None:
         pytest.fail("sipp is not installed (Debian package sip-tester); .ci/bootstrap installs it")
     servers: list[SippServer] = []
 
     def start(reply: str = "200 OK", delay_ms: int = 0, transport: str = "udp", port: int = 0) -> SippServer:
-        port = port or free_port()
-        scenario = tmp_path / f"uas-{len(servers)}.xml"
-        text = SCENARIO.read_text("utf-8").replace("__REPLY__", reply).replace("__DELAY_MS__", str(delay_ms))
-        scenario.write_text(text, "utf-8")
-        mode = {"udp": "u1", "tcp": "t1"}[transport]
-        process = subprocess.Popen(
-            [binary, "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(port), "-t", mode, "-nostdin"],
-            cwd=tmp_path,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        server = SippServer(process, port, transport)
+        server = start_sipp(tmp_path, reply, delay_ms, transport, port)
         servers.append(server)
-        server.wait_listening()
         return server
 
     yield start
