@@ -145,7 +145,7 @@ class AudioCapture:
         rate: int = 16000,
         block_ms: float = 100.0,
         retry_seconds: float = 3.0,
-        presence_seconds: float = 5.0,
+        presence_seconds: float = 15.0,
         stall_seconds: float = 3.0,
         fallback_to_default: bool = False,
     ) -> None:

@@ -5,7 +5,8 @@ a null sink for the whole run; every process records the sink's monitor
 source at 16 kHz mono:
 
 * ``deskwatch run --headless`` with only the headset monitor (capture,
-  analysis, call state with ``pactl`` checks, engine, history);
+  analysis, call state with ``pactl`` checks, engine, history), and the same
+  with call detection off;
 * a bare PyAudio capture loop with the same stream parameters (callback mode,
   100 ms buffers) that only receives the blocks;
 * the loop DESIGN.md §5 measured: blocking 20 ms reads.
@@ -75,12 +76,21 @@ def run(seconds: float) -> list[Result]:
                 if monitor_id != "headset":
                     text += f"[monitors.{monitor_id}]\nenabled = false\n"
             config.write_text(text, "utf-8")
+            # The same without call detection: isolates what asking PulseAudio
+            # which applications record (pactl every poll) costs.
+            quiet = root / "bench-no-calls.toml"
+            device = f'device = "{SINK}"\n'
+            quiet.write_text(text.replace(device, device + "call_detection = false\n"), "utf-8")
             env = {**pulse.env, "PULSE_SOURCE": SOURCE}
             usage = measure_side_by_side(
                 {
                     "deskwatch run --headless (headset)": [
                         python(), "-m", "app.cli", "run", "--headless",
                         "--config", str(config), "--data-dir", str(root / "data"),
+                    ],
+                    "deskwatch, call detection off": [
+                        python(), "-m", "app.cli", "run", "--headless",
+                        "--config", str(quiet), "--data-dir", str(root / "data2"),
                     ],
                     "bare PyAudio, callback, 100 ms": [python(), "-c", BARE_CALLBACK],
                     "bare PyAudio, blocking 20 ms reads": [python(), "-c", BARE_20MS_READS],
@@ -91,12 +101,13 @@ def run(seconds: float) -> list[Result]:
             )  # fmt: skip
         finally:
             pulse.stop()
-    subject, same_stream, small_reads = usage.values()
+    subject, no_calls, same_stream, small_reads = usage.values()
     note = (
         f"analysis alone: {per_second_ms:.2f} ms CPU per second of audio "
         f"({per_second_ms / 10:.2f} % of one core)"
     )
     return [
         Result("headset-monitoring", subject, same_stream, notes=note),
+        Result("headset-no-call-detect", no_calls, same_stream),
         Result("headset-vs-20ms-reads", subject, small_reads),
     ]
