@@ -24,20 +24,28 @@ from pathlib import Path
 import psutil
 
 import monitors
+from tests.audio.conftest import SINK, PulseServer
 from tests.environment.simulators import TextLineBoard
 from tests.printer.conftest import PrivateCups
 from tests.soak import Sample, sample, summarise, write_results
+from tests.telephone.conftest import SippServer, free_port, start_sipp
 from tests.xserver import xvfb
 
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Poll intervals for the soak: far faster than the defaults, to age the app quickly.
-FAST_INTERVALS = {"computer": 1.0, "printer": 1.0, "environment": 1.0}
+FAST_INTERVALS = {"computer": 1.0, "printer": 1.0, "environment": 1.0, "headset": 1.0, "telephone": 1.0}
 
 Fault = tuple[str, Callable[[], None], Callable[[], None]]
 
 
-def build_faults(cups: PrivateCups, queue: str, board: TextLineBoard) -> list[Fault]:
+def build_faults(
+    cups: PrivateCups,
+    queue: str,
+    board: TextLineBoard,
+    pulse: PulseServer | None = None,
+    phone: Phone | None = None,
+) -> list[Fault]:
     """Each fault: name, inject, recover."""
 
     def jam() -> None:
@@ -55,15 +63,40 @@ def build_faults(cups: PrivateCups, queue: str, board: TextLineBoard) -> list[Fa
             board.write(os.urandom(128) + b"\r\nT=1e9,H=nan\r\n")
             time.sleep(0.01)
 
-    return [
+    faults: list[Fault] = [
         ("printer-jam", jam, unjam),
         ("cupsd-stopped", cups.stop, cups.start),
         ("sensor-unplugged", board.unplug, board.plug),
         ("serial-garbage", garbage, lambda: None),
     ]
+    if pulse is not None:
+        faults += [
+            ("headset-unplugged", pulse.unplug, pulse.plug),
+            ("pulseaudio-restarted", pulse.restart, lambda: None),
+        ]
+    if phone is not None:
+        faults.append(("sip-server-gone", phone.stop, phone.start))
+    return faults
 
 
-def config_text(cups: PrivateCups, queue: str, board: TextLineBoard) -> str:
+class Phone:
+    """SIPp answering OPTIONS on UDP and TCP at one port, which the soak can take away and bring back."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.servers: list[SippServer] = []
+
+    def start(self) -> None:
+        self.servers = [start_sipp(self.workdir, transport=t, port=self.port) for t in ("udp", "tcp")]
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+        self.servers = []
+
+
+def config_text(cups: PrivateCups, queue: str, board: TextLineBoard, phone: Phone | None = None) -> str:
     available = monitors.discover()
     parts = [f"[monitors.{mid}]\ninterval = {FAST_INTERVALS.get(mid, 1.0)}\n" for mid in available]
     text = "".join(parts)
@@ -71,6 +104,12 @@ def config_text(cups: PrivateCups, queue: str, board: TextLineBoard) -> str:
         "[monitors.printer]\n", f'[monitors.printer]\nserver = "{cups.server}"\nprinters = ["{queue}"]\n'
     )
     text = text.replace("[monitors.environment]\n", "[monitors.environment]\nstale_after = 5\n")
+    text = text.replace("[monitors.headset]\n", f'[monitors.headset]\ndevice = "{SINK}"\n')
+    if phone is not None:
+        text = text.replace(
+            "[monitors.telephone]\n",
+            f'[monitors.telephone]\npbx_host = "127.0.0.1"\npbx_port = {phone.port}\nreply_timeout = 0.5\n',
+        )
     text += (
         f'[[monitors.environment.sensors]]\nname = "desk"\nprotocol = "text"\nport = "{board.link}"\n'
         "period = 0.5\n"
@@ -98,12 +137,18 @@ def main() -> int:
         board = TextLineBoard(tmp / "dev" / "ttyUSB0", interval=0.2)
         board.plug()
         stack.callback(board.unplug)
-        faults = build_faults(cups, queue, board)
+        pulse = PulseServer(tmp / "pulse")
+        pulse.start()
+        stack.callback(pulse.stop)
+        phone = Phone(tmp)
+        phone.start()
+        stack.callback(phone.stop)
+        faults = build_faults(cups, queue, board, pulse, phone)
 
         config = tmp / "deskwatch.toml"
-        config.write_text(config_text(cups, queue, board), "utf-8")
+        config.write_text(config_text(cups, queue, board, phone), "utf-8")
         (tmp / "qt-tmp").mkdir()
-        env = {**x.env, "TMPDIR": str(tmp / "qt-tmp"), "LANG": "zh_CN.UTF-8"}
+        env = {**x.env, **pulse.env, "TMPDIR": str(tmp / "qt-tmp"), "LANG": "zh_CN.UTF-8"}
         args.out.mkdir(parents=True, exist_ok=True)
         log_path = args.out / "app.log"
         log = stack.enter_context(open(log_path, "w"))
