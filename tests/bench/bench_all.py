@@ -47,7 +47,7 @@ def run(seconds: float) -> list[Result]:
                 f'[monitors.printer]\nserver = "{cups.server}"\nprinters = ["{queue}"]\n'
                 f'[monitors.headset]\ndevice = "{SINK}"\n'
                 f'[monitors.telephone]\npbx_host = "127.0.0.1"\npbx_port = {phone.port}\n'
-                "[[monitors.environment.sensors]]\nname = \"desk\"\nprotocol = \"text\"\n"
+                '[[monitors.environment.sensors]]\nname = "desk"\nprotocol = "text"\n'
                 f'port = "{board.link}"\n',
                 "utf-8",
             )
