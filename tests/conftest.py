@@ -8,6 +8,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests judge correctness, not speed: on a loaded 2-core machine a
+# per-example deadline only produces flaky failures.
+settings.register_profile("deskwatch", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("deskwatch")
 
 # Tests never touch the real user's files, whatever they call.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -403,7 +403,7 @@ def test_headset_unplugged_pulseaudio_restarted_and_sip_server_gone(tmp_path: Pa
         command, cwd=ROOT, env={**os.environ, **pulse.env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
 
-    def wait_level(key: str, level: Level, timeout: float = 30.0) -> None:
+    def wait_level(key: str, level: Level, timeout: float = 60.0) -> None:
         wait_for(
             lambda: metric_levels(metrics_port).get(key) == int(level), timeout, f"{key} at {level.name}"
         )
@@ -427,7 +427,12 @@ def test_headset_unplugged_pulseaudio_restarted_and_sip_server_gone(tmp_path: Pa
         wait_level("telephone.sip_reply[tcp]", Level.OK, timeout=40)
     finally:
         app.terminate()
-        _, err = app.communicate(timeout=30)
+        try:
+            _, err = app.communicate(timeout=45)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            _, err = app.communicate()
+            err += b"\n(did not stop within 45 s of SIGTERM)"
         pulse.stop()
     assert app.returncode == 0, err.decode(errors="replace")[-2000:]
     assert b"Traceback" not in err
