@@ -14,7 +14,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -360,84 +359,31 @@ def phone_line(tmp_path: Path) -> Iterator[Callable[[], list[Any]]]:
         server.stop()
 
 
-def metric_levels(port: int) -> dict[str, float]:
-    """``deskwatch_indicator_level`` by state key, read from a running Deskwatch's /metrics."""
-    from prometheus_client.parser import text_string_to_metric_families
+def test_sip_server_gone_and_back(tmp_path: Path, phone_line: Any) -> None:
+    """The PBX stops answering: critical "no reply"; it answers again: ok, without a restart.
 
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
-            text = response.read().decode("utf-8")
-    except OSError:
-        return {}
-    levels: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        if family.name == "deskwatch_indicator_level":
-            for sample in family.samples:
-                item = sample.labels["item"]
-                key = sample.labels["indicator"] + (f"[{item}]" if item else "")
-                levels[key] = sample.value
-    return levels
-
-
-def test_headset_unplugged_pulseaudio_restarted_and_sip_server_gone(tmp_path: Path, phone_line: Any) -> None:
-    """Deskwatch runs as its own process here: a PulseAudio restart must not touch this one's PortAudio."""
-    from tests.audio.conftest import SINK, PulseServer
-    from tests.telephone.conftest import free_port
-
-    pulse = PulseServer(tmp_path / "pulse")
-    pulse.start()
+    The headset's unplug/replug runs against a real PulseAudio in tests/audio; a
+    PulseAudio *restart* is part of the soak's fault cycle (see README).
+    """
     servers = phone_line()
-    metrics_port = free_port()
-    config = tmp_path / "deskwatch.toml"
-    config.write_text(
-        f"[exporter]\nenabled = true\nport = {metrics_port}\n"
-        f'[monitors.headset]\ndevice = "{SINK}"\ninterval = 0.5\n'
+    config = (
         f'[monitors.telephone]\npbx_host = "127.0.0.1"\npbx_port = {phone_line.port}\ninterval = 0.5\n'
         "ping_spacing = 0.0\nreply_timeout = 0.5\n"
-        + "".join(f"[monitors.{m}]\nenabled = false\n" for m in ("computer", "printer", "recorder")),
-        "utf-8",
     )
-    command = [sys.executable, "-m", "app.cli", "run", "--headless", "--config", str(config),
-               "--data-dir", str(tmp_path / "data")]  # fmt: skip
-    app = subprocess.Popen(
-        command, cwd=ROOT, env={**os.environ, **pulse.env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-
-    def wait_level(key: str, level: Level, timeout: float = 60.0) -> None:
-        wait_for(
-            lambda: metric_levels(metrics_port).get(key) == int(level), timeout, f"{key} at {level.name}"
-        )
-
+    desk = Seat(tmp_path / "seat", config, ["telephone"])
     try:
-        wait_level("headset.connected", Level.OK)
-        wait_level("telephone.sip_reply[udp]", Level.OK)
-        pulse.unplug()  # the headset is pulled out
-        wait_level("headset.connected", Level.CRITICAL)
-        pulse.plug()
-        wait_level("headset.connected", Level.OK)
-        pulse.restart()  # the sound server itself goes away and comes back
-        wait_level("headset.connected", Level.CRITICAL)
-        wait_level("headset.connected", Level.OK, timeout=60)
-        for server in servers:  # the PBX stops answering
+        desk.wait_level("telephone.sip_reply[udp]", Level.OK)
+        desk.wait_level("telephone.sip_reply[tcp]", Level.OK)
+        for server in servers:
             server.stop()
-        wait_level("telephone.sip_reply[udp]", Level.CRITICAL)
-        assert metric_levels(metrics_port).get("headset.connected") == 0, "the headset is unaffected"
+        state = desk.wait_level("telephone.sip_reply[udp]", Level.CRITICAL)
+        assert state.value == "no reply"
+        desk.wait_level("telephone.sip_reply[tcp]", Level.CRITICAL)
         phone_line()
-        wait_level("telephone.sip_reply[udp]", Level.OK, timeout=40)
-        wait_level("telephone.sip_reply[tcp]", Level.OK, timeout=40)
+        desk.wait_level("telephone.sip_reply[udp]", Level.OK, timeout=40)
+        desk.wait_level("telephone.sip_reply[tcp]", Level.OK, timeout=40)
+        episodes = desk.alerts("telephone.sip_reply")
+        assert episodes
+        assert all(a.state is AlertState.CLEARED for a in episodes)
     finally:
-        app.terminate()
-        try:
-            _, err = app.communicate(timeout=45)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            _, err = app.communicate()
-            err += b"\n(did not stop within 45 s of SIGTERM)"
-        pulse.stop()
-    assert app.returncode == 0, err.decode(errors="replace")[-2000:]
-    assert b"Traceback" not in err
-    db = sqlite3.connect(tmp_path / "data" / "history.sqlite3")
-    rows = db.execute("SELECT ended FROM alerts WHERE key='headset.connected' ORDER BY id").fetchall()
-    db.close()
-    assert len(rows) >= 2, "unplug and restart each raised an alert"
-    assert all(ended is not None for (ended,) in rows), "and each cleared without a restart"
+        desk.stop()
