@@ -19,7 +19,7 @@ from typing import Any
 import psutil
 
 from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.core.model import Device, Direction, Indicator, IndicatorMaker, Level, Reading, Thresholds
 from app.core.monitor import LoopLatencyProbe, Monitor, MonitorContext
 from app.core.settings import Setting
 
@@ -33,8 +33,7 @@ _HIGH = Direction.HIGH_IS_BAD
 _LOW = Direction.LOW_IS_BAD
 
 
-def _ind(name: str, label: Text, unit: str = "", **kwargs: Any) -> Indicator:
-    return Indicator(f"computer.{name}", Device.COMPUTER, label, unit, **kwargs)
+_ind = IndicatorMaker("computer", Device.COMPUTER)
 
 
 CPU = _ind(

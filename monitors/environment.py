@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.core.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
 from app.core.monitor import Monitor, MonitorContext
 from app.core.settings import Setting
 from sensors import modbus_env
@@ -57,8 +57,7 @@ FIRST_READING_WAIT_S = 5.0
 HYSTERESIS = {TEMPERATURE: 0.5, HUMIDITY: 2.0}
 
 
-def _ind(name: str, label: Text, unit: str, **kwargs: Any) -> Indicator:
-    return Indicator(f"environment.{name}", Device.ENVIRONMENT, label, unit, **kwargs)
+_ind = IndicatorMaker("environment", Device.ENVIRONMENT)
 
 
 TEMPERATURE_IND = _ind(

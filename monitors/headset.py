@@ -17,7 +17,7 @@ from typing import Any
 
 from app.core.callstate import CallState
 from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.core.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
 from app.core.monitor import Monitor, MonitorContext
 from app.core.settings import Setting
 from sensors.audio import AudioCapture, Samples, shared_capture
@@ -34,8 +34,7 @@ VOICE_SOURCE = "headset_voice"
 MIC_SOURCE = "microphone_in_use"
 
 
-def _ind(name: str, label: Text, unit: str = "", **kwargs: Any) -> Indicator:
-    return Indicator(f"headset.{name}", Device.HEADSET, label, unit, **kwargs)
+_ind = IndicatorMaker("headset", Device.HEADSET)
 
 
 CONNECTED = _ind("connected", Text("Headset connected", "耳机已连接"), numeric=False)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.core.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
 from app.core.monitor import CheckResult, Monitor, MonitorContext
 from app.core.settings import Setting
 from sensors import printing as p
@@ -35,8 +35,7 @@ log = logging.getLogger(__name__)
 _HIGH = Direction.HIGH_IS_BAD
 
 
-def _ind(name: str, label: Text, unit: str = "", **kwargs: Any) -> Indicator:
-    return Indicator(f"printer.{name}", Device.PRINTER, label, unit, **kwargs)
+_ind = IndicatorMaker("printer", Device.PRINTER)
 
 
 STATUS = _ind(

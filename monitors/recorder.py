@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.core.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
 from app.core.monitor import CheckResult, Monitor
 from app.core.settings import Setting
 from sensors import audio
@@ -43,8 +43,7 @@ PROBE_BYTES = 64 * 1024
 SCAN_DEPTH = 4
 
 
-def _ind(name: str, label: Text, unit: str = "", **kwargs: Any) -> Indicator:
-    return Indicator(f"recorder.{name}", Device.RECORDER, label, unit, **kwargs)
+_ind = IndicatorMaker("recorder", Device.RECORDER)
 
 
 FOLDER = _ind("folder", Text("Recordings folder", "录音文件夹"), numeric=False)

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.core.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
 from app.core.monitor import Monitor, MonitorContext
 from app.core.settings import Setting
 from sensors import sip
@@ -28,8 +28,7 @@ _HIGH = Direction.HIGH_IS_BAD
 _LOW = Direction.LOW_IS_BAD
 
 
-def _ind(name: str, label: Text, unit: str = "", **kwargs: Any) -> Indicator:
-    return Indicator(f"telephone.{name}", Device.TELEPHONE, label, unit, **kwargs)
+_ind = IndicatorMaker("telephone", Device.TELEPHONE)
 
 
 SIP_REPLY = _ind("sip_reply", Text("PBX reply", "交换机应答"), numeric=False)

@@ -183,6 +183,21 @@ class Indicator:
         return self.id.split(".", 1)[-1]
 
 
+class IndicatorMaker:
+    """Declares a monitor's indicators with its id prefix and device filled in.
+
+    ``CPU = IndicatorMaker("computer", Device.COMPUTER)("cpu", Text(...), "%")``
+    """
+
+    def __init__(self, monitor_id: str, device: Device) -> None:
+        self.monitor_id = monitor_id
+        self.device = device
+
+    def __call__(self, name: str, label: Text, unit: str = "", **kwargs: Any) -> Indicator:
+        """An :class:`Indicator` ``<monitor_id>.<name>`` of this monitor's device."""
+        return Indicator(f"{self.monitor_id}.{name}", self.device, label, unit, **kwargs)
+
+
 def make_key(indicator_id: str, instance: str = "") -> str:
     """The key an indicator state is tracked under: ``id`` or ``id[instance]``."""
     return f"{indicator_id}[{instance}]" if instance else indicator_id
