@@ -37,7 +37,9 @@ class Debouncer:
         if raw != self.candidate:
             self.candidate, self.candidate_since = raw, now
         hold = 0.0
-        if thresholds is not None:
+        # "Not set up" is a fact about the configuration, not a reading to debounce.
+        settled = Level.NOT_SET_UP in (raw, self.effective)
+        if thresholds is not None and not settled:
             hold = thresholds.raise_after if raw.rank > self.effective.rank else thresholds.clear_after
         if now - self.candidate_since >= hold:
             self.effective, self.candidate = raw, None
@@ -181,7 +183,7 @@ class AlertBook:
         """Apply an effective-level change (or a repeated level) for ``key``."""
         with self._lock:
             alert = self.open_for(key)
-            if new is Level.OK:
+            if not new.is_problem:  # ok, or no longer set up: nothing to alert about
                 if alert is None:
                     return None
                 alert.ended = now

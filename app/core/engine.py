@@ -177,7 +177,7 @@ class Engine:
             state.since = now if new != state.level else state.since
         state.value, state.raw_level, state.level = reading.value, raw, new
         state.message, state.updated, state.detail = reading.message, now, dict(reading.detail)
-        if new != old or new is not Level.OK:
+        if new != old or new.is_problem:
             self.alerts.transition(
                 key=key,
                 indicator_id=indicator.id,

@@ -16,12 +16,23 @@ from app.core.i18n import Text
 
 
 class Level(IntEnum):
-    """Health level of an indicator; the values are Nagios plugin exit codes."""
+    """Health level of an indicator; the values are Nagios plugin exit codes.
+
+    The state model (README, "What the states mean"):
+
+    * ``OK`` — observed and within its normal range;
+    * ``WARNING``/``CRITICAL`` — observed and out of range;
+    * ``UNKNOWN`` — Deskwatch tried and could not observe (the message says why);
+    * ``NOT_SET_UP`` — nothing is configured to observe.  Shown grey, never an
+      alert, and left out of :func:`worst` (so out of exit codes and banners).
+      Its value 4 is no Nagios code; it never becomes an exit code.
+    """
 
     OK = 0
     WARNING = 1
     CRITICAL = 2
     UNKNOWN = 3
+    NOT_SET_UP = 4
 
     @property
     def rank(self) -> int:
@@ -37,19 +48,37 @@ class Level(IntEnum):
         """Localised name of the level."""
         return _LEVEL_TEXT[self]
 
+    @property
+    def is_problem(self) -> bool:
+        """True for the levels that open an alert (warning, critical, unknown)."""
+        return self in (Level.WARNING, Level.CRITICAL, Level.UNKNOWN)
 
-_RANK = {Level.OK: 0, Level.UNKNOWN: 1, Level.WARNING: 2, Level.CRITICAL: 3}
+    @property
+    def slug(self) -> str:
+        """Lower-case machine name (``"not_set_up"``) used in JSON, CSV and metrics."""
+        return self.name.lower()
+
+
+_RANK = {Level.NOT_SET_UP: -1, Level.OK: 0, Level.UNKNOWN: 1, Level.WARNING: 2, Level.CRITICAL: 3}
 _LEVEL_TEXT = {
     Level.OK: Text("OK", "正常"),
     Level.WARNING: Text("Warning", "警告"),
     Level.CRITICAL: Text("Critical", "严重"),
     Level.UNKNOWN: Text("Unknown", "未知"),
+    Level.NOT_SET_UP: Text("Not set up", "未设置"),
 }
 
 
 def worst(levels: Iterable[Level]) -> Level:
-    """The most severe level of ``levels`` (``OK`` when empty)."""
-    return max(levels, key=lambda level: level.rank, default=Level.OK)
+    """The most severe level of ``levels`` (``OK`` when empty).
+
+    ``NOT_SET_UP`` is left out: a device nobody configured is not a problem.
+    """
+    return max(
+        (level for level in levels if level is not Level.NOT_SET_UP),
+        key=lambda level: level.rank,
+        default=Level.OK,
+    )
 
 
 class Device(Enum):

@@ -48,6 +48,7 @@ LEVEL_COLOURS = {
     Level.WARNING: "#e0a800",
     Level.CRITICAL: "#d9363e",
     Level.UNKNOWN: "#8a8f98",
+    Level.NOT_SET_UP: "#c3c7ce",
 }
 
 T = Text  # short alias for the many labels below

@@ -10,12 +10,13 @@ from PySide6.QtWidgets import QApplication
 
 from app.core.model import Level
 
-#: Level colours: calm green, amber, red, grey for "we do not know".
+#: Level colours: calm green, amber, red, grey for "we do not know", pale grey for "not set up".
 LEVEL_COLOURS: dict[Level, str] = {
     Level.OK: "#2e9d5b",
     Level.WARNING: "#e0a100",
     Level.CRITICAL: "#d63b3b",
     Level.UNKNOWN: "#8a94a3",
+    Level.NOT_SET_UP: "#b8bec8",
 }
 #: Light tints of the level colours for card headers and table rows.
 LEVEL_TINTS: dict[Level, str] = {
@@ -23,6 +24,7 @@ LEVEL_TINTS: dict[Level, str] = {
     Level.WARNING: "#fff5d6",
     Level.CRITICAL: "#fde7e7",
     Level.UNKNOWN: "#eef0f3",
+    Level.NOT_SET_UP: "#f4f5f7",
 }
 ACCENT = "#2563a8"
 TEXT_MUTED = "#6b7280"
