@@ -38,19 +38,36 @@ HEADERS = (
 )
 
 
+def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """The options every command takes, before or after the subcommand.
+
+    Sub-parsers declare them with ``default=SUPPRESS``: argparse copies a
+    sub-parser's defaults over the parent's values, so without it
+    ``deskwatch --config F check`` would lose ``--config``.
+    """
+    default: Any = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--config", type=Path, metavar="FILE", default=default, help="use this config file")
+    parser.add_argument(
+        "--data-dir", type=Path, metavar="DIR", default=default, help="keep history and state here"
+    )
+    parser.add_argument(
+        "--lang", choices=("auto", "zh_CN", "en"), default=default, help="override the language"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=default if suppress else False, help="log debug messages"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (global options work before or after the subcommand)."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, metavar="FILE", help="use this config file")
-    common.add_argument("--data-dir", type=Path, metavar="DIR", help="keep history and state here")
-    common.add_argument("--lang", choices=("auto", "zh_CN", "en"), help="override the language")
-    common.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    _add_global_options(common, suppress=True)
 
     parser = argparse.ArgumentParser(
         prog="deskwatch",
         description="Workstation health and equipment monitor for customer-service clerks.",
-        parents=[common],
     )
+    _add_global_options(parser, suppress=False)
     parser.add_argument("--version", action="version", version=f"deskwatch {__version__}")
     sub = parser.add_subparsers(dest="command")
 
