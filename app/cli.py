@@ -53,8 +53,9 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     parser.add_argument(
         "--lang", choices=("auto", "zh_CN", "en"), default=default, help="override the language"
     )
+    verbose_default: Any = argparse.SUPPRESS if suppress else False
     parser.add_argument(
-        "-v", "--verbose", action="store_true", default=default if suppress else False, help="log debug messages"
+        "-v", "--verbose", action="store_true", default=verbose_default, help="log debug messages"
     )
 
 

@@ -60,7 +60,7 @@ class _Bucket:
     vmin: float = 0.0
     vmax: float = 0.0
     vsum: float = 0.0
-    level: int = 0
+    level: int = -1  # none yet; then the most severe level seen in the bucket
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,9 @@ class History:
                 bucket = None
             if bucket is None:
                 bucket = self._buckets[key] = _Bucket(start)
-            bucket.level = max(bucket.level, int(level))
+            # By severity, not by Nagios code: unknown (3) must not outrank critical (2).
+            if bucket.level < 0 or level.rank > Level(bucket.level).rank:
+                bucket.level = int(level)
             if number is not None:
                 if bucket.n == 0:
                     bucket.vmin = bucket.vmax = number

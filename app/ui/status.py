@@ -93,9 +93,25 @@ def format_duration(seconds: float, language: str | None = None) -> str:
 
 
 def problems(states: list[IndicatorState]) -> list[IndicatorState]:
-    """States that are not ok, worst first."""
-    bad = [s for s in states if s.level is not Level.OK]
+    """States that need someone (warning, critical, unknown), worst first; not set up is no problem."""
+    bad = [s for s in states if s.level.is_problem]
     return sorted(bad, key=lambda s: (-s.level.rank, s.indicator.device.order))
+
+
+#: Chip text for a value already out of range whose alert waits for its debounce time.
+PENDING = Text("Pending", "待确认")
+
+
+def shown_level(state: IndicatorState) -> tuple[Level, bool]:
+    """The level to paint and whether it is still *pending*.
+
+    While a reading is out of range but has not held for ``raise_after`` yet,
+    the effective level is still ok; showing a green "OK" then would claim a
+    normal value.  The panel shows the raw level's colour with "Pending".
+    """
+    if state.level is Level.OK and state.raw_level in (Level.WARNING, Level.CRITICAL):
+        return state.raw_level, True
+    return state.level, False
 
 
 def state_line(state: IndicatorState) -> str:
