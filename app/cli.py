@@ -132,6 +132,12 @@ def render_table(rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
+def _first_line(message: str) -> str:
+    """A table cell holds one line; a multi-line hint (a config example) is in ``--json`` whole."""
+    first, _, rest = message.partition("\n")
+    return f"{first} …" if rest.strip() else first
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Poll once and print; exit code is the worst level's Nagios code."""
     from app.core.runtime import build_runtime
@@ -175,7 +181,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                     s.label(),
                     format_value(s.value, s.indicator.unit),
                     s.level.text(),
-                    s.message() if s.message else "",
+                    _first_line(s.message()) if s.message else "",
                 ]
             )
         if len(rows) == 1:

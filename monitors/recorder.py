@@ -252,7 +252,8 @@ class RecorderMonitor(Monitor):
             message = MSG_FOLDER_MISSING.format(path=str(folder))
             return [
                 Reading(FOLDER.id, "missing", Level.CRITICAL, message, detail={"path": str(folder)}),
-                Reading(HOURS_LEFT.id, None, Level.OK, message),
+                # No folder, nothing to measure: unknown, never a claimed-normal reading.
+                Reading(HOURS_LEFT.id, None, Level.UNKNOWN, message),
             ]
         readings = [self._folder_reading(folder), self._hours_left(folder)]
         if self.options["expect_recordings"]:

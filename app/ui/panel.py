@@ -162,7 +162,8 @@ class IndicatorRow:
         self.label.setToolTip(message)
         self.value.setToolTip(message)
         self.message.setText(message)
-        self.message.setVisible(bool(message) and not as_text and state.level is not Level.OK)
+        # Not set up: the card's setup note explains it once, not on every row.
+        self.message.setVisible(bool(message) and not as_text and state.level.is_problem)
         self.spark.setVisible(state.indicator.numeric)
         self.refresh_since(time.time())
 

@@ -86,7 +86,8 @@ def test_unconfigured_monitor_shows_how_to_add_a_sensor_and_no_fault(tmp_path: P
     hint = monitor.setup_hint()
     assert hint is not None and "[[monitors.environment.sensors]]" in hint.en and "环境传感器" in hint.zh
     monitor.start()
-    assert monitor.poll() == []
+    [reading] = monitor.poll()
+    assert reading.level is Level.NOT_SET_UP and reading.message == hint
     monitor.close()
 
 
@@ -244,4 +245,6 @@ def test_check_json_includes_environment_when_a_sensor_is_configured(
 def test_check_json_without_sensors_shows_no_environment_fault(tmp_path: Path) -> None:
     result = deskwatch("check", "--json", "--data-dir", str(tmp_path), "--only", "environment")
     payload = json.loads(result.stdout)
-    assert payload["indicators"] == [] and payload["level"] == "ok" and result.returncode == 0
+    [sensor] = payload["indicators"]
+    assert sensor["level"] == "not_set_up" and "[[monitors.environment.sensors]]" in sensor["message"]
+    assert payload["level"] == "ok" and result.returncode == 0
