@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -151,3 +152,33 @@ def test_app_stall_comes_from_the_loop_probe(tmp_path: Path) -> None:
     runtime.scheduler.poll_once()
     assert runtime.engine.state("computer.app_stall").value == 2500  # type: ignore[union-attr]
     runtime.scheduler.stop()
+
+
+def test_cpu_usage_is_measured_from_our_own_reference_on_any_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runtime starts monitors on one thread and polls on another.
+
+    psutil.cpu_percent(None) keeps its reference per thread, so the first poll
+    on the scheduler's worker read 0.0 or 100.0 (two samples microseconds
+    apart) whatever the machine did.  The monitor keeps its own reference.
+    """
+    import threading
+    from collections import namedtuple
+
+    cputimes = namedtuple("cputimes", "user nice system idle iowait")
+    samples = iter([cputimes(40.0, 0.0, 10.0, 50.0, 0.0), cputimes(100.0, 0.0, 25.0, 75.0, 0.0)])
+    moments = iter([1000.0, 1005.0])
+    runtime = build_runtime(
+        config_path=tmp_path / "none.toml", data_dir=tmp_path, mode="check", only=["computer"]
+    )
+    [monitor] = runtime.monitors
+    monkeypatch.setattr(psutil, "cpu_times", lambda percpu=False: next(samples))
+    monkeypatch.setattr(time, "monotonic", lambda: next(moments))
+    for work in (monitor.start, monitor._cpu):  # type: ignore[attr-defined]
+        polled: list[Any] = []
+        thread = threading.Thread(target=lambda work=work, out=polled: out.extend(work() or []))
+        thread.start()
+        thread.join()
+    # 100 CPU-seconds passed between start() and the poll, 75 of them busy.
+    assert [r.value for r in polled] == [75.0]
