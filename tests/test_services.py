@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.printer.conftest import PrivateCups
@@ -47,7 +47,10 @@ def test_a_broken_sipp_scenario_fails_with_the_parser_position(tmp_path: Path) -
     # "]]>" in the reply ends the scenario's CDATA section early: not XML any more.
     with pytest.raises(ServiceError, match=r"sipp scenario: .* is not valid XML: .*line \d+, column \d+"):
         start_sipp(tmp_path, reply="200 ]]> OK")
-    assert subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True).returncode == 1
+    # Refused before SIPp ran: no process was started on the scenario.
+    assert not [
+        p for p in psutil.process_iter(["cmdline"]) if str(tmp_path) in " ".join(p.info["cmdline"] or [])
+    ]
 
 
 def test_a_server_that_exits_at_start_is_quoted_with_its_stderr() -> None:
