@@ -48,7 +48,7 @@ _ind = IndicatorMaker("recorder", Device.RECORDER)
 
 FOLDER = _ind("folder", Text("Recordings folder", "录音文件夹"), numeric=False)
 HOURS_LEFT = _ind(
-    "hours_left",
+    "time_left",
     Text("Recording time left on disk", "剩余可录音时长"),
     "h",
     description=Text("Free space divided by the recording bit rate", "剩余空间除以录音码率"),

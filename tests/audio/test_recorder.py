@@ -119,7 +119,7 @@ def test_full_folder(pulse: PulseServer, tmp_path: Path) -> None:
         readings = recorder.poll()
         got = levels(RecorderMonitor, readings)
         assert readings[0].value == "full" and got["folder"] is Level.CRITICAL
-        assert got["hours_left"] is Level.CRITICAL and readings[1].value == 0
+        assert got["time_left"] is Level.CRITICAL and readings[1].value == 0
         assert not (folder / PROBE_NAME).exists()
         pulse.play(SPEECH)
         results = recorder.self_test({"seconds": 1.0})
