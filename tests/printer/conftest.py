@@ -120,8 +120,6 @@ Listen {self.socket}
 Browsing Off
 WebInterface No
 DefaultAuthType None
-JobPrivateAccess all
-JobPrivateValues none
 PreserveJobHistory Yes
 <Location />
   Order allow,deny
