@@ -483,7 +483,8 @@ def test_nothing_to_watch_has_a_setup_hint(tmp_path: Path) -> None:
     monitor = make_monitor(tmp_path, None)
     hint = monitor.setup_hint()
     assert hint is not None and "snmp_printers" in hint.en
-    assert monitor.poll() == []
+    (reading,) = monitor.poll()
+    assert reading.level is Level.NOT_SET_UP and reading.value is None and reading.message == hint
 
 
 def test_bad_server_setting_is_unknown_with_the_reason(tmp_path: Path) -> None:
