@@ -10,6 +10,7 @@ but unhappy, and no reply within ~2 s means the line is down.
 from __future__ import annotations
 
 import itertools
+import math
 import secrets
 import socket
 import time
@@ -458,20 +459,24 @@ class EModel:
 
     def r_factor(self, rtt_ms: float, jitter_ms: float, loss_percent: float) -> float:
         """R = 93.2 − Id − Ie,eff, with the jitter buffer sized at twice the jitter."""
+        if any(math.isnan(v) for v in (rtt_ms, jitter_ms, loss_percent)):
+            return 0.0  # max()/min() would read NaN as 0 % loss or as R 100: never "good"
         delay = rtt_ms / 2 + 2 * jitter_ms + self.codec_delay_ms
         id_ = 0.024 * delay + (0.11 * (delay - 177.3) if delay > 177.3 else 0.0)
         ppl = max(0.0, loss_percent)
         ie_eff = self.ie + (95 - self.ie) * ppl / (ppl + self.bpl)
-        return max(0.0, min(100.0, 93.2 - id_ - ie_eff))
+        r = 93.2 - id_ - ie_eff
+        return 0.0 if math.isnan(r) else max(0.0, min(100.0, r))  # inf − inf is NaN too
 
 
 def mos_from_r(r: float) -> float:
     """G.107 Annex B: MOS = 1 + 0.035R + 7·10⁻⁶·R(R−60)(100−R), 1…4.5."""
-    if r <= 0:
+    if r <= 0 or math.isnan(r):
         return 1.0
     if r >= 100:
         return 4.5
-    return 1 + 0.035 * r + 7e-6 * r * (r - 60) * (100 - r)
+    # The polynomial dips just below 1 for R < 6.5; MOS is defined on 1…4.5.
+    return max(1.0, min(4.5, 1 + 0.035 * r + 7e-6 * r * (r - 60) * (100 - r)))
 
 
 __all__ = [
