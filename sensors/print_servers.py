@@ -168,12 +168,15 @@ def probe_server(host: str, port: int, timeout: float) -> None:
         raise PrintServerUnreachable(str(exc.strerror or exc)) from exc
 
 
-def _as_list(value: Any) -> list[str]:
+def _as_list(value: Any, limit: int = 4 * p.MAX_REASONS) -> list[str]:
+    """A one-or-many IPP keyword attribute as a bounded list of strings (anything else: empty)."""
     if value is None:
         return []
     if isinstance(value, str):
         return [value]
-    return [str(v) for v in value]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value[:limit]]
+    return []
 
 
 def _queue_of(job: Mapping[str, Any]) -> str:
@@ -225,7 +228,7 @@ def cups_snapshot(
     count = ipp_int(attrs, "queued-job-count")
     known_state = state if state in p.STATE_NAMES else None
     message = clean_text(attrs.get("printer-state-message", "") or "")
-    reasons = _as_list(attrs.get("printer-state-reasons"))[: p.MAX_REASONS * 4]
+    reasons = _as_list(attrs.get("printer-state-reasons"))
     if known_state is None:
         shown = "missing" if state is None else str(state)
         message = f"printer-state {shown}" + (f": {message}" if message else "")
