@@ -519,10 +519,10 @@ class PrinterMonitor(Monitor):
                     return CheckResult(label, "fail", message, ADVICE_FIX, detail)
                 time.sleep(0.2)
         except (PrintServerUnreachable, PrinterMissing) as exc:
-            return CheckResult(label, "fail", CHECK_PAGE_FAILED.format(why=str(exc)), ADVICE_SERVER)
+            return CheckResult(label, "fail", CHECK_PAGE_FAILED.format(why=clean_text(exc)), ADVICE_SERVER)
         except Exception as exc:  # any spooler error is a failed check, not a crash
-            log.warning("test page on %s failed: %s", name, exc, exc_info=True)
-            return CheckResult(label, "fail", CHECK_PAGE_FAILED.format(why=str(exc)), ADVICE_FIX)
+            log.warning("test page on %s failed: %s", name, clean_text(exc), exc_info=True)
+            return CheckResult(label, "fail", CHECK_PAGE_FAILED.format(why=clean_text(exc)), ADVICE_FIX)
 
     @staticmethod
     def _why_not(snap: p.PrinterSnapshot | None, job: p.Job) -> Text:
