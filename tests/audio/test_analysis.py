@@ -32,11 +32,21 @@ def analyse(pcm: np.ndarray, block: int = 1600, flags: list[int] | None = None, 
 
 
 def test_clean_speech_levels() -> None:
+    """Active speech level and noise floor in the 300–3400 Hz band (the cases are set in band)."""
     s = analyse(cases()["clean_speech"])
     assert s.speech_level_dbfs == pytest.approx(-30, abs=1)
     assert s.noise_floor_dbfs == pytest.approx(-72, abs=2)
     assert s.snr_db == pytest.approx(42, abs=3)
     assert s.clipped_percent == 0 and s.dropouts == 0 and not s.dead and not s.inaudible
+    # Active speech time includes P.56's 200 ms hangover over the short pauses between syllables.
+    assert 3.0 < s.speech_seconds <= 4.0
+
+
+def test_white_noise_floor_is_the_band_share_of_its_power() -> None:
+    """Full-band white noise at −50 dBFS has 3100/8000 of its power in 300–3400 Hz: −54 dBFS."""
+    s = analyse(to_pcm(noise(4, -50)))
+    assert s.noise_floor_dbfs == pytest.approx(-50 + 10 * np.log10(3100 / 8000), abs=0.5)
+    assert not s.speech_present
 
 
 def test_full_scale_sine_reads_minus_three_dbfs() -> None:
@@ -72,6 +82,16 @@ def test_dc_offset_is_measured_apart_from_the_levels() -> None:
     assert biased.noise_floor_dbfs < -58  # the bias is not counted as noise
     assert analyse(cases()["dc_offset"]).dc_offset_percent == pytest.approx(4, abs=0.2)
     assert analyse(cases()["clipping"]).dc_offset_percent < 1
+
+
+def test_a_short_stretch_takes_the_noise_floor_of_the_whole_window() -> None:
+    window = WindowStats(SETTINGS, seconds=10)
+    pcm = cases(seconds=6.0)["noisy_speech"]
+    for start in range(0, pcm.size, 1600):
+        window.add(analyse_block(pcm[start : start + 1600], SETTINGS))
+    whole, last = window.summary(), window.summary(last_seconds=0.5)
+    assert whole is not None and last is not None
+    assert last.noise_floor_dbfs == whole.noise_floor_dbfs == pytest.approx(-44, abs=1)
 
 
 def test_digital_silence_is_dead_and_quiet_speech_inaudible() -> None:
