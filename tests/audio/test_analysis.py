@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -152,3 +154,28 @@ def test_window_forgets_old_audio() -> None:
 
 def test_empty_window_has_no_summary() -> None:
     assert WindowStats(SETTINGS).summary() is None
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rate=st.sampled_from([8000, 11025, 16000, 22050, 44100, 48000]),
+    length=st.integers(min_value=0, max_value=6000),
+    level=st.floats(min_value=-100, max_value=10),
+    seed=st.integers(min_value=0, max_value=2**16),
+)
+def test_any_block_length_and_rate_gives_sane_levels(rate: int, length: int, level: float, seed: int) -> None:
+    """Odd capture buffers, every rate the monitor accepts, silence to overdrive: finite, ordered readings."""
+    s = AnalysisSettings(rate=rate)
+    pcm = to_pcm(noise(length / rate, level, rate=rate, seed=seed)) if length else np.zeros(0, np.int16)
+    stats = analyse_block(pcm, s)
+    frames = length // s.frame_samples
+    assert stats.frame_power.size == stats.band_power.size == stats.band_magnitude.size == frames
+    assert np.all(np.isfinite(stats.band_power)) and np.all(stats.band_power >= 0)
+    # The band holds part of the power, never more (allowing for the filter's ripple at the edges).
+    assert np.sum(stats.band_power) <= 1.05 * np.sum(stats.frame_power) + 1e-12
+    window = WindowStats(s)
+    window.add(stats)
+    summary = window.summary()
+    if frames:
+        assert summary is not None and math.isfinite(summary.noise_floor_dbfs)
+        assert summary.speech_level_dbfs is None or math.isfinite(summary.speech_level_dbfs)
