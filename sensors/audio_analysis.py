@@ -332,7 +332,7 @@ class AudioSummary:
     noise_floor_dbfs: float
     speech_level_dbfs: float | None
     snr_db: float | None
-    #: Active speech time (P.56 activity, hangover included).
+    #: Time with speech: frames above the P.56 threshold (hangover not included).
     speech_seconds: float
     peak_dbfs: float
     #: Clipped frames as a percentage of active (non-silent) frames.
@@ -423,7 +423,10 @@ class SpeechLevels:
     noise_power: float
     #: Speech power over the active frames, noise removed; ``None`` without speech.
     speech_power: float | None
+    #: P.56 activity (hangover included): the frames the level is taken over.
     active: npt.NDArray[np.bool_]
+    #: Frames that are themselves above the threshold (no hangover): time spent talking.
+    voiced: int = 0
 
 
 def _envelope(magnitude: Floats, settings: AnalysisSettings) -> Floats:
@@ -533,7 +536,8 @@ def speech_levels(
     if not np.any(active):
         return SpeechLevels(noise_power, None, none)
     level = float(power[active].mean()) - noise_power
-    return SpeechLevels(noise_power, level if level > 0 else None, active)
+    voiced = int(np.count_nonzero(magnitude >= threshold))
+    return SpeechLevels(noise_power, level if level > 0 else None, active, voiced)
 
 
 def _block_bounds(items: list[tuple[BlockStats, int]]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
@@ -577,7 +581,9 @@ def summarise(
     noise_power = measured.noise_power
     floor_dbfs = to_dbfs(noise_power)
     frame_seconds = settings.frame_samples / settings.rate
-    speech_seconds = float(np.count_nonzero(measured.active)) * frame_seconds
+    # Talking time counts the frames above the threshold, not the hangover after them:
+    # it says whether the clerk is in a call, and a click's 200 ms hangover is not speech.
+    speech_seconds = measured.voiced * frame_seconds
     speech_level = snr = None
     if measured.speech_power is not None and speech_seconds >= settings.min_speech_seconds:
         speech_level = to_dbfs(measured.speech_power)

@@ -118,3 +118,14 @@ def test_noise_alone_is_no_speech_whatever_its_level() -> None:
         got = measure(to_pcm(in_band_level(pink_noise(SECONDS, level, seed=16), level)))
         assert not got.speech_present and got.speech_seconds < 0.3
         assert got.noise_floor_dbfs == pytest.approx(level, abs=1)
+
+
+def test_keyboard_clicks_are_not_talking_time() -> None:
+    """Talking time (what call detection reads) counts speech frames, not P.56's hangover after a click."""
+    room = in_band_level(noise(SECONDS, -72, seed=17), -72)
+    rng = np.random.default_rng(17)
+    for start in np.arange(0.1, SECONDS - 0.1, 0.2):  # typing, five keys a second
+        at = int(start * RATE)
+        room[at : at + 48] += rng.normal(0.0, 10 ** (-30 / 20), 48)
+    got = measure(to_pcm(room))
+    assert got.speech_seconds < 0.1 * SECONDS and not got.speech_present
