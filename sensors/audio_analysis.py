@@ -107,6 +107,9 @@ class AnalysisSettings:
     quiet_margin_db: float = 6.0
     #: Less speech than this in a window gives no speech level / SNR.
     min_speech_seconds: float = 0.3
+    #: Talking time counts runs of frames above the threshold at least this long:
+    #: a syllable lasts 100 ms or more, a key click or a cough of noise a frame or two.
+    min_voiced_ms: float = 30.0
     dead_dbfs: float = -80.0
     inaudible_dbfs: float = -40.0
 
@@ -462,6 +465,13 @@ def _trailing_max(values: Floats, width: int) -> Floats:
     return out[: values.size]
 
 
+def _long_runs(flags: npt.NDArray[np.bool_], shortest: int) -> int:
+    """How many of the set entries lie in runs of at least ``shortest``."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], flags.astype(np.int8), [0]))))
+    lengths = edges[1::2] - edges[0::2]
+    return int(lengths[lengths >= shortest].sum())
+
+
 def _calm(near_floor: npt.NDArray[np.bool_], guard: int) -> npt.NDArray[np.bool_]:
     """Frames that are near the floor together with ``guard`` frames either side."""
     loud = np.concatenate(([0], np.cumsum(~near_floor)))
@@ -536,7 +546,8 @@ def speech_levels(
     if not np.any(active):
         return SpeechLevels(noise_power, None, none)
     level = float(power[active].mean()) - noise_power
-    voiced = int(np.count_nonzero(magnitude >= threshold))
+    run = max(1, round(settings.min_voiced_ms * settings.rate / 1000 / settings.frame_samples))
+    voiced = _long_runs(magnitude >= threshold, run)
     return SpeechLevels(noise_power, level if level > 0 else None, active, voiced)
 
 

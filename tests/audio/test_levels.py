@@ -121,11 +121,14 @@ def test_noise_alone_is_no_speech_whatever_its_level() -> None:
 
 
 def test_keyboard_clicks_are_not_talking_time() -> None:
-    """Talking time (what call detection reads) counts speech frames, not P.56's hangover after a click."""
+    """Clicks are neither talking time (what call detection reads) nor a speech level to judge.
+
+    P.56 alone would call them active (and add 200 ms of hangover to each).
+    """
     room = in_band_level(noise(SECONDS, -72, seed=17), -72)
     rng = np.random.default_rng(17)
     for start in np.arange(0.1, SECONDS - 0.1, 0.2):  # typing, five keys a second
         at = int(start * RATE)
         room[at : at + 48] += rng.normal(0.0, 10 ** (-30 / 20), 48)
     got = measure(to_pcm(room))
-    assert got.speech_seconds < 0.1 * SECONDS and not got.speech_present
+    assert got.speech_seconds < 0.1 and not got.speech_present
