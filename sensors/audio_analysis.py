@@ -26,9 +26,13 @@ What is measured, the way telephony measures it:
   subtracted from the active frames' power, so noisy speech is measured as
   the speech alone.
 * **Noise floor**: the mean in-band power of the frames with no speech near
-  them (their own power, and that of three frames either side, close to the
-  floor's tenth percentile); a power mean, not a mean of dB.
+  them (the frame and three either side within 4.5 dB of the tenth
+  percentile of the frame powers), a mean of power, not of dB; with too few
+  such frames, that percentile itself.
 * **SNR** = active speech level − noise floor, both in band.
+* **Talking time** (``speech_seconds``, what call detection reads): frames
+  whose own level is above the P.56 threshold, in runs of 30 ms or more —
+  no hangover, so pauses and key clicks are not talk.
 
 Peak, clipping, dead and inaudible microphones are judged on the full-band
 signal (a mic that only hums is not dead).
@@ -428,7 +432,8 @@ class SpeechLevels:
     speech_power: float | None
     #: P.56 activity (hangover included): the frames the level is taken over.
     active: npt.NDArray[np.bool_]
-    #: Frames that are themselves above the threshold (no hangover): time spent talking.
+    #: Frames themselves above the threshold, in runs of ``min_voiced_ms`` or more
+    #: (no hangover): the time spent talking.
     voiced: int = 0
 
 
@@ -436,11 +441,11 @@ def _envelope(magnitude: Floats, settings: AnalysisSettings) -> Floats:
     """P.56's envelope: |x| smoothed twice with time constant T, here at the frame rate.
 
     Two cascaded one-pole smoothers have the impulse response (1−g)²(k+1)gᵏ;
-    applying it as a short FIR (to 1e-3 of its peak) keeps this vectorised.
+    applying it as a short FIR (until gᵏ < 10⁻⁴) keeps this vectorised.
     """
     frame_s = settings.frame_samples / settings.rate
     g = math.exp(-frame_s / settings.envelope_seconds)
-    taps = max(1, math.ceil(math.log(1e-4) / math.log(g)) if g > 0 else 1)
+    taps = max(1, math.ceil(math.log(1e-4) / math.log(g)))
     k = np.arange(taps)
     kernel = (1 - g) ** 2 * (k + 1) * g**k
     out: Floats = np.convolve(magnitude, kernel)[: magnitude.size]
@@ -529,19 +534,12 @@ def speech_levels(
     speech = suffix / counts - noise_power
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = 10 * np.log10(np.maximum(speech, _SILENCE_POWER)) - 20 * np.log10(candidates)
-    # P.56: the threshold that lies the margin below the active level it gives.
-    # The gap shrinks as the threshold rises; below the lowest allowed threshold
-    # (the noise) the first candidate stands.
+    # P.56: the lowest threshold that lies the margin (or less) below the active
+    # level it gives; the gap shrinks as the threshold rises.  When even the lowest
+    # allowed threshold (the noise's envelope plus a margin) is that close, it stands.
+    # Every frame's reach is a candidate, so no interpolation between steps is needed.
     below = np.flatnonzero(gap <= settings.p56_margin_db)
-    pick = int(below[0]) if below.size else candidates.size - 1
-    if pick > 0:
-        # Interpolate between the last candidate above the margin and this one.
-        g0, g1 = gap[pick - 1], gap[pick]
-        c0, c1 = math.log(candidates[pick - 1]), math.log(candidates[pick])
-        share = (g0 - settings.p56_margin_db) / (g0 - g1) if g0 != g1 else 1.0
-        threshold = math.exp(c0 + share * (c1 - c0))
-    else:
-        threshold = float(candidates[0])
+    threshold = float(candidates[int(below[0]) if below.size else candidates.size - 1])
     active = reach >= threshold
     if not np.any(active):
         return SpeechLevels(noise_power, None, none)

@@ -13,11 +13,18 @@ noise signals (:func:`in_band`, :func:`active_speech_level`).
 from __future__ import annotations
 
 import functools
+import shutil
+import subprocess
+import tempfile
+import wave
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 
 RATE = 16000
+FULL_SCALE = 32768.0
 Signal = npt.NDArray[np.float64]
 
 
@@ -183,3 +190,48 @@ def active_speech_level(signal: Signal, rate: int = RATE) -> float:
         else:
             high = middle
     return level_and_gap(high)[0]
+
+
+#: What the clerk says, in the two languages of the seat.
+PHRASES = {
+    "en": (
+        "Good morning, this is the electricity customer service line. Your account number, please. "
+        "Thank you. I can see the outage in your district; a crew is on the way, "
+        "and power should be back within two hours."
+    ),
+    "cmn": (
+        "您好,这里是供电公司客户服务中心。请问您的户号是多少?"
+        "谢谢,您所在的区域停电了,抢修人员正在路上,预计两小时内恢复供电。"
+    ),
+}
+
+
+def synthesised_speech(voice: str, dbfs: float, rate: int = RATE) -> Signal:
+    """A phrase spoken by espeak-ng (formant synthesis: real words, pauses and intonation).
+
+    Resampled to ``rate`` and set to the in-band active speech level ``dbfs``.
+    """
+    return _synthesised_speech(voice, dbfs, rate).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _synthesised_speech(voice: str, dbfs: float, rate: int) -> Signal:
+    binary = shutil.which("espeak-ng")
+    if binary is None:
+        pytest.fail("espeak-ng is not installed (Debian: espeak-ng); .ci/bootstrap installs it")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "phrase.wav"
+        subprocess.run([binary, "-v", voice, "-w", str(path), PHRASES[voice]], check=True, timeout=60)
+        with wave.open(str(path)) as wav:
+            source_rate = wav.getframerate()
+            pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2") / FULL_SCALE
+    # Resample in the frequency domain (band-limited: espeak-ng speaks at 22.05 kHz).
+    n = round(pcm.size * rate / source_rate)
+    spectrum = np.fft.rfft(pcm)
+    resampled = np.zeros(n // 2 + 1, dtype=complex)
+    keep = min(resampled.size, spectrum.size)
+    resampled[:keep] = spectrum[:keep]
+    out = np.fft.irfft(resampled, n) * (n / pcm.size)
+    scaled = out * db_to_rms(dbfs - active_speech_level(in_band(out, rate=rate), rate))
+    scaled.flags.writeable = False  # cached: callers get copies
+    return scaled

@@ -24,6 +24,7 @@ from tests.audio.signals import (
     pink_noise,
     power_dbfs,
     speech_like,
+    synthesised_speech,
     to_pcm,
 )
 
@@ -68,6 +69,15 @@ def test_speech_in_noise(colour: str, level: float, snr: float) -> None:
     # computed from the signals, not taken from these numbers.
     background = in_band_level(make(SECONDS, level, seed=snr), level - snr)
     check(clean, background)
+
+
+@pytest.mark.parametrize("voice", ["en", "cmn"])
+@pytest.mark.parametrize(("colour", "snr"), [("white", 5), ("pink", 10), ("white", 20), ("pink", 30)])
+def test_spoken_words_in_noise(voice: str, colour: str, snr: float) -> None:
+    """Words with real pauses and intonation (espeak-ng), English and Mandarin."""
+    clean = synthesised_speech(voice, -26)
+    make = noise if colour == "white" else pink_noise
+    check(clean, in_band_level(make(clean.size / RATE, -40, seed=snr), -26 - snr))
 
 
 def test_the_issue_case_white_noise_ten_db_below_full_band() -> None:
