@@ -43,20 +43,29 @@ NOISE_FLOOR = _ind(
     "noise_floor",
     Text("Background noise", "底噪"),
     "dBFS",
-    description=Text("Level between words; ≤ −60 dBFS is quiet", "说话间隙的电平;≤ −60 dBFS 为安静"),
+    description=Text(
+        "Noise between words, 300–3400 Hz; ≤ −60 dBFS is quiet",
+        "说话间隙的噪声(300–3400 Hz);≤ −60 dBFS 为安静",
+    ),
     thresholds=Thresholds(_HIGH, -59, -50, -61, -52, raise_after=15, clear_after=10),
 )
 SPEECH_LEVEL = _ind(
     "speech_level",
     Text("Speech level", "语音电平"),
     "dBFS",
-    description=Text("Active speech; −40…−20 dBFS is normal", "有效语音电平;−40…−20 dBFS 为正常"),
+    description=Text(
+        "Active speech level (ITU-T P.56), 300–3400 Hz; −40…−20 dBFS is normal",
+        "有效语音电平(ITU-T P.56,300–3400 Hz);−40…−20 dBFS 为正常",
+    ),
     thresholds=Thresholds(_LOW, -40, -50, -38, -48, raise_after=15, clear_after=10),
 )
 SNR = _ind(
     "snr",
     Text("Signal-to-noise ratio", "信噪比"),
     "dB",
+    description=Text(
+        "Active speech level minus background noise, both 300–3400 Hz", "有效语音电平减底噪,均在 300–3400 Hz"
+    ),
     thresholds=Thresholds(_LOW, 20, 10, 22, 12, raise_after=15, clear_after=10),
 )
 CLIPPING = _ind(
