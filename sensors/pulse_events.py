@@ -245,7 +245,6 @@ class PulseStreamWatcher:
             # Subscribe first, then list: a stream opened in between is in the list
             # or produces an event, never neither.
             self._refresh(WATCHED)
-            self.stats.mode = "events"
             self._read_events(process.stdout.fileno())
         finally:
             if process.poll() is None:
@@ -270,6 +269,7 @@ class PulseStreamWatcher:
                 # for the rest of their burst.
                 timeout = self.DEBOUNCE_S if dirty else 1.0
                 if not selector.select(timeout):
+                    self.stats.mode = "events"  # the subscription is alive
                     if dirty:
                         self._refresh(dirty)
                         dirty = set()
@@ -295,6 +295,7 @@ class PulseStreamWatcher:
             self.stats.bad_lines += 1
             return set()
         self.stats.events += 1
+        self.stats.mode = "events"
         return {event.facility} if event.facility in WATCHED else set()
 
     def _poll_for(self, seconds: float) -> None:
@@ -314,6 +315,8 @@ class PulseStreamWatcher:
             if outputs is None:
                 self._recording = None
             else:
+                # Streams PulseAudio modules own (loopback, remap, echo-cancel) are no call.
+                outputs = [o for o in outputs if is_client_stream(o)]
                 sources = pulse.list_sources() or []
                 apps = pulse.recording_applications(outputs, sources, self.own_pid, self.headset_source)
                 self._recording = tuple(_clean(a) for a in apps)

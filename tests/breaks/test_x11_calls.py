@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import struct
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from Xlib import X, display
 
 from tests.audio.conftest import SOURCE, PulseServer
 from tests.audio.helpers import stop_process
+from tests.audio.pulse_clients import start_client
 from tests.xserver import xvfb
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,12 +137,6 @@ def rig(tmp_path: Path) -> Iterator[tuple[App, PulseServer]]:
         pulse.stop()
 
 
-def client(pulse: PulseServer, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        list(args), env={**os.environ, **pulse.env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-
-
 def test_calls_and_rings_end_a_strict_break_at_once_and_blips_do_not(
     rig: tuple[App, PulseServer], tmp_path: Path
 ) -> None:
@@ -153,7 +147,7 @@ def test_calls_and_rings_end_a_strict_break_at_once_and_blips_do_not(
 
     # 1. The softphone answers: it opens the headset microphone.
     started = time.time()
-    call = client(pulse, "parec", f"--device={SOURCE}", "--client-name=softphone")
+    call = start_client(pulse, "parec", f"--device={SOURCE}", "--client-name=softphone")
     gone = app.wait_until(lambda: not any(app.mapped(w) for w in windows), 5, "break window unmapped")
     print(f"call start -> window unmapped: {gone - started:.3f} s")
     assert gone - started <= AT_ONCE, f"call: window went {gone - started:.2f} s after the call started"
@@ -169,7 +163,7 @@ def test_calls_and_rings_end_a_strict_break_at_once_and_blips_do_not(
     # 2. The phone rings: another program plays (not answered yet: no microphone).
     windows = app.break_shown()
     started = time.time()
-    ring = client(pulse, "pacat", "--playback", "--latency-msec=50", "--file-format=wav",
+    ring = start_client(pulse, "pacat", "--playback", "--latency-msec=50", "--file-format=wav",
                   "--client-name=ringer", str(ring_tone))  # fmt: skip
     gone = app.wait_until(lambda: not any(app.mapped(w) for w in windows), 5, "break window unmapped")
     print(f"ring start -> window unmapped: {gone - started:.3f} s")
@@ -186,7 +180,7 @@ def test_calls_and_rings_end_a_strict_break_at_once_and_blips_do_not(
     # 3. A notification blip (300 ms of sound) does not end the break.
     windows = app.break_shown()
     reports = len(app.lines)
-    blip = client(pulse, "pacat", "--playback", "--latency-msec=50", "--file-format=wav",
+    blip = start_client(pulse, "pacat", "--playback", "--latency-msec=50", "--file-format=wav",
                   "--client-name=notifier", str(ring_tone))  # fmt: skip
     time.sleep(0.3)
     stop_process(blip)
