@@ -396,7 +396,9 @@ class HeadsetMonitor(Monitor):
                 # A sink monitor counts as a microphone when it is the headset (as in tests).
                 self.mic_usage.headset_source = self.capture.pulse_source
             apps = self.mic_usage.recording_apps()
-        call_state.set_source(MIC_SOURCE, bool(apps), hangover=watcher is None)
+        if snapshot is None:
+            # (With a snapshot the watcher thread sets this source itself, never stale.)
+            call_state.set_source(MIC_SOURCE, bool(apps))
         parts = []
         if voice:
             parts.append(MSG_CALL_VOICE)

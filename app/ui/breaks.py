@@ -158,7 +158,7 @@ class PreBreakNotice(_Popup):
         self.skip_button.setText(self.tr("Skip"))
         self.skip_button.setVisible(status.can_skip)
         self.start_button.setText(self.tr("Start now"))
-        self.phone_button.setText(_phone_text(self))
+        self.phone_button.setText(self.tr("&Back to work: phone call"))  # Alt+B
 
 
 def _phone_button() -> QPushButton:
@@ -168,11 +168,6 @@ def _phone_button() -> QPushButton:
     button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
     button.setAutoDefault(True)
     return button
-
-
-def _phone_text(widget: QWidget) -> str:
-    # The "&" makes Alt+B press it.
-    return widget.tr("&Back to work: phone call")
 
 
 class QuietNotice(_Popup):
@@ -283,7 +278,7 @@ class BreakWindow(QWidget):
         self.postpone_button.setVisible(status.can_postpone)
         self.skip_button.setText(self.tr("Skip"))
         self.skip_button.setVisible(status.can_skip)
-        self.phone_button.setText(_phone_text(self))
+        self.phone_button.setText(self.tr("&Back to work: phone call"))  # Alt+B
         self.strict_note.setText(
             self.tr("Strict mode: this break cannot be skipped. A call ends it at once.")
         )

@@ -59,6 +59,10 @@ class App:
             if line.startswith("{"):
                 self.lines.append(json.loads(line))
 
+    def join(self) -> None:
+        """Wait for the reader to see the app's end of output."""
+        self._reader.join(5)
+
     def latest(self, phase: str, timeout: float = 30.0) -> dict[str, Any]:
         """The most recent report of ``phase`` (waiting for one)."""
         deadline = time.monotonic() + timeout
@@ -119,8 +123,9 @@ def rig(tmp_path: Path) -> Iterator[tuple[App, PulseServer]]:
                 stderr=subprocess.PIPE, text=True,
             )  # fmt: skip
             conn = display.Display(x.display)
+            app = App(process, conn)
             try:
-                yield App(process, conn), pulse
+                yield app, pulse
             finally:
                 conn.close()
                 if process.poll() is None and process.stdin is not None:
@@ -131,8 +136,10 @@ def rig(tmp_path: Path) -> Iterator[tuple[App, PulseServer]]:
                     except subprocess.TimeoutExpired:
                         process.kill()
                         process.wait(5)
-                if process.stderr is not None:
-                    process.stderr.close()
+                app.join()
+                for stream in (process.stdout, process.stderr):
+                    if stream is not None:
+                        stream.close()
     finally:
         pulse.stop()
 
