@@ -458,8 +458,9 @@ class BreaksController(QObject):
         self.timer.timeout.connect(self._on_timer)
         self.sampled.connect(self._on_sample, Qt.ConnectionType.QueuedConnection)
         self.calls_changed.connect(self._tick_now, Qt.ConnectionType.QueuedConnection)
+        self._on_calls = self.calls_changed.emit  # kept: the same callable is removed at close
         if call_state is not None:
-            call_state.add_change_listener(self.calls_changed.emit)
+            call_state.add_change_listener(self._on_calls)
         self.notice.postpone_clicked.connect(self.postpone)
         self.notice.phone_clicked.connect(self.back_to_work_for_phone)
         self.notice.skip_clicked.connect(self.skip)
@@ -694,7 +695,7 @@ class BreaksController(QObject):
         self.timer.stop()
         self._wake.stop()
         if self.call_state is not None:
-            self.call_state.remove_change_listener(self.calls_changed.emit)
+            self.call_state.remove_change_listener(self._on_calls)
         self._reader.shutdown(wait=True, cancel_futures=True)
         self.service.close()
         self.notice.close()

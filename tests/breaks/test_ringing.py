@@ -112,6 +112,7 @@ def test_a_ring_ends_a_strict_break_the_moment_it_counts(qtbot: QtBot) -> None:
         assert rig.controller.notice.isVisible()
     finally:
         rig.controller.close()
+    assert rig.calls._change_listeners == []  # closed: no longer listening
 
 
 def test_back_to_work_for_the_phone_works_in_strict_mode_from_the_keyboard(qtbot: QtBot) -> None:
@@ -122,7 +123,7 @@ def test_back_to_work_for_the_phone_works_in_strict_mode_from_the_keyboard(qtbot
         assert window.phone_button.isVisible() and not window.skip_button.isVisible()
         assert window.phone_button.focusPolicy() & ui.Qt.FocusPolicy.TabFocus
         assert "&" in window.phone_button.text()  # Alt+B
-        window.phone_button.click()
+        qtbot.keyClick(window.phone_button, ui.Qt.Key.Key_Space)  # from the keyboard
         assert rig.controller.scheduler.phase is Phase.GRACE
         assert rig.controller.service.store.breaks[-1]["outcome"] == "held_for_phone"  # type: ignore[attr-defined]
         assert rig.controller.scheduler.today.held_for_calls == 1
