@@ -190,6 +190,7 @@ def test_another_application_recording_means_in_call(headset: HeadsetMonitor, pu
     )
     try:
         wait_for(lambda: "softphone" in pulse.pactl("list", "source-outputs"), 5, "parec to start")
+        wait_for(lambda: call_state.sources().get(MIC_SOURCE) is True, 2, "the stream event")
         readings = {r.indicator_id: r for r in headset.poll()}
         assert call_state.sources()[MIC_SOURCE] is True
         in_call = readings["headset.in_call"]
@@ -200,6 +201,8 @@ def test_another_application_recording_means_in_call(headset: HeadsetMonitor, pu
     finally:
         recorder.terminate()
         recorder.wait(5)
+    # Stream events reach the call state within a fraction of a second, without a poll.
+    wait_for(lambda: call_state.sources()[MIC_SOURCE] is False, 2, "the recorder's end")
     headset.poll()
     assert call_state.sources()[MIC_SOURCE] is False
 
