@@ -8,16 +8,12 @@ the real command and looks for an effect of every option.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from app.cli import build_parser
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli import run_deskwatch
 
 #: Every subcommand with the arguments it needs to parse.
 SUBCOMMANDS: list[list[str]] = [
@@ -48,17 +44,6 @@ def test_defaults_without_options() -> None:
     assert (args.config, args.data_dir, args.lang, args.verbose) == (None, None, None, False)
 
 
-def deskwatch(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "LANG": "en_US.UTF-8"},
-        timeout=60,
-    )
-
-
 ONLY_COMPUTER = """
 language = "en"
 [monitors.telephone]
@@ -82,7 +67,7 @@ def test_check_reads_config_and_language_in_either_position(tmp_path: Path, wher
     config.write_text(ONLY_COMPUTER, "utf-8")
     options = ["--config", str(config), "--data-dir", str(tmp_path / "data"), "--lang", "zh_CN"]
     argv = [*options, "check", "--json"] if where == "before" else ["check", "--json", *options]
-    result = deskwatch(*argv)
+    result = run_deskwatch(*argv)
     payload = json.loads(result.stdout)
     devices = {i["device"] for i in payload["indicators"]}
     # Only the config file switches the other monitors off …
@@ -99,7 +84,7 @@ def test_check_reads_config_and_language_in_either_position(tmp_path: Path, wher
 def test_report_reads_data_dir_in_either_position(tmp_path: Path, where: str) -> None:
     data = tmp_path / "elsewhere"
     argv = ["--data-dir", str(data), "report"] if where == "before" else ["report", "--data-dir", str(data)]
-    result = deskwatch(*argv)
+    result = run_deskwatch(*argv)
     assert result.returncode == 2
     assert str(data) in result.stderr
 
@@ -110,5 +95,5 @@ def test_config_path_reads_config_in_either_position(tmp_path: Path, where: str)
     argv = ["--config", str(config), "config", "path"]
     if where == "after":
         argv = ["config", "path", "--config", str(config)]
-    result = deskwatch(*argv)
+    result = run_deskwatch(*argv)
     assert result.stdout.strip() == str(config)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,19 +16,7 @@ import pytest
 from app.core.model import Level
 from app.core.monitor import LoopLatencyProbe
 from app.core.runtime import build_runtime
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def deskwatch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        timeout=60,
-    )
+from tests.cli import run_deskwatch
 
 
 def config_file(tmp_path: Path, text: str) -> Path:
@@ -40,7 +26,7 @@ def config_file(tmp_path: Path, text: str) -> Path:
 
 
 def test_check_json_lists_real_computer_values(tmp_path: Path) -> None:
-    result = deskwatch("check", "--json", "--data-dir", str(tmp_path), "--only", "computer")
+    result = run_deskwatch("check", "--json", "--data-dir", str(tmp_path), "--only", "computer")
     payload = json.loads(result.stdout)
     by_id = {i["id"]: i for i in payload["indicators"]}
     memory = by_id["computer.memory_available"]
@@ -57,7 +43,7 @@ def test_check_json_lists_real_computer_values(tmp_path: Path) -> None:
 
 
 def test_check_table_in_chinese(tmp_path: Path) -> None:
-    result = deskwatch(
+    result = run_deskwatch(
         "check", "--data-dir", str(tmp_path), "--only", "computer", env={"LANG": "zh_CN.UTF-8"}
     )
     assert "电脑系统" in result.stdout and "可用内存" in result.stdout and "状态" in result.stdout
@@ -84,7 +70,7 @@ def test_forbidden_and_missing_processes_are_critical(tmp_path: Path, forbidden_
         f'forbidden_processes = ["{forbidden_process}"]\n'
         f'required_processes = ["dw-crm-client", "{running}"]\n',
     )
-    result = deskwatch(
+    result = run_deskwatch(
         "check", "--json", "--config", str(cfg), "--data-dir", str(tmp_path), "--only", "computer"
     )
     by_id = {i["id"]: i for i in json.loads(result.stdout)["indicators"]}
@@ -101,7 +87,7 @@ def test_filling_the_recordings_disk_turns_it_critical(tmp_path: Path, tmpfs: Ca
     args = ("check", "--json", "--config", str(cfg), "--data-dir", str(tmp_path), "--only", "computer")
 
     def level() -> str:
-        indicators = json.loads(deskwatch(*args).stdout)["indicators"]
+        indicators = json.loads(run_deskwatch(*args).stdout)["indicators"]
         return next(i["level"] for i in indicators if i["id"] == "computer.disk_free_recordings")
 
     assert level() == "ok"
