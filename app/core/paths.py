@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
+import tempfile
 from pathlib import Path
 
 import platformdirs
@@ -30,3 +33,91 @@ def user_data_dir() -> Path:
     if override:
         return Path(override)
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+#: Deskwatch's own folders and files hold call and alert history: private to the clerk.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) as a 0700 folder; tighten it if it is ours and too open.
+
+    ``mkdir``'s mode is filtered by the umask, so the mode is set explicitly.
+    A folder that belongs to someone else, or a symlink, is left alone: it is
+    not ours to change.
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    tighten(path)
+    return path
+
+
+def tighten(path: Path) -> None:
+    """Give one of our own files 0600 or folders 0700, without following a symlink.
+
+    Missing paths, links, other users' files and filesystems that refuse
+    ``chmod`` (a FAT share) are skipped: a failed tightening must not stop
+    Deskwatch.
+    """
+    if os.name == "nt":  # the profile folder's ACL keeps it private there
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        info = os.fstat(fd)
+        if info.st_uid != os.geteuid():
+            return
+        if stat.S_ISDIR(info.st_mode):
+            wanted = PRIVATE_DIR_MODE
+        elif stat.S_ISREG(info.st_mode):
+            wanted = PRIVATE_FILE_MODE
+        else:
+            return
+        if stat.S_IMODE(info.st_mode) & ~wanted:
+            os.fchmod(fd, stat.S_IMODE(info.st_mode) & wanted)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_private(path: Path, data: str, encoding: str = "utf-8", newline: str | None = None) -> None:
+    """Write a text file readable by its owner only, atomically (a temp file, then rename).
+
+    The temporary file is created with ``O_EXCL|O_NOFOLLOW`` under an
+    unpredictable name (``tempfile``), so a link planted in the folder is
+    never written through, and the mode is 0600 whatever the umask.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+#: Deskwatch's own folders inside the data dir, made private with it.
+OWN_SUBDIRS = ("reports",)
+
+
+def secure_data_dir(data_dir: Path) -> Path:
+    """Create the data folder 0700 and tighten what an older version left too open.
+
+    Covers the folder, its files (history database, state) and the report
+    folders and their files; only our own entries, never through a link.
+    """
+    private_dir(data_dir)
+    for entry in os.scandir(data_dir):
+        if entry.is_file(follow_symlinks=False):
+            tighten(Path(entry.path))
+        elif entry.name in OWN_SUBDIRS and entry.is_dir(follow_symlinks=False):
+            tighten(Path(entry.path))
+            for inner in os.scandir(entry.path):
+                if inner.is_file(follow_symlinks=False):
+                    tighten(Path(inner.path))
+    return data_dir
