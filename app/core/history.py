@@ -41,8 +41,9 @@ MSG_IN_MEMORY = Text(
 )
 #: SQLite's names for "the file is not a usable database" (as opposed to "cannot write now").
 DAMAGE_ERRORS = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
-#: Tables whose rows are trend data: dropped first when held-back writes must be shed.
-_LOW_PRIORITY = ("INSERT OR REPLACE INTO samples",)
+#: Statements by what they write, for shedding held-back writes (see ``_Statement.rank``).
+_TREND = ("INSERT OR REPLACE INTO samples",)
+_ALERTS = ("INSERT OR REPLACE INTO alerts", "INSERT INTO events")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS samples (
@@ -90,20 +91,26 @@ class _Statement:
         return 64 + len(self.sql) + sum(len(p) if isinstance(p, str | bytes) else 16 for p in self.params)
 
     @property
-    def expendable(self) -> bool:
-        """Trend data, shed before alert transitions, acknowledgements and records."""
-        return self.sql.startswith(_LOW_PRIORITY)
+    def rank(self) -> int:
+        """What to keep when held-back writes must be shed.
+
+        0 trend data goes first, 1 records and state next, 2 alert transitions
+        and acknowledgements last.
+        """
+        if self.sql.startswith(_TREND):
+            return 0
+        return 2 if self.sql.startswith(_ALERTS) else 1
 
 
 def _shed(batch: list[_Statement], size: int, limit: int) -> tuple[list[_Statement], int, int]:
-    """Drop the oldest trend samples, then the oldest of the rest, until ``batch`` fits in ``limit``."""
+    """Drop the oldest statements of the lowest rank first until ``batch`` fits in ``limit``."""
     keep = [True] * len(batch)
     dropped = 0
-    for expendable_pass in (True, False):
+    for rank in (0, 1, 2):
         for n, statement in enumerate(batch):
             if size <= limit:
                 break
-            if keep[n] and (statement.expendable or not expendable_pass):
+            if keep[n] and statement.rank == rank:
                 keep[n] = False
                 size -= statement.size
                 dropped += 1
@@ -234,6 +241,8 @@ class History:
         self._buckets: dict[str, _Bucket] = {}
         self.write_errors = 0
         self.last_error: str | None = None
+        #: Held-back statements dropped in the current failing spell (over the memory cap).
+        self.dropped_writes = 0
         self._pending: list[_Statement] = []
         self._pending_bytes = 0
         self._db = _connect_read_only(path) if read_only else self._open()
@@ -304,7 +313,12 @@ class History:
                     self._hold_back(batch, again)
                     return False
             if self.last_error is not None:
-                log.warning("history: writing again (%d delayed statements written)", len(batch))
+                log.warning(
+                    "history: writing again (%d delayed statements written, %d dropped)",
+                    len(batch),
+                    self.dropped_writes,
+                )
+            self.dropped_writes = 0
             self._pending = []
             self._pending_bytes = 0
             self.last_error = None
@@ -363,9 +377,9 @@ class History:
         size = sum(s.size for s in batch)
         if size > MAX_PENDING_BYTES:
             batch, size, dropped = _shed(batch, size, MAX_PENDING_BYTES)
-            log.error(
-                "history: disk still failing; dropped %d unwritten statements (readings first)", dropped
-            )
+            if not self.dropped_writes:  # once per failing spell, not once per reading
+                log.error("history: held-back writes exceed %d bytes; dropping the oldest", MAX_PENDING_BYTES)
+            self.dropped_writes += dropped
         self._pending, self._pending_bytes = batch, size
 
     @property
