@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import stat
@@ -169,11 +170,9 @@ def test_a_damaged_file_is_moved_aside_and_a_fresh_one_started(tmp_path: Path, d
     assert History(db).problem is None, "the fresh file is healthy at the next start"
 
 
-@pytest.fixture
-def read_only_file(tmp_path: Path) -> Iterator[Path]:
-    """A history file nobody may write: immutable for root (who ignores modes), 0444 otherwise."""
-    db = tmp_path / "history.sqlite3"
-    make_history_file(db, rows=10)
+@contextlib.contextmanager
+def unwritable(db: Path) -> Iterator[Path]:
+    """Make ``db`` a file nobody may write: ``chattr +i`` for root (who ignores modes), 0444 otherwise."""
     if os.geteuid() == 0:
         subprocess.run(["chattr", "+i", str(db)], check=True)
     else:
@@ -183,6 +182,14 @@ def read_only_file(tmp_path: Path) -> Iterator[Path]:
     finally:
         if os.geteuid() == 0:
             subprocess.run(["chattr", "-i", str(db)], check=False)
+
+
+@pytest.fixture
+def read_only_file(tmp_path: Path) -> Iterator[Path]:
+    db = tmp_path / "history.sqlite3"
+    make_history_file(db, rows=10)
+    with unwritable(db):
+        yield db
 
 
 def test_a_read_only_file_gives_an_in_memory_history_and_a_critical_alert(read_only_file: Path) -> None:

@@ -24,6 +24,7 @@ import pytest
 from app.core.history import History
 from app.core.model import Level
 from app.core.runtime import build_runtime
+from tests.core.test_history_hardening import unwritable
 from tests.faults.seat import Seat, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,15 +121,8 @@ def immutable_history(tmp_path: Path) -> Iterator[Path]:
     history = History(db)
     history.add_record("selftest", {"status": "pass"}, now=time.time() - 3600)
     history.close()
-    if os.geteuid() == 0:
-        subprocess.run(["chattr", "+i", str(db)], check=True)
-    else:
-        db.chmod(0o444)
-    try:
+    with unwritable(db):
         yield db
-    finally:
-        if os.geteuid() == 0:
-            subprocess.run(["chattr", "-i", str(db)], check=False)
 
 
 def test_headless_runs_in_memory_on_a_read_only_history(tmp_path: Path, immutable_history: Path) -> None:
