@@ -213,6 +213,8 @@ def cmd_selftest(args: argparse.Namespace) -> int:
         history = History(data_dir / HISTORY_FILE)
         selftest.store(history, result)
         history.close()
+        if history.problem is not None:  # damaged (moved aside) or not writable (result not kept)
+            print(f"deskwatch: {history.problem.message()}", file=sys.stderr)
     except Exception as exc:  # the checklist still counts when the history cannot be written
         print(f"deskwatch: could not store the result: {exc}", file=sys.stderr)
     if args.json:

@@ -39,6 +39,8 @@ MSG_IN_MEMORY = Text(
     "Cannot write the history file {path} ({error}); records of this session are kept in memory only",
     "无法写入历史记录文件 {path}({error});本次运行的记录仅保存在内存中",
 )
+#: Small tables holding alerts, acknowledgements and state: checked at open, copied out of a damaged file.
+SALVAGED_TABLES = ("alerts", "events", "records", "kv")
 #: SQLite's names for "the file is not a usable database" (as opposed to "cannot write now").
 DAMAGE_ERRORS = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
 #: Statements by what they write, for shedding held-back writes (see ``_Statement.rank``).
@@ -149,7 +151,8 @@ def _create_private(path: Path) -> None:
 
 def _connect_writable(path: Path) -> sqlite3.Connection:
     # check_same_thread=False: access is serialised by History._lock instead.
-    db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    # uri=True also lets ATTACH take "file:…?mode=ro" (salvaging a damaged copy).
+    db = sqlite3.connect(_uri(path), uri=True, check_same_thread=False, isolation_level=None)
     try:
         db.execute("PRAGMA busy_timeout=5000")
         db.execute("PRAGMA journal_mode=WAL")
@@ -157,11 +160,15 @@ def _connect_writable(path: Path) -> sqlite3.Connection:
         # only an OS crash could lose the last transactions.
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
-        # Reads every page's structure once: an overwritten page shows up now,
-        # not as a failing acknowledgement in the middle of a shift.
-        verdict = db.execute("PRAGMA quick_check").fetchone()
-        if verdict is None or verdict[0] != "ok":
-            raise sqlite3.DatabaseError(f"quick_check: {verdict[0] if verdict else 'no answer'}")
+        # The tables that hold alerts and acknowledgements are checked page by
+        # page now (they are small); trend samples, the bulk of the file, are
+        # not: a full check of 90 days costs seconds at every start.  Damage
+        # there surfaces at the start-up prune, which reads every sample page,
+        # or at any later write, and is handled then (``History._recover``).
+        for table in SALVAGED_TABLES:
+            verdict = db.execute(f"PRAGMA quick_check({table})").fetchone()
+            if verdict is None or verdict[0] != "ok":
+                raise sqlite3.DatabaseError(f"{table}: {verdict[0] if verdict else 'no answer'}")
         # The database must really take a write (a read-only file opens fine).
         db.execute("BEGIN IMMEDIATE")
         db.execute("INSERT OR REPLACE INTO kv VALUES ('opened', ?)", (json.dumps(time.time()),))
@@ -174,9 +181,37 @@ def _connect_writable(path: Path) -> sqlite3.Connection:
     return db
 
 
+def _uri(path: Path) -> str:
+    """An SQLite ``file:`` URI for ``path`` (characters such as ``?`` and ``#`` escaped)."""
+    return "file:" + urllib.parse.quote(str(path.absolute()))
+
+
+def _salvage(db: sqlite3.Connection, damaged: Path) -> list[str]:
+    """Copy every readable table of :data:`SALVAGED_TABLES` from ``damaged`` into ``db``."""
+    try:
+        db.execute("ATTACH DATABASE ? AS damaged", (_uri(damaged) + "?mode=ro",))
+    except sqlite3.Error:
+        return []
+    saved: list[str] = []
+    try:
+        for table in SALVAGED_TABLES:
+            try:
+                db.execute("BEGIN")
+                db.execute(f"INSERT OR IGNORE INTO main.{table} SELECT * FROM damaged.{table}")
+                db.execute("COMMIT")
+                saved.append(table)
+            except sqlite3.Error:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("DETACH DATABASE damaged")
+    return saved
+
+
 def _connect_read_only(path: Path) -> sqlite3.Connection:
     """Open for reading only (reports): works on a read-only file or folder too."""
-    uri = "file:" + urllib.parse.quote(str(path.resolve()))
+    uri = _uri(path)
     try:
         db = sqlite3.connect(uri + "?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -257,12 +292,19 @@ class History:
         except sqlite3.DatabaseError as exc:
             if not _is_damage(exc):
                 return self._in_memory(str(exc))
-            reason = str(exc)
+            return self._replace_damaged(str(exc))
         except OSError as exc:
             return self._in_memory(exc.strerror or str(exc))
-        # Damaged: keep the file for IT, start again with an empty one.
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        aside = path.with_name(f"{path.name}.damaged-{stamp}")
+
+    def _replace_damaged(self, reason: str) -> sqlite3.Connection:
+        """Move the damaged file aside (kept for IT), start a fresh one, copy what is still readable.
+
+        Alerts, events, records and state are copied table by table from the
+        damaged copy when they can be read, so an acknowledgement survives
+        damage elsewhere in the file; trend samples are left in the copy.
+        """
+        path = self.path
+        aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
         try:
             for suffix in ("", "-wal", "-shm"):
                 source = path.with_name(path.name + suffix)
@@ -272,10 +314,20 @@ class History:
             db = _connect_writable(path)
         except (OSError, sqlite3.Error) as exc:
             return self._in_memory(f"{reason}; moving it aside failed: {exc}")
-        log.error("history: %s was damaged (%s); moved to %s, started a fresh one", path, reason, aside)
+        saved = _salvage(db, aside)
+        log.error(
+            "history: %s was damaged (%s); moved to %s, started a fresh one (%s copied)",
+            path, reason, aside, ", ".join(saved) or "nothing",
+        )  # fmt: skip
         self.damaged_copy = aside
         self.problem = StorageProblem(Level.WARNING, MSG_DAMAGED.format(path=str(aside), error=reason))
         return db
+
+    def _recover(self, reason: str) -> None:
+        """Damage found while running: replace the file under the lock, keep going."""
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+        self._db = self._replace_damaged(reason)
 
     def _in_memory(self, reason: str) -> sqlite3.Connection:
         log.error("history: cannot use %s (%s); keeping this session's records in memory", self.path, reason)
@@ -298,7 +350,15 @@ class History:
         with self._lock:
             batch = self._pending + [_Statement(sql, params) for sql, params in statements]
             try:
-                self._run(batch, one_by_one=False)
+                try:
+                    self._run(batch, one_by_one=False)
+                except sqlite3.DatabaseError as exc:
+                    if not _is_damage(exc) or self.problem is not None or self.read_only:
+                        raise
+                    # Damage found by a write (the start-up prune reads every sample
+                    # page): replace the file once, then write the batch there.
+                    self._recover(str(exc))
+                    self._run(batch, one_by_one=False)
             except Exception as exc:
                 if _disk_trouble(exc):  # the disk or the file, not the statements: retry later
                     self._hold_back(batch, exc)

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import stat
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -220,3 +221,30 @@ def test_history_files_are_private(tmp_path: Path) -> None:
         history.close()
     finally:
         os.umask(old)
+
+
+def test_damage_among_trend_samples_keeps_every_acknowledgement(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite3"
+    history = History(db, sample_seconds=60, retention_days=100_000)
+    engine = Engine(fake_config(), [GAUGE, STATE], history, user="clerk")
+    engine.ingest([Reading(STATE.id, "jam", Level.CRITICAL)], now=1000.0)
+    (alert,) = [a for a in engine.alerts.visible() if a.key == STATE.id]
+    engine.acknowledge(alert.id, note="paper removed")
+    for n in range(30000):  # trend samples fill the rest of the file, after the alert pages
+        history.add_reading(f"k{n % 40}", float(n), Level.OK, 2000.0 + 60 * (n // 40))
+    history.close()
+    size = db.stat().st_size
+    with db.open("r+b") as handle:  # overwrite a page near the end: trend samples only
+        handle.seek(size - 8 * 4096)
+        handle.write(os.urandom(4096))
+    reopened = History(db, retention_days=1)
+    assert reopened.problem is None, "alerts, events, records and state check out at open"
+    reopened.prune(now=time.time())  # reads every sample page, as at every start
+    assert reopened.damaged_copy is not None and reopened.problem is not None
+    assert reopened.problem.level is Level.WARNING
+    rows = reopened.query("SELECT id, note, acked_by FROM alerts WHERE key=?", (STATE.id,))
+    assert rows == [(alert.id, "paper removed", "clerk")], "copied from the damaged file"
+    reopened.set_state("after", 1)
+    assert reopened.last_error is None and reopened.pending_writes == 0
+    reopened.close()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("history.sqlite3")) == []
