@@ -15,7 +15,6 @@ import os
 import sqlite3
 import threading
 import time
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -182,8 +181,8 @@ def _connect_writable(path: Path) -> sqlite3.Connection:
 
 
 def _uri(path: Path) -> str:
-    """An SQLite ``file:`` URI for ``path`` (characters such as ``?`` and ``#`` escaped)."""
-    return "file:" + urllib.parse.quote(str(path.absolute()))
+    """An SQLite ``file:`` URI for ``path`` (``?``, ``#`` and spaces escaped; drive letters on Windows)."""
+    return path.absolute().as_uri()
 
 
 def _salvage(db: sqlite3.Connection, damaged: Path) -> list[str]:

@@ -68,8 +68,8 @@ def test_a_refused_statement_does_not_hold_back_the_others(tmp_path: Path) -> No
 
 
 @pytest.fixture
-def full_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 2 MiB tmpfs filled to the last byte (tests run as root)."""
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB tmpfs of our own (tests run as root): filled up or remounted read-only by tests."""
     point = tmp_path / "disk"
     point.mkdir()
     if os.geteuid() != 0:
@@ -97,12 +97,12 @@ def fill(folder: Path) -> Path:
 
 
 def test_held_back_writes_are_capped_by_bytes_keeping_acknowledgements(
-    full_disk: Path, monkeypatch: pytest.MonkeyPatch
+    small_disk: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(history_module, "MAX_PENDING_BYTES", 64 * 1024)
-    history = History(full_disk / "h.sqlite3", sample_seconds=1)
+    history = History(small_disk / "h.sqlite3", sample_seconds=1)
     engine = Engine(fake_config(), [GAUGE, STATE], history, user="clerk")
-    filler = fill(full_disk)
+    filler = fill(small_disk)
     engine.ingest([Reading(STATE.id, "jam", Level.CRITICAL)], now=1000.0)
     (alert,) = [a for a in engine.alerts.visible() if a.key == STATE.id]
     engine.acknowledge(alert.id, note="kept through a full disk")
@@ -121,7 +121,7 @@ def test_held_back_writes_are_capped_by_bytes_keeping_acknowledgements(
     filler.unlink()
     assert history.retry_pending()
     history.close()
-    check = sqlite3.connect(full_disk / "h.sqlite3")
+    check = sqlite3.connect(small_disk / "h.sqlite3")
     notes = check.execute("SELECT note FROM alerts WHERE key=?", (STATE.id,)).fetchall()
     assert notes == [("kept through a full disk",)]
     check.close()
@@ -248,3 +248,17 @@ def test_damage_among_trend_samples_keeps_every_acknowledgement(tmp_path: Path) 
     assert reopened.last_error is None and reopened.pending_writes == 0
     reopened.close()
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("history.sqlite3")) == []
+
+
+def test_a_history_on_a_read_only_mount_is_read_by_reports_and_kept_in_memory_by_the_app(
+    small_disk: Path,
+) -> None:
+    db = small_disk / "history.sqlite3"
+    make_history_file(db, rows=10)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    report = History(db, read_only=True)  # no -shm can be created here: read as immutable
+    assert len(report.records("filler", 0, 1e12)) == 10
+    report.close()
+    app = History(db)
+    assert app.problem is not None and app.problem.level is Level.CRITICAL
+    app.close()
