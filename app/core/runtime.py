@@ -48,8 +48,8 @@ class Runtime:
     exporter: Exporter | None = None
     #: Seconds between prunes of history older than the retention limit while running.
     prune_seconds: float = PRUNE_SECONDS
-    _stopping: threading.Event = field(default_factory=threading.Event)
-    _pruner: threading.Thread | None = None
+    _stopping: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _pruner: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def start(self) -> None:
         """Start background polling (and the metrics exporter, if configured)."""
