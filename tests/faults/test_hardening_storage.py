@@ -255,3 +255,37 @@ def test_check_json_survives_a_strict_stdout(tmp_path: Path, gbk_folder: Path, e
     assert newest["level"] == "critical"
     if encoding.startswith("utf-8"):
         assert newest["message"] == GBK_NAME
+
+
+@pytest.mark.parametrize("condition", ["damaged", "read-only"])
+def test_the_tray_app_starts_on_a_damaged_or_read_only_history(
+    tmp_path: Path, immutable_history: Path, condition: str
+) -> None:
+    data = immutable_history.parent
+    if condition == "damaged":
+        subprocess.run(["chattr", "-i", str(immutable_history)], check=False)
+        immutable_history.chmod(0o600)
+        immutable_history.write_bytes(os.urandom(64 * 1024))
+    runtime_dir = tmp_path / "run"
+    runtime_dir.mkdir(mode=0o700)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(runtime_dir)}
+    command = deskwatch("run", "--demo", "--data-dir", str(data))
+    proc = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        wait_for(
+            lambda: (runtime_dir / "deskwatch-demo.sock").exists() or proc.poll() is not None, 30, "start"
+        )
+        time.sleep(2.0)
+        assert proc.poll() is None, "the tray app must not exit on its history file"
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert "Traceback" not in err, err[-3000:]
+    if condition == "damaged":
+        assert list(data.glob("history.sqlite3.damaged-*"))
+        assert any(key == "computer.history_storage" for key, _, _ in read_alerts(immutable_history))
+    else:
+        assert "keeping this session's records in memory" in err
