@@ -44,7 +44,8 @@ SALVAGED_TABLES = ("alerts", "events", "records", "kv")
 DAMAGE_ERRORS = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
 #: Statements by what they write, for shedding held-back writes (see ``_Statement.rank``).
 _TREND = ("INSERT OR REPLACE INTO samples",)
-_ALERTS = ("INSERT OR REPLACE INTO alerts", "INSERT INTO events")
+_ALERT_ROW = "INSERT OR REPLACE INTO alerts"
+_ALERTS = (_ALERT_ROW, "INSERT INTO events")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS samples (
@@ -104,9 +105,24 @@ class _Statement:
 
 
 def _shed(batch: list[_Statement], size: int, limit: int) -> tuple[list[_Statement], int, int]:
-    """Drop the oldest statements of the lowest rank first until ``batch`` fits in ``limit``."""
+    """Make ``batch`` fit in ``limit`` bytes, losing as little as possible.
+
+    First the rows a later statement replaces anyway (an alert's row written
+    again at each transition; its events stay), then the oldest statements of
+    the lowest rank.
+    """
     keep = [True] * len(batch)
     dropped = 0
+    latest: set[tuple[str, Any]] = set()
+    for n in range(len(batch) - 1, -1, -1):
+        statement = batch[n]
+        if statement.sql.startswith(_ALERT_ROW):
+            row = (statement.sql, statement.params[0])
+            if row in latest:
+                keep[n] = False
+                size -= statement.size
+                dropped += 1
+            latest.add(row)
     for rank in (0, 1, 2):
         for n, statement in enumerate(batch):
             if size <= limit:

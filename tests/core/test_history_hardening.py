@@ -262,3 +262,22 @@ def test_a_history_on_a_read_only_mount_is_read_by_reports_and_kept_in_memory_by
     app = History(db)
     assert app.problem is not None and app.problem.level is Level.CRITICAL
     app.close()
+
+
+def test_shedding_drops_superseded_alert_rows_then_samples_then_records() -> None:
+    from app.core.history import _shed, _Statement
+
+    def alert_row(alert_id: int, note: str) -> _Statement:
+        return _Statement("INSERT OR REPLACE INTO alerts VALUES (?,?)", (alert_id, note))
+
+    event = _Statement("INSERT INTO events (ts, kind) VALUES (?,?)", (1.0, "acknowledged"))
+    sample = _Statement("INSERT OR REPLACE INTO samples VALUES (?,?)", ("k", 1.0))
+    record = _Statement("INSERT INTO records (kind, ts, data) VALUES (?,?,?)", ("x", 1.0, "{}"))
+    batch = [alert_row(1, "raised"), sample, event, alert_row(1, "acked"), record, alert_row(2, "other")]
+    total = sum(s.size for s in batch)
+    kept, size, dropped = _shed(batch, total, total - 1)
+    assert kept == [sample, event, alert_row(1, "acked"), record, alert_row(2, "other")] and dropped == 1
+    kept, size, dropped = _shed(batch, total, size - 1)
+    assert kept == [event, alert_row(1, "acked"), record, alert_row(2, "other")]
+    kept, _, _ = _shed(batch, total, sum(s.size for s in kept) - 1)
+    assert kept == [event, alert_row(1, "acked"), alert_row(2, "other")], "alerts and events go last"
