@@ -12,6 +12,7 @@ import platformdirs
 
 APP_NAME = "deskwatch"
 CONFIG_FILE_NAME = "deskwatch.toml"
+HISTORY_FILE_NAME = "history.sqlite3"
 
 
 def resources_dir() -> Path:
@@ -41,13 +42,20 @@ PRIVATE_FILE_MODE = 0o600
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) as a 0700 folder; tighten it if it is ours and too open.
+    """Make sure folder ``path`` exists; when this call creates it, it is 0700.
 
     ``mkdir``'s mode is filtered by the umask, so the mode is set explicitly.
-    A folder that belongs to someone else, or a symlink, is left alone: it is
-    not ours to change.
+    An existing folder is never changed here: it may be a folder the user
+    chose or shares (``--data-dir /tmp``); :func:`secure_data_dir` tightens
+    existing folders that are recognisably Deskwatch's.
     """
-    path.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=PRIVATE_DIR_MODE)
+    except FileExistsError:
+        return path
     tighten(path)
     return path
 
@@ -103,17 +111,27 @@ def write_private(path: Path, data: str, encoding: str = "utf-8", newline: str |
 
 #: Deskwatch's own folders inside the data dir, made private with it.
 OWN_SUBDIRS = ("reports",)
+#: Names of Deskwatch's own files in the data dir (the history with its -wal/-shm
+#: and damaged copies, state files): only these are tightened, never the user's files.
+OWN_FILE_PREFIXES = ("history.", "heartbeat")
 
 
 def secure_data_dir(data_dir: Path) -> Path:
     """Create the data folder 0700 and tighten what an older version left too open.
 
-    Covers the folder, its files (history database, state) and the report
-    folders and their files; only our own entries, never through a link.
+    An existing folder is tightened only when it is recognisably ours: the
+    default data folder, or one holding Deskwatch's history; never a shared
+    folder (sticky or world-writable, like ``/tmp``) and never another user's.
+    Inside it, only Deskwatch's own files and report folders are changed,
+    never through a link.
     """
+    existed = data_dir.is_dir()
     private_dir(data_dir)
+    if existed and not _is_ours(data_dir):
+        return data_dir
+    tighten(data_dir)
     for entry in os.scandir(data_dir):
-        if entry.is_file(follow_symlinks=False):
+        if entry.is_file(follow_symlinks=False) and entry.name.startswith(OWN_FILE_PREFIXES):
             tighten(Path(entry.path))
         elif entry.name in OWN_SUBDIRS and entry.is_dir(follow_symlinks=False):
             tighten(Path(entry.path))
@@ -121,3 +139,14 @@ def secure_data_dir(data_dir: Path) -> Path:
                 if inner.is_file(follow_symlinks=False):
                     tighten(Path(inner.path))
     return data_dir
+
+
+def _is_ours(folder: Path) -> bool:
+    try:
+        info = folder.lstat()
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode) or info.st_mode & (stat.S_ISVTX | stat.S_IWOTH):
+        return False  # a link, or a folder meant to be shared
+    default = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    return folder.absolute() == default.absolute() or (folder / HISTORY_FILE_NAME).is_file()

@@ -21,7 +21,7 @@ from app.core.config import Config, load_config
 from app.core.engine import MONITOR_FAILED, Engine
 from app.core.history import History
 from app.core.monitor import LoopLatencyProbe, Monitor, MonitorContext
-from app.core.paths import secure_data_dir, user_config_path, user_data_dir
+from app.core.paths import HISTORY_FILE_NAME, secure_data_dir, user_config_path, user_data_dir
 from app.core.scheduler import Scheduler
 
 if TYPE_CHECKING:  # imported when switched on: prometheus_client costs start-up time
@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # imported when switched on: prometheus_client costs start-up
 
 log = logging.getLogger(__name__)
 
-HISTORY_FILE = "history.sqlite3"
+HISTORY_FILE = HISTORY_FILE_NAME
 #: How often the running app deletes history older than ``retention_days``.
 PRUNE_SECONDS = 3600.0
 

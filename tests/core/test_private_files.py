@@ -64,6 +64,24 @@ def test_modes_left_too_open_by_an_older_version_are_fixed_at_start(tmp_path: Pa
     assert mode(elsewhere) == 0o644, "a link's target is never changed"
 
 
+def test_shared_and_user_chosen_folders_are_never_changed(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"  # like /tmp: sticky and world-writable
+    shared.mkdir()
+    shared.chmod(0o1777)
+    History(shared / HISTORY_FILE).close()
+    secure_data_dir(shared)
+    assert mode(shared) == 0o1777
+    home = tmp_path / "home"  # --data-dir pointing at a folder of the user's
+    home.mkdir()
+    home.chmod(0o755)
+    (home / "notes.txt").write_text("the clerk's own file", "utf-8")
+    (home / "notes.txt").chmod(0o644)
+    secure_data_dir(home)
+    History(home / "elsewhere.sqlite3").close()
+    assert (mode(home), mode(home / "notes.txt")) == (0o755, 0o644)
+    assert mode(home / "elsewhere.sqlite3") == 0o600, "our own file is private in any folder"
+
+
 def test_another_users_file_is_left_alone(tmp_path: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("giving a file to another user needs root")
