@@ -191,8 +191,8 @@ def _connect_writable(path: Path) -> sqlite3.Connection:
     except BaseException:
         db.close()
         raise
-    for suffix in ("-wal", "-shm"):
-        tighten(path.with_name(path.name + suffix))
+    # No chmod of -wal/-shm here: SQLite creates them with the database
+    # file's mode (0600), and touching them now could disturb its locks.
     return db
 
 
@@ -202,25 +202,40 @@ def _uri(path: Path) -> str:
 
 
 def _salvage(db: sqlite3.Connection, damaged: Path) -> list[str]:
-    """Copy every readable table of :data:`SALVAGED_TABLES` from ``damaged`` into ``db``."""
+    """Copy every readable table of :data:`SALVAGED_TABLES` from ``damaged`` into ``db``.
+
+    Read-only, with its write-ahead log (the last acknowledgements may be
+    there); the -wal/-shm files reading creates are removed again, so IT
+    gets the copy as it was.
+    """
+    companions = [damaged.with_name(damaged.name + suffix) for suffix in ("-wal", "-shm")]
+    existed = [os.path.lexists(c) for c in companions]
     try:
         db.execute("ATTACH DATABASE ? AS damaged", (_uri(damaged) + "?mode=ro",))
     except sqlite3.Error:
         return []
-    saved: list[str] = []
     try:
-        for table in SALVAGED_TABLES:
-            try:
-                db.execute("BEGIN")
-                db.execute(f"INSERT OR IGNORE INTO main.{table} SELECT * FROM damaged.{table}")
-                db.execute("COMMIT")
-                saved.append(table)
-            except sqlite3.Error:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
+        return _copy_tables(db)
     finally:
         with contextlib.suppress(sqlite3.Error):
             db.execute("DETACH DATABASE damaged")
+        for companion, was_there in zip(companions, existed, strict=True):
+            if not was_there:
+                with contextlib.suppress(OSError):
+                    companion.unlink()
+
+
+def _copy_tables(db: sqlite3.Connection) -> list[str]:
+    saved: list[str] = []
+    for table in SALVAGED_TABLES:
+        try:
+            db.execute("BEGIN")
+            db.execute(f"INSERT OR IGNORE INTO main.{table} SELECT * FROM damaged.{table}")
+            db.execute("COMMIT")
+            saved.append(table)
+        except sqlite3.Error:  # this table is damaged too: it stays in the copy only
+            if db.in_transaction:
+                db.execute("ROLLBACK")
     return saved
 
 
@@ -319,6 +334,8 @@ class History:
         damage elsewhere in the file; trend samples are left in the copy.
         """
         path = self.path
+        # SQLite's check report spans lines ("*** in database main ***\nPage 6: …"): one line for the clerk.
+        reason = " ".join(reason.replace("*** in database main ***", "").split())
         aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
         try:
             for suffix in ("", "-wal", "-shm"):

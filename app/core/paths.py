@@ -61,20 +61,19 @@ def private_dir(path: Path) -> Path:
 
 
 def tighten(path: Path) -> None:
-    """Give one of our own files 0600 or folders 0700, without following a symlink.
+    """Give one of our own files 0600 or folders 0700, never through a symlink.
 
     Missing paths, links, other users' files and filesystems that refuse
     ``chmod`` (a FAT share) are skipped: a failed tightening must not stop
-    Deskwatch.
+    Deskwatch.  The file is changed by path, never opened: opening and
+    closing a database file (or its -wal/-shm) would drop the POSIX locks
+    SQLite holds on it in this process, and another process would then
+    reinitialise the shared memory under our feet.
     """
     if os.name == "nt":  # the profile folder's ACL keeps it private there
         return
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return
-    try:
-        info = os.fstat(fd)
+        info = os.lstat(path)
         if info.st_uid != os.geteuid():
             return
         if stat.S_ISDIR(info.st_mode):
@@ -84,11 +83,9 @@ def tighten(path: Path) -> None:
         else:
             return
         if stat.S_IMODE(info.st_mode) & ~wanted:
-            os.fchmod(fd, stat.S_IMODE(info.st_mode) & wanted)
+            os.chmod(path, stat.S_IMODE(info.st_mode) & wanted)
     except OSError:
         pass
-    finally:
-        os.close(fd)
 
 
 def write_private(path: Path, data: str, encoding: str = "utf-8", newline: str | None = None) -> None:

@@ -149,3 +149,52 @@ def test_the_running_app_prunes_old_history_on_a_timer(tmp_path: Path) -> None:
         wait_for(lambda: history.samples("fake.gauge", 0, old + 3600) == [], timeout=10)
     finally:
         runtime.stop()
+
+
+WRITER = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from app.core.history import History
+from app.core.paths import secure_data_dir
+data = Path({data!r})
+history = History(data / "history.sqlite3")
+for n in range(300):
+    history.set_state("n", n)
+    if n % 5 == 0:
+        secure_data_dir(data)  # as at every start, beside an open database
+history.close()
+print("done")
+"""
+READER = """
+import sqlite3, sys, time
+deadline = time.time() + 30
+while time.time() < deadline:
+    con = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True, timeout=2)
+    try:
+        con.execute("SELECT count(*) FROM kv").fetchall()
+    except sqlite3.Error:
+        pass
+    con.close()
+"""
+
+
+def test_tightening_modes_beside_an_open_history_leaves_its_locks_alone(tmp_path: Path) -> None:
+    """Opening and closing a database file drops SQLite's POSIX locks: tightening must not open it."""
+    import subprocess
+    import sys
+
+    root = str(Path(__file__).resolve().parents[2])
+    data = tmp_path / "data"
+    History(data / HISTORY_FILE).close()
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(data / HISTORY_FILE)])
+    try:
+        for _ in range(3):
+            writer = subprocess.run(
+                [sys.executable, "-c", WRITER.format(root=root, data=str(data))],
+                capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert writer.returncode == 0 and "done" in writer.stdout, writer.stderr[-2000:]
+    finally:
+        reader.kill()
+        reader.wait()
