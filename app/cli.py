@@ -15,6 +15,7 @@ import argparse
 import json
 import logging
 import signal
+import sqlite3
 import sys
 import threading
 import unicodedata
@@ -236,6 +237,8 @@ def cmd_selftest(args: argparse.Namespace) -> int:
         history = History(data_dir / HISTORY_FILE)
         selftest.store(history, result)
         history.close()
+        if history.problem is not None:  # damaged (moved aside) or not writable (result not kept)
+            print(f"deskwatch: {history.problem.message()}", file=sys.stderr)
     except Exception as exc:  # the checklist still counts when the history cannot be written
         print(f"deskwatch: could not store the result: {exc}", file=sys.stderr)
     if args.json:
@@ -306,7 +309,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not db.exists():
         print(f"deskwatch: no history at {db} (has Deskwatch run with this data folder?)", file=sys.stderr)
         return 2
-    history = History(db)
+    try:
+        # Read-only: a report needs no write access to the history (a copy, a read-only share).
+        history = History(db, read_only=True)
+    except sqlite3.Error as exc:
+        print(f"deskwatch: cannot read the history {db}: {exc}", file=sys.stderr)
+        return 2
     try:
         data = reports.gather(
             history,
@@ -323,6 +331,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     except OSError as exc:
         print(f"deskwatch: cannot write the report: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.Error as exc:  # damaged: the running app moves it aside, a report only says so
+        print(f"deskwatch: cannot read the history {db}: {exc}", file=sys.stderr)
         return 2
     finally:
         history.close()
@@ -397,10 +408,23 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return int(run_gui(args))
 
 
+def _tolerant_output() -> None:
+    """Never fail on a character the terminal cannot show (an ASCII or strict UTF-8 stdout).
+
+    A Nagios check must exit with the worst level, not 1 from a
+    UnicodeEncodeError; such a character is printed as ``?`` instead.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``deskwatch`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _tolerant_output()
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

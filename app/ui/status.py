@@ -19,6 +19,7 @@ from app.core.alerts import Alert
 from app.core.engine import IndicatorState
 from app.core.i18n import Text
 from app.core.model import Device, Level, format_value, worst
+from app.core.paths import private_dir, write_private
 from app.core.runtime import Runtime
 
 NO_MONITOR = Text(
@@ -225,9 +226,8 @@ def build_fault_report(runtime: Runtime, alert: Alert, now: float | None = None)
 def save_fault_report(report: FaultReport, data_dir: Path, now: float | None = None) -> FaultReport:
     """Write the report into ``<data dir>/reports/`` and return it with its path."""
     now = time.time() if now is None else now
-    folder = data_dir / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(data_dir / "reports")  # call and alert history: the clerk's only
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", report.key)[:60] or "alert"
     path = folder / f"fault-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{slug}.txt"
-    path.write_text(report.body, "utf-8")
+    write_private(path, report.body)
     return FaultReport(report.subject, report.body, report.key, path)

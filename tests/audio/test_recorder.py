@@ -18,7 +18,7 @@ import pytest
 
 from app.core.model import Level
 from app.core.monitor import MonitorContext
-from monitors.recorder import PROBE_NAME, RecorderMonitor, newest_file
+from monitors.recorder import PROBE_PREFIX, RecorderMonitor, newest_file
 from sensors.wav import read_wav
 from tests.audio.conftest import SINK, PulseServer
 from tests.audio.helpers import levels, monitor_settings
@@ -120,7 +120,7 @@ def test_full_folder(pulse: PulseServer, tmp_path: Path) -> None:
         got = levels(RecorderMonitor, readings)
         assert readings[0].value == "full" and got["folder"] is Level.CRITICAL
         assert got["time_left"] is Level.CRITICAL and readings[1].value == 0
-        assert not (folder / PROBE_NAME).exists()
+        assert not list(folder.glob(PROBE_PREFIX + "*"))
         pulse.play(SPEECH)
         results = recorder.self_test({"seconds": 1.0})
         assert [r.status for r in results] == ["pass", "fail", "skipped", "skipped"]
