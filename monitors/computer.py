@@ -21,6 +21,7 @@ import psutil
 from app.core.i18n import Text
 from app.core.model import Device, Direction, Indicator, IndicatorMaker, Level, Reading, Thresholds
 from app.core.monitor import LoopLatencyProbe, Monitor, MonitorContext
+from app.core.paths import write_private
 from app.core.settings import Setting
 
 log = logging.getLogger(__name__)
@@ -397,9 +398,8 @@ class ComputerMonitor(Monitor):
         beat = {"boot_time": psutil.boot_time(), "last_beat": time.time(), "clean": clean, "pid": os.getpid()}
         try:
             self._heartbeat.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._heartbeat.with_suffix(".tmp")
-            tmp.write_text(json.dumps(beat), "utf-8")
-            tmp.replace(self._heartbeat)
+            # Atomic, 0600 and never through a planted link (the data folder may be shared).
+            write_private(self._heartbeat, json.dumps(beat))
         except OSError as exc:  # a full or read-only disk must not stop monitoring
             log.warning("cannot write heartbeat %s: %s", self._heartbeat, exc)
 
