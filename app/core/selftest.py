@@ -335,19 +335,29 @@ class SelfTest:
 
     def _judge(self, monitor: Monitor, states: list[IndicatorState]) -> CheckResult:
         title = type(monitor).title
-        known = [s for s in states if s.level is not Level.UNKNOWN]
+        unobserved = (Level.UNKNOWN, Level.NOT_SET_UP)
+        known = [s for s in states if s.level not in unobserved]
         if not known:
-            failed = next((s.message for s in states if s.message is not None), None)
+            failed = next((s.message for s in states if s.level is Level.UNKNOWN and s.message), None)
             if failed is not None:  # the monitor itself failed: that is a fault to report
                 return CheckResult(title, FAIL, failed, DEVICE_ADVICE.get(monitor.device))
+            not_set_up = next((s.message for s in states if s.level is Level.NOT_SET_UP and s.message), None)
+            if not_set_up is not None:
+                return CheckResult(title, SKIPPED, not_set_up, ADVICE_SETUP)
             return CheckResult(title, SKIPPED, MSG_NO_READING)
         levels = {s.key: self._level(s) for s in states}
         level = worst(levels.values())
         bad = [s for s in states if levels[s.key] in (Level.WARNING, Level.CRITICAL)]
+        # What could not be observed (a headset delivering no audio) is no pass:
+        # one line per distinct reason, not one per indicator.
+        reasons: dict[str, IndicatorState] = {}
+        for s in states:
+            if s.level is Level.UNKNOWN and s.message is not None:
+                reasons.setdefault(s.message.en, s)
         detail = {"level": level.name.lower(), "indicators": {k: v.name.lower() for k, v in levels.items()}}
-        if not bad:
+        if not bad and not reasons:
             return CheckResult(title, PASS, MSG_ALL_NORMAL, detail=detail)
-        faults = [st for st in bad if levels[st.key] is Level.CRITICAL]
+        faults = [st for st in bad if levels[st.key] is Level.CRITICAL] + list(reasons.values())
         warnings = [st for st in bad if levels[st.key] is Level.WARNING]
         advice = DEVICE_ADVICE.get(monitor.device)
         if faults:
