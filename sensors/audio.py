@@ -69,6 +69,14 @@ class PortAudioBusy(OSError):
     """Another PortAudio call did not finish in time (a stuck device)."""
 
 
+class NoAudio(TimeoutError):
+    """:meth:`AudioCapture.record` got too little audio; ``status`` says why."""
+
+    def __init__(self, message: str, status: CaptureStatus) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class CaptureState(enum.Enum):
     """What the capture knows about its input, as the headset monitor judges it."""
 
@@ -339,8 +347,9 @@ class AudioCapture:
     def record(self, seconds: float, timeout: float) -> tuple[Samples, int]:
         """Collect ``seconds`` of audio from the shared stream; returns samples and rate.
 
-        Raises ``TimeoutError`` when not enough audio arrives within ``timeout``
-        (device missing or stalled).
+        Raises :class:`NoAudio` (a ``TimeoutError``) when not enough audio
+        arrives within ``timeout`` (device missing or stalled), with the
+        capture's status as it was then (before this user let it go).
         """
         chunks: list[Samples] = []
         got = threading.Event()
@@ -359,7 +368,7 @@ class AudioCapture:
         try:
             if not got.wait(timeout):
                 have = sum(c.size for c in chunks) / max(rate_seen[0], 1)
-                raise TimeoutError(f"only {have:.1f} s of audio arrived in {timeout:g} s")
+                raise NoAudio(f"only {have:.1f} s of audio arrived in {timeout:g} s", self.status())
         finally:
             self.unsubscribe(collect)
             self.release()
