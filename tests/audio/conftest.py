@@ -151,6 +151,10 @@ class PulseServer:
         finally:
             for index in reversed(modules):
                 self.unload_module(index)
+            # The echo canceller's gain control turns its master down (to 33 % here)
+            # and leaves it there: put the "microphone" back for the tests that follow.
+            with contextlib.suppress(RuntimeError):
+                self.pactl("set-source-volume", SOURCE, "100%")
 
     @contextlib.contextmanager
     def suspended(self) -> Iterator[None]:
