@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from sensors.audio import choose_input
 from sensors.mic_usage import ConsentEntry, consent_entries_from_tree, consent_store_in_use
 from sensors.pulse import match_source, parse_list, recording_applications
@@ -139,6 +142,24 @@ def test_parse_ignores_garbage() -> None:
     assert parse_list("Source Output #1_0\n") == [] and parse_list("Source Output #-1\n") == []
     (odd,) = parse_list("Source Output #4\n\tClient: \u0664\n\tSource: 99999999999999999999\n")
     assert recording_applications([odd], [], own_pid=1) == []  # no client: not an application
+
+
+#: Lines shaped like pactl's, for the fuzzer to recombine with noise.
+PACTL_PIECES = st.sampled_from(
+    [
+        "Source Output #3", "Source #0", "\tClient: 7", "\tClient: n/a", "\tSource: 0", "\tCorked: yes",
+        "\tProperties:", '\t\tapplication.name = "x"', '\t\tapplication.process.id = "1"',
+        "\tName: a.monitor", '\t\tmedia.role = "filter"', "#", "\t\t = ", "\t:",
+    ]
+)  # fmt: skip
+
+
+@given(st.lists(st.one_of(PACTL_PIECES, st.text(max_size=40)), max_size=30))
+def test_any_pactl_output_parses_without_raising(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    objects = parse_list(text)
+    apps = recording_applications(objects, objects, own_pid=1, headset_source="a.monitor")
+    assert all(isinstance(a, str) and a.isprintable() for a in apps)
 
 
 DEVICES = [

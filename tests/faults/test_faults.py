@@ -437,13 +437,23 @@ def test_headset_unplugged_pulseaudio_restarted_and_sip_server_gone(tmp_path: Pa
     )
     command = [sys.executable, "-m", "app.cli", "run", "--headless", "--config", str(config),
                "--data-dir", str(tmp_path / "data")]  # fmt: skip
-    app = subprocess.Popen(
-        command, cwd=ROOT, env={**os.environ, **pulse.env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    app_log = tmp_path / "app.log"
+    with app_log.open("wb") as stderr:
+        app = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **pulse.env}, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+
+    def log_tail() -> str:
+        lines = app_log.read_text(errors="replace").splitlines()
+        return "\n".join(line for line in lines if "ALSA" not in line and "pa_linux_alsa" not in line)[-3000:]
 
     def wait_level(key: str, *levels: Level, timeout: float = 60.0) -> None:
         wanted = {int(level) for level in levels}
-        wait_for(lambda: metric_levels(metrics_port).get(key) in wanted, timeout, f"{key} at {levels}")
+        try:
+            wait_for(lambda: metric_levels(metrics_port).get(key) in wanted, timeout, f"{key} at {levels}")
+        except AssertionError as exc:
+            seen = metric_levels(metrics_port).get(key)
+            raise AssertionError(f"{exc} (last seen {seen})\n{log_tail()}") from None
 
     stopped_in: float | None = None
     try:
@@ -467,16 +477,15 @@ def test_headset_unplugged_pulseaudio_restarted_and_sip_server_gone(tmp_path: Pa
         started = time.monotonic()
         app.terminate()
         try:
-            _, err = app.communicate(timeout=SHUTDOWN_BOUND_S)
+            app.wait(timeout=SHUTDOWN_BOUND_S)
             stopped_in = time.monotonic() - started
         except subprocess.TimeoutExpired:
             app.kill()
-            _, err = app.communicate()
+            app.wait()
         pulse.stop()
-    log = err.decode(errors="replace")
-    assert stopped_in is not None, f"did not stop within {SHUTDOWN_BOUND_S:g} s of SIGTERM\n{log[-3000:]}"
-    assert app.returncode == 0, log[-3000:]
-    assert "Traceback" not in log
+    assert stopped_in is not None, f"did not stop within {SHUTDOWN_BOUND_S:g} s of SIGTERM\n{log_tail()}"
+    assert app.returncode == 0, log_tail()
+    assert "Traceback" not in app_log.read_text(errors="replace")
     db = sqlite3.connect(tmp_path / "data" / "history.sqlite3")
     rows = db.execute(
         "SELECT ended, message FROM alerts WHERE key='headset.connected' ORDER BY id"
