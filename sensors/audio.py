@@ -536,6 +536,11 @@ class AudioCapture:
     def _close(self, lost: bool) -> None:
         with self._changed:
             stream, pa = self._stream, self._pa
+            # A stream still delivering is stopped gently (its callback thread
+            # ends by itself); only a dead or silent one is aborted.
+            now = time.monotonic()
+            flowing = self._last_block is not None and now - self._last_block < self.stall_seconds
+            graceful = not lost and flowing
             self._stream = self._pa = None
             was_connected, self._connected = self._connected, False
             if lost and was_connected:
@@ -544,17 +549,18 @@ class AudioCapture:
                 self._error, self._state = "stopped", CaptureState.STOPPED
                 self._silent_since = self._acquired_at = None
             self._changed.notify_all()
-        self._teardown(stream, pa)
+        self._teardown(stream, pa, graceful)
 
-    def _teardown(self, stream: Any, pa: Any) -> None:
+    def _teardown(self, stream: Any, pa: Any, graceful: bool = False) -> None:
         """Close ``stream`` and terminate ``pa`` on a helper thread, waiting at most :data:`CLOSE_TIMEOUT_S`.
 
-        No ``stop_stream()``: PortAudio's ALSA stop waits for the callback
-        thread, which never wakes when the source delivers nothing (seen with
-        a suspended source and with module-echo-cancel).  ``close()`` aborts
-        the stream instead, which usually returns at once -- but not when the
-        PulseAudio connection behind ALSA's pulse plugin died (the server was
-        restarted): then it blocks for ever.  So the close runs outside
+        ``stop_stream()`` only when ``graceful`` (the stream was delivering):
+        PortAudio's ALSA stop waits for the callback thread, which never wakes
+        when the source delivers nothing (seen with a suspended source and
+        with module-echo-cancel), so it blocks for ever.  A lost stream is
+        only closed, which aborts it and usually returns at once -- but not
+        when the PulseAudio connection behind ALSA's pulse plugin died (the
+        server was restarted): then it blocks for ever.  So the close runs outside
         :data:`_PORTAUDIO_LOCK`, and a stuck one is left on its daemon thread.
         Its ``PyAudio`` is then never terminated, which is what keeps
         PortAudio usable: ``Pa_Terminate`` of the last instance would abort
@@ -565,6 +571,10 @@ class AudioCapture:
             return
 
         def work() -> None:
+            if stream is not None and graceful:
+                log.debug("stopping the audio stream")
+                with contextlib.suppress(Exception):
+                    stream.stop_stream()
             if stream is not None:
                 log.debug("closing the audio stream")
                 with contextlib.suppress(Exception):
