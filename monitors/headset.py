@@ -6,6 +6,14 @@ continuously in memory (:mod:`sensors.audio_analysis`): only levels and
 counts are kept, never the audio.  Voice on the headset and another
 application holding the microphone feed the shared call state, so break
 reminders and alert sounds never interrupt a caller.
+
+What the readings claim (the state model): while the stream is still opening
+at start-up (up to :attr:`HeadsetMonitor.startup_grace`) there is no reading
+for the headset at all -- not yet observed is no fault.  A headset that is
+absent or cannot be opened is a critical "disconnected"; one that is there
+but delivers no samples is unknown ("no audio for N s"); in both cases every
+audio indicator is unknown with that reason, never OK.  Without any audio
+input on the computer and no device named, everything is "not set up".
 """
 
 from __future__ import annotations
