@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sensors import pulse
+from sensors.untrusted import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -85,29 +86,29 @@ class PlaybackStream:
     role: str = ""
 
 
-def is_client_stream(stream: pulse.PulseObject) -> bool:
-    """True for a stream a client application opened; False for module-owned ones."""
-    client = stream.fields.get("Client", "").strip()
-    return bool(client) and client != "n/a"
-
-
 def playback_applications(inputs: Iterable[pulse.PulseObject], own_pid: int) -> list[PlaybackStream]:
-    """Other applications' playback streams that are playing (not corked) right now."""
+    """Other applications' playback streams that are playing (not corked) right now.
+
+    The same rule as for recordings (``pulse.recording_applications``): only
+    client streams count, never a module's own (``Client: n/a``) or Deskwatch's.
+    """
     streams: list[PlaybackStream] = []
     for stream in inputs:
         props = stream.properties
-        if not is_client_stream(stream) or props.get("application.process.id") == str(own_pid):
+        if pulse.client_index(stream) is None:
+            continue
+        if pulse.ascii_int(props.get("application.process.id", "")) == own_pid:
             continue
         if stream.fields.get("Corked", "no").lower() == "yes":
             continue
-        name = props.get("application.name") or props.get("application.process.binary") or f"#{stream.index}"
+        name = pulse.application_name(stream)
         streams.append(PlaybackStream(stream.index, _clean(name), _clean(props.get("media.role", ""))))
     return streams
 
 
-def _clean(text: str, limit: int = 80) -> str:
-    """Printable text of bounded length (names come from other programs)."""
-    return "".join(ch for ch in text if ch.isprintable())[:limit]
+def _clean(text: str) -> str:
+    """Printable one-line text of bounded length (names come from other programs)."""
+    return clean_text(text, limit=80)
 
 
 @dataclass(frozen=True)
@@ -315,8 +316,6 @@ class PulseStreamWatcher:
             if outputs is None:
                 self._recording = None
             else:
-                # Streams PulseAudio modules own (loopback, remap, echo-cancel) are no call.
-                outputs = [o for o in outputs if is_client_stream(o)]
                 sources = pulse.list_sources() or []
                 apps = pulse.recording_applications(outputs, sources, self.own_pid, self.headset_source)
                 self._recording = tuple(_clean(a) for a in apps)
