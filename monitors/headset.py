@@ -433,7 +433,11 @@ class HeadsetMonitor(Monitor):
             connected = Reading(CONNECTED.id, False, Level.CRITICAL, message, detail=detail)
             quality_msg = MSG_NO_AUDIO
         readings = [connected]
-        readings += [Reading(i.id, None, quality_level, quality_msg) for i in self._quality_indicators]
+        # The headset's own reading carries the alert; the audio readings only say why they are empty.
+        readings += [
+            Reading(i.id, None, quality_level, quality_msg, caused_by=CONNECTED.id)
+            for i in self._quality_indicators
+        ]
         readings += self._call(None)
         return readings
 

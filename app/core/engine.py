@@ -181,14 +181,17 @@ class Engine:
             state.since = now if new != state.level else state.since
         state.value, state.raw_level, state.level = reading.value, raw, new
         state.message, state.updated, state.detail = reading.message, now, dict(reading.detail)
-        if new != old or new.is_problem:
+        alert_level = new
+        if new is Level.UNKNOWN and self._explained(reading):
+            alert_level = Level.OK  # the cause has its own alert; do not cry wolf eight times
+        if alert_level != old or alert_level.is_problem:
             self.alerts.transition(
                 key=key,
                 indicator_id=indicator.id,
                 instance=reading.instance,
                 device=indicator.device,
                 old=old,
-                new=new,
+                new=alert_level,
                 value=reading.value,
                 message=reading.message,
                 now=now,
@@ -196,6 +199,11 @@ class Engine:
         if self.history is not None:
             self.history.add_reading(key, reading.value, new, now)
         return state
+
+    def _explained(self, reading: Reading) -> bool:
+        """Whether an unknown reading is explained by its ``caused_by`` reading being a problem."""
+        cause = self._states.get(reading.caused_by) if reading.caused_by else None
+        return cause is not None and cause.raw_level.is_problem
 
     @staticmethod
     def _judge(value: Value, thresholds: Any, previous: Level) -> Level:
@@ -214,7 +222,11 @@ class Engine:
             readings = []
             for key in keys:
                 indicator_id, instance = split_key(key)
-                readings.append(Reading(indicator_id, None, Level.UNKNOWN, message, instance))
+                # One failed monitor is one alert: the first indicator carries it.
+                cause = keys[0] if key != keys[0] else ""
+                readings.append(
+                    Reading(indicator_id, None, Level.UNKNOWN, message, instance, caused_by=cause)
+                )
         self.ingest(readings, now)
 
     def forget(self, monitor_id: str) -> None:

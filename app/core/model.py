@@ -259,6 +259,10 @@ class Reading:
     message: Text | None = None
     instance: str = ""
     detail: Mapping[str, Any] = field(default_factory=dict)
+    #: Key of the reading that explains this one when it is unknown (the headset's
+    #: "connected" for its noise floor): while that one is a problem, this one is
+    #: shown unknown but opens no alert of its own — one unplug, one alert.
+    caused_by: str = ""
 
     @property
     def key(self) -> str:

@@ -85,3 +85,34 @@ def test_trend_bucket_keeps_most_severe_level_not_highest_code(tmp_path: Path, c
     [sample] = history.samples(key, start - 1, start + history.sample_seconds)
     assert sample.level is Level.CRITICAL
     history.close()
+
+
+NOISE = Indicator("telephone.noise", Device.TELEPHONE, Text("Noise", "噪声"), "dBFS")
+
+
+def test_readings_explained_by_a_fault_open_no_alert_of_their_own(clock: FakeClock) -> None:
+    """A headset unplugged is one alert, not one per audio indicator."""
+    eng = Engine(load_config({}, None), [LINE, NOISE], clock=clock, user="clerk")
+    why = Text("no audio: headset disconnected", "无音频:耳机已断开")
+    eng.ingest(
+        [
+            Reading(LINE.id, False, Level.CRITICAL, why),
+            Reading(NOISE.id, None, Level.UNKNOWN, why, caused_by=LINE.id),
+        ]
+    )
+    assert [a.key for a in eng.alerts.visible()] == [LINE.id]
+    assert eng.state(NOISE.id).level is Level.UNKNOWN  # type: ignore[union-attr]
+    # Without a cause that is a problem, an unknown reading alerts as always.
+    clock.advance(5)
+    eng.ingest(
+        [Reading(LINE.id, True, Level.OK), Reading(NOISE.id, None, Level.UNKNOWN, why, caused_by=LINE.id)]
+    )
+    assert NOISE.id in {a.key for a in eng.alerts.visible()}
+
+
+def test_a_failed_monitor_is_one_alert(clock: FakeClock) -> None:
+    eng = Engine(load_config({}, None), [LINE, NOISE], clock=clock, user="clerk")
+    eng.mark_unknown("telephone", Text("Monitor failed: timeout", "监测失败:超时"))
+    states = eng.states()
+    assert {s.level for s in states} == {Level.UNKNOWN} and len(states) == 2
+    assert len(eng.alerts.visible()) == 1
