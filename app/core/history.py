@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS alerts (
     instance TEXT NOT NULL, device TEXT NOT NULL, level INTEGER NOT NULL,
     peak INTEGER NOT NULL, started REAL NOT NULL, ended REAL,
     message TEXT, acked_at REAL, acked_by TEXT, acked_level INTEGER, note TEXT,
-    vmin REAL, vmax REAL, vsum REAL, n INTEGER, last_value TEXT
+    vmin REAL, vmax REAL, vsum REAL, n INTEGER, last_value TEXT,
+    raises INTEGER NOT NULL DEFAULT 1, last_raised REAL
 );
 CREATE INDEX IF NOT EXISTS alerts_started ON alerts (started);
 CREATE TABLE IF NOT EXISTS events (
@@ -51,6 +52,23 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_kind_ts ON records (kind, ts);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+#: Columns added to ``alerts`` after the first release, appended by ALTER TABLE to older
+#: files (so both keep the same column order); rows written before read as defaults.
+ADDED_ALERT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("raises", "INTEGER NOT NULL DEFAULT 1"),
+    ("last_raised", "REAL"),
+)
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    present = {row[1] for row in db.execute("PRAGMA table_info(alerts)")}
+    try:
+        for name, declaration in ADDED_ALERT_COLUMNS:
+            if name not in present:
+                db.execute(f"ALTER TABLE alerts ADD COLUMN {name} {declaration}")
+    except sqlite3.Error as exc:  # a read-only file: readable as it is, rows read with defaults
+        log.warning("history: cannot add new alert columns: %s", exc)
 
 
 @dataclass
@@ -91,6 +109,7 @@ class History:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
+        _add_missing_columns(self._db)
         self._buckets: dict[str, _Bucket] = {}
         self.write_errors = 0
         self.last_error: str | None = None
@@ -224,7 +243,7 @@ class History:
         self._commit(
             [
                 (
-                    "INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         alert.id,
                         alert.key,
@@ -245,6 +264,8 @@ class History:
                         alert.value_sum,
                         alert.value_count,
                         json.dumps(alert.last_value),
+                        alert.raises,
+                        alert.last_raised,
                     ),
                 ),
                 (
@@ -312,7 +333,8 @@ class History:
 
 def _alert_from_row(row: tuple[Any, ...]) -> Alert:
     (aid, key, iid, instance, device, level, peak, started, ended, message, acked_at, acked_by,
-     acked_level, note, vmin, vmax, vsum, n, last_value) = row  # fmt: skip
+     acked_level, note, vmin, vmax, vsum, n, last_value, *added) = row  # fmt: skip
+    raises, last_raised = (*added, 1, None)[:2]  # absent in a file that could not be upgraded
     return Alert(
         id=aid,
         key=key,
@@ -333,4 +355,6 @@ def _alert_from_row(row: tuple[Any, ...]) -> Alert:
         value_sum=vsum or 0.0,
         value_count=n or 0,
         last_value=json.loads(last_value) if last_value else None,
+        raises=raises or 1,
+        last_raised=last_raised,
     )
