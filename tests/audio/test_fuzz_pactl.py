@@ -8,12 +8,11 @@ judging who records must never raise; indices are ASCII numbers.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sensors.pulse import match_source, parse_list, recording_applications
-
-FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+from tests.environment.fuzz import FUZZ  # one example budget for the whole fuzz set
 
 numbers = st.one_of(
     st.integers(-5, 10**6).map(str),

@@ -8,6 +8,7 @@ counts are bounded so that the whole fuzz set runs in CI in well under 30 s.
 from __future__ import annotations
 
 import math
+import os
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -15,8 +16,9 @@ from hypothesis import strategies as st
 from sensors.measurement import QUANTITIES, VALID_RANGE
 from sensors.reader import CycleResult
 
-#: Bounded runs for CI; ``--hypothesis-seed`` and ``HYPOTHESIS_PROFILE`` still apply.
-FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: Examples per fuzz test: bounded for CI; ``DESKWATCH_FUZZ_EXAMPLES=5000`` digs deeper by hand.
+EXAMPLES = int(os.environ.get("DESKWATCH_FUZZ_EXAMPLES", "100"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 #: Numbers as a sensor (or a hostile one) might print them.
 number_texts = st.one_of(

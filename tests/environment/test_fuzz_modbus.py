@@ -23,7 +23,7 @@ from sensors.measurement import QUANTITIES, FrameError
 from sensors.modbus_env import PRESETS, build_map
 from sensors.reader import ModbusSession
 from sensors.serial_transport import SerialSettings
-from tests.environment.fuzz import FUZZ, assert_sound
+from tests.environment.fuzz import EXAMPLES, FUZZ, assert_sound
 from tests.environment.simulators import ScriptedRtuDevice
 
 
@@ -95,7 +95,7 @@ def rtu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ScriptedRtuD
     device.unplug()
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=max(40, EXAMPLES // 10))
 @given(reply=replies)
 def test_any_reply_is_a_reading_or_a_counted_problem(
     rtu: tuple[ScriptedRtuDevice, ModbusSession], reply: bytes
@@ -114,7 +114,7 @@ def signed16(word: int) -> int:
     return word - 0x10000 if word >= 0x8000 else word
 
 
-@settings(FUZZ, max_examples=30)
+@settings(FUZZ, max_examples=max(30, EXAMPLES // 10))
 @given(words=words_of_a_reply)
 def test_a_valid_reply_reads_what_it_carries(
     rtu: tuple[ScriptedRtuDevice, ModbusSession], words: list[int]
