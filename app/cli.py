@@ -15,6 +15,7 @@ import argparse
 import json
 import logging
 import signal
+import sqlite3
 import sys
 import threading
 import unicodedata
@@ -38,19 +39,37 @@ HEADERS = (
 )
 
 
+def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """The options every command takes, before or after the subcommand.
+
+    Sub-parsers declare them with ``default=SUPPRESS``: argparse copies a
+    sub-parser's defaults over the parent's values, so without it
+    ``deskwatch --config F check`` would lose ``--config``.
+    """
+    default: Any = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--config", type=Path, metavar="FILE", default=default, help="use this config file")
+    parser.add_argument(
+        "--data-dir", type=Path, metavar="DIR", default=default, help="keep history and state here"
+    )
+    parser.add_argument(
+        "--lang", choices=("auto", "zh_CN", "en"), default=default, help="override the language"
+    )
+    verbose_default: Any = argparse.SUPPRESS if suppress else False
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=verbose_default, help="log debug messages"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (global options work before or after the subcommand)."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, metavar="FILE", help="use this config file")
-    common.add_argument("--data-dir", type=Path, metavar="DIR", help="keep history and state here")
-    common.add_argument("--lang", choices=("auto", "zh_CN", "en"), help="override the language")
-    common.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    _add_global_options(common, suppress=True)
 
     parser = argparse.ArgumentParser(
         prog="deskwatch",
         description="Workstation health and equipment monitor for customer-service clerks.",
-        parents=[common],
     )
+    _add_global_options(parser, suppress=False)
     parser.add_argument("--version", action="version", version=f"deskwatch {__version__}")
     sub = parser.add_subparsers(dest="command")
 
@@ -114,6 +133,12 @@ def render_table(rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
+def _first_line(message: str) -> str:
+    """A table cell holds one line; a multi-line hint (a config example) is in ``--json`` whole."""
+    first, _, rest = message.partition("\n")
+    return f"{first} …" if rest.strip() else first
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Poll once and print; exit code is the worst level's Nagios code."""
     from app.core.runtime import build_runtime
@@ -157,7 +182,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                     s.label(),
                     format_value(s.value, s.indicator.unit),
                     s.level.text(),
-                    s.message() if s.message else "",
+                    _first_line(s.message()) if s.message else "",
                 ]
             )
         if len(rows) == 1:
@@ -212,6 +237,8 @@ def cmd_selftest(args: argparse.Namespace) -> int:
         history = History(data_dir / HISTORY_FILE)
         selftest.store(history, result)
         history.close()
+        if history.problem is not None:  # damaged (moved aside) or not writable (result not kept)
+            print(f"deskwatch: {history.problem.message()}", file=sys.stderr)
     except Exception as exc:  # the checklist still counts when the history cannot be written
         print(f"deskwatch: could not store the result: {exc}", file=sys.stderr)
     if args.json:
@@ -282,7 +309,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not db.exists():
         print(f"deskwatch: no history at {db} (has Deskwatch run with this data folder?)", file=sys.stderr)
         return 2
-    history = History(db)
+    try:
+        # Read-only: a report needs no write access to the history (a copy, a read-only share).
+        history = History(db, read_only=True)
+    except sqlite3.Error as exc:
+        print(f"deskwatch: cannot read the history {db}: {exc}", file=sys.stderr)
+        return 2
     try:
         data = reports.gather(
             history,
@@ -299,6 +331,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     except OSError as exc:
         print(f"deskwatch: cannot write the report: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.Error as exc:  # damaged: the running app moves it aside, a report only says so
+        print(f"deskwatch: cannot read the history {db}: {exc}", file=sys.stderr)
         return 2
     finally:
         history.close()
@@ -373,10 +408,23 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return int(run_gui(args))
 
 
+def _tolerant_output() -> None:
+    """Never fail on a character the terminal cannot show (an ASCII or strict UTF-8 stdout).
+
+    A Nagios check must exit with the worst level, not 1 from a
+    UnicodeEncodeError; such a character is printed as ``?`` instead.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``deskwatch`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _tolerant_output()
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -21,6 +21,7 @@ import psutil
 from app.core.i18n import Text
 from app.core.model import Device, Direction, Indicator, IndicatorMaker, Level, Reading, Thresholds
 from app.core.monitor import LoopLatencyProbe, Monitor, MonitorContext
+from app.core.paths import write_private
 from app.core.settings import Setting
 
 log = logging.getLogger(__name__)
@@ -224,7 +225,7 @@ class ComputerMonitor(Monitor):
 
     def __init__(self, settings: dict[str, Any], context: MonitorContext) -> None:
         super().__init__(settings, context)
-        self._cpu_primed = False
+        self._cpu_reference: tuple[float, float, float] | None = None
         self._last_slow = -float("inf")
         self._slow_readings: list[Reading] = []
         self._stall_probe: SystemStallProbe | None = None
@@ -233,9 +234,7 @@ class ComputerMonitor(Monitor):
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> None:
-        # The first cpu_percent(None) call only sets the reference point.
-        psutil.cpu_percent(None)
-        self._cpu_primed_at = time.monotonic()
+        self._cpu_reference = _cpu_times()
         if self.context.mode == "app":
             self._restart_reading = self._check_previous_session()
             self._write_heartbeat(clean=False)
@@ -271,12 +270,22 @@ class ComputerMonitor(Monitor):
         return readings
 
     def _cpu(self) -> list[Reading]:
-        if not self._cpu_primed:
-            # One-shot runs have no previous reference: measure over a short window.
-            if time.monotonic() - getattr(self, "_cpu_primed_at", 0.0) < 0.1:
-                time.sleep(0.2)
-            self._cpu_primed = True
-        return [Reading(CPU.id, round(psutil.cpu_percent(None), 1))]
+        # Our own reference, not psutil.cpu_percent(None): psutil keeps that
+        # reference per thread, so a start() on one thread and a poll() on
+        # another read a meaningless 0.0 % ("all idle") on a busy machine.
+        reference = self._cpu_reference
+        now = _cpu_times()
+        if reference is None or now[0] - reference[0] < CPU_MIN_WINDOW_S:
+            # One-shot runs have no earlier reference: measure over a short window.
+            reference = now
+            time.sleep(CPU_MIN_WINDOW_S)
+            now = _cpu_times()
+        self._cpu_reference = now
+        elapsed_total = now[1] - reference[1]
+        if elapsed_total <= 0:
+            return []  # no CPU time passed (a frozen clock): nothing observed this time
+        busy = max(0.0, min(100.0, 100.0 * (now[2] - reference[2]) / elapsed_total))
+        return [Reading(CPU.id, round(busy, 1))]
 
     def _memory(self) -> list[Reading]:
         vm = psutil.virtual_memory()
@@ -389,9 +398,8 @@ class ComputerMonitor(Monitor):
         beat = {"boot_time": psutil.boot_time(), "last_beat": time.time(), "clean": clean, "pid": os.getpid()}
         try:
             self._heartbeat.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._heartbeat.with_suffix(".tmp")
-            tmp.write_text(json.dumps(beat), "utf-8")
-            tmp.replace(self._heartbeat)
+            # Atomic, 0600 and never through a planted link (the data folder may be shared).
+            write_private(self._heartbeat, json.dumps(beat))
         except OSError as exc:  # a full or read-only disk must not stop monitoring
             log.warning("cannot write heartbeat %s: %s", self._heartbeat, exc)
 
@@ -412,3 +420,19 @@ class ComputerMonitor(Monitor):
         if abs(boot_time - psutil.boot_time()) > BOOT_TIME_TOLERANCE_S:
             return Reading(RESTART.id, True, Level.CRITICAL, MSG_CRASH.format(time=when), detail=detail)
         return Reading(RESTART.id, True, Level.WARNING, MSG_APP_CRASH.format(time=when), detail=detail)
+
+
+#: The shortest window a CPU usage figure is measured over (a one-shot check waits this long).
+CPU_MIN_WINDOW_S = 0.25
+
+
+def _cpu_times() -> tuple[float, float, float]:
+    """``(monotonic time, total CPU seconds, busy CPU seconds)`` of the whole machine.
+
+    Busy is total less idle and I/O wait, as psutil counts it; guest time is
+    already inside user time on Linux, so it is not added twice.
+    """
+    times = psutil.cpu_times()
+    total = sum(times) - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0)
+    idle = times.idle + getattr(times, "iowait", 0.0)
+    return time.monotonic(), total, total - idle

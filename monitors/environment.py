@@ -487,6 +487,9 @@ class EnvironmentMonitor(Monitor):
             for reader in self.readers:
                 reader.wait_settled(max(0.0, deadline - time.monotonic()))
         readings: list[Reading] = []
+        if not self.options.get("sensors"):
+            # Nothing configured: say so (grey, no alert) rather than show nothing or "ok".
+            return [Reading(LINK_IND.id, None, Level.NOT_SET_UP, SETUP_HINT)]
         for name, problem in self.problems.items():
             message = MSG_MISCONFIGURED.format(name=name, error=problem)
             readings.append(Reading(LINK_IND.id, False, Level.CRITICAL, message, instance=name))

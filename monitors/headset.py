@@ -23,6 +23,7 @@ from app.core.settings import Setting
 from sensors.audio import AudioCapture, Samples, shared_capture
 from sensors.audio_analysis import AnalysisSettings, AudioSummary, WindowStats, analyse_block
 from sensors.mic_usage import MicUsage, PulseMicUsage, system_mic_usage
+from sensors.pulse_events import PulseStreamWatcher, StreamSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -43,20 +44,29 @@ NOISE_FLOOR = _ind(
     "noise_floor",
     Text("Background noise", "底噪"),
     "dBFS",
-    description=Text("Level between words; ≤ −60 dBFS is quiet", "说话间隙的电平;≤ −60 dBFS 为安静"),
+    description=Text(
+        "Noise between words, 300–3400 Hz; ≤ −60 dBFS is quiet",
+        "说话间隙的噪声(300–3400 Hz);≤ −60 dBFS 为安静",
+    ),
     thresholds=Thresholds(_HIGH, -59, -50, -61, -52, raise_after=15, clear_after=10),
 )
 SPEECH_LEVEL = _ind(
     "speech_level",
     Text("Speech level", "语音电平"),
     "dBFS",
-    description=Text("Active speech; −40…−20 dBFS is normal", "有效语音电平;−40…−20 dBFS 为正常"),
+    description=Text(
+        "Active speech level (ITU-T P.56), 300–3400 Hz; −40…−20 dBFS is normal",
+        "有效语音电平(ITU-T P.56,300–3400 Hz);−40…−20 dBFS 为正常",
+    ),
     thresholds=Thresholds(_LOW, -40, -50, -38, -48, raise_after=15, clear_after=10),
 )
 SNR = _ind(
     "snr",
     Text("Signal-to-noise ratio", "信噪比"),
     "dB",
+    description=Text(
+        "Active speech level minus background noise, both 300–3400 Hz", "有效语音电平减底噪,均在 300–3400 Hz"
+    ),
     thresholds=Thresholds(_LOW, 20, 10, 22, 12, raise_after=15, clear_after=10),
 )
 CLIPPING = _ind(
@@ -213,6 +223,8 @@ class HeadsetMonitor(Monitor):
         self._losses = 0
         self._started = False
         self.mic_usage: MicUsage = system_mic_usage()
+        #: Streams opening and closing as they happen (Linux app mode; else ``None``: polling).
+        self.stream_watcher: PulseStreamWatcher | None = None
 
     # -- analysis on the audio thread ------------------------------------------
     def _new_window(self, rate: int) -> WindowStats:
@@ -247,11 +259,38 @@ class HeadsetMonitor(Monitor):
         self._started = True
         self.capture.subscribe(self._on_block)
         self.capture.acquire()
+        self._start_stream_watcher()
+
+    def _start_stream_watcher(self) -> None:
+        """Feed the call state from stream events, so a call is known the moment it starts or ends."""
+        if (
+            self.context.mode == "check"
+            or not self.options["call_detection"]
+            or not isinstance(self.mic_usage, PulseMicUsage)
+            or self._call_state() is None
+        ):
+            return
+        self.stream_watcher = PulseStreamWatcher(self._on_streams, lambda: self.capture.pulse_source)
+        self.stream_watcher.start()
+
+    def _on_streams(self, snapshot: StreamSnapshot | None) -> None:
+        """Watcher thread: who records and who plays changed."""
+        call_state = self._call_state()
+        if call_state is None:
+            return
+        recording = bool(snapshot and snapshot.recording)
+        # The stream closing is the end of the call: no hang-over after it.
+        call_state.set_source(MIC_SOURCE, recording, hangover=False)
+        playing = snapshot.playing if snapshot is not None else ()
+        call_state.set_playback((p.index, p.app, p.role) for p in playing)
 
     def close(self) -> None:
         if not self._started:
             return
         self._started = False
+        if self.stream_watcher is not None:
+            self.stream_watcher.stop()
+            self.stream_watcher = None
         self.capture.unsubscribe(self._on_block)
         self.capture.release()
         call_state = self._call_state()
@@ -357,11 +396,18 @@ class HeadsetMonitor(Monitor):
         share = float(self.options["voice_percent"]) / 100
         voice = recent is not None and recent.speech_seconds >= share * recent.seconds
         call_state.set_source(VOICE_SOURCE, voice)
-        if isinstance(self.mic_usage, PulseMicUsage):
-            # A sink monitor counts as a microphone when it is the headset (as in tests).
-            self.mic_usage.headset_source = self.capture.pulse_source
-        apps = self.mic_usage.recording_apps()
-        call_state.set_source(MIC_SOURCE, bool(apps))
+        watcher = self.stream_watcher
+        snapshot = watcher.snapshot if watcher is not None else None
+        if snapshot is not None:
+            apps: list[str] | None = list(snapshot.recording)  # kept current by events
+        else:
+            if isinstance(self.mic_usage, PulseMicUsage):
+                # A sink monitor counts as a microphone when it is the headset (as in tests).
+                self.mic_usage.headset_source = self.capture.pulse_source
+            apps = self.mic_usage.recording_apps()
+        if snapshot is None:
+            # (With a snapshot the watcher thread sets this source itself, never stale.)
+            call_state.set_source(MIC_SOURCE, bool(apps))
         parts = []
         if voice:
             parts.append(MSG_CALL_VOICE)

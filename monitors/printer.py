@@ -29,6 +29,7 @@ from sensors.print_servers import (
     WindowsSpooler,
 )
 from sensors.snmp_printer import SnmpPrinters
+from sensors.untrusted import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,18 @@ MSG_NO_PRINTER = Text(
     "{server} 上没有打印机,也未配置打印机",
 )
 MSG_STOPPED = Text("Printer stopped", "打印机已停止")
+MSG_STATE_UNKNOWN = Text("Printer state not known: {why}", "无法得知打印机状态:{why}")
+MSG_ACCEPTING_UNKNOWN = Text(
+    "The print server does not say whether it accepts jobs", "打印服务器未报告是否接受打印任务"
+)
+MSG_AGE_UNKNOWN = Text(
+    "{count} job(s) waiting; the print server does not say since when",
+    "{count} 个任务等待打印;打印服务器未报告提交时间",
+)
+MSG_JOB_TIME_UNKNOWN = Text(
+    "Print time not known: the print server no longer reports when job {job} was sent",
+    "打印耗时未知:打印服务器已不再报告任务 {job} 的提交时间",
+)
 MSG_PRINTER_SAYS = Text("{clerk} — {printer}", "{clerk} — {printer}")
 MSG_ACCEPTING = Text("Accepting jobs", "正在接受任务")
 MSG_REJECTING = Text(
@@ -153,7 +166,20 @@ def _duration(seconds: float) -> Text:
 
 
 def judge_status(snap: p.PrinterSnapshot) -> Reading:
-    """The status reading of one printer: worst reason → level, clerk message, raw detail."""
+    """The status reading of one printer: worst reason → level, clerk message, raw detail.
+
+    A printer whose state could not be observed (no or an impossible
+    ``printer-state``, SNMP replies not understood) is unknown, never "Ready".
+    """
+    if snap.state is None or snap.state not in p.STATE_NAMES:
+        message = MSG_STATE_UNKNOWN.format(why=snap.message or f"printer-state {snap.state}")
+        detail = {
+            "state": None,
+            "reasons": list(snap.reasons),
+            "state_message": snap.message,
+            **dict(snap.detail),
+        }
+        return Reading(STATUS.id, None, Level.UNKNOWN, message, snap.name, detail)
     reasons = p.normalise_reasons(snap.reasons)
     severities = [p.clerk_severity(r) for r in reasons]
     level = _SEVERITY_LEVEL[max(severities)] if severities else Level.OK
@@ -318,6 +344,8 @@ class PrinterMonitor(Monitor):
 
     def _collect(self, server: PrintServer | None) -> list[Reading]:
         readings: list[Reading] = []
+        if server is None and self._snmp is None and self._unavailable is None:
+            return [Reading(STATUS.id, None, Level.NOT_SET_UP, SETUP_NOTHING, detail={"configured": False})]
         if self._unavailable is not None:
             readings += self._unknown(self._unavailable)
         if server is not None:
@@ -332,17 +360,20 @@ class PrinterMonitor(Monitor):
             names = self._printer_names(server)
             self._no_printers = not names
             if not names:
+                # The server answered and has no printer: nothing to watch, not a fault.
                 msg = MSG_NO_PRINTER.format(server=server.description)
-                return [Reading(STATUS.id, None, Level.UNKNOWN, msg)]
+                msg = Text(f"{msg.en}. {SETUP_HINT.en}", f"{msg.zh}。{SETUP_HINT.zh}")
+                return [Reading(STATUS.id, None, Level.NOT_SET_UP, msg, detail={"configured": False})]
             self._known = names
             snaps = server.snapshots(names, time.time() - window)
         except PrintServerUnreachable as exc:
             server.close()
-            return self._unknown(MSG_UNREACHABLE.format(server=server.description, error=str(exc)))
+            error = clean_text(exc)
+            return self._unknown(MSG_UNREACHABLE.format(server=server.description, error=error))
         except Exception as exc:  # an IPP or spooler error must read as unknown, with why
-            log.warning("printer poll failed: %s", exc, exc_info=True)
+            log.warning("printer poll failed: %s", clean_text(exc), exc_info=True)
             server.close()
-            return self._unknown(MSG_FAILED.format(error=f"{type(exc).__name__}: {exc}"))
+            return self._unknown(MSG_FAILED.format(error=clean_text(f"{type(exc).__name__}: {exc}")))
         return self._judge_all(snaps, server.description)
 
     def _unknown(self, message: Text) -> list[Reading]:
@@ -368,27 +399,30 @@ class PrinterMonitor(Monitor):
 
     def _queue_readings(self, snap: p.PrinterSnapshot) -> list[Reading]:
         name = snap.name
-        readings = [
-            Reading(
-                ACCEPTING.id,
-                snap.accepting,
-                Level.OK if snap.accepting else Level.CRITICAL,
-                MSG_ACCEPTING if snap.accepting else MSG_REJECTING,
-                name,
-            )
-        ]
+        if snap.accepting is None:
+            accepting = Reading(ACCEPTING.id, None, Level.UNKNOWN, MSG_ACCEPTING_UNKNOWN, name)
+        else:
+            level = Level.OK if snap.accepting else Level.CRITICAL
+            message = MSG_ACCEPTING if snap.accepting else MSG_REJECTING
+            accepting = Reading(ACCEPTING.id, snap.accepting, level, message, name)
+        readings = [accepting]
         # Held jobs wait for the clerk on purpose; they neither count nor age.
         waiting = [j for j in snap.jobs if j.state != p.JOB_HELD]
         queued_msg = MSG_QUEUED.format(count=len(waiting)) if waiting else MSG_QUEUE_EMPTY
         ids = {"job_ids": [j.id for j in waiting]}
         readings.append(Reading(QUEUED.id, len(waiting), message=queued_msg, instance=name, detail=ids))
         now = snap.server_time if snap.server_time is not None else time.time()
-        if waiting:
-            oldest = min(waiting, key=lambda j: j.created)
-            age = round(max(0.0, now - oldest.created), 1)
+        dated = [(j, j.created) for j in waiting if j.created is not None]
+        if dated:
+            oldest, created = min(dated, key=lambda pair: pair[1])
+            age = round(max(0.0, now - created), 1)
             msg = MSG_OLDEST.format(job=oldest.id, age=_duration(age))
             detail = {"job_id": oldest.id, "job_state": oldest.state, "job_reasons": list(oldest.reasons)}
             readings.append(Reading(OLDEST_JOB.id, age, message=msg, instance=name, detail=detail))
+        elif waiting:
+            # Jobs wait, but nobody says since when: unknown, never an age from epoch 0.
+            msg = MSG_AGE_UNKNOWN.format(count=len(waiting))
+            readings.append(Reading(OLDEST_JOB.id, None, Level.UNKNOWN, msg, name, ids))
         else:
             readings.append(Reading(OLDEST_JOB.id, 0.0, message=MSG_QUEUE_EMPTY, instance=name))
         minutes = float(self.options.get("failed_window_minutes", 60.0))
@@ -402,14 +436,21 @@ class PrinterMonitor(Monitor):
                 FAILED.id, len(failed), message=msg, instance=name, detail={"job_ids": [j.id for j in failed]}
             )
         )
-        printed = [j for j in snap.finished if j.state == p.JOB_COMPLETED and j.duration is not None]
-        if printed:
-            last = printed[-1]
-            duration = round(last.duration or 0.0, 1)
+        completed = [j for j in snap.finished if j.state == p.JOB_COMPLETED]
+        timed = [(j, j.duration) for j in completed if j.duration is not None]
+        if timed:
+            # The newest job whose times are both known; the message names it.
+            last, seconds = timed[-1]
+            duration = round(seconds, 1)
             msg = MSG_JOB_TIME.format(job=last.id, duration=_duration(duration))
             readings.append(
                 Reading(JOB_TIME.id, duration, message=msg, instance=name, detail={"job_id": last.id})
             )
+        elif completed:
+            # Printed, but the server forgot when the job was sent: nothing to measure, no alarm.
+            msg = MSG_JOB_TIME_UNKNOWN.format(job=completed[-1].id)
+            detail = {"job_id": completed[-1].id, "time_at_creation": None}
+            readings.append(Reading(JOB_TIME.id, None, Level.OK, msg, name, detail))
         else:
             # Nothing printed lately: a slow job an hour ago is no longer news.
             msg = MSG_NO_RECENT_JOB.format(minutes=minutes)
@@ -424,16 +465,23 @@ class PrinterMonitor(Monitor):
         server = None if self._unavailable is not None else self._make_server()
         readings = self._collect(server)
         statuses = [r for r in readings if r.indicator_id == STATUS.id]
-        accepting = {r.instance: bool(r.value) for r in readings if r.indicator_id == ACCEPTING.id}
+        accepting = {
+            r.instance: r.value if isinstance(r.value, bool) else None
+            for r in readings
+            if r.indicator_id == ACCEPTING.id
+        }
         for reading in statuses:
             label = CHECK_NAME.format(name=reading.instance or "—")
             message = reading.message or CHECK_READY
-            ok = reading.level in (Level.OK, Level.WARNING) and accepting.get(reading.instance, True)
+            if reading.level is Level.NOT_SET_UP:
+                results.append(CheckResult(type(self).title, "skipped", message, None, dict(reading.detail)))
+                continue
+            ok = reading.level in (Level.OK, Level.WARNING) and accepting.get(reading.instance) is not False
             if reading.level is Level.UNKNOWN:
                 advice: Text | None = ADVICE_SERVER
             else:
                 advice = None if ok else ADVICE_FIX
-            if not accepting.get(reading.instance, True):
+            if accepting.get(reading.instance) is False:
                 message = MSG_REJECTING
             results.append(
                 CheckResult(label, "pass" if ok else "fail", message, advice, dict(reading.detail))
@@ -471,10 +519,10 @@ class PrinterMonitor(Monitor):
                     return CheckResult(label, "fail", message, ADVICE_FIX, detail)
                 time.sleep(0.2)
         except (PrintServerUnreachable, PrinterMissing) as exc:
-            return CheckResult(label, "fail", CHECK_PAGE_FAILED.format(why=str(exc)), ADVICE_SERVER)
+            return CheckResult(label, "fail", CHECK_PAGE_FAILED.format(why=clean_text(exc)), ADVICE_SERVER)
         except Exception as exc:  # any spooler error is a failed check, not a crash
-            log.warning("test page on %s failed: %s", name, exc, exc_info=True)
-            return CheckResult(label, "fail", CHECK_PAGE_FAILED.format(why=str(exc)), ADVICE_FIX)
+            log.warning("test page on %s failed: %s", name, clean_text(exc), exc_info=True)
+            return CheckResult(label, "fail", CHECK_PAGE_FAILED.format(why=clean_text(exc)), ADVICE_FIX)
 
     @staticmethod
     def _why_not(snap: p.PrinterSnapshot | None, job: p.Job) -> Text:

@@ -17,7 +17,10 @@ import errno
 import fnmatch
 import logging
 import os
+import secrets
 import shutil
+import stat
+import tempfile
 import time
 import wave
 from collections.abc import Mapping
@@ -36,7 +39,13 @@ from sensors.wav import read_wav, write_wav
 
 log = logging.getLogger(__name__)
 
-PROBE_NAME = ".deskwatch-write-test"
+#: Start of the write probe's name; the rest is random (``tempfile``), so nobody can plant a link at it.
+PROBE_PREFIX = ".deskwatch-write-test-"
+#: Marker of a self-test recording in progress: ``.deskwatch-selftest-<random>.wav``.
+#: One left behind by a killed test is removed at the next start (only our own files).
+SELFTEST_PREFIX = ".deskwatch-selftest-"
+#: A marked recording younger than this may belong to a self-test still running elsewhere.
+SELFTEST_STALE_SECONDS = 300.0
 #: Probe size: big enough that a full disk refuses it, not only the directory entry.
 PROBE_BYTES = 64 * 1024
 #: Subfolder levels searched for the newest recording (recording systems file by date).
@@ -48,7 +57,7 @@ _ind = IndicatorMaker("recorder", Device.RECORDER)
 
 FOLDER = _ind("folder", Text("Recordings folder", "录音文件夹"), numeric=False)
 HOURS_LEFT = _ind(
-    "hours_left",
+    "time_left",
     Text("Recording time left on disk", "剩余可录音时长"),
     "h",
     description=Text("Free space divided by the recording bit rate", "剩余空间除以录音码率"),
@@ -145,22 +154,87 @@ def _human_bytes(n: float) -> str:
 
 
 def probe_writable(folder: Path) -> OSError | None:
-    """Write, sync and delete a small file in ``folder``; the error, or ``None`` when it worked."""
-    probe = folder / PROBE_NAME
+    """Write, sync and delete a small file in ``folder``; the error, or ``None`` when it worked.
+
+    The probe is created ``O_EXCL|O_NOFOLLOW`` under a random name
+    (``tempfile.mkstemp``): in a shared folder, a link planted at a predictable
+    name would otherwise have its target overwritten.
+    """
     try:
-        with probe.open("wb") as handle:
+        fd, name = tempfile.mkstemp(prefix=PROBE_PREFIX, dir=folder)
+    except OSError as exc:
+        return exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
             handle.write(b"\0" * PROBE_BYTES)
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as exc:
         with contextlib.suppress(OSError):
-            probe.unlink()
+            os.unlink(name)
         return exc
     try:
-        probe.unlink()
+        os.unlink(name)
     except OSError as exc:
         return exc
     return None
+
+
+def display_name(name: str) -> str:
+    """A file name as clean text for messages, labels and the history.
+
+    On Linux a name that is not UTF-8 (GBK, common on Chinese Windows shares)
+    arrives with its undecodable bytes as lone surrogates; those bytes are
+    decoded as GB18030 (a superset of GBK) when that works, else replaced.
+    Control characters are shown as U+FFFD too.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = os.fsencode(name) if _fs_bytes_recoverable(name) else name.encode("utf-8", "surrogatepass")
+        try:
+            name = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            name = raw.decode("utf-8", "replace")
+    return "".join(ch if ch.isprintable() else "\ufffd" for ch in name)
+
+
+def _fs_bytes_recoverable(name: str) -> bool:
+    try:
+        os.fsencode(name)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def remove_stale_self_tests(folder: Path, now: float | None = None) -> list[str]:
+    """Delete self-test recordings a killed test left in ``folder``; the names removed.
+
+    Only regular files carrying :data:`SELFTEST_PREFIX`, owned by this user and
+    older than :data:`SELFTEST_STALE_SECONDS` are removed; links are never
+    followed (``lstat``), another user's file is never touched.
+    """
+    now = time.time() if now is None else now
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not (entry.name.startswith(SELFTEST_PREFIX) and entry.name.endswith(".wav")):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < SELFTEST_STALE_SECONDS:
+                continue
+            if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+                continue
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(display_name(entry.name))
+        log.info("removed a self-test recording left by an interrupted test: %s", display_name(entry.path))
+    return removed
 
 
 def newest_file(folder: Path, patterns: list[str], depth: int = SCAN_DEPTH) -> tuple[Path, float] | None:
@@ -193,6 +267,20 @@ def newest_file(folder: Path, patterns: list[str], depth: int = SCAN_DEPTH) -> t
         if deeper is not None and (best is None or deeper[1] > best[1]):
             best = deeper
     return best
+
+
+def _keep_as(path: Path, target: Path) -> None:
+    """Give a kept self-test recording its dated name; never replaces an existing file or link."""
+    try:
+        try:
+            os.link(path, target, follow_symlinks=False)
+        except OSError as exc:
+            # Shares without hard links: rename, after checking nothing is at the name.
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP) or os.path.lexists(target):
+                raise
+            os.rename(path, target)
+    except OSError as exc:
+        log.warning("could not keep the self-test recording as %s: %s", target, exc)
 
 
 class RecorderMonitor(Monitor):
@@ -252,7 +340,8 @@ class RecorderMonitor(Monitor):
             message = MSG_FOLDER_MISSING.format(path=str(folder))
             return [
                 Reading(FOLDER.id, "missing", Level.CRITICAL, message, detail={"path": str(folder)}),
-                Reading(HOURS_LEFT.id, None, Level.OK, message),
+                # No folder, nothing to measure: unknown, never a claimed-normal reading.
+                Reading(HOURS_LEFT.id, None, Level.UNKNOWN, message),
             ]
         readings = [self._folder_reading(folder), self._hours_left(folder)]
         if self.options["expect_recordings"]:
@@ -285,8 +374,9 @@ class RecorderMonitor(Monitor):
             return Reading(NEWEST_AGE.id, None, Level.WARNING, message)
         path, mtime = found
         age_min = max(0.0, (time.time() - mtime) / 60)
-        message = MSG_NEWEST.format(name=path.name)
-        return Reading(NEWEST_AGE.id, round(age_min, 1), message=message, detail={"path": str(path)})
+        message = MSG_NEWEST.format(name=display_name(path.name))
+        detail = {"path": display_name(str(path))}
+        return Reading(NEWEST_AGE.id, round(age_min, 1), message=message, detail=detail)
 
     # -- self-test ----------------------------------------------------------------
     def self_test(self, options: Mapping[str, Any]) -> list[CheckResult]:
@@ -306,7 +396,10 @@ class RecorderMonitor(Monitor):
         samples, rate = recorded[1]
 
         folder = self.folder
-        path = folder / time.strftime("deskwatch-selftest-%Y%m%d-%H%M%S.wav")
+        remove_stale_self_tests(folder)
+        # A random marked name while the test runs: a killed test's file is
+        # recognised and removed at the next start; a kept one is renamed.
+        path = folder / f"{SELFTEST_PREFIX}{secrets.token_hex(8)}.wav"
         stored = self._store(path, samples, rate)
         results.append(stored)
         if stored.status != "pass":
@@ -320,11 +413,16 @@ class RecorderMonitor(Monitor):
                 results.append(self._play(samples, rate))
             else:
                 results.append(CheckResult(CHECK_PLAY, "skipped", MSG_PLAY_SKIPPED))
+            if keep:
+                _keep_as(path, folder / time.strftime("deskwatch-selftest-%Y%m%d-%H%M%S.wav"))
         finally:
-            if not keep:
-                with contextlib.suppress(OSError):
-                    path.unlink()
+            with contextlib.suppress(OSError):
+                path.unlink()
         return results
+
+    def start(self) -> None:
+        """Remove self-test recordings an interrupted test left behind."""
+        remove_stale_self_tests(self.folder)
 
     def _capture(self) -> audio.AudioCapture:
         return audio.shared_capture(self.context.services, device=str(self.options["device"]))

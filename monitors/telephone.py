@@ -3,17 +3,31 @@
 Procedure 四.1.a: the phone connects quickly, calls are stable; 四.2.a: call
 drops, no answer, busy.  SIP OPTIONS pings to the PBX or registrar over UDP
 and TCP: a reply within ~2 s means the line is up (any error class reply is
-a warning, none at all is critical, as Nagios ``check_sip`` judges).  The
-round-trip times, their jitter and the losses over the last pings feed a
-simplified ITU-T G.107 E-model: R ≥ 80 (MOS ≥ 4.0) is good, R < 70 (MOS <
-3.6) poor.  Sites without SIP can list plain TCP targets (a gateway's web
-port, the call-centre server) for a reachability check.
+a warning, none at all is critical, as Nagios ``check_sip`` judges).
+
+Most PBXes answer OPTIONS over UDP only, some over TCP only, so the line is
+judged by the transports the PBX *offers*.  A configured transport that has
+never answered while another one does is "not offered" (``NOT_SET_UP``:
+grey, never an alert); one that answered once and then stopped is a fault.
+Which transports have answered is remembered in the data folder, so a
+restart does not forget that TCP used to work.  When no transport has ever
+answered, every one of them is a fault: the line is down.
+
+The round-trip times, their jitter and the losses over the last pings feed a
+simplified ITU-T G.107 E-model, judged once for R and MOS together: R ≥ 80
+(MOS ≥ 4.0) good, 70 ≤ R < 80 fair (warning: some callers dissatisfied,
+G.109), R < 70 (MOS < 3.6) poor (critical).  Sites without SIP can list
+plain TCP targets (a gateway's web port, the call-centre server) for a
+reachability check.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 from app.core.i18n import Text
@@ -57,19 +71,27 @@ LOSS = _ind(
     metric_unit="ratio",
     metric_scale=0.01,
 )
+#: R and MOS are one judgement (:func:`judge_quality`); the thresholds only debounce it.
+_QUALITY_DEBOUNCE = Thresholds(_LOW, raise_after=30, clear_after=60)
 R_FACTOR = _ind(
     "r_factor",
     Text("Call quality (R-factor)", "通话质量(R 值)"),
     "",
     description=Text(
-        "ITU-T G.107 E-model estimate; ≥ 80 good, < 70 poor", "ITU-T G.107 E 模型估计;≥ 80 良好,< 70 较差"
+        "ITU-T G.107 E-model estimate; ≥ 80 good, 70–80 fair (warning), < 70 poor (critical)",
+        "ITU-T G.107 E 模型估计;≥ 80 良好,70–80 一般(警告),< 70 较差(严重)",
     ),
+    thresholds=_QUALITY_DEBOUNCE,
 )
 MOS = _ind(
     "mos",
     Text("Call quality (MOS)", "通话质量(MOS)"),
     "",
-    thresholds=Thresholds(_LOW, 3.6, 3.1, 3.8, 3.3, raise_after=30, clear_after=60),
+    description=Text(
+        "Mean opinion score from the R-factor (G.107 Annex B), judged with it",
+        "由 R 值换算的平均意见得分(G.107 附录 B),与 R 值一同判断",
+    ),
+    thresholds=_QUALITY_DEBOUNCE,
 )
 TCP = _ind(
     "tcp_connect",
@@ -91,11 +113,25 @@ MSG_NO_REPLY = Text(
     "No answer from the PBX {target} over {transport}: {error}. Calls may fail; report it to IT.",
     "交换机 {target}({transport})无应答:{error}。通话可能失败,请报告信息技术部门。",
 )
+MSG_NOT_OFFERED = Text(
+    "Not offered: the PBX {target} has never answered over {transport} (it answers over {others}). "
+    "Remove {transport_lower} from transports to stop testing it.",
+    "未提供:交换机 {target} 从未通过 {transport} 应答(通过 {others} 应答)。"
+    "如不需要,可从 transports 中删除 {transport_lower}。",
+)
 MSG_WINDOW = Text("over the last {count} pings", "最近 {count} 次探测")
 MSG_QUALITY = Text("{verdict} (R {r:.0f}, MOS {mos:.2f})", "{verdict}(R {r:.0f},MOS {mos:.2f})")
 VERDICT_GOOD = Text("Good", "良好")
 VERDICT_FAIR = Text("Fair", "一般")
 VERDICT_POOR = Text("Poor: callers may hear delay or broken speech", "较差:可能出现延迟或断续")
+#: R-factor bands (ITU-T G.107/G.109): lowest R of each band, its level and verdict.
+QUALITY_BANDS: tuple[tuple[float, Level, Text], ...] = (
+    (80.0, Level.OK, VERDICT_GOOD),
+    (70.0, Level.WARNING, VERDICT_FAIR),
+    (float("-inf"), Level.CRITICAL, VERDICT_POOR),
+)
+#: File in the data folder remembering which transports each PBX has answered on.
+OFFERED_FILE = "telephone-transports.json"
 MSG_TCP_OK = Text("Connected in {ms:.0f} ms", "{ms:.0f} 毫秒内连通")
 MSG_TCP_FAILED = Text("Cannot connect to {target}: {error}", "无法连接 {target}:{error}")
 MSG_BAD_TARGET = Text("Invalid target {target!r}: use host:port", "目标 {target!r} 无效:应为 主机:端口")
@@ -113,6 +149,14 @@ def parse_target(text: str) -> tuple[str, int] | None:
         return None
     port = int(port_text)
     return (host, port) if 0 < port < 65536 else None
+
+
+def judge_quality(r: float) -> tuple[Level, Text]:
+    """The one judgement of call quality: level and verdict for R-factor ``r`` (MOS follows R)."""
+    for lowest, level, verdict in QUALITY_BANDS:
+        if r >= lowest:
+            return level, verdict
+    return QUALITY_BANDS[-1][1], QUALITY_BANDS[-1][2]  # NaN: the worst band, never "good"
 
 
 class TelephoneMonitor(Monitor):
@@ -166,6 +210,11 @@ class TelephoneMonitor(Monitor):
         self._windows: dict[str, sip.LineWindow] = {}
         self._cseq = 0
         self._emodel = sip.EModel()
+        #: Invalid replies seen per transport since start (counted, never raised).
+        self._bad_replies: dict[str, int] = {}
+        self._offered_path = Path(context.data_dir) / OFFERED_FILE
+        #: Transports the PBX has answered on at least once (remembered across restarts).
+        self._offered: set[str] = self._load_offered()
 
     @property
     def target(self) -> str:
@@ -181,41 +230,115 @@ class TelephoneMonitor(Monitor):
     def poll(self) -> list[Reading]:
         hint = self.setup_hint()
         if hint is not None:
-            return [Reading(SIP_REPLY.id, None, Level.OK, hint, detail={"configured": False})]
+            return [Reading(SIP_REPLY.id, None, Level.NOT_SET_UP, hint, detail={"configured": False})]
         readings: list[Reading] = []
         if self.target:
-            for transport in self._transports():
-                readings += self._sip(transport)
+            readings += self._sip_all()
         for target in self.options["tcp_targets"]:
             readings.append(self._tcp(str(target)))
         return readings
 
     def _transports(self) -> list[str]:
         chosen = [str(t).lower() for t in self.options["transports"] if str(t).lower() in ("udp", "tcp")]
-        return chosen or ["udp"]
+        return list(dict.fromkeys(chosen)) or ["udp"]
 
-    def _sip(self, transport: str) -> list[Reading]:
+    # -- which transports the PBX offers ------------------------------------------
+    def _load_offered(self) -> set[str]:
+        try:
+            known = json.loads(self._offered_path.read_text("utf-8"))
+            listed = known.get(self.target, []) if isinstance(known, dict) else []
+            return {str(t) for t in listed if t in ("udp", "tcp")}
+        except FileNotFoundError:
+            return set()
+        except (OSError, ValueError) as exc:
+            log.info("cannot read %s (%s); starting without it", self._offered_path, exc)
+            return set()
+
+    def _remember_offered(self, transport: str) -> None:
+        self._offered.add(transport)
+        if self.context.mode != "app":
+            return  # one-shot runs read the memory but leave it to the application
+        try:
+            try:
+                known = json.loads(self._offered_path.read_text("utf-8"))
+            except (FileNotFoundError, ValueError):
+                known = {}
+            if not isinstance(known, dict):
+                known = {}
+            known[self.target] = sorted(self._offered)
+            self._offered_path.parent.mkdir(parents=True, exist_ok=True)
+            temp = self._offered_path.with_name(f".{OFFERED_FILE}.{os.getpid()}.tmp")
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(known, handle)
+            os.replace(temp, self._offered_path)
+        except OSError as exc:  # memory only, then: the next answer tries again
+            log.info("cannot save %s: %s", self._offered_path, exc)
+
+    # -- SIP ----------------------------------------------------------------------
+    def _sip_all(self) -> list[Reading]:
+        """Ping every configured transport first, then judge them together."""
+        transports = self._transports()
+        results = {t: self._ping_transport(t) for t in transports}
+        for transport, result in results.items():
+            # Something answered on it (even badly): the PBX offers it.
+            if (result.answered or result.bad_replies) and transport not in self._offered:
+                self._remember_offered(transport)
+        readings: list[Reading] = []
+        for transport, result in results.items():
+            others = sorted(self._offered - {transport})
+            if transport not in self._offered and others:
+                readings.append(self._not_offered(transport, others))
+                continue
+            readings.append(self._reply_reading(result, transport))
+            if transport in self._offered:
+                readings += self._quality(self._windows[transport], transport)
+        return readings
+
+    def _ping_transport(self, transport: str) -> sip.PingResult:
         host, port = str(self.options["pbx_host"]).strip(), int(self.options["pbx_port"])
         timeout = float(self.options["reply_timeout"])
         window = self._windows.setdefault(transport, sip.LineWindow(int(self.options["window"])))
+        offered = transport in self._offered
+        # A transport not (yet) offered while another one is: one ping tells whether it appeared.
+        pings = int(self.options["pings_per_poll"]) if offered or not self._offered else 1
         last: sip.PingResult | None = None
         answered: sip.PingResult | None = None
-        for n in range(int(self.options["pings_per_poll"])):
+        for n in range(pings):
             if n:
                 time.sleep(float(self.options["ping_spacing"]))
             self._cseq += 1
             last = sip.ping(host, port, transport, timeout, cseq=self._cseq)
-            window.add(last.rtt_ms)
+            if last.bad_replies:
+                self._bad_replies[transport] = self._bad_replies.get(transport, 0) + last.bad_replies
+                log.info("%d invalid SIP replies over %s from %s", last.bad_replies, transport, self.target)
+            # Losses count only once the PBX has shown it offers this transport.
+            if offered or last.answered:
+                window.add(last.rtt_ms)
+                offered = True
             if last.answered:
                 answered = last
         assert last is not None
-        result = answered or last
-        readings = [self._reply_reading(result, transport)]
-        readings += self._quality(window, transport)
-        return readings
+        return answered or last
+
+    def _not_offered(self, transport: str, others: list[str]) -> Reading:
+        message = MSG_NOT_OFFERED.format(
+            target=self.target,
+            transport=transport.upper(),
+            transport_lower=transport,
+            others=", ".join(o.upper() for o in others),
+        )
+        detail = {"target": self.target, "transport": transport, "offered": False}
+        return Reading(SIP_REPLY.id, "not offered", Level.NOT_SET_UP, message, transport, detail)
 
     def _reply_reading(self, result: sip.PingResult, transport: str) -> Reading:
-        detail = {"target": self.target, "transport": transport, "rtt_ms": result.rtt_ms}
+        detail = {
+            "target": self.target,
+            "transport": transport,
+            "rtt_ms": result.rtt_ms,
+            "offered": transport in self._offered,
+            "bad_replies": self._bad_replies.get(transport, 0),
+        }
         if result.status is None:
             message = MSG_NO_REPLY.format(target=self.target, transport=transport.upper(), error=result.error)
             return Reading(SIP_REPLY.id, "no reply", Level.CRITICAL, message, transport, detail)
@@ -239,10 +362,10 @@ class TelephoneMonitor(Monitor):
             readings.append(Reading(JITTER.id, round(jitter, 1), message=over, instance=transport))
         r = self._emodel.r_factor(rtt, jitter_value, loss)
         mos = sip.mos_from_r(r)
-        verdict = VERDICT_GOOD if r >= 80 else VERDICT_FAIR if r >= 70 else VERDICT_POOR
+        level, verdict = judge_quality(r)
         message = MSG_QUALITY.format(verdict=verdict, r=r, mos=mos)
-        readings.append(Reading(R_FACTOR.id, round(r, 1), Level.OK, message, transport))
-        readings.append(Reading(MOS.id, round(mos, 2), message=message, instance=transport))
+        readings.append(Reading(R_FACTOR.id, round(r, 1), level, message, transport))
+        readings.append(Reading(MOS.id, round(mos, 2), level, message, transport))
         return readings
 
     def _tcp(self, text: str) -> Reading:

@@ -17,10 +17,12 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sensors import printing as p
+from sensors.untrusted import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -166,28 +168,84 @@ def probe_server(host: str, port: int, timeout: float) -> None:
         raise PrintServerUnreachable(str(exc.strerror or exc)) from exc
 
 
-def _as_list(value: Any) -> list[str]:
+def _as_list(value: Any, limit: int = 4 * p.MAX_REASONS) -> list[str]:
+    """A one-or-many IPP keyword attribute as a bounded list of strings (anything else: empty)."""
     if value is None:
         return []
     if isinstance(value, str):
         return [value]
-    return [str(v) for v in value]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value[:limit]]
+    return []
 
 
 def _queue_of(job: Mapping[str, Any]) -> str:
     return str(job.get("job-printer-uri", "")).rstrip("/").rsplit("/", 1)[-1]
 
 
-def cups_job(job_id: int, attrs: Mapping[str, Any]) -> p.Job:
-    """A :class:`~sensors.printing.Job` from Get-Jobs attributes."""
-    completed = attrs.get("time-at-completed")
+def ipp_int(attrs: Mapping[str, Any], key: str) -> int | None:
+    """An IPP integer/enum attribute, or ``None`` when absent or not an integer."""
+    value = attrs.get(key)
+    # bool is an int in Python; an IPP boolean is never a number.
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def ipp_time(attrs: Mapping[str, Any], key: str) -> float | None:
+    """An IPP ``time-at-*`` value as epoch seconds; absent, 0 or negative is unknown (``None``)."""
+    value = ipp_int(attrs, key)
+    return float(value) if value is not None and value > 0 else None
+
+
+def cups_job(job_id: int, attrs: Mapping[str, Any], default_state: int = p.JOB_PENDING) -> p.Job:
+    """A :class:`~sensors.printing.Job` from Get-Jobs attributes (missing times stay ``None``)."""
+    state = ipp_int(attrs, "job-state")
     return p.Job(
         id=int(job_id),
-        state=int(attrs.get("job-state", p.JOB_PENDING)),
-        created=float(attrs.get("time-at-creation") or 0),
-        completed=float(completed) if isinstance(completed, int) and completed > 0 else None,
-        name=str(attrs.get("job-name", "")),
-        reasons=tuple(_as_list(attrs.get("job-state-reasons"))),
+        state=default_state if state is None else state,
+        created=ipp_time(attrs, "time-at-creation"),
+        completed=ipp_time(attrs, "time-at-completed"),
+        name=clean_text(attrs.get("job-name", "") or ""),
+        reasons=tuple(clean_text(r, p.MAX_KEYWORD) for r in _as_list(attrs.get("job-state-reasons"))),
+    )
+
+
+#: Job creation times fetched with Get-Job-Attributes, kept so each job costs one extra request.
+_CREATED_CACHE_SIZE = 2000
+#: At most this many Get-Job-Attributes requests per poll (newest jobs first).
+_CREATED_FETCHES_PER_POLL = 20
+#: A job state no IPP server sends: "not reported", counted neither as printed nor as failed.
+JOB_STATE_UNKNOWN = 0
+
+
+def cups_snapshot(
+    name: str, attrs: Mapping[str, Any], jobs: Iterable[p.Job], finished: Iterable[p.Job]
+) -> p.PrinterSnapshot:
+    """A snapshot from Get-Printer-Attributes; what the printer leaves out stays unknown."""
+    state = ipp_int(attrs, "printer-state")
+    accepting = attrs.get("printer-is-accepting-jobs")
+    up_time = ipp_int(attrs, "printer-up-time")
+    queued = tuple(jobs)
+    count = ipp_int(attrs, "queued-job-count")
+    known_state = state if state in p.STATE_NAMES else None
+    message = clean_text(attrs.get("printer-state-message", "") or "")
+    reasons = _as_list(attrs.get("printer-state-reasons"))
+    if known_state is None:
+        shown = "missing" if state is None else str(state)
+        message = f"printer-state {shown}" + (f": {message}" if message else "")
+    return p.PrinterSnapshot(
+        name=name,
+        state=known_state,
+        reasons=tuple(r for r in reasons if r != "none"),
+        message=message,
+        accepting=accepting if isinstance(accepting, bool) else None,
+        jobs=queued,
+        finished=tuple(finished),
+        # CUPS reports its own clock here: job ages then survive clock skew.
+        server_time=float(up_time) if up_time is not None and up_time > 1_000_000_000 else None,
+        detail={
+            "device_uri": clean_text(attrs.get("device-uri", "") or ""),
+            "queued_job_count": len(queued) if count is None else count,
+        },
     )
 
 
@@ -203,6 +261,8 @@ class CupsServer(PrintServer):
         self._host, self._port = parse_server(server)
         self._timeout = connect_timeout
         self._conn: Any = None
+        #: (job id, completion time) → time-at-creation learnt from Get-Job-Attributes (None: not known).
+        self._created: dict[tuple[int, float | None], float | None] = {}
         if self._host:
             where = self._host if self._port is None else f"{self._host}:{self._port}"
         else:
@@ -281,10 +341,53 @@ class CupsServer(PrintServer):
         name = self._call("getDefault")
         return str(name) if name else None
 
+    def _with_creation_times(self, jobs: list[p.Job]) -> list[p.Job]:
+        """Fill in ``time-at-creation`` that Get-Jobs left out, with Get-Job-Attributes.
+
+        cupsd unloads a finished job's attributes about a minute after it
+        completes; Get-Jobs then rebuilds the job from a summary in which the
+        creation time is 0, and leaves ``time-at-creation`` out.
+        Get-Job-Attributes reloads the job from its control file and has it.
+        """
+        missing = sorted((j for j in jobs if j.created is None), key=lambda j: -j.id)
+        fetched = 0
+        learnt: dict[int, float | None] = {}
+        for job in missing:
+            key = (job.id, job.completed)
+            if key not in self._created:
+                if fetched >= _CREATED_FETCHES_PER_POLL:
+                    continue
+                fetched += 1
+                self._created[key] = self._fetch_created(job.id)
+                while len(self._created) > _CREATED_CACHE_SIZE:
+                    del self._created[next(iter(self._created))]
+            learnt[job.id] = self._created[key]
+        if not learnt:
+            return jobs
+        return [replace(j, created=learnt[j.id]) if j.id in learnt else j for j in jobs]
+
+    def _fetch_created(self, job_id: int) -> float | None:
+        try:
+            attrs = self._call("getJobAttributes", job_id, requested_attributes=["time-at-creation"])
+        except PrinterMissing:  # the job is gone meanwhile
+            return None
+        except self._cups.IPPError as exc:
+            log.info("Get-Job-Attributes for job %d failed: %s", job_id, exc)
+            return None
+        return ipp_time(attrs, "time-at-creation")
+
     def snapshots(self, names: Iterable[str], finished_since: float) -> dict[str, p.PrinterSnapshot | None]:
         wanted = list(names)
         active = self._call("getJobs", which_jobs="not-completed", requested_attributes=_JOB_ATTRIBUTES)
         done = self._call("getJobs", which_jobs="completed", requested_attributes=_JOB_ATTRIBUTES)
+        queued = [(_queue_of(a), cups_job(i, a)) for i, a in active.items()]
+        finished = [
+            (_queue_of(a), job)
+            for job, a in ((cups_job(i, a, JOB_STATE_UNKNOWN), a) for i, a in done.items())
+            if job.completed is not None and job.completed >= finished_since and _queue_of(a) in wanted
+        ]
+        filled = self._with_creation_times([j for q, j in queued if q in wanted] + [j for _q, j in finished])
+        by_id = {j.id: j for j in filled}
         result: dict[str, p.PrinterSnapshot | None] = {}
         for name in wanted:
             try:
@@ -292,33 +395,12 @@ class CupsServer(PrintServer):
             except PrinterMissing:
                 result[name] = None
                 continue
-            jobs = sorted(
-                (cups_job(i, a) for i, a in active.items() if _queue_of(a) == name), key=lambda j: j.id
-            )
-            finished = sorted(
-                (
-                    job
-                    for job in (cups_job(i, a) for i, a in done.items() if _queue_of(a) == name)
-                    if job.completed is not None and job.completed >= finished_since
-                ),
+            jobs = sorted((by_id.get(j.id, j) for q, j in queued if q == name), key=lambda j: j.id)
+            recent = sorted(
+                (by_id.get(j.id, j) for q, j in finished if q == name),
                 key=lambda j: (j.completed or 0, j.id),
             )
-            up_time = attrs.get("printer-up-time")
-            result[name] = p.PrinterSnapshot(
-                name=name,
-                state=int(attrs.get("printer-state", p.STATE_IDLE)),
-                reasons=tuple(r for r in _as_list(attrs.get("printer-state-reasons")) if r != "none"),
-                message=str(attrs.get("printer-state-message", "") or ""),
-                accepting=bool(attrs.get("printer-is-accepting-jobs", True)),
-                jobs=tuple(jobs),
-                finished=tuple(finished),
-                # CUPS reports its own clock here: job ages then survive clock skew.
-                server_time=float(up_time) if isinstance(up_time, int) and up_time > 1_000_000_000 else None,
-                detail={
-                    "device_uri": str(attrs.get("device-uri", "")),
-                    "queued_job_count": int(attrs.get("queued-job-count", len(jobs))),
-                },
-            )
+            result[name] = cups_snapshot(name, attrs, jobs, recent)
         return result
 
     def submit_test_page(self, name: str) -> int:
@@ -350,13 +432,15 @@ _PRINTER_ENUM_LOCAL = 0x2
 _PRINTER_ENUM_CONNECTIONS = 0x4
 
 
-def _epoch(value: Any) -> float:
-    """Epoch seconds from a pywin32 time (aware datetime; naive ones are UTC)."""
+def _epoch(value: Any) -> float | None:
+    """Epoch seconds from a pywin32 time (aware datetime; naive ones are UTC); ``None`` if absent."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return float(value.timestamp())
-    return float(value) if value else time.time()
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e11:
+        return float(value)
+    return None  # unknown, never "now" (an age of 0) or epoch 0 (an age of decades)
 
 
 class JobTracker:
@@ -399,7 +483,7 @@ def windows_snapshot(info: Mapping[str, Any], jobs: Iterable[Mapping[str, Any]])
             id=int(job["JobId"]),
             state=p.windows_job_state(int(job.get("Status", 0))),
             created=_epoch(job.get("Submitted")),
-            name=str(job.get("pDocument") or ""),
+            name=clean_text(job.get("pDocument") or ""),
             reasons=tuple(p.windows_job_reasons(int(job.get("Status", 0)))),
         )
         for job in jobs
@@ -412,12 +496,12 @@ def windows_snapshot(info: Mapping[str, Any], jobs: Iterable[Mapping[str, Any]])
     state = p.windows_printer_state(status, attributes, len(queued))
     if p.has_error(reasons):
         state = p.STATE_STOPPED
-    job_status_text = [str(job.get("pStatus")) for job in jobs if job.get("pStatus")]
+    job_status_text = [clean_text(job.get("pStatus")) for job in jobs if job.get("pStatus")]
     return p.PrinterSnapshot(
         name=str(info.get("pPrinterName", "")),
         state=state,
         reasons=tuple(reasons),
-        message="; ".join(job_status_text),
+        message=clean_text("; ".join(job_status_text)),
         accepting=not status & 0x4,  # pending deletion takes no new jobs
         jobs=queued,
         detail={

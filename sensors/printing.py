@@ -12,11 +12,13 @@ and a keyword *without* a suffix is an error (RFC 8011 §5.4.12).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
 from app.core.i18n import Text
+from sensors.untrusted import clean_text
 
 # -- IPP printer-state (RFC 8011 §5.4.11) -----------------------------------
 STATE_IDLE = 3
@@ -71,9 +73,19 @@ class Reason:
         return clerk_message(self.keyword)
 
 
+#: Longest keyword kept, and most reasons read from one printer (a hostile agent may send thousands).
+MAX_KEYWORD = 80
+MAX_REASONS = 32
+
+
 def parse_reason(raw: str) -> Reason:
-    """Split ``media-jam-error`` into ``("media-jam", ERROR)``; no suffix means error."""
-    value = raw.strip().lower()
+    """Split ``media-jam-error`` into ``("media-jam", ERROR)``; no suffix means error.
+
+    ``raw`` comes from the printer: it is cleaned of control characters and
+    cut to :data:`MAX_KEYWORD` characters before anything shows it.
+    """
+    raw = clean_text(raw, MAX_KEYWORD)
+    value = raw.lower()
     for suffix, severity in _SUFFIXES:
         if value.endswith(suffix) and len(value) > len(suffix):
             return Reason(value[: -len(suffix)], severity, raw)
@@ -117,11 +129,15 @@ def normalise_reasons(raw: Iterable[str] | str | None) -> list[Reason]:
     """
     if raw is None:
         return []
-    values = [raw] if isinstance(raw, str) else list(raw)
+    values = [raw] if isinstance(raw, str) else list(itertools.islice(raw, MAX_REASONS * 4))
     best: dict[str, Reason] = {}
     for value in values:
-        if not value or value.strip().lower() == "none":
+        if not isinstance(value, str):
+            value = str(value)
+        if not value.strip() or value.strip().lower() == "none":
             continue
+        if len(best) >= MAX_REASONS:
+            break
         reason = parse_reason(value)
         known = best.get(reason.keyword)
         if known is None or clerk_severity(reason) > clerk_severity(known):
@@ -192,11 +208,16 @@ def clerk_message(keyword: str) -> Text:
 
 @dataclass(frozen=True)
 class Job:
-    """A job in (or just gone from) a queue.  Times are epoch seconds."""
+    """A job in (or just gone from) a queue.  Times are epoch seconds.
+
+    A time the print server did not report is ``None``, never 0: CUPS drops
+    ``time-at-creation`` from the jobs it has unloaded, and epoch 0 would make
+    a job three seconds long look 56 years old.
+    """
 
     id: int
     state: int
-    created: float
+    created: float | None
     completed: float | None = None
     name: str = ""
     #: Reasons learnt from the job (Windows knows paper-out only per job).
@@ -204,8 +225,10 @@ class Job:
 
     @property
     def duration(self) -> float | None:
-        """Seconds from submission to completion, when finished."""
-        return None if self.completed is None else max(0.0, self.completed - self.created)
+        """Seconds from submission to completion, when finished and both times are known."""
+        if self.completed is None or self.created is None:
+            return None
+        return max(0.0, self.completed - self.created)
 
 
 @dataclass(frozen=True)
@@ -213,10 +236,12 @@ class PrinterSnapshot:
     """What a transport saw of one printer at one moment."""
 
     name: str
-    state: int
+    #: IPP printer-state; ``None`` when it could not be observed (``message`` says why).
+    state: int | None
     reasons: tuple[str, ...] = ()
     message: str = ""
-    accepting: bool = True
+    #: ``None`` when the server did not say.
+    accepting: bool | None = True
     #: Jobs still queued (pending, held, processing, stopped).
     jobs: tuple[Job, ...] = ()
     #: Jobs finished recently (completed, aborted, canceled), newest last.

@@ -10,12 +10,15 @@ but unhappy, and no reply within ~2 s means the line is down.
 from __future__ import annotations
 
 import itertools
+import math
 import secrets
 import socket
 import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from sensors.untrusted import clean_text, decode_text
 
 SIP_VERSION = "SIP/2.0"
 #: RFC 3261 §8.1.1.7: every branch starts with this "magic cookie".
@@ -112,11 +115,9 @@ class SipResponse:
     @property
     def cseq(self) -> tuple[int, str]:
         """CSeq number and method."""
-        number, _, method = self.header("cseq").partition(" ")
-        try:
-            return int(number), method.strip().upper()
-        except ValueError:
-            return -1, method.strip().upper()
+        number, _, method = self.header("cseq").strip().partition(" ")
+        value = ascii_int(number)
+        return (-1 if value is None else value), method.strip().upper()
 
     @property
     def branch(self) -> str:
@@ -141,6 +142,30 @@ def _split_head(data: bytes) -> tuple[bytes, bytes]:
     raise SipError("incomplete message: no blank line after the headers")
 
 
+#: Digits of a protocol number: ASCII only (``str.isdigit`` also takes "²" and "٣").
+_ASCII_DIGITS = frozenset(b"0123456789")
+
+
+def ascii_int(text: str | bytes, max_digits: int = 10) -> int | None:
+    """A non-negative decimal of ASCII digits only, or ``None`` for anything else.
+
+    ``int()`` would also take "²00"'s cousins "٣", "1_0", " +5 " and 4000-digit
+    numbers; a protocol number from a peer is none of those.
+    """
+    raw = text.encode("ascii", "replace") if isinstance(text, str) else bytes(text)
+    raw = raw.strip(b" \t")
+    if not raw or len(raw) > max_digits or not set(raw) <= _ASCII_DIGITS:
+        return None
+    return int(raw)
+
+
+def _content_length(value: str) -> int:
+    length = ascii_int(value)
+    if length is None or length > MAX_MESSAGE_BYTES:
+        raise SipError(f"bad Content-Length {clean_text(value, 20)!r}")
+    return length
+
+
 def message_length(buffer: bytes) -> int | None:
     """Bytes of the first complete message in a TCP stream buffer, or ``None`` if incomplete.
 
@@ -162,40 +187,47 @@ def message_length(buffer: bytes) -> int | None:
     for line in stripped[:end].decode("utf-8", "replace").splitlines()[1:]:
         name, sep2, value = line.partition(":")
         if sep2 and name.strip().lower() in ("content-length", "l"):
-            try:
-                length = int(value.strip())
-            except ValueError as exc:
-                raise SipError(f"bad Content-Length {value.strip()!r}") from exc
-            if length < 0 or length > MAX_MESSAGE_BYTES:
-                raise SipError(f"bad Content-Length {length}")
+            length = _content_length(value)
     total = skipped + head_len + length
     return total if len(buffer) >= total else None
 
 
-def parse_response(data: bytes) -> SipResponse:
-    """Parse one SIP response; raises :class:`SipError` for anything else."""
-    head, body = _split_head(data.lstrip(b"\r\n"))
-    text = head.decode("utf-8", "replace")
-    lines = text.replace("\r\n", "\n").split("\n")
-    version, _, rest = lines[0].partition(" ")
-    if version.upper() != SIP_VERSION:
-        raise SipError(f"not a SIP response: {lines[0][:60]!r}")
-    code_text, _, reason = rest.partition(" ")
-    if not (len(code_text) == 3 and code_text.isdigit()):
-        raise SipError(f"bad status code {code_text[:10]!r}")
-    status = int(code_text)
+def _status_line(line: bytes) -> tuple[int, str]:
+    """Status code and clean reason phrase of ``SIP/2.0 200 OK`` (ASCII version and code)."""
+    version, _, rest = line.partition(b" ")
+    # bytes.upper() is ASCII-only: "ſip/2.0" (long s) does not pass as "SIP/2.0".
+    if version.upper() != SIP_VERSION.encode():
+        raise SipError(f"not a SIP response: {decode_text(line, 60)!r}")
+    code_text, _, reason = rest.partition(b" ")
+    status = ascii_int(code_text, 3) if len(code_text) == 3 else None
+    if status is None:
+        raise SipError(f"bad status code {decode_text(code_text, 10)!r}")
     if not 100 <= status <= 699:
         raise SipError(f"status code out of range: {status}")
+    return status, decode_text(reason)
+
+
+def parse_response(data: bytes) -> SipResponse:
+    """Parse one SIP response; raises :class:`SipError` for anything else.
+
+    The status line is read as ASCII and the reason phrase is cleaned of
+    control characters and cut to :data:`~sensors.untrusted.MAX_TEXT`
+    characters here, at the boundary, so no caller sees the peer's raw bytes.
+    """
+    head, body = _split_head(data.lstrip(b"\r\n"))
+    first, _, rest = head.partition(b"\n")
+    status, reason = _status_line(first.rstrip(b"\r"))
+    lines = rest.decode("utf-8", "replace").replace("\r\n", "\n").split("\n") if rest else []
     headers: dict[str, list[str]] = {}
     last: str | None = None
-    for line in lines[1:]:
+    for line in lines:
         if line[:1] in (" ", "\t") and last is not None:
             # Header folding (RFC 3261 §7.3.1): continue the previous value.
             headers[last][-1] += " " + line.strip()
             continue
         name, sep, value = line.partition(":")
         if not sep or not name.strip():
-            raise SipError(f"malformed header line {line[:60]!r}")
+            raise SipError(f"malformed header line {clean_text(line, 60)!r}")
         key = name.strip().lower()
         key = COMPACT_HEADERS.get(key, key)
         # Via may carry several comma-separated hops; the first is ours.
@@ -203,11 +235,8 @@ def parse_response(data: bytes) -> SipResponse:
         last = key
     declared = headers.get("content-length")
     if declared:
-        try:
-            body = body[: int(declared[0])]
-        except ValueError as exc:
-            raise SipError(f"bad Content-Length {declared[0]!r}") from exc
-    return SipResponse(status, reason.strip(), headers, body)
+        body = body[: _content_length(declared[0])]
+    return SipResponse(status, reason, headers, body)
 
 
 def matches(response: SipResponse, request: OptionsRequest) -> bool:
@@ -233,18 +262,35 @@ def code_matches(status: int, patterns: Iterable[str]) -> bool:
 # -- network ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PingResult:
-    """One OPTIONS round trip."""
+    """One OPTIONS round trip.
+
+    ``bad_replies`` counts what arrived but was not valid SIP (junk, a
+    Unicode digit in the status code, broken framing): counted, never raised.
+    """
 
     transport: str
     status: int | None
     reason: str = ""
     rtt_ms: float | None = None
     error: str = ""
+    bad_replies: int = 0
 
     @property
     def answered(self) -> bool:
         """A final reply arrived."""
         return self.status is not None
+
+
+class _BadReplies:
+    """Counts invalid replies during one ping and remembers the last reason."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last = ""
+
+    def add(self, exc: Exception) -> None:
+        self.count += 1
+        self.last = clean_text(exc, 80)
 
 
 def _family(host: str, port: int, kind: socket.SocketKind) -> tuple[socket.AddressFamily, tuple[str, int]]:
@@ -254,23 +300,33 @@ def _family(host: str, port: int, kind: socket.SocketKind) -> tuple[socket.Addre
 
 
 def ping(host: str, port: int, transport: str, timeout: float, cseq: int = 1) -> PingResult:
-    """Send one OPTIONS and wait up to ``timeout`` s for its final reply."""
+    """Send one OPTIONS and wait up to ``timeout`` s for its final reply.
+
+    Never raises for anything the network or the peer does: every outcome is
+    a :class:`PingResult` (a reply, or why there was none).
+    """
     transport = transport.lower()
+    bad = _BadReplies()
     try:
         if transport == "udp":
-            return _ping_udp(host, port, timeout, cseq)
-        return _ping_tcp(host, port, timeout, cseq)
+            return _ping_udp(host, port, timeout, cseq, bad)
+        return _ping_tcp(host, port, timeout, cseq, bad)
     except TimeoutError:
-        return PingResult(transport, None, error=f"no reply within {timeout:g} s")
+        why = f"no valid reply within {timeout:g} s" if bad.count else f"no reply within {timeout:g} s"
     except ConnectionRefusedError:
-        return PingResult(transport, None, error="connection refused (nothing listening)")
+        why = "connection refused (nothing listening)"
     except OSError as exc:
-        return PingResult(transport, None, error=exc.strerror or str(exc))
-    except SipError as exc:
-        return PingResult(transport, None, error=f"invalid reply: {exc}")
+        why = clean_text(exc.strerror or exc)
+    except (SipError, ValueError, UnicodeError) as exc:
+        # ValueError/UnicodeError: a last line of defence; the parsers raise SipError.
+        bad.add(exc)
+        why = "invalid reply"
+    if bad.count:
+        why += f" ({bad.count} invalid {'reply' if bad.count == 1 else 'replies'}: {bad.last})"
+    return PingResult(transport, None, error=why, bad_replies=bad.count)
 
 
-def _ping_udp(host: str, port: int, timeout: float, cseq: int) -> PingResult:
+def _ping_udp(host: str, port: int, timeout: float, cseq: int, bad: _BadReplies) -> PingResult:
     family, address = _family(host, port, socket.SOCK_DGRAM)
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
         # Connected UDP: stray datagrams from others are filtered, and an ICMP
@@ -289,14 +345,17 @@ def _ping_udp(host: str, port: int, timeout: float, cseq: int) -> PingResult:
             data = sock.recv(MAX_MESSAGE_BYTES)
             try:
                 response = parse_response(data)
-            except SipError:
-                continue  # not for us: keep waiting
+            except SipError as exc:
+                bad.add(exc)  # junk is counted; the real reply may still follow
+                continue
             if matches(response, request) and response.final:
                 rtt = (time.perf_counter() - sent) * 1000
-                return PingResult("udp", response.status, response.reason, round(rtt, 2))
+                return PingResult(
+                    "udp", response.status, response.reason, round(rtt, 2), bad_replies=bad.count
+                )
 
 
-def _ping_tcp(host: str, port: int, timeout: float, cseq: int) -> PingResult:
+def _ping_tcp(host: str, port: int, timeout: float, cseq: int, bad: _BadReplies) -> PingResult:
     family, address = _family(host, port, socket.SOCK_STREAM)
     deadline = time.monotonic() + timeout
     with socket.socket(family, socket.SOCK_STREAM) as sock:
@@ -308,13 +367,20 @@ def _ping_tcp(host: str, port: int, timeout: float, cseq: int) -> PingResult:
         sock.sendall(request.data)
         buffer = b""
         while True:
+            # Broken framing (a bad Content-Length) raises: the stream cannot be resynchronised.
             length = message_length(buffer)
             if length is not None:
                 message, buffer = buffer[:length], buffer[length:]
-                response = parse_response(message)
+                try:
+                    response = parse_response(message)
+                except SipError as exc:
+                    bad.add(exc)  # one bad message, framed: skip it and read on
+                    continue
                 if matches(response, request) and response.final:
                     rtt = (time.perf_counter() - sent) * 1000
-                    return PingResult("tcp", response.status, response.reason, round(rtt, 2))
+                    return PingResult(
+                        "tcp", response.status, response.reason, round(rtt, 2), bad_replies=bad.count
+                    )
                 continue
             left = deadline - time.monotonic()
             if left <= 0:
@@ -335,7 +401,7 @@ def tcp_connect(host: str, port: int, timeout: float) -> tuple[float | None, str
     except TimeoutError:
         return None, f"no answer within {timeout:g} s"
     except OSError as exc:
-        return None, exc.strerror or str(exc)
+        return None, clean_text(exc.strerror or exc)
 
 
 # -- line quality ------------------------------------------------------------------
@@ -386,27 +452,34 @@ class EModel:
     """Simplified ITU-T G.107 E-model for a G.711 call over this path."""
 
     #: Equipment impairment of the codec (G.711: 0) and its packet-loss robustness.
+    #: Bpl 25.1 is G.711 *with* packet-loss concealment (G.113 Appendix I), which every
+    #: softphone and PBX in use has; 4.3 (no concealment) rated one lost ping in 30 a
+    #: "poor" call — a false critical on a healthy line.
     ie: float = 0.0
-    bpl: float = 4.3
+    bpl: float = 25.1
     #: Codec and packetisation delay added to the network's one-way delay.
     codec_delay_ms: float = 20.0
 
     def r_factor(self, rtt_ms: float, jitter_ms: float, loss_percent: float) -> float:
         """R = 93.2 − Id − Ie,eff, with the jitter buffer sized at twice the jitter."""
+        if any(math.isnan(v) for v in (rtt_ms, jitter_ms, loss_percent)):
+            return 0.0  # max()/min() would read NaN as 0 % loss or as R 100: never "good"
         delay = rtt_ms / 2 + 2 * jitter_ms + self.codec_delay_ms
         id_ = 0.024 * delay + (0.11 * (delay - 177.3) if delay > 177.3 else 0.0)
         ppl = max(0.0, loss_percent)
         ie_eff = self.ie + (95 - self.ie) * ppl / (ppl + self.bpl)
-        return max(0.0, min(100.0, 93.2 - id_ - ie_eff))
+        r = 93.2 - id_ - ie_eff
+        return 0.0 if math.isnan(r) else max(0.0, min(100.0, r))  # inf − inf is NaN too
 
 
 def mos_from_r(r: float) -> float:
     """G.107 Annex B: MOS = 1 + 0.035R + 7·10⁻⁶·R(R−60)(100−R), 1…4.5."""
-    if r <= 0:
+    if r <= 0 or math.isnan(r):
         return 1.0
     if r >= 100:
         return 4.5
-    return 1 + 0.035 * r + 7e-6 * r * (r - 60) * (100 - r)
+    # The polynomial dips just below 1 for R < 6.5; MOS is defined on 1…4.5.
+    return max(1.0, min(4.5, 1 + 0.035 * r + 7e-6 * r * (r - 60) * (100 - r)))
 
 
 __all__ = [
@@ -416,6 +489,7 @@ __all__ = [
     "PingResult",
     "SipError",
     "SipResponse",
+    "ascii_int",
     "build_options",
     "code_matches",
     "matches",

@@ -14,8 +14,13 @@ Samples = npt.NDArray[np.int16]
 
 
 def write_wav(path: Path, samples: Samples, rate: int) -> None:
-    """Write mono 16-bit PCM and flush it to the disk (so a full disk shows up here)."""
-    with path.open("wb") as handle:
+    """Write mono 16-bit PCM to a new file and flush it to the disk (so a full disk shows up here).
+
+    The file must not exist: it is created ``O_EXCL|O_NOFOLLOW`` with mode
+    0600, so a link planted at the name is never written through.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    with os.fdopen(os.open(path, flags, 0o600), "wb") as handle:
         with wave.open(handle, "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 import tempfile
@@ -10,6 +11,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+
+from tests.services import ServiceError, quote_logs, require, stop, wait_ready
 
 
 @dataclass
@@ -20,22 +24,21 @@ class XServer:
     env: dict[str, str]
 
 
-def _require(binary: str) -> str:
-    path = shutil.which(binary)
-    if path is None:
-        raise RuntimeError(f"{binary} is not installed; run ./.ci/bootstrap test to install it")
-    return path
-
-
-def _wait(check: subprocess.Popen[bytes] | None, predicate, what: str, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+def _announced_display(pipe: int, server: subprocess.Popen[bytes], log: Path, timeout: float = 10.0) -> str:
+    """The display number Xvfb writes to its ``-displayfd`` pipe once it listens."""
+    announced = b""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if check is not None and check.poll() is not None:
-            raise RuntimeError(f"{what}: process exited with {check.returncode}")
-        time.sleep(0.05)
-    raise RuntimeError(f"{what}: not ready after {timeout} s")
+    with os.fdopen(pipe, "rb", buffering=0) as stream:
+        while not announced.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([stream], [], [], left)[0]:
+                raise ServiceError(f"Xvfb announced no display within {timeout:g} s\n{quote_logs([log])}")
+            chunk = stream.read(64)
+            if not chunk:  # Xvfb exited: its stderr says why (a bad -screen, no fonts …)
+                problem = f"Xvfb exited with {server.wait()} before announcing its display"
+                raise ServiceError(f"{problem}\n{quote_logs([log])}")
+            announced += chunk
+    return f":{int(announced)}"
 
 
 @contextmanager
@@ -44,55 +47,57 @@ def xvfb(with_tray: bool = True, size: str = "1280x800x24", *more_screens: str) 
 
     ``more_screens`` adds X screens 1, 2 … of those sizes (multi-monitor tests).
     """
-    _require("Xvfb")
+    require("Xvfb", "xvfb")
     runtime_dir = tempfile.mkdtemp(prefix="dw-xdg-")
     os.chmod(runtime_dir, 0o700)
+    # Each server's stderr goes to a file that a start-up failure quotes.
+    xvfb_log, tray_log = Path(runtime_dir) / "xvfb.log", Path(runtime_dir) / "trayer.log"
     # -displayfd lets the server pick a free display number and tell us which:
     # no race between concurrent test runs choosing the same one.
     read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write_fd),
-            "-nolisten",
-            "tcp",
-            *(
-                arg
-                for n, geometry in enumerate((size, *more_screens))
-                for arg in ("-screen", str(n), geometry)
-            ),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        pass_fds=(write_fd,),
-    )
+    with xvfb_log.open("wb") as err:
+        server = subprocess.Popen(
+            [
+                "Xvfb",
+                "-displayfd",
+                str(write_fd),
+                "-nolisten",
+                "tcp",
+                *(
+                    arg
+                    for n, geometry in enumerate((size, *more_screens))
+                    for arg in ("-screen", str(n), geometry)
+                ),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            pass_fds=(write_fd,),
+        )
     os.close(write_fd)
     tray: subprocess.Popen[bytes] | None = None
     try:
-        with os.fdopen(read_fd, "rb") as pipe:
-            announced = pipe.readline().strip()
-        if not announced:
-            raise RuntimeError(f"Xvfb exited with {server.wait()} before announcing its display")
-        display = f":{int(announced)}"
+        display = _announced_display(read_fd, server, xvfb_log)
         env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "XDG_RUNTIME_DIR": runtime_dir}
-        _require("xdpyinfo")
-        _wait(
-            server,
-            lambda: subprocess.run(["xdpyinfo"], env=env, capture_output=True).returncode == 0,
-            "Xvfb display",
+        xdpyinfo = require("xdpyinfo", "x11-utils")
+        wait_ready(
+            f"Xvfb display {display}",
+            lambda: subprocess.run([xdpyinfo], env=env, capture_output=True).returncode == 0,
+            process=server,
+            logs=[xvfb_log],
+            timeout=10,
         )
         if with_tray:
-            _require("trayer")
-            tray = subprocess.Popen(
-                [
-                    "trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
-                    "--height", "32", "--SetDockType", "true", "--transparent", "false",
-                ],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )  # fmt: skip
+            trayer = require("trayer", "trayer")
+            with tray_log.open("wb") as err:
+                tray = subprocess.Popen(
+                    [
+                        trayer, "--edge", "top", "--align", "right", "--widthtype", "request",
+                        "--height", "32", "--SetDockType", "true", "--transparent", "false",
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                )  # fmt: skip
 
             def tray_owned() -> bool:
                 from Xlib import X
@@ -105,15 +110,16 @@ def xvfb(with_tray: bool = True, size: str = "1280x800x24", *more_screens: str) 
                 finally:
                     conn.close()
 
-            _wait(tray, tray_owned, "trayer owning _NET_SYSTEM_TRAY_S0")
+            wait_ready(
+                "trayer owning _NET_SYSTEM_TRAY_S0",
+                tray_owned,
+                process=tray,
+                logs=[tray_log, xvfb_log],
+                timeout=10,
+            )
         yield XServer(display, env)
     finally:
         for proc in (tray, server):
             if proc is not None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                stop(proc, timeout=5)
         shutil.rmtree(runtime_dir, ignore_errors=True)

@@ -20,6 +20,7 @@ spell, so that reports still count yesterday's and today's fault apart.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from enum import Enum
 
 from app.core.i18n import Text
 from app.core.model import Device, Level, Thresholds, Value
+
+log = logging.getLogger(__name__)
 
 #: A condition back within this long of its unseen episode clearing is a flap of that episode.
 FLAP_WINDOW_SECONDS = 3600.0
@@ -169,7 +172,10 @@ class AlertBook:
     def _emit(self, kind: AlertEventKind, alert: Alert, now: float) -> None:
         event = AlertEvent(kind, alert, now)
         for listener in list(self.listeners):
-            listener(event)
+            try:
+                listener(event)
+            except Exception:  # one broken listener must not keep the event from the others
+                log.exception("alert listener %r failed on %s of %s", listener, kind.value, alert.key)
 
     def open_for(self, key: str) -> Alert | None:
         """The alert whose condition is still present for ``key``, if any."""

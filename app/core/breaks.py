@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from app.core.i18n import Text
 from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.core.ringing import softphone_names
 from app.core.settings import Setting
 
 if TYPE_CHECKING:  # imported lazily: app.core.config imports this module
@@ -174,6 +175,28 @@ BREAK_SETTINGS: tuple[Setting, ...] = (
         maximum=240,
     ),
     Setting(
+        "ring_seconds",
+        0.7,
+        Text(
+            "Another program playing this long while a break is shown means the phone rings (s)",
+            "休息提示期间其他程序持续播放声音达到该时长即视为来电振铃(秒)",
+        ),
+        help=Text(
+            "shorter sounds (notification blips) do not end a break", "更短的声音(通知提示音)不会结束休息"
+        ),
+        minimum=0.2,
+        maximum=10,
+    ),
+    Setting(
+        "softphones",
+        "",
+        Text("Softphone programs (comma-separated)", "软电话程序(逗号分隔)"),
+        help=Text(
+            "their sound ends a break at once, like a stream with media role 'phone'",
+            "其声音立即结束休息,与媒体角色为 phone 的音频流相同",
+        ),
+    ),
+    Setting(
         "strict",
         False,
         Text("Strict mode (no postpone or skip)", "严格模式(不可推迟或跳过)"),
@@ -199,6 +222,10 @@ class BreakSettings:
     max_postpones: int = 2
     call_grace_seconds: float = 30.0
     call_cap_seconds: float = 15 * MINUTE
+    #: Another program's sound this long during a notice or break is a ring (see app.core.ringing).
+    ring_seconds: float = 0.7
+    #: Application names whose sound is a ring at once (case-folded).
+    softphones: frozenset[str] = frozenset()
     strict: bool = False
     sounds: bool = False
     #: After the daily limit, remind again after this much more screen work.
@@ -227,6 +254,8 @@ class BreakSettings:
             max_postpones=int(section["max_postpones"]),
             call_grace_seconds=float(section["call_grace_seconds"]),
             call_cap_seconds=float(section["call_cap_minutes"]) * MINUTE,
+            ring_seconds=float(section.get("ring_seconds", 0.7)),
+            softphones=softphone_names(str(section.get("softphones", ""))),
             strict=bool(section["strict"]),
             sounds=bool(section["sounds"]),
         )
@@ -521,6 +550,8 @@ class _Pending:
     held_since: float | None = None
     held_counted: bool = False
     quiet_shown: bool = False
+    #: When the notice or the break window first appeared (rings are judged from then).
+    shown_at: float | None = None
 
 
 Listener = Callable[[BreakEvent], None]
@@ -654,14 +685,18 @@ class BreakScheduler:
         self, now: float, dt: float, idle: float, in_call: bool, locked: bool, events: list[BreakEvent]
     ) -> None:
         """Add screen work, or detect a natural break."""
-        self._in_call = in_call
+        was_in_call, self._in_call = self._in_call, in_call
         if locked and not in_call:
             if self._locked_since is None:
                 self._locked_since = now - dt
         else:
             self._locked_since = None
-        if in_call:
+        if in_call or was_in_call:
+            # A call seen at the last tick and gone at this one lasted until now as far
+            # as anyone knows; ticks come the moment the call state changes, so the
+            # wrap-up grace runs from the real end of the call.
             self._last_call = now
+        if in_call:
             self._rest_since = None
         else:
             # Idle time that began during a call is listening, not rest.
@@ -791,6 +826,8 @@ class BreakScheduler:
         pending.held_since = None  # a later call starts a new wait
         self._phase_start = now
         self._phase_end = now + self.settings.notice_seconds
+        if pending.shown_at is None:
+            pending.shown_at = now
         self._emit(events, EventKind.NOTICE, now, pending.kind)
         if self.settings.sounds:
             self._emit(events, EventKind.SOUND, now, pending.kind)
@@ -823,6 +860,8 @@ class BreakScheduler:
         self.phase = Phase.BREAK
         self._phase_start = now
         self._phase_end = now + rule.duration
+        if pending.shown_at is None:
+            pending.shown_at = now
         self._emit(events, EventKind.BREAK_STARTED, now, pending.kind)
 
     def _finish(self, pending: _Pending, now: float, events: list[BreakEvent]) -> None:
@@ -885,6 +924,29 @@ class BreakScheduler:
         self._publish(events, now)
         return True
 
+    def hold_for_phone(self, now: float | None = None) -> bool:
+        """ "Back to work: phone call": close the notice or window and hold the break as for a call.
+
+        Allowed in strict mode too (calls win).  The break comes back after the
+        wrap-up grace, or after the call Deskwatch sees, whichever is later.
+        """
+        now = self.clock() if now is None else now
+        pending = self.pending
+        if pending is None or self.phase not in (Phase.NOTICE, Phase.BREAK):
+            return False
+        events: list[BreakEvent] = []
+        self._emit(events, EventKind.BREAK_INTERRUPTED, now, pending.kind)
+        if not pending.held_counted:
+            pending.held_counted = True
+            self.today.held_for_calls += 1
+            self._emit(events, EventKind.HELD, now, pending.kind)
+        self._record("held_for_phone", pending.kind, now)
+        self._last_call = now
+        self.phase = Phase.GRACE
+        self._phase_end = now + self.settings.call_grace_seconds
+        self._publish(events, now)
+        return True
+
     def take_break_now(self, now: float | None = None, kind: BreakKind = BreakKind.REST) -> None:
         """ "Take a break now" from the tray: a break without notice, held if a call is on."""
         now = self.clock() if now is None else now
@@ -917,6 +979,13 @@ class BreakScheduler:
         self._publish(events, now)
 
     # -- queries ----------------------------------------------------------------------
+    def announced_at(self) -> float | None:
+        """When the pending break was first announced or shown (``None``: not yet, or none pending).
+
+        From then until the break is taken or skipped, a ring holds it as a call does.
+        """
+        return None if self.pending is None else self.pending.shown_at
+
     def next_break(self) -> tuple[BreakKind | None, float | None]:
         """The next break to fall due and the screen-work seconds until it."""
         best: tuple[BreakKind | None, float | None] = (None, None)

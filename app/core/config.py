@@ -9,7 +9,11 @@ previous layer's value stays in force, so a typo never stops Deskwatch.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import stat
+import tempfile
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -396,6 +400,20 @@ def save_user_values(path: Path, changes: Mapping[tuple[str, ...], Any]) -> None
         else:
             table[key_path[-1]] = value
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(tomlkit.dumps(document), "utf-8")
-    tmp.replace(path)
+    # The file may hold an SNMP community: keep the mode it has (a 0600 file
+    # stays 0600); a new file is 0600.  The temporary file is created with
+    # O_EXCL|O_NOFOLLOW under a random name, so no planted link is followed.
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        mode = 0o600
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(tomlkit.dumps(document))
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

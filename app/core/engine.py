@@ -18,7 +18,7 @@ from typing import Any
 
 from app.core.alerts import Alert, AlertBook, AlertListener, Debouncer
 from app.core.config import Config
-from app.core.history import History
+from app.core.history import History, StorageProblem
 from app.core.i18n import Text
 from app.core.model import Device, Indicator, Level, Reading, Value, make_key, split_key, worst
 
@@ -102,7 +102,7 @@ class Engine:
                     # Resume the episode instead of raising a duplicate after a restart.
                     self._debouncers[alert.key] = Debouncer(effective=alert.level)
         self.register_indicators(indicators)
-        self._history_failing: bool | None = None
+        self._history_failing: tuple[bool, StorageProblem | None] | None = None
         self._history_retry_at = 0.0
         if history is not None:
             self.register_indicators([HISTORY_STORAGE])
@@ -147,12 +147,16 @@ class Engine:
             self._history_retry_at = now + HISTORY_RETRY_SECONDS
             history.retry_pending()
         failing = history.last_error is not None
-        if failing == self._history_failing:
+        # A lasting condition (file damaged and moved aside, or in memory only) counts as failing too.
+        situation = (failing, history.problem)
+        if situation == self._history_failing:
             return None
-        self._history_failing = failing
+        self._history_failing = situation
         if failing:
             message = HISTORY_FAILING.format(error=history.last_error, pending=history.pending_writes)
             reading = Reading(HISTORY_STORAGE.id, False, Level.CRITICAL, message)
+        elif history.problem is not None:
+            reading = Reading(HISTORY_STORAGE.id, False, history.problem.level, history.problem.message)
         else:
             reading = Reading(HISTORY_STORAGE.id, True, Level.OK, HISTORY_OK)
         return self._ingest_one(reading, now)

@@ -4,7 +4,15 @@ Every scrape reads the engine's current states and alerts (no metric objects
 are kept in step with readings), so the exporter costs nothing between
 scrapes.  Names follow Prometheus conventions: ``deskwatch_`` prefix, base
 units from each indicator's ``metric_unit``/``metric_scale`` (percent →
-``_ratio``, ms → ``_seconds``).
+``_ratio``, ms → ``_seconds``).  An indicator whose ``metric_unit`` is
+``total`` counts events since start and is exported as a counter
+(``promtool check metrics`` prints nothing for a scrape).
+
+Every label value is made safe first (:func:`label_value`): a name from
+outside — a recording's file name on a share, a printer's name — may hold
+characters that are not valid UTF-8, and one such label would otherwise turn
+every scrape into an HTTP 500.  Each series is exported once: an indicator
+that flapped three times shows one ``deskwatch_alert_state`` series, not three.
 
 Labels: ``device`` is the device group; ``item`` names the instance of an
 indicator that exists once per printer, disk or sensor.  (Prometheus itself
@@ -27,11 +35,11 @@ from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, start_http_server, write_to_textfile
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from app import __version__
-from app.core.alerts import AlertState
+from app.core.alerts import Alert, AlertState
 from app.core.config import Config
 from app.core.engine import Engine
 from app.core.history import History
@@ -41,6 +49,10 @@ log = logging.getLogger(__name__)
 
 PREFIX = "deskwatch"
 _INVALID = re.compile(r"[^a-zA-Z0-9_]")
+#: Lone surrogates: what Python makes of bytes that are not UTF-8 (os.fsdecode of a GBK name).
+_SURROGATES = re.compile("[\ud800-\udfff]")
+#: ``metric_unit`` of an indicator that counts events since start: exported as a counter.
+COUNTER_UNIT = "total"
 
 
 def metric_name(indicator: Indicator) -> str:
@@ -51,9 +63,45 @@ def metric_name(indicator: Indicator) -> str:
     return _INVALID.sub("_", "_".join(parts))
 
 
+def label_value(value: object) -> str:
+    """``value`` as a label value that always encodes as UTF-8.
+
+    Undecodable characters (surrogates from a non-UTF-8 file name) become
+    U+FFFD, as a UTF-8 decoder with ``errors="replace"`` would show them.
+    """
+    text = str(value)
+    return text if text.isascii() else _SURROGATES.sub("\ufffd", text)
+
+
+def _labels(*values: object) -> list[str]:
+    return [label_value(v) for v in values]
+
+
 def exported(indicator: Indicator) -> bool:
     """Whether an indicator's value becomes a gauge (levels are exported for all)."""
     return indicator.numeric
+
+
+def _value_family(ind: Indicator, name: str) -> GaugeMetricFamily | CounterMetricFamily:
+    """The metric family for an indicator's values: a counter for counts since start."""
+    if ind.metric_unit == COUNTER_UNIT:
+        # The client appends "_total" to a counter's samples itself.
+        return CounterMetricFamily(name.removesuffix("_total"), ind.label.en, labels=["item", "device"])
+    unit = f" ({ind.metric_unit})" if ind.metric_unit else ""
+    return GaugeMetricFamily(name, f"{ind.label.en}{unit}", labels=["item", "device"])
+
+
+def _matters_more(alert: Alert, other: Alert) -> bool:
+    """Whether ``alert`` is the one to show for its indicator rather than ``other``.
+
+    The present alert (active or acknowledged) first, then the most severe,
+    then the most recent.
+    """
+
+    def order(a: Alert) -> tuple[bool, int, float]:
+        return (a.state is not AlertState.CLEARED, a.level.rank, a.started)
+
+    return order(alert) > order(other)
 
 
 class DeskwatchCollector(Collector):
@@ -68,7 +116,7 @@ class DeskwatchCollector(Collector):
         """Nothing up front: the metric set depends on the monitors running."""
         return []
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         """Build every metric family from the current states."""
         yield from self._build_info()
         yield from self._readings()
@@ -81,7 +129,7 @@ class DeskwatchCollector(Collector):
             "Deskwatch version and platform (always 1)",
             labels=["version", "python", "platform"],
         )
-        info.add_metric([__version__, platform.python_version(), platform.system().lower()], 1.0)
+        info.add_metric(_labels(__version__, platform.python_version(), platform.system().lower()), 1.0)
         yield info
         start = GaugeMetricFamily(
             f"{PREFIX}_start_time_seconds", "When this Deskwatch process started (Unix time)"
@@ -89,12 +137,13 @@ class DeskwatchCollector(Collector):
         start.add_metric([], self.started)
         yield start
 
-    def _readings(self) -> Iterator[GaugeMetricFamily]:
+    def _readings(self) -> Iterator[Metric]:
         states = self.engine.states()
-        values: dict[str, GaugeMetricFamily] = {}
+        values: dict[str, GaugeMetricFamily | CounterMetricFamily] = {}
         level = GaugeMetricFamily(
             f"{PREFIX}_indicator_level",
-            "Indicator level: 0 ok, 1 warning, 2 critical, 3 unknown (Nagios codes)",
+            "Indicator level: 0 ok, 1 warning, 2 critical, 3 unknown (tried and could not observe), "
+            "4 not set up (nothing configured to observe; never an alert)",
             labels=["indicator", "item", "device"],
         )
         updated = GaugeMetricFamily(
@@ -104,7 +153,7 @@ class DeskwatchCollector(Collector):
         )
         for state in states:
             ind = state.indicator
-            labels = [ind.id, state.instance, ind.device.value]
+            labels = _labels(ind.id, state.instance, ind.device.value)
             level.add_metric(labels, float(int(state.level)))
             updated.add_metric(labels, state.updated)
             value = state.value
@@ -113,37 +162,43 @@ class DeskwatchCollector(Collector):
             name = metric_name(ind)
             family = values.get(name)
             if family is None:
-                unit = f" ({ind.metric_unit})" if ind.metric_unit else ""
-                family = values[name] = GaugeMetricFamily(
-                    name, f"{ind.label.en}{unit}", labels=["item", "device"]
-                )
-            family.add_metric([state.instance, ind.device.value], float(value) * ind.metric_scale)
+                family = values[name] = _value_family(ind, name)
+            family.add_metric(labels[1:], float(value) * ind.metric_scale)
         yield from values.values()
         yield level
         yield updated
 
     def _alerts(self) -> Iterator[GaugeMetricFamily]:
-        alerts = self.engine.alerts.visible()
         per_alert = GaugeMetricFamily(
             f"{PREFIX}_alert_state",
-            "1 for each alert shown to the clerk, by lifecycle state "
+            "1 for each indicator with an alert shown to the clerk, by lifecycle state "
             "(active: present and unacknowledged; acknowledged; cleared: gone but not yet seen)",
             labels=["indicator", "item", "device", "state", "severity"],
         )
         since = GaugeMetricFamily(
             f"{PREFIX}_alert_started_timestamp_seconds",
-            "When the alert was raised (Unix time)",
+            "When the indicator's alert was raised (Unix time; the present alert, else the latest)",
             labels=["indicator", "item", "device"],
         )
         counts = dict.fromkeys((AlertState.ACTIVE, AlertState.ACKNOWLEDGED, AlertState.CLEARED), 0)
-        for alert in alerts:
+        # One series per label set: repeated episodes of one indicator (flaps
+        # nobody has seen yet) would otherwise give identical series, which
+        # Prometheus rejects as duplicates.
+        shown: dict[tuple[str, ...], None] = {}  # an ordered set
+        started: dict[tuple[str, ...], Alert] = {}
+        for alert in self.engine.alerts.visible():
             state = alert.state
             if state not in counts:
                 continue
             counts[state] += 1
-            labels = [alert.indicator_id, alert.instance, alert.device.value]
-            per_alert.add_metric([*labels, state.value, alert.level.name.lower()], 1.0)
-            since.add_metric(labels, alert.started)
+            labels = tuple(_labels(alert.indicator_id, alert.instance, alert.device.value))
+            shown[(*labels, state.value, alert.level.name.lower())] = None
+            if labels not in started or _matters_more(alert, started[labels]):
+                started[labels] = alert
+        for key in shown:
+            per_alert.add_metric(list(key), 1.0)
+        for key, alert in started.items():
+            since.add_metric(list(key), alert.started)
         total = GaugeMetricFamily(
             f"{PREFIX}_alerts", "Number of alerts shown to the clerk, by state", labels=["state"]
         )
@@ -174,7 +229,7 @@ class DeskwatchCollector(Collector):
         for check in result.checks:
             if check.status != selftest.SKIPPED:
                 passed.add_metric(
-                    [check.monitor_id, check.device.value], 1.0 if check.status == "pass" else 0.0
+                    _labels(check.monitor_id, check.device.value), 1.0 if check.status == "pass" else 0.0
                 )
         yield when
         yield passed
@@ -252,7 +307,10 @@ class Exporter:
 
     def _write_loop(self) -> None:
         while True:
-            self.write_textfile()
+            try:
+                self.write_textfile()
+            except Exception:  # a collector bug must not end the writes for the rest of the shift
+                log.exception("exporter: writing %s failed", self.textfile)
             if self._stop.wait(self.textfile_interval):
                 return
 

@@ -8,8 +8,10 @@ most one bucket of trend data, never an alert.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -20,11 +22,30 @@ from typing import Any
 from app.core.alerts import Alert, AlertEvent
 from app.core.i18n import Text
 from app.core.model import Device, Level, Value
+from app.core.paths import PRIVATE_FILE_MODE, private_dir, tighten
 
 log = logging.getLogger(__name__)
 
-#: Unwritten statements kept while the disk is full (a day of alerts fits easily).
-MAX_PENDING = 20_000
+#: Memory for unwritten statements while the disk is full (a day of alerts fits easily).
+#: Counted in bytes, not statements: one statement may carry a long message.
+MAX_PENDING_BYTES = 8 * 1024 * 1024
+
+MSG_DAMAGED = Text(
+    "The history file was damaged ({error}); it was kept as {path} for IT and a new one started",
+    "历史记录文件已损坏({error});已保留为 {path} 供信息技术部门检查,并新建了记录文件",
+)
+MSG_IN_MEMORY = Text(
+    "Cannot write the history file {path} ({error}); records of this session are kept in memory only",
+    "无法写入历史记录文件 {path}({error});本次运行的记录仅保存在内存中",
+)
+#: Small tables holding alerts, acknowledgements and state: checked at open, copied out of a damaged file.
+SALVAGED_TABLES = ("alerts", "events", "records", "kv")
+#: SQLite's names for "the file is not a usable database" (as opposed to "cannot write now").
+DAMAGE_ERRORS = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
+#: Statements by what they write, for shedding held-back writes (see ``_Statement.rank``).
+_TREND = ("INSERT OR REPLACE INTO samples",)
+_ALERT_ROW = "INSERT OR REPLACE INTO alerts"
+_ALERTS = (_ALERT_ROW, "INSERT INTO events")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS samples (
@@ -71,6 +92,197 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
         log.warning("history: cannot add new alert columns: %s", exc)
 
 
+@dataclass(frozen=True)
+class StorageProblem:
+    """A lasting condition of the history database, shown as the history-storage alert."""
+
+    level: Level
+    message: Text
+
+
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    params: tuple[Any, ...]
+
+    @property
+    def size(self) -> int:
+        """Rough bytes held in memory (text dominates; numbers count a fixed 16)."""
+        return 64 + len(self.sql) + sum(len(p) if isinstance(p, str | bytes) else 16 for p in self.params)
+
+    @property
+    def rank(self) -> int:
+        """What to keep when held-back writes must be shed.
+
+        0 trend data goes first, 1 records and state next, 2 alert transitions
+        and acknowledgements last.
+        """
+        if self.sql.startswith(_TREND):
+            return 0
+        return 2 if self.sql.startswith(_ALERTS) else 1
+
+
+def _shed(batch: list[_Statement], size: int, limit: int) -> tuple[list[_Statement], int, int]:
+    """Make ``batch`` fit in ``limit`` bytes, losing as little as possible.
+
+    First the rows a later statement replaces anyway (an alert's row written
+    again at each transition; its events stay), then the oldest statements of
+    the lowest rank.
+    """
+    keep = [True] * len(batch)
+    dropped = 0
+    latest: set[tuple[str, Any]] = set()
+    for n in range(len(batch) - 1, -1, -1):
+        statement = batch[n]
+        if statement.sql.startswith(_ALERT_ROW):
+            row = (statement.sql, statement.params[0])
+            if row in latest:
+                keep[n] = False
+                size -= statement.size
+                dropped += 1
+            latest.add(row)
+    for rank in (0, 1, 2):
+        for n, statement in enumerate(batch):
+            if size <= limit:
+                break
+            if keep[n] and statement.rank == rank:
+                keep[n] = False
+                size -= statement.size
+                dropped += 1
+    return [s for s, k in zip(batch, keep, strict=True) if k], size, dropped
+
+
+def _encodable(value: Any) -> Any:
+    """Text SQLite can store: lone surrogates (undecodable file-name bytes) become U+FFFD."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return value
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    name = getattr(exc, "sqlite_errorname", "")
+    return name in DAMAGE_ERRORS or (not name and type(exc) is sqlite3.DatabaseError)
+
+
+def _disk_trouble(exc: BaseException) -> bool:
+    """True for errors of the disk or the file (worth retrying), not of one statement."""
+    if isinstance(exc, sqlite3.OperationalError | sqlite3.InternalError):
+        return True
+    return isinstance(exc, sqlite3.DatabaseError) and _is_damage(exc)
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty database file 0600 (SQLite gives its -wal/-shm files the same mode)."""
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(path, flags, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        tighten(path)
+        return
+    os.close(fd)
+
+
+def _connect_writable(path: Path) -> sqlite3.Connection:
+    # check_same_thread=False: access is serialised by History._lock instead.
+    # uri=True also lets ATTACH take "file:…?mode=ro" (salvaging a damaged copy).
+    db = sqlite3.connect(_uri(path), uri=True, check_same_thread=False, isolation_level=None)
+    try:
+        db.execute("PRAGMA busy_timeout=5000")
+        db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is durable against process crashes (kill -9) in WAL mode;
+        # only an OS crash could lose the last transactions.
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(SCHEMA)
+        _add_missing_columns(db)
+        # The tables that hold alerts and acknowledgements are checked page by
+        # page now (they are small); trend samples, the bulk of the file, are
+        # not: a full check of 90 days costs seconds at every start.  Damage
+        # there surfaces at the start-up prune, which reads every sample page,
+        # or at any later write, and is handled then (``History._recover``).
+        for table in SALVAGED_TABLES:
+            verdict = db.execute(f"PRAGMA quick_check({table})").fetchone()
+            if verdict is None or verdict[0] != "ok":
+                raise sqlite3.DatabaseError(f"{table}: {verdict[0] if verdict else 'no answer'}")
+        # The database must really take a write (a read-only file opens fine).
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT OR REPLACE INTO kv VALUES ('opened', ?)", (json.dumps(time.time()),))
+        db.execute("COMMIT")
+    except BaseException:
+        db.close()
+        raise
+    # No chmod of -wal/-shm here: SQLite creates them with the database
+    # file's mode (0600), and touching them now could disturb its locks.
+    return db
+
+
+def _uri(path: Path) -> str:
+    """An SQLite ``file:`` URI for ``path`` (``?``, ``#`` and spaces escaped; drive letters on Windows)."""
+    return path.absolute().as_uri()
+
+
+def _salvage(db: sqlite3.Connection, damaged: Path) -> list[str]:
+    """Copy every readable table of :data:`SALVAGED_TABLES` from ``damaged`` into ``db``.
+
+    Read-only, with its write-ahead log (the last acknowledgements may be
+    there); the -wal/-shm files reading creates are removed again, so IT
+    gets the copy as it was.
+    """
+    companions = [damaged.with_name(damaged.name + suffix) for suffix in ("-wal", "-shm")]
+    existed = [os.path.lexists(c) for c in companions]
+    try:
+        db.execute("ATTACH DATABASE ? AS damaged", (_uri(damaged) + "?mode=ro",))
+    except sqlite3.Error:
+        return []
+    try:
+        return _copy_tables(db)
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("DETACH DATABASE damaged")
+        for companion, was_there in zip(companions, existed, strict=True):
+            if not was_there:
+                with contextlib.suppress(OSError):
+                    companion.unlink()
+
+
+def _shared_columns(db: sqlite3.Connection, table: str) -> str:
+    mine = [row[1] for row in db.execute(f"PRAGMA main.table_info({table})")]
+    theirs = {row[1] for row in db.execute(f"PRAGMA damaged.table_info({table})")}
+    return ", ".join(f'"{name}"' for name in mine if name in theirs)
+
+
+def _copy_tables(db: sqlite3.Connection) -> list[str]:
+    saved: list[str] = []
+    for table in SALVAGED_TABLES:
+        try:
+            # By name: a file from before ADDED_ALERT_COLUMNS has fewer columns (they take defaults).
+            columns = _shared_columns(db, table)
+            db.execute("BEGIN")
+            db.execute(
+                f"INSERT OR IGNORE INTO main.{table} ({columns}) SELECT {columns} FROM damaged.{table}"
+            )
+            db.execute("COMMIT")
+            saved.append(table)
+        except sqlite3.Error:  # this table is damaged too: it stays in the copy only
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+    return saved
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Open for reading only (reports): works on a read-only file or folder too."""
+    uri = _uri(path)
+    try:
+        db = sqlite3.connect(uri + "?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        # A WAL database in a folder we cannot write has no -shm to share:
+        # read it as an unchanging file (nobody can be writing it then either).
+        db = sqlite3.connect(uri + "?immutable=1", uri=True, check_same_thread=False, isolation_level=None)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+
+
 @dataclass
 class _Bucket:
     start: float
@@ -78,7 +290,7 @@ class _Bucket:
     vmin: float = 0.0
     vmax: float = 0.0
     vsum: float = 0.0
-    level: int = 0
+    level: int = -1  # none yet; then the most severe level seen in the bucket
 
 
 @dataclass(frozen=True)
@@ -93,66 +305,215 @@ class Sample:
 
 
 class History:
-    """The history database. Thread-safe; every public method takes the lock."""
+    """The history database. Thread-safe; every public method takes the lock.
 
-    def __init__(self, path: Path, sample_seconds: float = 60.0, retention_days: float = 90.0):
+    Opening never fails: a damaged file is moved aside (kept for IT as
+    ``<name>.damaged-<time>``) and a fresh one started; a file that cannot be
+    written is replaced by an in-memory database for this session.  Either is
+    described by :attr:`problem`, which the engine shows as the
+    ``computer.history_storage`` alert.  ``read_only=True`` (reports) opens the
+    file without writing anything, even the schema.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        sample_seconds: float = 60.0,
+        retention_days: float = 90.0,
+        *,
+        read_only: bool = False,
+    ):
         self.path = path
         self.sample_seconds = sample_seconds
         self.retention_days = retention_days
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
         self._lock = threading.RLock()
-        # check_same_thread=False: access is serialised by self._lock instead.
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL is durable against process crashes (kill -9) in WAL mode;
-        # only an OS crash could lose the last transactions.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(SCHEMA)
-        _add_missing_columns(self._db)
+        #: A lasting condition of the database (moved aside, in memory only), or ``None``.
+        self.problem: StorageProblem | None = None
+        #: Where a damaged file was moved to, when it was.
+        self.damaged_copy: Path | None = None
         self._buckets: dict[str, _Bucket] = {}
         self.write_errors = 0
         self.last_error: str | None = None
-        self._pending: list[tuple[str, tuple[Any, ...]]] = []
+        #: Held-back statements dropped in the current failing spell (over the memory cap).
+        self.dropped_writes = 0
+        self._pending: list[_Statement] = []
+        self._pending_bytes = 0
+        self._db = _connect_read_only(path) if read_only else self._open()
+
+    # -- opening ----------------------------------------------------------
+    def _open(self) -> sqlite3.Connection:
+        path = self.path
+        try:
+            private_dir(path.parent)
+            _create_private(path)
+            return _connect_writable(path)
+        except sqlite3.DatabaseError as exc:
+            if not _is_damage(exc):
+                return self._in_memory(str(exc))
+            return self._replace_damaged(str(exc))
+        except OSError as exc:
+            return self._in_memory(exc.strerror or str(exc))
+
+    def _replace_damaged(self, reason: str) -> sqlite3.Connection:
+        """Move the damaged file aside (kept for IT), start a fresh one, copy what is still readable.
+
+        Alerts, events, records and state are copied table by table from the
+        damaged copy when they can be read, so an acknowledgement survives
+        damage elsewhere in the file; trend samples are left in the copy.
+        """
+        path = self.path
+        # SQLite's check report spans lines ("*** in database main ***\nPage 6: …"): one line for the clerk.
+        reason = " ".join(reason.replace("*** in database main ***", "").split())
+        aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                source = path.with_name(path.name + suffix)
+                if os.path.lexists(source):
+                    os.replace(source, aside.with_name(aside.name + suffix))
+            _create_private(path)
+            db = _connect_writable(path)
+        except (OSError, sqlite3.Error) as exc:
+            return self._in_memory(f"{reason}; moving it aside failed: {exc}")
+        saved = _salvage(db, aside)
+        log.error(
+            "history: %s was damaged (%s); moved to %s, started a fresh one (%s copied)",
+            path, reason, aside, ", ".join(saved) or "nothing",
+        )  # fmt: skip
+        self.damaged_copy = aside
+        self.problem = StorageProblem(Level.WARNING, MSG_DAMAGED.format(path=str(aside), error=reason))
+        return db
+
+    def _recover(self, reason: str) -> None:
+        """Damage found while running: replace the file under the lock, keep going."""
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+        self._db = self._replace_damaged(reason)
+
+    def _in_memory(self, reason: str) -> sqlite3.Connection:
+        log.error("history: cannot use %s (%s); keeping this session's records in memory", self.path, reason)
+        self.problem = StorageProblem(Level.CRITICAL, MSG_IN_MEMORY.format(path=str(self.path), error=reason))
+        db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        db.executescript(SCHEMA)
+        return db
 
     # -- plumbing ---------------------------------------------------------
     def _commit(self, statements: list[tuple[str, tuple[Any, ...]]]) -> bool:
         """Run statements in one transaction, after any that failed before.
 
         A full disk or a locked database is logged, not raised; the statements
-        are kept (up to :data:`MAX_PENDING`) and written, in order, with the
-        next successful commit, so an acknowledgement made while the disk was
-        full reaches the database once space is back.
+        are kept (up to :data:`MAX_PENDING_BYTES`) and written, in order, with
+        the next successful commit, so an acknowledgement made while the disk
+        was full reaches the database once space is back.  A statement that can
+        never be written (a value SQLite refuses) is repaired or dropped on its
+        own; it never holds the others back, and no transaction stays open.
         """
         with self._lock:
-            batch = self._pending + statements
+            batch = self._pending + [_Statement(sql, params) for sql, params in statements]
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-                for sql, params in batch:
-                    self._db.execute(sql, params)
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                self.write_errors += 1
-                if self.last_error != str(exc):
-                    log.error("history: write failed, keeping %d statements to retry: %s", len(batch), exc)
-                self.last_error = str(exc)
-                if len(batch) > MAX_PENDING:
-                    log.error("history: dropping %d oldest unwritten statements", len(batch) - MAX_PENDING)
-                self._pending = batch[-MAX_PENDING:]
-                return False
+                try:
+                    self._run(batch, one_by_one=False)
+                except sqlite3.DatabaseError as exc:
+                    if not _is_damage(exc) or self.problem is not None or self.read_only:
+                        raise
+                    # Damage found by a write (the start-up prune reads every sample
+                    # page): replace the file once, then write the batch there.
+                    self._recover(str(exc))
+                    self._run(batch, one_by_one=False)
+            except Exception as exc:
+                if _disk_trouble(exc):  # the disk or the file, not the statements: retry later
+                    self._hold_back(batch, exc)
+                    return False
+                # A statement SQLite refuses: find it, write the rest.
+                log.warning(
+                    "history: a statement was refused (%s: %s); writing one by one", type(exc).__name__, exc
+                )
+                try:
+                    self._run(batch, one_by_one=True)
+                except Exception as again:
+                    self._hold_back(batch, again)
+                    return False
             if self.last_error is not None:
-                log.warning("history: writing again (%d delayed statements written)", len(batch))
+                log.warning(
+                    "history: writing again (%d delayed statements written, %d dropped)",
+                    len(batch),
+                    self.dropped_writes,
+                )
+            self.dropped_writes = 0
             self._pending = []
+            self._pending_bytes = 0
             self.last_error = None
             return True
+
+    def _run(self, batch: list[_Statement], one_by_one: bool) -> None:
+        """Execute ``batch`` in one transaction; roll back on any error, never leave it open."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for statement in batch:
+                if one_by_one:
+                    self._run_guarded(statement)
+                else:
+                    db.execute(statement.sql, statement.params)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+            raise
+
+    def _run_guarded(self, statement: _Statement) -> None:
+        """One statement in a savepoint: text SQLite cannot encode is repaired, other refusals dropped."""
+        db = self._db
+        params = statement.params
+        for attempt in range(2):
+            db.execute("SAVEPOINT one")
+            try:
+                db.execute(statement.sql, params)
+            except Exception as exc:
+                if _disk_trouble(exc):
+                    raise
+                db.execute("ROLLBACK TO one")
+                db.execute("RELEASE one")
+                if attempt == 0 and isinstance(exc, UnicodeError):
+                    params = tuple(_encodable(p) for p in params)
+                    continue
+                self.write_errors += 1
+                log.error(
+                    "history: dropped a statement SQLite refuses (%s: %s): %.200s",
+                    type(exc).__name__,
+                    exc,
+                    statement.sql,
+                )
+                return
+            db.execute("RELEASE one")
+            return
+
+    def _hold_back(self, batch: list[_Statement], exc: Exception) -> None:
+        """Keep unwritten statements for the next attempt, within :data:`MAX_PENDING_BYTES`."""
+        self.write_errors += 1
+        if self.last_error != str(exc):
+            log.error("history: write failed, keeping %d statements to retry: %s", len(batch), exc)
+        self.last_error = str(exc)
+        size = sum(s.size for s in batch)
+        if size > MAX_PENDING_BYTES:
+            batch, size, dropped = _shed(batch, size, MAX_PENDING_BYTES)
+            if not self.dropped_writes:  # once per failing spell, not once per reading
+                log.error("history: held-back writes exceed %d bytes; dropping the oldest", MAX_PENDING_BYTES)
+            self.dropped_writes += dropped
+        self._pending, self._pending_bytes = batch, size
 
     @property
     def pending_writes(self) -> int:
         """Statements waiting for the database to become writable again."""
         with self._lock:
             return len(self._pending)
+
+    @property
+    def pending_bytes(self) -> int:
+        """Approximate memory held by those statements."""
+        with self._lock:
+            return self._pending_bytes
 
     def retry_pending(self) -> bool:
         """Try to write what a failing disk held back; True when nothing is left."""
@@ -184,7 +545,9 @@ class History:
                 bucket = None
             if bucket is None:
                 bucket = self._buckets[key] = _Bucket(start)
-            bucket.level = max(bucket.level, int(level))
+            # By severity, not by Nagios code: unknown (3) must not outrank critical (2).
+            if bucket.level < 0 or level.rank > Level(bucket.level).rank:
+                bucket.level = int(level)
             if number is not None:
                 if bucket.n == 0:
                     bucket.vmin = bucket.vmax = number

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
+import tempfile
 from pathlib import Path
 
 import platformdirs
 
 APP_NAME = "deskwatch"
 CONFIG_FILE_NAME = "deskwatch.toml"
+HISTORY_FILE_NAME = "history.sqlite3"
 
 
 def resources_dir() -> Path:
@@ -30,3 +34,116 @@ def user_data_dir() -> Path:
     if override:
         return Path(override)
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+#: Deskwatch's own folders and files hold call and alert history: private to the clerk.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """Make sure folder ``path`` exists; when this call creates it, it is 0700.
+
+    ``mkdir``'s mode is filtered by the umask, so the mode is set explicitly.
+    An existing folder is never changed here: it may be a folder the user
+    chose or shares (``--data-dir /tmp``); :func:`secure_data_dir` tightens
+    existing folders that are recognisably Deskwatch's.
+    """
+    if path.is_dir():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=PRIVATE_DIR_MODE)
+    except FileExistsError:
+        return path
+    tighten(path)
+    return path
+
+
+def tighten(path: Path) -> None:
+    """Give one of our own files 0600 or folders 0700, never through a symlink.
+
+    Missing paths, links, other users' files and filesystems that refuse
+    ``chmod`` (a FAT share) are skipped: a failed tightening must not stop
+    Deskwatch.  The file is changed by path, never opened: opening and
+    closing a database file (or its -wal/-shm) would drop the POSIX locks
+    SQLite holds on it in this process, and another process would then
+    reinitialise the shared memory under our feet.
+    """
+    if os.name == "nt":  # the profile folder's ACL keeps it private there
+        return
+    try:
+        info = os.lstat(path)
+        if info.st_uid != os.geteuid():
+            return
+        if stat.S_ISDIR(info.st_mode):
+            wanted = PRIVATE_DIR_MODE
+        elif stat.S_ISREG(info.st_mode):
+            wanted = PRIVATE_FILE_MODE
+        else:
+            return
+        if stat.S_IMODE(info.st_mode) & ~wanted:
+            os.chmod(path, stat.S_IMODE(info.st_mode) & wanted)
+    except OSError:
+        pass
+
+
+def write_private(path: Path, data: str, encoding: str = "utf-8", newline: str | None = None) -> None:
+    """Write a text file readable by its owner only, atomically (a temp file, then rename).
+
+    The temporary file is created with ``O_EXCL|O_NOFOLLOW`` under an
+    unpredictable name (``tempfile``), so a link planted in the folder is
+    never written through, and the mode is 0600 whatever the umask.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+#: Deskwatch's own folders inside the data dir, made private with it.
+OWN_SUBDIRS = ("reports",)
+#: Names of Deskwatch's own files in the data dir (the history with its -wal/-shm
+#: and damaged copies, state files): only these are tightened, never the user's files.
+OWN_FILE_PREFIXES = ("history.", "heartbeat")
+
+
+def secure_data_dir(data_dir: Path) -> Path:
+    """Create the data folder 0700 and tighten what an older version left too open.
+
+    An existing folder is tightened only when it is recognisably ours: the
+    default data folder, or one holding Deskwatch's history; never a shared
+    folder (sticky or world-writable, like ``/tmp``) and never another user's.
+    Inside it, only Deskwatch's own files and report folders are changed,
+    never through a link.
+    """
+    existed = data_dir.is_dir()
+    private_dir(data_dir)
+    if existed and not _is_ours(data_dir):
+        return data_dir
+    tighten(data_dir)
+    for entry in os.scandir(data_dir):
+        if entry.is_file(follow_symlinks=False) and entry.name.startswith(OWN_FILE_PREFIXES):
+            tighten(Path(entry.path))
+        elif entry.name in OWN_SUBDIRS and entry.is_dir(follow_symlinks=False):
+            tighten(Path(entry.path))
+            for inner in os.scandir(entry.path):
+                if inner.is_file(follow_symlinks=False):
+                    tighten(Path(inner.path))
+    return data_dir
+
+
+def _is_ours(folder: Path) -> bool:
+    try:
+        info = folder.lstat()
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode) or info.st_mode & (stat.S_ISVTX | stat.S_IWOTH):
+        return False  # a link, or a folder meant to be shared
+    default = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    return folder.absolute() == default.absolute() or (folder / HISTORY_FILE_NAME).is_file()

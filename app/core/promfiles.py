@@ -146,7 +146,9 @@ def rules_document(config: Config) -> dict[str, Any]:
             "annotations": {
                 "summary": "Deskwatch cannot observe {{ $labels.indicator }} on {{ $labels.instance }}",
                 "summary_zh": "Deskwatch 无法监测 {{ $labels.indicator }}({{ $labels.instance }})",
-                "description": "The monitor failed or the device is not set up.",
+                # Level 4 (not set up: nothing configured to observe) never matches: it is no problem.
+                "description": "Deskwatch tried and could not observe it for 15 minutes "
+                "(the monitor failed or the device does not answer).",
             },
         },
         {
@@ -239,7 +241,8 @@ _LEVEL_MAPPINGS = [
                     (Level.OK, "green"),
                     (Level.WARNING, "yellow"),
                     (Level.CRITICAL, "red"),
-                    (Level.UNKNOWN, "gray"),
+                    (Level.UNKNOWN, "#8a94a3"),
+                    (Level.NOT_SET_UP, "#b8bec8"),  # pale grey, as in the panel
                 )
             )
         },
@@ -270,6 +273,20 @@ def _panel(pid: int, kind: str, title: str, pos: tuple[int, int, int, int], **ex
     }
     panel.update(extra)
     return panel
+
+
+def _worst_level_by_device(seats: str) -> str:
+    """PromQL for each seat's device level, worst first in Deskwatch's order (:attr:`Level.rank`).
+
+    ``max`` of the raw values would be wrong twice: unknown (3) would hide a
+    critical (2), and "not set up" (4) would hide everything.  ``or`` keeps
+    the left-hand side's series for a label set, so the levels are tried from
+    the most severe down; a device is "not set up" only when nothing of it is.
+    """
+    order = sorted(Level, key=lambda level: level.rank, reverse=True)
+    return "\nor ".join(
+        f"max by (instance, device) ({PREFIX}_indicator_level{seats} == {int(level)})" for level in order
+    )
 
 
 def dashboard_document(config: Config) -> dict[str, Any]:
@@ -318,11 +335,7 @@ def dashboard_document(config: Config) -> dict[str, Any]:
             "state-timeline",
             "Seat status by device 各座席设备状态",
             (0, 4, 24, 10),
-            targets=[
-                _target(
-                    f"max by (instance, device) ({PREFIX}_indicator_level{seats})", "{{instance}} {{device}}"
-                )
-            ],
+            targets=[_target(_worst_level_by_device(seats), "{{instance}} {{device}}")],
             fieldConfig={
                 "defaults": {"mappings": _LEVEL_MAPPINGS, "color": {"mode": "thresholds"}},
                 "overrides": [],

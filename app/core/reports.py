@@ -34,6 +34,7 @@ from app.core.history import History
 from app.core.i18n import Text, current_language
 from app.core.model import Device, Indicator, Level
 from app.core.monitor import Monitor
+from app.core.paths import private_dir, write_private
 
 log = logging.getLogger(__name__)
 
@@ -744,10 +745,13 @@ def render_html(data: ReportData, lang: str | None = None) -> str:
 
 def write_report(data: ReportData, outdir: Path, lang: str | None = None) -> tuple[Path, Path]:
     """Write ``deskwatch-report-<first>_<last>-<per>.html`` and ``.csv``; returns both paths."""
-    outdir.mkdir(parents=True, exist_ok=True)
+    # Reports hold call and alert history: files 0600, a new folder 0700.  An
+    # existing folder the user chose (--out) keeps its mode.
+    if not outdir.exists():
+        private_dir(outdir)
     stem = f"deskwatch-report-{data.first.isoformat()}_{data.last.isoformat()}-{data.per}"
     html_path, csv_path = outdir / f"{stem}.html", outdir / f"{stem}.csv"
-    html_path.write_text(render_html(data, lang), "utf-8")
+    write_private(html_path, render_html(data, lang))
     # A byte-order mark lets Excel open the Chinese text as UTF-8.
-    csv_path.write_text(render_csv(data, lang), "utf-8-sig", newline="")
+    write_private(csv_path, render_csv(data, lang), "utf-8-sig", newline="")
     return html_path, csv_path

@@ -6,7 +6,9 @@ tests, so that all of them run exactly the same monitoring.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,7 +21,7 @@ from app.core.config import Config, load_config
 from app.core.engine import MONITOR_FAILED, Engine
 from app.core.history import History
 from app.core.monitor import LoopLatencyProbe, Monitor, MonitorContext
-from app.core.paths import user_config_path, user_data_dir
+from app.core.paths import HISTORY_FILE_NAME, secure_data_dir, user_config_path, user_data_dir
 from app.core.scheduler import Scheduler
 
 if TYPE_CHECKING:  # imported when switched on: prometheus_client costs start-up time
@@ -27,7 +29,9 @@ if TYPE_CHECKING:  # imported when switched on: prometheus_client costs start-up
 
 log = logging.getLogger(__name__)
 
-HISTORY_FILE = "history.sqlite3"
+HISTORY_FILE = HISTORY_FILE_NAME
+#: How often the running app deletes history older than ``retention_days``.
+PRUNE_SECONDS = 3600.0
 
 
 @dataclass
@@ -42,20 +46,43 @@ class Runtime:
     monitors: list[Monitor] = field(default_factory=list)
     #: Prometheus endpoint / textfile writer, when ``[exporter]`` switches it on.
     exporter: Exporter | None = None
+    #: Seconds between prunes of history older than the retention limit while running.
+    prune_seconds: float = PRUNE_SECONDS
+    _stopping: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _pruner: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def start(self) -> None:
         """Start background polling (and the metrics exporter, if configured)."""
         self.scheduler.start()
         if self.exporter is not None:
             self.exporter.start()
+        if self.history is not None and self._pruner is None:
+            self._stopping.clear()
+            # A tray app runs for weeks: pruning only at start would let the database grow.
+            self._pruner = threading.Thread(target=self._prune_loop, name="deskwatch-prune", daemon=True)
+            self._pruner.start()
 
     def stop(self) -> None:
         """Stop polling and the exporter, close monitors, flush and close history."""
+        self._stopping.set()
+        if self._pruner is not None:
+            self._pruner.join(5.0)
+            self._pruner = None
         self.scheduler.stop()
         if self.exporter is not None:
             self.exporter.stop()
         if self.history is not None:
             self.history.close()
+
+    def _prune_loop(self) -> None:
+        while not self._stopping.wait(self.prune_seconds):
+            history = self.history
+            if history is None:
+                return
+            try:
+                history.prune()
+            except Exception:  # a failing prune is retried at the next turn, never fatal
+                log.exception("pruning the history failed")
 
     def reload(self, config: Config | None = None) -> Config:
         """Apply a new configuration without a restart (the settings dialog calls this).
@@ -107,6 +134,9 @@ def build_runtime(
     config = load_config(monitor_classes, config_path if config_path is not None else user_config_path())
     i18n.set_language(config.get("", "language"))
     data_dir = data_dir if data_dir is not None else user_data_dir()
+    # Call and alert history are the clerk's: 0700, also when an older version made it 0755.
+    with contextlib.suppress(OSError):
+        secure_data_dir(data_dir)
     history = None
     if mode == "app":
         history = History(

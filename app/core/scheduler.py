@@ -196,13 +196,18 @@ class Scheduler:
         except Exception as exc:  # any monitor fault becomes "unknown", never a crash
             error = exc
         # Feed the engine before marking the poll finished, so that anyone
-        # waiting for the poll (poll_once, tests) sees its readings.
-        if error is not None:
-            log.warning("monitor %s failed: %s", monitor.id, error, exc_info=error)
-            message = MONITOR_FAILED.format(error=f"{type(error).__name__}: {error}")
-            self.engine.mark_unknown(monitor.id, message)
-        elif readings is not None:
-            self.engine.ingest(readings)
+        # waiting for the poll (poll_once, tests) sees its readings.  Whatever
+        # the engine or a listener raises is logged here: the worker must go
+        # on to mark the poll finished, or the monitor is never polled again.
+        try:
+            if error is not None:
+                log.warning("monitor %s failed: %s", monitor.id, error, exc_info=error)
+                message = MONITOR_FAILED.format(error=f"{type(error).__name__}: {error}")
+                self.engine.mark_unknown(monitor.id, message)
+            elif readings is not None:
+                self.engine.ingest(readings)
+        except Exception:
+            log.exception("monitor %s: handling its readings failed", monitor.id)
         with self._cond:
             now = self.clock()
             started = slot.running_since if slot.running_since is not None else now

@@ -6,7 +6,11 @@ block), and the answer steps the Qt-free :class:`~app.core.breaks.BreakService`
 on the GUI thread; the widgets then render :meth:`BreakScheduler.status`.
 
 Nothing here decides *when*: the scheduler does, and it never shows a notice,
-a break window or a sound while a call is in progress.  Visible strings are
+a break window or a sound while a call is in progress.  Calls win at once:
+the shared :class:`~app.core.callstate.CallState` tells the controller the
+moment a call starts or ends, or another program starts to play
+(stream events, not the 1 s timer), and the controller ticks then; a ring
+(:mod:`app.core.ringing`) counts as a call while a break is announced.  Visible strings are
 :class:`~app.core.i18n.Text` pairs rendered in the current language, so they
 follow a language change at run time without a catalogue rebuild.
 """
@@ -17,6 +21,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QLocale, QObject, QPointF, QRectF, QSize, Qt, QTimer, Signal
@@ -44,8 +49,10 @@ from app.core.breaks import (
     EventKind,
     Phase,
 )
+from app.core.callstate import CallState, OpenStream
 from app.core.i18n import Text, current_language
 from app.core.model import Device
+from app.core.ringing import RingPolicy
 from sensors.idle import ActivitySample, ActivitySource, IdleUnavailable, select_source
 
 log = logging.getLogger(__name__)
@@ -112,9 +119,13 @@ class PreBreakNotice(_Popup):
     postpone_clicked = Signal()
     skip_clicked = Signal()
     start_clicked = Signal()
+    phone_clicked = Signal()
 
     def __init__(self) -> None:
         super().__init__(NOTICE_BORDER, "breakNotice")
+        self.phone_button = _phone_button()
+        self.phone_button.clicked.connect(self.phone_clicked.emit)
+        self.layout_.addWidget(self.phone_button)
         self.postpone_button = QPushButton()
         self.skip_button = QPushButton()
         self.start_button = QPushButton()
@@ -147,6 +158,16 @@ class PreBreakNotice(_Popup):
         self.skip_button.setText(self.tr("Skip"))
         self.skip_button.setVisible(status.can_skip)
         self.start_button.setText(self.tr("Start now"))
+        self.phone_button.setText(self.tr("&Back to work: phone call"))  # Alt+B
+
+
+def _phone_button() -> QPushButton:
+    """ "Back to work: phone" — there in strict mode too, and reachable from the keyboard."""
+    button = QPushButton()
+    button.setObjectName("phoneButton")
+    button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    button.setAutoDefault(True)
+    return button
 
 
 class QuietNotice(_Popup):
@@ -154,6 +175,10 @@ class QuietNotice(_Popup):
 
     def __init__(self) -> None:
         super().__init__(QUIET_BORDER, "quietNotice")
+        # Shown only while a call holds the break: it must never cover the softphone,
+        # so it stays below every other window instead of on top.
+        self.setWindowFlags(Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint)
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
 
     def show_status(self, status: BreakStatus) -> None:
         """Show ``status`` (phase OVERDUE) in the current language."""
@@ -169,6 +194,7 @@ class BreakWindow(QWidget):
 
     postpone_clicked = Signal()
     skip_clicked = Signal()
+    phone_clicked = Signal()
 
     def __init__(self) -> None:
         super().__init__(None)
@@ -210,10 +236,13 @@ class BreakWindow(QWidget):
         self.steps.setFixedWidth(640)
         self.postpone_button = QPushButton()
         self.skip_button = QPushButton()
+        self.phone_button = _phone_button()
         self.postpone_button.clicked.connect(self.postpone_clicked.emit)
         self.skip_button.clicked.connect(self.skip_clicked.emit)
+        self.phone_button.clicked.connect(self.phone_clicked.emit)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
+        buttons.addWidget(self.phone_button)
         buttons.addWidget(self.postpone_button)
         buttons.addWidget(self.skip_button)
         buttons.addStretch(1)
@@ -249,6 +278,7 @@ class BreakWindow(QWidget):
         self.postpone_button.setVisible(status.can_postpone)
         self.skip_button.setText(self.tr("Skip"))
         self.skip_button.setVisible(status.can_skip)
+        self.phone_button.setText(self.tr("&Back to work: phone call"))  # Alt+B
         self.strict_note.setText(
             self.tr("Strict mode: this break cannot be skipped. A call ends it at once.")
         )
@@ -378,6 +408,7 @@ class BreaksController(QObject):
     """Drives the scheduler from a 1 s timer and shows what it says."""
 
     sampled = Signal(object, object)  # ActivitySample, ActivitySource; from the reader thread
+    calls_changed = Signal()  # from whichever thread reports a call or a stream
     TICK_MS = 1000
 
     def __init__(
@@ -387,6 +418,7 @@ class BreaksController(QObject):
         in_call: Callable[[], bool],
         clock: Callable[[], float] = time.time,
         parent: QObject | None = None,
+        call_state: CallState | None = None,
     ) -> None:
         super().__init__(parent)
         self.service = service
@@ -400,6 +432,16 @@ class BreaksController(QObject):
             self._make_source = source
         self.in_call = in_call
         self.clock = clock
+        #: Other programs' playback, for rings; its changes tick the scheduler at once.
+        self.call_state = call_state
+        #: Applications ringing at the last tick (they hold the break as a call does).
+        self.ringing: list[str] = []
+        self._last_sample = ActivitySample(0.0, False)
+        self._last_sample_at: float | None = None
+        # One-shot wake-ups between the 1 s ticks: a ring's threshold, the end of the grace.
+        self._wake = QTimer(self)
+        self._wake.setSingleShot(True)
+        self._wake.timeout.connect(self._tick_now)
         self.notice = PreBreakNotice()
         self.quiet = QuietNotice()
         #: The break windows on screen now (one per screen during a break, else empty).
@@ -415,7 +457,12 @@ class BreaksController(QObject):
         self.timer.setInterval(self.TICK_MS)
         self.timer.timeout.connect(self._on_timer)
         self.sampled.connect(self._on_sample, Qt.ConnectionType.QueuedConnection)
+        self.calls_changed.connect(self._tick_now, Qt.ConnectionType.QueuedConnection)
+        self._on_calls = self.calls_changed.emit  # kept: the same callable is removed at close
+        if call_state is not None:
+            call_state.add_change_listener(self._on_calls)
         self.notice.postpone_clicked.connect(self.postpone)
+        self.notice.phone_clicked.connect(self.back_to_work_for_phone)
         self.notice.skip_clicked.connect(self.skip)
         self.notice.start_clicked.connect(self.start_now)
         self.card.take_break_clicked.connect(self.take_break_now)
@@ -460,9 +507,26 @@ class BreaksController(QObject):
     def _on_sample(self, sample: ActivitySample, source: ActivitySource) -> None:
         if source.name != self.service.source_name:
             self.service.set_source(source.name, source.label)
+        self._last_sample, self._last_sample_at = sample, self.clock()
         try:
             self.step(sample.idle_seconds, sample.locked)
         except Exception:  # a failing tick must not take the app down; the next one retries
+            log.exception("break reminder tick failed")
+
+    def _tick_now(self) -> None:
+        """A call started or ended, a stream opened or closed, or a wake-up is due: tick now.
+
+        The idle time is the last sample's, aged by the time since it was taken.
+        """
+        if self._closed:
+            return
+        now = self.clock()
+        idle = self._last_sample.idle_seconds
+        if self._last_sample_at is not None and idle > 0:
+            idle += max(0.0, now - self._last_sample_at)
+        try:
+            self.step(idle, self._last_sample.locked, now)
+        except Exception:
             log.exception("break reminder tick failed")
 
     def step(self, idle_seconds: float, locked: bool, now: float | None = None) -> list[BreakEvent]:
@@ -470,11 +534,45 @@ class BreaksController(QObject):
         if self._closed:
             return []
         now = self.clock() if now is None else now
-        in_call = self.in_call()
+        self.ringing = self._rings(now)
+        in_call = self.in_call() or bool(self.ringing)
         events = self.service.step(now, idle_seconds, in_call, locked)
         self._handle(events, in_call)
         self.render(now)
+        self._plan_wake(now)
         return events
+
+    def _policy(self) -> RingPolicy:
+        settings = self.service.scheduler.settings
+        return RingPolicy(ring_after_seconds=settings.ring_seconds, softphones=settings.softphones)
+
+    def _playback(self, now: float) -> list[OpenStream]:
+        """Open playback streams, their opening times moved onto this controller's clock."""
+        if self.call_state is None:
+            return []
+        offset = now - self.call_state.clock()
+        return [replace(s, opened_at=s.opened_at + offset) for s in self.call_state.playback()]
+
+    def _rings(self, now: float) -> list[str]:
+        since = self.service.scheduler.announced_at()
+        return self._policy().ringing(self._playback(now), since, now)
+
+    def _plan_wake(self, now: float) -> None:
+        """Wake at the next moment something changes between ticks (a ring's threshold, the grace end)."""
+        moments: list[float] = []
+        since = self.service.scheduler.announced_at()
+        ring = self._policy().next_change(self._playback(now), since, now)
+        if ring is not None:
+            moments.append(ring)
+        status = self.service.scheduler.status(now)
+        if status.phase in (Phase.GRACE, Phase.NOTICE, Phase.BREAK) and status.remaining > 0:
+            moments.append(now + status.remaining)
+        if not moments:
+            self._wake.stop()
+            return
+        delay_ms = max(0, int((min(moments) - now) * 1000) + 5)
+        if delay_ms < self.TICK_MS:
+            self._wake.start(delay_ms)
 
     def _handle(self, events: list[BreakEvent], in_call: bool) -> None:
         self.events += events
@@ -494,6 +592,10 @@ class BreaksController(QObject):
     def start_now(self) -> None:
         """Start-now button of the notice."""
         self._act(self.service.scheduler.start_now)
+
+    def back_to_work_for_phone(self) -> None:
+        """ "Back to work: phone call" (notice or window): held as for a call, strict mode too."""
+        self._act(self.service.scheduler.hold_for_phone)
 
     def take_break_now(self) -> None:
         """Tray / card: take a break now (held until a call ends)."""
@@ -530,6 +632,7 @@ class BreaksController(QObject):
             if not self.quiet.isVisible():
                 self.quiet.place()
                 self.quiet.show()
+                self.quiet.lower()  # a call is on: below the softphone's window, never over it
         else:
             self.quiet.hide()
         if status.phase is Phase.BREAK:
@@ -557,6 +660,7 @@ class BreaksController(QObject):
                 window.screen_ = screen
                 window.postpone_clicked.connect(self.postpone)
                 window.skip_clicked.connect(self.skip)
+                window.phone_clicked.connect(self.back_to_work_for_phone)
                 window.setScreen(screen)
                 window.setGeometry(screen.geometry())
                 self._pool.append(window)
@@ -565,6 +669,8 @@ class BreaksController(QObject):
             if not window.isVisible():
                 window.show()
                 window.raise_()
+                window.activateWindow()
+                window.phone_button.setFocus()  # Enter / Space / Alt+B: back to the phone
         self.windows = list(self._pool)
 
     def _close_windows(self) -> None:
@@ -587,6 +693,9 @@ class BreaksController(QObject):
             return
         self._closed = True
         self.timer.stop()
+        self._wake.stop()
+        if self.call_state is not None:
+            self.call_state.remove_change_listener(self._on_calls)
         self._reader.shutdown(wait=True, cancel_futures=True)
         self.service.close()
         self.notice.close()
@@ -609,7 +718,12 @@ def controller_for(runtime: Any, source: ActivitySource | None = None) -> Breaks
     def in_call() -> bool:
         return bool(call_state is not None and call_state.in_call)
 
-    return BreaksController(service, source or (lambda: select_source(preference)), in_call)
+    return BreaksController(
+        service,
+        source or (lambda: select_source(preference)),
+        in_call,
+        call_state=call_state if isinstance(call_state, CallState) else None,
+    )
 
 
 def install(app: Any, source: ActivitySource | None = None) -> None:

@@ -195,7 +195,7 @@ class TrendChart(QWidget):
             gaps = [b.ts - a.ts for a, b in zip(self._samples, self._samples[1:], strict=False)]
             step = min(gaps) if gaps else step
         for sample in self._samples:
-            if sample.level is Level.OK:
+            if not sample.level.is_problem:
                 continue
             x0 = max(plot.left(), x_of(sample.ts))
             x1 = min(plot.right(), x_of(sample.ts + step))

@@ -30,7 +30,14 @@ from app.core.i18n import Text
 from app.core.model import Device, Level, format_value
 from app.ui.alerts_view import AlertCentre
 from app.ui.charts import Sparkline, TrendChart
-from app.ui.status import device_setup_notes, format_duration, overall_level, problems
+from app.ui.status import (
+    PENDING,
+    device_setup_notes,
+    format_duration,
+    overall_level,
+    problems,
+    shown_level,
+)
 from app.ui.theme import LEVEL_COLOURS, LEVEL_TINTS, dot_pixmap, level_icon
 
 if TYPE_CHECKING:
@@ -82,9 +89,9 @@ class LevelChip(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.set_level(Level.UNKNOWN)
 
-    def set_level(self, level: Level) -> None:
-        """Show ``level``'s name in its colour."""
-        text = level.text()
+    def set_level(self, level: Level, pending: bool = False) -> None:
+        """Show ``level``'s name in its colour (or "Pending" while its alert debounces)."""
+        text = PENDING() if pending else level.text()
         if level is self.level and text == self._text:
             return
         self.level, self._text = level, text
@@ -141,7 +148,8 @@ class IndicatorRow:
     def update(self, state: IndicatorState) -> None:
         """Show a new state."""
         self.state = state
-        self.dot.setPixmap(dot_pixmap(state.level))
+        level, pending = shown_level(state)
+        self.dot.setPixmap(dot_pixmap(level))
         message = state.message() if state.message else ""
         # A state indicator (printer status …) reads best as its message, not its raw keyword.
         as_text = not state.indicator.numeric and bool(message) and state.value is not None
@@ -150,11 +158,12 @@ class IndicatorRow:
         self.value.setText(
             self.value.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, VALUE_MAX_WIDTH)
         )
-        self.chip.set_level(state.level)
+        self.chip.set_level(level, pending)
         self.label.setToolTip(message)
         self.value.setToolTip(message)
         self.message.setText(message)
-        self.message.setVisible(bool(message) and not as_text and state.level is not Level.OK)
+        # Not set up: the card's setup note explains it once, not on every row.
+        self.message.setVisible(bool(message) and not as_text and state.level.is_problem)
         self.spark.setVisible(state.indicator.numeric)
         self.refresh_since(time.time())
 

@@ -19,6 +19,7 @@ from app.core.alerts import Alert
 from app.core.engine import IndicatorState
 from app.core.i18n import Text
 from app.core.model import Device, Level, format_value, worst
+from app.core.paths import private_dir, write_private
 from app.core.runtime import Runtime
 
 NO_MONITOR = Text(
@@ -93,9 +94,25 @@ def format_duration(seconds: float, language: str | None = None) -> str:
 
 
 def problems(states: list[IndicatorState]) -> list[IndicatorState]:
-    """States that are not ok, worst first."""
-    bad = [s for s in states if s.level is not Level.OK]
+    """States that need someone (warning, critical, unknown), worst first; not set up is no problem."""
+    bad = [s for s in states if s.level.is_problem]
     return sorted(bad, key=lambda s: (-s.level.rank, s.indicator.device.order))
+
+
+#: Chip text for a value already out of range whose alert waits for its debounce time.
+PENDING = Text("Pending", "待确认")
+
+
+def shown_level(state: IndicatorState) -> tuple[Level, bool]:
+    """The level to paint and whether it is still *pending*.
+
+    While a reading is out of range but has not held for ``raise_after`` yet,
+    the effective level is still ok; showing a green "OK" then would claim a
+    normal value.  The panel shows the raw level's colour with "Pending".
+    """
+    if state.level is Level.OK and state.raw_level in (Level.WARNING, Level.CRITICAL):
+        return state.raw_level, True
+    return state.level, False
 
 
 def state_line(state: IndicatorState) -> str:
@@ -209,9 +226,8 @@ def build_fault_report(runtime: Runtime, alert: Alert, now: float | None = None)
 def save_fault_report(report: FaultReport, data_dir: Path, now: float | None = None) -> FaultReport:
     """Write the report into ``<data dir>/reports/`` and return it with its path."""
     now = time.time() if now is None else now
-    folder = data_dir / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(data_dir / "reports")  # call and alert history: the clerk's only
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", report.key)[:60] or "alert"
     path = folder / f"fault-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{slug}.txt"
-    path.write_text(report.body, "utf-8")
+    write_private(path, report.body)
     return FaultReport(report.subject, report.body, report.key, path)

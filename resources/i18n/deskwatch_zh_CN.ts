@@ -4,93 +4,93 @@
 <context>
     <name>AlertCentre</name>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="57"/>
+        <location filename="../../app/ui/alerts_view.py" line="58"/>
         <source>Level</source>
         <extracomment>How far back the &quot;acknowledged&quot; group reaches into closed alerts.</extracomment>
         <translation>级别</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="58"/>
+        <location filename="../../app/ui/alerts_view.py" line="59"/>
         <source>Device</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="59"/>
+        <location filename="../../app/ui/alerts_view.py" line="60"/>
         <source>Indicator</source>
         <translation>指标</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="60"/>
+        <location filename="../../app/ui/alerts_view.py" line="61"/>
         <source>Value</source>
         <translation>数值</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="61"/>
+        <location filename="../../app/ui/alerts_view.py" line="62"/>
         <source>Since</source>
         <translation>开始时间</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="62"/>
+        <location filename="../../app/ui/alerts_view.py" line="63"/>
         <source>Duration</source>
         <translation>持续时间</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="63"/>
+        <location filename="../../app/ui/alerts_view.py" line="64"/>
         <source>Details</source>
         <translation>详情</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="86"/>
+        <location filename="../../app/ui/alerts_view.py" line="87"/>
         <source>Note for the acknowledgement (optional)</source>
         <translation>确认备注(可选)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="87"/>
+        <location filename="../../app/ui/alerts_view.py" line="88"/>
         <source>Acknowledge</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="89"/>
+        <location filename="../../app/ui/alerts_view.py" line="90"/>
         <source>Acknowledge all</source>
         <translation>全部确认</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="91"/>
+        <location filename="../../app/ui/alerts_view.py" line="92"/>
         <source>Report to IT…</source>
         <translation>报告信息技术部门…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="93"/>
+        <location filename="../../app/ui/alerts_view.py" line="94"/>
         <source>Copy a fault report to the clipboard, save it, and optionally e-mail it to IT</source>
         <translation>将故障报告复制到剪贴板并保存,可选择通过邮件发送给信息技术部门</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="96"/>
+        <location filename="../../app/ui/alerts_view.py" line="97"/>
         <source>Note:</source>
         <translation>备注:</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="152"/>
+        <location filename="../../app/ui/alerts_view.py" line="153"/>
         <source>Active</source>
         <translation>当前告警</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="153"/>
+        <location filename="../../app/ui/alerts_view.py" line="154"/>
         <source>Cleared, not yet acknowledged</source>
         <translation>已恢复,尚未确认</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="154"/>
+        <location filename="../../app/ui/alerts_view.py" line="155"/>
         <source>Acknowledged</source>
         <translation>已确认</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="179"/>
+        <location filename="../../app/ui/alerts_view.py" line="184"/>
         <source>acknowledged {0} by {1}</source>
         <translation>{1} 于 {0} 确认</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="184"/>
+        <location filename="../../app/ui/alerts_view.py" line="189"/>
         <source>cleared {0}</source>
         <translation>{0} 恢复</translation>
     </message>
@@ -106,22 +106,27 @@
 <context>
     <name>BreakWindow</name>
     <message>
-        <location filename="../../app/ui/breaks.py" line="238"/>
+        <location filename="../../app/ui/breaks.py" line="267"/>
         <source>Time for a {kind}</source>
         <translation>现在是{kind}时间</translation>
     </message>
     <message>
-        <location filename="../../app/ui/breaks.py" line="247"/>
+        <location filename="../../app/ui/breaks.py" line="276"/>
         <source>Postpone {minutes:g} min ({left} left)</source>
         <translation>推迟 {minutes:g} 分钟(剩 {left} 次)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/breaks.py" line="250"/>
+        <location filename="../../app/ui/breaks.py" line="279"/>
         <source>Skip</source>
         <translation>跳过</translation>
     </message>
     <message>
-        <location filename="../../app/ui/breaks.py" line="253"/>
+        <location filename="../../app/ui/breaks.py" line="281"/>
+        <source>&amp;Back to work: phone call</source>
+        <translation>接听电话,回到工作(&amp;B)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="283"/>
         <source>Strict mode: this break cannot be skipped. A call ends it at once.</source>
         <translation>严格模式:本次休息不可跳过。来电时会立即结束。</translation>
     </message>
@@ -129,27 +134,27 @@
 <context>
     <name>BreaksCard</name>
     <message>
-        <location filename="../../app/ui/breaks.py" line="360"/>
+        <location filename="../../app/ui/breaks.py" line="390"/>
         <source>Next: {kind} in {minutes} min</source>
         <translation>下一次:{minutes} 分钟后{kind}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/breaks.py" line="364"/>
+        <location filename="../../app/ui/breaks.py" line="394"/>
         <source>No breaks scheduled</source>
         <translation>未安排休息</translation>
     </message>
     <message>
-        <location filename="../../app/ui/breaks.py" line="366"/>
+        <location filename="../../app/ui/breaks.py" line="396"/>
         <source>Now: {state}</source>
         <translation>当前:{state}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/breaks.py" line="368"/>
+        <location filename="../../app/ui/breaks.py" line="398"/>
         <source>Activity source: {source}</source>
         <translation>活动检测来源:{source}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/breaks.py" line="371"/>
+        <location filename="../../app/ui/breaks.py" line="401"/>
         <source>Take a break now</source>
         <translation>立即休息</translation>
     </message>
@@ -236,48 +241,48 @@
 <context>
     <name>DetailView</name>
     <message>
-        <location filename="../../app/ui/panel.py" line="262"/>
+        <location filename="../../app/ui/panel.py" line="271"/>
         <source>← All devices</source>
         <extracomment>Longest slice of GUI-thread time spent applying state changes per event-loop pass. Chart ranges offered in the detail view: key → seconds. Most points a chart draws; longer ranges are merged into this many buckets.</extracomment>
         <translation>← 全部设备</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="273"/>
+        <location filename="../../app/ui/panel.py" line="282"/>
         <source>Indicator:</source>
         <translation>指标:</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="282"/>
+        <location filename="../../app/ui/panel.py" line="291"/>
         <source>Hour</source>
         <translation>1 小时</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="283"/>
+        <location filename="../../app/ui/panel.py" line="292"/>
         <source>Shift (8 h)</source>
         <translation>一个班次(8 小时)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="284"/>
+        <location filename="../../app/ui/panel.py" line="293"/>
         <source>Day</source>
         <translation>1 天</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="285"/>
+        <location filename="../../app/ui/panel.py" line="294"/>
         <source>Week</source>
         <translation>1 周</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="335"/>
+        <location filename="../../app/ui/panel.py" line="344"/>
         <source>No data in this range yet</source>
         <translation>此时间段内暂无数据</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="338"/>
+        <location filename="../../app/ui/panel.py" line="347"/>
         <source>No numeric indicator</source>
         <translation>没有数值型指标</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="362"/>
+        <location filename="../../app/ui/panel.py" line="371"/>
         <source>Minimum {0}   Average {1}   Maximum {2}</source>
         <translation>最小 {0}   平均 {1}   最大 {2}</translation>
     </message>
@@ -285,45 +290,50 @@
 <context>
     <name>PreBreakNotice</name>
     <message>
-        <location filename="../../app/ui/breaks.py" line="138"/>
+        <location filename="../../app/ui/breaks.py" line="149"/>
         <source>{kind} in {seconds} s</source>
         <translation>{seconds} 秒后{kind}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/breaks.py" line="139"/>
+        <location filename="../../app/ui/breaks.py" line="150"/>
         <source>Finish what you are typing; the break starts by itself.</source>
         <translation>请完成手头的输入,休息将自动开始。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/breaks.py" line="141"/>
+        <location filename="../../app/ui/breaks.py" line="152"/>
         <source>Postpone {minutes:g} min ({left} left)</source>
         <translation>推迟 {minutes:g} 分钟(剩 {left} 次)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/breaks.py" line="144"/>
+        <location filename="../../app/ui/breaks.py" line="155"/>
         <source>No postpones left</source>
         <translation>已无推迟次数</translation>
     </message>
     <message>
-        <location filename="../../app/ui/breaks.py" line="147"/>
+        <location filename="../../app/ui/breaks.py" line="158"/>
         <source>Skip</source>
         <translation>跳过</translation>
     </message>
     <message>
-        <location filename="../../app/ui/breaks.py" line="149"/>
+        <location filename="../../app/ui/breaks.py" line="160"/>
         <source>Start now</source>
         <translation>立即开始</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/breaks.py" line="161"/>
+        <source>&amp;Back to work: phone call</source>
+        <translation>接听电话,回到工作(&amp;B)</translation>
     </message>
 </context>
 <context>
     <name>QuietNotice</name>
     <message>
-        <location filename="../../app/ui/breaks.py" line="162"/>
+        <location filename="../../app/ui/breaks.py" line="187"/>
         <source>{kind} overdue</source>
         <translation>{kind}已超时</translation>
     </message>
     <message>
-        <location filename="../../app/ui/breaks.py" line="163"/>
+        <location filename="../../app/ui/breaks.py" line="188"/>
         <source>Held for your call for {minutes} min. Take it when the call ends.</source>
         <translation>因通话已推迟 {minutes} 分钟。请在通话结束后休息。</translation>
     </message>
@@ -646,58 +656,58 @@
 <context>
     <name>StatusPanel</name>
     <message>
-        <location filename="../../app/ui/panel.py" line="412"/>
+        <location filename="../../app/ui/panel.py" line="421"/>
         <source>Deskwatch — workstation status</source>
         <translation>Deskwatch — 工位状态</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="421"/>
+        <location filename="../../app/ui/panel.py" line="430"/>
         <source>Acknowledge all</source>
         <translation>全部确认</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="423"/>
+        <location filename="../../app/ui/panel.py" line="432"/>
         <source>Start-of-shift check</source>
         <translation>班前检查</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="425"/>
+        <location filename="../../app/ui/panel.py" line="434"/>
         <source>Reports</source>
         <translation>报表</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="427"/>
+        <location filename="../../app/ui/panel.py" line="436"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="468"/>
+        <location filename="../../app/ui/panel.py" line="477"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="470"/>
-        <location filename="../../app/ui/panel.py" line="596"/>
+        <location filename="../../app/ui/panel.py" line="479"/>
+        <location filename="../../app/ui/panel.py" line="605"/>
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="522"/>
+        <location filename="../../app/ui/panel.py" line="531"/>
         <source>Configuration problems (defaults are used for these keys):</source>
         <translation>配置有误(以下各项使用默认值):</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="584"/>
+        <location filename="../../app/ui/panel.py" line="593"/>
         <source>Starting — waiting for the first readings…</source>
         <translation>正在启动 — 等待首次读数…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel.py" line="586"/>
+        <location filename="../../app/ui/panel.py" line="595"/>
         <source>All equipment normal</source>
         <translation>所有设备正常</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/panel.py" line="588"/>
+        <location filename="../../app/ui/panel.py" line="597"/>
         <source>%n problem(s) need attention</source>
         <translation>
             <numerusform>%n 项异常需要处理</numerusform>
@@ -707,7 +717,7 @@
 <context>
     <name>WeekChart</name>
     <message>
-        <location filename="../../app/ui/breaks.py" line="305"/>
+        <location filename="../../app/ui/breaks.py" line="335"/>
         <source>Screen work per day (h) and breaks taken</source>
         <translation>每日屏幕工作(小时)与休息次数</translation>
     </message>

@@ -14,7 +14,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import numpy.typing as npt
 import pytest
 
 from tests.audio.helpers import stop_process
+from tests.services import wait_ready
 
 SINK = "deskwatch_headset"
 SOURCE = f"{SINK}.monitor"
@@ -72,39 +72,35 @@ class PulseServer:
         self.runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.home.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "HOME": str(self.home), "XDG_RUNTIME_DIR": str(self.runtime), "LC_ALL": "C"}
-        self.process = subprocess.Popen(
-            [
-                _require("pulseaudio"),
-                "-n",
-                "--daemonize=no",
-                "--exit-idle-time=-1",
-                "--disallow-exit",
-                "--use-pid-file=no",
-                "--disable-shm=yes",
-                "--log-target=file:" + str(self.root / "pulse.log"),
-                "-L",
-                "module-native-protocol-unix auth-anonymous=1",
-            ],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+        # PulseAudio has no configuration validator (-n: no default.pa); the
+        # daemon's own refusal lands in its stderr and log, which wait_ready quotes.
+        stderr_log = self.root / "pulse.stderr"
+        with stderr_log.open("ab") as err:
+            self.process = subprocess.Popen(
+                [
+                    _require("pulseaudio"),
+                    "-n",
+                    "--daemonize=no",
+                    "--exit-idle-time=-1",
+                    "--disallow-exit",
+                    "--use-pid-file=no",
+                    "--disable-shm=yes",
+                    "--log-target=file:" + str(self.root / "pulse.log"),
+                    "-L",
+                    "module-native-protocol-unix auth-anonymous=1",
+                ],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        wait_ready(
+            "pulseaudio (pactl info)",
+            lambda: self.socket.exists() and self.pactl("info"),
+            process=self.process,
+            logs=[stderr_log, self.root / "pulse.log"],
+            timeout=15,
         )
-        deadline = time.monotonic() + 15
-        while True:
-            if self.process.poll() is not None:
-                err = self.process.stderr.read().decode() if self.process.stderr else ""
-                log = (self.root / "pulse.log").read_text() if (self.root / "pulse.log").exists() else ""
-                raise RuntimeError(f"pulseaudio exited with {self.process.returncode}: {err}\n{log[-2000:]}")
-            if self.socket.exists():
-                try:
-                    self.pactl("info")
-                    break
-                except RuntimeError:
-                    pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("pulseaudio did not come up within 15 s")
-            time.sleep(0.05)
         self.plug()
 
     def plug(self) -> None:

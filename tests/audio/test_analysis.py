@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -32,11 +34,21 @@ def analyse(pcm: np.ndarray, block: int = 1600, flags: list[int] | None = None, 
 
 
 def test_clean_speech_levels() -> None:
+    """Active speech level and noise floor in the 300–3400 Hz band (the cases are set in band)."""
     s = analyse(cases()["clean_speech"])
     assert s.speech_level_dbfs == pytest.approx(-30, abs=1)
     assert s.noise_floor_dbfs == pytest.approx(-72, abs=2)
     assert s.snr_db == pytest.approx(42, abs=3)
     assert s.clipped_percent == 0 and s.dropouts == 0 and not s.dead and not s.inaudible
+    # Time with speech: the syllables (about 60 % of the signal), not the pauses between them.
+    assert 1.8 < s.speech_seconds < 3.0
+
+
+def test_white_noise_floor_is_the_band_share_of_its_power() -> None:
+    """Full-band white noise at −50 dBFS has 3100/8000 of its power in 300–3400 Hz: −54 dBFS."""
+    s = analyse(to_pcm(noise(4, -50)))
+    assert s.noise_floor_dbfs == pytest.approx(-50 + 10 * np.log10(3100 / 8000), abs=0.5)
+    assert not s.speech_present
 
 
 def test_full_scale_sine_reads_minus_three_dbfs() -> None:
@@ -72,6 +84,16 @@ def test_dc_offset_is_measured_apart_from_the_levels() -> None:
     assert biased.noise_floor_dbfs < -58  # the bias is not counted as noise
     assert analyse(cases()["dc_offset"]).dc_offset_percent == pytest.approx(4, abs=0.2)
     assert analyse(cases()["clipping"]).dc_offset_percent < 1
+
+
+def test_a_short_stretch_takes_the_noise_floor_of_the_whole_window() -> None:
+    window = WindowStats(SETTINGS, seconds=10)
+    pcm = cases(seconds=6.0)["noisy_speech"]
+    for start in range(0, pcm.size, 1600):
+        window.add(analyse_block(pcm[start : start + 1600], SETTINGS))
+    whole, last = window.summary(), window.summary(last_seconds=0.5)
+    assert whole is not None and last is not None
+    assert last.noise_floor_dbfs == whole.noise_floor_dbfs == pytest.approx(-44, abs=1)
 
 
 def test_digital_silence_is_dead_and_quiet_speech_inaudible() -> None:
@@ -132,3 +154,28 @@ def test_window_forgets_old_audio() -> None:
 
 def test_empty_window_has_no_summary() -> None:
     assert WindowStats(SETTINGS).summary() is None
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rate=st.sampled_from([8000, 11025, 16000, 22050, 44100, 48000]),
+    length=st.integers(min_value=0, max_value=6000),
+    level=st.floats(min_value=-100, max_value=10),
+    seed=st.integers(min_value=0, max_value=2**16),
+)
+def test_any_block_length_and_rate_gives_sane_levels(rate: int, length: int, level: float, seed: int) -> None:
+    """Odd capture buffers, every rate the monitor accepts, silence to overdrive: finite, ordered readings."""
+    s = AnalysisSettings(rate=rate)
+    pcm = to_pcm(noise(length / rate, level, rate=rate, seed=seed)) if length else np.zeros(0, np.int16)
+    stats = analyse_block(pcm, s)
+    frames = length // s.frame_samples
+    assert stats.frame_power.size == stats.band_power.size == stats.band_magnitude.size == frames
+    assert np.all(np.isfinite(stats.band_power)) and np.all(stats.band_power >= 0)
+    # The band holds part of the power, never more (allowing for the filter's ripple at the edges).
+    assert np.sum(stats.band_power) <= 1.05 * np.sum(stats.frame_power) + 1e-12
+    window = WindowStats(s)
+    window.add(stats)
+    summary = window.summary()
+    if frames:
+        assert summary is not None and math.isfinite(summary.noise_floor_dbfs)
+        assert summary.speech_level_dbfs is None or math.isfinite(summary.speech_level_dbfs)

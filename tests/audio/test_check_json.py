@@ -46,10 +46,10 @@ def test_check_lists_headset_recorder_and_telephone(pulse: PulseServer, tmp_path
     assert by_id["headset.microphone"]["value"] == "ok"
     assert by_id["headset.in_call"]["level"] == "ok"
     assert by_id["recorder.folder"]["value"] == "ok"
-    assert by_id["recorder.hours_left"]["unit"] == "h"
-    # Unconfigured: present, with the hint, and not an alert.
+    assert by_id["recorder.time_left"]["unit"] == "h"
+    # Unconfigured: present, with the hint, "not set up" (never "ok"), and not an alert.
     assert (
-        by_id["telephone.sip_reply"]["level"] == "ok"
+        by_id["telephone.sip_reply"]["level"] == "not_set_up"
         and "pbx_host" in by_id["telephone.sip_reply"]["message"]
     )
     assert {i["device"] for i in payload["indicators"]} == {"headset", "recorder", "telephone"}

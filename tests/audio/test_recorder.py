@@ -18,7 +18,7 @@ import pytest
 
 from app.core.model import Level
 from app.core.monitor import MonitorContext
-from monitors.recorder import PROBE_NAME, RecorderMonitor, newest_file
+from monitors.recorder import PROBE_PREFIX, RecorderMonitor, newest_file
 from sensors.wav import read_wav
 from tests.audio.conftest import SINK, PulseServer
 from tests.audio.helpers import levels, monitor_settings
@@ -119,8 +119,8 @@ def test_full_folder(pulse: PulseServer, tmp_path: Path) -> None:
         readings = recorder.poll()
         got = levels(RecorderMonitor, readings)
         assert readings[0].value == "full" and got["folder"] is Level.CRITICAL
-        assert got["hours_left"] is Level.CRITICAL and readings[1].value == 0
-        assert not (folder / PROBE_NAME).exists()
+        assert got["time_left"] is Level.CRITICAL and readings[1].value == 0
+        assert not list(folder.glob(PROBE_PREFIX + "*"))
         pulse.play(SPEECH)
         results = recorder.self_test({"seconds": 1.0})
         assert [r.status for r in results] == ["pass", "fail", "skipped", "skipped"]

@@ -92,3 +92,8 @@ class Clerk:
             self.run(seconds, typing=False, **kwargs)  # type: ignore[arg-type]
         finally:
             self.in_call = False
+
+    def hang_up(self) -> None:
+        """The call ends now: the app ticks at once when the call state changes."""
+        self.in_call = False
+        self.events += self.scheduler.tick(self.now, self.now - self.last_input, False, self.locked)

@@ -116,8 +116,10 @@ def test_break_due_during_a_call_waits_for_the_call_and_the_grace() -> None:
     assert clerk.scheduler.phase is Phase.HELD
     assert clerk.kinds(EventKind.HELD) == [EventKind.HELD]
     assert clerk.scheduler.today.held_for_calls == 1
+    clerk.hang_up()
+    assert clerk.scheduler.phase is Phase.GRACE
     waited = clerk.run_until_phase(Phase.NOTICE)
-    assert waited == 30  # the wrap-up grace
+    assert waited == 30  # the wrap-up grace, from the moment the call is seen to end
     assert clerk.scheduler.phase is Phase.NOTICE
 
 
@@ -142,6 +144,7 @@ def test_a_call_that_starts_after_the_break_fell_due_but_while_postponed() -> No
     clerk.call(10 * MIN)  # the postponement runs out mid-call
     assert clerk.violations == []
     assert clerk.scheduler.phase is Phase.HELD
+    clerk.hang_up()
     assert clerk.run_until_phase(Phase.NOTICE) == 30
 
 
@@ -169,7 +172,7 @@ def test_the_cap_turns_a_held_break_into_a_quiet_notice_never_a_window() -> None
     clerk.in_call = True
     clerk.scheduler.tick(clerk.now, 0, True)
     assert not clerk.scheduler.start_now(clerk.now)
-    clerk.in_call = False
+    clerk.hang_up()
     # After the call: wrap-up grace (the quiet notice stays), then the normal notice with a sound.
     assert clerk.run_until_phase(Phase.NOTICE) == 30
     assert clerk.kinds(EventKind.SOUND) == [EventKind.SOUND]
@@ -280,6 +283,7 @@ def test_take_a_break_now_starts_at_once_or_after_the_call() -> None:
     clerk.scheduler.take_break_now(clerk.now)
     assert clerk.scheduler.phase is Phase.HELD
     clerk.call(MIN)
+    clerk.hang_up()
     assert clerk.violations == []
     assert clerk.run_until_phase(Phase.BREAK) == 30
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,10 +15,9 @@ from app.core.monitor import MonitorContext
 from monitors.environment import EnvironmentMonitor, judge_range, season_of
 from sensors import serial_transport
 from sensors.serial_transport import Backoff, PortUnavailable, SerialSettings, open_port, resolve_port
+from tests.cli import run_deskwatch
 from tests.environment.conftest import MakeMonitor, by_key
 from tests.environment.simulators import TextLineBoard
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def errors_for(tmp_path: Path, toml: str) -> list[str]:
@@ -86,7 +82,8 @@ def test_unconfigured_monitor_shows_how_to_add_a_sensor_and_no_fault(tmp_path: P
     hint = monitor.setup_hint()
     assert hint is not None and "[[monitors.environment.sensors]]" in hint.en and "环境传感器" in hint.zh
     monitor.start()
-    assert monitor.poll() == []
+    [reading] = monitor.poll()
+    assert reading.level is Level.NOT_SET_UP and reading.message == hint
     monitor.close()
 
 
@@ -206,15 +203,6 @@ def test_backoff_grows_to_its_cap_and_resets() -> None:
 
 
 # -- deskwatch check ------------------------------------------------------------------------
-def deskwatch(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=dict(os.environ),
-        timeout=60,
-    )
 
 
 def test_check_json_includes_environment_when_a_sensor_is_configured(
@@ -227,7 +215,7 @@ def test_check_json_includes_environment_when_a_sensor_is_configured(
         f'[[monitors.environment.sensors]]\nname = "desk"\nport = "{text_board.link}"\n',
         "utf-8",
     )
-    result = deskwatch(
+    result = run_deskwatch(
         "check", "--json", "--config", str(config), "--data-dir", str(tmp_path), "--only", "environment"
     )
     assert result.stderr == "" or "config error" not in result.stderr
@@ -242,6 +230,8 @@ def test_check_json_includes_environment_when_a_sensor_is_configured(
 
 
 def test_check_json_without_sensors_shows_no_environment_fault(tmp_path: Path) -> None:
-    result = deskwatch("check", "--json", "--data-dir", str(tmp_path), "--only", "environment")
+    result = run_deskwatch("check", "--json", "--data-dir", str(tmp_path), "--only", "environment")
     payload = json.loads(result.stdout)
-    assert payload["indicators"] == [] and payload["level"] == "ok" and result.returncode == 0
+    [sensor] = payload["indicators"]
+    assert sensor["level"] == "not_set_up" and "[[monitors.environment.sensors]]" in sensor["message"]
+    assert payload["level"] == "ok" and result.returncode == 0

@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from tests.services import check_config, wait_ready
+
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "resources" / "prometheus" / "deskwatch-rules.yml"
 #: A program no machine runs: requiring it makes the computer check fail.
@@ -172,10 +174,12 @@ required_processes = ["{MISSING_PROGRAM}"]
         )
     running = RunningDeskwatch(proc, port, base / "data", textfile, log)
     try:
-        wait_for(
+        wait_ready(
+            "deskwatch exporter",
             lambda: "deskwatch_computer_cpu_ratio" in http_get(running.metrics_url),
-            f"deskwatch exporter (log: {log})",
-            proc=proc,
+            process=proc,
+            logs=[log],
+            timeout=20,
         )
         yield running
     finally:
@@ -227,6 +231,8 @@ scrape_configs:
 """,
         "utf-8",
     )
+    # promtool also checks the rule files the config names (the shipped rules).
+    check_config("prometheus", [require("promtool"), "check", "config", str(config)])
     log = base / "prometheus.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -243,10 +249,12 @@ scrape_configs:
         )
     running = RunningPrometheus(proc, port)
     try:
-        wait_for(
+        wait_ready(
+            "prometheus",
             lambda: "Ready" in http_get(f"http://127.0.0.1:{port}/-/ready"),
-            f"prometheus (log: {log})",
-            proc=proc,
+            process=proc,
+            logs=[log],
+            timeout=20,
         )
         yield running
     finally:

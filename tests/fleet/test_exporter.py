@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
 import monitors
+from app.core.alerts import FLAP_WINDOW_SECONDS
 from app.core.config import Config, load_config
 from app.core.engine import Engine
 from app.core.exporter import Exporter, metric_name
@@ -15,9 +18,11 @@ from app.core.history import History
 from app.core.i18n import Text
 from app.core.model import Level, Reading
 from app.core.monitor import CheckResult
+from app.core.reports import declared_indicators
 from app.core.selftest import DeviceCheck, SelfTestResult, store
 from monitors.computer import APP_STALL, CPU, DISK_SYSTEM, LOAD, REQUIRED
 from tests.conftest import FakeClock
+from tests.fleet.conftest import http_get, require
 
 
 def _config(tmp_path: Path, text: str = "") -> Config:
@@ -160,3 +165,112 @@ def test_textfile_write_is_atomic_and_reports_errors(tmp_path: Path, clock: Fake
     bad = Exporter(engine, None, port=None, textfile=blocked / "deskwatch.prom")
     assert not bad.write_textfile()
     assert bad.error is not None
+
+
+def _served(exporter: Exporter) -> str:
+    """One scrape of ``exporter`` over HTTP, as Prometheus makes it (the server is stopped after)."""
+    exporter.start()
+    try:
+        assert exporter.bound_port is not None, exporter.error
+        return http_get(f"http://127.0.0.1:{exporter.bound_port}/metrics")
+    finally:
+        exporter.stop()
+
+
+def _lint(text: str) -> str:
+    """What ``promtool check metrics`` says about an exposition (nothing when it is clean)."""
+    done = subprocess.run(
+        [require("promtool"), "check", "metrics"], input=text, capture_output=True, text=True, check=False
+    )
+    return (done.stdout + done.stderr).strip()
+
+
+def test_a_scrape_of_every_declared_indicator_lints_clean(tmp_path: Path, clock: FakeClock) -> None:
+    config = _config(tmp_path)
+    indicators = list(declared_indicators(config.monitor_classes.values()).values())
+    engine = Engine(config, indicators, None, clock=clock, debounce=False)
+    engine.ingest([Reading(i.id, 1.0) for i in indicators])
+    text = _served(Exporter(engine, None, port=0))
+    assert _lint(text) == ""
+    families = {f.name: f.type for f in text_string_to_metric_families(text)}
+    # A count since start is a counter; hours left are exported in seconds under a name without "hours".
+    assert families["deskwatch_environment_bad_frames"] == "counter"
+    assert "deskwatch_recorder_time_left_seconds" in families
+    assert not any("hours" in name for name in families)
+
+
+#: A GBK file name (张三, bytes D5 C5 C8 FD) read from a share as a str: undecodable bytes become surrogates.
+GBK_NAME = os.fsdecode(b"/mnt/share/" + "张三.wav".encode("gbk"))
+
+
+def test_a_label_that_is_not_utf8_is_replaced_not_a_500(tmp_path: Path, clock: FakeClock) -> None:
+    assert any("\udc80" <= c <= "\udcff" for c in GBK_NAME)
+    engine = _engine(tmp_path, clock)
+    engine.ingest([Reading(DISK_SYSTEM.id, 3.0, instance=GBK_NAME)])  # critical: an alert too
+    text = _served(Exporter(engine, None, port=0))
+    samples = {s.name: s.labels for f in text_string_to_metric_families(text) for s in f.samples}
+    shown = "/mnt/share/\ufffd\ufffd\ufffd\ufffd.wav"
+    assert samples["deskwatch_computer_disk_free_system_ratio"]["item"] == shown
+    assert samples["deskwatch_alert_state"]["item"] == shown
+    assert _lint(text) == ""
+
+
+def test_three_flaps_of_one_indicator_are_one_series(tmp_path: Path, clock: FakeClock) -> None:
+    engine = _engine(tmp_path, clock)
+    starts = []
+    for _ in range(3):  # raised and cleared, nobody looking: three "cleared" alerts stay visible
+        # More than the flap window apart: each is an episode of its own (closer ones coalesce).
+        starts.append(clock.advance(FLAP_WINDOW_SECONDS + 60))
+        engine.ingest([Reading(REQUIRED.id, 1, Level.CRITICAL)])
+        clock.advance(5)
+        engine.ingest([Reading(REQUIRED.id, 0, Level.OK)])
+    assert len(engine.alerts.visible()) == 3
+    text = _served(Exporter(engine, None, port=0))
+    found: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found.setdefault(sample.name, []).append((sample.labels, sample.value))
+    assert found["deskwatch_alert_state"] == [
+        (
+            {
+                "indicator": REQUIRED.id,
+                "item": "",
+                "device": "computer",
+                "state": "cleared",
+                "severity": "critical",
+            },
+            1.0,
+        )
+    ]
+    assert found["deskwatch_alert_started_timestamp_seconds"] == [
+        ({"indicator": REQUIRED.id, "item": "", "device": "computer"}, starts[-1])
+    ]
+    assert {lb["state"]: v for lb, v in found["deskwatch_alerts"]}["cleared"] == 3
+    # While one is present again, it is the one exported, not the latest cleared flap.
+    clock.advance(60)
+    engine.ingest([Reading(REQUIRED.id, 1, Level.WARNING)])
+    samples = _samples(Exporter(engine, None))
+    states = {(lb["state"], lb["severity"]) for lb, _ in samples["deskwatch_alert_state"]}
+    assert states == {("cleared", "critical"), ("active", "warning")}
+    # Back within the flap window, it continues the latest episode, which started then.
+    assert samples["deskwatch_alert_started_timestamp_seconds"] == [
+        ({"indicator": REQUIRED.id, "item": "", "device": "computer"}, starts[-1])
+    ]
+
+
+def test_not_set_up_is_level_4_and_never_an_alert(tmp_path: Path, clock: FakeClock) -> None:
+    engine = _engine(tmp_path, clock)
+    engine.ingest([Reading(REQUIRED.id, None, Level.NOT_SET_UP)])
+    clock.advance(3600)
+    engine.ingest([Reading(REQUIRED.id, None, Level.NOT_SET_UP)])
+    exporter = Exporter(engine, None)
+    samples = _samples(exporter)
+    levels = {lb["indicator"]: v for lb, v in samples["deskwatch_indicator_level"]}
+    assert levels[REQUIRED.id] == 4
+    assert "deskwatch_alert_state" not in samples
+    assert {lb["state"]: v for lb, v in samples["deskwatch_alerts"]} == {
+        "active": 0,
+        "acknowledged": 0,
+        "cleared": 0,
+    }
+    assert "4 not set up" in exporter.scrape() and "never an alert" in exporter.scrape()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import psutil
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.fleet.conftest import RunningDeskwatch, RunningPrometheus, http_get, wait_for
+from tests.fleet.conftest import RunningDeskwatch, RunningPrometheus, http_get, require, wait_for
 
 
 def test_prometheus_reads_a_reading_in_base_units(prometheus: RunningPrometheus) -> None:
@@ -71,3 +73,13 @@ def test_textfile_mode_writes_the_same_metrics(deskwatch: RunningDeskwatch) -> N
         lambda: [p.name for p in deskwatch.textfile.parent.iterdir()] == ["deskwatch.prom"],
         "only the metrics file in the textfile folder",
     )
+
+
+def test_a_real_scrape_lints_clean(deskwatch: RunningDeskwatch) -> None:
+    """``promtool check metrics`` on what the running exporter serves prints nothing."""
+    text = http_get(deskwatch.metrics_url)
+    assert "deskwatch_alert_state{" in text  # the scrape holds an alert, not only readings
+    done = subprocess.run(
+        [require("promtool"), "check", "metrics"], input=text, capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stdout + done.stderr) == (0, "")

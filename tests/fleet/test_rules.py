@@ -47,16 +47,31 @@ def test_promtool_accepts_the_rules() -> None:
     assert "SUCCESS" in result.stdout
 
 
+def _level_series(device: str, indicator: str, values: str, item: str = "") -> dict[str, str]:
+    labels = f'instance="seat1", job="deskwatch", device="{device}", indicator="{indicator}", item="{item}"'
+    return {"series": f"deskwatch_indicator_level{{{labels}}}", "values": values}
+
+
+def _promtool_test(tmp_path: Path, tests: list[dict[str, object]]) -> None:
+    """Run ``tests`` against the shipped rules with Prometheus's own rule engine (promtool test rules)."""
+    spec = {"rule_files": [str(RULES)], "evaluation_interval": "15s", "tests": tests}
+    test_file = tmp_path / "rules_test.yml"
+    test_file.write_text(json.dumps(spec), "utf-8")  # JSON is YAML
+    result = subprocess.run(
+        [require("promtool"), "test", "rules", str(test_file)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_rules_keep_deskwatch_hysteresis_and_debounce(tmp_path: Path) -> None:
     """Evaluated by Prometheus's own rule engine (promtool test rules).
 
     CPU warning: raise at 90 % after 60 s, clear only below 80 % and after 30 s.
     85 % after firing keeps it firing (it would resolve without hysteresis).
     """
-    spec = {
-        "rule_files": [str(RULES)],
-        "evaluation_interval": "15s",
-        "tests": [
+    _promtool_test(
+        tmp_path,
+        [
             {
                 "interval": "15s",
                 "input_series": [
@@ -117,13 +132,7 @@ def test_rules_keep_deskwatch_hysteresis_and_debounce(tmp_path: Path) -> None:
                 ],
             },
         ],
-    }
-    test_file = tmp_path / "cpu_test.yml"
-    test_file.write_text(json.dumps(spec), "utf-8")  # JSON is YAML
-    result = subprocess.run(
-        [require("promtool"), "test", "rules", str(test_file)], capture_output=True, text=True, check=False
     )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def _memory_alert(severity: str, severity_zh: str, value: str, limit: str) -> dict[str, object]:
@@ -185,3 +194,84 @@ def test_every_metric_in_rules_and_dashboard_is_exported(clock) -> None:  # type
     assert dashboard["uid"] == "deskwatch-room"
     assert {v["name"] for v in dashboard["templating"]["list"]} == {"datasource", "room", "seat"}
     assert all(p["gridPos"]["w"] <= 24 for p in dashboard["panels"])
+
+
+def test_not_set_up_never_alerts_but_unknown_does(tmp_path: Path) -> None:
+    """Level 4 (nothing configured to observe) for half an hour fires nothing; level 3 for 15 min does."""
+    _promtool_test(
+        tmp_path,
+        [
+            {
+                "interval": "15s",
+                "input_series": [
+                    _level_series("telephone", "telephone.sip_reply", "4x120"),
+                    _level_series("printer", "printer.state", "3x120", item="desk1"),
+                ],
+                "alert_rule_test": [
+                    {
+                        "eval_time": "20m",
+                        "alertname": "DeskwatchIndicatorUnknown",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {
+                                    "severity": "info",
+                                    "instance": "seat1",
+                                    "job": "deskwatch",
+                                    "device": "printer",
+                                    "indicator": "printer.state",
+                                    "item": "desk1",
+                                },
+                                "exp_annotations": {
+                                    "summary": "Deskwatch cannot observe printer.state on seat1",
+                                    "summary_zh": "Deskwatch 无法监测 printer.state(seat1)",
+                                    "description": "Deskwatch tried and could not observe it for 15 minutes "
+                                    "(the monitor failed or the device does not answer).",
+                                },
+                            }
+                        ],
+                    },
+                    *(
+                        {"eval_time": "20m", "alertname": name, "exp_alerts": []}
+                        for name in ("DeskwatchDeviceCritical", "DeskwatchDeviceWarning")
+                    ),
+                ],
+            }
+        ],
+    )
+
+
+def test_dashboard_device_level_is_the_worst_in_deskwatch_order(tmp_path: Path) -> None:
+    """The state timeline: critical outranks unknown, and "not set up" hides nothing."""
+    panel = next(
+        p for p in json.loads(DASHBOARD.read_text("utf-8"))["panels"] if p["type"] == "state-timeline"
+    )
+    expr = panel["targets"][0]["expr"].replace("$room", ".*").replace("$seat", ".*")
+    mappings = panel["fieldConfig"]["defaults"]["mappings"][0]["options"]
+    assert mappings["4"]["text"] == "Not set up 未设置"
+
+    def sample(device: str, value: int) -> dict[str, object]:
+        return {"labels": f'{{device="{device}", instance="seat1"}}', "value": value}
+
+    _promtool_test(
+        tmp_path,
+        [
+            {
+                "interval": "15s",
+                "input_series": [
+                    _level_series("computer", "computer.cpu", "2x4"),
+                    _level_series("computer", "computer.required_processes", "3x4"),
+                    _level_series("computer", "computer.temperature", "4x4"),
+                    _level_series("printer", "printer.state", "0x4", item="desk1"),
+                    _level_series("printer", "printer.supplies", "4x4", item="desk1"),
+                    _level_series("telephone", "telephone.sip_reply", "4x4"),
+                ],
+                "promql_expr_test": [
+                    {
+                        "expr": expr,
+                        "eval_time": "30s",
+                        "exp_samples": [sample("computer", 2), sample("printer", 0), sample("telephone", 4)],
+                    }
+                ],
+            }
+        ],
+    )

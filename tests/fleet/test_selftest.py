@@ -267,3 +267,35 @@ def test_offered_once_a_day_when_enabled(tmp_path: Path) -> None:
     assert not should_offer(load_config(monitors.discover(), off), history, morning + 2 * 86400)
     assert not should_offer(config, None, morning)
     history.close()
+
+
+OTHER = Indicator("mixed.other", Device.HEADSET, Text("Noise", "噪声"), "dBFS")
+LINK = Indicator("mixed.link", Device.HEADSET, Text("Link", "连接"), numeric=False)
+
+
+class _Mixed(_Fake):
+    """A monitor whose readings the test sets: observed, unknown and not set up."""
+
+    id = "mixed"
+    device = Device.HEADSET
+    indicators = (GAUGE, OTHER, LINK)
+    readings: ClassVar[list[Reading]] = []
+
+    def poll(self) -> list[Reading]:
+        return list(self.readings)
+
+
+def test_all_normal_is_said_only_of_what_was_observed(tmp_path: Path) -> None:
+    from app.core.model import Level
+
+    no_audio = Text("no audio for 6 s", "6 秒没有音频")
+    _Mixed.readings = [Reading(GAUGE.id, 22.0), Reading(OTHER.id, None, Level.UNKNOWN, no_audio)]
+    line = _run(tmp_path, _Mixed).checks[0].results[0]
+    assert line.status == PASS
+    assert line.message.en.startswith("Observed readings normal; could not check: Noise: no audio for 6 s")
+    assert "无法检查" in line.message.zh
+    # Only "not set up" readings: skipped with the hint, never "all normal".
+    hint = Text("Set pbx_host", "设置 pbx_host")
+    _Mixed.readings = [Reading(LINK.id, None, Level.NOT_SET_UP, hint)]
+    line = _run(tmp_path, _Mixed).checks[0].results[0]
+    assert line.status == SKIPPED and line.message == hint

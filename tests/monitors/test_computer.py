@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -17,19 +16,7 @@ import pytest
 from app.core.model import Level
 from app.core.monitor import LoopLatencyProbe
 from app.core.runtime import build_runtime
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def deskwatch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        timeout=60,
-    )
+from tests.cli import run_deskwatch
 
 
 def config_file(tmp_path: Path, text: str) -> Path:
@@ -39,7 +26,7 @@ def config_file(tmp_path: Path, text: str) -> Path:
 
 
 def test_check_json_lists_real_computer_values(tmp_path: Path) -> None:
-    result = deskwatch("check", "--json", "--data-dir", str(tmp_path), "--only", "computer")
+    result = run_deskwatch("check", "--json", "--data-dir", str(tmp_path), "--only", "computer")
     payload = json.loads(result.stdout)
     by_id = {i["id"]: i for i in payload["indicators"]}
     memory = by_id["computer.memory_available"]
@@ -56,7 +43,7 @@ def test_check_json_lists_real_computer_values(tmp_path: Path) -> None:
 
 
 def test_check_table_in_chinese(tmp_path: Path) -> None:
-    result = deskwatch(
+    result = run_deskwatch(
         "check", "--data-dir", str(tmp_path), "--only", "computer", env={"LANG": "zh_CN.UTF-8"}
     )
     assert "电脑系统" in result.stdout and "可用内存" in result.stdout and "状态" in result.stdout
@@ -83,7 +70,7 @@ def test_forbidden_and_missing_processes_are_critical(tmp_path: Path, forbidden_
         f'forbidden_processes = ["{forbidden_process}"]\n'
         f'required_processes = ["dw-crm-client", "{running}"]\n',
     )
-    result = deskwatch(
+    result = run_deskwatch(
         "check", "--json", "--config", str(cfg), "--data-dir", str(tmp_path), "--only", "computer"
     )
     by_id = {i["id"]: i for i in json.loads(result.stdout)["indicators"]}
@@ -100,7 +87,7 @@ def test_filling_the_recordings_disk_turns_it_critical(tmp_path: Path, tmpfs: Ca
     args = ("check", "--json", "--config", str(cfg), "--data-dir", str(tmp_path), "--only", "computer")
 
     def level() -> str:
-        indicators = json.loads(deskwatch(*args).stdout)["indicators"]
+        indicators = json.loads(run_deskwatch(*args).stdout)["indicators"]
         return next(i["level"] for i in indicators if i["id"] == "computer.disk_free_recordings")
 
     assert level() == "ok"
@@ -151,3 +138,33 @@ def test_app_stall_comes_from_the_loop_probe(tmp_path: Path) -> None:
     runtime.scheduler.poll_once()
     assert runtime.engine.state("computer.app_stall").value == 2500  # type: ignore[union-attr]
     runtime.scheduler.stop()
+
+
+def test_cpu_usage_is_measured_from_our_own_reference_on_any_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runtime starts monitors on one thread and polls on another.
+
+    psutil.cpu_percent(None) keeps its reference per thread, so the first poll
+    on the scheduler's worker read 0.0 or 100.0 (two samples microseconds
+    apart) whatever the machine did.  The monitor keeps its own reference.
+    """
+    import threading
+    from collections import namedtuple
+
+    cputimes = namedtuple("cputimes", "user nice system idle iowait")
+    samples = iter([cputimes(40.0, 0.0, 10.0, 50.0, 0.0), cputimes(100.0, 0.0, 25.0, 75.0, 0.0)])
+    moments = iter([1000.0, 1005.0])
+    runtime = build_runtime(
+        config_path=tmp_path / "none.toml", data_dir=tmp_path, mode="check", only=["computer"]
+    )
+    [monitor] = runtime.monitors
+    monkeypatch.setattr(psutil, "cpu_times", lambda percpu=False: next(samples))
+    monkeypatch.setattr(time, "monotonic", lambda: next(moments))
+    for work in (monitor.start, monitor._cpu):  # type: ignore[attr-defined]
+        polled: list[Any] = []
+        thread = threading.Thread(target=lambda work=work, out=polled: out.extend(work() or []))
+        thread.start()
+        thread.join()
+    # 100 CPU-seconds passed between start() and the poll, 75 of them busy.
+    assert [r.value for r in polled] == [75.0]

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.services import ServiceError, check_config, wait_ready
+
 REQUIRED = ("cupsd", "lpadmin", "lp", "cancel", "cupsenable", "cupsdisable", "cupsaccept", "lpstat")
 #: Every fault the backend can set; "ok" clears them all, as a printer does once fixed.
 FAULTS = (
@@ -120,14 +122,14 @@ Listen {self.socket}
 Browsing Off
 WebInterface No
 DefaultAuthType None
-JobPrivateAccess all
-JobPrivateValues none
 PreserveJobHistory Yes
 <Location />
   Order allow,deny
   Allow all
 </Location>
 <Policy default>
+  # Job attributes (names, users, times) visible to the tests' anonymous client.
+  # Only valid inside <Policy>: CUPS 2.4.2-3+deb12u10 refuses them at top level.
   JobPrivateAccess all
   JobPrivateValues none
   <Limit All>
@@ -158,24 +160,35 @@ Sandboxing Relaxed
         """Environment for CUPS command-line tools aimed at this server."""
         return {**os.environ, "CUPS_SERVER": self.server}
 
+    @property
+    def config_files(self) -> list[str]:
+        """cupsd's ``-c``/``-s`` arguments: this server's two configuration files."""
+        return ["-c", str(self.root / "cupsd.conf"), "-s", str(self.root / "cups-files.conf")]
+
     def start(self) -> None:
-        """Start cupsd and wait until it answers."""
+        """Check the configuration with ``cupsd -t``, start cupsd and wait until it answers."""
+        check_config("cupsd", ["cupsd", "-t", *self.config_files])
         self._stderr = open(self.root / "log" / "cupsd.stderr", "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            ["cupsd", "-f", "-c", str(self.root / "cupsd.conf"), "-s", str(self.root / "cups-files.conf")],
-            stdout=subprocess.DEVNULL,
-            stderr=self._stderr,
+            ["cupsd", "-f", *self.config_files], stdout=subprocess.DEVNULL, stderr=self._stderr
         )
 
         def answers() -> bool:
-            if self.proc is not None and self.proc.poll() is not None:
-                log = (self.root / "log" / "cupsd.stderr").read_text(errors="replace")
-                raise AssertionError(f"cupsd exited with {self.proc.returncode}: {log[-2000:]}")
             # "lpstat -r" exits 0 either way; what it prints tells.
             done = subprocess.run(["lpstat", "-r"], env=self.env, capture_output=True, text=True)
             return done.stdout.strip() == "scheduler is running"
 
-        wait_for(answers, 10, f"cupsd on {self.server}")
+        try:
+            wait_ready(
+                f"cupsd on {self.server}",
+                answers,
+                process=self.proc,
+                logs=[self.root / "log" / "cupsd.stderr", self.root / "log" / "error_log"],
+                timeout=10,
+            )
+        except ServiceError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         """Stop cupsd (as an administrator stopping the print service would)."""

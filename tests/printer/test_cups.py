@@ -375,8 +375,10 @@ def test_server_without_printers_asks_for_setup(tmp_path_factory: pytest.TempPat
         )
         assert monitor.setup_hint() is None
         (status,) = monitor.poll()
-        assert status.level is Level.UNKNOWN and status.message is not None
-        assert status.message.en == f"No printer is set up on CUPS {empty.server} and none is configured"
+        # Reached, and nothing to watch: "not set up" (grey), not unknown and never OK.
+        assert status.level is Level.NOT_SET_UP and status.message is not None and status.value is None
+        expected = f"No printer is set up on CUPS {empty.server} and none is configured"
+        assert status.message.en.startswith(expected)
         hint = monitor.setup_hint()
         assert hint is not None and "printers" in hint.en and "默认打印机" in hint.zh
     finally:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +33,7 @@ from sensors.snmp_printer import (
     printer_oids,
     snapshot_from_values,
 )
+from tests.printer.snmp_agent import agent
 
 # -- the vocabulary -----------------------------------------------------------------
 
@@ -402,39 +402,20 @@ def test_snmp_targets() -> None:
     assert parse_target("10.0.0.8:1161") == ("10.0.0.8:1161", "10.0.0.8", 1161)
 
 
+def recorded_reply(request_id: bytes) -> list[bytes]:
+    """The recorded response with the request's id spliced in."""
+    id_tlv = bytes([0x02, len(request_id)]) + request_id
+    pdu_body = id_tlv + RECORDED_RESPONSE[19:]
+    body = bytes.fromhex("02010104067075626c6963") + bytes([0xA2, len(pdu_body)]) + pdu_body
+    return [bytes([0x30, len(body)]) + body]
+
+
 @pytest.fixture
 def snmp_agent() -> Iterator[tuple[int, list[bytes]]]:
     """A UDP agent on loopback that answers every GET with the recorded values."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.1)
     received: list[bytes] = []
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                data, addr = sock.recvfrom(4096)
-            except TimeoutError:
-                continue
-            received.append(data)
-            # Echo the request id: splice it into the recorded response.
-            _tag, message, _ = _read(data, 0)
-            _tag, _version, pos = _read(message, 0)
-            _tag, _community, pos = _read(message, pos)
-            _tag, pdu, _ = _read(message, pos)
-            _tag, request_id, _ = _read(pdu, 0)
-            id_tlv = bytes([0x02, len(request_id)]) + request_id
-            pdu_body = id_tlv + RECORDED_RESPONSE[19:]
-            body = bytes.fromhex("02010104067075626c6963") + bytes([0xA2, len(pdu_body)]) + pdu_body
-            sock.sendto(bytes([0x30, len(body)]) + body, addr)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield int(sock.getsockname()[1]), received
-    stop.set()
-    thread.join()
-    sock.close()
+    with agent(recorded_reply, received) as port:
+        yield port, received
 
 
 def test_snmp_printer_over_udp(tmp_path: Path, snmp_agent: tuple[int, list[bytes]]) -> None:
@@ -483,7 +464,8 @@ def test_nothing_to_watch_has_a_setup_hint(tmp_path: Path) -> None:
     monitor = make_monitor(tmp_path, None)
     hint = monitor.setup_hint()
     assert hint is not None and "snmp_printers" in hint.en
-    assert monitor.poll() == []
+    (reading,) = monitor.poll()
+    assert reading.level is Level.NOT_SET_UP and reading.value is None and reading.message == hint
 
 
 def test_bad_server_setting_is_unknown_with_the_reason(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from tests.audio.helpers import stop_process
+from tests.services import check_xml, require, wait_ready
 
 SCENARIO = Path(__file__).parent / "scenarios" / "reply.xml"
 
@@ -40,24 +41,30 @@ def free_port() -> int:
 class SippServer:
     """One running SIPp UAS."""
 
-    def __init__(self, process: subprocess.Popen[bytes], port: int, transport: str) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], port: int, transport: str, log: Path) -> None:
         self.process = process
         self.port = port
         self.transport = transport
+        #: SIPp's stderr (a scenario it refuses, a port it cannot bind).
+        self.log = log
 
     def wait_listening(self, timeout: float = 10.0) -> None:
         kind = "udp" if self.transport == "udp" else "tcp"
-        deadline = time.monotonic() + timeout
-        proc = psutil.Process(self.process.pid)
-        while True:
-            if self.process.poll() is not None:
-                err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
-                raise RuntimeError(f"sipp exited with {self.process.returncode}: {err[-2000:]}")
-            if any(c.laddr and c.laddr.port == self.port for c in proc.net_connections(kind)):
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"sipp did not listen on {kind} port {self.port} within {timeout:g} s")
-            time.sleep(0.05)
+
+        def listening() -> bool:
+            try:
+                sockets = psutil.Process(self.process.pid).net_connections(kind)
+            except psutil.Error:  # gone (or a zombie): wait_ready reports the exit and the log
+                return False
+            return any(c.laddr and c.laddr.port == self.port for c in sockets)
+
+        wait_ready(
+            f"sipp listening on {kind} port {self.port}",
+            listening,
+            process=self.process,
+            logs=[self.log],
+            timeout=timeout,
+        )
 
     def stop(self) -> None:
         stop_process(self.process)
@@ -70,22 +77,25 @@ def start_sipp(
     workdir: Path, reply: str = "200 OK", delay_ms: int = 0, transport: str = "udp", port: int = 0
 ) -> SippServer:
     """Start a SIPp UAS answering OPTIONS with ``reply`` (for tests, the fault suite and the soak)."""
-    binary = shutil.which("sipp")
-    if binary is None:
-        raise RuntimeError("sipp is not installed (Debian package sip-tester); .ci/bootstrap installs it")
+    binary = require("sipp", "sip-tester")
     port = port or free_port()
     scenario = workdir / f"uas-{transport}-{port}-{time.monotonic_ns()}.xml"
     text = SCENARIO.read_text("utf-8").replace("__REPLY__", reply).replace("__DELAY_MS__", str(delay_ms))
     scenario.write_text(text, "utf-8")
+    # SIPp has no dry run: parse the filled-in scenario first, so a broken one
+    # fails with the parser's line and column rather than SIPp's exit code.
+    check_xml("sipp scenario", scenario, "scenario")
     mode = {"udp": "u1", "tcp": "t1"}[transport]
-    process = subprocess.Popen(
-        [binary, "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(port), "-t", mode, "-nostdin"],
-        cwd=workdir,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    server = SippServer(process, port, transport)
+    log = scenario.with_suffix(".stderr")
+    with log.open("wb") as err:
+        process = subprocess.Popen(
+            [binary, "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(port), "-t", mode, "-nostdin"],
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    server = SippServer(process, port, transport, log)
     try:
         server.wait_listening()
     except RuntimeError:

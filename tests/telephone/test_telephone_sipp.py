@@ -66,7 +66,8 @@ def test_reply_slower_than_the_timeout_is_no_reply(sipp_server: SippFactory, tmp
     reply = readings["telephone.sip_reply[udp]"]
     assert reply.value == "no reply" and reply.level is Level.CRITICAL
     assert "0.5 s" in reply.message.en  # type: ignore[union-attr]
-    assert readings["telephone.loss[udp]"].value == 100
+    # Never answered: nothing is known of the line's quality, so no loss figure is claimed.
+    assert "telephone.loss[udp]" not in readings
 
 
 @pytest.mark.parametrize(
@@ -129,16 +130,14 @@ def test_unconfigured_line_explains_how_to_set_it_up(tmp_path: Path) -> None:
     hint = monitor.setup_hint()
     assert hint is not None and "pbx_host" in hint.en and "pbx_host" in hint.zh
     (reading,) = monitor.poll()
-    assert reading.level is Level.OK and reading.message == hint
+    assert reading.level is Level.NOT_SET_UP and reading.message == hint and reading.value is None
 
 
 def test_check_json_lists_the_telephone_indicators(sipp_server: SippFactory, tmp_path: Path) -> None:
     server = sipp_server("200 OK")
     config = tmp_path / "deskwatch.toml"
-    config.write_text(
-        f'[monitors.telephone]\npbx_host = "127.0.0.1"\npbx_port = {server.port}\ntransports = ["udp"]\n',
-        "utf-8",
-    )
+    # The default transports (UDP and TCP) against a PBX that listens on UDP only, as most do.
+    config.write_text(f'[monitors.telephone]\npbx_host = "127.0.0.1"\npbx_port = {server.port}\n', "utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "app.cli", "check", "--json", "--only", "telephone", "--config", str(config),
          "--data-dir", str(tmp_path)],
@@ -148,4 +147,5 @@ def test_check_json_lists_the_telephone_indicators(sipp_server: SippFactory, tmp
     by_id = {i["id"]: i for i in payload["indicators"]}
     assert by_id["telephone.sip_reply[udp]"]["value"] == "200 OK"
     assert by_id["telephone.mos[udp]"]["level"] == "ok" and by_id["telephone.rtt[udp]"]["unit"] == "ms"
+    assert by_id["telephone.sip_reply[tcp]"]["level"] == "not_set_up"
     assert done.returncode == 0, done.stderr

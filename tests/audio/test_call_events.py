@@ -1,0 +1,220 @@
+"""Stream events (issue 19): the ``pactl subscribe`` parser on recorded and hostile lines, and the
+watcher against the private PulseAudio server — streams seen within a second of opening and
+closing, reconnection after PulseAudio restarts, polling only when ``subscribe`` does not work."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sensors import pulse
+from sensors.pulse_events import (
+    PlaybackStream,
+    PulseEvent,
+    PulseStreamWatcher,
+    StreamSnapshot,
+    parse_event,
+    playback_applications,
+)
+from tests.audio.conftest import SINK, SOURCE, PulseServer
+from tests.audio.helpers import stop_process
+from tests.audio.pulse_clients import start_client
+
+DATA = Path(__file__).parent / "data"
+
+
+# -- the parser ----------------------------------------------------------------------------
+def test_recorded_subscribe_output_parses_line_by_line() -> None:
+    lines = (DATA / "pactl-subscribe.txt").read_text().splitlines()
+    events = [parse_event(line) for line in lines]
+    assert all(event is not None for event in events), [
+        ln for ln, e in zip(lines, events, strict=True) if not e
+    ]
+    assert PulseEvent("new", "sink-input", 2) in events
+    assert PulseEvent("remove", "sink-input", 2) in events
+    assert {e.facility for e in events if e is not None} >= {"sink-input", "client", "sink", "module"}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "",
+        "Connection failure: Connection terminated",
+        "Event 'new' on sink-input #",
+        "Event 'new' on sink-input #-1",
+        "Event 'explode' on sink-input #1",
+        "Event 'new' on sink-input #99999999999",
+        "Event 'new' on sink-input #1 trailing",
+        "Ereignis 'new' on sink-input #1",
+        "Event 'new' on sink-input #１",  # a full-width digit
+        "Event 'new' on " + "x" * 500 + " #1",
+        b"Event 'new' on sink-input #1\xff",
+    ],
+)
+def test_anything_else_is_not_an_event(line: str | bytes) -> None:
+    assert parse_event(line) is None
+
+
+def test_bytes_and_surrounding_whitespace_are_fine() -> None:
+    assert parse_event(b"Event 'remove' on source-output #12\r\n") == PulseEvent(
+        "remove", "source-output", 12
+    )
+
+
+@given(st.one_of(st.text(max_size=300), st.binary(max_size=300)))
+def test_the_parser_never_raises(line: str | bytes) -> None:
+    event = parse_event(line)
+    assert event is None or (event.action in {"new", "change", "remove"} and event.index >= 0)
+
+
+# -- which playback streams count ------------------------------------------------------------
+def test_only_client_applications_playback_counts_named_by_application_name() -> None:
+    inputs = pulse.parse_list((DATA / "pactl-sink-inputs.txt").read_text())
+    assert len(inputs) == 3  # module-loopback's, and two clients'
+    streams = playback_applications(inputs, own_pid=1)
+    assert streams == [PlaybackStream(1, "Music", ""), PlaybackStream(2, "Zoiper", "phone")]
+
+
+def test_own_and_corked_streams_do_not_count() -> None:
+    text = (DATA / "pactl-sink-inputs.txt").read_text()
+    inputs = pulse.parse_list(text)
+    music_pid = int(inputs[1].properties["application.process.id"])
+    assert [s.app for s in playback_applications(inputs, own_pid=music_pid)] == ["Zoiper"]
+    corked = pulse.parse_list(text.replace("Corked: no", "Corked: yes"))
+    assert playback_applications(corked, own_pid=1) == []
+
+
+# -- the watcher on a real server ----------------------------------------------------------------
+class Seen:
+    """Snapshots the watcher reported, with the time each arrived."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[float, StreamSnapshot | None]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, snapshot: StreamSnapshot | None) -> None:
+        with self.lock:
+            self.items.append((time.monotonic(), snapshot))
+
+    def wait(self, predicate: Callable[[StreamSnapshot | None], bool], timeout: float, what: str) -> float:
+        """Seconds until a snapshot satisfying ``predicate`` is the latest."""
+        begin = time.monotonic()
+        while time.monotonic() - begin < timeout:
+            with self.lock:
+                if self.items and predicate(self.items[-1][1]):
+                    return self.items[-1][0] - begin
+            time.sleep(0.01)
+        raise AssertionError(f"{what}: not within {timeout} s; saw {self.items[-3:]}")
+
+
+def recording(name: str) -> Callable[[StreamSnapshot | None], bool]:
+    return lambda s: s is not None and name in s.recording
+
+
+def playing(name: str) -> Callable[[StreamSnapshot | None], bool]:
+    return lambda s: s is not None and name in [p.app for p in s.playing]
+
+
+def idle(s: StreamSnapshot | None) -> bool:
+    return s is not None and not s.recording and not s.playing
+
+
+@pytest.fixture
+def watcher(pulse: PulseServer) -> Iterator[tuple[PulseStreamWatcher, Seen]]:
+    seen = Seen()
+    made = PulseStreamWatcher(seen, headset_source=SOURCE)
+    made.start()
+    seen.wait(idle, 5, "the first snapshot")
+    yield made, seen
+    made.stop()
+
+
+def test_streams_are_seen_within_a_second_of_opening_and_closing(
+    watcher: tuple[PulseStreamWatcher, Seen], pulse: PulseServer
+) -> None:
+    made, seen = watcher
+    assert made.stats.mode == "events"
+    queries = made.stats.queries
+    call = start_client(pulse, "parec", f"--device={SOURCE}", "--client-name=softphone")
+    try:
+        assert seen.wait(recording("softphone"), 5, "the call") < 1.0
+    finally:
+        stop_process(call)
+    assert seen.wait(idle, 5, "the call's end") < 1.0
+    ring = start_client(pulse, "pacat", "--playback", f"--device={SINK}", "--client-name=ringer", "/dev/zero")
+    try:
+        assert seen.wait(playing("ringer"), 5, "the ring") < 1.0
+    finally:
+        stop_process(ring)
+    assert seen.wait(idle, 5, "the ring's end") < 1.0
+    # One query per burst of events, not one per event line (a stream sends several).
+    assert made.stats.queries - queries <= 8
+    assert made.stats.bad_lines == 0
+
+
+def test_module_streams_are_neither_calls_nor_rings(
+    watcher: tuple[PulseStreamWatcher, Seen], pulse: PulseServer
+) -> None:
+    _made, seen = watcher
+    module = pulse.pactl("load-module", "module-loopback", f"source={SOURCE}", f"sink={SINK}").strip()
+    try:
+        time.sleep(1.0)
+        assert idle(seen.items[-1][1]), seen.items[-1]
+    finally:
+        pulse.pactl("unload-module", module)
+
+
+def test_the_watcher_reconnects_when_pulseaudio_restarts(
+    watcher: tuple[PulseStreamWatcher, Seen], pulse: PulseServer
+) -> None:
+    made, seen = watcher
+    connects = made.stats.connects
+    pulse.restart()
+    seen.wait(idle, 10, "a snapshot after the restart")
+    assert any(s is None for _, s in seen.items), "the server's absence was not reported as unknown"
+    call = start_client(pulse, "parec", f"--device={SOURCE}", "--client-name=softphone")
+    try:
+        assert seen.wait(recording("softphone"), 5, "a call after the restart") < 1.0
+    finally:
+        stop_process(call)
+    assert made.stats.connects > connects
+    assert made.stats.mode == "events"
+
+
+def test_without_subscribe_it_polls(
+    pulse: PulseServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = subprocess.run(["which", "pactl"], capture_output=True, text=True, check=True).stdout.strip()
+    wrapper = tmp_path / "bin" / "pactl"
+    wrapper.parent.mkdir()
+    # A pactl whose "subscribe" does not work (as on some PipeWire set-ups); "list" does.
+    wrapper.write_text(f'#!/bin/sh\n[ "$1" = subscribe ] && exit 1\nexec {real} "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{wrapper.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(PulseStreamWatcher, "POLL_S", 0.3)
+    seen = Seen()
+    made = PulseStreamWatcher(seen, headset_source=SOURCE)
+    made.start()
+    try:
+        seen.wait(idle, 5, "the first snapshot")
+        deadline = time.monotonic() + 10
+        while made.stats.mode != "polling" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert made.stats.mode == "polling"
+        call = start_client(pulse, "parec", f"--device={SOURCE}", "--client-name=softphone")
+        try:
+            assert seen.wait(recording("softphone"), 5, "the call, by polling") < 1.0
+        finally:
+            stop_process(call)
+        assert made.stats.mode == "polling"
+    finally:
+        made.stop()

@@ -1,0 +1,87 @@
+"""The state model: ok / warning / critical / unknown / not set up (README, "What the states mean")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.core.config import load_config
+from app.core.engine import Engine
+from app.core.history import History
+from app.core.i18n import Text
+from app.core.model import Device, Indicator, Level, Reading, Thresholds, worst
+from tests.conftest import FakeClock
+
+LINE = Indicator("telephone.sip_reply", Device.TELEPHONE, Text("PBX reply", "交换机应答"), numeric=False)
+CO2 = Indicator(
+    "environment.co2",
+    Device.ENVIRONMENT,
+    Text("CO2", "二氧化碳"),
+    "ppm",
+    thresholds=Thresholds(warning=1000, critical=2000, raise_after=60, clear_after=60),
+)
+
+
+def engine(clock: FakeClock, history: History | None = None) -> Engine:
+    return Engine(load_config({}, None), [LINE, CO2], history=history, clock=clock, user="clerk")
+
+
+def test_worst_leaves_not_set_up_out() -> None:
+    assert worst([Level.NOT_SET_UP]) is Level.OK
+    assert worst([Level.NOT_SET_UP, Level.OK]) is Level.OK
+    assert worst([Level.NOT_SET_UP, Level.UNKNOWN]) is Level.UNKNOWN
+    assert worst([Level.UNKNOWN, Level.CRITICAL, Level.NOT_SET_UP]) is Level.CRITICAL
+    assert not Level.NOT_SET_UP.is_problem and not Level.OK.is_problem
+    assert all(level.is_problem for level in (Level.WARNING, Level.CRITICAL, Level.UNKNOWN))
+    assert Level.NOT_SET_UP.text.en == "Not set up" and Level.NOT_SET_UP.text.zh == "未设置"
+
+
+def test_not_set_up_is_shown_at_once_and_never_alerts(clock: FakeClock) -> None:
+    eng = engine(clock)
+    eng.ingest([Reading(LINE.id, None, Level.NOT_SET_UP, Text("set pbx_host", "设置 pbx_host"))])
+    state = eng.state(LINE.id)
+    assert state is not None and state.level is Level.NOT_SET_UP
+    assert eng.alerts.visible() == []
+    assert eng.worst_level() is Level.OK
+    # Configured later and answering: ok at once, still no alert.
+    clock.advance(5)
+    eng.ingest([Reading(LINE.id, "200 OK", Level.OK)])
+    assert eng.state(LINE.id).level is Level.OK  # type: ignore[union-attr]
+    assert eng.alerts.visible() == []
+
+
+def test_a_problem_that_becomes_not_set_up_ends_its_episode(clock: FakeClock) -> None:
+    eng = engine(clock)
+    eng.ingest([Reading(LINE.id, "no reply", Level.CRITICAL)])
+    [alert] = eng.alerts.visible()
+    assert alert.ended is None
+    clock.advance(5)
+    eng.ingest([Reading(LINE.id, None, Level.NOT_SET_UP)])
+    [alert] = eng.alerts.visible()
+    assert alert.ended is not None and eng.worst_level() is Level.OK
+
+
+def test_pending_value_keeps_raw_level(clock: FakeClock) -> None:
+    """Out of range but not yet held for raise_after: effective ok, raw warning (the panel says pending)."""
+    eng = engine(clock)
+    eng.ingest([Reading(CO2.id, 1250)])
+    state = eng.state(CO2.id)
+    assert state is not None
+    assert (state.level, state.raw_level) == (Level.OK, Level.WARNING)
+    clock.advance(61)
+    eng.ingest([Reading(CO2.id, 1250)])
+    assert eng.state(CO2.id).level is Level.WARNING  # type: ignore[union-attr]
+
+
+def test_trend_bucket_keeps_most_severe_level_not_highest_code(tmp_path: Path, clock: FakeClock) -> None:
+    """Unknown is Nagios code 3 but less severe than critical (2): a bucket must keep critical."""
+    history = History(tmp_path / "h.sqlite3")
+    key = CO2.id
+    start = clock.now - clock.now % history.sample_seconds
+    clock.now = start + 1
+    history.add_reading(key, 2500, Level.CRITICAL, clock.now)
+    history.add_reading(key, None, Level.UNKNOWN, clock.now + 1)
+    history.add_reading(key, None, Level.NOT_SET_UP, clock.now + 2)
+    history.flush()
+    [sample] = history.samples(key, start - 1, start + history.sample_seconds)
+    assert sample.level is Level.CRITICAL
+    history.close()
