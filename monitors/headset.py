@@ -6,6 +6,14 @@ continuously in memory (:mod:`sensors.audio_analysis`): only levels and
 counts are kept, never the audio.  Voice on the headset and another
 application holding the microphone feed the shared call state, so break
 reminders and alert sounds never interrupt a caller.
+
+What the readings claim (the state model): while the stream is still opening
+at start-up (up to :attr:`HeadsetMonitor.startup_grace`) there is no reading
+for the headset at all -- not yet observed is no fault.  A headset that is
+absent or cannot be opened is a critical "disconnected"; one that is there
+but delivers no samples is unknown ("no audio for N s"); in both cases every
+audio indicator is unknown with that reason, never OK.  Without any audio
+input on the computer and no device named, everything is "not set up".
 """
 
 from __future__ import annotations
@@ -17,10 +25,10 @@ from typing import Any
 
 from app.core.callstate import CallState
 from app.core.i18n import Text
-from app.core.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
+from app.core.model import Device, Direction, Indicator, IndicatorMaker, Level, Reading, Thresholds
 from app.core.monitor import Monitor, MonitorContext
 from app.core.settings import Setting
-from sensors.audio import AudioCapture, Samples, shared_capture
+from sensors.audio import AudioCapture, CaptureState, CaptureStatus, Samples, shared_capture
 from sensors.audio_analysis import AnalysisSettings, AudioSummary, WindowStats, analyse_block
 from sensors.mic_usage import MicUsage, PulseMicUsage, system_mic_usage
 from sensors.pulse_events import PulseStreamWatcher, StreamSnapshot
@@ -114,6 +122,22 @@ MSG_DISCONNECTED = Text(
     "耳机已断开:{device}({error})。请重新插好,监测会自动恢复。",
 )
 MSG_NO_AUDIO = Text("No audio: headset disconnected", "无音频:耳机已断开")
+MSG_SILENT_INPUT = Text(
+    "No audio from {device} for {seconds:.0f} s: the input is there but delivers nothing "
+    "(muted or suspended in the sound settings, or a sound-server filter stalled)",
+    "{device} 已 {seconds:.0f} 秒没有音频:输入设备存在但没有数据"
+    "(可能在声音设置中被静音或挂起,或音频服务的滤波模块卡住)",
+)
+MSG_NO_AUDIO_FOR = Text("No audio for {seconds:.0f} s", "{seconds:.0f} 秒无音频")
+MSG_NOT_OPENED = Text(
+    "The audio input did not open within {seconds:.0f} s",
+    "音频输入在 {seconds:.0f} 秒内未能打开",
+)
+MSG_STOPPED = Text("Headset monitoring stopped", "耳机监测已停止")
+MSG_NO_INPUT = Text(
+    "No microphone on this computer: plug in the headset, or name it in Settings",
+    "本机没有麦克风:请插上耳机,或在设置中指定耳机",
+)
 MSG_COLLECTING = Text("Listening… ({seconds:.1f} s so far)", "正在采集…(已 {seconds:.1f} 秒)")
 MSG_NO_SPEECH = Text("No speech in the last {seconds:.0f} s", "最近 {seconds:.0f} 秒无语音")
 MSG_NO_QUIET = Text("No quiet moment to measure", "没有可测量的安静时段")
@@ -152,6 +176,12 @@ class HeadsetMonitor(Monitor):
     )  # fmt: skip
     interval = 5.0
     timeout = 20.0
+    #: Seconds after start during which a stream that has not opened yet is
+    #: "not yet observed" (no reading) rather than a disconnected headset.
+    startup_grace = 15.0
+    #: A one-shot check waits at most ``check_seconds`` plus this for audio
+    #: (opening the stream included); well inside :attr:`timeout`.
+    check_margin = 8.0
     settings = (
         Setting(
             "device",
@@ -222,6 +252,8 @@ class HeadsetMonitor(Monitor):
         self._window = self._new_window(int(self.options["rate"]))
         self._losses = 0
         self._started = False
+        #: Whether the stream has been open since start (ends the start-up grace).
+        self._seen_open = False
         self.mic_usage: MicUsage = system_mic_usage()
         #: Streams opening and closing as they happen (Linux app mode; else ``None``: polling).
         self.stream_watcher: PulseStreamWatcher | None = None
@@ -312,8 +344,24 @@ class HeadsetMonitor(Monitor):
         if status.losses != self._losses:
             self._losses = status.losses
             self.reset_window()
-        if not status.connected:
-            return self._disconnected(status.device, status.error)
+        if status.state is CaptureState.OPEN:
+            self._seen_open = True
+            return self._open_readings(status)
+        if self._in_startup_grace(status):
+            # Not yet observed is not a fault: no reading until the stream has
+            # opened or the grace is over (else every start raised "disconnected").
+            return self._call(None)
+        return self._not_delivering(status)
+
+    def _in_startup_grace(self, status: CaptureStatus) -> bool:
+        if self._seen_open or self.context.mode == "check":
+            return False  # a one-shot check has already waited for the stream
+        if status.state not in (CaptureState.STARTING, CaptureState.ABSENT, CaptureState.FAILED,
+                                CaptureState.NO_INPUT):  # fmt: skip
+            return False
+        return status.running_for is None or status.running_for < self.startup_grace
+
+    def _open_readings(self, status: CaptureStatus) -> list[Reading]:
         if status.fallback:
             message = MSG_FALLBACK.format(wanted=self.options["device"], device=status.device)
             connected = Reading(CONNECTED.id, True, Level.WARNING, message)
@@ -324,33 +372,68 @@ class HeadsetMonitor(Monitor):
         summary = self.summary()
         needed = min(float(self.options["check_seconds"]), float(self.options["window_seconds"]))
         if summary is None or summary.seconds < min(needed, 1.0):
-            seconds = 0.0 if summary is None else summary.seconds
-            msg = MSG_COLLECTING.format(seconds=seconds)
-            readings += [Reading(i.id, None, Level.OK, msg) for i in self.indicators[1:-1]]
-            readings += self._call(None)
-            return readings
+            if self.context.mode == "check":
+                # The one chance to observe is over: say what was missing.
+                seconds = 0.0 if summary is None else summary.seconds
+                msg = MSG_COLLECTING.format(seconds=seconds)
+                readings += [Reading(i.id, None, Level.UNKNOWN, msg) for i in self._quality_indicators]
+            # Running: the window is still filling (just opened or reopened); no reading yet.
+            return readings + self._call(None)
         readings += self._quality(summary)
         readings += self._call(self.summary(float(self.options.get("interval", self.interval))))
         return readings
 
+    @property
+    def _quality_indicators(self) -> tuple[Indicator, ...]:
+        """The indicators measured from the audio (all but connected and in-call)."""
+        return self.indicators[1:-1]
+
     def _wait_for_audio(self) -> None:
-        """One-shot checks: give the stream time to start and deliver a few seconds."""
+        """One-shot checks: give the stream time to start and deliver a few seconds.
+
+        Bounded by ``check_seconds`` + :attr:`check_margin` whatever the
+        device does (it may open and then deliver nothing at all).
+        """
         wanted = float(self.options["check_seconds"])
-        deadline = time.monotonic() + wanted + 6.0
-        self.capture.wait_connected(5.0)
+        deadline = time.monotonic() + wanted + self.check_margin
+        self.capture.wait_connected(min(5.0, self.check_margin))
         while time.monotonic() < deadline:
-            if not self.capture.status().connected:
-                return
-            summary = self.summary()
-            if summary is not None and summary.seconds >= wanted:
-                return
+            status = self.capture.status()
+            if status.state is not CaptureState.OPEN:
+                if status.state is not CaptureState.STARTING:
+                    return
+            else:
+                summary = self.summary()
+                if summary is not None and summary.seconds >= wanted:
+                    return
             time.sleep(0.1)
 
-    def _disconnected(self, device: str, error: str) -> list[Reading]:
-        name = device or Text("default input", "默认输入设备")
-        message = MSG_DISCONNECTED.format(device=name, error=error or "—")
-        readings = [Reading(CONNECTED.id, False, Level.CRITICAL, message, detail={"error": error})]
-        readings += [Reading(i.id, None, Level.OK, MSG_NO_AUDIO) for i in self.indicators[1:-1]]
+    def _not_delivering(self, status: CaptureStatus) -> list[Reading]:
+        """Readings while no audio arrives: the reason on every audio indicator, never OK."""
+        name = status.device or Text("default input", "默认输入设备")
+        detail = {"error": status.error, "state": status.state.value}
+        quality_level = Level.UNKNOWN
+        if status.state is CaptureState.NO_INPUT:
+            connected = Reading(CONNECTED.id, None, Level.NOT_SET_UP, MSG_NO_INPUT, detail=detail)
+            quality_level, quality_msg = Level.NOT_SET_UP, MSG_NO_INPUT
+        elif status.state is CaptureState.SILENT:
+            seconds = status.silent_seconds or 0.0
+            message = MSG_SILENT_INPUT.format(device=name, seconds=seconds)
+            connected = Reading(CONNECTED.id, None, Level.UNKNOWN, message, detail=detail)
+            quality_msg = MSG_NO_AUDIO_FOR.format(seconds=seconds)
+        elif status.state is CaptureState.STARTING:
+            message = MSG_NOT_OPENED.format(seconds=status.running_for or 0.0)
+            connected = Reading(CONNECTED.id, None, Level.UNKNOWN, message, detail=detail)
+            quality_msg = message
+        elif status.state is CaptureState.STOPPED:
+            connected = Reading(CONNECTED.id, None, Level.UNKNOWN, MSG_STOPPED, detail=detail)
+            quality_msg = MSG_STOPPED
+        else:  # absent or failed to open: the headset is not usable
+            message = MSG_DISCONNECTED.format(device=name, error=status.error or "—")
+            connected = Reading(CONNECTED.id, False, Level.CRITICAL, message, detail=detail)
+            quality_msg = MSG_NO_AUDIO
+        readings = [connected]
+        readings += [Reading(i.id, None, quality_level, quality_msg) for i in self._quality_indicators]
         readings += self._call(None)
         return readings
 

@@ -97,6 +97,7 @@ MSG_RECORDED = Text(
     "已录 {seconds:.1f} 秒,峰值 {peak:.0f} dBFS,语音 {speech:.1f} 秒",
 )
 MSG_NO_AUDIO = Text("No audio from the headset: {error}", "耳机无音频:{error}")
+MSG_NO_INPUT = Text("No microphone on this computer to record from", "本机没有可录音的麦克风")
 MSG_SILENT = Text(
     "The recording is silent (peak {peak:.0f} dBFS): microphone muted or dead",
     "录音无声(峰值 {peak:.0f} dBFS):麦克风静音或损坏",
@@ -283,6 +284,10 @@ def _keep_as(path: Path, target: Path) -> None:
         log.warning("could not keep the self-test recording as %s: %s", target, exc)
 
 
+#: Seconds the self-test's recording may take beyond its length (opening the stream).
+RECORD_MARGIN_S = 8.0
+
+
 class RecorderMonitor(Monitor):
     """Watches the recordings folder; its self-test records, stores and plays back."""
 
@@ -431,8 +436,14 @@ class RecorderMonitor(Monitor):
         capture = self._capture()
         try:
             # The stream needs a moment to start; allow for it on top of the recording.
-            samples, rate = capture.record(seconds, timeout=seconds + 8.0)
-        except (TimeoutError, OSError) as exc:
+            samples, rate = capture.record(seconds, timeout=seconds + RECORD_MARGIN_S)
+        except audio.NoAudio as exc:
+            if exc.status.state is audio.CaptureState.NO_INPUT:
+                # No microphone on this computer at all: nothing set up to test, not a broken one.
+                return CheckResult(CHECK_RECORD, "skipped", MSG_NO_INPUT, ADVICE_MIC), None
+            error = exc.status.error or str(exc)
+            return CheckResult(CHECK_RECORD, "fail", MSG_NO_AUDIO.format(error=error), ADVICE_MIC), None
+        except OSError as exc:
             error = capture.status().error or str(exc)
             return CheckResult(CHECK_RECORD, "fail", MSG_NO_AUDIO.format(error=error), ADVICE_MIC), None
         analysis = AnalysisSettings(rate=rate)

@@ -24,6 +24,7 @@ Why it is built this way (measured, see DESIGN.md §5 and the benchmark):
 from __future__ import annotations
 
 import contextlib
+import enum
 import logging
 import os
 import sys
@@ -48,6 +49,51 @@ BlockConsumer = Callable[[Samples, int, int], None]
 
 #: Rates tried after the configured one, for devices PortAudio cannot resample for.
 FALLBACK_RATES = (48000, 44100)
+
+#: Longest wait for PortAudio to close a stream.  Closing a stream that
+#: delivers nothing (a suspended PulseAudio source, an echo canceller whose
+#: master stalled) can block for ever inside ALSA; after this the stream is
+#: left to its (daemon) thread and the capture goes on without it.
+CLOSE_TIMEOUT_S = 3.0
+#: Longest wait for the supervisor thread to notice it should stop
+#: (it may be in the middle of opening a device or running ``pactl``).
+JOIN_TIMEOUT_S = 2.0
+#: Longest wait for another thread's PortAudio set-up call to finish.
+LOCK_TIMEOUT_S = 10.0
+#: Upper bound of :meth:`AudioCapture.release`: what closing the headset adds
+#: to a one-shot command or to shutting down, whatever the device does.
+RELEASE_BOUND_S = JOIN_TIMEOUT_S + CLOSE_TIMEOUT_S
+
+
+class PortAudioBusy(OSError):
+    """Another PortAudio call did not finish in time (a stuck device)."""
+
+
+class NoAudio(TimeoutError):
+    """:meth:`AudioCapture.record` got too little audio; ``status`` says why."""
+
+    def __init__(self, message: str, status: CaptureStatus) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class CaptureState(enum.Enum):
+    """What the capture knows about its input, as the headset monitor judges it."""
+
+    #: Not opened yet (first attempt under way): nothing observed, no fault.
+    STARTING = "starting"
+    #: The stream is open (and delivering, or its first block is not due yet).
+    OPEN = "open"
+    #: A device is there but no audio arrives (stalled or never started).
+    SILENT = "silent"
+    #: The configured device is not there (unplugged, source gone).
+    ABSENT = "absent"
+    #: The device is there but could not be opened.
+    FAILED = "failed"
+    #: No device name configured and the system has no audio input at all.
+    NO_INPUT = "no_input"
+    #: Closed by its last user.
+    STOPPED = "stopped"
 
 
 @dataclass(frozen=True)
@@ -107,6 +153,11 @@ class CaptureStatus:
     silence_age: float | None = None
     #: The named device was missing; the default input is open instead.
     fallback: bool = False
+    state: CaptureState = CaptureState.STARTING
+    #: Seconds since the capture was first asked to run (``None`` when not running).
+    running_for: float | None = None
+    #: Seconds without audio, when :attr:`state` is ``SILENT``.
+    silent_seconds: float | None = None
 
 
 #: PortAudio's initialise/terminate and stream set-up are not thread-safe
@@ -115,9 +166,16 @@ _PORTAUDIO_LOCK = threading.RLock()
 
 
 @contextlib.contextmanager
-def _portaudio(quiet: bool = True) -> Iterator[None]:
-    """Serialise a PortAudio set-up call, silencing ALSA/JACK's probing chatter on fd 2."""
-    with _PORTAUDIO_LOCK:
+def _portaudio(quiet: bool = True, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Serialise a PortAudio set-up call, silencing ALSA/JACK's probing chatter on fd 2.
+
+    Raises :class:`PortAudioBusy` when another thread's call (a close stuck
+    in ALSA) holds PortAudio for more than ``timeout`` seconds: waiting for
+    ever would freeze whoever asked (a one-shot check, shutting down).
+    """
+    if not _PORTAUDIO_LOCK.acquire(timeout=timeout):
+        raise PortAudioBusy(f"PortAudio busy for more than {timeout:g} s (a device is stuck)")
+    try:
         saved = None
         if quiet:
             try:
@@ -134,10 +192,17 @@ def _portaudio(quiet: bool = True) -> Iterator[None]:
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+    finally:
+        _PORTAUDIO_LOCK.release()
 
 
 class AudioCapture:
-    """One shared input stream that reopens itself when the device comes back."""
+    """One shared input stream that reopens itself when the device comes back.
+
+    Nothing here may block its caller for long: :meth:`release` returns
+    within :data:`RELEASE_BOUND_S` and :meth:`status` never touches
+    PortAudio, whatever the device or the sound server does.
+    """
 
     def __init__(
         self,
@@ -160,17 +225,25 @@ class AudioCapture:
         self._lock = threading.Lock()
         self._consumers: list[BlockConsumer] = []
         self._users = 0
+        #: Each supervisor thread has its own stop event, so a late one (stuck
+        #: opening a device when it was told to stop) cannot be revived.
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pa: Any = None
         self._stream: Any = None
         self._choice: InputChoice | None = None
         self._connected = False
+        self._state = CaptureState.STARTING
         self._error = "not started"
         self._losses = 0
         self._opened_at = 0.0
+        self._acquired_at: float | None = None
         self._last_block: float | None = None
+        #: Since when no audio has arrived, across reopenings (``None`` while it flows).
+        self._silent_since: float | None = None
         self._last_presence = 0.0
+        #: Streams PortAudio could not close in time (left behind on their thread).
+        self.stuck_closes = 0
         self._changed = threading.Condition(self._lock)
 
     # -- subscribers ------------------------------------------------------------
@@ -191,29 +264,68 @@ class AudioCapture:
             self._users += 1
             if self._thread is not None:
                 return
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._supervise, name="deskwatch-audio", daemon=True)
-        self._thread.start()
+            self._stop = stop = threading.Event()
+            if self._state is CaptureState.STOPPED:
+                self._state, self._error = CaptureState.STARTING, "not started"
+            self._acquired_at = time.monotonic()
+            thread = self._thread = threading.Thread(
+                target=self._supervise, args=(stop,), name="deskwatch-audio", daemon=True
+            )
+        thread.start()
 
     def release(self) -> None:
-        """Drop a user; the last one closes the stream."""
+        """Drop a user; the last one closes the stream (within :data:`RELEASE_BOUND_S`)."""
         with self._lock:
             self._users = max(0, self._users - 1)
             if self._users or self._thread is None:
                 return
             thread, self._thread = self._thread, None
-        self._stop.set()
-        thread.join(5.0)
+            stop = self._stop
+        stop.set()
+        thread.join(JOIN_TIMEOUT_S)
+        if thread.is_alive():
+            log.warning("audio supervisor still busy after %.0f s; closing without it", JOIN_TIMEOUT_S)
         self._close(lost=False)
 
     # -- state --------------------------------------------------------------------
     def status(self) -> CaptureStatus:
-        """Connection state for the headset monitor."""
+        """Connection state for the headset monitor (never blocks on the device)."""
         with self._lock:
+            now = time.monotonic()
             name = self._choice.name if self._choice else self.device
-            age = None if self._last_block is None else time.monotonic() - self._last_block
+            age = None if self._last_block is None else now - self._last_block
             fallback = bool(self._choice and self._choice.fallback and self._connected)
-            return CaptureStatus(self._connected, name, self.rate, self._error, self._losses, age, fallback)
+            state, error = self._state, self._error
+            silent = self._silent_for(now)
+            if silent is not None and state in (CaptureState.OPEN, CaptureState.SILENT):
+                state, error = CaptureState.SILENT, f"no audio for {silent:.0f} s"
+            running = None if self._acquired_at is None else now - self._acquired_at
+            return CaptureStatus(
+                self._connected, name, self.rate, error, self._losses, age, fallback, state, running, silent
+            )
+
+    def _silent_for(self, now: float) -> float | None:
+        """Seconds without audio when that is a fault, else ``None`` (call with the lock held).
+
+        Once audio has stopped, reopening the stream does not reset the
+        count: only audio arriving does.
+        """
+        if self._silent_since is not None and (not self._connected or self._last_block is None):
+            return now - self._silent_since
+        return self._stream_silence(now)
+
+    def _stream_silence(self, now: float) -> float | None:
+        """Seconds the open stream has gone without audio, once that means it stalled.
+
+        A fresh stream gets twice :attr:`stall_seconds` for its first block
+        (PortAudio's first ALSA→pulse read is slow).
+        """
+        if not self._connected:
+            return None
+        last = self._last_block if self._last_block is not None else self._opened_at
+        if now - self._opened_at > 2 * self.stall_seconds and now - last > self.stall_seconds:
+            return now - last
+        return None
 
     @property
     def pulse_source(self) -> str:
@@ -225,7 +337,7 @@ class AudioCapture:
         """Wait until the stream is open (or the first attempt failed); True when open."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while not self._connected and self._error in ("not started", "opening"):
+            while not self._connected and self._state is CaptureState.STARTING:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
@@ -235,8 +347,9 @@ class AudioCapture:
     def record(self, seconds: float, timeout: float) -> tuple[Samples, int]:
         """Collect ``seconds`` of audio from the shared stream; returns samples and rate.
 
-        Raises ``TimeoutError`` when not enough audio arrives within ``timeout``
-        (device missing or stalled).
+        Raises :class:`NoAudio` (a ``TimeoutError``) when not enough audio
+        arrives within ``timeout`` (device missing or stalled), with the
+        capture's status as it was then (before this user let it go).
         """
         chunks: list[Samples] = []
         got = threading.Event()
@@ -255,7 +368,7 @@ class AudioCapture:
         try:
             if not got.wait(timeout):
                 have = sum(c.size for c in chunks) / max(rate_seen[0], 1)
-                raise TimeoutError(f"only {have:.1f} s of audio arrived in {timeout:g} s")
+                raise NoAudio(f"only {have:.1f} s of audio arrived in {timeout:g} s", self.status())
         finally:
             self.unsubscribe(collect)
             self.release()
@@ -263,18 +376,21 @@ class AudioCapture:
         return audio, rate_seen[0]
 
     # -- the supervisor thread -------------------------------------------------
-    def _supervise(self) -> None:
+    def _supervise(self, stop: threading.Event) -> None:
         next_attempt = 0.0
-        while not self._stop.is_set():
+        while not stop.is_set():
             now = time.monotonic()
             if self._stream is None:
-                if now >= next_attempt and not self._open():
+                if now >= next_attempt and not self._open(stop):
                     next_attempt = time.monotonic() + self.retry_seconds
             elif self._stream_lost(now):
                 log.warning("audio input lost: %s", self._error)
                 self._close(lost=True)
-                next_attempt = time.monotonic() + min(self.retry_seconds, 1.0)
-            self._stop.wait(0.5)
+                # A replugged headset is back within a second; a silent input
+                # is retried at the normal pace (opening costs 1-2 s of CPU).
+                pause = self.retry_seconds if self._state is CaptureState.SILENT else 1.0
+                next_attempt = time.monotonic() + min(self.retry_seconds, pause)
+            stop.wait(0.5)
 
     def _stream_lost(self, now: float) -> bool:
         stream = self._stream
@@ -283,42 +399,51 @@ class AudioCapture:
         except OSError:
             active = False
         if not active:
-            self._set_error("the audio stream stopped (device removed?)")
+            self._set_error("the audio stream stopped (device removed?)", CaptureState.ABSENT)
             return True
-        last = self._last_block if self._last_block is not None else self._opened_at
-        if now - self._opened_at > 2 * self.stall_seconds and now - last > self.stall_seconds:
-            self._set_error(f"no audio for {now - last:.0f} s")
+        with self._lock:
+            silent = self._stream_silence(now)
+            if silent is not None and self._silent_since is None:
+                self._silent_since = now - silent
+        if silent is not None:
+            self._set_error(f"no audio for {silent:.0f} s", CaptureState.SILENT)
             return True
         choice = self._choice
         if choice is not None and choice.pulse_source and now - self._last_presence >= self.presence_seconds:
             self._last_presence = now
             sources = pulse.list_sources()
             if sources is not None and not any(s.name == choice.pulse_source for s in sources):
-                self._set_error(f"PulseAudio source {choice.pulse_source} is gone")
+                self._set_error(f"PulseAudio source {choice.pulse_source} is gone", CaptureState.ABSENT)
                 return True
         return False
 
-    def _set_error(self, error: str) -> None:
+    def _set_error(self, error: str, state: CaptureState) -> None:
         with self._changed:
-            changed, self._error = error != self._error, error
+            changed, self._error, self._state = error != self._error, error, state
+            if state in (CaptureState.ABSENT, CaptureState.NO_INPUT):
+                self._silent_since = None  # gone, not silent
             self._changed.notify_all()
-        if changed and error not in ("opening", "stopped"):
+        if changed and state not in (CaptureState.STARTING, CaptureState.STOPPED):
             log.info("audio input: %s", error)
 
-    def _open(self) -> bool:
+    def _open(self, stop: threading.Event) -> bool:
         import pyaudio
 
-        if self._error == "not started":
-            self._set_error("opening")
-        with _portaudio():
-            pa = pyaudio.PyAudio()
+        if self._state is CaptureState.STARTING:
+            self._set_error("opening", CaptureState.STARTING)
         try:
-            choice = self._resolve(pa)
+            with _portaudio():
+                pa = pyaudio.PyAudio()
+        except PortAudioBusy as exc:
+            self._set_error(str(exc), CaptureState.FAILED)
+            return False
+        try:
+            choice, any_input = self._resolve(pa)
             if choice is None:
                 wanted = self.device or "default input"
-                self._set_error(f"no audio input matching '{wanted}'")
-                with _portaudio(quiet=False):
-                    pa.terminate()
+                state = CaptureState.ABSENT if self.device or any_input else CaptureState.NO_INPUT
+                self._set_error(f"no audio input matching '{wanted}'", state)
+                self._teardown(None, pa)
                 return False
             if choice.pulse_source:
                 # Read by libpulse (through ALSA's pulse plugin) when the stream connects.
@@ -328,20 +453,27 @@ class AudioCapture:
             stream, rate = self._open_stream(pa, choice)
         except Exception as exc:  # PortAudio reports everything as OSError/ValueError
             log.info("cannot open audio input: %s", exc)
-            self._set_error(f"cannot open audio input: {exc}")
-            with _portaudio(quiet=False):
-                pa.terminate()
+            self._set_error(f"cannot open audio input: {exc}", CaptureState.FAILED)
+            self._teardown(None, pa)
             return False
         with self._changed:
-            self._pa, self._stream, self._choice, self.rate = pa, stream, choice, rate
-            self._connected, self._error = True, ""
-            self._opened_at = self._last_presence = time.monotonic()
-            self._last_block = None
-            self._changed.notify_all()
+            if stop.is_set():  # released while opening: nobody wants this stream any more
+                installed = False
+            else:
+                installed = True
+                self._pa, self._stream, self._choice, self.rate = pa, stream, choice, rate
+                self._connected, self._error, self._state = True, "", CaptureState.OPEN
+                self._opened_at = self._last_presence = time.monotonic()
+                self._last_block = None
+                self._changed.notify_all()
+        if not installed:
+            self._teardown(stream, pa)
+            return False
         log.info("audio input open: %s at %d Hz", choice.name, rate)
         return True
 
-    def _resolve(self, pa: Any) -> InputChoice | None:
+    def _resolve(self, pa: Any) -> tuple[InputChoice | None, bool]:
+        """The input to open, and whether the system has any audio input at all."""
         devices = []
         default_index: int | None = None
         with _portaudio(quiet=False):
@@ -351,13 +483,14 @@ class AudioCapture:
                 devices.append(info)
             with contextlib.suppress(OSError):
                 default_index = int(pa.get_default_input_device_info()["index"])
+        any_input = any(int(d.get("maxInputChannels", 0)) > 0 for d in devices)
         sources = pulse.list_sources() if sys.platform.startswith("linux") and self.device else None
         choice = choose_input(devices, default_index, self.device, sources)
         if choice is None and self.device and self.fallback_to_default:
             default = choose_input(devices, default_index, "")
             if default is not None:
-                return InputChoice(default.index, default.name, fallback=True)
-        return choice
+                return InputChoice(default.index, default.name, fallback=True), any_input
+        return choice, any_input
 
     def _open_stream(self, pa: Any, choice: InputChoice) -> tuple[Any, int]:
         import pyaudio
@@ -389,6 +522,7 @@ class AudioCapture:
                 block = np.frombuffer(data, dtype=np.int16)
                 with self._lock:
                     self._last_block = time.monotonic()
+                    self._silent_since = None
                     consumers = list(self._consumers)
                 for consumer in consumers:
                     try:
@@ -402,22 +536,64 @@ class AudioCapture:
     def _close(self, lost: bool) -> None:
         with self._changed:
             stream, pa = self._stream, self._pa
+            # A stream still delivering is stopped gently (its callback thread
+            # ends by itself); only a dead or silent one is aborted.
+            now = time.monotonic()
+            flowing = self._last_block is not None and now - self._last_block < self.stall_seconds
+            graceful = not lost and flowing
             self._stream = self._pa = None
             was_connected, self._connected = self._connected, False
             if lost and was_connected:
                 self._losses += 1
             if not lost:
-                self._error = "stopped"
+                self._error, self._state = "stopped", CaptureState.STOPPED
+                self._silent_since = self._acquired_at = None
             self._changed.notify_all()
-        with _portaudio(quiet=False):
-            if stream is not None:
+        self._teardown(stream, pa, graceful)
+
+    def _teardown(self, stream: Any, pa: Any, graceful: bool = False) -> None:
+        """Close ``stream`` and terminate ``pa`` on a helper thread, waiting at most :data:`CLOSE_TIMEOUT_S`.
+
+        ``stop_stream()`` only when ``graceful`` (the stream was delivering):
+        PortAudio's ALSA stop waits for the callback thread, which never wakes
+        when the source delivers nothing (seen with a suspended source and
+        with module-echo-cancel), so it blocks for ever.  A lost stream is
+        only closed, which aborts it and usually returns at once -- but not
+        when the PulseAudio connection behind ALSA's pulse plugin died (the
+        server was restarted): then it blocks for ever.  So the close runs outside
+        :data:`_PORTAUDIO_LOCK`, and a stuck one is left on its daemon thread.
+        Its ``PyAudio`` is then never terminated, which is what keeps
+        PortAudio usable: ``Pa_Terminate`` of the last instance would abort
+        (and hang on) that stream again.  Later streams open on the same
+        initialised PortAudio, through a new connection to the sound server.
+        """
+        if stream is None and pa is None:
+            return
+
+        def work() -> None:
+            if stream is not None and graceful:
+                log.debug("stopping the audio stream")
                 with contextlib.suppress(Exception):
                     stream.stop_stream()
+            if stream is not None:
+                log.debug("closing the audio stream")
                 with contextlib.suppress(Exception):
                     stream.close()
             if pa is not None:
-                with contextlib.suppress(Exception):
-                    pa.terminate()
+                log.debug("terminating PortAudio")
+                try:
+                    with _portaudio(quiet=False), contextlib.suppress(Exception):
+                        pa.terminate()
+                except PortAudioBusy as exc:
+                    log.warning("PortAudio not terminated: %s", exc)
+            log.debug("audio stream closed")
+
+        closer = threading.Thread(target=work, name="deskwatch-audio-close", daemon=True)
+        closer.start()
+        closer.join(CLOSE_TIMEOUT_S)
+        if closer.is_alive():
+            self.stuck_closes += 1
+            log.warning("PortAudio did not close the stream within %.0f s; left behind", CLOSE_TIMEOUT_S)
 
 
 def shared_capture(services: dict[str, Any], **options: Any) -> AudioCapture:

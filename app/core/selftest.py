@@ -46,9 +46,6 @@ MSG_WARNINGS = Text("Usable, with warnings: {items}", "可以使用,但有警告
 MSG_FAULTS = Text("Fault: {items}", "故障:{items}")
 MSG_AND_WARNINGS = Text("{faults}. Warnings: {items}", "{faults}。警告:{items}")
 MSG_NO_READING = Text("The device gave no reading", "设备没有读数")
-MSG_NORMAL_UNOBSERVED = Text(
-    "Observed readings normal; could not check: {items}", "已读取的各项正常;无法检查:{items}"
-)
 MSG_DISABLED = Text("Switched off in the settings", "已在设置中关闭")
 MSG_CHECK_FAILED = Text("The check could not run: {error}", "检查无法进行:{error}")
 MSG_TIMEOUT = Text("The check did not finish within {seconds:g} s", "检查在 {seconds:g} 秒内未完成")
@@ -338,25 +335,29 @@ class SelfTest:
 
     def _judge(self, monitor: Monitor, states: list[IndicatorState]) -> CheckResult:
         title = type(monitor).title
-        known = [s for s in states if s.level not in (Level.UNKNOWN, Level.NOT_SET_UP)]
-        unknown = [s for s in states if s.level is Level.UNKNOWN]
+        unobserved = (Level.UNKNOWN, Level.NOT_SET_UP)
+        known = [s for s in states if s.level not in unobserved]
         if not known:
-            failed = next((s.message for s in unknown if s.message is not None), None)
+            failed = next((s.message for s in states if s.level is Level.UNKNOWN and s.message), None)
             if failed is not None:  # the monitor itself failed: that is a fault to report
                 return CheckResult(title, FAIL, failed, DEVICE_ADVICE.get(monitor.device))
-            not_set_up = next((s.message for s in states if s.level is Level.NOT_SET_UP), None)
+            not_set_up = next((s.message for s in states if s.level is Level.NOT_SET_UP and s.message), None)
             if not_set_up is not None:
                 return CheckResult(title, SKIPPED, not_set_up, ADVICE_SETUP)
             return CheckResult(title, SKIPPED, MSG_NO_READING)
         levels = {s.key: self._level(s) for s in states}
         level = worst(levels.values())
         bad = [s for s in states if levels[s.key] in (Level.WARNING, Level.CRITICAL)]
+        # What could not be observed (a headset delivering no audio) is no pass:
+        # one line per distinct reason, not one per indicator.
+        reasons: dict[str, IndicatorState] = {}
+        for s in states:
+            if s.level is Level.UNKNOWN and s.message is not None:
+                reasons.setdefault(s.message.en, s)
         detail = {"level": level.name.lower(), "indicators": {k: v.name.lower() for k, v in levels.items()}}
-        if not bad:
-            # "All normal" only for what was observed: name what could not be checked.
-            message = MSG_NORMAL_UNOBSERVED.format(items=_describe(unknown)) if unknown else MSG_ALL_NORMAL
-            return CheckResult(title, PASS, message, detail=detail)
-        faults = [st for st in bad if levels[st.key] is Level.CRITICAL]
+        if not bad and not reasons:
+            return CheckResult(title, PASS, MSG_ALL_NORMAL, detail=detail)
+        faults = [st for st in bad if levels[st.key] is Level.CRITICAL] + list(reasons.values())
         warnings = [st for st in bad if levels[st.key] is Level.WARNING]
         advice = DEVICE_ADVICE.get(monitor.device)
         if faults:

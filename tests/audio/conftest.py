@@ -115,6 +115,53 @@ class PulseServer:
             self.pactl("unload-module", str(self.module))
             self.module = None
 
+    def load(self, module: str, *args: str) -> int:
+        """Load a PulseAudio module; its index (for :meth:`unload_module`)."""
+        return int(self.pactl("load-module", module, *args).strip())
+
+    def unload_module(self, index: int) -> None:
+        """Unload a module loaded with :meth:`load` (ignored when it is gone already)."""
+        with contextlib.suppress(RuntimeError):
+            self.pactl("unload-module", str(index))
+
+    @contextlib.contextmanager
+    def filters_on_headset(self) -> Iterator[str]:
+        """module-remap-source, module-loopback and module-echo-cancel reading the headset.
+
+        Yields the echo canceller's source name.  Echo cancelling needs a
+        playback sink other than the headset's own (PulseAudio refuses a sink
+        and its monitor), so a second null sink stands in for the speakers.
+        """
+        modules: list[int] = []
+        try:
+            modules.append(self.load("module-null-sink", "sink_name=dw_speakers"))
+            modules.append(self.load("module-remap-source", f"master={SOURCE}", "source_name=dw_remapped"))
+            modules.append(self.load("module-loopback", f"source={SOURCE}", "sink=dw_speakers"))
+            modules.append(
+                self.load(
+                    "module-echo-cancel", f"source_master={SOURCE}", "sink_master=dw_speakers",
+                    "source_name=dw_echo_cancelled", "sink_name=dw_echo_sink",
+                )
+            )  # fmt: skip
+            yield "dw_echo_cancelled"
+        finally:
+            for index in reversed(modules):
+                self.unload_module(index)
+            # The echo canceller's gain control turns its master down (to 33 % here)
+            # and leaves it there: put the "microphone" back for the tests that follow.
+            with contextlib.suppress(RuntimeError):
+                self.pactl("set-source-volume", SOURCE, "100%")
+
+    @contextlib.contextmanager
+    def suspended(self) -> Iterator[None]:
+        """The headset sink (and so its monitor source) suspended: open streams get no samples."""
+        self.pactl("suspend-sink", SINK, "1")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(RuntimeError):
+                self.pactl("suspend-sink", SINK, "0")
+
     def play(self, pcm: npt.NDArray[np.int16], rate: int = RATE) -> subprocess.Popen[bytes]:
         """Play int16 mono samples into the sink; returns the player (stopped at teardown)."""
         path = self.root / f"signal-{len(self.players)}.raw"

@@ -6,22 +6,31 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+from monitors.headset import HeadsetMonitor
+from sensors.audio import RELEASE_BOUND_S
 from tests.audio.conftest import SINK, PulseServer
 from tests.audio.signals import cases
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def check(tmp_path: Path, config: str, *only: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+#: What ``deskwatch check --only headset`` may take whatever the device does (README):
+#: the monitor's poll timeout, the scheduler's 0.5 s wait, closing the audio stream,
+#: plus 10 s for starting Python and PortAudio on a loaded machine.
+CHECK_BOUND_S = HeadsetMonitor.timeout + 0.5 + RELEASE_BOUND_S + 10.0
+
+
+def check(tmp_path: Path, config: str, *only: str, command: str = "check") -> tuple[int, dict]:  # type: ignore[type-arg]
     path = tmp_path / "deskwatch.toml"
     path.write_text(config, "utf-8")
     args = [
         sys.executable,
         "-m",
         "app.cli",
-        "check",
+        command,
         "--json",
         "--config",
         str(path),
@@ -30,7 +39,9 @@ def check(tmp_path: Path, config: str, *only: str) -> tuple[int, dict]:  # type:
     ]
     for monitor in only:
         args += ["--only", monitor]
-    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ), timeout=60)
+    done = subprocess.run(
+        args, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ), timeout=CHECK_BOUND_S + 30
+    )
     assert done.stdout, done.stderr
     return done.returncode, json.loads(done.stdout)
 
@@ -62,3 +73,48 @@ def test_check_reports_a_missing_headset_without_crashing(pulse: PulseServer, tm
     assert by_id["headset.connected"]["level"] == "critical"
     assert "Plantronics" in by_id["headset.connected"]["message"]
     assert code == 2
+
+
+def _timed_check(tmp_path: Path, device: str) -> tuple[float, dict[str, dict]]:  # type: ignore[type-arg]
+    started = time.monotonic()
+    _, payload = check(tmp_path, f'[monitors.headset]\ndevice = "{device}"\n', "headset")
+    return time.monotonic() - started, {i["id"]: i for i in payload["indicators"]}
+
+
+def _assert_no_audio_is_unknown(by_id: dict[str, dict]) -> None:  # type: ignore[type-arg]
+    connected = by_id["headset.connected"]
+    assert connected["level"] == "unknown" and "No audio from" in connected["message"], connected
+    for name in ("microphone", "noise_floor", "speech_level", "snr", "hum", "dropouts"):
+        assert by_id[f"headset.{name}"]["level"] == "unknown", by_id[f"headset.{name}"]
+        assert "No audio for" in by_id[f"headset.{name}"]["message"]
+
+
+def test_check_returns_when_the_input_delivers_no_samples(pulse: PulseServer, tmp_path: Path) -> None:
+    with pulse.suspended():  # the source exists, a stream opens on it, and no sample ever comes
+        seconds, by_id = _timed_check(tmp_path, SINK)
+    assert seconds < CHECK_BOUND_S, f"check took {seconds:.1f} s"
+    _assert_no_audio_is_unknown(by_id)
+
+
+def test_check_returns_with_echo_cancel_on_a_stalled_headset_source(
+    pulse: PulseServer, tmp_path: Path
+) -> None:
+    """The seat's case: module-echo-cancel on the headset source; check did not return within 40 s."""
+    with pulse.filters_on_headset() as echo_cancelled, pulse.suspended():
+        seconds, by_id = _timed_check(tmp_path, echo_cancelled)
+    assert seconds < CHECK_BOUND_S, f"check took {seconds:.1f} s"
+    _assert_no_audio_is_unknown(by_id)
+    assert by_id["headset.in_call"]["message"] == "No call", "the filters are no call"
+
+
+def test_selftest_fails_a_headset_that_delivers_nothing(pulse: PulseServer, tmp_path: Path) -> None:
+    with pulse.suspended():
+        started = time.monotonic()
+        code, payload = check(
+            tmp_path, f'[monitors.headset]\ndevice = "{SINK}"\n', "headset", command="selftest"
+        )
+        seconds = time.monotonic() - started
+    assert seconds < CHECK_BOUND_S, f"selftest took {seconds:.1f} s"
+    (headset,) = [c for c in payload["checks"] if c["monitor"] == "headset"]
+    assert headset["status"] == "fail" and code == 1
+    assert "No audio" in headset["results"][0]["message"]["en"]

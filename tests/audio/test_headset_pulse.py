@@ -6,6 +6,7 @@ source by the monitor's own PyAudio stream; the readings must classify it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from app.core.callstate import CallState
 from app.core.model import Level, Reading
 from app.core.monitor import MonitorContext
 from monitors.headset import MIC_SOURCE, VOICE_SOURCE, HeadsetMonitor
+from sensors.audio import CaptureState
 from tests.audio.conftest import SINK, SOURCE, PulseServer
 from tests.audio.helpers import levels, monitor_settings, values
 from tests.audio.signals import cases
@@ -100,6 +102,23 @@ def _listen_once(monitor: HeadsetMonitor, pulse: PulseServer, signal: str) -> li
     return readings
 
 
+@contextlib.contextmanager
+def softphone_recording(pulse: PulseServer) -> Iterator[None]:
+    """A real recording client (``parec`` named "softphone") on the headset's source."""
+    recorder = subprocess.Popen(
+        ["parec", f"--device={SOURCE}", "--client-name=softphone"],
+        env={**os.environ, **pulse.env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: "softphone" in pulse.pactl("list", "source-outputs"), 5, "parec to start")
+        yield
+    finally:
+        recorder.terminate()
+        recorder.wait(5)
+
+
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -144,14 +163,17 @@ def test_unplug_raises_disconnected_and_replug_clears_it(pulse: PulseServer, tmp
         assert first["headset.connected"].value is True
 
         pulse.unplug()
-        wait_for(lambda: not monitor.capture.status().connected, 10, "the stream to notice the unplug")
+        # The stream either dies at once or stalls first ("no audio"); then the source is gone.
+        wait_for(lambda: monitor.capture.status().state is CaptureState.ABSENT, 20, "the unplug")
         readings = {r.indicator_id: r for r in monitor.poll()}
         gone = readings["headset.connected"]
         assert gone.value is False and gone.level is Level.CRITICAL
         assert gone.message is not None and "disconnected" in gone.message.en and "断开" in gone.message.zh
-        # The other indicators say why they have no value instead of alerting on their own.
-        assert readings["headset.noise_floor"].value is None
-        assert readings["headset.noise_floor"].level is Level.OK
+        # No audio is never OK: every audio indicator is unknown, saying why.
+        for name in QUALITY:
+            reading = readings[f"headset.{name}"]
+            assert reading.value is None and reading.level is Level.UNKNOWN, reading
+            assert reading.message is not None and "disconnected" in reading.message.en
 
         pulse.plug()
         wait_for(lambda: monitor.capture.status().connected, 20, "the stream to reopen by itself")
@@ -182,14 +204,7 @@ def test_voice_on_the_headset_means_in_call(headset: HeadsetMonitor, pulse: Puls
 
 def test_another_application_recording_means_in_call(headset: HeadsetMonitor, pulse: PulseServer) -> None:
     call_state = headset.context.services["call_state"]
-    recorder = subprocess.Popen(
-        ["parec", f"--device={SOURCE}", "--client-name=softphone"],
-        env={**os.environ, **pulse.env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(lambda: "softphone" in pulse.pactl("list", "source-outputs"), 5, "parec to start")
+    with softphone_recording(pulse):
         wait_for(lambda: call_state.sources().get(MIC_SOURCE) is True, 2, "the stream event")
         readings = {r.indicator_id: r for r in headset.poll()}
         assert call_state.sources()[MIC_SOURCE] is True
@@ -198,25 +213,89 @@ def test_another_application_recording_means_in_call(headset: HeadsetMonitor, pu
         assert in_call.message is not None and "softphone" in in_call.message.en
         # Deskwatch's own stream is never mistaken for another application.
         assert in_call.detail["apps"] == ["softphone"]
-    finally:
-        recorder.terminate()
-        recorder.wait(5)
     # Stream events reach the call state within a fraction of a second, without a poll.
     wait_for(lambda: call_state.sources()[MIC_SOURCE] is False, 2, "the recorder's end")
     headset.poll()
     assert call_state.sources()[MIC_SOURCE] is False
 
 
-def test_missing_headset_is_reported_not_raised(pulse: PulseServer, tmp_path: Path) -> None:
+def test_missing_headset_is_a_fault_only_after_the_start_up_grace(pulse: PulseServer, tmp_path: Path) -> None:
     monitor = make_monitor(tmp_path, device="no such headset")
+    monitor.startup_grace = 3.0
     try:
         monitor.start()
         assert not monitor.capture.wait_connected(10)
-        connected = {r.indicator_id: r for r in monitor.poll()}["headset.connected"]
+        if monitor.capture.status().running_for < monitor.startup_grace:  # type: ignore[operator]
+            # Not yet observed is not a fault: no reading for the headset itself yet.
+            assert {r.indicator_id for r in monitor.poll()} <= {"headset.in_call"}
+        wait_for(lambda: monitor.capture.status().running_for > 3.0, 10, "the grace to end")  # type: ignore[operator]
+        readings = {r.indicator_id: r for r in monitor.poll()}
+        connected = readings["headset.connected"]
         assert connected.level is Level.CRITICAL
         assert connected.message is not None and "no such headset" in connected.message.en
+        assert readings["headset.snr"].level is Level.UNKNOWN
     finally:
         monitor.close()
+
+
+def test_start_up_raises_nothing_before_the_stream_opens(pulse: PulseServer, tmp_path: Path) -> None:
+    """Every start used to raise a critical "耳机已断开: Headset (not started)"."""
+    monitor = make_monitor(tmp_path)
+    try:
+        first = monitor.poll()  # at once, as the scheduler does: the stream is not open yet
+        assert all(r.level not in (Level.CRITICAL, Level.WARNING, Level.UNKNOWN) for r in first), first
+        assert (
+            "headset.connected" not in {r.indicator_id for r in first} or monitor.capture.status().connected
+        )
+        assert monitor.capture.wait_connected(15)
+        wait_for(lambda: "connected" in values(monitor.poll()), 10, "the first reading")
+        connected = {r.indicator_id: r for r in monitor.poll()}["headset.connected"]
+        assert connected.level is Level.OK
+    finally:
+        monitor.close()
+
+
+def test_an_input_that_delivers_nothing_is_unknown_not_ok(pulse: PulseServer, tmp_path: Path) -> None:
+    monitor = make_monitor(tmp_path)
+    try:
+        monitor.start()
+        assert monitor.capture.wait_connected(15)
+        with pulse.suspended():
+            wait_for(lambda: monitor.capture.status().state is CaptureState.SILENT, 20, "the stall")
+            readings = {r.indicator_id: r for r in monitor.poll()}
+            connected = readings["headset.connected"]
+            assert connected.level is Level.UNKNOWN and connected.value is None
+            assert connected.message is not None and "No audio from" in connected.message.en
+            for name in QUALITY:
+                reading = readings[f"headset.{name}"]
+                assert reading.level is Level.UNKNOWN and reading.message is not None
+                assert "No audio for" in reading.message.en
+        # Samples again: back to observed readings without a restart.
+        pulse.play(SIGNALS["clean_speech"])
+        wait_for(lambda: monitor.capture.status().state is CaptureState.OPEN, 30, "audio to flow again")
+        time.sleep(2.0)
+        back = {r.indicator_id: r for r in monitor.poll()}
+        assert back["headset.connected"].level is Level.OK
+    finally:
+        monitor.close()
+
+
+def test_sound_server_modules_are_not_calls_but_a_recording_client_is(
+    headset: HeadsetMonitor, pulse: PulseServer
+) -> None:
+    call_state = headset.context.services["call_state"]
+    with pulse.filters_on_headset():
+        outputs = pulse.pactl("list", "source-outputs")
+        for driver in ("module-remap-source.c", "module-loopback.c", "module-echo-cancel.c"):
+            assert driver in outputs  # all three really read the headset's source
+        in_call = {r.indicator_id: r for r in headset.poll()}["headset.in_call"]
+        assert in_call.detail["apps"] == [], in_call.detail
+        assert call_state.sources()[MIC_SOURCE] is False
+        with softphone_recording(pulse):
+            in_call = {r.indicator_id: r for r in headset.poll()}["headset.in_call"]
+            assert in_call.detail["apps"] == ["softphone"], in_call.detail
+            assert in_call.value is True and in_call.message is not None
+            assert "softphone" in in_call.message.en and "#" not in in_call.message.en
 
 
 def test_fallback_to_default_input_warns(pulse: PulseServer, tmp_path: Path) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from sensors.audio import choose_input
 from sensors.mic_usage import ConsentEntry, consent_entries_from_tree, consent_store_in_use
 from sensors.pulse import match_source, parse_list, recording_applications
@@ -48,6 +51,7 @@ OUTPUTS = """Source Output #31
 \t\tapplication.process.binary = "zoiper5"
 Source Output #32
 \tDriver: protocol-native.c
+\tClient: 41
 \tSource: 5
 \tCorked: no
 \tProperties:
@@ -55,6 +59,7 @@ Source Output #32
 \t\tapplication.process.id = "4242"
 Source Output #33
 \tDriver: protocol-native.c
+\tClient: 42
 \tSource: 1
 \tCorked: yes
 \tProperties:
@@ -62,6 +67,7 @@ Source Output #33
 \t\tapplication.process.id = "3000"
 Source Output #34
 \tDriver: protocol-native.c
+\tClient: 43
 \tSource: 0
 \tCorked: no
 \tProperties:
@@ -69,6 +75,7 @@ Source Output #34
 \t\tapplication.process.id = "3100"
 Source Output #35
 \tDriver: protocol-native.c
+\tClient: 44
 \tSource: 1
 \tCorked: no
 \tProperties:
@@ -102,9 +109,57 @@ def test_source_matching_by_name_or_description() -> None:
     assert match_source(sources, "") is None and match_source(sources, "plantronics") is None
 
 
+def test_module_streams_are_not_applications() -> None:
+    # Recorded from PulseAudio 16 with module-remap-source, module-loopback and
+    # module-echo-cancel reading the headset, and parec (as "softphone") recording it.
+    sources = parse_list((DATA / "pactl-sources-modules.txt").read_text())
+    outputs = parse_list((DATA / "pactl-source-outputs-modules.txt").read_text())
+    assert [o.fields["Driver"] for o in outputs] == [
+        "module-remap-source.c", "module-loopback.c", "module-echo-cancel.c", "protocol-native.c",
+    ]  # fmt: skip
+    headset = "deskwatch_headset.monitor"
+    assert recording_applications(outputs, sources, own_pid=1, headset_source=headset) == ["softphone"]
+    modules_only = [o for o in outputs if o.fields["Driver"] != "protocol-native.c"]
+    assert recording_applications(modules_only, sources, own_pid=1, headset_source=headset) == []
+
+
+def test_applications_are_named_by_name_then_binary() -> None:
+    block = "Source Output #7\n\tClient: 3\n\tSource: 1\n\tProperties:\n"
+    binary_only = parse_list(block + '\t\tapplication.process.binary = "linphone"\n')
+    assert recording_applications(binary_only, [], own_pid=1) == ["linphone"]
+    nameless = parse_list(block + '\t\tapplication.process.id = "977"\n')
+    assert recording_applications(nameless, [], own_pid=1) == ["process 977"]
+    hostile = parse_list(block + '\t\tapplication.name = "soft\x1b[2Jphone\\nrm -rf"\n')
+    (name,) = recording_applications(hostile, [], own_pid=1)
+    assert name.isprintable() and "\x1b" not in name
+
+
 def test_parse_ignores_garbage() -> None:
     assert parse_list("") == []
     assert parse_list("Failed to connect\n\tName: x\n") == []
+    # Indexes are ASCII digits: Arabic-Indic digits, signs and underscores are not.
+    assert parse_list("Source Output #\u0663\n\tClient: 1\n") == []
+    assert parse_list("Source Output #1_0\n") == [] and parse_list("Source Output #-1\n") == []
+    (odd,) = parse_list("Source Output #4\n\tClient: \u0664\n\tSource: 99999999999999999999\n")
+    assert recording_applications([odd], [], own_pid=1) == []  # no client: not an application
+
+
+#: Lines shaped like pactl's, for the fuzzer to recombine with noise.
+PACTL_PIECES = st.sampled_from(
+    [
+        "Source Output #3", "Source #0", "\tClient: 7", "\tClient: n/a", "\tSource: 0", "\tCorked: yes",
+        "\tProperties:", '\t\tapplication.name = "x"', '\t\tapplication.process.id = "1"',
+        "\tName: a.monitor", '\t\tmedia.role = "filter"', "#", "\t\t = ", "\t:",
+    ]
+)  # fmt: skip
+
+
+@given(st.lists(st.one_of(PACTL_PIECES, st.text(max_size=40)), max_size=30))
+def test_any_pactl_output_parses_without_raising(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    objects = parse_list(text)
+    apps = recording_applications(objects, objects, own_pid=1, headset_source="a.monitor")
+    assert all(isinstance(a, str) and a.isprintable() for a in apps)
 
 
 DEVICES = [

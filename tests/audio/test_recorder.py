@@ -96,6 +96,17 @@ def test_self_test_fails_clearly_on_silence(pulse: PulseServer, tmp_path: Path) 
     assert "silent" in results[0].message.en and results[0].advice is not None
 
 
+def test_self_test_says_why_an_input_that_delivers_nothing_failed(pulse: PulseServer, tmp_path: Path) -> None:
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    with pulse.suspended():
+        results = make_recorder(folder, tmp_path).self_test({"seconds": 1.0})
+    assert [r.status for r in results] == ["fail", "skipped", "skipped", "skipped"]
+    # The reason as it was while recording, not the "stopped" of the closed capture.
+    assert "no audio for" in results[0].message.en, results[0].message.en
+    assert results[0].advice is not None
+
+
 def test_read_only_folder(pulse: PulseServer, tmp_path: Path) -> None:
     with tmpfs(tmp_path / "ro") as folder:
         remount_read_only(folder)

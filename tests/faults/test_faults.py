@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -360,11 +361,7 @@ def phone_line(tmp_path: Path) -> Iterator[Callable[[], list[Any]]]:
 
 
 def test_sip_server_gone_and_back(tmp_path: Path, phone_line: Any) -> None:
-    """The PBX stops answering: critical "no reply"; it answers again: ok, without a restart.
-
-    The headset's unplug/replug runs against a real PulseAudio in tests/audio; a
-    PulseAudio *restart* is part of the soak's fault cycle (see README).
-    """
+    """The PBX stops answering: critical "no reply"; it answers again: ok, without a restart."""
     servers = phone_line()
     config = (
         f'[monitors.telephone]\npbx_host = "127.0.0.1"\npbx_port = {phone_line.port}\ninterval = 0.5\n'
@@ -387,3 +384,113 @@ def test_sip_server_gone_and_back(tmp_path: Path, phone_line: Any) -> None:
         assert all(a.state is AlertState.CLEARED for a in episodes)
     finally:
         desk.stop()
+
+
+def metric_levels(port: int) -> dict[str, float]:
+    """``deskwatch_indicator_level`` by state key, read from a running Deskwatch's /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+            text = response.read().decode("utf-8")
+    except OSError:
+        return {}
+    levels: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name == "deskwatch_indicator_level":
+            for sample in family.samples:
+                item = sample.labels["item"]
+                key = sample.labels["indicator"] + (f"[{item}]" if item else "")
+                levels[key] = sample.value
+    return levels
+
+
+#: Shutting down after SIGTERM: the scheduler's 5 s wait for polls in flight,
+#: closing the audio stream (bounded even when PortAudio hangs), history, and
+#: start-up slack for a loaded machine.
+SHUTDOWN_BOUND_S = 5.0 + 5.0 + 10.0
+
+
+def test_headset_unplugged_pulseaudio_restarted_and_sip_server_gone(tmp_path: Path, phone_line: Any) -> None:
+    """Deskwatch runs as its own process, with its own PulseAudio.
+
+    It used to neither see the unplug nor stop within 45 s of SIGTERM: the
+    stream stalls when the source goes (or the server restarts), and
+    PortAudio's stop/close of such a stream blocks for ever inside ALSA's
+    pulse plugin, holding the lock every later PortAudio call needs.
+    """
+    from tests.audio.conftest import SINK, PulseServer
+    from tests.telephone.conftest import free_port
+
+    pulse = PulseServer(tmp_path / "pulse")
+    pulse.start()
+    servers = phone_line()
+    metrics_port = free_port()
+    config = tmp_path / "deskwatch.toml"
+    config.write_text(
+        f"[exporter]\nenabled = true\nport = {metrics_port}\n"
+        f'[monitors.headset]\ndevice = "{SINK}"\ninterval = 0.5\n'
+        f'[monitors.telephone]\npbx_host = "127.0.0.1"\npbx_port = {phone_line.port}\ninterval = 0.5\n'
+        "ping_spacing = 0.0\nreply_timeout = 0.5\n"
+        + "".join(f"[monitors.{m}]\nenabled = false\n" for m in ("computer", "printer", "recorder")),
+        "utf-8",
+    )
+    command = [sys.executable, "-m", "app.cli", "run", "--headless", "--config", str(config),
+               "--data-dir", str(tmp_path / "data")]  # fmt: skip
+    app_log = tmp_path / "app.log"
+    with app_log.open("wb") as stderr:
+        app = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **pulse.env}, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+
+    def log_tail() -> str:
+        lines = app_log.read_text(errors="replace").splitlines()
+        return "\n".join(line for line in lines if "ALSA" not in line and "pa_linux_alsa" not in line)[-3000:]
+
+    def wait_level(key: str, *levels: Level, timeout: float = 60.0) -> None:
+        wanted = {int(level) for level in levels}
+        try:
+            wait_for(lambda: metric_levels(metrics_port).get(key) in wanted, timeout, f"{key} at {levels}")
+        except AssertionError as exc:
+            seen = metric_levels(metrics_port).get(key)
+            raise AssertionError(f"{exc} (last seen {seen})\n{log_tail()}") from None
+
+    stopped_in: float | None = None
+    try:
+        wait_level("headset.connected", Level.OK)
+        wait_level("telephone.sip_reply[udp]", Level.OK)
+        pulse.unplug()  # the headset is pulled out
+        wait_level("headset.connected", Level.CRITICAL)
+        pulse.plug()
+        wait_level("headset.connected", Level.OK)
+        pulse.stop()  # the sound server itself goes away ...
+        wait_level("headset.connected", Level.CRITICAL, Level.UNKNOWN)
+        pulse.start()  # ... and comes back
+        wait_level("headset.connected", Level.OK, timeout=60)
+        for server in servers:  # the PBX stops answering
+            server.stop()
+        wait_level("telephone.sip_reply[udp]", Level.CRITICAL)
+        assert metric_levels(metrics_port).get("headset.connected") == 0, "the headset is unaffected"
+        phone_line()
+        wait_level("telephone.sip_reply[udp]", Level.OK, timeout=40)
+    finally:
+        started = time.monotonic()
+        app.terminate()
+        try:
+            app.wait(timeout=SHUTDOWN_BOUND_S)
+            stopped_in = time.monotonic() - started
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
+        pulse.stop()
+    assert stopped_in is not None, f"did not stop within {SHUTDOWN_BOUND_S:g} s of SIGTERM\n{log_tail()}"
+    assert app.returncode == 0, log_tail()
+    assert "Traceback" not in app_log.read_text(errors="replace")
+    db = sqlite3.connect(tmp_path / "data" / "history.sqlite3")
+    rows = db.execute(
+        "SELECT ended, message FROM alerts WHERE key='headset.connected' ORDER BY id"
+    ).fetchall()
+    db.close()
+    assert len(rows) >= 2, "unplug and the server outage each raised an alert"
+    assert all(ended is not None for ended, _ in rows), "and each cleared without a restart"
+    assert not any("not started" in (message or "") for _, message in rows), "starting up is no fault"

@@ -285,15 +285,15 @@ class _Mixed(_Fake):
         return list(self.readings)
 
 
-def test_all_normal_is_said_only_of_what_was_observed(tmp_path: Path) -> None:
+def test_unobserved_readings_fail_and_not_set_up_is_skipped(tmp_path: Path) -> None:
     from app.core.model import Level
 
     no_audio = Text("no audio for 6 s", "6 秒没有音频")
     _Mixed.readings = [Reading(GAUGE.id, 22.0), Reading(OTHER.id, None, Level.UNKNOWN, no_audio)]
     line = _run(tmp_path, _Mixed).checks[0].results[0]
-    assert line.status == PASS
-    assert line.message.en.startswith("Observed readings normal; could not check: Noise: no audio for 6 s")
-    assert "无法检查" in line.message.zh
+    # A device that could not be observed does not pass the start-of-shift check.
+    assert line.status == FAIL
+    assert "no audio for 6 s" in line.message.en and "6 秒没有音频" in line.message.zh
     # Only "not set up" readings: skipped with the hint, never "all normal".
     hint = Text("Set pbx_host", "设置 pbx_host")
     _Mixed.readings = [Reading(LINK.id, None, Level.NOT_SET_UP, hint)]
