@@ -7,7 +7,6 @@ judging who records must never raise; indices are ASCII numbers.
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -61,11 +60,6 @@ def test_parsing_and_judging_never_raise(sources: str, outputs: str, own_pid: in
     match_source(source_objects, headset)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sensors/pulse.py (owned by the audio helper) reads indices with int(), which takes "
-    "Unicode digits, '+3' and '1_000'; reported, not fixed here",
-)
 @FUZZ
 @given(st.sampled_from(["٢", "２", "1_000", "+3"]))
 def test_indices_are_ascii_numbers(number: str) -> None:
