@@ -10,6 +10,7 @@ reader in :mod:`sensors.reader` does the pymodbus request.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -40,6 +41,8 @@ class RegisterField:
             raise ValueError("a value spans 1 or 2 registers")
         if self.word_order not in WORD_ORDERS:
             raise ValueError(f"word order must be one of {', '.join(WORD_ORDERS)}")
+        if not math.isfinite(self.scale):
+            raise ValueError("scale must be a finite number")  # nan×raw would read as "no value"
         if self.scale == 0:
             raise ValueError("scale must not be 0")
 

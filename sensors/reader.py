@@ -24,7 +24,14 @@ import serial
 from sensors import mhz19
 from sensors.measurement import FrameError
 from sensors.modbus_env import RegisterMap
-from sensors.serial_transport import Backoff, PortUnavailable, SerialSettings, open_port, resolve_port
+from sensors.serial_transport import (
+    TRANSPORT_ERRORS,
+    Backoff,
+    PortUnavailable,
+    SerialSettings,
+    open_port,
+    resolve_port,
+)
 from sensors.textline import MAX_LINE_BYTES, LineFormat, LineSplitter, parse_line
 
 log = logging.getLogger(__name__)
@@ -37,6 +44,12 @@ NO_ANSWER = "no_answer"
 
 #: Unanswered requests in a row before a request/response sensor counts as silent.
 NO_ANSWER_AFTER = 3
+#: Corrupt data is logged at most once per this many seconds per sensor, so a
+#: board spewing garbage costs a few log lines an hour, not one per line.
+BAD_DATA_LOG_INTERVAL = 60.0
+#: Pause after a read cycle failed in an unexpected way, so that a fault that
+#: repeats on every cycle cannot turn the reader thread into a busy loop.
+UNEXPECTED_ERROR_PAUSE = 0.2
 
 
 class LinkLost(Exception):
@@ -53,6 +66,8 @@ class CycleResult:
     #: For request/response protocols: whether the device answered (``None``: it just talks).
     answered: bool | None = None
     problem: str = ""
+    #: Exceptions a parser raised that it should not have (logged, rate-limited, with traceback).
+    parser_errors: list[Exception] = field(default_factory=list)
 
 
 class Session(ABC):
@@ -85,7 +100,7 @@ class _SerialSession(Session):
         port, self.port = self.port, None
         if port is not None:
             # A port that is already gone has nothing left to release.
-            with contextlib.suppress(OSError, serial.SerialException):
+            with contextlib.suppress(*TRANSPORT_ERRORS):
                 port.close()
 
     def _read(self, size: int) -> bytes:
@@ -93,7 +108,7 @@ class _SerialSession(Session):
             raise LinkLost("port is not open")
         try:
             data: bytes = self.port.read(size)
-        except (serial.SerialException, OSError) as exc:
+        except TRANSPORT_ERRORS as exc:
             raise LinkLost(str(exc)) from exc
         return data
 
@@ -104,7 +119,7 @@ class _SerialSession(Session):
             self.port.reset_input_buffer()
             self.port.write(data)
             self.port.flush()
-        except (serial.SerialException, OSError) as exc:
+        except TRANSPORT_ERRORS as exc:
             raise LinkLost(str(exc)) from exc
 
 
@@ -124,9 +139,12 @@ class TextLineSession(_SerialSession):
         waiting = 0
         try:
             waiting = self.port.in_waiting if self.port is not None else 0
-        except (serial.SerialException, OSError) as exc:
+        except TRANSPORT_ERRORS as exc:
             raise LinkLost(str(exc)) from exc
-        data = self._read(max(1, min(waiting, 4096)))
+        return self.take(self._read(max(1, min(waiting, 4096))))
+
+    def take(self, data: bytes) -> CycleResult:
+        """Parse bytes received from the board: readings, or counted bad frames (never raises)."""
         result = CycleResult()
         dropped_before = self.splitter.dropped
         for line in self.splitter.feed(data):
@@ -135,6 +153,10 @@ class TextLineSession(_SerialSession):
             except FrameError as exc:
                 result.bad_frames += 1
                 result.problem = f"{exc}: {line[:60]!r}"
+            except Exception as exc:  # a parser bug is still only one bad line, not a lost link
+                result.bad_frames += 1
+                result.problem = f"unreadable line ({type(exc).__name__}): {line[:60]!r}"
+                result.parser_errors.append(exc)
         dropped = self.splitter.dropped - dropped_before
         if dropped:
             result.bad_frames += dropped
@@ -316,6 +338,9 @@ class SensorReader:
         self._thread: threading.Thread | None = None
         self._session: Session | None = None
         self._unanswered = 0
+        self._last_bad_log: float | None = None
+        self._unlogged_frames = self._unlogged_garbage = 0
+        self._parser_error: Exception | None = None
 
     def start(self) -> None:
         """Start the reader thread (once)."""
@@ -370,10 +395,17 @@ class SensorReader:
                 except LinkLost as exc:
                     self._lose(str(exc))
                     continue
-                except Exception as exc:  # a reader must survive anything a device sends
-                    log.exception("sensor %s: unexpected error", self.name)
-                    self._lose(f"{type(exc).__name__}: {exc}")
+                except TRANSPORT_ERRORS as exc:  # the port itself failed
+                    self._lose(str(exc) or type(exc).__name__)
                     continue
+                except Exception as exc:
+                    # Not the cable: what the device sent upset a parser (ours or the
+                    # library's).  The link is fine; the data was bad.
+                    reason = f"{type(exc).__name__}: {exc}"[:200]
+                    result = CycleResult(
+                        bad_frames=1, problem=f"unreadable data ({reason})", parser_errors=[exc]
+                    )
+                    self._stop.wait(UNEXPECTED_ERROR_PAUSE)
                 self._record(result)
         finally:
             if self._session is not None:
@@ -414,15 +446,36 @@ class SensorReader:
         self._update(state=DISCONNECTED, error=reason, settled=True)
         self._stop.wait(self._backoff.next_delay())
 
+    def _log_bad_data(self, result: CycleResult) -> None:
+        """Log corrupt data at most once per :data:`BAD_DATA_LOG_INTERVAL`, with what was held back."""
+        self._unlogged_frames += result.bad_frames
+        self._unlogged_garbage += result.garbage_bytes
+        if self._parser_error is None and result.parser_errors:
+            self._parser_error = result.parser_errors[0]
+        now = self._clock()
+        if self._last_bad_log is not None and now - self._last_bad_log < BAD_DATA_LOG_INTERVAL:
+            return
+        self._last_bad_log = now
+        log.info(
+            "sensor %s: %d corrupt frame(s), %d garbage byte(s) (logged at most every %g s); last: %s",
+            self.name,
+            self._unlogged_frames,
+            self._unlogged_garbage,
+            BAD_DATA_LOG_INTERVAL,
+            result.problem,
+        )
+        error, self._parser_error = self._parser_error, None
+        if error is not None:
+            log.warning(
+                "sensor %s: a parser raised instead of rejecting the data",
+                self.name,
+                exc_info=(type(error), error, error.__traceback__),
+            )
+        self._unlogged_frames = self._unlogged_garbage = 0
+
     def _record(self, result: CycleResult) -> None:
         if result.bad_frames or result.garbage_bytes:
-            log.info(
-                "sensor %s: %d corrupt frame(s), %d garbage byte(s): %s",
-                self.name,
-                result.bad_frames,
-                result.garbage_bytes,
-                result.problem,
-            )
+            self._log_bad_data(result)
         status = self.status()
         changes: dict[str, Any] = {
             "bad_frames": status.bad_frames + result.bad_frames,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from dataclasses import dataclass
 
 import serial
@@ -18,6 +19,21 @@ import serial.tools.list_ports
 log = logging.getLogger(__name__)
 
 PARITIES: tuple[str, ...] = ("N", "E", "O", "M", "S")
+
+
+def _transport_errors() -> tuple[type[Exception], ...]:
+    errors: tuple[type[Exception], ...] = (OSError, serial.SerialException)
+    if sys.platform != "win32":
+        import termios
+
+        # pyserial lets termios.error (not an OSError) through from tcflush/tcsetattr
+        # when the tty is gone, e.g. reset_input_buffer() on an unplugged adapter.
+        errors += (termios.error,)
+    return errors
+
+
+#: What a failing port raises: these, and only these, mean the link is lost.
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = _transport_errors()
 _USB_ID = re.compile(r"^\s*([0-9a-fA-F]{1,4})\s*:\s*([0-9a-fA-F]{1,4})\s*$")
 
 

@@ -52,8 +52,11 @@ _UNITS: dict[str, dict[str, str]] = {
     CO2: {"": "", "ppm": ""},
 }
 
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_VALUE_RE = re.compile(rf"^\s*({_NUMBER})\s*(\S*)\s*$")
+# ASCII digits only: Python's float() also takes "٣٢" or "３２", which no sensor prints,
+# so a line in another script is noise, not a reading.
+_NUMBER = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+_NUMBER_RE = re.compile(rf"^{_NUMBER}$", re.ASCII)
+_VALUE_RE = re.compile(rf"^\s*({_NUMBER})\s*(\S*)\s*$", re.ASCII)
 _TOKEN_SPLIT = re.compile(r"[,;\t]|\s{2,}|\s+(?=[A-Za-z_][\w.]*\s*[=:])")
 
 
@@ -106,11 +109,34 @@ def convert(quantity: str, number: float, unit: str, default_temperature_unit: s
     return checked(quantity, round(number, 6))
 
 
+def ascii_number(text: str) -> float:
+    """A finite number written in ASCII digits (``-1.5``, ``2e3``); :class:`FrameError` otherwise.
+
+    Also the guard against absurd lengths: 400 digits become ``inf`` here and are
+    rejected, where ``int``/``float`` conversions elsewhere would raise ``OverflowError``.
+    """
+    if _NUMBER_RE.match(text) is None:
+        raise FrameError(f"not a number: {text[:40]!r}")
+    number = float(text)
+    if not math.isfinite(number):
+        raise FrameError(f"number out of range: {text[:40]!r}")
+    return number
+
+
 def _value(quantity: str, text: str, fmt: LineFormat) -> float:
     match = _VALUE_RE.match(text)
     if match is None:
         raise FrameError(f"not a number: {text[:40]!r}")
-    return convert(quantity, float(match.group(1)), match.group(2), fmt.temperature_unit)
+    return convert(quantity, ascii_number(match.group(1)), match.group(2), fmt.temperature_unit)
+
+
+class _JsonNumber(str):
+    """A JSON number kept as the text the sensor sent, until :func:`ascii_number` checks it."""
+
+
+def _json_constant(name: str) -> _JsonNumber:
+    # NaN, Infinity and -Infinity are not JSON; the parser accepts them unless told otherwise.
+    return _JsonNumber(name)
 
 
 def _keyvalue(line: str, fmt: LineFormat) -> dict[str, float]:
@@ -141,7 +167,8 @@ def _csv(line: str, fmt: LineFormat) -> dict[str, float]:
 
 def _json(line: str, fmt: LineFormat) -> dict[str, float]:
     try:
-        data = json.loads(line)
+        # Numbers stay text: json would turn 400 digits into an int that float() cannot hold.
+        data = json.loads(line, parse_int=_JsonNumber, parse_float=_JsonNumber, parse_constant=_json_constant)
     except (ValueError, RecursionError):
         raise FrameError("not valid JSON") from None
     if not isinstance(data, dict):
@@ -153,15 +180,12 @@ def _json(line: str, fmt: LineFormat) -> dict[str, float]:
             continue
         if quantity in values:
             raise FrameError(f"{quantity} appears twice")
-        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-            raise FrameError(f"{key}: not a number")
-        if isinstance(raw, str):
+        if isinstance(raw, _JsonNumber):
+            values[quantity] = convert(quantity, ascii_number(raw), "", fmt.temperature_unit)
+        elif isinstance(raw, str):  # a quoted value, which may carry a unit ("23.5 C")
             values[quantity] = _value(quantity, raw, fmt)
         else:
-            number = float(raw)
-            if not math.isfinite(number):
-                raise FrameError(f"{key}: not a finite number")
-            values[quantity] = convert(quantity, number, "", fmt.temperature_unit)
+            raise FrameError(f"{key}: not a number")
     return values
 
 

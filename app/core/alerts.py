@@ -7,6 +7,14 @@ effective level leaves ok an :class:`Alert` episode opens:
 ``raised → acknowledged → cleared``.  Acknowledging does not clear; an alert
 that clears unacknowledged stays visible until someone acknowledges it; a rise
 in severity after an acknowledgement raises it again.
+
+A condition that comes back soon (within :data:`FLAP_WINDOW_SECONDS`) while
+its cleared episode is still waiting to be seen reopens that episode (one more
+*raise*, a new last-raised time) instead of opening another: a printer that
+flaps 5 000 times over a weekend is one alert "raised 5 000 times", not 5 000
+alerts in memory, in the database and on the next start.  Once acknowledged,
+the next raise is a new episode; so is one that comes back after a long quiet
+spell, so that reports still count yesterday's and today's fault apart.
 """
 
 from __future__ import annotations
@@ -22,6 +30,9 @@ from app.core.i18n import Text
 from app.core.model import Device, Level, Thresholds, Value
 
 log = logging.getLogger(__name__)
+
+#: A condition back within this long of its unseen episode clearing is a flap of that episode.
+FLAP_WINDOW_SECONDS = 3600.0
 
 
 @dataclass
@@ -81,6 +92,15 @@ class Alert:
     value_sum: float = 0.0
     value_count: int = 0
     last_value: Value = None
+    #: Times the condition was raised in this episode: more than 1 means it flapped
+    #: (cleared and came back before anyone acknowledged it).
+    raises: int = 1
+    #: When the condition was last raised (``started`` is the first time).
+    last_raised: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.last_raised is None:
+            self.last_raised = self.started
 
     @property
     def state(self) -> AlertState:
@@ -145,6 +165,8 @@ class AlertBook:
     next_id: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
     alerts: dict[int, Alert] = field(default_factory=dict)
     listeners: list[AlertListener] = field(default_factory=list)
+    #: See :data:`FLAP_WINDOW_SECONDS`.
+    flap_window: float = FLAP_WINDOW_SECONDS
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def _emit(self, kind: AlertEventKind, alert: Alert, now: float) -> None:
@@ -162,6 +184,18 @@ class AlertBook:
                 if alert.key == key and alert.ended is None:
                     return alert
             return None
+
+    def reopenable_for(self, key: str, now: float) -> Alert | None:
+        """The episode of ``key`` a raise at ``now`` continues: cleared recently, not yet seen."""
+        with self._lock:
+            waiting = [
+                a
+                for a in self.alerts.values()
+                if a.key == key
+                and a.state is AlertState.CLEARED
+                and now - (a.ended or 0.0) <= self.flap_window
+            ]
+            return max(waiting, key=lambda a: (a.ended or 0.0, a.id), default=None)
 
     def visible(self) -> list[Alert]:
         """Alerts to show: active, acknowledged-but-present, and cleared-unacknowledged."""
@@ -200,6 +234,10 @@ class AlertBook:
                     self._emit(AlertEventKind.CLEARED, alert, now)
                 return alert
             if alert is None:
+                alert = self.reopenable_for(key, now)
+                if alert is not None:
+                    self._reopen(alert, new, value, message, now)
+                    return alert
                 alert = Alert(
                     id=self.next_id(),
                     key=key,
@@ -229,6 +267,20 @@ class AlertBook:
             else:
                 self._emit(AlertEventKind.CHANGED, alert, now)
             return alert
+
+    def _reopen(self, alert: Alert, level: Level, value: Value, message: Text | None, now: float) -> None:
+        """The condition is back before its cleared episode was seen: continue that episode."""
+        alert.ended = None
+        alert.raises += 1
+        alert.last_raised = now
+        alert.level = level
+        if level.rank > alert.peak.rank:
+            alert.peak = level
+        if message is not None:
+            alert.message = message
+        alert.observe(value)
+        # Raised again, as far as anyone listening is concerned (notify, persist, export).
+        self._emit(AlertEventKind.RAISED, alert, now)
 
     def acknowledge(self, alert_id: int, user: str, now: float, note: str = "") -> Alert | None:
         """Acknowledge one alert; returns it, or ``None`` if it is unknown or done."""

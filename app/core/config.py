@@ -27,7 +27,7 @@ from app.core.i18n import Text
 from app.core.model import THRESHOLD_KEYS, Indicator, Thresholds
 from app.core.monitor import Monitor
 from app.core.paths import resources_dir
-from app.core.settings import Setting
+from app.core.settings import Setting, refusal
 
 log = logging.getLogger(__name__)
 
@@ -253,8 +253,8 @@ def _apply_settings(
             continue
         try:
             target[key] = setting.coerce(value)
-        except ValueError:
-            errors.append(ConfigError(file, prefix + key, f"invalid value {value!r}", setting.allowed()))
+        except ValueError as exc:
+            errors.append(ConfigError(file, prefix + key, refusal(value, exc), setting.allowed()))
 
 
 def _apply_layer(config: Config, data: Mapping[str, Any], file: str) -> None:
@@ -313,8 +313,8 @@ def _apply_layer(config: Config, data: Mapping[str, Any], file: str) -> None:
                 continue
             try:
                 config.app[""][key] = setting.coerce(value)
-            except ValueError:
-                errors.append(ConfigError(file, key, f"invalid value {value!r}", setting.allowed()))
+            except ValueError as exc:
+                errors.append(ConfigError(file, key, refusal(value, exc), setting.allowed()))
 
 
 def _threshold_problem(th: Thresholds) -> str | None:

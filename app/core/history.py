@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS alerts (
     instance TEXT NOT NULL, device TEXT NOT NULL, level INTEGER NOT NULL,
     peak INTEGER NOT NULL, started REAL NOT NULL, ended REAL,
     message TEXT, acked_at REAL, acked_by TEXT, acked_level INTEGER, note TEXT,
-    vmin REAL, vmax REAL, vsum REAL, n INTEGER, last_value TEXT
+    vmin REAL, vmax REAL, vsum REAL, n INTEGER, last_value TEXT,
+    raises INTEGER NOT NULL DEFAULT 1, last_raised REAL
 );
 CREATE INDEX IF NOT EXISTS alerts_started ON alerts (started);
 CREATE TABLE IF NOT EXISTS events (
@@ -72,6 +73,23 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_kind_ts ON records (kind, ts);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+#: Columns added to ``alerts`` after the first release, appended by ALTER TABLE to older
+#: files (so both keep the same column order); rows written before read as defaults.
+ADDED_ALERT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("raises", "INTEGER NOT NULL DEFAULT 1"),
+    ("last_raised", "REAL"),
+)
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    present = {row[1] for row in db.execute("PRAGMA table_info(alerts)")}
+    try:
+        for name, declaration in ADDED_ALERT_COLUMNS:
+            if name not in present:
+                db.execute(f"ALTER TABLE alerts ADD COLUMN {name} {declaration}")
+    except sqlite3.Error as exc:  # a read-only file: readable as it is, rows read with defaults
+        log.warning("history: cannot add new alert columns: %s", exc)
 
 
 @dataclass(frozen=True)
@@ -175,6 +193,7 @@ def _connect_writable(path: Path) -> sqlite3.Connection:
         # only an OS crash could lose the last transactions.
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
+        _add_missing_columns(db)
         # The tables that hold alerts and acknowledgements are checked page by
         # page now (they are small); trend samples, the bulk of the file, are
         # not: a full check of 90 days costs seconds at every start.  Damage
@@ -225,12 +244,22 @@ def _salvage(db: sqlite3.Connection, damaged: Path) -> list[str]:
                     companion.unlink()
 
 
+def _shared_columns(db: sqlite3.Connection, table: str) -> str:
+    mine = [row[1] for row in db.execute(f"PRAGMA main.table_info({table})")]
+    theirs = {row[1] for row in db.execute(f"PRAGMA damaged.table_info({table})")}
+    return ", ".join(f'"{name}"' for name in mine if name in theirs)
+
+
 def _copy_tables(db: sqlite3.Connection) -> list[str]:
     saved: list[str] = []
     for table in SALVAGED_TABLES:
         try:
+            # By name: a file from before ADDED_ALERT_COLUMNS has fewer columns (they take defaults).
+            columns = _shared_columns(db, table)
             db.execute("BEGIN")
-            db.execute(f"INSERT OR IGNORE INTO main.{table} SELECT * FROM damaged.{table}")
+            db.execute(
+                f"INSERT OR IGNORE INTO main.{table} ({columns}) SELECT {columns} FROM damaged.{table}"
+            )
             db.execute("COMMIT")
             saved.append(table)
         except sqlite3.Error:  # this table is damaged too: it stays in the copy only
@@ -577,7 +606,7 @@ class History:
         self._commit(
             [
                 (
-                    "INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         alert.id,
                         alert.key,
@@ -598,6 +627,8 @@ class History:
                         alert.value_sum,
                         alert.value_count,
                         json.dumps(alert.last_value),
+                        alert.raises,
+                        alert.last_raised,
                     ),
                 ),
                 (
@@ -665,7 +696,8 @@ class History:
 
 def _alert_from_row(row: tuple[Any, ...]) -> Alert:
     (aid, key, iid, instance, device, level, peak, started, ended, message, acked_at, acked_by,
-     acked_level, note, vmin, vmax, vsum, n, last_value) = row  # fmt: skip
+     acked_level, note, vmin, vmax, vsum, n, last_value, *added) = row  # fmt: skip
+    raises, last_raised = (*added, 1, None)[:2]  # absent in a file that could not be upgraded
     return Alert(
         id=aid,
         key=key,
@@ -686,4 +718,6 @@ def _alert_from_row(row: tuple[Any, ...]) -> Alert:
         value_sum=vsum or 0.0,
         value_count=n or 0,
         last_value=json.loads(last_value) if last_value else None,
+        raises=raises or 1,
+        last_raised=last_raised,
     )

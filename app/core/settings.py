@@ -6,14 +6,67 @@ check``, and the generated settings dialog.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from app.core.i18n import Text
 
+#: TOML integers are 64-bit signed; Python's parser reads any length, the spec does not.
+INT_LIMIT = 2**63
+
+MSG_NOT_FINITE = Text(
+    "{value} is not a finite number; the previous value stays in force",
+    "{value} 不是有限数值,继续使用原来的值",
+)
+MSG_TOO_LARGE = Text(
+    "{value} is too large for a whole number; the previous value stays in force",
+    "{value} 超出整数范围,继续使用原来的值",
+)
+
+
+class InvalidSetting(ValueError):
+    """A value refused with a reason worth telling the person who edits the file.
+
+    ``str()`` gives the reason in both languages, because ``config check`` and
+    the log are read by a clerk and by IT alike.
+    """
+
+    def __init__(self, reason: Text) -> None:
+        super().__init__(f"{reason.en} ({reason.zh})")
+        self.reason = reason
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 24 else f"{text[:12]}…({len(text)} characters)"
+
+
+def finite_number(value: int | float) -> float:
+    """``value`` as a float; :class:`InvalidSetting` for nan, ±inf and ints too large for a float.
+
+    NaN slips through every range check (all comparisons are false): an
+    ``interval = nan`` would busy-loop and a NaN threshold would never alarm.
+    """
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise InvalidSetting(MSG_NOT_FINITE.format(value=_shown(value)))
+    return number
+
+
 #: Python types a setting may hold; ``list`` means a list of strings.
 SettingType = type[bool] | type[int] | type[float] | type[str] | type[list[str]]
+
+
+def refusal(value: Any, error: ValueError) -> str:
+    """What to tell the user about a refused ``value``: the reason if there is one."""
+    if isinstance(error, InvalidSetting):
+        return str(error)
+    return f"invalid value {_shown(value) if isinstance(value, int) else repr(value)}"
 
 
 @dataclass(frozen=True)
@@ -77,11 +130,13 @@ class Setting:
         elif kind is int:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError
+            if not -INT_LIMIT <= value < INT_LIMIT:
+                raise InvalidSetting(MSG_TOO_LARGE.format(value=_shown(value)))
             result = value
         elif kind is float:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError
-            result = float(value)
+            result = finite_number(value)
         elif kind is str:
             if not isinstance(value, str):
                 raise ValueError
@@ -124,8 +179,8 @@ class Setting:
                     continue
                 try:
                     table[key] = field.coerce(raw)
-                except ValueError:
-                    problems.append((f"[{number}].{key}", f"invalid value {raw!r}", field.allowed()))
+                except ValueError as exc:
+                    problems.append((f"[{number}].{key}", refusal(raw, exc), field.allowed()))
             problem = self.check_table(table) if self.check_table is not None else None
             if problem:
                 problems.append((f"[{number}]", problem, ""))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.core.alerts import AlertEventKind, AlertState
+from app.core.alerts import FLAP_WINDOW_SECONDS, AlertEventKind, AlertState
 from app.core.engine import Engine
 from app.core.history import History
 from app.core.i18n import Text
@@ -163,3 +163,113 @@ def test_alerts_and_acknowledgements_survive_restart(clock: FakeClock, tmp_path:
     feed(engine2, clock, 50, 20)
     assert events2 == [(AlertEventKind.CLOSED, Level.CRITICAL)]
     history2.close()
+
+
+def flap(engine: Engine, clock: FakeClock, times: int) -> None:
+    """A printer that jams and recovers ``times`` times, a second apart."""
+    for _ in range(times):
+        clock.advance(1)
+        engine.ingest([Reading(STATE.id, "media-jam", Level.CRITICAL, Text("Paper jam", "卡纸"))])
+        clock.advance(1)
+        engine.ingest([Reading(STATE.id, "idle", Level.OK)])
+
+
+def test_flaps_nobody_acknowledged_are_one_episode(clock: FakeClock) -> None:
+    engine, events = make_engine(clock)
+    first = clock.now + 1
+    flap(engine, clock, 5000)
+    (alert,) = engine.alerts.visible()
+    assert alert.state is AlertState.CLEARED, "cleared but unseen: still visible"
+    assert (alert.raises, alert.started, alert.last_raised) == (5000, first, clock.now - 1)
+    assert alert.ended == clock.now and alert.peak is Level.CRITICAL
+    assert len(engine.alerts.alerts) == 1, "5 000 flaps must not keep 5 000 episodes in memory"
+    # Every comeback is announced as a raise; the episode is the same one.
+    raised = [e for e in events if e[0] is AlertEventKind.RAISED]
+    assert len(raised) == 5000
+
+    # Back while the episode is visible: it is active again, and needs attention.
+    clock.advance(1)
+    engine.ingest([Reading(STATE.id, "media-jam", Level.WARNING)])
+    assert alert.state is AlertState.ACTIVE and alert.raises == 5001 and alert.needs_attention
+    assert engine.alerts.visible() == [alert]
+
+
+def test_an_acknowledged_episode_is_not_reopened(clock: FakeClock) -> None:
+    engine, _ = make_engine(clock)
+    flap(engine, clock, 2)
+    (alert,) = engine.alerts.visible()
+    engine.acknowledge(alert.id)
+    assert alert.state is AlertState.CLOSED and engine.alerts.visible() == []
+    flap(engine, clock, 1)
+    (second,) = engine.alerts.visible()
+    assert second.id != alert.id and second.raises == 1
+
+    # Acknowledged while present, then cleared: closed; the next raise is a new episode.
+    clock.advance(1)
+    engine.ingest([Reading(STATE.id, "media-jam", Level.CRITICAL)])
+    engine.acknowledge(second.id)
+    clock.advance(1)
+    engine.ingest([Reading(STATE.id, "idle", Level.OK)])
+    assert second.state is AlertState.CLOSED and second.raises == 2
+    flap(engine, clock, 1)
+    (third,) = engine.alerts.visible()
+    assert third.id not in (alert.id, second.id) and third.raises == 1
+
+
+def test_a_coalesced_episode_survives_restart(clock: FakeClock, tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite3")
+    engine, _ = make_engine(clock, history)
+    first = clock.now + 1
+    flap(engine, clock, 3)
+    (alert,) = engine.alerts.visible()
+    assert history.query("SELECT COUNT(*) FROM alerts") == [(1,)]
+    history.close()
+
+    history2 = History(tmp_path / "h.sqlite3")
+    engine2, _ = make_engine(clock, history2)
+    (restored,) = engine2.alerts.visible()
+    assert (restored.id, restored.raises, restored.started, restored.last_raised) == (
+        alert.id, 3, first, alert.last_raised,
+    )  # fmt: skip
+    assert restored.state is AlertState.CLEARED
+    flap(engine2, clock, 1)  # the same episode goes on after the restart
+    assert [(a.id, a.raises) for a in engine2.alerts.visible()] == [(alert.id, 4)]
+    assert history2.query("SELECT COUNT(*), MAX(raises) FROM alerts") == [(1, 4)]
+    history2.close()
+
+
+def test_a_history_file_from_before_coalescing_is_upgraded(clock: FakeClock, tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE alerts (id INTEGER PRIMARY KEY, key TEXT NOT NULL, indicator_id TEXT NOT NULL,"
+        " instance TEXT NOT NULL, device TEXT NOT NULL, level INTEGER NOT NULL, peak INTEGER NOT NULL,"
+        " started REAL NOT NULL, ended REAL, message TEXT, acked_at REAL, acked_by TEXT,"
+        " acked_level INTEGER, note TEXT, vmin REAL, vmax REAL, vsum REAL, n INTEGER, last_value TEXT)"
+    )
+    db.execute(
+        "INSERT INTO alerts VALUES (7, 'fake.state', 'fake.state', '', 'printer', 2, 2, ?, ?,"
+        " NULL, NULL, NULL, NULL, '', NULL, NULL, 0, 0, '\"media-jam\"')",
+        (clock.now - 60, clock.now - 10),
+    )
+    db.commit()
+    db.close()
+    history = History(path)
+    engine, _ = make_engine(clock, history)
+    (old,) = engine.alerts.visible()
+    assert (old.id, old.raises, old.last_raised, old.state) == (7, 1, clock.now - 60, AlertState.CLEARED)
+    flap(engine, clock, 1)
+    assert history.query("SELECT id, raises FROM alerts") == [(7, 2)]
+    history.close()
+
+
+def test_a_fault_back_after_a_quiet_hour_is_a_new_episode(clock: FakeClock) -> None:
+    # Reports count faults per day: yesterday's unseen jam and today's are two.
+    engine, _ = make_engine(clock)
+    flap(engine, clock, 2)
+    (first,) = engine.alerts.visible()
+    clock.advance(FLAP_WINDOW_SECONDS + 1)
+    flap(engine, clock, 1)
+    assert sorted((a.id, a.raises) for a in engine.alerts.visible()) == [(first.id, 2), (first.id + 1, 1)]

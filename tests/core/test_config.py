@@ -101,3 +101,62 @@ def test_shipped_defaults_file_is_valid() -> None:
     from app.core.paths import resources_dir
 
     assert check_file(monitors.discover(), resources_dir() / "deskwatch.toml") == []
+
+
+NON_FINITE = (
+    "[monitors.fake]\ninterval = nan\ntimeout = inf\ncount = 1" + "0" * 30 + "\n"
+    '[indicators."fake.gauge"]\nwarning = nan\ncritical = -inf\nraise_after = nan\n'
+    "[alerts]\nreannounce_minutes = nan\n"
+    "[history]\nsample_seconds = 1" + "0" * 400 + "\n"
+)
+
+
+def test_non_finite_numbers_are_refused_by_key_and_defaults_stay(tmp_path: Path) -> None:
+    # NaN passes every range check (each comparison is false): interval = nan would
+    # poll in a busy loop and a NaN threshold would never alarm.
+    file = write(tmp_path / "nan.toml", NON_FINITE)
+    config = fake_config(file)
+    refused = {e.key: e.message for e in config.errors}
+    assert set(refused) == {
+        "monitors.fake.interval",
+        "monitors.fake.timeout",
+        "monitors.fake.count",
+        'indicators."fake.gauge".warning',
+        'indicators."fake.gauge".critical',
+        'indicators."fake.gauge".raise_after',
+        "alerts.reannounce_minutes",
+        "history.sample_seconds",
+    }
+    assert refused["monitors.fake.interval"].startswith("nan is not a finite number")
+    assert "不是有限数值" in refused["monitors.fake.interval"]
+    assert "-inf is not a finite number" in refused['indicators."fake.gauge".critical']
+    assert (
+        "too large" in refused["history.sample_seconds"]
+        and "超出整数范围" in refused["history.sample_seconds"]
+    )
+    assert len(refused["history.sample_seconds"]) < 200, "a 400-digit value is not echoed whole"
+    assert (config.monitor("fake")["interval"], config.monitor("fake")["timeout"]) == (0.05, 1.0)
+    assert config.monitor("fake")["count"] == 3
+    assert config.indicator_thresholds(GAUGE) == GAUGE.thresholds
+    assert config.get("alerts", "reannounce_minutes") == 10.0
+    assert config.get("history", "sample_seconds") == 60
+
+
+def test_config_check_refuses_nan_and_inf_in_real_monitor_settings(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    bad = write(
+        tmp_path / "nan.toml",
+        "[monitors.computer]\ninterval = nan\n"
+        '[indicators."computer.cpu"]\nwarning = inf\n'
+        '[[monitors.environment.sensors]]\nprotocol = "modbus"\nport = "/dev/ttyUSB0"\n'
+        "temperature_scale = nan\nperiod = -inf\n",
+    )
+    assert main(["config", "check", str(bad)]) == 1
+    err = capsys.readouterr().err
+    for key, value in (
+        ("monitors.computer.interval", "nan"),
+        ('indicators."computer.cpu".warning', "inf"),
+        ("monitors.environment.sensors[1].temperature_scale", "nan"),
+        ("monitors.environment.sensors[1].period", "-inf"),
+    ):
+        assert f"{bad}: {key}: {value} is not a finite number" in err, err
+    assert f"{bad}: 4 error(s)" in err

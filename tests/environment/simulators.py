@@ -285,3 +285,27 @@ class ModbusTransmitter:
             self._socat = None
         for link in (self.device_link, self.host_link):
             link.unlink(missing_ok=True)
+
+
+class ScriptedRtuDevice(PtyDevice):
+    """A Modbus RTU "device" that answers every 8-byte read request with :attr:`reply`, whatever it is.
+
+    For fuzzing the host side: the reply can be any bytes — a valid frame,
+    a frame with a wrong CRC, byte count or function code, or plain noise.
+    """
+
+    REQUEST_LENGTH = 8  # device id, function, address (2), count (2), CRC (2)
+
+    def __init__(self, link: Path) -> None:
+        super().__init__(link)
+        self.reply = b""
+        self.requests = 0
+        self._pending = bytearray()
+
+    def on_data(self, data: bytes) -> None:
+        self._pending += data
+        while len(self._pending) >= self.REQUEST_LENGTH:
+            del self._pending[: self.REQUEST_LENGTH]
+            self.requests += 1
+            if self.reply:
+                self.write(self.reply)

@@ -354,3 +354,36 @@ def test_encoded_temperatures_decode_exactly(tenths: int, words: int, order: str
         regs.reverse()
     decoded = RegisterMap(3, {TEMPERATURE: field}).decode({5 + n: r for n, r in enumerate(regs)})
     assert decoded[TEMPERATURE] == pytest.approx(tenths / 10)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "T=\u0663\u0662,H=50",  # Arabic-Indic digits: float() reads 32
+        "T=\uff12\uff13.5,H=50",  # full-width digits
+        "T=2\u0663,H=50",
+        '{"t": "\u0663\u0662"}',
+        '{"t": ' + "1" * 400 + "}",  # float(int) would raise OverflowError
+        '{"t": -' + "9" * 5000 + "}",  # longer than Python's int-from-text limit
+        '{"t": 1e999}',
+        '{"t": NaN}',
+        '{"t": -Infinity}',
+        "T=1" + "0" * 400 + ",H=50",
+    ],
+)
+def test_only_ascii_finite_numbers_are_readings(line: str) -> None:
+    with pytest.raises(FrameError):
+        parse_line(line, LineFormat())
+
+
+def test_a_regex_format_with_unicode_digit_groups_still_reads_ascii_only() -> None:
+    fmt = LineFormat("regex", pattern=r"temp (?P<temperature>\d+)")
+    assert parse_line("temp 23", fmt) == {TEMPERATURE: 23.0}
+    with pytest.raises(FrameError):
+        parse_line("temp \u0663\u0662", fmt)
+
+
+@pytest.mark.parametrize("scale", [math.nan, math.inf, -math.inf])
+def test_register_scales_must_be_finite(scale: float) -> None:
+    with pytest.raises(ValueError, match="finite"):
+        RegisterField(0, scale=scale)

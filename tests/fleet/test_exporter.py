@@ -10,6 +10,7 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 import monitors
+from app.core.alerts import FLAP_WINDOW_SECONDS
 from app.core.config import Config, load_config
 from app.core.engine import Engine
 from app.core.exporter import Exporter, metric_name
@@ -218,7 +219,8 @@ def test_three_flaps_of_one_indicator_are_one_series(tmp_path: Path, clock: Fake
     engine = _engine(tmp_path, clock)
     starts = []
     for _ in range(3):  # raised and cleared, nobody looking: three "cleared" alerts stay visible
-        starts.append(clock.advance(60))
+        # More than the flap window apart: each is an episode of its own (closer ones coalesce).
+        starts.append(clock.advance(FLAP_WINDOW_SECONDS + 60))
         engine.ingest([Reading(REQUIRED.id, 1, Level.CRITICAL)])
         clock.advance(5)
         engine.ingest([Reading(REQUIRED.id, 0, Level.OK)])
@@ -250,8 +252,9 @@ def test_three_flaps_of_one_indicator_are_one_series(tmp_path: Path, clock: Fake
     samples = _samples(Exporter(engine, None))
     states = {(lb["state"], lb["severity"]) for lb, _ in samples["deskwatch_alert_state"]}
     assert states == {("cleared", "critical"), ("active", "warning")}
+    # Back within the flap window, it continues the latest episode, which started then.
     assert samples["deskwatch_alert_started_timestamp_seconds"] == [
-        ({"indicator": REQUIRED.id, "item": "", "device": "computer"}, clock.now)
+        ({"indicator": REQUIRED.id, "item": "", "device": "computer"}, starts[-1])
     ]
 
 
