@@ -66,6 +66,12 @@ def summarise(samples: Sequence[Sample], exceptions: int, warmup_s: float = 120.
         "rss_mib_last": round(samples[-1].rss_mib, 1) if samples else None,
         "rss_mib_max": round(max(s.rss_mib for s in samples), 1) if samples else None,
         "rss_growth_mib_per_hour_after_warmup": round(slope_per_hour([(s.t, s.rss_mib) for s in steady]), 2),
+        # Issue 13's bar: does RSS level off? The slope over the second half of the run.
+        "rss_growth_mib_per_hour_last_half": round(
+            slope_per_hour([(s.t, s.rss_mib) for s in samples if s.t >= samples[-1].t / 2]), 2
+        )
+        if samples
+        else None,
         "threads_min": min(s.threads for s in steady) if steady else None,
         "threads_max": max(s.threads for s in steady) if steady else None,
         "fds_min": min(s.fds for s in steady) if steady else None,
