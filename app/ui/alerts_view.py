@@ -185,6 +185,10 @@ class AlertCentre(QWidget):
             details = f"{details}  ·  {who}" if details else who
             if alert.note:
                 details += f" — {alert.note}"
+        if alert.raises > 1:
+            # A flapping device is one episode; say how often it came back.
+            flaps = self.tr("raised {0} times, last {1}").format(alert.raises, _clock(alert.last_raised or 0))
+            details = f"{flaps}  ·  {details}" if details else flaps
         if alert.ended is not None:
             details = self.tr("cleared {0}").format(_clock(alert.ended)) + (
                 f"  ·  {details}" if details else ""

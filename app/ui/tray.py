@@ -107,6 +107,8 @@ class Announcer(QObject):
         self.sound = sound or SoundPlayer()
         self.clock = clock
         self._last_announced: dict[int, float] = {}
+        #: When each alert was last announced in full (not muted by a call): flaps stay quiet after it.
+        self._announced_in_full: dict[int, float] = {}
         self.timer = QTimer(self)
         self.timer.setInterval(30_000)
         self.timer.timeout.connect(self.check_reannounce)
@@ -119,9 +121,12 @@ class Announcer(QObject):
     def on_event(self, event: AlertEvent) -> None:
         """Announce raised and escalated alerts."""
         if event.kind in (AlertEventKind.RAISED, AlertEventKind.ESCALATED):
+            if event.kind is AlertEventKind.RAISED and self._recently_announced_flap(event.alert):
+                return  # a flapping device reopened an episode the clerk was just told about
             self.announce(event.alert)
         elif event.kind in (AlertEventKind.ACKNOWLEDGED, AlertEventKind.CLOSED):
             self._last_announced.pop(event.alert.id, None)
+            self._announced_in_full.pop(event.alert.id, None)
 
     def announce(self, alert: Alert, again: bool = False) -> None:
         """Show a notification (if enabled) and play the sound (if enabled and not in a call)."""
@@ -137,8 +142,19 @@ class Announcer(QObject):
             if alert.message is not None:
                 body += "\n" + alert.message()
             self.notify(title, body, alert.level)
-        if self._setting("sounds") and not self.in_call():
+        muted = bool(self._setting("sounds")) and self.in_call()
+        if self._setting("sounds") and not muted:
             self.sound.play()
+        if not muted:
+            self._announced_in_full[alert.id] = self.clock()
+
+    def _recently_announced_flap(self, alert: Alert) -> bool:
+        """A reopened (coalesced) episode announced within the re-announce time stays quiet."""
+        last = self._announced_in_full.get(alert.id)
+        if alert.raises <= 1 or last is None:
+            return False
+        quiet = max(float(self._setting("reannounce_minutes")), 1.0) * 60  # type: ignore[arg-type]
+        return self.clock() - last < quiet
 
     def in_call(self) -> bool:
         """Whether the clerk is on a call right now."""

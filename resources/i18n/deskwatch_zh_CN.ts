@@ -90,7 +90,12 @@
         <translation>{1} 于 {0} 确认</translation>
     </message>
     <message>
-        <location filename="../../app/ui/alerts_view.py" line="189"/>
+        <location filename="../../app/ui/alerts_view.py" line="190"/>
+        <source>raised {0} times, last {1}</source>
+        <translation>共出现 {0} 次,最近一次 {1}</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/alerts_view.py" line="193"/>
         <source>cleared {0}</source>
         <translation>{0} 恢复</translation>
     </message>
@@ -98,7 +103,7 @@
 <context>
     <name>Announcer</name>
     <message>
-        <location filename="../../app/ui/tray.py" line="135"/>
+        <location filename="../../app/ui/tray.py" line="137"/>
         <source>Still unacknowledged — {0}</source>
         <translation>仍未确认 — {0}</translation>
     </message>

@@ -78,3 +78,19 @@ def test_sound_plays_but_never_during_a_call(make_app: Any) -> None:
     call.hangover_seconds = 0.0
     app.engine.ingest([reading(CPU, 99.0)])
     assert sound.played == 1
+
+
+def test_a_flapping_device_is_announced_once_per_quiet_time(make_app: Any) -> None:
+    """Unacknowledged flaps reopen one episode (issue 13); the clerk is told once, not per flap."""
+    app = make_app("[alerts]\nreannounce_minutes = 5\n")
+    _ann, shown, _sound, clock = _announcer(app)
+    for _ in range(5):  # a flaky cable: fault, fine, fault …
+        app.engine.ingest([reading(CPU, 99.0)])
+        app.engine.ingest([reading(CPU, 10.0)])
+        clock.advance(10)
+    [alert] = app.engine.alerts.visible()
+    assert alert.raises == 5
+    assert len(shown) == 1
+    clock.advance(5 * 60)  # after the quiet time a new flap is news again
+    app.engine.ingest([reading(CPU, 99.0)])
+    assert len(shown) == 2
