@@ -159,6 +159,10 @@ MSG_CALL_VOICE = Text("Voice on the headset", "耳机有语音")
 MSG_CALL_APPS = Text("Microphone in use by: {apps}", "麦克风正被使用:{apps}")
 MSG_CALL_HANGOVER = Text("Call just ended (wrap-up)", "通话刚结束(整理中)")
 MSG_NO_CALL = Text("No call", "未在通话")
+MSG_CALL_UNOBSERVED = Text(
+    "Cannot tell whether a call is on: no audio, and no list of programs using the microphone",
+    "无法判断是否在通话:没有音频,也无法获取正在使用麦克风的程序",
+)
 MSG_FALLBACK = Text(
     "'{wanted}' not found; listening to the default input {device} instead",
     "未找到“{wanted}”,改用默认输入设备 {device}",
@@ -350,7 +354,7 @@ class HeadsetMonitor(Monitor):
         if self._in_startup_grace(status):
             # Not yet observed is not a fault: no reading until the stream has
             # opened or the grace is over (else every start raised "disconnected").
-            return self._call(None)
+            return self._call(None, unobserved=None)
         return self._not_delivering(status)
 
     def _in_startup_grace(self, status: CaptureStatus) -> bool:
@@ -378,7 +382,7 @@ class HeadsetMonitor(Monitor):
                 msg = MSG_COLLECTING.format(seconds=seconds)
                 readings += [Reading(i.id, None, Level.UNKNOWN, msg) for i in self._quality_indicators]
             # Running: the window is still filling (just opened or reopened); no reading yet.
-            return readings + self._call(None)
+            return readings + self._call(None, unobserved=None)
         readings += self._quality(summary)
         readings += self._call(self.summary(float(self.options.get("interval", self.interval))))
         return readings
@@ -438,7 +442,7 @@ class HeadsetMonitor(Monitor):
             Reading(i.id, None, quality_level, quality_msg, caused_by=CONNECTED.id)
             for i in self._quality_indicators
         ]
-        readings += self._call(None)
+        readings += self._call(None, unobserved=quality_level)
         return readings
 
     def _quality(self, s: AudioSummary) -> list[Reading]:
@@ -476,7 +480,13 @@ class HeadsetMonitor(Monitor):
             return Reading(MIC.id, "inaudible", Level.WARNING, message, detail=detail)
         return Reading(MIC.id, "ok", Level.OK, MSG_MIC_OK.format(peak=s.peak_dbfs), detail=detail)
 
-    def _call(self, recent: AudioSummary | None) -> list[Reading]:
+    def _call(self, recent: AudioSummary | None, unobserved: Level | None = Level.UNKNOWN) -> list[Reading]:
+        """The in-call reading (and the call state's microphone source).
+
+        When neither voice (no audio) nor the programs on the microphone can be
+        observed, "no call" would be a claim: the reading is ``unobserved``
+        instead (unknown, not set up, or — ``None`` — no reading at all).
+        """
         call_state = self._call_state()
         if call_state is None or not self.options["call_detection"]:
             return []
@@ -501,6 +511,10 @@ class HeadsetMonitor(Monitor):
         if apps:
             parts.append(MSG_CALL_APPS.format(apps=", ".join(apps)))
         in_call = call_state.in_call
+        if apps is None and recent is None and not in_call:
+            if unobserved is None:
+                return []
+            return [Reading(IN_CALL.id, None, unobserved, MSG_CALL_UNOBSERVED, caused_by=CONNECTED.id)]
         if parts:
             message = Text("; ".join(p.en for p in parts), ";".join(p.zh for p in parts))
         else:

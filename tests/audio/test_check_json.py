@@ -118,3 +118,19 @@ def test_selftest_fails_a_headset_that_delivers_nothing(pulse: PulseServer, tmp_
     (headset,) = [c for c in payload["checks"] if c["monitor"] == "headset"]
     assert headset["status"] == "fail" and code == 1
     assert "No audio" in headset["results"][0]["message"]["en"]
+
+
+def test_a_seat_without_any_audio_input_is_not_set_up_not_ok(tmp_path: Path) -> None:
+    """No sound server and no input device: nothing to observe, so no "OK" and no "no call"."""
+    from tests.cli import run_deskwatch
+
+    env = {"PULSE_SERVER": f"unix:{tmp_path}/no-such-pulse", "PULSE_RUNTIME_PATH": str(tmp_path / "none")}
+    done = run_deskwatch(
+        "check", "--json", "--data-dir", str(tmp_path), "--only", "headset", env=env, timeout=CHECK_BOUND_S
+    )
+    payload = json.loads(done.stdout)
+    levels = {i["id"]: i["level"] for i in payload["indicators"]}
+    assert levels["headset.connected"] == "not_set_up", payload
+    assert levels["headset.in_call"] == "not_set_up", payload
+    assert "ok" not in levels.values()
+    assert done.returncode == 0
