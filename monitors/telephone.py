@@ -25,14 +25,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from app.core.i18n import Text
-from app.core.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
+from app.core.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds, make_key
 from app.core.monitor import Monitor, MonitorContext
+from app.core.paths import write_private
 from app.core.settings import Setting
 from sensors import sip
 
@@ -267,11 +268,7 @@ class TelephoneMonitor(Monitor):
                 known = {}
             known[self.target] = sorted(self._offered)
             self._offered_path.parent.mkdir(parents=True, exist_ok=True)
-            temp = self._offered_path.with_name(f".{OFFERED_FILE}.{os.getpid()}.tmp")
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(known, handle)
-            os.replace(temp, self._offered_path)
+            write_private(self._offered_path, json.dumps(known))
         except OSError as exc:  # memory only, then: the next answer tries again
             log.info("cannot save %s: %s", self._offered_path, exc)
 
@@ -285,12 +282,18 @@ class TelephoneMonitor(Monitor):
             if (result.answered or result.bad_replies) and transport not in self._offered:
                 self._remember_offered(transport)
         readings: list[Reading] = []
+        first = transports[0] if transports else ""
         for transport, result in results.items():
             others = sorted(self._offered - {transport})
             if transport not in self._offered and others:
                 readings.append(self._not_offered(transport, others))
                 continue
-            readings.append(self._reply_reading(result, transport))
+            reading = self._reply_reading(result, transport)
+            if not self._offered and transport != first and reading.level is Level.CRITICAL:
+                # Nothing ever answered: the line is down, which the first transport's
+                # critical says once; whether this one is offered at all is not known.
+                reading = replace(reading, level=Level.UNKNOWN, caused_by=make_key(SIP_REPLY.id, first))
+            readings.append(reading)
             if transport in self._offered:
                 readings += self._quality(self._windows[transport], transport)
         return readings

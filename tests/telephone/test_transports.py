@@ -80,13 +80,22 @@ def test_the_memory_of_offered_transports_survives_a_restart(
         assert again["telephone.sip_reply[udp]"].level is Level.OK
 
 
-def test_a_line_that_never_answered_is_down_on_every_transport(tmp_path: Path) -> None:
+def test_a_line_that_never_answered_is_down_and_one_alert(tmp_path: Path) -> None:
+    from app.core.config import load_config
+    from app.core.engine import Engine
+    from monitors.telephone import TelephoneMonitor
     from tests.telephone.conftest import free_port
 
     monitor = make_monitor(tmp_path, free_port(), pings_per_poll=1)
-    got = by_key(monitor.poll())
+    readings = monitor.poll()
+    got = by_key(readings)
     assert got["telephone.sip_reply[udp]"].level is Level.CRITICAL
-    assert got["telephone.sip_reply[tcp]"].level is Level.CRITICAL
+    # Whether TCP is offered at all is not known while nothing answers: unknown, explained by UDP.
+    assert got["telephone.sip_reply[tcp]"].level is Level.UNKNOWN
+    assert got["telephone.sip_reply[tcp]"].caused_by == "telephone.sip_reply[udp]"
+    engine = Engine(load_config({"telephone": TelephoneMonitor}, None), TelephoneMonitor.indicators)
+    engine.ingest(readings)
+    assert [a.key for a in engine.alerts.visible()] == ["telephone.sip_reply[udp]"]
 
 
 def test_a_damaged_memory_file_is_ignored(sipp_server: SippFactory, tmp_path: Path) -> None:
