@@ -230,6 +230,17 @@ class DeviceCard(QFrame):
         if self.rows:
             worst = max((r.state.level for r in self.rows.values()), key=lambda lv: lv.rank)
             self._set_level(worst)
+        self._explain_not_set_up()
+
+    def _explain_not_set_up(self) -> None:
+        """Say once why rows are not set up, unless the card's setup note already does."""
+        said: set[str] = set()
+        for row in self.rows.values():
+            if row.state.level is not Level.NOT_SET_UP:
+                continue
+            text = row.state.message() if row.state.message else ""
+            row.message.setVisible(bool(text) and text not in said and self.note.isHidden())
+            said.add(text)
 
     def remove_missing(self, keys: set[str]) -> None:
         """Drop rows whose indicator is no longer reported (a monitor switched off)."""
@@ -244,6 +255,7 @@ class DeviceCard(QFrame):
         """Say why the device is not observed and how to set it up (``None``: hide)."""
         self.note.setText(note() if note else "")
         self.note.setVisible(note is not None)
+        self._explain_not_set_up()
 
     def add_widget(self, widget: QWidget) -> None:
         """Put another feature's widget at the bottom of the card."""
