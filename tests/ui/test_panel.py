@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel
 
 from app.core.history import Sample
 from app.core.i18n import Text
-from app.core.model import Device, Level
+from app.core.model import Device, Indicator, Level
 from app.ui.panel import RANGES, downsample
 from app.ui.status import NO_MONITOR, SWITCHED_OFF
 from tests.ui.conftest import CPU, PRINTER_STATE, TEMPERATURE, EnvMonitor, reading, wait_idle
@@ -160,3 +160,30 @@ def test_switching_a_monitor_on_in_settings_adds_its_card_rows(make_app: Any, qt
     card = app.panel.cards[Device.ENVIRONMENT]
     qtbot.waitUntil(lambda: "env.temperature" in card.rows, timeout=5000)
     assert card.rows["env.temperature"].value.text() == "24.0 °C"
+
+
+def test_not_set_up_rows_say_why_once(make_app: Any) -> None:
+    app = make_app()
+    why = Text("No sensor configured", "未配置传感器")
+    humidity = Indicator("env.humidity", Device.ENVIRONMENT, Text("Humidity", "湿度"), "%")
+    app.engine.register_indicators([TEMPERATURE, humidity])
+    app.engine.ingest(
+        [reading(TEMPERATURE, None, Level.NOT_SET_UP, why), reading(humidity, None, Level.NOT_SET_UP, why)]
+    )
+    app.panel.flush_pending()
+    card = app.panel.cards[Device.ENVIRONMENT]
+    first, second = card.rows["env.temperature"], card.rows["env.humidity"]
+    assert first.chip.text() == "Not set up" and card.level is Level.NOT_SET_UP
+    assert first.message.isVisibleTo(card) and first.message.text() == why.en
+    assert not second.message.isVisibleTo(card)  # said once per card
+    assert "problem" not in app.panel.banner.text()  # not set up is no problem
+
+
+def test_a_value_out_of_range_while_its_alert_debounces_is_pending_not_ok(make_app: Any) -> None:
+    app = make_app('[indicators."pc.cpu"]\nraise_after = 60\n')
+    app.engine.ingest([reading(CPU, 90.0)])
+    app.panel.flush_pending()
+    state = app.engine.state("pc.cpu")
+    assert state is not None and (state.level, state.raw_level) == (Level.OK, Level.WARNING)
+    row = app.panel.cards[Device.COMPUTER].rows["pc.cpu"]
+    assert row.chip.text() == "Pending" and row.chip.level is Level.WARNING
