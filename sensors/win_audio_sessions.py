@@ -24,8 +24,10 @@ apartment (notification interfaces must be registered from an MTA thread).
 COM calls the sinks on its own worker threads; they only put a record on the
 watcher's queue -- registering, unregistering and judging all happen on the
 watcher thread (Windows forbids (un)registering inside a callback).  Endpoints
-are enumerated again every :attr:`WindowsAudioSessionWatcher.RESYNC_S`, so a
-headset plugged in later has its sessions watched too.
+are enumerated again when Windows reports a device added, removed or changing
+state (``IMMNotificationClient``) and in any case every
+:attr:`WindowsAudioSessionWatcher.RESYNC_S`, so a headset plugged in later has
+its sessions watched too.
 
 The system-sounds session (Windows' own notification sounds) and Deskwatch's
 own sessions never count.  Any COM failure at start leaves the watcher in mode
@@ -330,6 +332,33 @@ class SessionEventsSink:
         return S_OK
 
 
+class EndpointChangesSink:
+    """``IMMNotificationClient``: a device added, removed, enabled or unplugged -> enumerate again now."""
+
+    def __init__(self, post: Post) -> None:
+        super().__init__()
+        self._post = post
+
+    def OnDeviceStateChanged(self, device_id: Any, new_state: Any) -> int:
+        self._post(("sync",))
+        return S_OK
+
+    def OnDeviceAdded(self, device_id: Any) -> int:
+        self._post(("sync",))
+        return S_OK
+
+    def OnDeviceRemoved(self, device_id: Any) -> int:
+        self._post(("sync",))
+        return S_OK
+
+    # Which device is the default does not change which sessions exist.
+    def OnDefaultDeviceChanged(self, flow: Any, role: Any, device_id: Any) -> int:
+        return S_OK
+
+    def OnPropertyValueChanged(self, device_id: Any, key: Any) -> int:
+        return S_OK
+
+
 @dataclass
 class _Endpoint:
     manager: Any
@@ -351,7 +380,8 @@ class _ComSessions:
     ``com`` is the COM layer: ``create_enumerator()``, the interface types
     ``IAudioSessionManager2`` / ``IAudioSessionControl2``, ``read_string``
     (a COM-allocated string, freed), ``process_name(pid)`` and the sink
-    classes ``created_sink`` / ``events_sink`` (made from the classes above).
+    classes ``created_sink`` / ``events_sink`` / ``endpoint_sink`` (made from
+    the classes above).
     """
 
     def __init__(self, com: Any, post: Post, note_error: Callable[[str], None]) -> None:
@@ -359,12 +389,20 @@ class _ComSessions:
         self.post = post
         self.note_error = note_error
         self.enumerator: Any = None
+        self.endpoint_sink: Any = None
         self.endpoints: dict[str, _Endpoint] = {}
         self.sessions: dict[str, _Session] = {}
 
     def open(self) -> list[dict[str, Any]]:
         """Register every endpoint; the existing sessions' states (a failure here is fatal)."""
         self.enumerator = self.com.create_enumerator()
+        sink = self.com.endpoint_sink(self.post)
+        try:
+            self.enumerator.RegisterEndpointNotificationCallback(sink)
+            self.endpoint_sink = sink
+        except Exception as exc:  # not fatal: the periodic enumeration still finds new devices
+            log.warning("audio device notifications unavailable: %s", exc)
+            self.note_error(f"{type(exc).__name__}: {exc}")
         return self.sync()
 
     def sync(self) -> list[dict[str, Any]]:
@@ -447,6 +485,9 @@ class _ComSessions:
             self._drop_endpoint(endpoint, announce=False)
         for session_id in list(self.sessions):
             self.forget(session_id)
+        if self.endpoint_sink is not None:
+            self._unregister(self.enumerator.UnregisterEndpointNotificationCallback, self.endpoint_sink)
+            self.endpoint_sink = None
         self.enumerator = None
 
     def _unregister(self, method: Any, sink: Any) -> None:
@@ -599,6 +640,27 @@ def _windows_com() -> Any:  # pragma: no cover - Windows only
             method([], hresult, "Item", (["in"], wintypes.UINT), (["out"], pointer(pointer(device)))),
         ],
     )
+    property_key = type("PROPERTYKEY", (ctypes.Structure,), {"_fields_": [("fmtid", guid), ("pid", dword)]})
+    lpcwstr = wintypes.LPCWSTR
+    device_client = interface(
+        "IMMNotificationClient",
+        "{7991EEC9-7E89-4D85-8390-6C703CEC60C0}",
+        unknown,
+        [
+            method([], hresult, "OnDeviceStateChanged", (["in"], lpcwstr), (["in"], dword)),
+            method([], hresult, "OnDeviceAdded", (["in"], lpcwstr)),
+            method([], hresult, "OnDeviceRemoved", (["in"], lpcwstr)),
+            method(
+                [],
+                hresult,
+                "OnDefaultDeviceChanged",
+                (["in"], ctypes.c_int),
+                (["in"], ctypes.c_int),
+                (["in"], lpcwstr),
+            ),
+            method([], hresult, "OnPropertyValueChanged", (["in"], lpcwstr), (["in"], property_key)),
+        ],
+    )
     enumerator = interface(
         "IMMDeviceEnumerator",
         "{A95664D2-9614-4F35-A746-DE8DB63617E6}",
@@ -611,7 +673,10 @@ def _windows_com() -> Any:  # pragma: no cover - Windows only
                 (["in"], dword),
                 (["in"], dword),
                 (["out"], pointer(pointer(collection))),
-            )
+            ),
+            *slots("GetDefaultAudioEndpoint", "GetDevice"),
+            method([], hresult, "RegisterEndpointNotificationCallback", (["in"], pointer(device_client))),
+            method([], hresult, "UnregisterEndpointNotificationCallback", (["in"], pointer(device_client))),
         ],
     )
     clsid_enumerator = guid("{BCDE0395-E52F-467C-8E3D-C4579291692E}")
@@ -651,5 +716,10 @@ def _windows_com() -> Any:  # pragma: no cover - Windows only
         ),
         events_sink=type(
             "DeskwatchSessionEvents", (SessionEventsSink, com_object), {"_com_interfaces_": [events]}
+        ),
+        endpoint_sink=type(
+            "DeskwatchEndpointChanges",
+            (EndpointChangesSink, com_object),
+            {"_com_interfaces_": [device_client]},
         ),
     )

@@ -33,7 +33,12 @@ from monitors import headset
 from monitors.headset import MIC_SOURCE, HeadsetMonitor, stream_watcher_for_platform
 from sensors import win_audio_sessions
 from sensors.pulse_events import PulseStreamWatcher, StreamSnapshot
-from sensors.win_audio_sessions import SessionCreatedSink, SessionEventsSink, WindowsAudioSessionWatcher
+from sensors.win_audio_sessions import (
+    EndpointChangesSink,
+    SessionCreatedSink,
+    SessionEventsSink,
+    WindowsAudioSessionWatcher,
+)
 from tests.audio.helpers import monitor_settings
 
 OWN_PID = os.getpid()  # what the headset monitor's watcher takes as its own
@@ -153,13 +158,34 @@ class FakeDevice:
 class FakeEnumerator:
     """``IMMDeviceEnumerator`` over a mutable list of (flow, device)."""
 
-    def __init__(self, devices: list[tuple[int, FakeDevice]]) -> None:
+    def __init__(self, devices: list[tuple[int, FakeDevice]], fails_notifications: bool = False) -> None:
         self.devices = devices
+        self.clients: list[Any] = []
+        self.fails_notifications = fails_notifications
 
     def EnumAudioEndpoints(self, flow: int, mask: int) -> SimpleNamespace:
         assert mask == 1  # DEVICE_STATE_ACTIVE
         chosen = [d for f, d in self.devices if f == flow]
         return SimpleNamespace(GetCount=lambda: len(chosen), Item=lambda i: chosen[i])
+
+    def RegisterEndpointNotificationCallback(self, client: Any) -> None:
+        if self.fails_notifications:
+            raise OSError("[WinError -2147467263] Not implemented")
+        assert isinstance(client, EndpointChangesSink)
+        self.clients.append(client)
+
+    def UnregisterEndpointNotificationCallback(self, client: Any) -> None:
+        self.clients.remove(client)
+
+    def plug(self, flow: int, device: FakeDevice) -> None:
+        self.devices.append((flow, device))
+        for client in list(self.clients):
+            from_com_thread(lambda client=client: client.OnDeviceAdded(device.device_id))
+
+    def unplug(self, flow: int, device: FakeDevice) -> None:
+        self.devices.remove((flow, device))
+        for client in list(self.clients):
+            from_com_thread(lambda client=client: client.OnDeviceStateChanged(device.device_id, 8))
 
 
 class FakeCom(SimpleNamespace):
@@ -174,6 +200,7 @@ class FakeCom(SimpleNamespace):
             process_name=lambda pid: names.get(pid, f"pid {pid}"),
             created_sink=SessionCreatedSink,
             events_sink=SessionEventsSink,
+            endpoint_sink=EndpointChangesSink,
         )
         self.enumerator = FakeEnumerator(devices)
         self.fail = fail
@@ -354,11 +381,24 @@ def test_stop_unregisters_everything_and_leaves_the_apartment(
     assert com.uninitialised == 1
 
 
-def test_a_headset_plugged_in_later_is_seen_and_one_unplugged_ends_its_sessions(
+def test_a_headset_plugged_in_is_seen_at_once_and_one_unplugged_ends_its_sessions() -> None:
+    com, _speakers, _microphone = seat()
+    with running(com) as watcher:
+        usb = FakeDevice("{0.0.1.00000000}.{usb-headset}", [FakeSession("phone-usb", PHONE_PID, ACTIVE)])
+        com.enumerator.plug(1, usb)  # Windows tells: IMMNotificationClient.OnDeviceAdded
+        eventually(lambda: watcher.snapshot == StreamSnapshot(("MicroSIP.exe",)), "the new headset's call")
+        com.enumerator.unplug(1, usb)
+        eventually(lambda: watcher.snapshot == StreamSnapshot(), "the unplugged headset's call ends")
+        assert usb.manager.sinks == [] and usb.manager.sessions[0].sinks == []
+    assert com.enumerator.clients == []  # unregistered on stop
+
+
+def test_without_device_notifications_endpoints_are_enumerated_again_periodically(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(WindowsAudioSessionWatcher, "RESYNC_S", 0.05)
     com, _speakers, _microphone = seat()
+    com.enumerator.fails_notifications = True
     with running(com) as watcher:
         usb = FakeDevice("{0.0.1.00000000}.{usb-headset}", [FakeSession("phone-usb", PHONE_PID, ACTIVE)])
         com.enumerator.devices.append((1, usb))
