@@ -19,8 +19,10 @@ input on the computer and no device named, everything is "not set up".
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from app.core.callstate import CallState
@@ -31,7 +33,8 @@ from app.core.settings import Setting
 from sensors.audio import AudioCapture, CaptureState, CaptureStatus, Samples, shared_capture
 from sensors.audio_analysis import AnalysisSettings, AudioSummary, WindowStats, analyse_block
 from sensors.mic_usage import MicUsage, PulseMicUsage, system_mic_usage
-from sensors.pulse_events import PulseStreamWatcher, StreamSnapshot
+from sensors.pulse_events import PulseStreamWatcher, SnapshotListener, StreamSnapshot
+from sensors.win_audio_sessions import WindowsAudioSessionWatcher
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,24 @@ _LOW = Direction.LOW_IS_BAD
 #: Call-state source names (shown in diagnostics).
 VOICE_SOURCE = "headset_voice"
 MIC_SOURCE = "microphone_in_use"
+
+
+StreamWatcher = PulseStreamWatcher | WindowsAudioSessionWatcher
+
+
+def stream_watcher_for_platform(
+    on_change: SnapshotListener, headset_source: Callable[[], str], mic_usage: MicUsage
+) -> StreamWatcher | None:
+    """What tells of call streams opening and closing here (``None``: only polling).
+
+    Windows: audio-session notifications; Linux: PulseAudio/PipeWire events.
+    Either falls back to polling ``mic_usage`` while its snapshot is unknown.
+    """
+    if sys.platform == "win32":
+        return WindowsAudioSessionWatcher(on_change)
+    if isinstance(mic_usage, PulseMicUsage):
+        return PulseStreamWatcher(on_change, headset_source)
+    return None
 
 
 _ind = IndicatorMaker("headset", Device.HEADSET)
@@ -259,8 +280,8 @@ class HeadsetMonitor(Monitor):
         #: Whether the stream has been open since start (ends the start-up grace).
         self._seen_open = False
         self.mic_usage: MicUsage = system_mic_usage()
-        #: Streams opening and closing as they happen (Linux app mode; else ``None``: polling).
-        self.stream_watcher: PulseStreamWatcher | None = None
+        #: Streams opening and closing as they happen (app mode; else ``None``: polling).
+        self.stream_watcher: StreamWatcher | None = None
 
     # -- analysis on the audio thread ------------------------------------------
     def _new_window(self, rate: int) -> WindowStats:
@@ -299,15 +320,13 @@ class HeadsetMonitor(Monitor):
 
     def _start_stream_watcher(self) -> None:
         """Feed the call state from stream events, so a call is known the moment it starts or ends."""
-        if (
-            self.context.mode == "check"
-            or not self.options["call_detection"]
-            or not isinstance(self.mic_usage, PulseMicUsage)
-            or self._call_state() is None
-        ):
+        if self.context.mode == "check" or not self.options["call_detection"] or self._call_state() is None:
             return
-        self.stream_watcher = PulseStreamWatcher(self._on_streams, lambda: self.capture.pulse_source)
-        self.stream_watcher.start()
+        self.stream_watcher = stream_watcher_for_platform(
+            self._on_streams, lambda: self.capture.pulse_source, self.mic_usage
+        )
+        if self.stream_watcher is not None:
+            self.stream_watcher.start()
 
     def _on_streams(self, snapshot: StreamSnapshot | None) -> None:
         """Watcher thread: who records and who plays changed."""

@@ -34,4 +34,5 @@ def test_starting_off_windows_reports_unavailable() -> None:
     watcher = WindowsAudioSessionWatcher(seen.append)
     watcher.start()
     assert watcher.stats.mode == "unavailable" and watcher.snapshot is None
+    assert "only on Windows" in watcher.stats.errors[0] and seen == []
     watcher.stop()
