@@ -25,19 +25,36 @@ def echo_reply(request: bytes, status_line: bytes = b"SIP/2.0 200 OK") -> bytes:
     return b"\r\n".join([status_line, *keep, b"Content-Length: 0", b"", b""])
 
 
+def _bind_pair(attempts: int = 50) -> tuple[socket.socket, socket.socket]:
+    """A UDP and a listening TCP socket on one free loopback port.
+
+    The port the kernel picks for UDP may be taken for TCP (another test's
+    server, a socket in TIME_WAIT): then try another one, closing what was opened.
+    """
+    for _ in range(attempts):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("127.0.0.1", 0))
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            tcp.bind(("127.0.0.1", udp.getsockname()[1]))
+            tcp.listen(8)
+        except OSError:
+            tcp.close()
+            udp.close()
+            continue
+        return udp, tcp
+    raise RuntimeError("no loopback port free for both UDP and TCP")
+
+
 class Responder:
     """UDP and TCP listeners on one loopback port, answering with ``script``."""
 
     def __init__(self, script: Script) -> None:
         self.script = script
         self.requests = 0
-        self._udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._udp.bind(("127.0.0.1", 0))
+        self._udp, self._tcp = _bind_pair()
         self.port = int(self._udp.getsockname()[1])
-        self._tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._tcp.bind(("127.0.0.1", self.port))
-        self._tcp.listen(8)
         for sock in (self._udp, self._tcp):
             sock.settimeout(0.1)
         self._stop = threading.Event()
