@@ -586,7 +586,8 @@ def summarise(
     magnitude = np.concatenate([b.band_magnitude for b, _ in items])
     starts, sizes = _block_bounds(items)
     override = None if noise_floor is None else 10 ** (noise_floor / 10)
-    measured = speech_levels(band, magnitude, _interior(starts, sizes, band.size), settings, override)
+    interior = _interior(starts, sizes, band.size)
+    measured = speech_levels(band, magnitude, interior, settings, override)
     noise_power = measured.noise_power
     floor_dbfs = to_dbfs(noise_power)
     frame_seconds = settings.frame_samples / settings.rate
@@ -608,7 +609,12 @@ def summarise(
     filled = sizes > 0
     block_power = np.zeros(len(items))
     if np.any(filled):
-        block_power[filled] = np.add.reduceat(band, starts[filled]) / sizes[filled]
+        # Over the interior frames, as the floor is: the edge frames carry leaked hum into
+        # the band, which (depending on where the block starts in the mains cycle) left
+        # no block "near the floor" and so no hum reading at all.
+        inner = np.add.reduceat(np.where(interior, band, 0.0), starts[filled])
+        counts = np.add.reduceat(interior.astype(np.float64), starts[filled])
+        block_power[filled] = inner / np.maximum(counts, 1.0)
     quiet_flags = filled & (block_power <= quiet_limit)
     quiet = [b for (b, _), q in zip(items, quiet_flags, strict=True) if q and not b.all_zero]
     hum = to_dbfs(max(0.0, float(np.mean([b.hum_power for b in quiet])))) if quiet else None
