@@ -46,3 +46,25 @@ def test_banner_style_sheet_is_set_only_when_its_colour_changes(make_app: Any) -
     for _ in range(200):
         app.panel._update_header()
     assert calls == 0
+
+
+def test_closed_alerts_older_than_the_acknowledged_group_are_let_go(make_app: Any) -> None:
+    from app.core.alerts import Alert, AlertEvent, AlertEventKind
+    from app.core.model import Device
+    from app.ui.alerts_view import RECENT_SECONDS
+
+    app = make_app()
+    centre = app.panel.alerts
+    old = time.time() - RECENT_SECONDS - 3600
+
+    def closed(n: int, ended: float) -> AlertEvent:
+        alert = Alert(n, "pc.cpu", "pc.cpu", "", Device.COMPUTER, Level.OK, Level.CRITICAL, ended - 60)
+        alert.ended = alert.acked_at = ended
+        return AlertEvent(AlertEventKind.CLOSED, alert, ended)
+
+    # A week of uptime: every closed alert arrives here once.
+    for n in range(1, 301):
+        centre._on_event(closed(n, old))
+    centre._on_event(closed(999, time.time()))
+    assert [a.id for a in centre._closed] == [999]
+    assert centre.groups[centre.ACKED].childCount() == 1
