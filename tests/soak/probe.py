@@ -38,6 +38,39 @@ def _trimmed_rss() -> float | None:
     return round(psutil.Process().memory_info().rss / 2**20, 2)
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in [
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        ]
+    ]
+
+
+def _native_heap() -> dict[str, float]:
+    """glibc heap in use and free, and SQLite's own allocations (MiB): where RSS lives outside Python."""
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = _MallInfo2
+    info = libc.mallinfo2()
+    sqlite = ctypes.CDLL("libsqlite3.so.0")
+    sqlite.sqlite3_memory_used.restype = ctypes.c_int64
+    return {
+        "malloc_in_use": round(info.uordblks / 2**20, 2),
+        "malloc_free": round(info.fordblks / 2**20, 2),
+        "mmapped": round(info.hblkhd / 2**20, 2),
+        "sqlite": round(sqlite.sqlite3_memory_used() / 2**20, 2),
+    }
+
+
 def snapshot(app: Any) -> dict[str, object]:
     from PySide6.QtCore import QObject
     from PySide6.QtWidgets import QApplication
@@ -59,6 +92,7 @@ def snapshot(app: Any) -> dict[str, object]:
         "t": round(time.time(), 1),
         "rss_mib": round(psutil.Process().memory_info().rss / 2**20, 2),
         "rss_mib_trimmed": _trimmed_rss(),
+        "native": _native_heap(),
         "gc_objects": len(objects),
         "types": dict(types.most_common(30)),
         "widgets": len(QApplication.allWidgets()),
