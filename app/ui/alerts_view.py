@@ -110,7 +110,11 @@ class AlertCentre(QWidget):
     # -- data -----------------------------------------------------------------
     def _on_event(self, event: AlertEvent) -> None:
         if event.kind.value == "closed":
-            self._closed = [a for a in self._closed if a.id != event.alert.id] + [event.alert]
+            # Older than the "acknowledged" group reaches: dropped, or a week of
+            # uptime keeps every closed alert of the week in memory.
+            cutoff = time.time() - RECENT_SECONDS
+            kept = [a for a in self._closed if a.id != event.alert.id and (a.ended or 0) >= cutoff]
+            self._closed = [*kept, event.alert]
         self.refresh()
 
     def load_recent(self) -> None:

@@ -609,10 +609,14 @@ class StatusPanel(QMainWindow):
             text = self.tr("%n problem(s) need attention", "", len(bad))
             colour = level
         self.banner.setText(text)
-        self.banner.setStyleSheet(
+        style = (
             f"background: {LEVEL_TINTS[colour]}; color: {LEVEL_COLOURS[colour]};"
             f" border: 1px solid {LEVEL_COLOURS[colour]};"
         )
+        # Only on a change: every setStyleSheet re-parses the sheet and re-polishes
+        # the banner, and this runs on every batch of readings.
+        if self.banner.styleSheet() != style:
+            self.banner.setStyleSheet(style)
         pending = sum(1 for a in self.app.engine.alerts.visible() if a.needs_attention)
         label = self.tr("Alerts")
         self.tabs.setTabText(self.ALERTS_TAB, f"{label} ({pending})" if pending else label)

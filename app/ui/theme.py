@@ -122,8 +122,22 @@ def render_icon(size: int, level: Level | None = None, badge: int = 0) -> QPixma
     return pixmap
 
 
+#: Badges above this read "9+": they all share one icon.
+BADGE_MAX = 10
+
+
 def level_icon(level: Level | None, badge: int = 0) -> QIcon:
-    """A multi-size icon for the tray and window titles."""
+    """A multi-size icon for the tray and window titles (one shared icon per level and badge).
+
+    Shared, not redrawn per change: every new QIcon has a new cache key, so the
+    scaled pixmaps Qt caches for it (QPixmapCache, up to its 10 MB limit) were
+    new entries at every tray change — RSS climbing through an 8-hour shift.
+    """
+    return _level_icon(level, min(max(badge, 0), BADGE_MAX))
+
+
+@functools.cache
+def _level_icon(level: Level | None, badge: int) -> QIcon:
     icon = QIcon()
     for size in (16, 22, 24, 32, 48, 64):
         icon.addPixmap(render_icon(size, level, badge))

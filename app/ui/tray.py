@@ -57,7 +57,9 @@ class TrayIcon(QObject):
             # Redrawing the icon costs an X round trip: only when it changes.
             self.icon.setIcon(level_icon(self.level, self.badge))
             self._shown = (self.level, self.badge)
-        self.icon.setToolTip(tooltip_summary(states))
+        tooltip = tooltip_summary(states)
+        if tooltip != self.icon.toolTip():  # every batch of readings lands here
+            self.icon.setToolTip(tooltip)
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):

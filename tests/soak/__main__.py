@@ -124,6 +124,9 @@ def main() -> int:
     parser.add_argument("--sample-seconds", type=float, default=5.0)
     parser.add_argument("--out", type=Path, default=ROOT / "soak-results")
     parser.add_argument("--headless", action="store_true", help="soak `run --headless` (no Qt) instead")
+    parser.add_argument(
+        "--probe", type=Path, help="append in-process snapshots (tests.soak.probe) to this file"
+    )
     args = parser.parse_args()
 
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="dw-soak-") as tmp_name:
@@ -152,10 +155,11 @@ def main() -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         log_path = args.out / "app.log"
         log = stack.enter_context(open(log_path, "w"))
+        entry = ["tests.soak.probe", str(args.probe)] if args.probe else ["app.cli"]
         command = [
             sys.executable,
             "-m",
-            "app.cli",
+            *entry,
             "run",
             "--config",
             str(config),
