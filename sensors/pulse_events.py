@@ -134,7 +134,44 @@ class WatcherStats:
 SnapshotListener = Callable[[StreamSnapshot | None], None]
 
 
-class PulseStreamWatcher:
+class StreamWatcherBase:
+    """What every stream watcher shares: the published snapshot, its listener, counters.
+
+    ``on_change(snapshot)`` runs on the watcher's thread whenever the snapshot
+    changes; ``None`` means the sound system cannot be asked (unknown, not "no call").
+    """
+
+    def __init__(self, on_change: SnapshotListener, own_pid: int | None = None) -> None:
+        self.on_change = on_change
+        self.own_pid = os.getpid() if own_pid is None else own_pid
+        self.stats = WatcherStats()
+        self._lock = threading.Lock()
+        self._published: StreamSnapshot | None = None
+        self._has_published = False
+
+    @property
+    def snapshot(self) -> StreamSnapshot | None:
+        """The latest snapshot; ``None`` while unknown."""
+        with self._lock:
+            return self._published
+
+    def _deliver(self, snapshot: StreamSnapshot | None) -> None:
+        """Publish ``snapshot`` and tell the listener, when it differs from the last one."""
+        with self._lock:
+            if self._has_published and snapshot == self._published:
+                return
+            self._published = snapshot
+            self._has_published = True
+        try:
+            self.on_change(snapshot)
+        except Exception:  # a broken listener must not stop the watcher
+            log.exception("stream listener failed")
+
+    def _note_error(self, message: str) -> None:
+        self.stats.errors = [*self.stats.errors[-9:], message]
+
+
+class PulseStreamWatcher(StreamWatcherBase):
     """Keeps a :class:`StreamSnapshot` current from ``pactl subscribe`` (see the module docstring).
 
     ``on_change(snapshot)`` runs on the watcher thread whenever the snapshot
@@ -161,17 +198,12 @@ class PulseStreamWatcher:
         own_pid: int | None = None,
         pactl: str | None = None,
     ) -> None:
-        self.on_change = on_change
+        super().__init__(on_change, own_pid)
         self._headset_source = headset_source
-        self.own_pid = os.getpid() if own_pid is None else own_pid
         self.pactl = pactl or shutil.which("pactl")
-        self.stats = WatcherStats()
         self._recording: tuple[str, ...] | None = None
         self._playing: tuple[PlaybackStream, ...] | None = None
-        self._published: StreamSnapshot | None = None
-        self._has_published = False
         self._stop = threading.Event()
-        self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._thread: threading.Thread | None = None
 
@@ -194,12 +226,6 @@ class PulseStreamWatcher:
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
-
-    @property
-    def snapshot(self) -> StreamSnapshot | None:
-        """The latest snapshot; ``None`` while unknown."""
-        with self._lock:
-            return self._published
 
     # -- the thread ----------------------------------------------------------------------
     def _run(self) -> None:
@@ -340,15 +366,4 @@ class PulseStreamWatcher:
         self._publish(None)
 
     def _publish(self, snapshot: StreamSnapshot | None) -> None:
-        with self._lock:
-            if self._has_published and snapshot == self._published:
-                return
-            self._published = snapshot
-            self._has_published = True
-        try:
-            self.on_change(snapshot)
-        except Exception:  # a broken listener must not stop the watcher
-            log.exception("stream listener failed")
-
-    def _note_error(self, message: str) -> None:
-        self.stats.errors = [*self.stats.errors[-9:], message]
+        self._deliver(snapshot)

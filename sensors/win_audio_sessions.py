@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import queue
 import sys
 import threading
@@ -49,7 +48,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sensors.pulse_events import PlaybackStream, SnapshotListener, StreamSnapshot, WatcherStats
+from sensors.pulse_events import PlaybackStream, SnapshotListener, StreamSnapshot, StreamWatcherBase
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +110,7 @@ def snapshot_from_sessions(sessions: Iterable[tuple[int, SessionRecord]], own_pi
 Post = Callable[[tuple[Any, ...]], None]
 
 
-class WindowsAudioSessionWatcher:
+class WindowsAudioSessionWatcher(StreamWatcherBase):
     """Keeps a :class:`StreamSnapshot` current from audio-session notifications."""
 
     #: Endpoints are enumerated again this often (a headset plugged in meanwhile).
@@ -125,13 +124,11 @@ class WindowsAudioSessionWatcher:
         own_pid: int | None = None,
         com: Callable[[], Any] | None = None,
     ) -> None:
-        self.on_change = on_change
-        self.own_pid = os.getpid() if own_pid is None else own_pid
-        self.stats = WatcherStats()
+        super().__init__(on_change, own_pid)
+        # Nothing published yet reads as unknown: no need to announce that first None.
+        self._has_published = True
         self._sessions: dict[str, tuple[int, SessionRecord]] = {}
         self._next_key = 0  # a session keeps its key while it lives (the call state tracks by key)
-        self._lock = threading.Lock()
-        self._published: StreamSnapshot | None = None
         #: Loads the COM layer (on the watcher thread); tests pass a fake.
         self._load_com = com or _windows_com
         self._queue: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
@@ -157,12 +154,6 @@ class WindowsAudioSessionWatcher:
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
-
-    @property
-    def snapshot(self) -> StreamSnapshot | None:
-        """The latest snapshot; ``None`` while unknown."""
-        with self._lock:
-            return self._published
 
     # -- judging (pure) --------------------------------------------------------------------
     def session_event(self, data: Mapping[str, Any]) -> None:
@@ -190,21 +181,9 @@ class WindowsAudioSessionWatcher:
 
     def _publish(self) -> None:
         with self._lock:
-            snapshot = (
-                None
-                if self.stats.mode != "events"
-                else snapshot_from_sessions(self._sessions.values(), self.own_pid)
-            )
-            if snapshot == self._published:
-                return
-            self._published = snapshot
-        try:
-            self.on_change(snapshot)
-        except Exception:  # a broken listener must not stop the notifications
-            log.exception("session listener failed")
-
-    def _note_error(self, message: str) -> None:
-        self.stats.errors = [*self.stats.errors[-9:], message]
+            events = self.stats.mode == "events"
+            sessions = list(self._sessions.values())
+        self._deliver(snapshot_from_sessions(sessions, self.own_pid) if events else None)
 
     # -- the thread ----------------------------------------------------------------------
     def _run(self) -> None:
