@@ -14,7 +14,11 @@ Why it is built this way (measured, see DESIGN.md §5 and the benchmark):
 * The stream stays open: opening costs 1–2 s of CPU in PortAudio's first
   ALSA→pulse read, so duty-cycling the stream would cost more than it saves.
 * PortAudio enumerates devices only when it is initialised, so a headset
-  that is plugged back in is found by a *new* ``PyAudio()`` on each retry.
+  that is plugged back in as a new sound card is found by a *new*
+  ``PyAudio()``.  But only then: a fresh initialisation costs memory for
+  good (~12.5 KiB each on Debian 12, see :func:`devices_signature`), so
+  retries reuse the initialised PortAudio until the sound cards or the
+  sound server change.
 * On Linux the headset is usually a PulseAudio/PipeWire source reached
   through ALSA's ``pulse`` device; it is chosen with ``PULSE_SOURCE``, and
   while open its presence is checked with ``pactl`` because PulseAudio may
@@ -63,6 +67,37 @@ LOCK_TIMEOUT_S = 10.0
 #: Upper bound of :meth:`AudioCapture.release`: what closing the headset adds
 #: to a one-shot command or to shutting down, whatever the device does.
 RELEASE_BOUND_S = JOIN_TIMEOUT_S + CLOSE_TIMEOUT_S
+
+
+def devices_signature() -> str | None:
+    """What a fresh PortAudio initialisation would enumerate differently, or ``None`` if unknown.
+
+    Each full ``Pa_Initialize``/``Pa_Terminate`` costs ~12.5 KiB that is never
+    given back (measured: malloc in use grows linearly, ``malloc_trim`` does
+    not help): PortAudio's ALSA enumeration makes alsa-lib load every PCM
+    plugin, and loading the a52 plugin (libasound2-plugins, built on FFmpeg)
+    runs library constructors that allocate again at each load.  Retrying a
+    missing headset every few seconds with a new ``PyAudio()`` was ~1.5 MiB
+    an hour, for as long as it stays unplugged.
+
+    So a fresh initialisation is made only when this signature changed: the
+    ALSA cards and PCM devices (a USB headset plugged in as a new card) and
+    whether a PulseAudio-compatible server answers (PortAudio's ``pulse`` and
+    ``default`` devices are probed through it).  A PulseAudio *source* coming
+    and going needs none (it is chosen through ``PULSE_SOURCE`` when the
+    stream opens).  Off Linux there is no cheap signature: ``None`` (always fresh).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    parts = []
+    for name in ("cards", "pcm"):
+        try:
+            with open(f"/proc/asound/{name}", encoding="utf-8", errors="replace") as handle:
+                parts.append(handle.read())
+        except OSError:
+            parts.append("")  # no ALSA (a container): nothing there to change
+    parts.append("pulse" if pulse.run_pactl("info") is not None else "no pulse")
+    return "\n".join(parts)
 
 
 class PortAudioBusy(OSError):
@@ -244,6 +279,12 @@ class AudioCapture:
         self._last_presence = 0.0
         #: Streams PortAudio could not close in time (left behind on their thread).
         self.stuck_closes = 0
+        #: An initialised PortAudio kept between attempts (see :func:`devices_signature`)
+        #: and the signature of the devices it enumerated.
+        self._spare_pa: Any = None
+        self._spare_signature: str | None = None
+        #: Fresh PortAudio initialisations (each one enumerates the devices).
+        self.portaudio_inits = 0
         self._changed = threading.Condition(self._lock)
 
     # -- subscribers ------------------------------------------------------------
@@ -286,6 +327,9 @@ class AudioCapture:
         if thread.is_alive():
             log.warning("audio supervisor still busy after %.0f s; closing without it", JOIN_TIMEOUT_S)
         self._close(lost=False)
+        with self._lock:
+            spare, self._spare_pa = self._spare_pa, None
+        self._teardown(None, spare)
 
     # -- state --------------------------------------------------------------------
     def status(self) -> CaptureStatus:
@@ -385,7 +429,7 @@ class AudioCapture:
                     next_attempt = time.monotonic() + self.retry_seconds
             elif self._stream_lost(now):
                 log.warning("audio input lost: %s", self._error)
-                self._close(lost=True)
+                self._close(lost=True, stop=stop)
                 # A replugged headset is back within a second; a silent input
                 # is retried at the normal pace (opening costs 1-2 s of CPU).
                 pause = self.retry_seconds if self._state is CaptureState.SILENT else 1.0
@@ -431,19 +475,28 @@ class AudioCapture:
 
         if self._state is CaptureState.STARTING:
             self._set_error("opening", CaptureState.STARTING)
-        try:
-            with _portaudio():
-                pa = pyaudio.PyAudio()
-        except PortAudioBusy as exc:
-            self._set_error(str(exc), CaptureState.FAILED)
-            return False
+        signature = devices_signature()
+        with self._lock:
+            pa, self._spare_pa = self._spare_pa, None
+        if pa is not None and (signature is None or signature != self._spare_signature):
+            self._teardown(None, pa)  # the devices changed: enumerate them again
+            pa = None
+        if pa is None:
+            try:
+                with _portaudio():
+                    pa = pyaudio.PyAudio()
+            except PortAudioBusy as exc:
+                self._set_error(str(exc), CaptureState.FAILED)
+                return False
+            self.portaudio_inits += 1
+            self._spare_signature = signature
         try:
             choice, any_input = self._resolve(pa)
             if choice is None:
                 wanted = self.device or "default input"
                 state = CaptureState.ABSENT if self.device or any_input else CaptureState.NO_INPUT
                 self._set_error(f"no audio input matching '{wanted}'", state)
-                self._teardown(None, pa)
+                self._keep_spare(pa, stop)
                 return False
             if choice.pulse_source:
                 # Read by libpulse (through ALSA's pulse plugin) when the stream connects.
@@ -454,7 +507,7 @@ class AudioCapture:
         except Exception as exc:  # PortAudio reports everything as OSError/ValueError
             log.info("cannot open audio input: %s", exc)
             self._set_error(f"cannot open audio input: {exc}", CaptureState.FAILED)
-            self._teardown(None, pa)
+            self._keep_spare(pa, stop)
             return False
         with self._changed:
             if stop.is_set():  # released while opening: nobody wants this stream any more
@@ -471,6 +524,13 @@ class AudioCapture:
             return False
         log.info("audio input open: %s at %d Hz", choice.name, rate)
         return True
+
+    def _keep_spare(self, pa: Any, stop: threading.Event) -> None:
+        """Keep ``pa`` for the next attempt, unless the capture was stopped meanwhile."""
+        with self._lock:
+            if not stop.is_set() and self._spare_pa is None:
+                self._spare_pa, pa = pa, None
+        self._teardown(None, pa)
 
     def _resolve(self, pa: Any) -> tuple[InputChoice | None, bool]:
         """The input to open, and whether the system has any audio input at all."""
@@ -533,7 +593,8 @@ class AudioCapture:
 
         return callback
 
-    def _close(self, lost: bool) -> None:
+    def _close(self, lost: bool, stop: threading.Event | None = None) -> None:
+        """Close the stream; a lost one's PortAudio is kept for reopening (``stop``: the supervisor's)."""
         with self._changed:
             stream, pa = self._stream, self._pa
             # A stream still delivering is stopped gently (its callback thread
@@ -549,9 +610,15 @@ class AudioCapture:
                 self._error, self._state = "stopped", CaptureState.STOPPED
                 self._silent_since = self._acquired_at = None
             self._changed.notify_all()
+        if lost and stop is not None and pa is not None:
+            # Reopened on the same PortAudio; a stream stuck closing keeps its
+            # PortAudio for ever (see _teardown), so that one is not reused.
+            if self._teardown(stream, None):
+                self._keep_spare(pa, stop)
+            return
         self._teardown(stream, pa, graceful)
 
-    def _teardown(self, stream: Any, pa: Any, graceful: bool = False) -> None:
+    def _teardown(self, stream: Any, pa: Any, graceful: bool = False) -> bool:
         """Close ``stream`` and terminate ``pa`` on a helper thread, waiting at most :data:`CLOSE_TIMEOUT_S`.
 
         ``stop_stream()`` only when ``graceful`` (the stream was delivering):
@@ -566,9 +633,10 @@ class AudioCapture:
         PortAudio usable: ``Pa_Terminate`` of the last instance would abort
         (and hang on) that stream again.  Later streams open on the same
         initialised PortAudio, through a new connection to the sound server.
+        Returns False when the close was left behind.
         """
         if stream is None and pa is None:
-            return
+            return True
 
         def work() -> None:
             if stream is not None and graceful:
@@ -594,6 +662,8 @@ class AudioCapture:
         if closer.is_alive():
             self.stuck_closes += 1
             log.warning("PortAudio did not close the stream within %.0f s; left behind", CLOSE_TIMEOUT_S)
+            return False
+        return True
 
 
 def shared_capture(services: dict[str, Any], **options: Any) -> AudioCapture:
