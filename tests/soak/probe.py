@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import time
+import tracemalloc
 from typing import Any
 
 import psutil
@@ -71,11 +72,74 @@ def _native_heap() -> dict[str, float]:
     }
 
 
+def _mapping_kind(path: str) -> str:
+    """A mapping's family: what it is for, so families can be summed and compared over time."""
+    if not path:
+        return "[anon]"
+    if path.startswith("["):
+        return "[stack]" if path.startswith("[stack") else path
+    if "pulse-shm" in path or path.startswith("/memfd:pulseaudio"):
+        return "pulse-shm"
+    if path.startswith("/memfd:"):
+        return "memfd:" + path[len("/memfd:") :].split(" ")[0]
+    if path.startswith("/dev/shm/"):
+        return "/dev/shm"
+    return "file:" + path.rsplit("/", 1)[-1]
+
+
+def _smaps() -> dict[str, object]:
+    """RSS (KiB) per mapping family and per single mapping (``start path``) from /proc/self/smaps.
+
+    Diff two snapshots' ``mappings`` to see which mapping grows; ``count`` per family
+    shows mappings being created and not unmapped (a stream's shared memory left behind).
+    """
+    families: dict[str, list[int]] = {}
+    mappings: dict[str, int] = {}
+    key = kind = ""
+    with open("/proc/self/smaps", encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            head = line.split(None, 5)
+            if "-" in head[0] and not head[0].endswith(":"):
+                path = head[5].strip() if len(head) > 5 else ""
+                kind = _mapping_kind(path)
+                key = f"{head[0].split('-')[0]} {path}"
+                families.setdefault(kind, [0, 0])[1] += 1
+            elif head[0] == "Rss:":
+                kib = int(head[1])
+                families[kind][0] += kib
+                if kib:
+                    mappings[key] = kib
+    return {
+        "families": {k: {"rss_kib": v[0], "count": v[1]} for k, v in sorted(families.items())},
+        "mappings": mappings,
+    }
+
+
+_TRACE_OUT: list[str] = []  # tracemalloc snapshot path prefix, when DW_PROBE_TRACEMALLOC is set
+
+
+def _tracemalloc_start(out: str) -> None:
+    """``DW_PROBE_TRACEMALLOC=FRAMES``: trace Python allocations; each snapshot is also pickled."""
+    frames = int(os.environ.get("DW_PROBE_TRACEMALLOC", "0"))
+    if frames > 0:
+        tracemalloc.start(frames)
+        _TRACE_OUT.append(out)
+
+
+def _tracemalloc_dump() -> None:
+    """Pickle a tracemalloc snapshot next to the probe output (compare two with ``compare_to``)."""
+    if _TRACE_OUT:
+        snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+        snap.dump(f"{_TRACE_OUT[0]}.{int(time.time())}.tracemalloc")
+
+
 def snapshot(app: Any) -> dict[str, object]:
     from PySide6.QtCore import QObject
     from PySide6.QtWidgets import QApplication
 
     gc.collect()
+    smaps = _smaps()  # before any malloc_trim below
+    _tracemalloc_dump()
     objects = gc.get_objects()
     types = collections.Counter(type(o).__qualname__ for o in objects)
     qt_children = collections.Counter(type(o).__name__ for o in app.panel.findChildren(QObject))
@@ -92,7 +156,10 @@ def snapshot(app: Any) -> dict[str, object]:
         "t": round(time.time(), 1),
         "rss_mib": round(psutil.Process().memory_info().rss / 2**20, 2),
         "rss_mib_trimmed": _trimmed_rss(),
+        "fds": len(os.listdir("/proc/self/fd")),
+        "threads": len(os.listdir("/proc/self/task")),
         "native": _native_heap(),
+        "smaps": smaps,
         "gc_objects": len(objects),
         "types": dict(types.most_common(30)),
         "widgets": len(QApplication.allWidgets()),
@@ -108,6 +175,7 @@ def snapshot(app: Any) -> dict[str, object]:
 def main() -> int:
     out = sys.argv[1]
     period = float(os.environ.get("DW_PROBE_SECONDS", "60"))
+    _tracemalloc_start(out)
     from PySide6.QtCore import QTimer
 
     import app.ui.main as ui_main
