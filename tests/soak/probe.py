@@ -3,8 +3,11 @@
 Runs ``app.cli`` in this process and every ``DW_PROBE_SECONDS`` (60) appends
 one JSON line to OUT.jsonl: RSS, gc object count, the top Python types, Qt
 widget count, QObject children by class under the panel, engine state/alert
-counts and the sizes of per-key structures in the core. Compare lines a few
-minutes apart to see what accumulates.
+counts and the sizes of per-key structures in the core, glibc's heap, and the
+RSS of every memory mapping (``/proc/self/smaps``).  Compare lines a few
+minutes apart to see what accumulates: ``python -m tests.soak.compare OUT.jsonl``.
+``DW_PROBE_TRIM=1`` adds RSS after ``malloc_trim``; ``DW_PROBE_TRACEMALLOC=N``
+traces Python allocations (N frames) and pickles a snapshot with each line.
 """
 
 from __future__ import annotations
