@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
-from app.core import i18n
-from app.core.i18n import Text
-from app.core.model import format_value, worst
+from app.kernel import i18n
+from app.kernel.i18n import Text
+from app.kernel.model import format_value, worst
+from app.kernel.monitor import Monitor
 
 log = logging.getLogger("deskwatch")
 
@@ -139,11 +140,24 @@ def _first_line(message: str) -> str:
     return f"{first} …" if rest.strip() else first
 
 
+def _monitor_classes() -> dict[str, type[Monitor]]:
+    """Every monitor the package declares, imported only when a command needs them."""
+    import monitors
+
+    return monitors.discover()
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Poll once and print; exit code is the worst level's Nagios code."""
     from app.core.runtime import build_runtime
 
-    runtime = build_runtime(config_path=args.config, data_dir=args.data_dir, mode="check", only=args.only)
+    runtime = build_runtime(
+        monitor_classes=_monitor_classes(),
+        config_path=args.config,
+        data_dir=args.data_dir,
+        mode="check",
+        only=args.only,
+    )
     if args.lang:
         i18n.set_language(args.lang)
     for error in runtime.config.errors:
@@ -194,14 +208,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_config(args: argparse.Namespace) -> int:
     """``config check FILE`` and ``config path``."""
-    import monitors
     from app.core.config import check_file
-    from app.core.paths import user_config_path
+    from app.kernel.paths import user_config_path
 
     if args.config_command == "path":
         print(args.config or user_config_path())
         return 0
-    errors = check_file(monitors.discover(), args.file)
+    errors = check_file(_monitor_classes(), args.file)
     for error in errors:
         print(error, file=sys.stderr)
     if errors:
@@ -218,10 +231,16 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     """Run the start-of-shift check, print the checklist, store it; 1 when a device failed."""
     from app.core import selftest
     from app.core.history import History
-    from app.core.paths import user_data_dir
     from app.core.runtime import HISTORY_FILE, build_runtime
+    from app.kernel.paths import user_data_dir
 
-    runtime = build_runtime(config_path=args.config, data_dir=args.data_dir, mode="check", only=args.only)
+    runtime = build_runtime(
+        monitor_classes=_monitor_classes(),
+        config_path=args.config,
+        data_dir=args.data_dir,
+        mode="check",
+        only=args.only,
+    )
     if args.lang:
         i18n.set_language(args.lang)
     for error in runtime.config.errors:
@@ -287,14 +306,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Write the HTML report and the CSV of alerts for a date range."""
     import datetime as dt
 
-    import monitors
     from app.core import reports
     from app.core.config import load_config
     from app.core.history import History
-    from app.core.paths import user_config_path, user_data_dir
     from app.core.runtime import HISTORY_FILE
+    from app.kernel.paths import user_config_path, user_data_dir
 
-    classes = monitors.discover()
+    classes = _monitor_classes()
     config = load_config(classes, args.config if args.config is not None else user_config_path())
     i18n.set_language(args.lang or config.get("", "language"))
     try:
@@ -344,13 +362,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_export_rules(args: argparse.Namespace) -> int:
     """Print or write the Prometheus rules (and optionally the Grafana dashboard)."""
-    import monitors
     from app.core.config import load_config
-    from app.core.paths import user_config_path
     from app.core.promfiles import generate_dashboard, generate_rules
+    from app.kernel.paths import user_config_path
 
     user = None if args.defaults else (args.config if args.config is not None else user_config_path())
-    config = load_config(monitors.discover(), user)
+    config = load_config(_monitor_classes(), user)
     for error in config.errors:
         print(f"deskwatch: config error: {error}", file=sys.stderr)
     text = generate_rules(config)
@@ -374,7 +391,9 @@ def cmd_headless(args: argparse.Namespace) -> int:
     from app.core.alerts import AlertEvent
     from app.core.runtime import build_runtime
 
-    runtime = build_runtime(config_path=args.config, data_dir=args.data_dir, mode="app")
+    runtime = build_runtime(
+        monitor_classes=_monitor_classes(), config_path=args.config, data_dir=args.data_dir, mode="app"
+    )
     for error in runtime.config.errors:
         log.error("config error: %s", error)
 

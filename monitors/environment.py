@@ -26,10 +26,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.core.i18n import Text
-from app.core.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
-from app.core.monitor import Monitor, MonitorContext
-from app.core.settings import Setting
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
+from app.kernel.monitor import Monitor, MonitorContext
+from app.kernel.settings import Setting
 from sensors import modbus_env
 from sensors.measurement import CO2, HUMIDITY, QUANTITIES, TEMPERATURE
 from sensors.reader import (

@@ -25,11 +25,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from app.core.callstate import CallState
-from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, IndicatorMaker, Level, Reading, Thresholds
-from app.core.monitor import Monitor, MonitorContext
-from app.core.settings import Setting
+from app.kernel.callstate import CallState
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Direction, Indicator, IndicatorMaker, Level, Reading, Thresholds
+from app.kernel.monitor import Monitor, MonitorContext
+from app.kernel.settings import Setting
 from sensors.audio import AudioCapture, CaptureState, CaptureStatus, Samples, shared_capture
 from sensors.audio_analysis import AnalysisSettings, AudioSummary, WindowStats, analyse_block
 from sensors.mic_usage import MicUsage, PulseMicUsage, system_mic_usage

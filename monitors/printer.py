@@ -16,10 +16,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from app.core.i18n import Text
-from app.core.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
-from app.core.monitor import CheckResult, Monitor, MonitorContext
-from app.core.settings import Setting
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
+from app.kernel.monitor import CheckResult, Monitor, MonitorContext
+from app.kernel.settings import Setting
 from sensors import printing as p
 from sensors.print_servers import (
     CupsServer,

@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from app.core.i18n import Text
-from app.core.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
-from app.core.monitor import CheckResult, Monitor
-from app.core.settings import Setting
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
+from app.kernel.monitor import CheckResult, Monitor
+from app.kernel.settings import Setting
 from sensors import audio
 from sensors.audio_analysis import AnalysisSettings, WindowStats, analyse_block
 from sensors.wav import read_wav, write_wav

@@ -30,11 +30,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from app.core.i18n import Text
-from app.core.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds, make_key
-from app.core.monitor import Monitor, MonitorContext
-from app.core.paths import write_private
-from app.core.settings import Setting
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds, make_key
+from app.kernel.monitor import Monitor, MonitorContext
+from app.kernel.paths import write_private
+from app.kernel.settings import Setting
 from sensors import sip
 
 log = logging.getLogger(__name__)

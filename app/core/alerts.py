@@ -26,8 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from app.core.i18n import Text
-from app.core.model import Device, Level, Thresholds, Value
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Level, Thresholds, Value
 
 log = logging.getLogger(__name__)
 

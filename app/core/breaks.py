@@ -26,10 +26,10 @@ from dataclasses import asdict, dataclass, fields
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
 from app.core.ringing import softphone_names
-from app.core.settings import Setting
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.kernel.settings import Setting
 
 if TYPE_CHECKING:  # imported lazily: app.core.config imports this module
     from app.core.engine import Engine

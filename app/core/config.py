@@ -23,11 +23,11 @@ from typing import Any
 import tomlkit
 
 from app.core.breaks import BREAK_SETTINGS
-from app.core.i18n import Text
-from app.core.model import THRESHOLD_KEYS, Indicator, Thresholds
-from app.core.monitor import Monitor
-from app.core.paths import resources_dir
-from app.core.settings import Setting, refusal
+from app.kernel.i18n import Text
+from app.kernel.model import THRESHOLD_KEYS, Indicator, Thresholds
+from app.kernel.monitor import Monitor
+from app.kernel.paths import resources_dir
+from app.kernel.settings import Setting, refusal
 
 log = logging.getLogger(__name__)
 
@@ -319,7 +319,7 @@ def _apply_layer(config: Config, data: Mapping[str, Any], file: str) -> None:
 
 def _threshold_problem(th: Thresholds) -> str | None:
     """Check that warning/critical/clear levels are in a sensible order."""
-    from app.core.model import Direction
+    from app.kernel.model import Direction
 
     sign = 1.0 if th.direction is Direction.HIGH_IS_BAD else -1.0
     if th.warning is not None and th.critical is not None and sign * (th.critical - th.warning) < 0:
@@ -331,7 +331,7 @@ def _threshold_problem(th: Thresholds) -> str | None:
 
 
 def _order_hint(th: Thresholds) -> str:
-    from app.core.model import Direction
+    from app.kernel.model import Direction
 
     if th.direction is Direction.HIGH_IS_BAD:
         return "warning_clear ≤ warning ≤ critical, critical_clear ≤ critical"

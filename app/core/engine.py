@@ -19,8 +19,8 @@ from typing import Any
 from app.core.alerts import Alert, AlertBook, AlertListener, Debouncer
 from app.core.config import Config
 from app.core.history import History, StorageProblem
-from app.core.i18n import Text
-from app.core.model import Device, Indicator, Level, Reading, Value, make_key, split_key, worst
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Indicator, Level, Reading, Value, make_key, split_key, worst
 
 log = logging.getLogger(__name__)
 

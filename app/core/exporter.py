@@ -43,7 +43,7 @@ from app.core.alerts import Alert, AlertState
 from app.core.config import Config
 from app.core.engine import Engine
 from app.core.history import History
-from app.core.model import Indicator, Level
+from app.kernel.model import Indicator, Level
 
 log = logging.getLogger(__name__)
 

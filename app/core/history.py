@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from app.core.alerts import Alert, AlertEvent
-from app.core.i18n import Text
-from app.core.model import Device, Level, Value
-from app.core.paths import PRIVATE_FILE_MODE, private_dir, tighten
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Level, Value
+from app.kernel.paths import PRIVATE_FILE_MODE, private_dir, tighten
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from typing import Any
 
 from app.core.config import Config
 from app.core.exporter import PREFIX, metric_name
-from app.core.model import Direction, Indicator, Level, Thresholds
 from app.core.reports import declared_indicators
+from app.kernel.model import Direction, Indicator, Level, Thresholds
 
 HEADER = (
     "# Prometheus alerting rules for Deskwatch seats.\n"

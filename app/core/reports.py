@@ -31,10 +31,10 @@ from app.core import breaks, selftest
 from app.core.alerts import Alert
 from app.core.config import all_indicators
 from app.core.history import History
-from app.core.i18n import Text, current_language
-from app.core.model import Device, Indicator, Level
-from app.core.monitor import Monitor
-from app.core.paths import private_dir, write_private
+from app.kernel.i18n import Text, current_language
+from app.kernel.model import Device, Indicator, Level
+from app.kernel.monitor import Monitor
+from app.kernel.paths import private_dir, write_private
 
 log = logging.getLogger(__name__)
 

@@ -10,19 +10,19 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core import i18n
-from app.core.callstate import CallState
 from app.core.config import Config, load_config
 from app.core.engine import MONITOR_FAILED, Engine
 from app.core.history import History
-from app.core.monitor import LoopLatencyProbe, Monitor, MonitorContext
-from app.core.paths import HISTORY_FILE_NAME, secure_data_dir, user_config_path, user_data_dir
 from app.core.scheduler import Scheduler
+from app.kernel import i18n
+from app.kernel.callstate import CallState
+from app.kernel.monitor import LoopLatencyProbe, Monitor, MonitorContext
+from app.kernel.paths import HISTORY_FILE_NAME, secure_data_dir, user_config_path, user_data_dir
 
 if TYPE_CHECKING:  # imported when switched on: prometheus_client costs start-up time
     from app.core.exporter import Exporter
@@ -118,19 +118,20 @@ class Runtime:
 
 def build_runtime(
     *,
+    monitor_classes: Mapping[str, type[Monitor]],
     config_path: Path | None = None,
     data_dir: Path | None = None,
     mode: str = "app",
     only: Iterable[str] | None = None,
     loop_probe: LoopLatencyProbe | None = None,
-    monitor_classes: dict[str, type[Monitor]] | None = None,
     clock: Callable[[], float] | None = None,
 ) -> Runtime:
-    """Build a runtime; ``mode`` ``"check"`` keeps no history and skips debounce."""
-    if monitor_classes is None:
-        import monitors
+    """Build a runtime over ``monitor_classes`` (by id; the CLI and UI hand in ``monitors.discover()``).
 
-        monitor_classes = monitors.discover()
+    ``mode`` ``"check"`` keeps no history and skips debounce. The services
+    never import the monitors package themselves: what runs is the caller's
+    choice, which is how the demo and the tests run their own monitors.
+    """
     config = load_config(monitor_classes, config_path if config_path is not None else user_config_path())
     i18n.set_language(config.get("", "language"))
     data_dir = data_dir if data_dir is not None else user_data_dir()

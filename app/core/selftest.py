@@ -23,9 +23,9 @@ from typing import Any
 from app.core.config import Config
 from app.core.engine import Engine, IndicatorState
 from app.core.history import History
-from app.core.i18n import Text
-from app.core.model import Device, Level, format_value, worst
-from app.core.monitor import CheckResult, Monitor
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Level, format_value, worst
+from app.kernel.monitor import CheckResult, Monitor
 
 log = logging.getLogger(__name__)
 

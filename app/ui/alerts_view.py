@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.alerts import Alert, AlertEvent, AlertState
-from app.core.model import format_value
+from app.kernel.model import format_value
 from app.ui.status import format_duration
 from app.ui.theme import LEVEL_TINTS, dot_pixmap
 

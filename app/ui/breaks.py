@@ -7,11 +7,11 @@ on the GUI thread; the widgets then render :meth:`BreakScheduler.status`.
 
 Nothing here decides *when*: the scheduler does, and it never shows a notice,
 a break window or a sound while a call is in progress.  Calls win at once:
-the shared :class:`~app.core.callstate.CallState` tells the controller the
+the shared :class:`~app.kernel.callstate.CallState` tells the controller the
 moment a call starts or ends, or another program starts to play
 (stream events, not the 1 s timer), and the controller ticks then; a ring
 (:mod:`app.core.ringing`) counts as a call while a break is announced.  Visible strings are
-:class:`~app.core.i18n.Text` pairs rendered in the current language, so they
+:class:`~app.kernel.i18n.Text` pairs rendered in the current language, so they
 follow a language change at run time without a catalogue rebuild.
 """
 
@@ -49,10 +49,10 @@ from app.core.breaks import (
     EventKind,
     Phase,
 )
-from app.core.callstate import CallState, OpenStream
-from app.core.i18n import Text, current_language
-from app.core.model import Device
 from app.core.ringing import RingPolicy
+from app.kernel.callstate import CallState, OpenStream
+from app.kernel.i18n import Text, current_language
+from app.kernel.model import Device
 from sensors.idle import ActivitySample, ActivitySource, IdleUnavailable, select_source
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from app.core.alerts import AlertEvent
 from app.core.engine import Engine, IndicatorState
-from app.core.monitor import LoopLatencyProbe
+from app.kernel.monitor import LoopLatencyProbe
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
-from app.core.monitor import Monitor, MonitorContext
-from app.core.settings import Setting
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.kernel.monitor import Monitor, MonitorContext
+from app.kernel.settings import Setting
 
 #: The walk every demo device follows, one step per phase.
 PHASES: tuple[str, ...] = ("ok", "warning", "critical", "ok", "unknown")

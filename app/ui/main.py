@@ -23,14 +23,15 @@ from PySide6.QtCore import QMetaMethod, QObject, QSocketNotifier, QTimer, QUrl, 
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon
 
-from app.core import i18n
+import monitors
 from app.core.alerts import Alert
 from app.core.config import Config
 from app.core.engine import Engine
-from app.core.model import Level
-from app.core.monitor import LoopLatencyProbe
-from app.core.paths import user_data_dir
 from app.core.runtime import Runtime, build_runtime
+from app.kernel import i18n
+from app.kernel.model import Level
+from app.kernel.monitor import LoopLatencyProbe
+from app.kernel.paths import user_data_dir
 from app.ui.autostart import Autostart, autostart_for_platform
 from app.ui.bridge import EngineBridge, LoopWatch, Worker
 from app.ui.panel import StatusPanel
@@ -427,7 +428,9 @@ def _runtime_for(args: argparse.Namespace, probe: LoopLatencyProbe) -> Runtime:
             loop_probe=probe,
             monitor_classes=demo_monitor_classes(),
         )
-    return build_runtime(config_path=args.config, data_dir=args.data_dir, loop_probe=probe)
+    return build_runtime(
+        monitor_classes=monitors.discover(), config_path=args.config, data_dir=args.data_dir, loop_probe=probe
+    )
 
 
 def run_gui(args: argparse.Namespace) -> int:

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 
 from app.core.engine import IndicatorState
 from app.core.history import Sample
-from app.core.i18n import Text
-from app.core.model import Device, Level, format_value
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Level, format_value
 from app.ui.alerts_view import AlertCentre
 from app.ui.charts import Sparkline, TrendChart
 from app.ui.status import (

@@ -47,7 +47,7 @@ from app.core.config import (
     save_user_values,
     threshold_settings,
 )
-from app.core.settings import Setting
+from app.kernel.settings import Setting
 from app.ui.autostart import Autostart
 
 if TYPE_CHECKING:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from app.core.alerts import Alert
 from app.core.engine import IndicatorState
-from app.core.i18n import Text
-from app.core.model import Device, Level, format_value, worst
-from app.core.paths import private_dir, write_private
 from app.core.runtime import Runtime
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Level, format_value, worst
+from app.kernel.paths import private_dir, write_private
 
 NO_MONITOR = Text(
     "No monitor for this device is installed in this copy of Deskwatch.",

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QApplication
 
-from app.core.model import Level
+from app.kernel.model import Level
 
 #: Level colours: calm green, amber, red, grey for "we do not know", pale grey for "not set up".
 LEVEL_COLOURS: dict[Level, str] = {

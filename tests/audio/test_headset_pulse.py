@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core.callstate import CallState
-from app.core.model import Level, Reading
-from app.core.monitor import MonitorContext
+from app.kernel.callstate import CallState
+from app.kernel.model import Level, Reading
+from app.kernel.monitor import MonitorContext
 from monitors.headset import MIC_SOURCE, VOICE_SOURCE, HeadsetMonitor
 from sensors.audio import CaptureState
 from tests.audio.conftest import SINK, SOURCE, PulseServer

@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
-from app.core.callstate import CallState
-from app.core.monitor import MonitorContext
+from app.kernel.callstate import CallState
+from app.kernel.monitor import MonitorContext
 from monitors import headset
 from monitors.headset import MIC_SOURCE, HeadsetMonitor, stream_watcher_for_platform
 from sensors import win_audio_sessions

@@ -9,8 +9,8 @@ from pytestqt.qtbot import QtBot
 
 from app.core.breaks import STATE_KEY, Phase
 from app.core.history import History
-from app.core.model import Device
 from app.core.runtime import HISTORY_FILE, build_runtime
+from app.kernel.model import Device
 from app.ui.breaks import BreaksController
 from app.ui.main import DeskwatchApp, load_features
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pytestqt.qtbot import QtBot
 
 from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings, Phase
-from app.core.callstate import CallState, OpenStream
 from app.core.ringing import RingPolicy, softphone_names
+from app.kernel.callstate import CallState, OpenStream
 from app.ui import breaks as ui
 from tests.breaks.sim import MONDAY_9AM
 from tests.breaks.test_ui import FakeSource

@@ -18,8 +18,8 @@ from app.core.breaks import (
 from app.core.config import APP_SECTIONS, load_config
 from app.core.engine import Engine
 from app.core.history import History
-from app.core.i18n import Text
-from app.core.model import Device, Level
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Level
 from tests.breaks.sim import MONDAY_9AM, Clerk
 from tests.core.fakes import CLASSES, fake_config
 

@@ -12,11 +12,11 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.core import i18n
 from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings, Phase
-from app.core.callstate import CallState
-from app.core.model import Device
 from app.core.runtime import Runtime, build_runtime
+from app.kernel import i18n
+from app.kernel.callstate import CallState
+from app.kernel.model import Device
 from app.ui import breaks as ui
 from app.ui.translations import Translations
 from sensors.idle import ActivitySource

@@ -20,8 +20,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings
-from app.core.callstate import CallState
-from app.core.monitor import MonitorContext
+from app.kernel.callstate import CallState
+from app.kernel.monitor import MonitorContext
 from app.ui.breaks import BreaksController
 from monitors.headset import HeadsetMonitor
 from sensors.idle import ActivitySource

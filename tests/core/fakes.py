@@ -6,10 +6,10 @@ import threading
 from pathlib import Path
 
 from app.core.config import Config, load_config
-from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
-from app.core.monitor import Monitor, MonitorContext
-from app.core.settings import Setting
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.kernel.monitor import Monitor, MonitorContext
+from app.kernel.settings import Setting
 
 GAUGE = Indicator(
     "fake.gauge",

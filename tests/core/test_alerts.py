@@ -7,8 +7,8 @@ from pathlib import Path
 from app.core.alerts import FLAP_WINDOW_SECONDS, AlertEventKind, AlertState
 from app.core.engine import Engine
 from app.core.history import History
-from app.core.i18n import Text
-from app.core.model import Level, Reading
+from app.kernel.i18n import Text
+from app.kernel.model import Level, Reading
 from tests.conftest import FakeClock
 from tests.core.fakes import GAUGE, STATE, fake_config
 

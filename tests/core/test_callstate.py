@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from app.core.callstate import CallState
+from app.kernel.callstate import CallState
 from tests.conftest import FakeClock
 
 

@@ -98,7 +98,7 @@ def test_check_file_and_cli(tmp_path: Path, capsys) -> None:  # type: ignore[no-
 
 def test_shipped_defaults_file_is_valid() -> None:
     import monitors
-    from app.core.paths import resources_dir
+    from app.kernel.paths import resources_dir
 
     assert check_file(monitors.discover(), resources_dir() / "deskwatch.toml") == []
 

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 from app.core.history import History
-from app.core.model import Level
+from app.kernel.model import Level
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +50,7 @@ def test_nothing_acknowledged_is_lost_on_kill_9(tmp_path: Path) -> None:
         sys.path.insert(0, {str(ROOT)!r})
         from app.core.engine import Engine
         from app.core.history import History
-        from app.core.model import Level, Reading
+        from app.kernel.model import Level, Reading
         from tests.core.fakes import STATE, GAUGE, fake_config
         history = History(__import__("pathlib").Path({str(db)!r}))
         engine = Engine(fake_config(), [GAUGE, STATE], history, user="clerk")

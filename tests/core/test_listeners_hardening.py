@@ -10,9 +10,9 @@ import pytest
 from app.core.alerts import AlertBook, AlertEvent, AlertEventKind
 from app.core.engine import Engine
 from app.core.history import History
-from app.core.model import Device, Level
-from app.core.monitor import MonitorContext
 from app.core.scheduler import Scheduler
+from app.kernel.model import Device, Level
+from app.kernel.monitor import MonitorContext
 from tests.core.fakes import FakeMonitor, fake_config
 from tests.core.test_scheduler import wait_for
 

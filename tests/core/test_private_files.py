@@ -12,9 +12,9 @@ import pytest
 
 from app.core.config import save_user_values
 from app.core.history import History
-from app.core.model import Level
-from app.core.paths import secure_data_dir, tighten, write_private
 from app.core.runtime import HISTORY_FILE, build_runtime
+from app.kernel.model import Level
+from app.kernel.paths import secure_data_dir, tighten, write_private
 from tests.core.fakes import CLASSES
 from tests.core.test_scheduler import wait_for
 
@@ -156,7 +156,7 @@ import sys
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from app.core.history import History
-from app.core.paths import secure_data_dir
+from app.kernel.paths import secure_data_dir
 data = Path({data!r})
 history = History(data / "history.sqlite3")
 for n in range(300):

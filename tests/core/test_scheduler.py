@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 
 from app.core.engine import Engine
-from app.core.model import Level
-from app.core.monitor import MonitorContext
 from app.core.scheduler import Scheduler
+from app.kernel.model import Level
+from app.kernel.monitor import MonitorContext
 from tests.core.fakes import CLASSES, FailingMonitor, FakeMonitor, HangingMonitor, fake_config
 
 

@@ -9,10 +9,10 @@ from typing import Any, ClassVar
 import pytest
 
 from app.core.config import load_config
-from app.core.i18n import Text
-from app.core.model import Device, Reading
-from app.core.monitor import Monitor
-from app.core.settings import Setting
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Reading
+from app.kernel.monitor import Monitor
+from app.kernel.settings import Setting
 
 
 def _needs_host_or_path(table: Mapping[str, Any]) -> str | None:

@@ -7,8 +7,8 @@ from pathlib import Path
 from app.core.config import load_config
 from app.core.engine import Engine
 from app.core.history import History
-from app.core.i18n import Text
-from app.core.model import Device, Indicator, Level, Reading, Thresholds, worst
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Indicator, Level, Reading, Thresholds, worst
 from tests.conftest import FakeClock
 
 LINE = Indicator("telephone.sip_reply", Device.TELEPHONE, Text("PBX reply", "交换机应答"), numeric=False)

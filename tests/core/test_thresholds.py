@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.model import Direction, Level, Thresholds, worst
+from app.kernel.model import Direction, Level, Thresholds, worst
 
 HIGH = Thresholds(Direction.HIGH_IS_BAD, warning=80, critical=90, warning_clear=70, critical_clear=85)
 LOW = Thresholds(Direction.LOW_IS_BAD, warning=20, critical=10, warning_clear=25, critical_clear=12)

@@ -17,7 +17,7 @@ import pytest
 
 from app.core.config import load_config
 from app.core.engine import Engine
-from app.core.monitor import MonitorContext
+from app.kernel.monitor import MonitorContext
 from monitors.environment import EnvironmentMonitor
 from tests.environment.simulators import Mhz19Responder, ModbusTransmitter, TextLineBoard
 

@@ -10,8 +10,8 @@ import pytest
 import serial.tools.list_ports_common
 
 from app.core.config import check_file, load_config
-from app.core.model import Level
-from app.core.monitor import MonitorContext
+from app.kernel.model import Level
+from app.kernel.monitor import MonitorContext
 from monitors.environment import EnvironmentMonitor, judge_range, season_of
 from sensors import serial_transport
 from sensors.serial_transport import Backoff, PortUnavailable, SerialSettings, open_port, resolve_port

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.core.engine import Engine
-from app.core.model import Level, Reading
+from app.kernel.model import Level, Reading
 from monitors.environment import EnvironmentMonitor
 from tests.environment.conftest import MakeMonitor, by_key
 from tests.environment.simulators import Mhz19Responder, ModbusTransmitter, TextLineBoard

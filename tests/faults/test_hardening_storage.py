@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 
+import monitors
 from app.core.history import History
-from app.core.model import Level
 from app.core.runtime import build_runtime
+from app.kernel.model import Level
 from tests.core.test_history_hardening import unwritable
 from tests.faults.seat import Seat, wait_for
 
@@ -145,7 +146,12 @@ def test_the_runtime_on_a_read_only_history_shows_a_critical_storage_alert(
 ) -> None:
     config = tmp_path / "deskwatch.toml"
     config.write_text(CONFIG, "utf-8")
-    runtime = build_runtime(config_path=config, data_dir=immutable_history.parent, only=["computer"])
+    runtime = build_runtime(
+        monitor_classes=monitors.discover(),
+        config_path=config,
+        data_dir=immutable_history.parent,
+        only=["computer"],
+    )
     runtime.start()
     try:
 

@@ -15,10 +15,10 @@ from app.core import reports
 from app.core.config import load_config
 from app.core.engine import Engine
 from app.core.history import History
-from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
-from app.core.monitor import CheckResult
 from app.core.selftest import DeviceCheck, SelfTestResult, store
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.kernel.monitor import CheckResult
 from monitors.telephone import RTT as LINE
 
 PRINTER = Indicator("printer.state", Device.PRINTER, Text("Printer state", "打印机状态"), numeric=False)

@@ -15,11 +15,11 @@ from app.core.config import Config, load_config
 from app.core.engine import Engine
 from app.core.exporter import Exporter, metric_name
 from app.core.history import History
-from app.core.i18n import Text
-from app.core.model import Level, Reading
-from app.core.monitor import CheckResult
 from app.core.reports import declared_indicators
 from app.core.selftest import DeviceCheck, SelfTestResult, store
+from app.kernel.i18n import Text
+from app.kernel.model import Level, Reading
+from app.kernel.monitor import CheckResult
 from monitors.computer import APP_STALL, CPU, DISK_SYSTEM, LOAD, REQUIRED
 from tests.conftest import FakeClock
 from tests.fleet.conftest import http_get, require

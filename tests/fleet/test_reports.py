@@ -16,8 +16,8 @@ from app.core import reports
 from app.core.config import load_config
 from app.core.engine import Engine
 from app.core.history import History
-from app.core.model import Level, Reading
 from app.core.runtime import HISTORY_FILE
+from app.kernel.model import Level, Reading
 from tests.fleet import histdata
 from tests.fleet.conftest import ROOT, deskwatch_command
 

@@ -11,9 +11,9 @@ import monitors
 from app.core.config import load_config
 from app.core.engine import Engine
 from app.core.exporter import Exporter
-from app.core.model import Reading
 from app.core.promfiles import generate_dashboard, generate_rules
 from app.core.reports import declared_indicators
+from app.kernel.model import Reading
 from tests.fleet.conftest import ROOT, RULES, require
 
 DASHBOARD = ROOT / "resources" / "grafana" / "deskwatch-room.json"

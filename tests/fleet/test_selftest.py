@@ -15,9 +15,6 @@ import monitors
 from app.core.config import load_config
 from app.core.engine import Engine
 from app.core.history import History
-from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, Reading, Thresholds
-from app.core.monitor import CheckResult, Monitor, MonitorContext
 from app.core.runtime import HISTORY_FILE
 from app.core.selftest import (
     DEVICE_ADVICE,
@@ -31,6 +28,9 @@ from app.core.selftest import (
     should_offer,
     store,
 )
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Direction, Indicator, Reading, Thresholds
+from app.kernel.monitor import CheckResult, Monitor, MonitorContext
 from tests.fleet.conftest import MISSING_PROGRAM, ROOT, deskwatch_command, only_monitors
 
 
@@ -286,7 +286,7 @@ class _Mixed(_Fake):
 
 
 def test_unobserved_readings_fail_and_not_set_up_is_skipped(tmp_path: Path) -> None:
-    from app.core.model import Level
+    from app.kernel.model import Level
 
     no_audio = Text("no audio for 6 s", "6 秒没有音频")
     _Mixed.readings = [Reading(GAUGE.id, 22.0), Reading(OTHER.id, None, Level.UNKNOWN, no_audio)]

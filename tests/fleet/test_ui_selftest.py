@@ -11,6 +11,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
+import monitors
 from app.core import selftest
 from app.core.runtime import Runtime, build_runtime
 from app.ui import selftest as ui_selftest
@@ -34,7 +35,13 @@ class StandInApp(QObject):
 def app(qtbot: QtBot, tmp_path: Path) -> Iterator[StandInApp]:
     config = tmp_path / "deskwatch.toml"
     config.write_text(f'[monitors.computer]\nrequired_processes = ["{MISSING_PROGRAM}"]\n', "utf-8")
-    runtime = build_runtime(config_path=config, data_dir=tmp_path / "data", mode="app", only=["computer"])
+    runtime = build_runtime(
+        monitor_classes=monitors.discover(),
+        config_path=config,
+        data_dir=tmp_path / "data",
+        mode="app",
+        only=["computer"],
+    )
     runtime.scheduler.poll_once()  # the running app has states by the time the clerk asks
     stand_in = StandInApp(runtime)
     qtbot.addWidget(stand_in.panel)
@@ -126,7 +133,9 @@ def real_app(qtbot: QtBot, tmp_path: Path) -> Iterator[object]:
         f'[monitors.computer]\nrequired_processes = ["{MISSING_PROGRAM}"]\n\n' + only_monitors("computer"),
         "utf-8",
     )
-    runtime = build_runtime(config_path=config, data_dir=tmp_path / "data", mode="app")
+    runtime = build_runtime(
+        monitor_classes=monitors.discover(), config_path=config, data_dir=tmp_path / "data", mode="app"
+    )
     app = DeskwatchApp(runtime, tray=False)
     qtbot.addWidget(app.panel)
     # Only this feature: the breaks feature stops on QApplication.aboutToQuit, which tests never emit.
@@ -191,7 +200,10 @@ def test_the_tray_app_serves_metrics(qtbot: QtBot, tmp_path: Path) -> None:
     port = free_port()
     config = tmp_path / "deskwatch.toml"
     config.write_text(f"[exporter]\nenabled = true\nport = {port}\n\n" + only_monitors("computer"), "utf-8")
-    app = DeskwatchApp(build_runtime(config_path=config, data_dir=tmp_path / "data"), tray=False)
+    app = DeskwatchApp(
+        build_runtime(monitor_classes=monitors.discover(), config_path=config, data_dir=tmp_path / "data"),
+        tray=False,
+    )
     qtbot.addWidget(app.panel)
     app.start()
     try:

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+import monitors
 from app.core.engine import IndicatorState
-from app.core.model import Level, Reading
-from app.core.monitor import MonitorContext
 from app.core.runtime import Runtime, build_runtime
+from app.kernel.model import Level, Reading
+from app.kernel.monitor import MonitorContext
 from monitors.printer import PrinterMonitor
 from sensors import printing as p
 from sensors.print_servers import CupsServer
@@ -35,7 +36,13 @@ def runtime(
     tmp_path: Path, cupsd: PrivateCups, queue: str | None, extra: str = "", mode: str = "check"
 ) -> Runtime:
     cfg = write_config(tmp_path, cupsd.server, None if queue is None else [queue], extra)
-    built = build_runtime(config_path=cfg, data_dir=tmp_path / "data", mode=mode, only=["printer"])
+    built = build_runtime(
+        monitor_classes=monitors.discover(),
+        config_path=cfg,
+        data_dir=tmp_path / "data",
+        mode=mode,
+        only=["printer"],
+    )
     assert not built.config.errors, built.config.errors
     return built
 
@@ -392,7 +399,13 @@ def test_print_server_that_never_answers_is_unknown_within_the_timeout(tmp_path:
         hung.listen(8)
         server = f"127.0.0.1:{hung.getsockname()[1]}"
         cfg = write_config(tmp_path, server, ["front"], "timeout = 1.0\n")
-        built = build_runtime(config_path=cfg, data_dir=tmp_path / "data", mode="check", only=["printer"])
+        built = build_runtime(
+            monitor_classes=monitors.discover(),
+            config_path=cfg,
+            data_dir=tmp_path / "data",
+            mode="check",
+            only=["printer"],
+        )
         started = time.monotonic()
         built.scheduler.poll_once()
         took = time.monotonic() - started
@@ -411,7 +424,13 @@ def test_local_socket_server(tmp_path: Path, cupsd: PrivateCups, queue: str) -> 
     cupsd.submit(queue)
     wait_for(lambda: printer_state(cupsd, queue).state == p.STATE_STOPPED, what="the door fault")
     cfg = write_config(tmp_path, cupsd.socket, [queue])
-    built = build_runtime(config_path=cfg, data_dir=tmp_path / "data", mode="check", only=["printer"])
+    built = build_runtime(
+        monitor_classes=monitors.discover(),
+        config_path=cfg,
+        data_dir=tmp_path / "data",
+        mode="check",
+        only=["printer"],
+    )
     built.scheduler.poll_once()
     built.scheduler.stop(timeout=1)
     status = built.engine.state(f"printer.status[{queue}]")

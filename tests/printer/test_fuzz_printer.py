@@ -15,8 +15,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.core.model import Level, Reading
-from app.core.monitor import MonitorContext
+from app.kernel.model import Level, Reading
+from app.kernel.monitor import MonitorContext
 from monitors.printer import PrinterMonitor
 from sensors import printing as p
 from sensors.print_servers import (

@@ -21,7 +21,7 @@ from pathlib import Path
 import cups
 import pytest
 
-from app.core.model import Level
+from app.kernel.model import Level
 from monitors.printer import PrinterMonitor
 from sensors import printing as p
 from sensors.print_servers import _JOB_ATTRIBUTES, CupsServer, cups_job
@@ -103,7 +103,7 @@ def test_forgotten_creation_times_are_fetched_again_not_read_as_epoch_0(
 
 def test_a_job_without_any_creation_time_has_no_duration_and_no_alarm(tmp_path: Path) -> None:
     """A job the server cannot date at all (Get-Job-Attributes has no time either)."""
-    from app.core.monitor import MonitorContext
+    from app.kernel.monitor import MonitorContext
 
     monitor = PrinterMonitor(
         {s.key: s.default for s in PrinterMonitor.settings} | {"transport": "none"},

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.core.model import Level
-from app.core.monitor import MonitorContext
+from app.kernel.model import Level
+from app.kernel.monitor import MonitorContext
 from monitors.printer import PrinterMonitor
 from sensors import printing as p
 from sensors.print_servers import JobTracker, PrintServerUnreachable, WindowsSpooler, parse_server

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.core.model import Level, Reading
-from app.core.monitor import MonitorContext
+from app.kernel.model import Level, Reading
+from app.kernel.monitor import MonitorContext
 from monitors.printer import PrinterMonitor
 from sensors.snmp_printer import _INTEGER
 from tests.printer.conftest import PrivateCups

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from app.core import i18n
 from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings, Phase
+from app.kernel import i18n
 from app.ui.breaks import BreaksController
 from sensors.idle import ActivitySource
 from tests.conftest import FakeClock

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint
 
-from app.core.model import Device
+from app.kernel.model import Device
 from app.ui.main import load_features
 from tests.screenshots import qt_app, settle
 from tests.screenshots.scene import build_scene

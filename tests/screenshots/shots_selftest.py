@@ -8,11 +8,11 @@ from types import SimpleNamespace
 
 from PySide6.QtWidgets import QApplication
 
-from app.core import i18n
-from app.core.i18n import Text
-from app.core.model import Device
-from app.core.monitor import CheckResult
 from app.core.selftest import DEVICE_ADVICE, DeviceCheck, SelfTestResult
+from app.kernel import i18n
+from app.kernel.i18n import Text
+from app.kernel.model import Device
+from app.kernel.monitor import CheckResult
 from app.ui.selftest import SelfTestDialog
 
 #: Monday 23 November 2026, 07:55 local time.

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.model import Level, Reading
-from app.core.monitor import MonitorContext
+from app.kernel.model import Level, Reading
+from app.kernel.monitor import MonitorContext
 from monitors.telephone import TelephoneMonitor
 from sensors import sip
 from tests.audio.helpers import monitor_settings

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.model import Level
-from app.core.monitor import MonitorContext
+from app.kernel.model import Level
+from app.kernel.monitor import MonitorContext
 from monitors.telephone import MOS, R_FACTOR, TelephoneMonitor, judge_quality
 from sensors.sip import LineWindow, mos_from_r
 from tests.audio.helpers import monitor_settings

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.model import Level, Reading, worst
-from app.core.monitor import MonitorContext
+from app.kernel.model import Level, Reading, worst
+from app.kernel.monitor import MonitorContext
 from monitors.telephone import OFFERED_FILE, TelephoneMonitor
 from tests.audio.helpers import levels, monitor_settings
 from tests.telephone.conftest import SippFactory

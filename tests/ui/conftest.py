@@ -9,11 +9,11 @@ from typing import Any, ClassVar
 
 import pytest
 
-from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
-from app.core.monitor import LoopLatencyProbe, Monitor
 from app.core.runtime import Runtime, build_runtime
-from app.core.settings import Setting
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.kernel.monitor import LoopLatencyProbe, Monitor
+from app.kernel.settings import Setting
 
 CPU = Indicator(
     "pc.cpu",

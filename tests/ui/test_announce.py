@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.core.model import Level
+from app.kernel.model import Level
 from app.ui.tray import Announcer
 from tests.conftest import FakeClock
 from tests.ui.conftest import CPU, reading

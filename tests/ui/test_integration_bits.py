@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from app.core.i18n import Text
-from app.core.model import Level
-from app.core.monitor import MonitorContext
+from app.kernel.i18n import Text
+from app.kernel.model import Level
+from app.kernel.monitor import MonitorContext
 from app.ui import autostart as autostart_mod
 from app.ui.demo import DEMO_MONITORS, PHASES, SimulatedFault
 from app.ui.main import FEATURES, load_features
@@ -225,7 +225,7 @@ def test_tooltip_and_durations(make_app: Any) -> None:
 
 def test_demo_devices_walk_through_every_level(tmp_path: Path) -> None:
     devices = {cls.device for cls in DEMO_MONITORS}
-    from app.core.model import Device
+    from app.kernel.model import Device
 
     assert devices == set(Device)
     t = [0.0]

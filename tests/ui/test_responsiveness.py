@@ -6,9 +6,9 @@ import time
 from typing import Any, ClassVar
 
 from app.core.engine import IndicatorState
-from app.core.i18n import Text
-from app.core.model import Device, Indicator, Reading
-from app.core.monitor import LoopLatencyProbe, Monitor
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Indicator, Reading
+from app.kernel.monitor import LoopLatencyProbe, Monitor
 from monitors.computer import APP_STALL, ComputerMonitor
 
 MAX_STALL_MS = 100.0

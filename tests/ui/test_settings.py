@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit
 
 from app.core.config import APP_SECTIONS, monitor_common_settings, threshold_settings
-from app.core.model import Level
+from app.kernel.model import Level
 from tests.ui.conftest import CLASSES, CPU, reading
 
 

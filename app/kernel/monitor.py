@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from app.core.i18n import Text
-from app.core.model import Device, Indicator, Reading
-from app.core.settings import Setting
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Indicator, Reading
+from app.kernel.settings import Setting
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.core.i18n import Text
+from app.kernel.i18n import Text
 
 #: TOML integers are 64-bit signed; Python's parser reads any length, the spec does not.
 INT_LIMIT = 2**63

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum, IntEnum
 from typing import Any
 
-from app.core.i18n import Text
+from app.kernel.i18n import Text
 
 
 class Level(IntEnum):
