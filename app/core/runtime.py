@@ -1,7 +1,10 @@
-"""Assembles config, history, engine, monitors and scheduler (Qt-free).
+"""Assembles config, history, engine, monitors, scheduler and break reminders (Qt-free).
 
 Used by the tray app, ``deskwatch run --headless``, ``deskwatch check`` and
-tests, so that all of them run exactly the same monitoring.
+tests, so that all of them run exactly the same monitoring.  The break
+service runs here too (its own thread, started and stopped with the
+runtime): the headless app and the exporter have break state as the tray
+app has, and the UI only shows it.
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.core.breaks import BreakService, BreakSettings
 from app.core.config import Config, load_config
 from app.core.engine import MONITOR_FAILED, Engine
 from app.core.history import History
 from app.core.scheduler import Scheduler
 from app.kernel import i18n
-from app.kernel.callstate import CallState
 from app.kernel.monitor import LoopLatencyProbe, Monitor, MonitorContext
 from app.kernel.paths import HISTORY_FILE_NAME, secure_data_dir, user_config_path, user_data_dir
 
@@ -46,6 +49,8 @@ class Runtime:
     monitors: list[Monitor] = field(default_factory=list)
     #: Prometheus endpoint / textfile writer, when ``[exporter]`` switches it on.
     exporter: Exporter | None = None
+    #: Break reminders, when ``[breaks]`` switches them on (never in ``check`` mode).
+    breaks: BreakService | None = None
     #: Seconds between prunes of history older than the retention limit while running.
     prune_seconds: float = PRUNE_SECONDS
     _stopping: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
@@ -54,6 +59,8 @@ class Runtime:
     def start(self) -> None:
         """Start background polling (and the metrics exporter, if configured)."""
         self.scheduler.start()
+        if self.breaks is not None:
+            self.breaks.start()
         if self.exporter is not None:
             self.exporter.start()
         if self.history is not None and self._pruner is None:
@@ -63,12 +70,14 @@ class Runtime:
             self._pruner.start()
 
     def stop(self) -> None:
-        """Stop polling and the exporter, close monitors, flush and close history."""
+        """Stop polling, break reminders and the exporter, close monitors, flush and close history."""
         self._stopping.set()
         if self._pruner is not None:
             self._pruner.join(5.0)
             self._pruner = None
         self.scheduler.stop()
+        if self.breaks is not None:
+            self.breaks.close()  # saves the break state: before the history closes
         if self.exporter is not None:
             self.exporter.stop()
         if self.history is not None:
@@ -96,11 +105,16 @@ class Runtime:
         if config is None:
             config = load_config(self.config.monitor_classes, self.config.user_path)
         old = self.config
+        # Compared first: the monitors' context shares (and is about to refill) the old app settings.
+        breaks_changed = config.app.get("breaks") != old.app.get("breaks")
         i18n.set_language(config.get("", "language"))
         self.context.app.clear()
         self.context.app.update(config.app)
         self.engine.config = config
         self.config = config
+        if self.breaks is not None and breaks_changed:
+            # New timing; switching reminders on or off, or another activity source, needs a restart.
+            self.breaks.apply_settings(BreakSettings.from_config(config.app["breaks"]))
         if config.monitors == old.monitors:
             return config
         running = self.scheduler.running
@@ -147,9 +161,6 @@ def build_runtime(
         )
         history.prune()
     context = MonitorContext(data_dir=data_dir, mode=mode, loop_probe=loop_probe, app=config.app)
-    # Shared with every monitor and the UI: the headset monitor feeds it,
-    # break reminders and alert sounds read it.
-    context.services["call_state"] = CallState()
     classes = config.enabled_monitors()
     if only is not None:
         wanted = set(only)
@@ -158,12 +169,15 @@ def build_runtime(
     engine = Engine(config, indicators, history, clock=clock or time.time, debounce=mode == "app")
     instances = _create_monitors(classes, config, context, engine)
     scheduler = Scheduler(engine, instances)
+    breaks = None
+    if mode == "app" and config.get("breaks", "enabled"):
+        breaks = BreakService.from_config(config.app["breaks"], engine, history, context.call_state)
     exporter = None
     if mode == "app" and (config.get("exporter", "enabled") or config.get("exporter", "textfile")):
         from app.core.exporter import Exporter
 
         exporter = Exporter.from_config(config, engine, history)
-    return Runtime(config, engine, scheduler, context, history, instances, exporter)
+    return Runtime(config, engine, scheduler, context, history, instances, exporter, breaks=breaks)
 
 
 def _create_monitors(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from app.kernel.callstate import CallState
 from app.kernel.i18n import Text
 from app.kernel.model import Device, Indicator, Reading
 from app.kernel.settings import Setting
@@ -61,14 +62,18 @@ class MonitorContext:
 
     ``mode`` is ``"app"`` for the long-running application (tray or
     headless) and ``"check"`` for one-shot runs, where monitors skip
-    bookkeeping such as restart detection.  ``services`` lets the app share
-    objects between monitors (e.g. the audio capture used by headset and
-    recorder) without them importing each other.
+    bookkeeping such as restart detection.  ``services`` lets monitors share
+    objects between them (e.g. the audio capture used by headset and
+    recorder) without importing each other; what the app itself shares with
+    every monitor is a typed field.
     """
 
     data_dir: Path
     mode: str = "app"
     loop_probe: LoopLatencyProbe | None = None
+    #: Whether the clerk is in a call: the headset monitor feeds it; break
+    #: reminders and alert sounds read it.
+    call_state: CallState = field(default_factory=CallState)
     services: dict[str, Any] = field(default_factory=dict)
     #: Application-wide settings (``config.app``), e.g. ``app[""]["recordings_dir"]``.
     app: dict[str, dict[str, Any]] = field(default_factory=dict)

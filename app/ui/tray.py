@@ -160,8 +160,7 @@ class Announcer(QObject):
 
     def in_call(self) -> bool:
         """Whether the clerk is on a call right now."""
-        call_state = self.app.runtime.context.services.get("call_state")
-        return bool(call_state is not None and call_state.in_call)
+        return self.app.runtime.context.call_state.in_call
 
     def check_reannounce(self) -> None:
         """Re-announce critical alerts nobody acknowledged within ``alerts.reannounce_minutes``."""

@@ -470,7 +470,7 @@ class PolledMicUsage:
 
 def windows_monitor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, com: FakeCom) -> HeadsetMonitor:
     context = MonitorContext(data_dir=tmp_path, mode="app")
-    context.services["call_state"] = CallState(hangover_seconds=30)
+    context.call_state = CallState(hangover_seconds=30)
     monitor = HeadsetMonitor(monitor_settings(HeadsetMonitor), context)
     monkeypatch.setattr(sys, "platform", "win32")
     monkeypatch.setattr(win_audio_sessions, "_windows_com", lambda: com)
@@ -483,7 +483,7 @@ def test_on_windows_a_call_reaches_the_call_state_by_notification(
 ) -> None:
     com, _speakers, microphone = seat()
     monitor = windows_monitor(tmp_path, monkeypatch, com)
-    call_state = monitor._call_state()
+    call_state = monitor.context.call_state
     assert call_state is not None
     monitor._start_stream_watcher()
     try:

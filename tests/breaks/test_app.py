@@ -32,12 +32,14 @@ def test_breaks_in_the_real_app(qtbot: QtBot, tmp_path: Path) -> None:
     try:
         assert "app.ui.breaks" in load_features(app)
         controller = app.breaks  # type: ignore[attr-defined]
-        assert isinstance(controller, BreaksController)
+        assert isinstance(controller, BreaksController) and controller.service is runtime.breaks
         assert controller.card in app.panel.extra_widgets()[Device.BREAKS]
         # The tray menu's break entries are live now that someone listens.
         app.tray_menu.aboutToShow.emit()
         assert app.action("break").isEnabled() and app.pause_menu.isEnabled()
-        # The first tick puts the breaks.* readings on the panel's breaks card.
+        # The runtime's break service ticks on its own thread once the app starts;
+        # the first tick puts the breaks.* readings on the panel's breaks card.
+        runtime.start()
         qtbot.waitUntil(lambda: app.engine.state("breaks.activity_source") is not None, timeout=10_000)
         state = app.engine.state("breaks.activity_source")
         assert state is not None and state.detail == {"source": "none"}
@@ -53,7 +55,9 @@ def test_breaks_in_the_real_app(qtbot: QtBot, tmp_path: Path) -> None:
         assert controller.card.take_button.text() == "Take a break now"
     finally:
         app.stop()
-    assert controller._closed
+    # The runtime stops the break service before it closes the history: the state is saved.
+    assert runtime.breaks is not None and runtime.breaks._closed
+    controller.close()  # (the app closes it at aboutToQuit, which tests never emit)
     history = History(tmp_path / "data" / HISTORY_FILE)
     try:
         saved = history.get_state(STATE_KEY)

@@ -69,7 +69,7 @@ def test_notifications_can_be_switched_off(make_app: Any) -> None:
 def test_sound_plays_but_never_during_a_call(make_app: Any) -> None:
     app = make_app("[alerts]\nsounds = true\n")
     _ann, _shown, sound, _clock = _announcer(app)
-    call = app.runtime.context.services["call_state"]
+    call = app.runtime.context.call_state
     call.set_source("test", True)
     app.engine.ingest([reading(CPU, 99.0)])
     assert sound.played == 0

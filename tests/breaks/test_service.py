@@ -1,0 +1,205 @@
+"""The break service without Qt: its threads, calls waking it, the runtime driving it, the read API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from app.core import reports
+from app.core.breaks import (
+    BREAK_RECORD,
+    DAY_RECORD,
+    STATE_KEY,
+    BreakPlan,
+    BreakRule,
+    BreakService,
+    BreakSettings,
+    BreakUpdate,
+    HistoryBreakStore,
+    Phase,
+)
+from app.core.breaks.activity import ActivitySampler
+from app.core.history import History
+from app.core.runtime import HISTORY_FILE, build_runtime
+from app.kernel.callstate import CallState
+from sensors.idle import ActivitySource, IdleUnavailable
+from tests.breaks.sim import FakeSource
+from tests.fleet import histdata
+
+#: A micro-break after 1 s of screen work, shown at once (no notice), held by calls.
+QUICK = BreakSettings(
+    plan=BreakPlan(BreakRule(1, 600), BreakRule(0, 0), 0), notice_seconds=0, call_grace_seconds=60
+)
+
+
+def wait_until(predicate: object, timeout: float = 5.0) -> float:
+    """Seconds until ``predicate()`` held (fails after ``timeout``)."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if predicate():  # type: ignore[operator]
+            return time.monotonic() - start
+        time.sleep(0.005)
+    raise AssertionError("not reached in time")
+
+
+def test_the_activity_source_is_chosen_on_the_sampling_thread() -> None:
+    made_on: list[str] = []
+
+    def factory() -> ActivitySource:
+        made_on.append(threading.current_thread().name)
+        return FakeSource()
+
+    service = BreakService(QUICK, source=factory)
+    assert service.source_name == "none"  # not chosen yet
+    service.start()
+    try:
+        wait_until(lambda: service.source_name == "fake")
+        assert made_on == ["deskwatch-idle"]
+    finally:
+        service.close()
+
+
+class Failing(ActivitySource):
+    name = "failing"
+
+    def idle_seconds(self) -> float:
+        raise IdleUnavailable("the session bus went away")
+
+
+def test_a_source_that_fails_counts_as_work_and_idle_time_ages_between_samples() -> None:
+    now = [1000.0]
+    sampler = ActivitySampler(Failing(), clock=lambda: now[0])
+    assert sampler.read().idle_seconds == 0.0  # unknown input is work, never rest
+    source = FakeSource()
+    source.idle = 30.0
+    sampler = ActivitySampler(source, clock=lambda: now[0])
+    sampler.read()
+    now[0] += 4
+    assert sampler.latest(now[0]).idle_seconds == 34.0
+    source.idle = 0.0
+    sampler.read()
+    now[0] += 4
+    assert sampler.latest(now[0]).idle_seconds == 0.0  # typing: no ageing
+
+
+def test_a_call_ends_a_break_at_once_on_the_services_own_thread() -> None:
+    calls = CallState(hangover_seconds=0)
+    service = BreakService(QUICK, call_state=calls, source=FakeSource())
+    updates: list[BreakUpdate] = []
+    service.add_listener(updates.append)
+    service.start()
+    try:
+        wait_until(lambda: service.phase is Phase.BREAK)
+        assert all(u.serial < v.serial for u, v in itertools.pairwise(updates))
+        calls.set_source("softphone", True)
+        took = wait_until(lambda: service.phase is Phase.HELD)
+        # Well inside the 1 s between samples: the call state's change woke the thread.
+        assert took < 0.5, took
+        assert updates[-1].in_call and updates[-1].status.phase is Phase.HELD
+    finally:
+        service.close()
+    assert calls._change_listeners == []
+    assert service.step(0.0, False) == []  # closed: nothing ticks any more
+
+
+def test_a_listener_that_raises_does_not_stop_the_reminders() -> None:
+    service = BreakService(QUICK, source=FakeSource())
+
+    def broken(update: BreakUpdate) -> None:
+        raise RuntimeError("a view went away")
+
+    service.add_listener(broken)
+    service.start()
+    try:
+        wait_until(lambda: service.phase is Phase.BREAK)
+    finally:
+        service.close()
+
+
+def test_the_headless_runtime_runs_break_reminders_and_saves_them(tmp_path: Path) -> None:
+    config = tmp_path / "deskwatch.toml"
+    config.write_text('[breaks]\nactivity_source = "none"\n', "utf-8")
+    runtime = build_runtime(data_dir=tmp_path / "data", monitor_classes={}, config_path=config)
+    assert runtime.breaks is not None
+    runtime.start()
+    try:
+        wait_until(lambda: runtime.engine.state("breaks.screen_work_today") is not None)
+        state = runtime.engine.state("breaks.activity_source")
+        assert state is not None and state.detail == {"source": "none"}
+        wait_until(lambda: runtime.breaks is not None and runtime.breaks.today().work_seconds >= 1)
+    finally:
+        runtime.stop()
+    history = History(tmp_path / "data" / HISTORY_FILE)
+    try:
+        saved = history.get_state(STATE_KEY)
+        assert saved is not None and saved["stats"]["work_seconds"] >= 1
+    finally:
+        history.close()
+    check = build_runtime(data_dir=tmp_path / "data", monitor_classes={}, config_path=config, mode="check")
+    assert check.breaks is None  # one-shot checks keep no break clock
+    check.stop()
+
+
+def test_new_timing_from_a_reload_reaches_the_running_service(tmp_path: Path) -> None:
+    config = tmp_path / "deskwatch.toml"
+    config.write_text('[breaks]\nactivity_source = "none"\n', "utf-8")
+    runtime = build_runtime(data_dir=tmp_path / "data", monitor_classes={}, config_path=config)
+    try:
+        assert runtime.breaks is not None and runtime.breaks.settings.plan.micro.interval == 20 * 60
+        config.write_text('[breaks]\nactivity_source = "none"\npreset = "hse"\n', "utf-8")
+        runtime.reload()
+        assert not runtime.breaks.settings.plan.micro.enabled
+    finally:
+        runtime.stop()
+
+
+# -- the read API reports use -------------------------------------------------------------
+def test_the_store_reads_what_reports_gather(tmp_path: Path) -> None:
+    first = dt.date(2026, 3, 2)
+    histdata.build(tmp_path / "h.sqlite3", first, days=3)
+    history = History(tmp_path / "h.sqlite3")
+    try:
+        last = first + dt.timedelta(days=2)
+        store = HistoryBreakStore(history)
+        gathered = reports.gather(history, first, last)
+        assert store.day_records(first, last) == gathered.break_days
+        outcomes = store.outcomes(gathered.since, gathered.until)
+        assert [o for _, o in outcomes][:5] == ["taken", "postponed", "taken", "skipped", "natural"]
+        counted = sum(sum(s.breaks.values()) for s in gathered.summaries)
+        assert len(outcomes) == counted == 15
+        # One day only; today's statistics come from the scheduler's saved state.
+        today = first + dt.timedelta(days=3)
+        history.set_state(STATE_KEY, {"stats": {"date": today.isoformat(), "taken": 4}})
+        assert [d["date"] for d in store.day_records(last, today)] == [last.isoformat(), today.isoformat()]
+    finally:
+        history.close()
+
+
+def test_the_read_api_skips_what_it_cannot_read(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite3")
+    day = dt.date(2026, 3, 9)
+    at = histdata.at(day, 12)
+    history.add_record(BREAK_RECORD, {"kind": "rest"}, at)  # no outcome
+    history.add_record(BREAK_RECORD, {"kind": "rest", "outcome": "taken"}, at + 1)
+    history.add_record(DAY_RECORD, {"taken": 3}, histdata.at(day - dt.timedelta(days=1), 23))  # no date
+    history.add_record("breaks", {"date": day.isoformat(), "taken": 5}, at + 2)  # older versions' kind
+    history.set_state(STATE_KEY, ["not", "a", "state"])
+    try:
+        store = HistoryBreakStore(history)
+        assert store.outcomes(at - 10, at + 10) == [(at + 1, "taken")]
+        assert store.day_records(day - dt.timedelta(days=1), day) == [
+            {"taken": 3},
+            {"date": "2026-03-09", "taken": 5},
+        ]
+        history.flush()
+        history.query("UPDATE records SET data='{broken' WHERE kind=?", (BREAK_RECORD,))
+        with pytest.raises(ValueError):
+            history.records(BREAK_RECORD, at - 10, at + 10)
+        assert store.outcomes(at - 10, at + 10) == []  # logged, and the report goes on
+    finally:
+        history.close()
