@@ -176,7 +176,7 @@ def build_runtime(
     if mode == "app" and (config.get("exporter", "enabled") or config.get("exporter", "textfile")):
         from app.core.exporter import Exporter
 
-        exporter = Exporter.from_config(config, engine, history)
+        exporter = Exporter.from_config(config, engine, history, breaks)
     return Runtime(config, engine, scheduler, context, history, instances, exporter, breaks=breaks)
 
 
