@@ -28,7 +28,8 @@ from app.core.history import History
 from app.core.runtime import HISTORY_FILE, build_runtime
 from app.kernel.callstate import CallState
 from sensors.idle import ActivitySource, IdleUnavailable
-from tests.breaks.sim import FakeSource
+from tests.breaks.sim import MONDAY_9AM, FakeSource
+from tests.conftest import FakeClock
 from tests.fleet import histdata
 
 #: A micro-break after 1 s of screen work, shown at once (no notice), held by calls.
@@ -90,6 +91,7 @@ def test_a_source_that_fails_counts_as_work_and_idle_time_ages_between_samples()
 def test_a_call_ends_a_break_at_once_on_the_services_own_thread() -> None:
     calls = CallState(hangover_seconds=0)
     service = BreakService(QUICK, call_state=calls, source=FakeSource())
+    service.attach_view()
     updates: list[BreakUpdate] = []
     service.add_listener(updates.append)
     service.start()
@@ -109,6 +111,7 @@ def test_a_call_ends_a_break_at_once_on_the_services_own_thread() -> None:
 
 def test_a_listener_that_raises_does_not_stop_the_reminders() -> None:
     service = BreakService(QUICK, source=FakeSource())
+    service.attach_view()
 
     def broken(update: BreakUpdate) -> None:
         raise RuntimeError("a view went away")
@@ -119,6 +122,32 @@ def test_a_listener_that_raises_does_not_stop_the_reminders() -> None:
         wait_until(lambda: service.phase is Phase.BREAK)
     finally:
         service.close()
+
+
+def test_without_a_view_a_due_break_stays_due_and_is_never_taken() -> None:
+    clock = FakeClock(MONDAY_9AM)
+    settings = BreakSettings(plan=BreakPlan(BreakRule(60, 20), BreakRule(0, 0), 0))
+    service = BreakService(settings, source=FakeSource(), clock=clock)
+
+    def run(seconds: int, idle: bool = False) -> None:
+        for second in range(seconds):
+            clock.advance(1)
+            service.step(float(second + 1) if idle else 0.0, False)
+
+    run(30 * 60)  # headless: half an hour of work, nobody to show a break to
+    assert service.phase is Phase.WORKING
+    assert service.scheduler.pending is not None and service.status().next_in == 0
+    today = service.today()
+    assert (today.due, today.taken, today.skipped) == (1, 0, 0)
+    assert service.scheduler.stretch >= 30 * 60 - 1
+    run(20, idle=True)  # the clerk looks away: a natural break
+    assert service.scheduler.pending is None and service.today().natural == 1
+    run(61)
+    service.attach_view()  # the tray app: announced at once
+    run(1)
+    assert service.phase is Phase.NOTICE
+    service.detach_view()
+    service.close()
 
 
 def test_the_headless_runtime_runs_break_reminders_and_saves_them(tmp_path: Path) -> None:

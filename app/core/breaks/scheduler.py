@@ -145,6 +145,8 @@ class BreakScheduler:
         self.store: BreakStore = store if store is not None else MemoryBreakStore()
         self.clock = clock
         self.listeners: list[Listener] = []
+        #: Whether a notice or a break window can be shown (False: no UI, e.g. ``run --headless``).
+        self.can_show = True
         self.phase = Phase.WORKING
         self.pending: _Pending | None = None
         #: Screen work since the last break that counts for each kind.
@@ -391,6 +393,11 @@ class BreakScheduler:
         if self.phase is Phase.NOTICE:
             if now >= self._phase_end:
                 self._start_break(pending, now, events)
+            return
+        if not self.can_show:
+            # Nobody to show it to (run --headless): it stays due, never "taken",
+            # until the clerk steps away long enough for a natural break.
+            self.phase = Phase.WORKING
             return
         if pending.forced or self.settings.notice_seconds <= 0:
             self._start_break(pending, now, events)

@@ -64,7 +64,9 @@ class BreakService:
     """The scheduler, its activity sampling, the call state, the stores and the panel readings.
 
     Without :meth:`start` nothing runs by itself: tests step it with
-    :meth:`step` and a fake clock.
+    :meth:`step` and a fake clock.  Breaks are announced only while a view
+    is attached (:meth:`attach_view`): headless, a due break stays due and
+    is never counted as taken, since nobody was shown it.
     """
 
     INGEST_EVERY = 10.0
@@ -84,6 +86,8 @@ class BreakService:
         self.engine = engine
         self.store: BreakStore = HistoryBreakStore(history) if history is not None else MemoryBreakStore()
         self.scheduler = BreakScheduler(settings, self.store, clock)
+        self.scheduler.can_show = False  # until a view attaches
+        self._views = 0
         self.clock = clock
         self.call_state = call_state
         self.sampler = ActivitySampler(source if source is not None else ActivitySource(), clock, self.wake)
@@ -134,7 +138,20 @@ class BreakService:
             self.scheduler.settings = settings
         self.wake()
 
-    # -- listeners ------------------------------------------------------------------------
+    # -- views and listeners ------------------------------------------------------------------
+    def attach_view(self) -> None:
+        """A view that shows notices and break windows is there (the tray app's controller)."""
+        with self._lock:
+            self._views += 1
+            self.scheduler.can_show = True
+        self.wake()
+
+    def detach_view(self) -> None:
+        """Undo :meth:`attach_view` (the view closed)."""
+        with self._lock:
+            self._views = max(0, self._views - 1)
+            self.scheduler.can_show = self._views > 0
+
     def add_listener(self, listener: UpdateListener) -> None:
         """Call ``listener(update)`` after every tick and action (on the thread that did it)."""
         self._listeners.append(listener)

@@ -60,6 +60,7 @@ class BreaksController(QObject):
         self.updated.connect(self._on_update)  # direct from the GUI thread, queued from others
         self._listener = self.updated.emit  # kept: the same callable is removed at close
         service.add_listener(self._listener)
+        service.attach_view()  # breaks are announced now that someone can see them
         self.notice.postpone_clicked.connect(self.postpone)
         self.notice.phone_clicked.connect(self.back_to_work_for_phone)
         self.notice.skip_clicked.connect(self.skip)
@@ -193,6 +194,7 @@ class BreaksController(QObject):
             return
         self._closed = True
         self.service.remove_listener(self._listener)
+        self.service.detach_view()
         self.notice.close()
         self.quiet.close()
         for window in self._pool + self._retired:
