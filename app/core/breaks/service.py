@@ -103,6 +103,7 @@ class BreakService:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._ticked = False  # nothing to save for a service that never ran (a runtime built and stopped)
         if call_state is not None:
             call_state.add_change_listener(self.wake)
         if engine is not None:
@@ -224,6 +225,7 @@ class BreakService:
         with self._lock:
             if self._closed:
                 return []
+            self._ticked = True
             if self.sampler.name != self.source_name:
                 self.source_name, self.source_label = self.sampler.name, self.sampler.label
                 self._last_ingest = -float("inf")  # show the new source at once
@@ -270,6 +272,7 @@ class BreakService:
         with self._lock:
             if self._closed:
                 return False
+            self._ticked = True
             done = action(now) is not False
             self._publish(now)
             update = self._update(now, [], self.in_call())
@@ -338,7 +341,7 @@ class BreakService:
             self._publish(now)
 
     def close(self, now: float | None = None) -> None:
-        """Stop the threads and save the state (before the history closes; idempotent)."""
+        """Stop the threads and save the state if it ran (before the history closes; idempotent)."""
         if self._closed:
             return
         self._stopping.set()
@@ -351,4 +354,5 @@ class BreakService:
             self.call_state.remove_change_listener(self.wake)
         with self._lock:
             self._closed = True
-            self.scheduler.save(now)
+            if self._ticked:
+                self.scheduler.save(now)
