@@ -57,7 +57,7 @@ class Runtime:
     _pruner: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def start(self) -> None:
-        """Start background polling (and the metrics exporter, if configured)."""
+        """Start background polling, break reminders and the metrics exporter (each if configured)."""
         self.scheduler.start()
         if self.breaks is not None:
             self.breaks.start()

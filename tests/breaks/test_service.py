@@ -24,12 +24,14 @@ from app.core.breaks import (
     Phase,
 )
 from app.core.breaks.activity import ActivitySampler
+from app.core.engine import Engine
 from app.core.history import History
 from app.core.runtime import HISTORY_FILE, build_runtime
 from app.kernel.callstate import CallState
 from sensors.idle import ActivitySource, IdleUnavailable
 from tests.breaks.sim import MONDAY_9AM, FakeSource
 from tests.conftest import FakeClock
+from tests.core.fakes import fake_config
 from tests.fleet import histdata
 
 #: A micro-break after 1 s of screen work, shown at once (no notice), held by calls.
@@ -61,6 +63,27 @@ def test_the_activity_source_is_chosen_on_the_sampling_thread() -> None:
     try:
         wait_until(lambda: service.source_name == "fake")
         assert made_on == ["deskwatch-idle"]
+    finally:
+        service.close()
+
+
+def test_nothing_is_published_before_the_first_sample() -> None:
+    release = threading.Event()
+
+    def slow() -> ActivitySource:
+        release.wait(10)  # a D-Bus source still probing
+        return FakeSource("x11")
+
+    engine = Engine(fake_config(), [])
+    service = BreakService(QUICK, engine, source=slow)
+    service.start()
+    try:
+        time.sleep(2.2)  # past the thread's longest wait without a sample
+        assert engine.state("breaks.activity_source") is None  # not "none": not yet observed
+        release.set()
+        wait_until(lambda: engine.state("breaks.activity_source") is not None)
+        state = engine.state("breaks.activity_source")
+        assert state is not None and state.detail == {"source": "x11"}
     finally:
         service.close()
 

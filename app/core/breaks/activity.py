@@ -62,6 +62,12 @@ class ActivitySampler:
         source = self._source
         return source.label if source is not None else ActivitySource.label
 
+    @property
+    def has_sample(self) -> bool:
+        """Whether a first read has finished (until then the source is not even chosen)."""
+        with self._lock:
+            return self._sample_at is not None
+
     def read(self) -> ActivitySample:
         """Read the source once now (may block: the sampling thread calls this; tests may too)."""
         if self._source is None:

@@ -190,6 +190,9 @@ class BreakService:
             self._wake.clear()
             if self._stopping.is_set():
                 return
+            if not self.sampler.has_sample:
+                # Not yet observed: no readings (an unchosen source is not "none"), no clock.
+                continue
             try:
                 self.tick()
                 timeout = self._next_wait()
