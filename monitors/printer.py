@@ -21,15 +21,11 @@ from app.kernel.model import Device, Direction, IndicatorMaker, Level, Reading, 
 from app.kernel.monitor import CheckResult, Monitor, MonitorContext
 from app.kernel.settings import Setting
 from sensors import printing as p
-from sensors.print_servers import (
-    CupsServer,
-    PrinterMissing,
-    PrintServer,
-    PrintServerUnreachable,
-    WindowsSpooler,
-)
+from sensors.cups_printer import CupsServer
+from sensors.print_server import PrinterMissing, PrintServer, PrintServerUnreachable
 from sensors.snmp_printer import SnmpPrinters
 from sensors.untrusted import clean_text
+from sensors.windows_printer import WindowsSpooler
 
 log = logging.getLogger(__name__)
 

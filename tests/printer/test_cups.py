@@ -19,7 +19,7 @@ from app.kernel.model import Level, Reading
 from app.kernel.monitor import MonitorContext
 from monitors.printer import PrinterMonitor
 from sensors import printing as p
-from sensors.print_servers import CupsServer
+from sensors.cups_printer import CupsServer
 from tests.printer.conftest import PrivateCups, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]

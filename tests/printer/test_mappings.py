@@ -23,7 +23,8 @@ from app.kernel.model import Level
 from app.kernel.monitor import MonitorContext
 from monitors.printer import PrinterMonitor
 from sensors import printing as p
-from sensors.print_servers import JobTracker, PrintServerUnreachable, WindowsSpooler, parse_server
+from sensors.cups_printer import parse_server
+from sensors.print_server import PrintServerUnreachable
 from sensors.snmp_printer import (
     SnmpError,
     _read,
@@ -33,6 +34,7 @@ from sensors.snmp_printer import (
     printer_oids,
     snapshot_from_values,
 )
+from sensors.windows_printer import JobTracker, WindowsSpooler
 from tests.printer.snmp_agent import agent
 
 # -- the vocabulary -----------------------------------------------------------------
