@@ -328,7 +328,7 @@ class Exporter:
             self.write_textfile()
 
     def scrape(self) -> str:
-        """The exposition text of one scrape (for tests and ``deskwatch metrics``)."""
+        """The exposition text of one scrape, as ``/metrics`` serves it (tests read it directly)."""
         from prometheus_client import generate_latest
 
         return generate_latest(self.registry).decode("utf-8")

@@ -521,7 +521,12 @@ class History:
             return not self._pending or self._commit([])
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        """Run a read-only query (for reports and charts)."""
+        """Run a read-only query: for this class's readers and for tests.
+
+        The schema is this module's business: code elsewhere asks through the
+        named methods below (``samples``, ``alerts_between``, ``records``,
+        ``latest_record``, ``get_state`` …), so a schema change stays here.
+        """
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
@@ -668,6 +673,15 @@ class History:
             (kind, since, until),
         )
         return [(r[0], json.loads(r[1])) for r in rows]
+
+    def latest_record(self, kind: str) -> tuple[float, Any] | None:
+        """The newest record of one kind as ``(ts, data)``, or ``None`` if there is none.
+
+        ``data`` is whatever JSON was stored (callers check its shape); a record
+        that is not JSON raises ``ValueError``.
+        """
+        rows = self.query("SELECT ts, data FROM records WHERE kind=? ORDER BY ts DESC LIMIT 1", (kind,))
+        return (float(rows[0][0]), json.loads(rows[0][1])) if rows else None
 
     def set_state(self, key: str, value: Any) -> None:
         """Persist a small JSON value (heartbeat, per-day counters …)."""

@@ -12,7 +12,6 @@ record so supervisors' reports and the exporter can show it.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import threading
 import time
@@ -437,11 +436,11 @@ def store(history: History, result: SelfTestResult) -> None:
 
 def latest(history: History) -> tuple[float, SelfTestResult] | None:
     """The most recent stored check, if any."""
-    rows = history.query("SELECT ts, data FROM records WHERE kind=? ORDER BY ts DESC LIMIT 1", (RECORD_KIND,))
-    if not rows:
-        return None
     try:
-        return float(rows[0][0]), SelfTestResult.from_dict(json.loads(rows[0][1]))
+        found = history.latest_record(RECORD_KIND)
+        if found is None:
+            return None
+        return found[0], SelfTestResult.from_dict(found[1])
     except (ValueError, TypeError, AttributeError):
         log.warning("stored self-test record unreadable")
         return None

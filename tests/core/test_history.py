@@ -42,6 +42,16 @@ def test_retention_prunes_old_data_but_keeps_unacknowledged_alerts(tmp_path: Pat
     history.close()
 
 
+def test_latest_record_is_the_newest_by_time_of_its_kind(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite3")
+    assert history.latest_record("selftest") is None
+    history.add_record("selftest", {"n": 2}, now=200.0)
+    history.add_record("selftest", {"n": 1}, now=100.0)  # written later, but older
+    history.add_record("other", {"n": 3}, now=300.0)
+    assert history.latest_record("selftest") == (200.0, {"n": 2})
+    history.close()
+
+
 def test_nothing_acknowledged_is_lost_on_kill_9(tmp_path: Path) -> None:
     db = tmp_path / "h.sqlite3"
     script = textwrap.dedent(

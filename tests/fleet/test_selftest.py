@@ -20,6 +20,7 @@ from app.core.selftest import (
     DEVICE_ADVICE,
     FAIL,
     PASS,
+    RECORD_KIND,
     SKIPPED,
     SelfTest,
     SelfTestResult,
@@ -252,6 +253,19 @@ def test_results_round_trip_through_history(tmp_path: Path) -> None:
     history.close()
     assert ts == result.finished
     assert back.to_dict() == result.to_dict()
+
+
+def test_the_newest_stored_check_is_offered_and_an_unreadable_one_is_none(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite3")
+    assert latest(history) is None
+    result = _run(tmp_path, _Active)
+    store(history, result)
+    history.add_record(RECORD_KIND, result.to_dict(), now=result.finished - 3600)  # older, stored later
+    found = latest(history)
+    assert found is not None and found[0] == result.finished
+    history.add_record(RECORD_KIND, {"checks": "not a list of checks"}, now=result.finished + 1)
+    assert latest(history) is None
+    history.close()
 
 
 def test_offered_once_a_day_when_enabled(tmp_path: Path) -> None:
