@@ -15,7 +15,6 @@ import argparse
 import json
 import logging
 import signal
-import sqlite3
 import sys
 import threading
 import unicodedata
@@ -308,7 +307,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from app.core import reports
     from app.core.config import load_config
-    from app.core.history import History
+    from app.core.history import History, HistoryError
     from app.core.runtime import HISTORY_FILE
     from app.kernel.paths import user_config_path, user_data_dir
 
@@ -330,7 +329,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         # Read-only: a report needs no write access to the history (a copy, a read-only share).
         history = History(db, read_only=True)
-    except sqlite3.Error as exc:
+    except HistoryError as exc:
         print(f"deskwatch: cannot read the history {db}: {exc}", file=sys.stderr)
         return 2
     try:
@@ -350,7 +349,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"deskwatch: cannot write the report: {exc}", file=sys.stderr)
         return 2
-    except sqlite3.Error as exc:  # damaged: the running app moves it aside, a report only says so
+    except HistoryError as exc:  # damaged: the running app moves it aside, a report only says so
         print(f"deskwatch: cannot read the history {db}: {exc}", file=sys.stderr)
         return 2
     finally:

@@ -74,6 +74,10 @@ CREATE INDEX IF NOT EXISTS records_kind_ts ON records (kind, ts);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+#: What opening or reading a damaged or unreadable history raises (for callers such as
+#: ``deskwatch report``, which say so and stop; the running app moves a damaged file aside).
+HistoryError = sqlite3.Error
+
 #: Columns added to ``alerts`` after the first release, appended by ALTER TABLE to older
 #: files (so both keep the same column order); rows written before read as defaults.
 ADDED_ALERT_COLUMNS: tuple[tuple[str, str], ...] = (
