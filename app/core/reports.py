@@ -31,6 +31,7 @@ from app.core import breaks, selftest
 from app.core.alerts import Alert
 from app.core.config import all_indicators
 from app.core.history import History
+from app.core.palette import LEVEL_COLOURS
 from app.kernel.i18n import Text, current_language
 from app.kernel.model import Device, Indicator, Level
 from app.kernel.monitor import Monitor
@@ -43,14 +44,6 @@ DAY_RECORD_KINDS = (breaks.DAY_RECORD, "breaks")
 BREAK_RECORD_KIND = breaks.BREAK_RECORD
 BREAK_STATE_KEY = breaks.STATE_KEY
 PER_CHOICES = ("day", "shift")
-
-LEVEL_COLOURS = {
-    Level.OK: "#3a9a4f",
-    Level.WARNING: "#e0a800",
-    Level.CRITICAL: "#d9363e",
-    Level.UNKNOWN: "#8a8f98",
-    Level.NOT_SET_UP: "#c3c7ce",
-}
 
 T = Text  # short alias for the many labels below
 L_TITLE = T("Deskwatch report", "Deskwatch 运行报告")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QMouseEvent, QPainter, QPaintEvent, QShowEvent
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.core.engine import IndicatorState
 from app.core.history import Sample
+from app.core.palette import LEVEL_COLOURS, LEVEL_TINTS
 from app.kernel.i18n import Text
 from app.kernel.model import Device, Level, format_value
 from app.ui.alerts_view import AlertCentre
@@ -38,10 +38,8 @@ from app.ui.status import (
     problems,
     shown_level,
 )
-from app.ui.theme import LEVEL_COLOURS, LEVEL_TINTS, dot_pixmap, level_icon
-
-if TYPE_CHECKING:
-    from app.ui.main import DeskwatchApp
+from app.ui.surface import Surface
+from app.ui.theme import dot_pixmap, level_icon
 
 SPARK_SECONDS = 3600.0
 LABEL_MIN_WIDTH, VALUE_MAX_WIDTH = 150, 150
@@ -274,9 +272,9 @@ class DetailView(QWidget):
 
     back = Signal()
 
-    def __init__(self, app: DeskwatchApp, parent: QWidget | None = None) -> None:
+    def __init__(self, surface: Surface, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.app = app
+        self.surface = surface
         self.device: Device | None = None
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -343,7 +341,7 @@ class DetailView(QWidget):
         self.indicator.blockSignals(True)
         self.indicator.clear()
         self._keys = []
-        for state in self.app.engine.states():
+        for state in self.surface.engine.states():
             if state.indicator.device is device and state.indicator.numeric:
                 self.indicator.addItem(state.label())
                 self._keys.append(state.key)
@@ -360,12 +358,12 @@ class DetailView(QWidget):
             )
             self.stats.setText("")
             return
-        history = self.app.runtime.history
+        history = self.surface.runtime.history
         until = time.time()
         since = until - RANGES[self.range_key()]
-        state = self.app.engine.state(key)
+        state = self.surface.engine.state(key)
         indicator = state.indicator if state else None
-        thresholds = self.app.runtime.config.indicator_thresholds(indicator) if indicator else None
+        thresholds = self.surface.runtime.config.indicator_thresholds(indicator) if indicator else None
         unit = indicator.unit if indicator else ""
 
         def load() -> list[Sample]:
@@ -389,7 +387,7 @@ class DetailView(QWidget):
             else:
                 self.stats.setText("")
 
-        self.app.worker.submit(load, show)
+        self.surface.worker.submit(load, show)
 
 
 class StatusPanel(QMainWindow):
@@ -399,10 +397,9 @@ class StatusPanel(QMainWindow):
 
     alerts: AlertCentre
 
-    def __init__(self, app: DeskwatchApp) -> None:
+    def __init__(self, surface: Surface) -> None:
         super().__init__()
-        self.app = app
-        self._extra: dict[Device, list[QWidget]] = {}
+        self.surface = surface
         self._notices: dict[str, str] = {}
         self.setWindowIcon(level_icon(None))
         self.resize(1080, 760)
@@ -424,8 +421,9 @@ class StatusPanel(QMainWindow):
         self._flush_timer.setInterval(0)
         self._flush_timer.timeout.connect(self._flush)
         self._build()
-        app.bridge.states_changed.connect(self._queue_states)
-        app.bridge.alert_event.connect(lambda _event: self._update_header())
+        surface.bridge.states_changed.connect(self._queue_states)
+        surface.card_widget_added.connect(self._card_widget_added)
+        surface.bridge.alert_event.connect(lambda _event: self._update_header())
 
     # -- construction ---------------------------------------------------------
     def _build(self) -> None:
@@ -440,13 +438,13 @@ class StatusPanel(QMainWindow):
         self.banner.setObjectName("banner")
         top.addWidget(self.banner, 1)
         self.ack_all_button = QPushButton(self.tr("Acknowledge all"), central)
-        self.ack_all_button.clicked.connect(lambda: self.app.acknowledge_all(self.alerts.note()))
+        self.ack_all_button.clicked.connect(lambda: self.surface.acknowledge_all(self.alerts.note()))
         self.selftest_button = QPushButton(self.tr("Start-of-shift check"), central)
-        self.selftest_button.clicked.connect(self.app.selftest_requested)
+        self.selftest_button.clicked.connect(self.surface.selftest_requested)
         self.report_button = QPushButton(self.tr("Reports"), central)
-        self.report_button.clicked.connect(self.app.report_requested)
+        self.report_button.clicked.connect(self.surface.report_requested)
         self.settings_button = QPushButton(self.tr("Settings"), central)
-        self.settings_button.clicked.connect(self.app.open_settings)
+        self.settings_button.clicked.connect(self.surface.settings_requested)
         for button in (self.ack_all_button, self.selftest_button, self.report_button, self.settings_button):
             top.addWidget(button)
         outer.addLayout(top)
@@ -476,25 +474,25 @@ class StatusPanel(QMainWindow):
             card.clicked.connect(self.show_detail)
             grid.addWidget(card, n // 2, n % 2, Qt.AlignmentFlag.AlignTop)
             self.cards[device] = card
-            for widget in self._extra.get(device, []):
+            for widget in self.surface.card_widgets(device):
                 card.add_widget(widget)
         grid.setRowStretch(grid.rowCount(), 1)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
         scroll.setWidget(holder)
         self.stack.addWidget(scroll)
-        self.detail = DetailView(self.app, self.stack)
+        self.detail = DetailView(self.surface, self.stack)
         self.detail.back.connect(lambda: self.stack.setCurrentIndex(0))
         self.stack.addWidget(self.detail)
         self.tabs.addTab(self.stack, self.tr("Status"))
-        self.alerts = AlertCentre(self.app, self.tabs)
+        self.alerts = AlertCentre(self.surface, self.tabs)
         self.tabs.addTab(self.alerts, self.tr("Alerts"))
         old = self.centralWidget()
         self.setCentralWidget(central)
         if old is not None:
             old.deleteLater()
         self._update_header()
-        self._queue_states(self.app.engine.states())
+        self._queue_states(self.surface.engine.states())
         self._show_notices()
         self.show_config_errors()
         self.refresh_setup_notes()
@@ -502,7 +500,7 @@ class StatusPanel(QMainWindow):
     def retranslate(self) -> None:
         """Rebuild in the new language, keeping the tab the clerk was on."""
         tab = self.tabs.currentIndex()
-        for widgets in self._extra.values():
+        for widgets in self.surface.card_slots().values():
             for widget in widgets:
                 widget.setParent(None)
         self._build()
@@ -510,8 +508,10 @@ class StatusPanel(QMainWindow):
 
     # -- public API -----------------------------------------------------------
     def add_card_widget(self, device: Device, widget: QWidget) -> None:
-        """Add a widget to a device's card (kept across language changes)."""
-        self._extra.setdefault(device, []).append(widget)
+        """Add a widget to a device's card (the surface's card slot; kept across language changes)."""
+        self.surface.add_card_widget(device, widget)
+
+    def _card_widget_added(self, device: Device, widget: QWidget) -> None:
         self.cards[device].add_widget(widget)
 
     def show_detail(self, device: Device) -> None:
@@ -538,7 +538,7 @@ class StatusPanel(QMainWindow):
 
     def show_config_errors(self) -> None:
         """List config problems (the default stays in force for each bad key)."""
-        errors = self.app.runtime.config.errors
+        errors = self.surface.runtime.config.errors
         if errors:
             head = self.tr("Configuration problems (defaults are used for these keys):")
             self.errors.setText(head + "\n" + "\n".join(f"• {e}" for e in errors))
@@ -589,7 +589,7 @@ class StatusPanel(QMainWindow):
 
     def sync_all(self) -> None:
         """Re-read every state (after settings changed which monitors run)."""
-        states = self.app.engine.states()
+        states = self.surface.engine.states()
         keys = {s.key for s in states}
         for card in self.cards.values():
             card.remove_missing(keys)
@@ -598,7 +598,7 @@ class StatusPanel(QMainWindow):
         self.show_config_errors()
 
     def _update_header(self) -> None:
-        states = self.app.engine.states()
+        states = self.surface.engine.states()
         level = overall_level(states)
         bad = problems(states)
         if level is None:
@@ -617,7 +617,7 @@ class StatusPanel(QMainWindow):
         # the banner, and this runs on every batch of readings.
         if self.banner.styleSheet() != style:
             self.banner.setStyleSheet(style)
-        pending = sum(1 for a in self.app.engine.alerts.visible() if a.needs_attention)
+        pending = sum(1 for a in self.surface.engine.alerts.visible() if a.needs_attention)
         label = self.tr("Alerts")
         self.tabs.setTabText(self.ALERTS_TAB, f"{label} ({pending})" if pending else label)
 
@@ -629,7 +629,7 @@ class StatusPanel(QMainWindow):
 
     def refresh_setup_notes(self) -> None:
         """Ask monitors (off the GUI thread) which devices are not set up."""
-        runtime = self.app.runtime
+        runtime = self.surface.runtime
 
         def show(notes: dict[Device, Text | None]) -> None:
             for device, note in notes.items():
@@ -637,11 +637,11 @@ class StatusPanel(QMainWindow):
                 if card is not None:
                     card.set_setup_note(note if not card.rows or note is not None else None)
 
-        self.app.worker.submit(lambda: device_setup_notes(runtime), show)
+        self.surface.worker.submit(lambda: device_setup_notes(runtime), show)
 
     def refresh_sparklines(self) -> None:
         """Load the last hour of every numeric indicator off the GUI thread."""
-        history = self.app.runtime.history
+        history = self.surface.runtime.history
         if history is None:
             return
         keys = [r.key for c in self.cards.values() for r in c.rows.values() if r.state.indicator.numeric]
@@ -662,7 +662,7 @@ class StatusPanel(QMainWindow):
                     if key in series:
                         row.spark.set_points(series[key], row.state.level, since, until)
 
-        self.app.worker.submit(load, show)
+        self.surface.worker.submit(load, show)
 
     # -- window events --------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
@@ -678,12 +678,12 @@ class StatusPanel(QMainWindow):
         self._tick.stop()
         self._spark_timer.stop()
         self._setup_timer.stop()
-        if self.app.has_tray:
+        if self.surface.has_tray:
             event.ignore()
             self.hide()
         else:
             super().closeEvent(event)
 
-    def extra_widgets(self) -> dict[Device, list[Any]]:
-        """Widgets other features put on cards (for tests)."""
-        return dict(self._extra)
+    def extra_widgets(self) -> dict[Device, list[QWidget]]:
+        """Widgets features put on cards (for tests)."""
+        return self.surface.card_slots()

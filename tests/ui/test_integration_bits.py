@@ -53,7 +53,7 @@ def test_features_are_installed_missing_ones_skipped_broken_ones_logged(
     with caplog.at_level(logging.DEBUG, logger="app.ui.main"):
         installed = load_features(app, ["dw_test_missing", "dw_test_good", "dw_test_bad", "dw_test_broken"])
     assert installed == ["dw_test_good"]
-    assert calls == [app]
+    assert calls == [app.surface]  # features install into the surface, not the app
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert {r.getMessage() for r in errors} == {
         "feature dw_test_bad failed to install",
@@ -77,8 +77,8 @@ def test_request_signals_reach_features_and_enable_menu_items(make_app: Any) -> 
     app._update_menu()
     assert not app.action("break").isEnabled()
     got: list[Any] = []
-    app.take_break_requested.connect(lambda: got.append("break"))
-    app.pause_reminders_requested.connect(lambda m: got.append(m))
+    app.surface.take_break_requested.connect(lambda: got.append("break"))
+    app.surface.pause_reminders_requested.connect(lambda m: got.append(m))
     app._update_menu()
     assert app.action("break").isEnabled() and app.pause_menu.isEnabled()
     app.action("break").trigger()
