@@ -35,7 +35,7 @@ from app.kernel.monitor import LoopLatencyProbe
 from app.kernel.paths import user_data_dir
 from app.ui.autostart import Autostart, autostart_for_platform
 from app.ui.bridge import LoopWatch, Worker
-from app.ui.panel import StatusPanel
+from app.ui.panel.window import StatusPanel
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.single import SingleInstance, ask_running_instance, server_name
 from app.ui.status import FaultReport, build_fault_report, save_fault_report

@@ -168,7 +168,7 @@ def test_windows_run_key_with_a_fake_registry() -> None:
 def test_catalogue_is_complete_and_compiled(tmp_path: Path) -> None:
     """Every tr() string in app/ui is in the .ts, translated, and the .qm is built from it."""
     fresh = tmp_path / "fresh.ts"
-    sources = sorted(str(p) for p in (ROOT / "app" / "ui").glob("*.py"))
+    sources = sorted(str(p) for p in (ROOT / "app" / "ui").rglob("*.py"))
     lupdate = Path(sys.executable).parent / "pyside6-lupdate"
     subprocess.run([str(lupdate), *sources, "-ts", str(fresh)], check=True, capture_output=True)
 
