@@ -18,7 +18,6 @@ import socket
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, QUrl, SignalInstance
 from PySide6.QtGui import QAction, QDesktopServices
@@ -405,7 +404,7 @@ def load_features(app: DeskwatchApp, features: Iterable[str] = FEATURES) -> list
     return installed
 
 
-_signal_plumbing: list[Any] = []
+_signal_plumbing: list[socket.socket | QSocketNotifier] = []
 
 
 def install_signal_handlers(qapp: QApplication) -> QSocketNotifier | None:

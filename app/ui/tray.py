@@ -114,8 +114,13 @@ class Announcer(QObject):
         self.timer.start()
         surface.bridge.alert_event.connect(self.on_event)
 
-    def _setting(self, key: str) -> object:
-        return self.surface.runtime.config.get("alerts", key)
+    def _switched_on(self, key: str) -> bool:
+        """An ``[alerts]`` switch (``notifications``, ``sounds``)."""
+        return bool(self.surface.config.get("alerts", key))
+
+    def _reannounce_minutes(self) -> float:
+        """``alerts.reannounce_minutes`` (a number, checked when the config was loaded)."""
+        return float(self.surface.config.get("alerts", "reannounce_minutes"))
 
     def on_event(self, event: AlertEvent) -> None:
         """Announce raised and escalated alerts."""
@@ -130,7 +135,7 @@ class Announcer(QObject):
     def announce(self, alert: Alert, again: bool = False) -> None:
         """Show a notification (if enabled) and play the sound (if enabled and not in a call)."""
         self._last_announced[alert.id] = self.clock()
-        if self._setting("notifications"):
+        if self._switched_on("notifications"):
             indicator = self.surface.engine.indicators.get(alert.indicator_id)
             label = indicator.label() if indicator else alert.indicator_id
             unit = indicator.unit if indicator else ""
@@ -141,8 +146,8 @@ class Announcer(QObject):
             if alert.message is not None:
                 body += "\n" + alert.message()
             self.notify(title, body, alert.level)
-        muted = bool(self._setting("sounds")) and self.in_call()
-        if self._setting("sounds") and not muted:
+        muted = self._switched_on("sounds") and self.in_call()
+        if self._switched_on("sounds") and not muted:
             self.sound.play()
         if not muted:
             self._announced_in_full[alert.id] = self.clock()
@@ -152,7 +157,7 @@ class Announcer(QObject):
         last = self._announced_in_full.get(alert.id)
         if alert.raises <= 1 or last is None:
             return False
-        quiet = max(float(self._setting("reannounce_minutes")), 1.0) * 60  # type: ignore[arg-type]
+        quiet = max(self._reannounce_minutes(), 1.0) * 60
         return self.clock() - last < quiet
 
     def in_call(self) -> bool:
@@ -162,7 +167,7 @@ class Announcer(QObject):
 
     def check_reannounce(self) -> None:
         """Re-announce critical alerts nobody acknowledged within ``alerts.reannounce_minutes``."""
-        minutes = float(self._setting("reannounce_minutes"))  # type: ignore[arg-type]
+        minutes = self._reannounce_minutes()
         if minutes <= 0:
             return
         now = self.clock()
