@@ -10,12 +10,12 @@ computer monitor's freeze indicator.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
 import shiboken6
@@ -104,16 +104,17 @@ class Job(Generic[T]):
 
 
 class Worker(QObject):
-    """The UI's one way to run blocking work: a small thread pool whose results come back on the GUI thread.
+    """The UI's one way to run blocking work; results come back on the GUI thread.
 
     Jobs run in *lanes*: jobs of one lane run one after another, in the order
     submitted (acknowledgements, reloads and history reads share the default
-    lane, as they always have); different lanes run side by side, so a slow
-    self-test or a blocked D-Bus read never holds up the panel.  Submitting
-    never blocks: with ``skip_if_busy`` a job is dropped while its lane is
-    still busy (a periodic read skips a beat instead of piling up), and past
-    ``max_pending`` jobs the worker refuses new ones (``on_error`` gets
-    :class:`WorkerBusy`).  Callbacks run on the GUI thread, not after
+    lane, as they always have); different lanes run side by side on their own
+    threads, so a slow self-test or a blocked D-Bus read never holds up the
+    panel.  Lanes are few and named in the code, so are the threads.
+    Submitting never blocks: with ``skip_if_busy`` a job is dropped while its
+    lane is still busy (a periodic read skips a beat instead of piling up),
+    and past ``max_pending`` jobs the worker refuses new ones (``on_error``
+    gets :class:`WorkerBusy`).  Callbacks run on the GUI thread, not after
     :meth:`shutdown`, and not once their ``context`` object is deleted.
     """
 
@@ -124,12 +125,12 @@ class Worker(QObject):
     # exit, so None never travels through the signal on its own.
     _done = Signal(object)
 
-    def __init__(self, parent: QObject | None = None, threads: int = 4, max_pending: int = 256) -> None:
+    def __init__(self, parent: QObject | None = None, max_pending: int = 256) -> None:
         super().__init__(parent)
         self.max_pending = max_pending
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="deskwatch-ui")
         self._lock = threading.Lock()
         self._lanes: dict[str, deque[Job[Any]]] = {}
+        self._threads: dict[str, threading.Thread] = {}
         self._pending = 0
         self._closed = False
         self._cancelled = False
@@ -157,22 +158,24 @@ class Worker(QObject):
             queue = self._lanes.get(lane)
             if skip_if_busy and queue:
                 return None
-            if self._pending >= self.max_pending:
-                refused = True
-            else:
-                refused = False
+            refused = self._pending >= self.max_pending
+            if not refused:
                 self._pending += 1
                 if queue is None:
                     queue = self._lanes[lane] = deque()
                 queue.append(job)
-                start_lane = len(queue) == 1
+                if len(queue) == 1:
+                    # Daemon: a job stuck in a call that never returns cannot hold up the exit.
+                    thread = threading.Thread(
+                        target=self._run_lane, args=(lane,), name=f"deskwatch-ui-{lane}", daemon=True
+                    )
+                    self._threads[lane] = thread
+                    thread.start()
         if refused:
             log.warning("background work refused: %d jobs are waiting", self.max_pending)
             job.refuse(WorkerBusy(f"{self.max_pending} background jobs are waiting already"))
             self._done.emit(job)
             return None
-        if start_lane:
-            self._pool.submit(self._run_lane, lane)
         return job
 
     def busy(self, lane: str = DEFAULT_LANE) -> bool:
@@ -181,20 +184,24 @@ class Worker(QObject):
             return bool(self._lanes.get(lane))
 
     def _run_lane(self, lane: str) -> None:
-        """Run a lane's jobs in order until it is empty (one pool thread per busy lane)."""
+        """Run a lane's jobs in order until it is empty (one thread per busy lane)."""
         while True:
             with self._lock:
                 queue = self._lanes[lane]
                 job = queue[0]
                 cancelled = self._cancelled
-            if not cancelled:
+            if cancelled:
+                job.refuse(WorkerBusy("the worker was shut down"))
+            else:
                 job.run()
-                self._done.emit(job)
+                with contextlib.suppress(RuntimeError):  # the worker itself is gone (exit)
+                    self._done.emit(job)
             with self._lock:
                 queue.popleft()
                 self._pending -= 1
                 if not queue:
                     del self._lanes[lane]
+                    del self._threads[lane]
                     return
 
     def _deliver(self, job: Job[Any]) -> None:
@@ -209,12 +216,26 @@ class Worker(QObject):
         except Exception:
             log.exception("handling a background result failed")
 
-    def shutdown(self, wait: bool = True) -> None:
-        """Stop delivering results; finish the queued jobs (``wait``) or drop those not yet started."""
+    def shutdown(self, wait: bool = True, timeout: float | None = None) -> bool:
+        """Take no more jobs and deliver no more results.
+
+        With ``wait``, the queued jobs still run (acknowledgements reach the
+        history before it closes) and this returns when they are done or
+        after ``timeout`` seconds, whichever comes first; without, jobs not
+        yet started are dropped.  Returns whether every lane is idle.
+        """
         with self._lock:
             self._closed = True
             self._cancelled = not wait
-        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+            threads = list(self._threads.values())
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in threads if wait else ():
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            busy = sorted(self._lanes)
+        if busy and wait:
+            log.warning("background work still running at shutdown: %s", ", ".join(busy))
+        return not busy
 
 
 class LoopWatch(QObject):

@@ -40,6 +40,9 @@ from app.ui.bridge import EngineBridge, Worker
 log = logging.getLogger(__name__)
 
 FeatureT = TypeVar("FeatureT", bound=QObject)
+#: How long stopping waits for background jobs (queued acknowledgements are quick; a
+#: check or a read stuck in a call that never returns must not keep Deskwatch from quitting).
+STOP_WAIT_S = 10.0
 
 
 class Surface(QObject):
@@ -187,4 +190,4 @@ class Surface(QObject):
             self.stopping.emit()
         finally:
             self.bridge.detach()
-            self.worker.shutdown(wait=True)
+            self.worker.shutdown(wait=True, timeout=STOP_WAIT_S)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import shiboken6
@@ -63,6 +64,22 @@ def test_past_the_bound_jobs_are_refused_without_blocking(qtbot: Any) -> None:
     release.set()
     assert first is not None and second is not None and second.wait(5)
     worker.shutdown()
+
+
+def test_shutdown_runs_what_is_queued_but_never_waits_forever(qtbot: Any) -> None:
+    worker = Worker()
+    release = threading.Event()
+    written: list[int] = []
+    worker.submit(lambda: written.append(1))
+    worker.submit(lambda: written.append(2))  # e.g. an acknowledgement queued at quit
+    stuck = worker.submit(lambda: release.wait(30), lane="dbus")  # a call that never returns
+    started = time.monotonic()
+    assert worker.shutdown(wait=True, timeout=0.5) is False  # the stuck lane is left behind
+    assert time.monotonic() - started < 5
+    assert written == [1, 2]
+    assert stuck is not None and not stuck.done()
+    release.set()
+    assert stuck.wait(5)
 
 
 def test_failures_go_to_on_error_and_dead_receivers_get_nothing(qtbot: Any) -> None:
