@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel
 from app.core.history import Sample
 from app.kernel.i18n import Text
 from app.kernel.model import Device, Indicator, Level
-from app.ui.panel import RANGES, downsample
+from app.ui.panel.detail import RANGES, downsample
 from app.ui.status import NO_MONITOR, SWITCHED_OFF
 from tests.ui.conftest import CPU, PRINTER_STATE, TEMPERATURE, EnvMonitor, reading, wait_idle
 
@@ -155,7 +155,7 @@ def test_switching_a_monitor_on_in_settings_adds_its_card_rows(make_app: Any, qt
 
     save_user_values(config.user_path, {("monitors", "env", "enabled"): True})
     done: list[Any] = []
-    app.apply_config(load_config(config.monitor_classes, config.user_path), done.append)
+    app.surface.apply_config(load_config(config.monitor_classes, config.user_path), done.append)
     qtbot.waitUntil(lambda: bool(done), timeout=10000)
     card = app.panel.cards[Device.ENVIRONMENT]
     qtbot.waitUntil(lambda: "env.temperature" in card.rows, timeout=5000)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from app.core import breaks
 from app.core.config import all_indicators
+from app.core.palette import LEVEL_COLOURS
 from app.core.reports.csv_file import render_csv
 from app.core.reports.gather import (
     BREAK_RECORD_KIND,
@@ -35,7 +36,7 @@ from app.core.reports.gather import (
 from app.core.reports.html_page import render_html
 from app.core.reports.periods import PER_CHOICES, Period, Shift, make_periods, parse_shifts
 from app.core.reports.rows import ALERT_COLUMNS, alert_rows
-from app.core.reports.svg_charts import LEVEL_COLOURS, svg_bars, svg_timeline
+from app.core.reports.svg_charts import svg_bars, svg_timeline
 from app.kernel.model import Indicator
 from app.kernel.monitor import Monitor
 from app.kernel.paths import private_dir, write_private

@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from app import __version__
 from app.core import selftest
+from app.core.palette import LEVEL_COLOURS
 from app.core.reports.gather import ReportData
 from app.core.reports.rows import ALERT_COLUMNS, alert_rows, escape, minutes, number, when
-from app.core.reports.svg_charts import LEVEL_COLOURS, svg_bars, svg_timeline
+from app.core.reports.svg_charts import svg_bars, svg_timeline
 from app.kernel.i18n import Text, current_language
 from app.kernel.model import Device, Level
 
@@ -212,9 +213,9 @@ def render_html(data: ReportData, lang: str | None = None) -> str:
     charts = [per_period, by_device, svg_timeline(L_CHART_TIMELINE(lang), data, lang)]
     if any(s.breaks for s in data.summaries):
         outcomes = (
-            ("taken", "#3a9a4f", T("Taken", "已休")),
-            ("postponed", "#e0a800", T("Postponed", "推迟")),
-            ("skipped", "#d9363e", T("Skipped", "跳过")),
+            ("taken", LEVEL_COLOURS[Level.OK], T("Taken", "已休")),
+            ("postponed", LEVEL_COLOURS[Level.WARNING], T("Postponed", "推迟")),
+            ("skipped", LEVEL_COLOURS[Level.CRITICAL], T("Skipped", "跳过")),
         )
         charts.append(
             svg_bars(

@@ -6,18 +6,10 @@ import datetime as dt
 import unicodedata
 from collections.abc import Sequence
 
+from app.core.palette import LEVEL_COLOURS
 from app.core.reports.gather import ReportData
 from app.core.reports.periods import midnight
 from app.core.reports.rows import escape, when
-from app.kernel.model import Level
-
-LEVEL_COLOURS = {
-    Level.OK: "#3a9a4f",
-    Level.WARNING: "#e0a800",
-    Level.CRITICAL: "#d9363e",
-    Level.UNKNOWN: "#8a8f98",
-    Level.NOT_SET_UP: "#c3c7ce",
-}
 
 
 def _ticks(maximum: float) -> list[float]:
