@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.alerts import Alert, AlertEvent, AlertState
+from app.core.status import format_duration
 from app.kernel.model import format_value
-from app.ui.status import format_duration
 from app.ui.theme import LEVEL_TINTS, dot_pixmap
 
 if TYPE_CHECKING:

@@ -26,11 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.core.engine import IndicatorState
 from app.core.history import Sample
-from app.kernel.i18n import Text
-from app.kernel.model import Device, Level, format_value
-from app.ui.alerts_view import AlertCentre
-from app.ui.charts import Sparkline, TrendChart
-from app.ui.status import (
+from app.core.status import (
     PENDING,
     device_setup_notes,
     format_duration,
@@ -38,6 +34,10 @@ from app.ui.status import (
     problems,
     shown_level,
 )
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Level, format_value
+from app.ui.alerts_view import AlertCentre
+from app.ui.charts import Sparkline, TrendChart
 from app.ui.theme import LEVEL_COLOURS, LEVEL_TINTS, dot_pixmap, level_icon
 
 if TYPE_CHECKING:

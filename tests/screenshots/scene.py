@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.core import demo
 from app.core.runtime import build_runtime
 from app.kernel.i18n import Text
 from app.kernel.model import Level, Reading
 from app.kernel.monitor import LoopLatencyProbe
-from app.ui import demo
 
 HOURS_OF_HISTORY = 8
 

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
+from app.core.demo import DEMO_MONITORS, PHASES, SimulatedFault
+from app.core.status import format_duration, tooltip_summary
 from app.kernel.i18n import Text
 from app.kernel.model import Level
 from app.kernel.monitor import MonitorContext
 from app.ui import autostart as autostart_mod
-from app.ui.demo import DEMO_MONITORS, PHASES, SimulatedFault
 from app.ui.main import FEATURES, load_features
-from app.ui.status import format_duration, tooltip_summary
 from tests.ui.conftest import CPU, reading
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,10 +8,10 @@ from typing import Any
 from PySide6.QtWidgets import QLabel
 
 from app.core.history import Sample
+from app.core.status import NO_MONITOR, SWITCHED_OFF
 from app.kernel.i18n import Text
 from app.kernel.model import Device, Indicator, Level
 from app.ui.panel import RANGES, downsample
-from app.ui.status import NO_MONITOR, SWITCHED_OFF
 from tests.ui.conftest import CPU, PRINTER_STATE, TEMPERATURE, EnvMonitor, reading, wait_idle
 
 
