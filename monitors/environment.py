@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from app.kernel.i18n import Text
-from app.kernel.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
+from app.kernel.model import DemoSignal, Device, Direction, IndicatorMaker, Level, Reading, Thresholds
 from app.kernel.monitor import Monitor, MonitorContext
 from app.kernel.settings import Setting
 from sensors.environment_sensors import SENSOR_FIELDS, SensorDefinition, define_sensor, sensor_problem
@@ -45,7 +45,24 @@ FIRST_READING_WAIT_S = 5.0
 HYSTERESIS = {TEMPERATURE: 0.5, HUMIDITY: 2.0}
 
 
-_ind = IndicatorMaker("environment", Device.ENVIRONMENT)
+#: The device group this monitor watches (its card, self-check advice and demo).
+ENVIRONMENT = Device(
+    "environment",
+    Text("Environment", "环境监控"),
+    60,
+    advice=Text(
+        "Tell the supervisor about the room's temperature, humidity or air; check the sensor's cable",
+        "向班长反映室内温度、湿度或空气状况;检查传感器连线",
+    ),
+    demo=(
+        DemoSignal("temperature", Text("Temperature", "温度"), "°C", Direction.HIGH_IS_BAD, 28, 30, 24.5),
+        DemoSignal("humidity", Text("Humidity", "相对湿度"), "%", Direction.HIGH_IS_BAD, 80, 90, 52),
+        DemoSignal("co2", Text("CO₂", "二氧化碳"), "ppm", Direction.HIGH_IS_BAD, 1000, 1500, 620),
+    ),
+    demo_offset=1,
+)
+
+_ind = IndicatorMaker("environment", ENVIRONMENT)
 
 
 TEMPERATURE_IND = _ind(
@@ -189,7 +206,7 @@ class EnvironmentMonitor(Monitor):
     """Judges room climate from one or more serial sensors."""
 
     id = "environment"
-    device = Device.ENVIRONMENT
+    device = ENVIRONMENT
     title = Text("Environment", "环境监控")
     indicators = (TEMPERATURE_IND, HUMIDITY_IND, CO2_IND, LINK_IND, AGE_IND, BAD_FRAMES_IND)
     interval = 10.0

@@ -23,10 +23,12 @@ from typing import Any
 import tomlkit
 
 from app.core.breaks import BREAK_SETTINGS
+from app.core.registry import registry_of
 from app.kernel.i18n import Text
 from app.kernel.model import THRESHOLD_KEYS, Indicator, Thresholds
 from app.kernel.monitor import Monitor
 from app.kernel.paths import resources_dir
+from app.kernel.registry import Registry
 from app.kernel.settings import Setting, refusal
 
 log = logging.getLogger(__name__)
@@ -190,6 +192,11 @@ class Config:
     thresholds: dict[str, Thresholds] = field(default_factory=dict)
     errors: list[ConfigError] = field(default_factory=list)
     user_path: Path | None = None
+    #: Every device and indicator of these monitors and of the services (one registry for all).
+    registry: Registry = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.registry = registry_of(self.monitor_classes.values())
 
     def get(self, section: str, key: str) -> Any:
         """An application setting (``section`` ``""`` is the top level)."""
@@ -209,18 +216,13 @@ class Config:
         return self.thresholds.get(indicator.id, indicator.thresholds)
 
 
-def all_indicators(monitor_classes: Iterable[type[Monitor]]) -> dict[str, Indicator]:
-    """Every declared indicator by id."""
-    return {ind.id: ind for cls in monitor_classes for ind in cls.indicators}
-
-
 def _defaults(config: Config) -> None:
     for section, settings in APP_SECTIONS.items():
         config.app[section] = {s.key: s.default for s in settings}
     for mid, cls in config.monitor_classes.items():
         declared = monitor_common_settings(cls) + cls.settings
         config.monitors[mid] = {s.key: s.default for s in declared}
-    for ind in all_indicators(config.monitor_classes.values()).values():
+    for ind in config.registry.with_thresholds().values():
         if ind.thresholds is not None:
             config.thresholds[ind.id] = ind.thresholds
 
@@ -260,7 +262,7 @@ def _apply_settings(
 def _apply_layer(config: Config, data: Mapping[str, Any], file: str) -> None:
     errors = config.errors
     top_settings = APP_SECTIONS[""]
-    indicators = all_indicators(config.monitor_classes.values())
+    indicators = config.registry.indicators
     for key, value in data.items():
         if key in APP_SECTIONS and key != "":
             _apply_settings(config.app[key], value, APP_SECTIONS[key], file, f"{key}.", errors)

@@ -12,27 +12,22 @@ import getpass
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.alerts import Alert, AlertBook, AlertListener, Debouncer
 from app.core.config import Config
 from app.core.history import History, StorageProblem
+from app.core.registry import HISTORY_STORAGE
 from app.kernel.i18n import Text
 from app.kernel.model import Device, Indicator, Level, Reading, Value, make_key, split_key, worst
+from app.kernel.registry import Registry
 
 log = logging.getLogger(__name__)
 
 MONITOR_FAILED = Text("Monitor failed: {error}", "监测失败:{error}")
 
-#: The engine's own indicator: can Deskwatch still write its records?
-HISTORY_STORAGE = Indicator(
-    "computer.history_storage",
-    Device.COMPUTER,
-    Text("Deskwatch records", "本程序记录存储"),
-    numeric=False,
-)
 HISTORY_OK = Text("Records are being saved", "记录正常保存")
 HISTORY_FAILING = Text(
     "Cannot save records ({error}); {pending} kept in memory and saved when the disk is usable again",
@@ -71,12 +66,18 @@ StateListener = Callable[[list[IndicatorState]], None]
 
 
 class Engine:
-    """Holds indicator states and alerts; everything goes through its lock."""
+    """Holds indicator states and alerts; everything goes through its lock.
+
+    The indicators it judges are a :class:`Registry`: the configuration's own
+    (``indicators=None``; what the runtime uses, so engine, config, reports and
+    rules read one registry), a given one, or one made of the given indicators
+    (a one-monitor check, tests).
+    """
 
     def __init__(
         self,
         config: Config,
-        indicators: Iterable[Indicator],
+        indicators: Registry | Iterable[Indicator] | None = None,
         history: History | None = None,
         clock: Callable[[], float] = time.time,
         user: str | None = None,
@@ -88,7 +89,9 @@ class Engine:
         # One-shot checks judge each reading as it is: there is no "held for N s".
         self.debounce = debounce
         self.user = user or config.app[""].get("user") or _login_name()
-        self.indicators: dict[str, Indicator] = {}
+        if indicators is None:
+            indicators = config.registry
+        self.registry = indicators if isinstance(indicators, Registry) else Registry(indicators=indicators)
         self._states: dict[str, IndicatorState] = {}
         self._debouncers: dict[str, Debouncer] = {}
         self._lock = threading.RLock()
@@ -101,18 +104,21 @@ class Engine:
                 if alert.ended is None:
                     # Resume the episode instead of raising a duplicate after a restart.
                     self._debouncers[alert.key] = Debouncer(effective=alert.level)
-        self.register_indicators(indicators)
         self._history_failing: tuple[bool, StorageProblem | None] | None = None
         self._history_retry_at = 0.0
         if history is not None:
             self.register_indicators([HISTORY_STORAGE])
 
     # -- declarations -----------------------------------------------------
+    @property
+    def indicators(self) -> Mapping[str, Indicator]:
+        """The registry's indicators by id (read-only)."""
+        return self.registry.indicators
+
     def register_indicators(self, indicators: Iterable[Indicator]) -> None:
-        """Add indicators fed by something other than a polled monitor (breaks …)."""
+        """Add indicators to the registry (a feature's own; no-op for ones already declared)."""
         with self._lock:
-            for indicator in indicators:
-                self.indicators[indicator.id] = indicator
+            self.registry.add(indicators)
 
     def add_state_listener(self, listener: StateListener) -> None:
         """Call ``listener(changed_states)`` after every batch of readings."""
@@ -300,4 +306,4 @@ def _login_name() -> str:
         return "unknown"
 
 
-__all__ = ["MONITOR_FAILED", "Engine", "IndicatorState", "make_key"]
+__all__ = ["HISTORY_STORAGE", "MONITOR_FAILED", "Engine", "IndicatorState", "make_key"]

@@ -153,7 +153,7 @@ class DeskwatchCollector(Collector):
         )
         for state in states:
             ind = state.indicator
-            labels = _labels(ind.id, state.instance, ind.device.value)
+            labels = _labels(ind.id, state.instance, ind.device.id)
             level.add_metric(labels, float(int(state.level)))
             updated.add_metric(labels, state.updated)
             value = state.value
@@ -191,7 +191,7 @@ class DeskwatchCollector(Collector):
             if state not in counts:
                 continue
             counts[state] += 1
-            labels = tuple(_labels(alert.indicator_id, alert.instance, alert.device.value))
+            labels = tuple(_labels(alert.indicator_id, alert.instance, alert.device.id))
             shown[(*labels, state.value, alert.level.name.lower())] = None
             if labels not in started or _matters_more(alert, started[labels]):
                 started[labels] = alert
@@ -229,7 +229,7 @@ class DeskwatchCollector(Collector):
         for check in result.checks:
             if check.status != selftest.SKIPPED:
                 passed.add_metric(
-                    _labels(check.monitor_id, check.device.value), 1.0 if check.status == "pass" else 0.0
+                    _labels(check.monitor_id, check.device.id), 1.0 if check.status == "pass" else 0.0
                 )
         yield when
         yield passed

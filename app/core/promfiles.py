@@ -21,7 +21,6 @@ from typing import Any
 
 from app.core.config import Config
 from app.core.exporter import PREFIX, metric_name
-from app.core.reports import declared_indicators
 from app.kernel.model import Direction, Indicator, Level, Thresholds
 
 HEADER = (
@@ -98,7 +97,7 @@ def _threshold_rule(ind: Indicator, th: Thresholds, level: Level) -> dict[str, A
 
 def rules_document(config: Config) -> dict[str, Any]:
     """The rule groups as plain data."""
-    indicators = declared_indicators(config.monitor_classes.values())
+    indicators = config.registry.indicators
     threshold_rules: list[dict[str, Any]] = []
     covered: list[str] = []
     for ind in indicators.values():
@@ -361,7 +360,7 @@ def dashboard_document(config: Config) -> dict[str, Any]:
         )
     )
     y = 22
-    indicators = [ind for ind in declared_indicators(config.monitor_classes.values()).values() if ind.numeric]
+    indicators = [ind for ind in config.registry.indicators.values() if ind.numeric]
     for n, ind in enumerate(indicators):
         th = config.indicator_thresholds(ind)
         steps: list[dict[str, Any]] = [{"color": "green", "value": None}]

@@ -29,8 +29,8 @@ from typing import Any
 from app import __version__
 from app.core import breaks, selftest
 from app.core.alerts import Alert
-from app.core.config import all_indicators
 from app.core.history import History
+from app.core.registry import registry_of
 from app.kernel.i18n import Text, current_language
 from app.kernel.model import Device, Indicator, Level
 from app.kernel.monitor import Monitor
@@ -113,10 +113,8 @@ BREAK_DAY_COLUMNS = (
 
 
 def declared_indicators(monitor_classes: Iterable[type[Monitor]]) -> dict[str, Indicator]:
-    """Every indicator Deskwatch declares: the monitors' and those fed by the break scheduler."""
-    found = all_indicators(monitor_classes)
-    found.update({ind.id: ind for ind in breaks.INDICATORS})
-    return found
+    """Every indicator Deskwatch declares: the monitors' and the services' (see :mod:`app.core.registry`)."""
+    return dict(registry_of(monitor_classes).indicators)
 
 
 # -- periods ------------------------------------------------------------------------

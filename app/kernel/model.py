@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum, IntEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from app.kernel.i18n import Text
 
@@ -81,44 +81,102 @@ def worst(levels: Iterable[Level]) -> Level:
     )
 
 
-class Device(Enum):
-    """Device groups, in the order of the procedure's section 四."""
-
-    TELEPHONE = "telephone"
-    HEADSET = "headset"
-    COMPUTER = "computer"
-    PRINTER = "printer"
-    RECORDER = "recorder"
-    ENVIRONMENT = "environment"
-    BREAKS = "breaks"
-
-    @property
-    def label(self) -> Text:
-        """The procedure's own name for the device group."""
-        return _DEVICE_LABELS[self]
-
-    @property
-    def order(self) -> int:
-        """Position in the procedure's order, for sorting cards and tables."""
-        return list(Device).index(self)
-
-
-_DEVICE_LABELS = {
-    Device.TELEPHONE: Text("Telephone", "电话系统"),
-    Device.HEADSET: Text("Headset", "耳机"),
-    Device.COMPUTER: Text("Computer", "电脑系统"),
-    Device.PRINTER: Text("Printer", "打印机"),
-    Device.RECORDER: Text("Recorder", "录音设备"),
-    Device.ENVIRONMENT: Text("Environment", "环境监控"),
-    Device.BREAKS: Text("Breaks", "工间休息"),
-}
-
-
 class Direction(Enum):
     """Which way a numeric value goes bad."""
 
     HIGH_IS_BAD = "high"
     LOW_IS_BAD = "low"
+
+
+@dataclass(frozen=True)
+class DemoSignal:
+    """One indicator a device shows in ``deskwatch run --demo`` (see :mod:`app.core.demo`).
+
+    Numeric signals walk from ``ok`` past ``warning`` to ``critical`` and are
+    judged by the engine; a signal with ``states`` is judged by its monitor and
+    shows the message of each phase ("ok", "warning", "critical").
+    """
+
+    name: str
+    label: Text
+    unit: str = ""
+    direction: Direction = Direction.HIGH_IS_BAD
+    warning: float = 0.0
+    critical: float = 0.0
+    ok: float = 0.0
+    states: Mapping[str, Text] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Device:
+    """A device group: one card on the panel, one section of the procedure's 四.
+
+    Declared once, by the monitor module that watches it (the services declare
+    the two they feed themselves, :attr:`COMPUTER` and :attr:`BREAKS`); the
+    panel, self-check, reports, exporter and demo read the declaration, so a
+    new device group needs no table anywhere else.  Devices compare by identity;
+    :meth:`named` finds a declared one by its id (history stores ids).
+    """
+
+    #: Machine name, used in history, JSON and the ``device`` metric label.
+    id: str
+    #: The procedure's own name for the device group.
+    label: Text
+    #: Position in the procedure's order, for sorting cards and tables (lower first).
+    order: int
+    #: What the clerk should check when its self-check fails.
+    advice: Text | None = None
+    #: What ``run --demo`` simulates for it, and its phase offset (so devices are not in step).
+    demo: tuple[DemoSignal, ...] = ()
+    demo_offset: int = 0
+
+    #: Deskwatch's own records and the computer monitor.
+    COMPUTER: ClassVar[Device]
+    #: Fed by the break service, not by a polled monitor.
+    BREAKS: ClassVar[Device]
+
+    def __post_init__(self) -> None:
+        _DECLARED[self.id] = self
+
+    @staticmethod
+    def named(device_id: str) -> Device:
+        """The declared device with this id; an undeclared one (a monitor since removed) sorts last."""
+        found = _DECLARED.get(device_id)
+        return found if found is not None else Device(device_id, Text.same(device_id), _UNDECLARED_ORDER)
+
+    def __repr__(self) -> str:
+        return f"Device({self.id!r})"
+
+
+#: Every device declared in this process, by id (filled as modules declare them).
+_DECLARED: dict[str, Device] = {}
+_UNDECLARED_ORDER = 10_000
+
+# The two device groups Deskwatch's own services report on (its records, the break
+# service); every other device is declared by the monitor module that watches it.
+Device.COMPUTER = Device(
+    "computer",
+    Text("Computer", "电脑系统"),
+    30,
+    advice=Text(
+        "Start the required programs, close forbidden ones, free disk space; "
+        "if the computer stays slow or unstable, report it to IT",
+        "启动必需程序、关闭禁止程序、清理磁盘空间;电脑仍然缓慢或不稳定请报告信息技术部门",
+    ),
+    demo=(
+        DemoSignal("cpu", Text("CPU usage", "CPU 使用率"), "%", Direction.HIGH_IS_BAD, 85, 95, 23),
+        DemoSignal("memory", Text("Memory available", "可用内存"), "%", Direction.LOW_IS_BAD, 15, 7, 46),
+    ),
+    demo_offset=2,
+)
+Device.BREAKS = Device(
+    "breaks",
+    Text("Breaks", "工间休息"),
+    70,
+    advice=Text("Check the break settings", "检查工间休息设置"),
+    demo=(DemoSignal("work", Text("Screen work", "连续用屏"), "min", Direction.HIGH_IS_BAD, 50, 60, 18),),
+    demo_offset=3,
+)
 
 
 @dataclass(frozen=True)

@@ -426,7 +426,7 @@ def _runtime_for(args: argparse.Namespace, probe: LoopLatencyProbe) -> Runtime:
             config_path=config_path,
             data_dir=data_dir,
             loop_probe=probe,
-            monitor_classes=demo_monitor_classes(),
+            monitor_classes=demo_monitor_classes(monitors.discover()),
         )
     return build_runtime(
         monitor_classes=monitors.discover(), config_path=args.config, data_dir=args.data_dir, loop_probe=probe

@@ -471,7 +471,7 @@ class StatusPanel(QMainWindow):
         grid.setSpacing(12)
         grid.setContentsMargins(2, 6, 2, 6)
         self.cards: dict[Device, DeviceCard] = {}
-        for n, device in enumerate(Device):
+        for n, device in enumerate(self.app.engine.registry.devices):
             card = DeviceCard(device, holder)
             card.clicked.connect(self.show_detail)
             grid.addWidget(card, n // 2, n % 2, Qt.AlignmentFlag.AlignTop)

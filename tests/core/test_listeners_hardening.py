@@ -11,8 +11,9 @@ from app.core.alerts import AlertBook, AlertEvent, AlertEventKind
 from app.core.engine import Engine
 from app.core.history import History
 from app.core.scheduler import Scheduler
-from app.kernel.model import Device, Level
+from app.kernel.model import Level
 from app.kernel.monitor import MonitorContext
+from tests import devices
 from tests.core.fakes import FakeMonitor, fake_config
 from tests.core.test_scheduler import wait_for
 
@@ -29,7 +30,7 @@ def test_a_failing_alert_listener_does_not_keep_the_event_from_the_others(
     book.listeners += [broken, lambda event: seen.append(event.kind)]
     with caplog.at_level(logging.ERROR, "app.core.alerts"):
         alert = book.transition(
-            key="k", indicator_id="k", instance="", device=Device.PRINTER,
+            key="k", indicator_id="k", instance="", device=devices.PRINTER,
             old=Level.OK, new=Level.CRITICAL, value="jam", message=None, now=1.0,
         )  # fmt: skip
         assert alert is not None
