@@ -4,7 +4,9 @@ Procedure 四.1: temperature, humidity and similar parameters in the normal
 range, no alarm; the room well ventilated.  Ranges follow GB/T 18883 (indoor
 air quality): summer 22–28 °C and 40–80 %RH, winter 16–24 °C and 30–60 %RH,
 CO₂ ≤ 1000 ppm.  The season follows the date (heating season November–March
-by default) unless a setting fixes it.
+by default) unless a setting fixes it.  The ranges are two-sided thresholds
+with one band per season: the monitor names the season in each reading, the
+engine judges (overridable under ``[indicators."environment.temperature"]``).
 
 Sensors are declared as a list of tables in the config file::
 
@@ -14,7 +16,7 @@ Sensors are declared as a list of tables in the config file::
     port = "/dev/ttyUSB0"      # or "COM3", a pyserial URL, or usb_id = "1a86:7523"
 
 Each sensor is read by its own thread (``sensors.reader``); ``poll()`` only
-judges the latest snapshot, so a silent port never blocks a poll.  The sensor
+reports the latest snapshot, so a silent port never blocks a poll.  The sensor
 table schema and the protocol sessions are in ``sensors.environment_sensors``.
 """
 
@@ -27,7 +29,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from app.kernel.i18n import Text
-from app.kernel.model import DemoSignal, Device, Direction, IndicatorMaker, Level, Reading, Thresholds
+from app.kernel.model import Band, DemoSignal, Device, Direction, IndicatorMaker, Level, Reading, Thresholds
 from app.kernel.monitor import Monitor, MonitorContext
 from app.kernel.settings import Setting
 from sensors.environment_sensors import SENSOR_FIELDS, SensorDefinition, define_sensor, sensor_problem
@@ -41,8 +43,6 @@ SEASONS: tuple[str, ...] = ("auto", "summer", "winter")
 
 #: How long the first poll waits for every sensor's first reading (or failure).
 FIRST_READING_WAIT_S = 5.0
-#: How far back inside its range a value must come to clear (no flapping at the edge).
-HYSTERESIS = {TEMPERATURE: 0.5, HUMIDITY: 2.0}
 
 
 #: The device group this monitor watches (its card, self-check advice and demo).
@@ -65,12 +65,33 @@ ENVIRONMENT = Device(
 _ind = IndicatorMaker("environment", ENVIRONMENT)
 
 
+SEASON_NAMES = {"summer": Text("summer", "夏季"), "winter": Text("winter", "冬季")}
+
+
+def _seasons(summer: tuple[float, float], winter: tuple[float, float]) -> tuple[Band, ...]:
+    """GB/T 18883's two ranges; the monitor names the season that applies in each reading."""
+    return (
+        Band("summer", SEASON_NAMES["summer"], *summer),
+        Band("winter", SEASON_NAMES["winter"], *winter),
+    )
+
+
+#: Ranges are judged by the engine like every threshold: overridable under
+#: ``[indicators."environment.temperature"]`` (``summer_low``, ``winter_high``,
+#: ``critical_margin``, ``clear_margin`` …) and exported as Prometheus rules.
 TEMPERATURE_IND = _ind(
     "temperature",
     Text("Room temperature", "室内温度"),
     "°C",
     description=Text(
         "GB/T 18883: summer 22–28 °C, winter 16–24 °C", "GB/T 18883:夏季 22–28 °C,冬季 16–24 °C"
+    ),
+    # Critical 5 °C outside; back 0.5 °C inside to clear, so the edge does not flap.
+    thresholds=Thresholds(
+        Direction.OUTSIDE_IS_BAD,
+        bands=_seasons((22.0, 28.0), (16.0, 24.0)),
+        critical_margin=5.0,
+        clear_margin=0.5,
     ),
     metric_unit="celsius",
 )
@@ -79,6 +100,9 @@ HUMIDITY_IND = _ind(
     Text("Relative humidity", "相对湿度"),
     "%",
     description=Text("GB/T 18883: summer 40–80 %, winter 30–60 %", "GB/T 18883:夏季 40–80 %,冬季 30–60 %"),
+    thresholds=Thresholds(
+        Direction.OUTSIDE_IS_BAD, bands=_seasons((40.0, 80.0), (30.0, 60.0)), clear_margin=2.0
+    ),
     metric_unit="ratio",
     metric_scale=0.01,
 )
@@ -110,16 +134,6 @@ BAD_FRAMES_IND = _ind(
 )
 VALUE_INDICATORS = {TEMPERATURE: TEMPERATURE_IND, HUMIDITY: HUMIDITY_IND, CO2: CO2_IND}
 
-SEASON_NAMES = {"summer": Text("summer", "夏季"), "winter": Text("winter", "冬季")}
-MSG_IN_RANGE = Text(
-    "Within the {season} range {low:g}–{high:g} {unit}", "在{season}范围 {low:g}–{high:g} {unit} 内"
-)
-MSG_TOO_HIGH = Text(
-    "Above the {season} range {low:g}–{high:g} {unit}", "高于{season}范围 {low:g}–{high:g} {unit}"
-)
-MSG_TOO_LOW = Text(
-    "Below the {season} range {low:g}–{high:g} {unit}", "低于{season}范围 {low:g}–{high:g} {unit}"
-)
 MSG_CO2 = Text("GB/T 18883 limit 1000 ppm", "GB/T 18883 限值 1000 ppm")
 MSG_NO_RECENT = Text("No valid reading for {seconds:.0f} s", "{seconds:.0f} 秒内无有效读数")
 MSG_CONNECTED = Text("Connected on {port}", "已连接:{port}")
@@ -166,42 +180,6 @@ def season_of(day: dt.date, winter_from: int, winter_to: int) -> str:
     return "winter" if inside else "summer"
 
 
-def judge_range(
-    value: float, low: float, high: float, previous: Level, hysteresis: float, critical_margin: float | None
-) -> Level:
-    """Level of a two-sided range: warning outside, critical ``critical_margin`` beyond.
-
-    A value that was out of range must come ``hysteresis`` back inside to clear,
-    so readings hovering at the edge do not flap.
-    """
-    distance = max(low - value, value - high)  # > 0 outside the range
-    if critical_margin is not None and distance >= critical_margin:
-        return Level.CRITICAL
-    if critical_margin is not None and previous is Level.CRITICAL and distance > critical_margin - hysteresis:
-        return Level.CRITICAL
-    if distance > 0:
-        return Level.WARNING
-    if previous in (Level.WARNING, Level.CRITICAL) and distance > -hysteresis:
-        return Level.WARNING
-    return Level.OK
-
-
-def _range_settings(season: str, quantity: str, low: float, high: float, label: Text) -> tuple[Setting, ...]:
-    name = SEASON_NAMES[season]
-    return (
-        Setting(
-            f"{season}_{quantity}_min", low, label.format(season=name, bound=Text("min", "下限")), type=float
-        ),
-        Setting(
-            f"{season}_{quantity}_max", high, label.format(season=name, bound=Text("max", "上限")), type=float
-        ),
-    )
-
-
-_T_LABEL = Text("Temperature {bound}, {season} (°C)", "{season}温度{bound}(°C)")
-_H_LABEL = Text("Humidity {bound}, {season} (%)", "{season}湿度{bound}(%)")
-
-
 class EnvironmentMonitor(Monitor):
     """Judges room climate from one or more serial sensors."""
 
@@ -234,17 +212,6 @@ class EnvironmentMonitor(Monitor):
             "winter_from_month", 11, Text("Winter starts in month", "冬季起始月份"), minimum=1, maximum=12
         ),
         Setting("winter_to_month", 3, Text("Winter ends in month", "冬季结束月份"), minimum=1, maximum=12),
-        *_range_settings("summer", "temperature", 22.0, 28.0, _T_LABEL),
-        *_range_settings("winter", "temperature", 16.0, 24.0, _T_LABEL),
-        *_range_settings("summer", "humidity", 40.0, 80.0, _H_LABEL),
-        *_range_settings("winter", "humidity", 30.0, 60.0, _H_LABEL),
-        Setting(
-            "temperature_critical_margin",
-            5.0,
-            Text("Critical this far outside the range (°C)", "超出范围多少度为严重(°C)"),
-            minimum=0.5,
-            maximum=50,
-        ),
         Setting(
             "stale_after",
             120.0,
@@ -283,7 +250,6 @@ class EnvironmentMonitor(Monitor):
         self.readers: list[SensorReader] = []
         self._started_at: float | None = None
         self._first_poll = True
-        self._previous: dict[tuple[str, str], Level] = {}
 
     def setup_hint(self) -> Text | None:
         if not self.options.get("sensors"):
@@ -393,21 +359,10 @@ class EnvironmentMonitor(Monitor):
         return Reading(LINK_IND.id, value, level, message, status.name, detail)
 
     def _judge(self, quantity: str, value: float, season: str, instance: str) -> Reading:
+        """A value reading; the engine judges it against the indicator's thresholds in force."""
         indicator = VALUE_INDICATORS[quantity]
         shown = round(value, 1) if quantity != CO2 else round(value)
         if quantity == CO2:
-            # Judged by the engine against the indicator's (configurable) thresholds.
             return Reading(indicator.id, shown, None, MSG_CO2, instance)
-        low = float(self.options[f"{season}_{quantity}_min"])
-        high = float(self.options[f"{season}_{quantity}_max"])
-        margin = float(self.options["temperature_critical_margin"]) if quantity == TEMPERATURE else None
-        key = (quantity, instance)
-        level = judge_range(value, low, high, self._previous.get(key, Level.OK), HYSTERESIS[quantity], margin)
-        self._previous[key] = level
-        template = MSG_IN_RANGE
-        if level is not Level.OK:
-            template = MSG_TOO_HIGH if value > (low + high) / 2 else MSG_TOO_LOW
-        message = template.format(season=SEASON_NAMES[season], low=low, high=high, unit=indicator.unit)
-        return Reading(
-            indicator.id, shown, level, message, instance, {"season": season, "low": low, "high": high}
-        )
+        # The season picks the band of the two-sided range; the engine says where the value lies.
+        return Reading(indicator.id, shown, None, None, instance, {"season": season}, band=season)

@@ -21,7 +21,7 @@ from app.core.config import Config
 from app.core.history import History, StorageProblem
 from app.core.registry import HISTORY_STORAGE
 from app.kernel.i18n import Text
-from app.kernel.model import Device, Indicator, Level, Reading, Value, make_key, split_key, worst
+from app.kernel.model import Device, Indicator, Level, Reading, Thresholds, Value, make_key, split_key, worst
 from app.kernel.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ class IndicatorState:
     since: float = 0.0  # when the effective level was entered
     updated: float = 0.0  # when the last reading arrived
     detail: dict[str, Any] = field(default_factory=dict)
+    #: The band of a two-sided threshold the last reading was judged in (``""``: none).
+    band: str = ""
 
     @property
     def label(self) -> Text:
@@ -178,15 +180,21 @@ class Engine:
             state = self._states[key] = IndicatorState(key, indicator, reading.instance, since=now)
         thresholds = self.config.indicator_thresholds(indicator)
         raw = reading.level
+        message = reading.message
         if raw is None:
-            raw = self._judge(reading.value, thresholds, state.raw_level)
+            raw = self._judge(reading.value, thresholds, state.raw_level, reading.band)
+            number = _as_number(reading.value)
+            if message is None and thresholds is not None and number is not None:
+                # A range says where the value lies ("Above the summer range 22–28 °C").
+                message = thresholds.describe(number, raw, indicator.unit, reading.band)
         debouncer = self._debouncers.setdefault(key, Debouncer(effective=Level.OK))
         old = debouncer.effective
         new = debouncer.update(raw, now, thresholds if self.debounce else None)
         if new != state.level or state.updated == 0.0:
             state.since = now if new != state.level else state.since
         state.value, state.raw_level, state.level = reading.value, raw, new
-        state.message, state.updated, state.detail = reading.message, now, dict(reading.detail)
+        state.message, state.updated, state.detail = message, now, dict(reading.detail)
+        state.band = reading.band
         alert_level = new
         if new is Level.UNKNOWN and self._explained(reading):
             alert_level = Level.OK  # the cause has its own alert; do not cry wolf eight times
@@ -199,7 +207,7 @@ class Engine:
                 old=old,
                 new=alert_level,
                 value=reading.value,
-                message=reading.message,
+                message=message,
                 now=now,
             )
         if self.history is not None:
@@ -212,12 +220,13 @@ class Engine:
         return cause is not None and cause.raw_level.is_problem
 
     @staticmethod
-    def _judge(value: Value, thresholds: Any, previous: Level) -> Level:
+    def _judge(value: Value, thresholds: Thresholds | None, previous: Level, band: str) -> Level:
         if value is None:
             return Level.UNKNOWN
-        if thresholds is None or isinstance(value, bool) or not isinstance(value, int | float):
+        number = _as_number(value)
+        if thresholds is None or number is None:
             return Level.OK
-        return thresholds.judge(float(value), previous)  # type: ignore[no-any-return]
+        return thresholds.judge(number, previous, band)
 
     def mark_unknown(self, monitor_id: str, message: Text, now: float | None = None) -> None:
         """Report every indicator of a failed monitor as unknown, with why."""
@@ -297,6 +306,13 @@ class Engine:
     def acknowledge_all(self, note: str = "", user: str | None = None) -> list[Alert]:
         """Acknowledge every alert that needs attention."""
         return self.alerts.acknowledge_all(user or self.user, self.clock(), note)
+
+
+def _as_number(value: Value) -> float | None:
+    """A reading's value as a number to judge, or ``None`` (text, yes/no, nothing)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 def _login_name() -> str:

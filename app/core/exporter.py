@@ -151,11 +151,18 @@ class DeskwatchCollector(Collector):
             "When the indicator's last reading arrived (Unix time)",
             labels=["indicator", "item", "device"],
         )
+        band = GaugeMetricFamily(
+            f"{PREFIX}_indicator_band",
+            "The band of a two-sided range the indicator is judged in, e.g. the season (always 1)",
+            labels=["indicator", "item", "device", "band"],
+        )
         for state in states:
             ind = state.indicator
             labels = _labels(ind.id, state.instance, ind.device.id)
             level.add_metric(labels, float(int(state.level)))
             updated.add_metric(labels, state.updated)
+            if state.band:
+                band.add_metric([*labels, state.band], 1.0)
             value = state.value
             if not exported(ind) or isinstance(value, bool) or not isinstance(value, int | float):
                 continue
@@ -167,6 +174,8 @@ class DeskwatchCollector(Collector):
         yield from values.values()
         yield level
         yield updated
+        if band.samples:
+            yield band
 
     def _alerts(self) -> Iterator[GaugeMetricFamily]:
         per_alert = GaugeMetricFamily(

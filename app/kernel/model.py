@@ -8,7 +8,7 @@ adding a monitor touches only its own file.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from enum import Enum, IntEnum
 from typing import Any, ClassVar
 
@@ -86,6 +86,8 @@ class Direction(Enum):
 
     HIGH_IS_BAD = "high"
     LOW_IS_BAD = "low"
+    #: Two-sided: normal from ``low`` to ``high`` (both included), bad on either side.
+    OUTSIDE_IS_BAD = "outside"
 
 
 @dataclass(frozen=True)
@@ -180,11 +182,32 @@ Device.BREAKS = Device(
 
 
 @dataclass(frozen=True)
+class Band:
+    """A named normal range of a two-sided threshold (GB/T 18883's summer and winter ranges).
+
+    A reading names the band that applies to it (:attr:`Reading.band`), e.g.
+    the season its monitor chose; config keys are ``<name>_low``/``<name>_high``.
+    """
+
+    name: str
+    label: Text
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True)
 class Thresholds:
     """Warning and critical limits with separate clear levels and debounce times.
 
-    A level is entered when the value crosses ``warning``/``critical`` and left
-    only when it is back past ``warning_clear``/``critical_clear`` (hysteresis).
+    One-sided (``HIGH_IS_BAD``/``LOW_IS_BAD``): a level is entered when the
+    value reaches ``warning``/``critical`` and left only when it is back past
+    ``warning_clear``/``critical_clear`` (hysteresis).
+
+    Two-sided (``OUTSIDE_IS_BAD``): normal from ``low`` to ``high`` (or the
+    range of the reading's :class:`Band`); warning outside, critical
+    ``critical_margin`` or more outside; a value must come ``clear_margin``
+    back inside to leave a level, so readings at the edge do not flap.
+
     ``raise_after``/``clear_after`` are how many seconds a new level must hold
     before it takes effect (debounce, both directions).
     """
@@ -196,17 +219,68 @@ class Thresholds:
     critical_clear: float | None = None
     raise_after: float = 0.0
     clear_after: float = 0.0
+    low: float | None = None
+    high: float | None = None
+    critical_margin: float | None = None
+    clear_margin: float = 0.0
+    bands: tuple[Band, ...] = ()
+
+    @property
+    def two_sided(self) -> bool:
+        """Whether this is a range (bad on both sides)."""
+        return self.direction is Direction.OUTSIDE_IS_BAD
+
+    def config_keys(self) -> tuple[str, ...]:
+        """The fields a config file may set for this threshold (``[indicators."<id>"]``)."""
+        if not self.two_sided:
+            return THRESHOLD_KEYS
+        ranges = tuple(f"{b.name}_{side}" for b in self.bands for side in ("low", "high"))
+        return (ranges or ("low", "high")) + ("critical_margin", "clear_margin", "raise_after", "clear_after")
+
+    def value(self, key: str) -> float | None:
+        """The value of one of :meth:`config_keys`."""
+        for band in self.bands:
+            if key in (f"{band.name}_low", f"{band.name}_high"):
+                return band.low if key.endswith("_low") else band.high
+        result: float | None = getattr(self, key)
+        return result
+
+    def with_values(self, values: Mapping[str, float | None]) -> Thresholds:
+        """A copy with some of :meth:`config_keys` changed (config overrides)."""
+        bands = tuple(
+            replace(
+                band,
+                low=values.get(f"{band.name}_low", band.low),
+                high=values.get(f"{band.name}_high", band.high),
+            )
+            for band in self.bands
+        )
+        plain: dict[str, Any] = {k: v for k, v in values.items() if k in {f.name for f in fields(self)}}
+        return replace(self, bands=bands, **plain)
+
+    def for_band(self, name: str) -> Thresholds:
+        """The threshold with ``low``/``high`` of the named band (the first band when unknown)."""
+        if not self.bands:
+            return self
+        band = next((b for b in self.bands if b.name == name), self.bands[0])
+        return replace(self, low=band.low, high=band.high, bands=(band,))
+
+    def band(self, name: str) -> Band | None:
+        """The band that ``name`` selects (see :meth:`for_band`), or ``None`` without bands."""
+        return self.for_band(name).bands[0] if self.bands else None
 
     def clear_level(self, level: Level) -> float | None:
-        """The value that must be passed to leave ``level`` (defaults to its limit)."""
+        """The value that must be passed to leave ``level`` (defaults to its limit; one-sided only)."""
         if level is Level.CRITICAL:
             return self.critical if self.critical_clear is None else self.critical_clear
         if level is Level.WARNING:
             return self.warning if self.warning_clear is None else self.warning_clear
         return None
 
-    def judge(self, value: float, previous: Level = Level.OK) -> Level:
-        """Level of ``value`` given the level it had before (for hysteresis)."""
+    def judge(self, value: float, previous: Level = Level.OK, band: str = "") -> Level:
+        """Level of ``value`` given the level it had before (for hysteresis) and the band in force."""
+        if self.two_sided:
+            return self.for_band(band)._judge_range(value, previous)
         sign = 1.0 if self.direction is Direction.HIGH_IS_BAD else -1.0
 
         def beyond(limit: float | None, strict: bool = False) -> bool:
@@ -228,12 +302,53 @@ class Thresholds:
             return Level.WARNING
         return Level.OK
 
+    def _judge_range(self, value: float, previous: Level) -> Level:
+        sides = [d for d in (None if self.low is None else self.low - value,
+                             None if self.high is None else value - self.high) if d is not None]  # fmt: skip
+        if not sides:
+            return Level.OK
+        distance = max(sides)  # > 0 outside the range
+        margin, back = self.critical_margin, self.clear_margin
+        if margin is not None and distance >= margin:
+            return Level.CRITICAL
+        if margin is not None and previous is Level.CRITICAL and distance > margin - back:
+            return Level.CRITICAL
+        if distance > 0:
+            return Level.WARNING
+        if previous in (Level.WARNING, Level.CRITICAL) and distance > -back:
+            return Level.WARNING
+        return Level.OK
+
+    def describe(self, value: float, level: Level, unit: str, band: str = "") -> Text | None:
+        """Where a two-sided value lies ("Above the summer range 22–28 °C"); ``None`` if one-sided."""
+        if not self.two_sided:
+            return None
+        th = self.for_band(band)
+        label = th.bands[0].label if th.bands else None
+        chosen = Text(f"{label.en} ", label.zh) if label is not None else Text("", "")
+        low, high = th.low, th.high
+        template = _IN_RANGE
+        if level is not Level.OK:
+            above = high is not None and (low is None or value > (low + high) / 2)
+            template = _ABOVE_RANGE if above else _BELOW_RANGE
+        return template.format(
+            band=chosen,
+            low="…" if low is None else f"{low:g}",
+            high="…" if high is None else f"{high:g}",
+            unit=unit,
+        )
+
     def replace(self, **changes: Any) -> Thresholds:
         """A copy with some fields changed (used for config overrides)."""
         return replace(self, **changes)
 
 
-#: Threshold fields a config file may set per indicator.
+_IN_RANGE = Text("Within the {band}range {low}–{high} {unit}", "在{band}范围 {low}–{high} {unit} 内")
+_ABOVE_RANGE = Text("Above the {band}range {low}–{high} {unit}", "高于{band}范围 {low}–{high} {unit}")
+_BELOW_RANGE = Text("Below the {band}range {low}–{high} {unit}", "低于{band}范围 {low}–{high} {unit}")
+
+
+#: Threshold fields a config file may set per one-sided indicator (see :meth:`Thresholds.config_keys`).
 THRESHOLD_KEYS: tuple[str, ...] = (
     "warning",
     "critical",
@@ -321,6 +436,8 @@ class Reading:
     #: "connected" for its noise floor): while that one is a problem, this one is
     #: shown unknown but opens no alert of its own — one unplug, one alert.
     caused_by: str = ""
+    #: Which :class:`Band` of a two-sided threshold applies (the season); ``""`` for the first.
+    band: str = ""
 
     @property
     def key(self) -> str:
