@@ -18,7 +18,16 @@ from typing import Any, ClassVar
 
 from app.core.registry import registry_of
 from app.kernel.i18n import Text
-from app.kernel.model import DemoSignal, Device, Direction, Indicator, Level, Reading, Thresholds
+from app.kernel.model import (
+    DemoSignal,
+    Device,
+    Direction,
+    Indicator,
+    IndicatorMaker,
+    Level,
+    Reading,
+    Thresholds,
+)
 from app.kernel.monitor import Monitor, MonitorContext
 from app.kernel.settings import Setting
 
@@ -97,15 +106,14 @@ class SimulatedSignal:
     messages: Mapping[str, Text] | None = None
 
 
-def _simulated(monitor_id: str, device: Device, signal: DemoSignal) -> SimulatedSignal:
-    indicator_id = f"{monitor_id}.{signal.name}"
+def _simulated(make: IndicatorMaker, signal: DemoSignal) -> SimulatedSignal:
     if signal.states is not None:
-        indicator = Indicator(indicator_id, device, signal.label, numeric=False)
+        indicator = make(signal.name, signal.label, numeric=False)
         levels = {"ok": Level.OK, "warning": Level.WARNING, "critical": Level.CRITICAL}
         codes = {"ok": "idle", "warning": "toner-low-warning", "critical": "media-jam-error"}
         return SimulatedSignal(indicator, codes, levels, signal.states)
     thresholds = Thresholds(signal.direction, signal.warning, signal.critical)
-    indicator = Indicator(indicator_id, device, signal.label, signal.unit, thresholds=thresholds)
+    indicator = make(signal.name, signal.label, signal.unit, thresholds=thresholds)
     step = signal.critical - signal.warning
     beyond = 1 if signal.direction is Direction.HIGH_IS_BAD else -1
     values = {
@@ -121,7 +129,8 @@ def _simulated(monitor_id: str, device: Device, signal: DemoSignal) -> Simulated
 def demo_monitor(device: Device) -> type[DemoMonitor]:
     """The demo monitor of one device, built from what the device declares for the demo."""
     monitor_id = f"demo_{device.id}"
-    signals = tuple(_simulated(monitor_id, device, signal) for signal in device.demo)
+    make = IndicatorMaker(monitor_id, device)
+    signals = tuple(_simulated(make, signal) for signal in device.demo)
     attrs = {
         "id": monitor_id,
         "device": device,
