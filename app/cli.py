@@ -174,7 +174,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             "indicators": [
                 {
                     "id": s.key,
-                    "device": s.indicator.device.value,
+                    "device": s.indicator.device.id,
                     "label": s.label(),
                     "value": s.value,
                     "unit": s.indicator.unit,

@@ -151,11 +151,18 @@ class DeskwatchCollector(Collector):
             "When the indicator's last reading arrived (Unix time)",
             labels=["indicator", "item", "device"],
         )
+        band = GaugeMetricFamily(
+            f"{PREFIX}_indicator_band",
+            "The band of a two-sided range the indicator is judged in, e.g. the season (always 1)",
+            labels=["indicator", "item", "device", "band"],
+        )
         for state in states:
             ind = state.indicator
-            labels = _labels(ind.id, state.instance, ind.device.value)
+            labels = _labels(ind.id, state.instance, ind.device.id)
             level.add_metric(labels, float(int(state.level)))
             updated.add_metric(labels, state.updated)
+            if state.band:
+                band.add_metric([*labels, state.band], 1.0)
             value = state.value
             if not exported(ind) or isinstance(value, bool) or not isinstance(value, int | float):
                 continue
@@ -167,6 +174,8 @@ class DeskwatchCollector(Collector):
         yield from values.values()
         yield level
         yield updated
+        if band.samples:
+            yield band
 
     def _alerts(self) -> Iterator[GaugeMetricFamily]:
         per_alert = GaugeMetricFamily(
@@ -191,7 +200,7 @@ class DeskwatchCollector(Collector):
             if state not in counts:
                 continue
             counts[state] += 1
-            labels = tuple(_labels(alert.indicator_id, alert.instance, alert.device.value))
+            labels = tuple(_labels(alert.indicator_id, alert.instance, alert.device.id))
             shown[(*labels, state.value, alert.level.name.lower())] = None
             if labels not in started or _matters_more(alert, started[labels]):
                 started[labels] = alert
@@ -229,7 +238,7 @@ class DeskwatchCollector(Collector):
         for check in result.checks:
             if check.status != selftest.SKIPPED:
                 passed.add_metric(
-                    _labels(check.monitor_id, check.device.value), 1.0 if check.status == "pass" else 0.0
+                    _labels(check.monitor_id, check.device.id), 1.0 if check.status == "pass" else 0.0
                 )
         yield when
         yield passed

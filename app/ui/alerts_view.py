@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 
 from app.core.alerts import Alert, AlertEvent, AlertState
 from app.core.palette import LEVEL_TINTS
+from app.core.status import format_duration
 from app.kernel.model import format_value
-from app.ui.status import format_duration
 from app.ui.surface import Surface
 from app.ui.theme import dot_pixmap
 

@@ -28,6 +28,7 @@ from app.core.alerts import Alert
 from app.core.config import Config
 from app.core.engine import Engine
 from app.core.runtime import Runtime, build_runtime
+from app.core.status import FaultReport, build_fault_report, save_fault_report
 from app.kernel import i18n
 from app.kernel.model import Level
 from app.kernel.monitor import LoopLatencyProbe
@@ -37,7 +38,6 @@ from app.ui.bridge import LoopWatch, Worker
 from app.ui.panel.window import StatusPanel
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.single import SingleInstance, ask_running_instance, server_name
-from app.ui.status import FaultReport, build_fault_report, save_fault_report
 from app.ui.surface import Surface
 from app.ui.theme import apply_style, level_icon
 from app.ui.translations import Translations
@@ -439,7 +439,7 @@ def install_signal_handlers(qapp: QApplication) -> QSocketNotifier | None:
 
 def _runtime_for(args: argparse.Namespace, probe: LoopLatencyProbe) -> Runtime:
     if getattr(args, "demo", False):
-        from app.ui.demo import QuietSimulatedFaults, demo_monitor_classes
+        from app.core.demo import QuietSimulatedFaults, demo_monitor_classes
 
         logging.getLogger("app.core.scheduler").addFilter(QuietSimulatedFaults())
         # The demo keeps its own history and settings so it never mixes with real data.
@@ -449,7 +449,7 @@ def _runtime_for(args: argparse.Namespace, probe: LoopLatencyProbe) -> Runtime:
             config_path=config_path,
             data_dir=data_dir,
             loop_probe=probe,
-            monitor_classes=demo_monitor_classes(),
+            monitor_classes=demo_monitor_classes(monitors.discover()),
         )
     return build_runtime(
         monitor_classes=monitors.discover(), config_path=args.config, data_dir=args.data_dir, loop_probe=probe

@@ -247,8 +247,7 @@ class ReportDialog(QDialog):
             if runtime.history is None:
                 raise ValueError("no history is kept in this mode")
             shifts = reports.parse_shifts(runtime.config.get("reports", "shifts"))
-            indicators = reports.declared_indicators(runtime.config.monitor_classes.values())
-            indicators.update(runtime.engine.indicators)
+            indicators = runtime.engine.indicators  # the registry in force
             data = reports.gather(runtime.history, first, last, per=per, shifts=shifts, indicators=indicators)
             return reports.write_report(data, outdir)
 

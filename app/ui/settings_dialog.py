@@ -284,7 +284,7 @@ class SettingsDialog(QDialog):
                 form = self._form(layout, self.tr("Thresholds: {0}").format(indicator.label() + unit))
                 current = config.indicator_thresholds(indicator)
                 for setting in declared:
-                    value = getattr(current, setting.key) if current is not None else setting.default
+                    value = current.value(setting.key) if current is not None else setting.default
                     self._add(form, setting, ("indicators", indicator.id, setting.key), value, optional=True)
             layout.addStretch(1)
 

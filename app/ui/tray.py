@@ -13,9 +13,9 @@ from PySide6.QtCore import QObject, QProcess, QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from app.core.alerts import Alert, AlertEvent, AlertEventKind
+from app.core.status import overall_level, tooltip_summary
 from app.kernel.model import Level, format_value
 from app.kernel.paths import resources_dir
-from app.ui.status import overall_level, tooltip_summary
 from app.ui.surface import Surface
 from app.ui.theme import level_icon
 

@@ -11,7 +11,8 @@ from app.core.alerts import FLAP_WINDOW_SECONDS, AlertBook, AlertEvent, AlertEve
 from app.core.engine import Engine
 from app.core.history import History
 from app.kernel.i18n import Text
-from app.kernel.model import Device, Level, Reading
+from app.kernel.model import Level, Reading
+from tests import devices
 from tests.conftest import FakeClock
 from tests.core.fakes import GAUGE, STATE, fake_config
 
@@ -290,7 +291,7 @@ def test_a_failing_alert_listener_does_not_keep_the_event_from_the_others(
     book.listeners += [broken, lambda event: seen.append(event.kind)]
     with caplog.at_level(logging.ERROR, "app.core.alerts"):
         alert = book.transition(
-            key="k", indicator_id="k", instance="", device=Device.PRINTER,
+            key="k", indicator_id="k", instance="", device=devices.PRINTER,
             old=Level.OK, new=Level.CRITICAL, value="jam", message=None, now=1.0,
         )  # fmt: skip
         assert alert is not None

@@ -10,13 +10,14 @@ from app.core.config import load_config
 from app.core.engine import Engine
 from app.core.history import History
 from app.kernel.i18n import Text
-from app.kernel.model import Device, Indicator, Level, Reading, Thresholds
+from app.kernel.model import Indicator, Level, Reading, Thresholds
+from tests import devices
 from tests.conftest import FakeClock
 
-LINE = Indicator("telephone.sip_reply", Device.TELEPHONE, Text("PBX reply", "交换机应答"), numeric=False)
+LINE = Indicator("telephone.sip_reply", devices.TELEPHONE, Text("PBX reply", "交换机应答"), numeric=False)
 CO2 = Indicator(
     "environment.co2",
-    Device.ENVIRONMENT,
+    devices.ENVIRONMENT,
     Text("CO2", "二氧化碳"),
     "ppm",
     thresholds=Thresholds(warning=1000, critical=2000, raise_after=60, clear_after=60),
@@ -64,7 +65,7 @@ def test_pending_value_keeps_raw_level(clock: FakeClock) -> None:
     assert eng.state(CO2.id).level is Level.WARNING  # type: ignore[union-attr]
 
 
-NOISE = Indicator("telephone.noise", Device.TELEPHONE, Text("Noise", "噪声"), "dBFS")
+NOISE = Indicator("telephone.noise", devices.TELEPHONE, Text("Noise", "噪声"), "dBFS")
 
 
 def test_readings_explained_by_a_fault_open_no_alert_of_their_own(clock: FakeClock) -> None:

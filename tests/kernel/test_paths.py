@@ -102,7 +102,7 @@ def test_write_private_never_writes_through_a_planted_link(tmp_path: Path) -> No
 
 
 def test_fault_reports_are_private(tmp_path: Path) -> None:
-    from app.ui.status import FaultReport, save_fault_report
+    from app.core.status import FaultReport, save_fault_report
 
     saved = save_fault_report(
         FaultReport("subject", "call at 10:02, line dropped\n", "printer.state"), tmp_path

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
+from app.core.demo import PHASES, DemoMonitor, SimulatedFault, demo_monitor_classes
+from app.core.status import format_duration, tooltip_summary
 from app.kernel.i18n import Text
 from app.kernel.model import Level
 from app.kernel.monitor import MonitorContext
 from app.ui import autostart as autostart_mod
-from app.ui.demo import DEMO_MONITORS, PHASES, SimulatedFault
 from app.ui.main import FEATURES, load_features
-from app.ui.status import format_duration, tooltip_summary
 from tests.ui.conftest import CPU, reading
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -224,12 +224,17 @@ def test_tooltip_and_durations(make_app: Any) -> None:
 
 
 def test_demo_devices_walk_through_every_level(tmp_path: Path) -> None:
-    devices = {cls.device for cls in DEMO_MONITORS}
-    from app.kernel.model import Device
+    import monitors
+    from app.core.registry import registry_of
 
-    assert devices == set(Device)
+    shipped = monitors.discover()
+    demo_classes = demo_monitor_classes(shipped)
+    # Every device group the shipped monitors and the services declare has a demo.
+    assert [cls.device for cls in demo_classes.values()] == list(registry_of(shipped.values()).devices)
+    assert len(demo_classes) == 7
     t = [0.0]
-    for cls in DEMO_MONITORS:
+    for cls in demo_classes.values():
+        assert issubclass(cls, DemoMonitor)
         monitor = cls({"phase_seconds": 1.0}, MonitorContext(tmp_path), clock=lambda: t[0])
         seen: set[Level] = set()
         for step in range(len(PHASES)):

@@ -10,9 +10,9 @@ import shiboken6
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel
 
-from app.kernel.model import Device
 from app.ui.bridge import Worker, WorkerBusy
 from app.ui.surface import Surface
+from tests import devices
 from tests.ui.conftest import wait_idle
 
 
@@ -128,12 +128,12 @@ def test_card_widgets_and_features_go_through_the_surface(make_app: Any, qtbot: 
     app = make_app()
     surface: Surface = app.surface
     label = QLabel("from a feature")
-    surface.add_card_widget(Device.PRINTER, label)
-    card = app.panel.cards[Device.PRINTER]
+    surface.add_card_widget(devices.PRINTER, label)
+    card = app.panel.cards[devices.PRINTER]
     assert label.parent() is card
     app.set_language("en")  # the panel is rebuilt: the widget moves to the new card
-    assert label.parent() is app.panel.cards[Device.PRINTER] is not card
-    assert surface.card_widgets(Device.PRINTER) == [label]
+    assert label.parent() is app.panel.cards[devices.PRINTER] is not card
+    assert surface.card_widgets(devices.PRINTER) == [label]
 
     class Feature(QObject):
         pass

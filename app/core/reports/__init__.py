@@ -21,9 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from app.core import breaks
-from app.core.config import all_indicators
 from app.core.palette import LEVEL_COLOURS
+from app.core.registry import registry_of
 from app.core.reports.csv_file import render_csv
 from app.core.reports.gather import (
     BREAK_RECORD_KIND,
@@ -66,10 +65,8 @@ __all__ = [
 
 
 def declared_indicators(monitor_classes: Iterable[type[Monitor]]) -> dict[str, Indicator]:
-    """Every indicator Deskwatch declares: the monitors' and those fed by the break scheduler."""
-    found = all_indicators(monitor_classes)
-    found.update({ind.id: ind for ind in breaks.INDICATORS})
-    return found
+    """Every indicator Deskwatch declares: the monitors' and the services' (see :mod:`app.core.registry`)."""
+    return dict(registry_of(monitor_classes).indicators)
 
 
 def write_report(data: ReportData, outdir: Path, lang: str | None = None) -> tuple[Path, Path]:

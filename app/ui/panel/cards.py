@@ -9,11 +9,11 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.core.engine import IndicatorState
+from app.core.status import format_duration, shown_level
 from app.kernel.i18n import Text
 from app.kernel.model import Device, Level, format_value
 from app.ui.charts import Sparkline
 from app.ui.panel.widgets import LevelChip
-from app.ui.status import format_duration, shown_level
 from app.ui.theme import dot_pixmap
 
 LABEL_MIN_WIDTH, VALUE_MAX_WIDTH = 150, 150

@@ -7,8 +7,8 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.core.palette import LEVEL_COLOURS
+from app.core.status import PENDING
 from app.kernel.model import Level
-from app.ui.status import PENDING
 
 
 class LevelChip(QWidget):

@@ -22,12 +22,12 @@ from PySide6.QtWidgets import (
 
 from app.core.engine import IndicatorState
 from app.core.palette import LEVEL_COLOURS, LEVEL_TINTS
+from app.core.status import device_setup_notes, overall_level, problems
 from app.kernel.i18n import Text
 from app.kernel.model import Device, Level
 from app.ui.alerts_view import AlertCentre
 from app.ui.panel.cards import DeviceCard
 from app.ui.panel.detail import DetailView
-from app.ui.status import device_setup_notes, overall_level, problems
 from app.ui.surface import Surface
 from app.ui.theme import level_icon
 
@@ -115,7 +115,7 @@ class StatusPanel(QMainWindow):
         grid.setSpacing(12)
         grid.setContentsMargins(2, 6, 2, 6)
         self.cards: dict[Device, DeviceCard] = {}
-        for n, device in enumerate(Device):
+        for n, device in enumerate(self.surface.engine.registry.devices):
             card = DeviceCard(device, holder)
             card.clicked.connect(self.show_detail)
             grid.addWidget(card, n // 2, n % 2, Qt.AlignmentFlag.AlignTop)
