@@ -207,13 +207,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_config(args: argparse.Namespace) -> int:
     """``config check FILE`` and ``config path``."""
-    from app.core.config import check_file
+    from app.core.config import check_file_notes
     from app.kernel.paths import user_config_path
 
     if args.config_command == "path":
         print(args.config or user_config_path())
         return 0
-    errors = check_file(_monitor_classes(), args.file)
+    errors, notices = check_file_notes(_monitor_classes(), args.file)
+    for notice in notices:
+        print(f"note: {notice}", file=sys.stderr)
     for error in errors:
         print(error, file=sys.stderr)
     if errors:

@@ -26,6 +26,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from app.kernel.i18n import Text
@@ -187,6 +188,19 @@ class EnvironmentMonitor(Monitor):
     device = ENVIRONMENT
     title = Text("Environment", "环境监控")
     indicators = (TEMPERATURE_IND, HUMIDITY_IND, CO2_IND, LINK_IND, AGE_IND, BAD_FRAMES_IND)
+    #: The seasonal ranges were this monitor's own keys before they became the
+    #: indicators' thresholds; a site's older file keeps its ranges.
+    moved_settings = MappingProxyType(
+        {
+            **{
+                f"{season}_{quantity}_{old}": (ind.id, f"{season}_{new}")
+                for season in ("summer", "winter")
+                for quantity, ind in ((TEMPERATURE, TEMPERATURE_IND), (HUMIDITY, HUMIDITY_IND))
+                for old, new in (("min", "low"), ("max", "high"))
+            },
+            "temperature_critical_margin": (TEMPERATURE_IND.id, "critical_margin"),
+        }
+    )
     interval = 10.0
     timeout = 10.0
     # On by default: without sensors it only shows how to add one, never a fault.

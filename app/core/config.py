@@ -208,6 +208,8 @@ class Config:
     monitors: dict[str, dict[str, Any]] = field(default_factory=dict)
     thresholds: dict[str, Thresholds] = field(default_factory=dict)
     errors: list[ConfigError] = field(default_factory=list)
+    #: Not errors: settings read from a place they have moved from (``config check`` shows them).
+    notices: list[ConfigError] = field(default_factory=list)
     user_path: Path | None = None
     #: Every device and indicator of these monitors and of the services (one registry for all).
     registry: Registry = field(init=False, repr=False)
@@ -276,8 +278,49 @@ def _apply_settings(
             errors.append(ConfigError(file, prefix + key, refusal(value, exc), setting.allowed()))
 
 
+def _moved_to_indicators(config: Config, data: Mapping[str, Any], file: str) -> Mapping[str, Any]:
+    """``data`` with the monitors' moved keys read into ``[indicators]`` (the new place wins)."""
+    sections = data.get("monitors")
+    if not isinstance(sections, Mapping):
+        return data
+    indicators = data.get("indicators", {})
+    if not isinstance(indicators, Mapping):
+        return data  # reported as "must be a table" by the caller
+    moved_in: dict[str, dict[str, Any]] = {
+        iid: dict(v) for iid, v in indicators.items() if isinstance(v, Mapping)
+    }
+    new_sections: dict[str, Any] = {}
+    for mid, section in sections.items():
+        cls = config.monitor_classes.get(mid)
+        if cls is None or not isinstance(section, Mapping) or not cls.moved_settings:
+            new_sections[mid] = section
+            continue
+        kept = {}
+        for key, value in section.items():
+            target = cls.moved_settings.get(key)
+            if target is None:
+                kept[key] = value
+                continue
+            iid, new_key = target
+            place = f'indicators."{iid}".{new_key}'
+            here = moved_in.setdefault(iid, {})
+            if new_key in here:
+                config.notices.append(ConfigError(file, f"monitors.{mid}.{key}", f"ignored: {place} is set"))
+                continue
+            here[new_key] = value
+            config.notices.append(
+                ConfigError(file, f"monitors.{mid}.{key}", f"has moved to {place}; read from here for now")
+            )
+        new_sections[mid] = kept
+    merged = {**data, "monitors": new_sections}
+    if moved_in:
+        merged["indicators"] = {**indicators, **moved_in}
+    return merged
+
+
 def _apply_layer(config: Config, data: Mapping[str, Any], file: str) -> None:
     errors = config.errors
+    data = _moved_to_indicators(config, data, file)
     top_settings = APP_SECTIONS[""]
     indicators = config.registry.indicators
     for key, value in data.items():
@@ -399,15 +442,24 @@ def load_config(
             _apply_layer(config, data, str(path))
     for error in config.errors:
         log.warning("config: %s", error)
+    for notice in config.notices:
+        log.info("config: %s", notice)
     return config
 
 
 def check_file(monitor_classes: Mapping[str, type[Monitor]], path: Path) -> list[ConfigError]:
     """Validate one file on its own; a missing file is an error here."""
+    return check_file_notes(monitor_classes, path)[0]
+
+
+def check_file_notes(
+    monitor_classes: Mapping[str, type[Monitor]], path: Path
+) -> tuple[list[ConfigError], list[ConfigError]]:
+    """Validate one file on its own: its errors, and its notices (moved keys still read)."""
     if not path.exists():
-        return [ConfigError(str(path), "(file)", "does not exist", "an existing file")]
+        return [ConfigError(str(path), "(file)", "does not exist", "an existing file")], []
     config = load_config(monitor_classes, path, shipped_path=Path("/nonexistent"))
-    return config.errors
+    return config.errors, config.notices
 
 
 def save_user_values(path: Path, changes: Mapping[tuple[str, ...], Any]) -> None:

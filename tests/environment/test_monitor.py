@@ -192,14 +192,44 @@ def test_seasonal_ranges_are_overridden_under_indicators(tmp_path: Path, engine:
     assert states["environment.temperature[desk]"].message == Text(
         "Above the summer range 22–26 °C", "高于夏季范围 22–26 °C"
     )
-    # The old per-monitor range keys are gone: the config check says so, and where they live now.
-    errors = errors_for(tmp_path, "[monitors.environment]\nsummer_temperature_max = 26\n")
-    assert len(errors) == 1 and "monitors.environment.summer_temperature_max: unknown key" in errors[0]
     errors = errors_for(tmp_path, '[indicators."environment.temperature"]\nwinter_low = 30\n')
     assert errors == [
         f'{tmp_path / "deskwatch.toml"}: indicators."environment.temperature": the low end of a range '
         "must not be above its high end (allowed: low ≤ high; clear_margin < critical_margin)"
     ]
+
+
+def test_an_older_file_keeps_its_seasonal_ranges_read_from_where_they_were(tmp_path: Path) -> None:
+    """The ranges used to be ``[monitors.environment]`` keys: an upgrade must not drop a site's ranges."""
+    path = tmp_path / "deskwatch.toml"
+    path.write_text(
+        "[monitors.environment]\nsummer_temperature_max = 26\nwinter_humidity_min = 25\n"
+        "temperature_critical_margin = 3\n"
+        '[indicators."environment.humidity"]\nwinter_low = 20\n',
+        "utf-8",
+    )
+    config = load_config({"environment": EnvironmentMonitor}, path, shipped_path=tmp_path / "none.toml")
+    assert config.errors == []
+    temperature = config.indicator_thresholds(TEMPERATURE_IND)
+    humidity = config.indicator_thresholds(HUMIDITY_IND)
+    assert temperature is not None and temperature.value("summer_high") == 26
+    assert temperature.value("critical_margin") == 3
+    assert humidity is not None and humidity.value("winter_low") == 20  # the new place wins
+    assert [n.key for n in config.notices] == [
+        "monitors.environment.summer_temperature_max",
+        "monitors.environment.winter_humidity_min",
+        "monitors.environment.temperature_critical_margin",
+    ]
+    # ``config check`` accepts the file and says where each key lives now.
+    result = run_deskwatch("config", "check", str(path))
+    assert result.returncode == 0, result.stderr
+    assert (
+        'summer_temperature_max: has moved to indicators."environment.temperature".summer_high'
+        in result.stderr
+    )
+    assert (
+        'winter_humidity_min: ignored: indicators."environment.humidity".winter_low is set' in result.stderr
+    )
 
 
 # -- transport ------------------------------------------------------------------------------
