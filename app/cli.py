@@ -15,7 +15,6 @@ import argparse
 import json
 import logging
 import signal
-import sqlite3
 import sys
 import threading
 import unicodedata
@@ -175,7 +174,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             "indicators": [
                 {
                     "id": s.key,
-                    "device": s.indicator.device.value,
+                    "device": s.indicator.device.id,
                     "label": s.label(),
                     "value": s.value,
                     "unit": s.indicator.unit,
@@ -208,13 +207,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_config(args: argparse.Namespace) -> int:
     """``config check FILE`` and ``config path``."""
-    from app.core.config import check_file
+    from app.core.config import check_file_notes
     from app.kernel.paths import user_config_path
 
     if args.config_command == "path":
         print(args.config or user_config_path())
         return 0
-    errors = check_file(_monitor_classes(), args.file)
+    errors, notices = check_file_notes(_monitor_classes(), args.file)
+    for notice in notices:
+        print(f"note: {notice}", file=sys.stderr)
     for error in errors:
         print(error, file=sys.stderr)
     if errors:
@@ -308,7 +309,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from app.core import reports
     from app.core.config import load_config
-    from app.core.history import History
+    from app.core.history import History, HistoryError
     from app.core.runtime import HISTORY_FILE
     from app.kernel.paths import user_config_path, user_data_dir
 
@@ -330,7 +331,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         # Read-only: a report needs no write access to the history (a copy, a read-only share).
         history = History(db, read_only=True)
-    except sqlite3.Error as exc:
+    except HistoryError as exc:
         print(f"deskwatch: cannot read the history {db}: {exc}", file=sys.stderr)
         return 2
     try:
@@ -350,7 +351,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"deskwatch: cannot write the report: {exc}", file=sys.stderr)
         return 2
-    except sqlite3.Error as exc:  # damaged: the running app moves it aside, a report only says so
+    except HistoryError as exc:  # damaged: the running app moves it aside, a report only says so
         print(f"deskwatch: cannot read the history {db}: {exc}", file=sys.stderr)
         return 2
     finally:

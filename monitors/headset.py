@@ -26,7 +26,16 @@ from collections.abc import Callable
 from typing import Any
 
 from app.kernel.i18n import Text
-from app.kernel.model import Device, Direction, Indicator, IndicatorMaker, Level, Reading, Thresholds
+from app.kernel.model import (
+    DemoSignal,
+    Device,
+    Direction,
+    Indicator,
+    IndicatorMaker,
+    Level,
+    Reading,
+    Thresholds,
+)
 from app.kernel.monitor import Monitor, MonitorContext
 from app.kernel.settings import Setting
 from sensors.audio import AudioCapture, CaptureState, CaptureStatus, Samples, shared_capture
@@ -63,7 +72,23 @@ def stream_watcher_for_platform(
     return None
 
 
-_ind = IndicatorMaker("headset", Device.HEADSET)
+#: The device group this monitor watches (its card, self-check advice and demo).
+HEADSET = Device(
+    "headset",
+    Text("Headset", "耳机"),
+    20,
+    advice=Text(
+        "Check that the headset is plugged in and not muted; try the other socket or a spare headset",
+        "检查耳机是否插好、是否静音;换一个插孔或备用耳机试试",
+    ),
+    demo=(
+        DemoSignal("noise", Text("Noise floor", "底噪"), "dBFS", Direction.HIGH_IS_BAD, -55, -50, -68),
+        DemoSignal("speech", Text("Speech level", "语音电平"), "dBFS", Direction.LOW_IS_BAD, -40, -50, -28),
+    ),
+    demo_offset=1,
+)
+
+_ind = IndicatorMaker("headset", HEADSET)
 
 
 CONNECTED = _ind("connected", Text("Headset connected", "耳机已连接"), numeric=False)
@@ -193,7 +218,7 @@ class HeadsetMonitor(Monitor):
     """Listens to the headset microphone; everything stays in memory."""
 
     id = "headset"
-    device = Device.HEADSET
+    device = HEADSET
     title = Text("Headset", "耳机")
     indicators = (
         CONNECTED, MIC, NOISE_FLOOR, SPEECH_LEVEL, SNR, CLIPPING, DC_OFFSET, HUM, DROPOUTS, IN_CALL,

@@ -158,11 +158,18 @@ class DeskwatchCollector(Collector):
             "When the indicator's last reading arrived (Unix time)",
             labels=["indicator", "item", "device"],
         )
+        band = GaugeMetricFamily(
+            f"{PREFIX}_indicator_band",
+            "The band of a two-sided range the indicator is judged in, e.g. the season (always 1)",
+            labels=["indicator", "item", "device", "band"],
+        )
         for state in states:
             ind = state.indicator
-            labels = _labels(ind.id, state.instance, ind.device.value)
+            labels = _labels(ind.id, state.instance, ind.device.id)
             level.add_metric(labels, float(int(state.level)))
             updated.add_metric(labels, state.updated)
+            if state.band:
+                band.add_metric([*labels, state.band], 1.0)
             value = state.value
             if not exported(ind) or isinstance(value, bool) or not isinstance(value, int | float):
                 continue
@@ -174,6 +181,8 @@ class DeskwatchCollector(Collector):
         yield from values.values()
         yield level
         yield updated
+        if band.samples:
+            yield band
 
     def _alerts(self) -> Iterator[GaugeMetricFamily]:
         per_alert = GaugeMetricFamily(
@@ -198,7 +207,7 @@ class DeskwatchCollector(Collector):
             if state not in counts:
                 continue
             counts[state] += 1
-            labels = tuple(_labels(alert.indicator_id, alert.instance, alert.device.value))
+            labels = tuple(_labels(alert.indicator_id, alert.instance, alert.device.id))
             shown[(*labels, state.value, alert.level.name.lower())] = None
             if labels not in started or _matters_more(alert, started[labels]):
                 started[labels] = alert
@@ -236,7 +245,7 @@ class DeskwatchCollector(Collector):
         for check in result.checks:
             if check.status != selftest.SKIPPED:
                 passed.add_metric(
-                    _labels(check.monitor_id, check.device.value), 1.0 if check.status == "pass" else 0.0
+                    _labels(check.monitor_id, check.device.id), 1.0 if check.status == "pass" else 0.0
                 )
         yield when
         yield passed
@@ -362,7 +371,7 @@ class Exporter:
             self.write_textfile()
 
     def scrape(self) -> str:
-        """The exposition text of one scrape (for tests and ``deskwatch metrics``)."""
+        """The exposition text of one scrape, as ``/metrics`` serves it (tests read it directly)."""
         from prometheus_client import generate_latest
 
         return generate_latest(self.registry).decode("utf-8")

@@ -120,7 +120,6 @@ class Runtime:
         running = self.scheduler.running
         self.scheduler.stop()
         classes = config.enabled_monitors()
-        self.engine.register_indicators(ind for cls in classes for ind in cls.indicators)
         for monitor_id in set(old.monitors) - {cls.id for cls in classes}:
             self.engine.forget(monitor_id)
         self.monitors = _create_monitors(classes, config, self.context, self.engine)
@@ -165,8 +164,8 @@ def build_runtime(
     if only is not None:
         wanted = set(only)
         classes = [cls for cls in monitor_classes.values() if cls.id in wanted]
-    indicators = [ind for cls in classes for ind in cls.indicators]
-    engine = Engine(config, indicators, history, clock=clock or time.time, debounce=mode == "app")
+    # The engine judges with the configuration's registry: every declared indicator.
+    engine = Engine(config, config.registry, history, clock=clock or time.time, debounce=mode == "app")
     instances = _create_monitors(classes, config, context, engine)
     scheduler = Scheduler(engine, instances)
     breaks = None

@@ -113,6 +113,11 @@ class Monitor(ABC):
     timeout: ClassVar[float] = 10.0
     #: Whether the monitor runs without being switched on in the config.
     enabled_by_default: ClassVar[bool] = True
+    #: Keys this monitor's ``[monitors.<id>]`` section once had that now live
+    #: under ``[indicators."<id>"]``: old key → (indicator id, threshold key).
+    #: An older config file is still read from the old place (with a notice),
+    #: so an upgrade loses none of the site's settings.
+    moved_settings: ClassVar[Mapping[str, tuple[str, str]]] = {}
 
     def __init__(self, settings: Mapping[str, Any], context: MonitorContext) -> None:
         self.options: dict[str, Any] = dict(settings)

@@ -95,24 +95,40 @@ class Setting:
         kind: type = type(self.default) if self.type is None else self.type
         return kind
 
-    def allowed(self) -> str:
-        """Plain-English description of what values are allowed (for errors)."""
+    def allowed(self, language: str = "en") -> str:
+        """What values are allowed, in ``language`` (English, as config-file errors say it, by default)."""
         kind = self.kind
         if self.choices is not None:
-            return "one of " + ", ".join(repr(c) for c in self.choices)
-        if kind is bool:
-            return "true or false"
-        if kind is list and self.fields is not None:
-            return f"a list of tables ([[…{self.key}]]) with keys " + ", ".join(f.key for f in self.fields)
-        if kind is list:
-            return "a list of strings"
-        name = {int: "a whole number", float: "a number", str: "a string"}.get(kind, str(kind))
-        if self.minimum is not None and self.maximum is not None:
-            return f"{name} from {self.minimum:g} to {self.maximum:g}"
-        if self.minimum is not None:
-            return f"{name} ≥ {self.minimum:g}"
-        if self.maximum is not None:
-            return f"{name} ≤ {self.maximum:g}"
+            text = Text("one of {choices}", "以下之一：{choices}").format(
+                choices=", ".join(repr(c) for c in self.choices)
+            )
+        elif kind is bool:
+            text = Text("true or false", "true 或 false")
+        elif kind is list and self.fields is not None:
+            text = Text(
+                "a list of tables ([[…{key}]]) with keys {keys}", "表格列表（[[…{key}]]），键为 {keys}"
+            ).format(key=self.key, keys=", ".join(f.key for f in self.fields))
+        elif kind is list:
+            text = Text("a list of strings", "字符串列表")
+        else:
+            text = self._allowed_number(kind)
+        return text(language)
+
+    def _allowed_number(self, kind: type) -> Text:
+        name = {
+            int: Text("a whole number", "整数"),
+            float: Text("a number", "数字"),
+            str: Text("a string", "字符串"),
+        }.get(kind, Text.same(str(kind)))
+        low, high = self.minimum, self.maximum
+        if low is not None and high is not None:
+            return Text("{name} from {low:g} to {high:g}", "{low:g} 到 {high:g} 之间的{name}").format(
+                name=name, low=low, high=high
+            )
+        if low is not None:
+            return Text("{name} ≥ {low:g}", "不小于 {low:g} 的{name}").format(name=name, low=low)
+        if high is not None:
+            return Text("{name} ≤ {high:g}", "不大于 {high:g} 的{name}").format(name=name, high=high)
         return name
 
     def coerce(self, value: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import monitors as monitor_package
 from app.core.alerts import Alert
 from app.core.engine import IndicatorState
 from app.core.runtime import Runtime, build_runtime
@@ -23,7 +24,7 @@ class Seat:
         self.config_path.write_text(config, "utf-8")
         self.data_dir = root / "data"
         self.runtime: Runtime = build_runtime(
-            monitor_classes=monitors.discover(),
+            monitor_classes=monitor_package.discover(),
             config_path=self.config_path,
             data_dir=self.data_dir,
             only=list(monitors),

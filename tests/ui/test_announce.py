@@ -23,7 +23,7 @@ def _announcer(app: Any) -> tuple[Announcer, list[tuple[str, str, Level]], FakeS
     shown: list[tuple[str, str, Level]] = []
     sound = FakeSound()
     clock = FakeClock(1000.0)
-    announcer = Announcer(app, lambda t, b, lv: shown.append((t, b, lv)), sound, clock)
+    announcer = Announcer(app.surface, lambda t, b, lv: shown.append((t, b, lv)), sound, clock)
     announcer.timer.stop()
     return announcer, shown, sound, clock
 

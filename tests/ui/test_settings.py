@@ -58,6 +58,25 @@ def test_invalid_values_are_refused_with_what_is_allowed(make_app: Any, qtbot: A
     assert path.read_text("utf-8") == before
 
 
+def test_what_is_allowed_is_the_declarations_own_text_in_the_ui_language(make_app: Any, qtbot: Any) -> None:
+    """The dialog says what a field takes with ``Setting.allowed``, in Chinese under zh_CN."""
+    app = make_app()
+    app.set_language("zh_CN")
+    try:
+        dialog = _dialog(app, qtbot)
+        field = dialog.field(("monitors", "pc", "interval"))
+        field.widget.setText("0")
+        assert dialog.apply() is False
+        expected = field.setting.allowed("zh_CN")
+        assert expected == "0.1 到 86400 之间的数字"
+        assert expected in dialog.errors.text()
+        dialog.close()
+    finally:
+        app.set_language("en")
+    # The config file's checker keeps its English wording.
+    assert field.setting.allowed() == "a number from 0.1 to 86400"
+
+
 def test_valid_changes_are_saved_and_applied_without_restart(make_app: Any, qtbot: Any) -> None:
     app = make_app("# my settings\n[alerts]\nsounds = false\n")
     app.runtime.start()

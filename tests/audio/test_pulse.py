@@ -1,4 +1,4 @@
-"""Parsing what the OS says about audio devices and microphone users (recorded data)."""
+"""What PulseAudio says (``sensors.pulse``): sources, recording streams, who records (recorded data)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sensors.audio import choose_input
-from sensors.mic_usage import ConsentEntry, consent_entries_from_tree, consent_store_in_use
 from sensors.pulse import match_source, parse_list, recording_applications
 
 DATA = Path(__file__).parent / "data"
@@ -160,52 +158,3 @@ def test_any_pactl_output_parses_without_raising(lines: list[str]) -> None:
     objects = parse_list(text)
     apps = recording_applications(objects, objects, own_pid=1, headset_source="a.monitor")
     assert all(isinstance(a, str) and a.isprintable() for a in apps)
-
-
-DEVICES = [
-    {"index": 0, "name": "HDA Intel PCH: ALC3246 Analog (hw:0,0)", "maxInputChannels": 2},
-    {"index": 1, "name": "HDMI 0", "maxInputChannels": 0},
-    {"index": 2, "name": "Headset Microphone (Jabra EVOLVE 20)", "maxInputChannels": 1},
-    {"index": 3, "name": "pulse", "maxInputChannels": 32},
-    {"index": 4, "name": "default", "maxInputChannels": 32},
-]
-
-
-def test_choose_input() -> None:
-    assert choose_input(DEVICES, 4, "").name == "default"  # type: ignore[union-attr]
-    assert choose_input(DEVICES, 4, "JABRA").index == 2  # type: ignore[union-attr]
-    assert choose_input(DEVICES, 4, "HDMI") is None  # outputs never match
-    sources = parse_list(SOURCES)
-    no_jabra = [d for d in DEVICES if d["index"] != 2]
-    via_pulse = choose_input(no_jabra, 4, "evolve", sources)
-    assert via_pulse is not None and via_pulse.index == 3
-    assert via_pulse.pulse_source == "alsa_input.usb-Jabra_Jabra_EVOLVE_20_MS-00.mono-fallback"
-    assert choose_input(no_jabra, 4, "plantronics", sources) is None
-    assert choose_input([], None, "") is None
-
-
-# A dump of HKCU\...\ConsentStore\microphone while a softphone was in a call:
-# Teams (packaged) used it earlier; MicroSIP is recording now; Deskwatch too.
-CONSENT_TREE = {
-    "MSTeams_8wekyb3d8bbwe": {"Value": "Allow", "LastUsedTimeStart": 133700000000000000,
-                              "LastUsedTimeStop": 133700000900000000},
-    "NonPackaged": {
-        "Value": "Allow",
-        "C:#Program Files (x86)#MicroSIP#microsip.exe": {
-            "LastUsedTimeStart": 133712345600000000, "LastUsedTimeStop": 0,
-        },
-        "C:#Program Files#Deskwatch#python.exe": {
-            "LastUsedTimeStart": 133712345000000000, "LastUsedTimeStop": 0,
-        },
-        "C:#Tools#never.exe": {"LastUsedTimeStart": 0, "LastUsedTimeStop": 0},
-    },
-}  # fmt: skip
-
-
-def test_windows_consent_store() -> None:
-    entries = consent_entries_from_tree(CONSENT_TREE)
-    assert len(entries) == 4
-    own = r"C:\Program Files\Deskwatch\python.exe"
-    assert consent_store_in_use(entries, own) == ["microsip.exe"]
-    assert consent_store_in_use(entries) == ["microsip.exe", "python.exe"]
-    assert consent_store_in_use([ConsentEntry("x", 5, 6)]) == []

@@ -17,9 +17,9 @@ from app.core.engine import Engine
 from app.core.history import History
 from app.core.runtime import HISTORY_FILE
 from app.core.selftest import (
-    DEVICE_ADVICE,
     FAIL,
     PASS,
+    RECORD_KIND,
     SKIPPED,
     SelfTest,
     SelfTestResult,
@@ -31,6 +31,7 @@ from app.core.selftest import (
 from app.kernel.i18n import Text
 from app.kernel.model import Device, Direction, Indicator, Reading, Thresholds
 from app.kernel.monitor import CheckResult, Monitor, MonitorContext
+from tests import devices
 from tests.fleet.conftest import MISSING_PROGRAM, ROOT, deskwatch_command, only_monitors
 
 
@@ -89,7 +90,7 @@ def test_cli_fails_with_advice_when_a_required_program_is_missing(
     assert (
         f"[FAIL] Computer: Fault: Required programs missing: Not running: {MISSING_PROGRAM}" in result.stdout
     )
-    assert f"→ {DEVICE_ADVICE[Device.COMPUTER].en}" in result.stdout
+    assert f"→ {Device.COMPUTER.advice.en}" in result.stdout
     assert "[ OK ] Printer" in result.stdout
     assert "Result: Fail (1 passed, 1 failed, " in result.stdout
     # Stored for the supervisor's report.
@@ -105,7 +106,7 @@ def test_cli_json_and_chinese(tmp_path: Path, print_queue: tuple[str, str]) -> N
     data = json.loads(result.stdout)
     assert data["status"] == "fail"
     computer = next(c for c in data["checks"] if c["monitor"] == "computer")
-    assert computer["results"][0]["advice"]["zh_CN"] == DEVICE_ADVICE[Device.COMPUTER].zh
+    assert computer["results"][0]["advice"]["zh_CN"] == Device.COMPUTER.advice.zh
     zh = _selftest_cli(tmp_path, MISSING_PROGRAM, print_queue, "--lang", "zh_CN")
     assert "[FAIL] 电脑系统: 故障:必需程序未运行:未运行:" in zh.stdout
     assert "结果:未通过" in zh.stdout
@@ -113,14 +114,14 @@ def test_cli_json_and_chinese(tmp_path: Path, print_queue: tuple[str, str]) -> N
 
 # -- the checklist logic, with stand-in monitors ------------------------------------------------
 GAUGE = Indicator(
-    "fake.gauge", Device.ENVIRONMENT, Text("Gauge", "仪表"), "°C",
+    "fake.gauge", devices.ENVIRONMENT, Text("Gauge", "仪表"), "°C",
     thresholds=Thresholds(Direction.HIGH_IS_BAD, 28, 32),
 )  # fmt: skip
 
 
 class _Fake(Monitor):
     id = "fake"
-    device = Device.ENVIRONMENT
+    device = devices.ENVIRONMENT
     title = Text("Fake", "假设备")
     indicators = (GAUGE,)
     value: ClassVar[float | None] = 22.0
@@ -131,7 +132,7 @@ class _Fake(Monitor):
 
 class _Active(_Fake):
     id = "active"
-    device = Device.RECORDER
+    device = devices.RECORDER
     title = Text("Recorder", "录音设备")
     indicators = ()
     seen: ClassVar[list[Mapping[str, Any]]] = []
@@ -197,7 +198,7 @@ def test_active_checks_their_options_and_failures(tmp_path: Path) -> None:
     assert _Active.seen[-1] == {"test_page": True}
     assert not result.passed
     failed = result.checks[0].results[1]
-    assert failed.advice == DEVICE_ADVICE[Device.RECORDER]  # filled in when the monitor gave none
+    assert failed.advice == devices.RECORDER.advice  # filled in when the monitor gave none
 
 
 def test_polled_monitors_are_judged_with_thresholds(tmp_path: Path) -> None:
@@ -254,6 +255,19 @@ def test_results_round_trip_through_history(tmp_path: Path) -> None:
     assert back.to_dict() == result.to_dict()
 
 
+def test_the_newest_stored_check_is_offered_and_an_unreadable_one_is_none(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite3")
+    assert latest(history) is None
+    result = _run(tmp_path, _Active)
+    store(history, result)
+    history.add_record(RECORD_KIND, result.to_dict(), now=result.finished - 3600)  # older, stored later
+    found = latest(history)
+    assert found is not None and found[0] == result.finished
+    history.add_record(RECORD_KIND, {"checks": "not a list of checks"}, now=result.finished + 1)
+    assert latest(history) is None
+    history.close()
+
+
 def test_offered_once_a_day_when_enabled(tmp_path: Path) -> None:
     history = History(tmp_path / "h.sqlite3")
     config = load_config(monitors.discover(), None)
@@ -269,15 +283,15 @@ def test_offered_once_a_day_when_enabled(tmp_path: Path) -> None:
     history.close()
 
 
-OTHER = Indicator("mixed.other", Device.HEADSET, Text("Noise", "噪声"), "dBFS")
-LINK = Indicator("mixed.link", Device.HEADSET, Text("Link", "连接"), numeric=False)
+OTHER = Indicator("mixed.other", devices.HEADSET, Text("Noise", "噪声"), "dBFS")
+LINK = Indicator("mixed.link", devices.HEADSET, Text("Link", "连接"), numeric=False)
 
 
 class _Mixed(_Fake):
     """A monitor whose readings the test sets: observed, unknown and not set up."""
 
     id = "mixed"
-    device = Device.HEADSET
+    device = devices.HEADSET
     indicators = (GAUGE, OTHER, LINK)
     readings: ClassVar[list[Reading]] = []
 

@@ -1,4 +1,4 @@
-"""The check and report dialogs, installed into an app object the way the tray app does it."""
+"""The check and report dialogs, installed into a surface the way the tray app does it."""
 
 from __future__ import annotations
 
@@ -7,32 +7,40 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QObject, Signal
-from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 import monitors
 from app.core import selftest
-from app.core.runtime import Runtime, build_runtime
+from app.core.runtime import build_runtime
 from app.ui import selftest as ui_selftest
+from app.ui.main import DeskwatchApp
+from app.ui.selftest import ReportDialog, SelfTestDialog, SelfTestFeature
+from app.ui.surface import Surface
 from tests.fleet.conftest import MISSING_PROGRAM
 
 
-class StandInApp(QObject):
-    """What the tray app exposes to features (``runtime``, ``tray_menu``, ``panel``, request signals)."""
+def _finish(feature: SelfTestFeature | None) -> None:
+    """Let running checks and reports end, then close the dialogs."""
+    if feature is None:
+        return
+    dialogs: list[SelfTestDialog | ReportDialog | None] = [feature.dialog, feature.report_dialog]
+    for dialog in dialogs:
+        if dialog is not None and dialog.job is not None:
+            dialog.job.wait(10)
+    feature.close()
 
-    selftest_requested = Signal()
-    report_requested = Signal()
 
-    def __init__(self, runtime: Runtime) -> None:
-        super().__init__()
-        self.runtime = runtime
-        self.tray_menu = QMenu()
-        self.panel = QWidget()
+def _feature(surface: Surface) -> SelfTestFeature:
+    feature = surface.feature(SelfTestFeature)
+    assert feature is not None, "install() registers the feature on the surface"
+    return feature
 
 
 @pytest.fixture
-def app(qtbot: QtBot, tmp_path: Path) -> Iterator[StandInApp]:
+def app(qtbot: QtBot, tmp_path: Path) -> Iterator[Surface]:
+    """A bare surface on a runtime: what the tray app hands its features, with a panel window."""
     config = tmp_path / "deskwatch.toml"
     config.write_text(f'[monitors.computer]\nrequired_processes = ["{MISSING_PROGRAM}"]\n', "utf-8")
     runtime = build_runtime(
@@ -43,23 +51,18 @@ def app(qtbot: QtBot, tmp_path: Path) -> Iterator[StandInApp]:
         only=["computer"],
     )
     runtime.scheduler.poll_once()  # the running app has states by the time the clerk asks
-    stand_in = StandInApp(runtime)
-    qtbot.addWidget(stand_in.panel)
-    yield stand_in
-    feature = getattr(stand_in, "selftest_feature", None)
-    if feature is not None:
-        for dialog in (feature.dialog, feature.report_dialog):
-            if dialog is not None and dialog.worker_thread is not None:
-                dialog.worker_thread.join(10)
-            if dialog is not None:
-                dialog.close()
-        feature.offer_timer.stop()
+    surface = Surface(runtime)
+    surface.main_window = QWidget()
+    qtbot.addWidget(surface.main_window)
+    yield surface
+    _finish(surface.feature(SelfTestFeature))
+    surface.stop()
     runtime.stop()
 
 
-def test_checklist_runs_off_the_gui_thread_and_shows_the_failure(app: StandInApp, qtbot: QtBot) -> None:
+def test_checklist_runs_off_the_gui_thread_and_shows_the_failure(app: Surface, qtbot: QtBot) -> None:
     ui_selftest.install(app)
-    feature = app.selftest_feature  # type: ignore[attr-defined]
+    feature = _feature(app)
     app.selftest_requested.emit()
     dialog = feature.dialog
     assert dialog is not None and dialog.isVisible()
@@ -79,9 +82,9 @@ def test_checklist_runs_off_the_gui_thread_and_shows_the_failure(app: StandInApp
     assert found is not None and found[1].status == selftest.FAIL
 
 
-def test_report_dialog_writes_the_report(app: StandInApp, qtbot: QtBot, tmp_path: Path) -> None:
+def test_report_dialog_writes_the_report(app: Surface, qtbot: QtBot, tmp_path: Path) -> None:
     ui_selftest.install(app)
-    feature = app.selftest_feature  # type: ignore[attr-defined]
+    feature = _feature(app)
     app.report_requested.emit()
     dialog = feature.report_dialog
     assert dialog is not None and dialog.isVisible()
@@ -97,9 +100,9 @@ def test_report_dialog_writes_the_report(app: StandInApp, qtbot: QtBot, tmp_path
     assert html_path.as_uri() in dialog.status.text()  # a link to open it
 
 
-def test_report_menu_entry_and_first_login_offer(app: StandInApp, qtbot: QtBot) -> None:
+def test_report_menu_entry_and_first_login_offer(app: Surface, qtbot: QtBot) -> None:
     ui_selftest.install(app)
-    feature = app.selftest_feature  # type: ignore[attr-defined]
+    feature = _feature(app)
     assert [a.text() for a in app.tray_menu.actions()] == ["Reports…"]
     # A language change rebuilds closed dialogs (in the new language) when they are next opened.
     first = feature.show_reports()
@@ -123,9 +126,9 @@ def test_report_menu_entry_and_first_login_offer(app: StandInApp, qtbot: QtBot) 
 
 # -- the real tray application --------------------------------------------------------------------
 @pytest.fixture
-def real_app(qtbot: QtBot, tmp_path: Path) -> Iterator[object]:
+def real_app(qtbot: QtBot, tmp_path: Path) -> Iterator[DeskwatchApp]:
     """The tray app (``app.ui.main.DeskwatchApp``) with its features loaded, computer monitor only."""
-    from app.ui.main import DeskwatchApp, load_features
+    from app.ui.main import load_features
     from tests.fleet.conftest import only_monitors
 
     config = tmp_path / "deskwatch.toml"
@@ -140,30 +143,28 @@ def real_app(qtbot: QtBot, tmp_path: Path) -> Iterator[object]:
     qtbot.addWidget(app.panel)
     # Only this feature: the breaks feature stops on QApplication.aboutToQuit, which tests never emit.
     assert load_features(app, ["app.ui.selftest"]) == ["app.ui.selftest"]
-    feature = app.selftest_feature  # type: ignore[attr-defined]
+    feature = _feature(app.surface)
     feature.offer_timer.stop()  # offered explicitly where a test wants it
     runtime.scheduler.poll_once()
     yield app
-    for dialog in (feature.dialog, feature.report_dialog):
-        if dialog is not None and dialog.worker_thread is not None:
-            dialog.worker_thread.join(10)
+    _finish(feature)
     app.stop()
 
 
-def test_real_app_menu_check_and_panel_report(real_app: object, qtbot: QtBot, tmp_path: Path) -> None:
-    app: object = real_app
-    menu = [a.text() for a in app.tray_menu.actions()]  # type: ignore[attr-defined]
+def test_real_app_menu_check_and_panel_report(real_app: DeskwatchApp, qtbot: QtBot, tmp_path: Path) -> None:
+    app = real_app
+    menu = [a.text() for a in app.tray_menu.actions()]
     assert menu[menu.index("Start-of-shift check…") + 1] == "Reports…"
-    app._update_menu()  # type: ignore[attr-defined]
-    selftest_action = app.action("selftest")  # type: ignore[attr-defined]
+    app._update_menu()
+    selftest_action = app.action("selftest")
     assert selftest_action.isEnabled()  # somebody handles the request now
-    feature = app.selftest_feature  # type: ignore[attr-defined]
+    feature = _feature(app.surface)
     selftest_action.trigger()
     qtbot.waitUntil(
         lambda: feature.dialog is not None and feature.dialog.last_result is not None, timeout=20000
     )
     assert feature.dialog.last_result.status == selftest.FAIL
-    app.panel.report_button.click()  # type: ignore[attr-defined]
+    app.panel.report_button.click()
     dialog = feature.report_dialog
     assert dialog is not None and dialog.isVisible()
     dialog.open_after.setChecked(False)
@@ -174,11 +175,11 @@ def test_real_app_menu_check_and_panel_report(real_app: object, qtbot: QtBot, tm
     assert "Start-of-shift checks" in html_text and "Required programs missing" in html_text
 
 
-def test_real_app_in_chinese(real_app: object, qtbot: QtBot) -> None:
-    app: object = real_app
-    app.set_language("zh_CN")  # type: ignore[attr-defined]
+def test_real_app_in_chinese(real_app: DeskwatchApp, qtbot: QtBot) -> None:
+    app = real_app
+    app.set_language("zh_CN")
     try:
-        feature = app.selftest_feature  # type: ignore[attr-defined]
+        feature = _feature(app.surface)
         reports_text = feature.reports_action.text()
         assert reports_text == QCoreApplication.translate("SelfTestFeature", "Reports…") != "Reports…"
         dialog = feature.show_selftest(run=True)
@@ -189,12 +190,11 @@ def test_real_app_in_chinese(real_app: object, qtbot: QtBot) -> None:
         assert checked[0].mark.text() == "未通过"
         assert "未通过" in dialog.summary.text()
     finally:
-        app.set_language("en")  # type: ignore[attr-defined]  # the translator is process-wide
+        app.set_language("en")  # the translator is process-wide
 
 
 def test_the_tray_app_serves_metrics(qtbot: QtBot, tmp_path: Path) -> None:
     """The exporter runs from the GUI's runtime too, not only from ``run --headless``."""
-    from app.ui.main import DeskwatchApp
     from tests.fleet.conftest import free_port, http_get, only_monitors, wait_for
 
     port = free_port()

@@ -1,3 +1,5 @@
+"""The kernel's data model: thresholds with hysteresis, levels and how ``worst()`` ranks them."""
+
 from __future__ import annotations
 
 import pytest
@@ -48,6 +50,16 @@ def test_clear_levels_default_to_the_limits() -> None:
     plain = Thresholds(Direction.HIGH_IS_BAD, warning=80, critical=90)
     assert plain.judge(79, Level.WARNING) is Level.OK
     assert plain.judge(80, Level.WARNING) is Level.WARNING
+
+
+def test_worst_leaves_not_set_up_out() -> None:
+    assert worst([Level.NOT_SET_UP]) is Level.OK
+    assert worst([Level.NOT_SET_UP, Level.OK]) is Level.OK
+    assert worst([Level.NOT_SET_UP, Level.UNKNOWN]) is Level.UNKNOWN
+    assert worst([Level.UNKNOWN, Level.CRITICAL, Level.NOT_SET_UP]) is Level.CRITICAL
+    assert not Level.NOT_SET_UP.is_problem and not Level.OK.is_problem
+    assert all(level.is_problem for level in (Level.WARNING, Level.CRITICAL, Level.UNKNOWN))
+    assert Level.NOT_SET_UP.text.en == "Not set up" and Level.NOT_SET_UP.text.zh == "未设置"
 
 
 def test_worst_ranks_critical_over_warning_over_unknown_over_ok() -> None:

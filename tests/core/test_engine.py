@@ -1,20 +1,23 @@
-"""The state model: ok / warning / critical / unknown / not set up (README, "What the states mean")."""
+"""The engine: readings judged into ok / warning / critical / unknown / not set up, and their alerts.
+
+The states are the README's ("What the states mean"); the levels themselves are
+tested in ``tests/kernel/test_model.py``, the alert lifecycle in ``test_alerts.py``.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from app.core.config import load_config
 from app.core.engine import Engine
 from app.core.history import History
 from app.kernel.i18n import Text
-from app.kernel.model import Device, Indicator, Level, Reading, Thresholds, worst
+from app.kernel.model import Indicator, Level, Reading, Thresholds
+from tests import devices
 from tests.conftest import FakeClock
 
-LINE = Indicator("telephone.sip_reply", Device.TELEPHONE, Text("PBX reply", "交换机应答"), numeric=False)
+LINE = Indicator("telephone.sip_reply", devices.TELEPHONE, Text("PBX reply", "交换机应答"), numeric=False)
 CO2 = Indicator(
     "environment.co2",
-    Device.ENVIRONMENT,
+    devices.ENVIRONMENT,
     Text("CO2", "二氧化碳"),
     "ppm",
     thresholds=Thresholds(warning=1000, critical=2000, raise_after=60, clear_after=60),
@@ -23,16 +26,6 @@ CO2 = Indicator(
 
 def engine(clock: FakeClock, history: History | None = None) -> Engine:
     return Engine(load_config({}, None), [LINE, CO2], history=history, clock=clock, user="clerk")
-
-
-def test_worst_leaves_not_set_up_out() -> None:
-    assert worst([Level.NOT_SET_UP]) is Level.OK
-    assert worst([Level.NOT_SET_UP, Level.OK]) is Level.OK
-    assert worst([Level.NOT_SET_UP, Level.UNKNOWN]) is Level.UNKNOWN
-    assert worst([Level.UNKNOWN, Level.CRITICAL, Level.NOT_SET_UP]) is Level.CRITICAL
-    assert not Level.NOT_SET_UP.is_problem and not Level.OK.is_problem
-    assert all(level.is_problem for level in (Level.WARNING, Level.CRITICAL, Level.UNKNOWN))
-    assert Level.NOT_SET_UP.text.en == "Not set up" and Level.NOT_SET_UP.text.zh == "未设置"
 
 
 def test_not_set_up_is_shown_at_once_and_never_alerts(clock: FakeClock) -> None:
@@ -72,22 +65,7 @@ def test_pending_value_keeps_raw_level(clock: FakeClock) -> None:
     assert eng.state(CO2.id).level is Level.WARNING  # type: ignore[union-attr]
 
 
-def test_trend_bucket_keeps_most_severe_level_not_highest_code(tmp_path: Path, clock: FakeClock) -> None:
-    """Unknown is Nagios code 3 but less severe than critical (2): a bucket must keep critical."""
-    history = History(tmp_path / "h.sqlite3")
-    key = CO2.id
-    start = clock.now - clock.now % history.sample_seconds
-    clock.now = start + 1
-    history.add_reading(key, 2500, Level.CRITICAL, clock.now)
-    history.add_reading(key, None, Level.UNKNOWN, clock.now + 1)
-    history.add_reading(key, None, Level.NOT_SET_UP, clock.now + 2)
-    history.flush()
-    [sample] = history.samples(key, start - 1, start + history.sample_seconds)
-    assert sample.level is Level.CRITICAL
-    history.close()
-
-
-NOISE = Indicator("telephone.noise", Device.TELEPHONE, Text("Noise", "噪声"), "dBFS")
+NOISE = Indicator("telephone.noise", devices.TELEPHONE, Text("Noise", "噪声"), "dBFS")
 
 
 def test_readings_explained_by_a_fault_open_no_alert_of_their_own(clock: FakeClock) -> None:

@@ -41,13 +41,11 @@ def device_setup_notes(runtime: Runtime) -> dict[Device, Text | None]:
     """
     notes: dict[Device, Text | None] = {}
     config = runtime.config
-    by_device: dict[Device, list[str]] = {}
-    for monitor_id, cls in config.monitor_classes.items():
-        by_device.setdefault(cls.device, []).append(monitor_id)
+    registry = runtime.engine.registry
     running = {m.id: m for m in runtime.monitors}
     states = runtime.engine.states()
-    for device in Device:
-        ids = by_device.get(device, [])
+    for device in registry.devices:
+        ids = [cls.id for cls in registry.monitors_of(device)]
         has_states = any(s.indicator.device is device for s in states)
         if not ids:
             # Breaks and other features feed the engine without a polled monitor.

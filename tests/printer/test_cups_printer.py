@@ -19,7 +19,7 @@ from app.kernel.model import Level, Reading
 from app.kernel.monitor import MonitorContext
 from monitors.printer import PrinterMonitor
 from sensors import printing as p
-from sensors.print_servers import CupsServer
+from sensors.cups_printer import CupsServer, parse_server
 from tests.printer.conftest import PrivateCups, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -461,3 +461,23 @@ def test_print_server_restart_goes_unknown_then_recovers(tmp_path_factory: pytes
         assert status().level is Level.OK  # the monitor reconnects by itself
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("", ("", None)),
+        ("/run/cups/cups.sock", ("/run/cups/cups.sock", None)),
+        ("printsrv", ("printsrv", None)),
+        ("printsrv:8631", ("printsrv", 8631)),
+        ("[::1]:631", ("::1", 631)),
+        ("::1", ("::1", None)),
+    ],
+)
+def test_server_setting(setting: str, expected: tuple[str, int | None]) -> None:
+    assert parse_server(setting) == expected
+
+
+def test_bad_server_port_is_an_error() -> None:
+    with pytest.raises(ValueError, match="bad port"):
+        parse_server("printsrv:ipp")

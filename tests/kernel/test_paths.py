@@ -1,10 +1,9 @@
-"""Deskwatch's files are the clerk's: 0700 folders, 0600 files whatever the umask; pruning on a timer."""
+"""Deskwatch's files are the clerk's (``app.kernel.paths`` and its users): 0700/0600 whatever the umask."""
 
 from __future__ import annotations
 
 import os
 import stat
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +12,8 @@ import pytest
 from app.core.config import save_user_values
 from app.core.history import History
 from app.core.runtime import HISTORY_FILE, build_runtime
-from app.kernel.model import Level
 from app.kernel.paths import secure_data_dir, tighten, write_private
 from tests.core.fakes import CLASSES
-from tests.core.test_scheduler import wait_for
 
 
 def mode(path: Path) -> int:
@@ -105,7 +102,7 @@ def test_write_private_never_writes_through_a_planted_link(tmp_path: Path) -> No
 
 
 def test_fault_reports_are_private(tmp_path: Path) -> None:
-    from app.ui.status import FaultReport, save_fault_report
+    from app.core.status import FaultReport, save_fault_report
 
     saved = save_fault_report(
         FaultReport("subject", "call at 10:02, line dropped\n", "printer.state"), tmp_path
@@ -127,28 +124,6 @@ def test_config_write_back_keeps_the_files_mode(tmp_path: Path, before: int | No
     if before is not None:
         assert "the clerk's comment" in text
     assert [p.name for p in tmp_path.iterdir()] == ["deskwatch.toml"], "no temporary file left"
-
-
-def test_the_running_app_prunes_old_history_on_a_timer(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    config = tmp_path / "deskwatch.toml"
-    config.write_text("[history]\nretention_days = 1\n", "utf-8")
-    runtime = build_runtime(config_path=config, data_dir=data, monitor_classes=CLASSES, only=["fake"])
-    history = runtime.history
-    assert history is not None
-    runtime.prune_seconds = 0.2
-    runtime.start()
-    try:
-        # Written after the start-up prune: only a prune while running removes it.
-        old = time.time() - 3 * 86400
-        history.add_record("selftest", {"old": True}, now=old)
-        history.add_reading("fake.gauge", 1.0, Level.OK, old)
-        history.flush()
-        assert history.records("selftest", 0) != []
-        wait_for(lambda: history.records("selftest", 0) == [], timeout=10)
-        wait_for(lambda: history.samples("fake.gauge", 0, old + 3600) == [], timeout=10)
-    finally:
-        runtime.stop()
 
 
 WRITER = """

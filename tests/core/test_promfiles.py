@@ -12,8 +12,7 @@ from app.core.config import load_config
 from app.core.engine import Engine
 from app.core.exporter import Exporter
 from app.core.promfiles import generate_dashboard, generate_rules
-from app.core.reports import declared_indicators
-from app.kernel.model import Reading
+from app.kernel.model import Indicator, Reading
 from tests.fleet.conftest import ROOT, RULES, require
 
 DASHBOARD = ROOT / "resources" / "grafana" / "deskwatch-room.json"
@@ -180,9 +179,10 @@ def test_rules_follow_configured_thresholds(tmp_path: Path) -> None:
 def test_every_metric_in_rules_and_dashboard_is_exported(clock) -> None:  # type: ignore[no-untyped-def]
     """Names used by the shipped files exist in a scrape of a Deskwatch with readings for all indicators."""
     config = load_config(monitors.discover(), None)
-    indicators = list(declared_indicators(config.monitor_classes.values()).values())
-    engine = Engine(config, indicators, None, clock=clock)
-    engine.ingest([Reading(i.id, 1.0) for i in indicators])
+    indicators = list(config.registry.indicators.values())
+    engine = Engine(config, None, None, clock=clock)
+    # Two-sided ranges are judged in a band (the season): the seat exports which one.
+    engine.ingest([Reading(i.id, 1.0, band=_first_band(i)) for i in indicators])
     exported = set(re.findall(r"^(deskwatch_\w+?)(?:\{| )", Exporter(engine, None).scrape(), re.MULTILINE))
     exported |= {"deskwatch_selftest_passed", "deskwatch_selftest_timestamp_seconds"}  # need a stored check
     text = RULES.read_text("utf-8") + DASHBOARD.read_text("utf-8")
@@ -194,6 +194,98 @@ def test_every_metric_in_rules_and_dashboard_is_exported(clock) -> None:  # type
     assert dashboard["uid"] == "deskwatch-room"
     assert {v["name"] for v in dashboard["templating"]["list"]} == {"datasource", "room", "seat"}
     assert all(p["gridPos"]["w"] <= 24 for p in dashboard["panels"])
+
+
+def _first_band(indicator: Indicator) -> str:
+    bands = indicator.thresholds.bands if indicator.thresholds is not None else ()
+    return bands[0].name if bands else ""
+
+
+TEMPERATURE_SERIES = (
+    "deskwatch_environment_temperature_celsius"
+    '{instance="seat1", job="deskwatch", device="environment", item="desk"}'
+)
+
+
+def _band_series(band: str, values: str) -> dict[str, str]:
+    labels = 'instance="seat1", job="deskwatch", device="environment", item="desk"'
+    return {
+        "series": f'deskwatch_indicator_band{{{labels}, indicator="environment.temperature", band="{band}"}}',
+        "values": values,
+    }
+
+
+def _temperature_alert(season: str, level: str, value: str, where: str) -> dict[str, object]:
+    return {
+        "exp_labels": {
+            "severity": level,
+            "deskwatch_indicator": "environment.temperature",
+            "instance": "seat1",
+            "job": "deskwatch",
+            "device": "environment",
+            "item": "desk",
+        },
+        "exp_annotations": {
+            "summary": f"Room temperature: {level} on seat1",
+            "summary_zh": f"室内温度:{'警告' if level == 'warning' else '严重'}(seat1)",
+            "description": f"Environment — Room temperature is {value} ({where} the {season} range 22–28 °C)"
+            " on desk.".replace("22–28", "22–28" if season == "summer" else "16–24"),
+        },
+    }
+
+
+def test_seasonal_ranges_alert_in_their_season_with_hysteresis(tmp_path: Path) -> None:
+    """The environment's two-sided ranges, per season, as Thresholds.judge decides (promtool test rules).
+
+    25 °C is normal in summer (22–28) and too warm in winter (16–24); 23.8 °C
+    after a winter warning stays a warning (0.5 °C back inside to clear).
+    """
+    _promtool_test(
+        tmp_path,
+        [
+            {
+                "interval": "15s",
+                "input_series": [
+                    # 0–1:45 25 °C, 2:00–3:45 23.8 °C, from 4:00 20 °C; summer first, winter from 1 min
+                    {"series": TEMPERATURE_SERIES, "values": "25x7 23.8x7 20x7"},
+                    _band_series("summer", "1x3 _x18"),
+                    _band_series("winter", "_x3 1x18"),
+                ],
+                "alert_rule_test": [
+                    {
+                        "eval_time": "30s",
+                        "alertname": "DeskwatchEnvironmentTemperatureSummerWarning",
+                        "exp_alerts": [],
+                    },
+                    {
+                        "eval_time": "30s",
+                        "alertname": "DeskwatchEnvironmentTemperatureWinterWarning",
+                        "exp_alerts": [],
+                    },
+                    {
+                        "eval_time": "1m30s",
+                        "alertname": "DeskwatchEnvironmentTemperatureWinterWarning",
+                        "exp_alerts": [_temperature_alert("winter", "warning", "25.00", "outside")],
+                    },
+                    {
+                        "eval_time": "3m",
+                        "alertname": "DeskwatchEnvironmentTemperatureWinterWarning",
+                        "exp_alerts": [_temperature_alert("winter", "warning", "23.80", "outside")],
+                    },
+                    {
+                        "eval_time": "5m",
+                        "alertname": "DeskwatchEnvironmentTemperatureWinterWarning",
+                        "exp_alerts": [],
+                    },
+                    {
+                        "eval_time": "3m",
+                        "alertname": "DeskwatchEnvironmentTemperatureWinterCritical",
+                        "exp_alerts": [],
+                    },
+                ],
+            },
+        ],
+    )
 
 
 def test_not_set_up_never_alerts_but_unknown_does(tmp_path: Path) -> None:

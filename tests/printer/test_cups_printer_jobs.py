@@ -24,7 +24,7 @@ import pytest
 from app.kernel.model import Level
 from monitors.printer import PrinterMonitor
 from sensors import printing as p
-from sensors.print_servers import _JOB_ATTRIBUTES, CupsServer, cups_job
+from sensors.cups_printer import _JOB_ATTRIBUTES, CupsServer, cups_job
 from tests.printer.conftest import PrivateCups, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
