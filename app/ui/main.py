@@ -47,9 +47,9 @@ log = logging.getLogger(__name__)
 
 #: Optional features built by other modules; each has ``install(surface: Surface) -> None``.
 FEATURES: tuple[str, ...] = ("app.ui.breaks", "app.ui.selftest")
-#: Features whose ``install`` still takes the :class:`DeskwatchApp` itself (they
-#: replace ``app.stop`` and reach ``app.panel``) until they move to the surface.
-LEGACY_FEATURES: frozenset[str] = frozenset({"app.ui.breaks"})
+#: Features whose ``install`` still takes the :class:`DeskwatchApp` itself (none left:
+#: the breaks feature installs on the surface too).
+LEGACY_FEATURES: frozenset[str] = frozenset()
 PAUSE_CHOICES_MIN = (15, 30, 60)
 #: How often and how many times to look for a tray that was missing at start-up (2 min).
 TRAY_PROBE_MS, TRAY_PROBE_TRIES = 4000, 30

@@ -31,8 +31,8 @@ def test_breaks_in_the_real_app(qtbot: QtBot, tmp_path: Path) -> None:
     qtbot.addWidget(app.panel)
     try:
         assert "app.ui.breaks" in load_features(app)
-        controller = app.breaks  # type: ignore[attr-defined]
-        assert isinstance(controller, BreaksController) and controller.service is runtime.breaks
+        controller = app.surface.feature(BreaksController)
+        assert controller is not None and controller.service is runtime.breaks
         assert controller.card in app.panel.extra_widgets()[Device.BREAKS]
         # The tray menu's break entries are live now that someone listens.
         app.tray_menu.aboutToShow.emit()
@@ -55,9 +55,9 @@ def test_breaks_in_the_real_app(qtbot: QtBot, tmp_path: Path) -> None:
         assert controller.card.take_button.text() == "Take a break now"
     finally:
         app.stop()
+    assert controller._closed  # the surface's "stopping" closed it
     # The runtime stops the break service before it closes the history: the state is saved.
     assert runtime.breaks is not None and runtime.breaks._closed
-    controller.close()  # (the app closes it at aboutToQuit, which tests never emit)
     history = History(tmp_path / "data" / HISTORY_FILE)
     try:
         saved = history.get_state(STATE_KEY)

@@ -9,17 +9,18 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLabel, QMenu, QWidget
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings, EventKind, Phase
-from app.core.runtime import Runtime, build_runtime
+from app.core.runtime import build_runtime
 from app.kernel import i18n
 from app.kernel.callstate import CallState
 from app.kernel.model import Device
 from app.ui import breaks as ui
+from app.ui.surface import Surface
 from app.ui.translations import Translations
 from tests.breaks.sim import MONDAY_9AM, FakeSource
 from tests.conftest import FakeClock
@@ -198,67 +199,48 @@ def test_week_chart_shows_seven_days(rig: Rig, qtbot: QtBot) -> None:
 
 
 # -- install() into the app ---------------------------------------------------------------
-class StandInPanel:
-    def __init__(self) -> None:
-        self.cards: list[tuple[Device, QWidget]] = []
-
-    def add_card_widget(self, device: Device, widget: QWidget) -> None:
-        self.cards.append((device, widget))
-
-
-class StandInApp(QObject):
-    """What ``DeskwatchApp`` exposes to features."""
-
-    take_break_requested = Signal()
-    pause_reminders_requested = Signal(int)
-    language_changed = Signal(str)
-
-    def __init__(self, runtime: Runtime) -> None:
-        super().__init__()
-        self.runtime = runtime
-        self.tray_menu = QMenu()
-        self.panel = StandInPanel()
-
-
 @pytest.fixture
-def app(qtbot: QtBot, tmp_path: Path) -> Iterator[StandInApp]:
+def surface(qtbot: QtBot, tmp_path: Path) -> Iterator[Surface]:
+    """The app's surface on a runtime, without the rest of the app."""
     config = tmp_path / "deskwatch.toml"
     config.write_text('[breaks]\nactivity_source = "none"\n', "utf-8")
     runtime = build_runtime(data_dir=tmp_path, monitor_classes={}, config_path=config)
-    stand_in = StandInApp(runtime)
-    yield stand_in
-    controller = getattr(stand_in, "breaks", None)
-    if controller is not None:
-        controller.close()
+    made = Surface(runtime)
+    yield made
+    made.stop()
     runtime.stop()
 
 
-def test_install_shows_the_runtimes_break_service(app: StandInApp, qtbot: QtBot) -> None:
-    ui.install(app)
-    controller: ui.BreaksController = app.breaks  # type: ignore[attr-defined]
-    assert controller.service is app.runtime.breaks
-    assert app.panel.cards == [(Device.BREAKS, controller.card)]
+def test_install_shows_the_runtimes_break_service(surface: Surface, qtbot: QtBot) -> None:
+    ui.install(surface)
+    controller = surface.feature(ui.BreaksController)
+    assert controller is not None and controller.service is surface.runtime.breaks
+    assert surface.card_slots() == {Device.BREAKS: [controller.card]}
+    assert surface.handled(surface.take_break_requested) and surface.handled(
+        surface.pause_reminders_requested
+    )
     # The runtime's own thread samples the activity source and ticks; readings reach the engine.
-    app.runtime.start()
-    qtbot.waitUntil(lambda: app.runtime.engine.state("breaks.activity_source") is not None, timeout=10_000)
-    state = app.runtime.engine.state("breaks.activity_source")
+    surface.runtime.start()
+    qtbot.waitUntil(lambda: surface.engine.state("breaks.activity_source") is not None, timeout=10_000)
+    state = surface.engine.state("breaks.activity_source")
     assert state is not None and state.detail == {"source": "none"}
-    app.take_break_requested.emit()
+    surface.take_break_requested.emit()
     assert controller.scheduler.phase is Phase.BREAK and controller.windows
     assert controller.windows[0].exercise_title.text() in ("Neck and shoulders", "Wrists and hands")
-    app.pause_reminders_requested.emit(15)
+    surface.pause_reminders_requested.emit(15)
     assert controller.scheduler.phase is Phase.PAUSED and controller.windows == []
-    app.pause_reminders_requested.emit(0)
-    app.take_break_requested.emit()
+    surface.pause_reminders_requested.emit(0)
+    surface.take_break_requested.emit()
     assert controller.windows
     # A call on the shared call state wakes the service's thread, which holds the break;
     # its update reaches the GUI thread through the controller's queued signal.
-    app.runtime.context.call_state.set_source("headset", True)
+    surface.runtime.context.call_state.set_source("headset", True)
     qtbot.waitUntil(lambda: controller.windows == [], timeout=2000)
     assert controller.scheduler.phase is Phase.HELD
     assert any(e.kind is EventKind.BREAK_INTERRUPTED for e in controller.events)
-    controller.close()
-    assert app.runtime.breaks is not None and app.runtime.breaks._listeners == []
+    surface.stop()  # the app is stopping: the feature closes before the runtime stops
+    assert controller._closed
+    assert surface.runtime.breaks is not None and surface.runtime.breaks._listeners == []
 
 
 def test_install_does_nothing_when_switched_off(qtbot: QtBot, tmp_path: Path) -> None:
@@ -266,9 +248,11 @@ def test_install_does_nothing_when_switched_off(qtbot: QtBot, tmp_path: Path) ->
     config.write_text("[breaks]\nenabled = false\n", "utf-8")
     runtime = build_runtime(data_dir=tmp_path, monitor_classes={}, config_path=config)
     assert runtime.breaks is None
-    stand_in = StandInApp(runtime)
-    ui.install(stand_in)
-    assert not hasattr(stand_in, "breaks") and stand_in.panel.cards == []
+    surface = Surface(runtime)
+    ui.install(surface)
+    assert surface.feature(ui.BreaksController) is None and surface.card_slots() == {}
+    assert not surface.handled(surface.take_break_requested)  # the tray entry shows disabled
+    surface.stop()
     runtime.stop()
 
 

@@ -30,6 +30,7 @@ from app.core.breaks import (
 from app.kernel.model import Device
 from app.ui.breaks.card import BreaksCard
 from app.ui.breaks.windows import BreakWindow, PreBreakNotice, QuietNotice
+from app.ui.surface import Surface
 
 log = logging.getLogger(__name__)
 
@@ -203,25 +204,22 @@ class BreaksController(QObject):
         self.windows = []
 
 
-def install(app: Any) -> None:
-    """Show the runtime's break reminders in the desktop app (nothing when they are switched off)."""
-    service = app.runtime.breaks
+def install(surface: Surface) -> None:
+    """Show the runtime's break reminders in the tray app (nothing when they are switched off).
+
+    The controller is registered on the surface (``surface.feature(BreaksController)``),
+    puts its card on the breaks card, handles the tray's break requests and
+    closes when the app is stopping; the runtime stops the service after that.
+    """
+    service = surface.runtime.breaks
     if service is None:
         log.info("break reminders are switched off in the config")
         return
-    controller = BreaksController(service, app)
-    app.breaks = controller
-    app.take_break_requested.connect(controller.take_break_now)
-    app.pause_reminders_requested.connect(controller.pause)
-    app.panel.add_card_widget(Device.BREAKS, controller.card)
-    for name, slot in (
-        ("language_changed", controller.retranslate),
-        ("config_applied", controller.apply_config),
-    ):
-        signal = getattr(app, name, None)
-        if signal is not None:
-            signal.connect(slot)
-    qapp = QApplication.instance()
-    if qapp is not None:
-        qapp.aboutToQuit.connect(controller.close)
+    controller = surface.add_feature(BreaksController(service, surface))
+    surface.take_break_requested.connect(controller.take_break_now)
+    surface.pause_reminders_requested.connect(controller.pause)
+    surface.add_card_widget(Device.BREAKS, controller.card)
+    surface.language_changed.connect(controller.retranslate)
+    surface.config_applied.connect(controller.apply_config)
+    surface.stopping.connect(controller.close)
     controller.render()
