@@ -1,38 +1,29 @@
-"""The break service without Qt: its threads, calls waking it, the runtime driving it, the read API."""
+"""The break service without Qt: its threads, calls waking it, views, the runtime driving it."""
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import threading
 import time
 from pathlib import Path
 
-import pytest
-
-from app.core import reports
 from app.core.breaks import (
-    BREAK_RECORD,
-    DAY_RECORD,
     STATE_KEY,
     BreakPlan,
     BreakRule,
     BreakService,
     BreakSettings,
     BreakUpdate,
-    HistoryBreakStore,
     Phase,
 )
-from app.core.breaks.activity import ActivitySampler
 from app.core.engine import Engine
 from app.core.history import History
 from app.core.runtime import HISTORY_FILE, build_runtime
 from app.kernel.callstate import CallState
-from sensors.idle import ActivitySource, IdleUnavailable
+from sensors.idle import ActivitySource
 from tests.breaks.sim import MONDAY_9AM, FakeSource
 from tests.conftest import FakeClock
 from tests.core.fakes import fake_config
-from tests.fleet import histdata
 
 #: A micro-break after 1 s of screen work, shown at once (no notice), held by calls.
 QUICK = BreakSettings(
@@ -86,29 +77,6 @@ def test_nothing_is_published_before_the_first_sample() -> None:
         assert state is not None and state.detail == {"source": "x11"}
     finally:
         service.close()
-
-
-class Failing(ActivitySource):
-    name = "failing"
-
-    def idle_seconds(self) -> float:
-        raise IdleUnavailable("the session bus went away")
-
-
-def test_a_source_that_fails_counts_as_work_and_idle_time_ages_between_samples() -> None:
-    now = [1000.0]
-    sampler = ActivitySampler(Failing(), clock=lambda: now[0])
-    assert sampler.read().idle_seconds == 0.0  # unknown input is work, never rest
-    source = FakeSource()
-    source.idle = 30.0
-    sampler = ActivitySampler(source, clock=lambda: now[0])
-    sampler.read()
-    now[0] += 4
-    assert sampler.latest(now[0]).idle_seconds == 34.0
-    source.idle = 0.0
-    sampler.read()
-    now[0] += 4
-    assert sampler.latest(now[0]).idle_seconds == 0.0  # typing: no ageing
 
 
 def test_a_call_ends_a_break_at_once_on_the_services_own_thread() -> None:
@@ -208,50 +176,3 @@ def test_new_timing_from_a_reload_reaches_the_running_service(tmp_path: Path) ->
         assert not runtime.breaks.settings.plan.micro.enabled
     finally:
         runtime.stop()
-
-
-# -- the read API reports use -------------------------------------------------------------
-def test_the_store_reads_what_reports_gather(tmp_path: Path) -> None:
-    first = dt.date(2026, 3, 2)
-    histdata.build(tmp_path / "h.sqlite3", first, days=3)
-    history = History(tmp_path / "h.sqlite3")
-    try:
-        last = first + dt.timedelta(days=2)
-        store = HistoryBreakStore(history)
-        gathered = reports.gather(history, first, last)
-        assert store.day_records(first, last) == gathered.break_days
-        outcomes = store.outcomes(gathered.since, gathered.until)
-        assert [o for _, o in outcomes][:5] == ["taken", "postponed", "taken", "skipped", "natural"]
-        counted = sum(sum(s.breaks.values()) for s in gathered.summaries)
-        assert len(outcomes) == counted == 15
-        # One day only; today's statistics come from the scheduler's saved state.
-        today = first + dt.timedelta(days=3)
-        history.set_state(STATE_KEY, {"stats": {"date": today.isoformat(), "taken": 4}})
-        assert [d["date"] for d in store.day_records(last, today)] == [last.isoformat(), today.isoformat()]
-    finally:
-        history.close()
-
-
-def test_the_read_api_skips_what_it_cannot_read(tmp_path: Path) -> None:
-    history = History(tmp_path / "h.sqlite3")
-    day = dt.date(2026, 3, 9)
-    at = histdata.at(day, 12)
-    history.add_record(BREAK_RECORD, {"kind": "rest"}, at)  # no outcome
-    history.add_record(BREAK_RECORD, {"kind": "rest", "outcome": "taken"}, at + 1)
-    history.add_record(DAY_RECORD, {"taken": 3}, histdata.at(day - dt.timedelta(days=1), 23))  # no date
-    history.add_record("breaks", {"date": day.isoformat(), "taken": 5}, at + 2)  # older versions' kind
-    history.set_state(STATE_KEY, ["not", "a", "state"])
-    try:
-        store = HistoryBreakStore(history)
-        assert store.outcomes(at - 10, at + 10) == [(at + 1, "taken")]
-        assert store.day_records(day - dt.timedelta(days=1), day) == [
-            {"taken": 3},
-            {"date": "2026-03-09", "taken": 5},
-        ]
-        history.flush()
-        history.query("UPDATE records SET data='{broken' WHERE kind=?", (BREAK_RECORD,))
-        with pytest.raises(ValueError):
-            history.records(BREAK_RECORD, at - 10, at + 10)
-        assert store.outcomes(at - 10, at + 10) == []  # logged, and the report goes on
-    finally:
-        history.close()
