@@ -13,19 +13,25 @@ from app.core.history import History
 from tests.fleet import histdata
 
 
-def test_the_store_reads_what_reports_gather(tmp_path: Path) -> None:
+def test_outcomes_and_days_of_a_period(tmp_path: Path) -> None:
     first = dt.date(2026, 3, 2)
     histdata.build(tmp_path / "h.sqlite3", first, days=3)
     history = History(tmp_path / "h.sqlite3")
     try:
         last = first + dt.timedelta(days=2)
         store = HistoryBreakStore(history)
-        gathered = reports.gather(history, first, last)
-        assert store.day_records(first, last) == gathered.break_days
-        outcomes = store.outcomes(gathered.since, gathered.until)
+        days = store.day_records(first, last)
+        # Each day archived at 23:59 (read one day further: a day is archived when it ends).
+        assert [d["date"] for d in days] == ["2026-03-02", "2026-03-03", "2026-03-04"]
+        assert [d["held_for_calls"] for d in days] == [0, 1, 2]
+        outcomes = store.outcomes(histdata.at(first, 0), histdata.at(last, 23, 59))
         assert [o for _, o in outcomes][:5] == ["taken", "postponed", "taken", "skipped", "natural"]
-        counted = sum(sum(s.breaks.values()) for s in gathered.summaries)
-        assert len(outcomes) == counted == 15
+        assert len(outcomes) == 15
+        assert store.outcomes(histdata.at(first, 10, 30), histdata.at(first, 12)) == [
+            (histdata.at(first, 11), "postponed")
+        ]
+        # Reports show the same (they read through this API).
+        assert reports.gather(history, first, last).break_days == days
         # One day only; today's statistics come from the scheduler's saved state.
         today = first + dt.timedelta(days=3)
         history.set_state(STATE_KEY, {"stats": {"date": today.isoformat(), "taken": 4}})
