@@ -15,7 +15,16 @@ in this list:
 """
 
 from app.core.breaks.exercises import EXERCISES, Exercise, choose_exercise
-from app.core.breaks.readings import INDICATORS, readings
+from app.core.breaks.readings import (
+    INDICATORS,
+    NEXT_BREAK,
+    SCREEN_WORK,
+    SKIPPED,
+    SOURCE,
+    STRETCH,
+    TAKEN,
+    readings,
+)
 from app.core.breaks.scheduler import BreakEvent, BreakScheduler, BreakStatus, EventKind, Phase
 from app.core.breaks.service import BreakService, BreakUpdate
 from app.core.breaks.settings import (
@@ -46,8 +55,14 @@ __all__ = [
     "HOUR",
     "INDICATORS",
     "MINUTE",
+    "NEXT_BREAK",
     "PRESETS",
+    "SCREEN_WORK",
+    "SKIPPED",
+    "SOURCE",
     "STATE_KEY",
+    "STRETCH",
+    "TAKEN",
     "BreakEvent",
     "BreakKind",
     "BreakPlan",
