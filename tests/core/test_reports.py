@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import monitors
-from app.core import reports
+from app.core import breaks, reports
 from app.core.config import load_config
 from app.core.engine import Engine
 from app.core.history import History
@@ -107,7 +107,7 @@ def test_summary_per_day_and_per_shift(history_file: tuple[Path, dict[str, objec
 
 def test_todays_break_statistics_come_from_the_scheduler_state(tmp_path: Path) -> None:
     history = History(tmp_path / HISTORY_FILE)
-    history.set_state(reports.BREAK_STATE_KEY, {"stats": {"date": "2026-03-09", "taken": 4, "skipped": 0}})
+    history.set_state(breaks.STATE_KEY, {"stats": {"date": "2026-03-09", "taken": 4, "skipped": 0}})
     history.add_record("breaks.day", {"date": "2026-03-08", "taken": 7}, histdata.at(dt.date(2026, 3, 8), 23))
     data = reports.gather(history, dt.date(2026, 3, 8), dt.date(2026, 3, 9))
     history.close()

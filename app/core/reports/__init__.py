@@ -25,9 +25,6 @@ from app.core.palette import LEVEL_COLOURS
 from app.core.registry import registry_of
 from app.core.reports.csv_file import render_csv
 from app.core.reports.gather import (
-    BREAK_RECORD_KIND,
-    BREAK_STATE_KEY,
-    DAY_RECORD_KINDS,
     PeriodSummary,
     ReportData,
     gather,
@@ -42,9 +39,6 @@ from app.kernel.paths import private_dir, write_private
 
 __all__ = [
     "ALERT_COLUMNS",
-    "BREAK_RECORD_KIND",
-    "BREAK_STATE_KEY",
-    "DAY_RECORD_KINDS",
     "LEVEL_COLOURS",
     "PER_CHOICES",
     "Period",

@@ -1,8 +1,8 @@
 """Gathering a report: alerts, start-of-shift checks and break statistics read from history.
 
-Break statistics come from the break scheduler's history records
-(``breaks.day`` per-day statistics, ``breaks.break`` per-break outcomes); they
-are read defensively since older or newer versions may store other keys.
+Break statistics come through the breaks store's read API
+(:class:`~app.core.breaks.HistoryBreakStore`: outcomes and per-day
+statistics), which reads them defensively; reports never name its records.
 """
 
 from __future__ import annotations
@@ -24,10 +24,6 @@ from app.kernel.model import Indicator, Level
 
 log = logging.getLogger(__name__)
 
-#: Where the break scheduler keeps its statistics (``"breaks"`` too, for a plain per-day record).
-DAY_RECORD_KINDS = (breaks.DAY_RECORD, "breaks")
-BREAK_RECORD_KIND = breaks.BREAK_RECORD
-BREAK_STATE_KEY = breaks.STATE_KEY
 L_OUTSIDE = Text("Outside shifts", "班次以外")
 
 
@@ -136,25 +132,10 @@ def gather(
         summary.checks_run += 1
         summary.checks_passed += int(result.passed)
 
-    for ts, data in _safe_records(history, BREAK_RECORD_KIND, since, until):
-        outcome = str(data.get("outcome", ""))
-        if outcome:
-            summary = summaries[(period_of(ts, periods) or outside).key]
-            summary.breaks[outcome] = summary.breaks.get(outcome, 0) + 1
-
-    days: dict[str, dict[str, Any]] = {}
-    for kind in DAY_RECORD_KINDS:
-        # Day statistics are written when the day ends, so read one day further.
-        for ts, data in _safe_records(history, kind, since, until + 86400):
-            date = str(data.get("date") or dt.datetime.fromtimestamp(ts).date().isoformat())
-            if first.isoformat() <= date <= last.isoformat():
-                days[date] = data  # the latest record of a day wins
-
-    # Today's statistics are not archived until the day ends: the scheduler keeps them in its state.
-    state = history.get_state(BREAK_STATE_KEY)
-    today = state.get("stats") if isinstance(state, dict) else None
-    if isinstance(today, dict) and first.isoformat() <= str(today.get("date", "")) <= last.isoformat():
-        days.setdefault(str(today["date"]), today)
+    store = breaks.HistoryBreakStore(history)
+    for ts, outcome in store.outcomes(since, until):
+        summary = summaries[(period_of(ts, periods) or outside).key]
+        summary.breaks[outcome] = summary.breaks.get(outcome, 0) + 1
 
     result_summaries = [summaries[p.key] for p in periods]
     if summaries[outside.key].total or summaries[outside.key].checks_run:
@@ -171,6 +152,6 @@ def gather(
         alerts=alerts,
         summaries=result_summaries,
         selftests=tests,
-        break_days=[days[d] for d in sorted(days)],
+        break_days=store.day_records(first, last),
         indicators=dict(indicators or {}),
     )
