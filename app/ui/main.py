@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSocketNotifier, QTimer, QUrl, SignalInstance
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QAbstractButton, QApplication, QMenu, QMessageBox, QSystemTrayIcon
 
@@ -47,9 +47,6 @@ log = logging.getLogger(__name__)
 
 #: Optional features built by other modules; each has ``install(surface: Surface) -> None``.
 FEATURES: tuple[str, ...] = ("app.ui.breaks", "app.ui.selftest")
-#: Features whose ``install`` still takes the :class:`DeskwatchApp` itself (none left:
-#: the breaks feature installs on the surface too).
-LEGACY_FEATURES: frozenset[str] = frozenset()
 PAUSE_CHOICES_MIN = (15, 30, 60)
 #: How often and how many times to look for a tray that was missing at start-up (2 min).
 TRAY_PROBE_MS, TRAY_PROBE_TRIES = 4000, 30
@@ -124,27 +121,6 @@ class DeskwatchApp(QObject):
     def has_tray(self) -> bool:
         """Whether Deskwatch lives in a system tray (else in its window)."""
         return self.surface.has_tray
-
-    # -- what features not yet moved to the surface use (see LEGACY_FEATURES) -------------
-    @property
-    def take_break_requested(self) -> SignalInstance:
-        """The surface's request (for features that install into the app)."""
-        return self.surface.take_break_requested
-
-    @property
-    def pause_reminders_requested(self) -> SignalInstance:
-        """The surface's request (for features that install into the app)."""
-        return self.surface.pause_reminders_requested
-
-    @property
-    def language_changed(self) -> SignalInstance:
-        """The surface's announcement (for features that install into the app)."""
-        return self.surface.language_changed
-
-    @property
-    def config_applied(self) -> SignalInstance:
-        """The surface's announcement (for features that install into the app)."""
-        return self.surface.config_applied
 
     # -- menu -------------------------------------------------------------------
     def _build_menu(self) -> None:
@@ -373,8 +349,7 @@ class DeskwatchApp(QObject):
 def load_features(app: DeskwatchApp, features: Iterable[str] = FEATURES) -> list[str]:
     """Import each feature module and call its ``install(surface)``; returns the names installed.
 
-    Modules named in :data:`LEGACY_FEATURES` still get the whole app. A
-    feature that is not there is skipped quietly; one that fails is logged
+    A feature that is not there is skipped quietly; one that fails is logged
     and the application goes on without it.
     """
     installed = []
@@ -391,12 +366,8 @@ def load_features(app: DeskwatchApp, features: Iterable[str] = FEATURES) -> list
             log.exception("feature %s could not be loaded", name)
             continue
         try:
-            if name in LEGACY_FEATURES:
-                install_into_app: Callable[[DeskwatchApp], None] = module.install
-                install_into_app(app)
-            else:
-                install: Callable[[Surface], None] = module.install
-                install(app.surface)
+            install: Callable[[Surface], None] = module.install
+            install(app.surface)
         except Exception:
             log.exception("feature %s failed to install", name)
             continue

@@ -385,6 +385,12 @@ class SettingsDialog(QDialog):
             "a clear level must be on the normal side of its limit": self.tr(
                 "a clear level must be on the normal side of its limit"
             ),
+            "the low end of a range must not be above its high end": self.tr(
+                "the low end of a range must not be above its high end"
+            ),
+            "a clear margin must be smaller than the critical margin": self.tr(
+                "a clear margin must be smaller than the critical margin"
+            ),
         }
         message = known.get(error.message)
         if message is None:
@@ -394,10 +400,9 @@ class SettingsDialog(QDialog):
         where = error.key
         if path[:1] == ("indicators",) and fields:
             where = self.tr("Thresholds: {0}").format(path[1])
-            for cls in self.surface.runtime.config.monitor_classes.values():
-                for indicator in cls.indicators:
-                    if indicator.id == path[1]:
-                        where = self.tr("Thresholds: {0}").format(indicator.label())
+            indicator = self.surface.runtime.config.registry.indicators.get(path[1])
+            if indicator is not None:
+                where = self.tr("Thresholds: {0}").format(indicator.label())
         text = self.tr("{0}: {1}").format(where, message)
         return text + (f" ({error.allowed})" if error.allowed else "")
 

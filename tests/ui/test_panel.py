@@ -73,7 +73,7 @@ def test_unconfigured_devices_say_why_and_how(make_app: Any, qtbot: Any) -> None
 def test_feature_widget_on_a_card_survives_a_language_change(make_app: Any) -> None:
     app = make_app()
     chart = QLabel("week chart")
-    app.panel.add_card_widget(Device.BREAKS, chart)
+    app.surface.add_card_widget(Device.BREAKS, chart)
     assert chart.parent() is app.panel.cards[Device.BREAKS]
     app.set_language("zh_CN")
     assert chart.parent() is app.panel.cards[Device.BREAKS]

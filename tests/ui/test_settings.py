@@ -126,7 +126,7 @@ def test_language_change_applies_at_once(make_app: Any, qtbot: Any) -> None:
     combo = dialog.field(("language",)).widget
     combo.setCurrentIndex(combo.findData("zh_CN"))
     languages: list[str] = []
-    app.language_changed.connect(languages.append)
+    app.surface.language_changed.connect(languages.append)
     applied: list[Any] = []
     assert dialog.apply(applied.append)
     qtbot.waitUntil(lambda: bool(applied), timeout=5000)
@@ -165,5 +165,20 @@ def test_problems_are_explained_in_chinese(make_app: Any, qtbot: Any) -> None:
         dialog.field(("indicators", "pc.cpu", "warning")).widget.setText("99")
         assert dialog.apply() is False
         assert "阈值:CPU 使用率:严重值必须比警告值更偏离正常范围" in dialog.errors.text()
+    finally:
+        app.set_language("en")
+
+
+def test_a_range_upside_down_is_explained_in_chinese(make_app: Any, qtbot: Any) -> None:
+    """The environment's seasonal ranges are thresholds: their own problems are translated too."""
+    import monitors
+
+    app = make_app(monitor_classes=monitors.discover())
+    app.set_language("zh_CN")
+    try:
+        dialog = _dialog(app, qtbot)
+        dialog.field(("indicators", "environment.temperature", "winter_low")).widget.setText("30")
+        assert dialog.apply() is False
+        assert "阈值:室内温度:范围的下限不能高于上限" in dialog.errors.text(), dialog.errors.text()
     finally:
         app.set_language("en")

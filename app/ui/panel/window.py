@@ -153,10 +153,6 @@ class StatusPanel(QMainWindow):
         self.tabs.setCurrentIndex(tab)
 
     # -- public API -----------------------------------------------------------
-    def add_card_widget(self, device: Device, widget: QWidget) -> None:
-        """Add a widget to a device's card (the surface's card slot; kept across language changes)."""
-        self.surface.add_card_widget(device, widget)
-
     def _card_widget_added(self, device: Device, widget: QWidget) -> None:
         self.cards[device].add_widget(widget)
 
