@@ -176,3 +176,16 @@ def test_new_timing_from_a_reload_reaches_the_running_service(tmp_path: Path) ->
         assert not runtime.breaks.settings.plan.micro.enabled
     finally:
         runtime.stop()
+
+
+def test_the_activity_source_reading_is_grey_when_none_is_the_sites_choice() -> None:
+    """``activity_source = "none"`` on purpose is not a fault; an automatic choice that found nothing is."""
+    from app.core.breaks.readings import source_reading
+    from app.kernel.i18n import Text
+    from app.kernel.model import Level
+
+    label = Text("none", "无")
+    assert source_reading("x11", Text("X11", "X11")).level is Level.OK
+    assert source_reading("none", label).level is Level.WARNING
+    chosen = source_reading("none", label, chosen_none=True)
+    assert chosen.level is Level.NOT_SET_UP and not chosen.level.is_problem

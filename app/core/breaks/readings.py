@@ -64,7 +64,40 @@ NO_SOURCE = Text(
 )
 
 
-def readings(scheduler: BreakScheduler, source_name: str, source_label: Text) -> list[Reading]:
+CHOSEN_NONE = Text(
+    "Set to none: every minute counts as screen work",
+    "已设为无:所有时间都计为屏幕工作",
+)
+NOT_OBSERVED_HERE = Text(
+    "No keyboard/mouse idle time and no break notices in this session: screen work is not counted",
+    "本会话无键鼠空闲时间且不显示休息提醒:不统计屏幕工作时间",
+)
+
+
+def source_reading(source_name: str, source_label: Text, *, chosen_none: bool = False) -> Reading:
+    """The activity source's reading: OK when it sees idle time, grey when set to none on purpose.
+
+    An automatic choice that found no source is a warning (natural breaks
+    cannot be seen); ``activity_source = "none"`` in the config is the site's
+    decision, not a fault, so it is "not set up" and opens no alert.
+    """
+    if source_name != "none":
+        level, message = Level.OK, source_label
+    elif chosen_none:
+        level, message = Level.NOT_SET_UP, CHOSEN_NONE
+    else:
+        level, message = Level.WARNING, NO_SOURCE
+    return Reading(SOURCE.id, source_label(), level, message, detail={"source": source_name})
+
+
+def not_observed_here() -> Reading:
+    """Headless with no idle-time source: nothing to remind and nothing seen, so no clock runs."""
+    return Reading(SOURCE.id, None, Level.NOT_SET_UP, NOT_OBSERVED_HERE, detail={"source": "none"})
+
+
+def readings(
+    scheduler: BreakScheduler, source_name: str, source_label: Text, *, chosen_none: bool = False
+) -> list[Reading]:
     """The ``breaks.*`` readings for the panel's breaks card."""
     stats = scheduler.today
     limit = scheduler.settings.plan.daily_limit
@@ -97,12 +130,6 @@ def readings(scheduler: BreakScheduler, source_name: str, source_label: Text) ->
             ),
         ),
         Reading(SKIPPED.id, stats.skipped),
-        Reading(
-            SOURCE.id,
-            source_label(),
-            Level.WARNING if source_name == "none" else Level.OK,
-            NO_SOURCE if source_name == "none" else source_label,
-            detail={"source": source_name},
-        ),
+        source_reading(source_name, source_label, chosen_none=chosen_none),
     ]
     return result

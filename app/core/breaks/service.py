@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from app.core.breaks.activity import ActivitySampler, SourceFactory
-from app.core.breaks.readings import INDICATORS, readings
+from app.core.breaks.readings import INDICATORS, not_observed_here, readings
 from app.core.breaks.scheduler import BreakEvent, BreakScheduler, BreakStatus, Phase
 from app.core.breaks.settings import BreakKind, BreakSettings
 from app.core.breaks.stats import DayStats
@@ -94,6 +94,9 @@ class BreakService:
         #: Applications ringing at the last tick.
         self.ringing: tuple[str, ...] = ()
         self.source_name = self.sampler.name
+        #: The ``activity_source`` setting ("auto", "x11", … or "none" on purpose).
+        self.source_preference = "auto"
+        self._unobserved_at = -float("inf")
         self.source_label = self.sampler.label
         self._lock = threading.RLock()
         self._listeners: list[UpdateListener] = []
@@ -120,13 +123,15 @@ class BreakService:
     ) -> BreakService:
         """The service the ``[breaks]`` section asks for; the source is chosen at the first read."""
         preference = str(section["activity_source"])
-        return cls(
+        service = cls(
             BreakSettings.from_config(section),
             engine,
             history,
             call_state=call_state,
             source=source if source is not None else (lambda: select_source(preference)),
         )
+        service.source_preference = preference
+        return service
 
     @property
     def settings(self) -> BreakSettings:
@@ -192,6 +197,14 @@ class BreakService:
                 return
             if not self.sampler.has_sample:
                 # Not yet observed: no readings (an unchosen source is not "none"), no clock.
+                continue
+            if self._views == 0 and self.sampler.name == "none" and self.source_preference != "none":
+                # Headless and no idle time found: nobody to remind and no activity to
+                # see. Wall-clock time is not screen work, so no clock runs (it would
+                # reach the daily limit and warn on a seat nobody sits at). A site that
+                # set "none" on purpose asked for every minute to count, and gets that.
+                self._publish_not_observed()
+                timeout = self.TICK_SECONDS
                 continue
             try:
                 self.tick()
@@ -263,11 +276,20 @@ class BreakService:
         offset = now - self.call_state.clock()
         return [replace(s, opened_at=s.opened_at + offset) for s in self.call_state.playback()]
 
+    def _publish_not_observed(self) -> None:
+        now = self.clock()
+        if self.engine is not None and now - self._unobserved_at >= self.INGEST_EVERY:
+            self._unobserved_at = now
+            self.engine.ingest([not_observed_here()], now)
+
     def _publish(self, now: float) -> None:
         """Push the current ``breaks.*`` readings to the engine (lock held)."""
         self._last_ingest = now
         if self.engine is not None:
-            self.engine.ingest(readings(self.scheduler, self.source_name, self.source_label), now)
+            chosen_none = self.source_preference == "none"
+            self.engine.ingest(
+                readings(self.scheduler, self.source_name, self.source_label, chosen_none=chosen_none), now
+            )
 
     # -- the clerk's actions (any thread) ---------------------------------------------------------
     def _act(self, action: Callable[[float], bool | None], now: float | None) -> bool:
