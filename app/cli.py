@@ -20,13 +20,16 @@ import threading
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app import __version__
 from app.kernel import i18n
 from app.kernel.i18n import Text
 from app.kernel.model import format_value, worst
 from app.kernel.monitor import Monitor
+
+if TYPE_CHECKING:
+    from app.core.runtime import Runtime
 
 log = logging.getLogger("deskwatch")
 
@@ -146,8 +149,8 @@ def _monitor_classes() -> dict[str, type[Monitor]]:
     return monitors.discover()
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    """Poll once and print; exit code is the worst level's Nagios code."""
+def _check_runtime(args: argparse.Namespace) -> Runtime:
+    """A one-shot runtime (no history, no debounce) for check and selftest; config errors to stderr."""
     from app.core.runtime import build_runtime
 
     runtime = build_runtime(
@@ -161,6 +164,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         i18n.set_language(args.lang)
     for error in runtime.config.errors:
         print(f"deskwatch: config error: {error}", file=sys.stderr)
+    return runtime
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Poll once and print; exit code is the worst level's Nagios code."""
+    runtime = _check_runtime(args)
     try:
         runtime.scheduler.poll_once()
     finally:
@@ -232,20 +241,10 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     """Run the start-of-shift check, print the checklist, store it; 1 when a device failed."""
     from app.core import selftest
     from app.core.history import History
-    from app.core.runtime import HISTORY_FILE, build_runtime
+    from app.core.runtime import HISTORY_FILE
     from app.kernel.paths import user_data_dir
 
-    runtime = build_runtime(
-        monitor_classes=_monitor_classes(),
-        config_path=args.config,
-        data_dir=args.data_dir,
-        mode="check",
-        only=args.only,
-    )
-    if args.lang:
-        i18n.set_language(args.lang)
-    for error in runtime.config.errors:
-        print(f"deskwatch: config error: {error}", file=sys.stderr)
+    runtime = _check_runtime(args)
     options = {"test_page": bool(args.test_page or runtime.config.get("selftest", "test_page"))}
     check = selftest.SelfTest(runtime.config, runtime.monitors, user=runtime.engine.user)
     try:
