@@ -1,18 +1,20 @@
 """Screenshots of a real seat: ``python -m tests.screenshots --seat real``.
 
 The demo scene is tidy; a real seat is not.  This mode starts the test
-fixtures' real components — a private cupsd with two queues, ``Back`` out of
-paper; PulseAudio with a null sink as the headset and speech-like test audio
-playing into it; SIPp answering OPTIONS on UDP and TCP; three pty sensors
-(two text boards and an MH-Z19 reading 1250 ppm CO₂, over its 1000 ppm
-limit) — writes the configuration a clerk's seat would have for them, and
-runs the real tray app (:mod:`tests.screenshots.real_app`) on an Xvfb screen
-of each size with a tray.  Once every part of the seat has a reading it
-grabs the screen with the status panel, the alert centre and the
-environment's detail chart: ``<out>/real/<W>x<H>/{panel,alerts,detail}_<lang>.png``.
+fixtures' real components — a private cupsd with two queues, ``Back`` out
+of paper; PulseAudio with a null sink as the headset and speech-like test
+audio over room noise playing into it; SIPp answering OPTIONS on UDP and
+TCP; three pty sensors (two text boards and an MH-Z19 reading 1250 ppm CO₂,
+over its 1000 ppm limit) — writes the configuration a clerk's seat would
+have for them, and runs the real tray app (:mod:`tests.screenshots.real_app`)
+on an Xvfb screen of each size with a tray.  The runs share one data folder
+(each is a restart of the same seat, so the chart's history grows).  Once
+every part of the seat has a reading the app grabs the status panel (the
+screen, and every card at full height), the alert centre and the CO₂ chart:
+``<out>/real/<W>x<H>/{panel,panel_all,alerts,detail}_<lang>.png``.
 
 Every service is stopped on the way out, also on error, and the whole run is
-bounded (:data:`TIME_LIMIT`).
+bounded (:data:`TIME_LIMIT`); a missing program is named with its package.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.audio.conftest import SINK, PulseServer
-from tests.audio.signals import speech_like, to_pcm
+from tests.audio.signals import noise, speech_like, to_pcm
 from tests.environment.simulators import Mhz19Responder, PtyDevice, TextLineBoard
 from tests.printer.conftest import PrivateCups
 from tests.realseat import ROOT, Phone, app_command, app_env, require_seat
@@ -48,6 +50,8 @@ RUN_MARGIN = 25.0
 CO2_PPM = 1250
 #: Test audio played into the headset: long enough for every run.
 AUDIO_SECONDS = TIME_LIMIT + 30
+#: The room under the clerk's voice (dBFS): quiet office background.
+ROOM_NOISE_DBFS = -62.0
 #: The device whose detail chart is shot, and the indicator charted: CO₂, over its limit.
 DETAIL_DEVICE = "environment"
 DETAIL_CHART = ".co2[co2]"
@@ -91,7 +95,9 @@ def start_seat(stack: ExitStack, tmp: Path) -> Seat:
     pulse = PulseServer(tmp / "pulse")
     stack.callback(pulse.stop)  # also stops the players
     pulse.start()
-    pulse.play(to_pcm(speech_like(AUDIO_SECONDS, -30.0)))
+    # A clerk talking over a quiet room: a real microphone never delivers the
+    # digital zeros between the synthetic syllables, which read as dropouts.
+    pulse.play(to_pcm(speech_like(AUDIO_SECONDS, -30.0) + noise(AUDIO_SECONDS, ROOM_NOISE_DBFS)))
     phone = Phone(tmp)
     stack.callback(phone.stop)
     phone.start()
@@ -107,6 +113,8 @@ def config_text(seat: Seat) -> str:
         '[alerts]\nit_email = "it@example.com"\n'
         # Five-second trend points: the chart has a line after the seat's first minute.
         "[history]\nsample_seconds = 5\n"
+        # A seat already in use: no first-login offer of the start-of-shift check over the panel.
+        "[selftest]\noffer_at_first_login = false\n"
         f'[monitors.printer]\nserver = "{seat.cups.server}"\nprinters = ["{front}", "{back}"]\n'
         f'[monitors.telephone]\npbx_host = "127.0.0.1"\npbx_port = {seat.phone.port}\n'
         f"transports = [{transports}]\n"
