@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", action="append", choices=SIZES, help="screen size of --seat real")
     parser.add_argument("--one", nargs=2, metavar=("MODULE", "LANG"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.size and args.seat != "real":
+        parser.error("--size is for --seat real (the demo windows have their own sizes)")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     outdir = args.out.resolve()
     outdir.mkdir(parents=True, exist_ok=True)
