@@ -639,38 +639,38 @@
         <translation>Deskwatch — 工位状态</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="88"/>
+        <location filename="../../app/ui/panel/window.py" line="90"/>
         <source>Acknowledge all</source>
         <translation>全部确认</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="90"/>
+        <location filename="../../app/ui/panel/window.py" line="92"/>
         <source>Start-of-shift check</source>
         <translation>班前检查</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="92"/>
+        <location filename="../../app/ui/panel/window.py" line="94"/>
         <source>Reports</source>
         <translation>报表</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="94"/>
+        <location filename="../../app/ui/panel/window.py" line="96"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="135"/>
+        <location filename="../../app/ui/panel/window.py" line="137"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="137"/>
-        <location filename="../../app/ui/panel/window.py" line="258"/>
+        <location filename="../../app/ui/panel/window.py" line="139"/>
+        <location filename="../../app/ui/panel/window.py" line="260"/>
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="187"/>
+        <location filename="../../app/ui/panel/window.py" line="189"/>
         <source>Configuration problems (defaults are used for these keys):</source>
         <translation>配置有误(以下各项使用默认值):</translation>
     </message>

@@ -84,6 +84,8 @@ class StatusPanel(QMainWindow):
         top = QHBoxLayout()
         self.banner = QLabel(central)
         self.banner.setObjectName("banner")
+        # The headline can name three things at once; wrap rather than widen the window.
+        self.banner.setWordWrap(True)
         top.addWidget(self.banner, 1)
         self.ack_all_button = QPushButton(self.tr("Acknowledge all"), central)
         self.ack_all_button.clicked.connect(lambda: self.surface.acknowledge_all(self.alerts.note()))
