@@ -183,6 +183,7 @@ _UNSEEN = Text("{n} alerts need attention", "{n} 条告警待处理")
 _CLEARED = Text(" ({n} already cleared)", "(其中 {n} 条已恢复)")
 _ACKED = Text("{n} acknowledged, still faulty", "{n} 条已确认,故障仍在")
 _PENDING_N = Text("{n} out of range, alert pending", "{n} 项超限,等待告警")
+_NOTHING_SET_UP = Text("Nothing is set up to watch yet", "尚未设置任何监测项")
 _NOT_NORMAL = Text("{n} reading(s) not normal", "{n} 项读数异常")
 _ACKED_LINE = Text("acknowledged", "已确认")
 _CLEARED_LINE = Text("cleared, not yet acknowledged", "已恢复,尚未确认")
@@ -210,6 +211,8 @@ class Attention:
     other_problems: int = 0
     #: The overall effective level of the states (``None`` before the first reading).
     level: Level | None = None
+    #: States observed (anything but not set up): "all normal" needs at least one.
+    observed: int = 0
 
     @property
     def badge(self) -> int:
@@ -232,7 +235,10 @@ class Attention:
         if not parts and self.other_problems:
             parts.append(_NOT_NORMAL.format(n=self.other_problems))
         if not parts:
-            return _STARTING if self.level is None else _ALL_NORMAL
+            if self.level is None:
+                return _STARTING
+            # "Normal" is a claim about something observed, never about nothing set up.
+            return _ALL_NORMAL if self.observed else _NOTHING_SET_UP
         return Text(_PARTS_SEP.en.join(p.en for p in parts), _PARTS_SEP.zh.join(p.zh for p in parts))
 
 
@@ -248,6 +254,7 @@ def attention(states: list[IndicatorState], alerts: list[Alert]) -> Attention:
         pending=sum(1 for s in states if shown_level(s)[1]),
         other_problems=sum(1 for s in problems(states) if s.key not in present),
         level=overall_level(states),
+        observed=sum(1 for s in states if s.level is not Level.NOT_SET_UP),
     )
 
 

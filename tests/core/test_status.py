@@ -95,6 +95,9 @@ def test_one_count_for_badge_banner_tab_and_tooltip(clock: FakeClock) -> None:
     assert attention([], []).headline() == Text(
         "Starting — waiting for the first readings…", "正在启动 — 等待首次读数…"
     )
+    eng.ingest([Reading(JAM.id, None, Level.NOT_SET_UP, Text("no queue", "未选打印队列"))])
+    # Nothing observed is not "normal".
+    assert attention(eng.states(), []).headline().en == "Nothing is set up to watch yet"
     eng.ingest([Reading(FUMES.id, 800.0)])
     assert attention(eng.states(), eng.alerts.visible()).headline().en == "All equipment normal"
     eng.ingest(
