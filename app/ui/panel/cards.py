@@ -147,6 +147,7 @@ class DeviceCard(QFrame):
             self.chip.setToolTip("")
             return
         raw = max((state.raw_level for state, _ in pending), key=lambda lv: lv.rank)
+        self.dot.setPixmap(dot_pixmap(raw, 14))  # like a pending row: the raw level's colour
         self.chip.set_level(raw, pending=True)
         self.chip.setToolTip("\n".join(f"{state.label()}: {note()}" for state, note in pending))
 
