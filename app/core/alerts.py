@@ -59,6 +59,20 @@ class Debouncer:
             self.effective, self.candidate = raw, None
         return self.effective
 
+    def rises_at(self, thresholds: Thresholds | None) -> float | None:
+        """When the waiting (candidate) level takes effect if it holds; ``None`` unless a rise waits.
+
+        The same hold :meth:`update` applies: ``raise_after`` from the moment the
+        candidate was first seen.  Only rises (towards an alert) count; a level
+        waiting to clear is no news for the clerk.
+        """
+        candidate = self.candidate
+        if candidate is None or candidate.rank <= self.effective.rank or thresholds is None:
+            return None
+        if Level.NOT_SET_UP in (candidate, self.effective):
+            return None
+        return self.candidate_since + thresholds.raise_after
+
 
 class AlertState(Enum):
     """Where an alert stands in its lifecycle."""

@@ -53,6 +53,12 @@ class IndicatorState:
     detail: dict[str, Any] = field(default_factory=dict)
     #: The band of a two-sided threshold the last reading was judged in (``""``: none).
     band: str = ""
+    #: The thresholds the last reading was judged with (config overrides applied).
+    thresholds: Thresholds | None = None
+    #: While the raw level is above the effective one and waits for its debounce
+    #: (``raise_after``): when it takes effect if it holds (an engine clock time).
+    #: ``None`` when nothing waits.  Taken from the engine's debouncer, not guessed.
+    rises_at: float | None = None
 
     @property
     def label(self) -> Text:
@@ -189,12 +195,14 @@ class Engine:
                 message = thresholds.describe(number, raw, indicator.unit, reading.band)
         debouncer = self._debouncers.setdefault(key, Debouncer(effective=Level.OK))
         old = debouncer.effective
-        new = debouncer.update(raw, now, thresholds if self.debounce else None)
+        held = thresholds if self.debounce else None
+        new = debouncer.update(raw, now, held)
         if new != state.level or state.updated == 0.0:
             state.since = now if new != state.level else state.since
         state.value, state.raw_level, state.level = reading.value, raw, new
         state.message, state.updated, state.detail = message, now, dict(reading.detail)
-        state.band = reading.band
+        state.band, state.thresholds = reading.band, thresholds
+        state.rises_at = debouncer.rises_at(held)
         alert_level = new
         if new is Level.UNKNOWN and self._explained(reading):
             alert_level = Level.OK  # the cause has its own alert; do not cry wolf eight times

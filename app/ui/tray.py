@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, QProcess, QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from app.core.alerts import Alert, AlertEvent, AlertEventKind
-from app.core.status import overall_level, tooltip_summary
+from app.core.status import attention, tooltip_summary
 from app.kernel.model import Level, format_value
 from app.kernel.paths import resources_dir
 from app.ui.surface import Surface
@@ -22,6 +22,8 @@ from app.ui.theme import level_icon
 log = logging.getLogger(__name__)
 
 ALERT_SOUND = resources_dir() / "sounds" / "alert.wav"
+# How often a pending value's countdown is redrawn between readings (ms).
+PENDING_REFRESH_MS = 1_000
 
 
 class TrayIcon(QObject):
@@ -37,6 +39,10 @@ class TrayIcon(QObject):
         self.level: Level | None = None
         self.badge = 0
         self._shown: tuple[Level | None, int] | None = None
+        # A pending value's "alert in 40 s" counts down between readings.
+        self._countdown = QTimer(self)
+        self._countdown.setInterval(PENDING_REFRESH_MS)
+        self._countdown.timeout.connect(self.refresh)
         surface.bridge.states_changed.connect(lambda _states: self.refresh())
         surface.bridge.alert_event.connect(lambda _event: self.refresh())
         self.refresh()
@@ -47,16 +53,21 @@ class TrayIcon(QObject):
 
     def refresh(self) -> None:
         """Recompute colour, badge and tooltip."""
-        states = self.surface.engine.states()
-        self.level = overall_level(states)
-        self.badge = sum(1 for a in self.surface.engine.alerts.visible() if a.needs_attention)
+        engine = self.surface.engine
+        states, alerts = engine.states(), engine.alerts.visible()
+        count = attention(states, alerts)
+        self.level, self.badge = count.level, count.badge
         if self._shown != (self.level, self.badge):
             # Redrawing the icon costs an X round trip: only when it changes.
             self.icon.setIcon(level_icon(self.level, self.badge))
             self._shown = (self.level, self.badge)
-        tooltip = tooltip_summary(states)
+        tooltip = tooltip_summary(states, alerts, engine.clock())
         if tooltip != self.icon.toolTip():  # every batch of readings lands here
             self.icon.setToolTip(tooltip)
+        if count.pending and not self._countdown.isActive():
+            self._countdown.start()
+        elif not count.pending:
+            self._countdown.stop()
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):

@@ -103,7 +103,7 @@
 <context>
     <name>Announcer</name>
     <message>
-        <location filename="../../app/ui/tray.py" line="144"/>
+        <location filename="../../app/ui/tray.py" line="155"/>
         <source>Still unacknowledged — {0}</source>
         <extracomment>When each alert was last announced in full (not muted by a call): flaps stay quiet after it.</extracomment>
         <translation>仍未确认 — {0}</translation>
@@ -633,63 +633,46 @@
 <context>
     <name>StatusPanel</name>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="77"/>
+        <location filename="../../app/ui/panel/window.py" line="79"/>
         <source>Deskwatch — workstation status</source>
         <extracomment>Longest slice of GUI-thread time spent applying state changes per event-loop pass.</extracomment>
         <translation>Deskwatch — 工位状态</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="86"/>
+        <location filename="../../app/ui/panel/window.py" line="90"/>
         <source>Acknowledge all</source>
         <translation>全部确认</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="88"/>
+        <location filename="../../app/ui/panel/window.py" line="92"/>
         <source>Start-of-shift check</source>
         <translation>班前检查</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="90"/>
+        <location filename="../../app/ui/panel/window.py" line="94"/>
         <source>Reports</source>
         <translation>报表</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="92"/>
+        <location filename="../../app/ui/panel/window.py" line="96"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="133"/>
+        <location filename="../../app/ui/panel/window.py" line="137"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="135"/>
-        <location filename="../../app/ui/panel/window.py" line="263"/>
+        <location filename="../../app/ui/panel/window.py" line="139"/>
+        <location filename="../../app/ui/panel/window.py" line="260"/>
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="185"/>
+        <location filename="../../app/ui/panel/window.py" line="189"/>
         <source>Configuration problems (defaults are used for these keys):</source>
         <translation>配置有误(以下各项使用默认值):</translation>
-    </message>
-    <message>
-        <location filename="../../app/ui/panel/window.py" line="247"/>
-        <source>Starting — waiting for the first readings…</source>
-        <translation>正在启动 — 等待首次读数…</translation>
-    </message>
-    <message>
-        <location filename="../../app/ui/panel/window.py" line="249"/>
-        <source>All equipment normal</source>
-        <translation>所有设备正常</translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../../app/ui/panel/window.py" line="251"/>
-        <source>%n problem(s) need attention</source>
-        <translation>
-            <numerusform>%n 项异常需要处理</numerusform>
-        </translation>
     </message>
 </context>
 <context>

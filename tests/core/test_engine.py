@@ -94,3 +94,35 @@ def test_a_failed_monitor_is_one_alert(clock: FakeClock) -> None:
     states = eng.states()
     assert {s.level for s in states} == {Level.UNKNOWN} and len(states) == 2
     assert len(eng.alerts.visible()) == 1
+
+
+def test_a_rise_waiting_for_its_debounce_says_when_it_takes_effect(clock: FakeClock) -> None:
+    eng = engine(clock)
+    eng.ingest([Reading(CO2.id, 800.0)])
+    assert eng.state(CO2.id).rises_at is None  # type: ignore[union-attr]
+    start = clock()
+    eng.ingest([Reading(CO2.id, 1250.0)])
+    state = eng.state(CO2.id)
+    assert state is not None and (state.level, state.raw_level) == (Level.OK, Level.WARNING)
+    assert state.rises_at == start + 60  # the debouncer's own deadline, not a guess
+    clock.advance(20)
+    eng.ingest([Reading(CO2.id, 1300.0)])
+    assert state.rises_at == start + 60  # held since the first out-of-range reading
+    # Worse before the warning took effect: the critical level waits its own raise_after.
+    clock.advance(10)
+    eng.ingest([Reading(CO2.id, 2100.0)])
+    assert state.rises_at == start + 90
+    clock.advance(60)
+    eng.ingest([Reading(CO2.id, 2100.0)])
+    assert state.level is Level.CRITICAL and state.rises_at is None
+    # Waiting to clear is no pending alert.
+    clock.advance(5)
+    eng.ingest([Reading(CO2.id, 500.0)])
+    assert state.level is Level.CRITICAL and state.rises_at is None
+
+
+def test_one_shot_checks_have_nothing_pending(clock: FakeClock) -> None:
+    eng = Engine(load_config({}, None), [CO2], clock=clock, user="clerk", debounce=False)
+    eng.ingest([Reading(CO2.id, 1250.0)])
+    state = eng.state(CO2.id)
+    assert state is not None and state.level is Level.WARNING and state.rises_at is None

@@ -201,7 +201,7 @@ def test_chinese_catalogue_loads(make_app: Any) -> None:
     assert app.action("pause_15").text() == "15 分钟"
     app.engine.ingest([reading(CPU, 99.0)])
     app.panel.flush_pending()
-    assert app.panel.banner.text() == "1 项异常需要处理"
+    assert app.panel.tabs.tabText(app.panel.ALERTS_TAB) == "告警 (1)"
     app.set_language("en")
     assert app.action("quit").text() == "Quit Deskwatch"
 
@@ -209,12 +209,13 @@ def test_chinese_catalogue_loads(make_app: Any) -> None:
 # -- Qt-free helpers ------------------------------------------------------------
 def test_tooltip_and_durations(make_app: Any) -> None:
     app = make_app()
-    assert tooltip_summary([]) == "Deskwatch — starting…"
+    now = time.time()
+    assert tooltip_summary([], [], now) == "Deskwatch — Starting — waiting for the first readings…"
     app.engine.ingest([reading(CPU, 10.0)])
-    assert tooltip_summary(app.engine.states()) == "Deskwatch — all normal"
+    assert tooltip_summary(app.engine.states(), [], now) == "Deskwatch — All equipment normal"
     app.engine.ingest([reading(CPU, 99.0)])
-    assert tooltip_summary(app.engine.states()).splitlines() == [
-        "Deskwatch — 1 problem(s)",
+    assert tooltip_summary(app.engine.states(), app.engine.alerts.visible(), now).splitlines() == [
+        "Deskwatch — 1 alert needs attention",
         "Computer: CPU usage 99.0 % — Critical",
     ]
     assert format_duration(42, "en") == "42 s"

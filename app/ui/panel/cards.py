@@ -9,7 +9,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.core.engine import IndicatorState
-from app.core.status import format_duration, shown_level
+from app.core.status import format_duration, pending_note, shown_level
 from app.kernel.i18n import Text
 from app.kernel.model import Device, Level, format_value
 from app.ui.charts import Sparkline
@@ -64,14 +64,19 @@ class IndicatorRow:
         self.value.setToolTip(message)
         self.message.setText(message)
         # Not set up: the card's setup note explains it once, not on every row.
-        self.message.setVisible(bool(message) and not as_text and state.level.is_problem)
+        self.message.setVisible((bool(message) and not as_text and state.level.is_problem) or pending)
         self.spark.setVisible(state.indicator.numeric)
         self.refresh_since(time.time())
 
     def refresh_since(self, now: float) -> None:
-        """Update "how long in this state"."""
+        """Update "how long in this state" and a pending value's countdown ("alert in 40 s")."""
         if self.state.since:
             self.since.setText(format_duration(now - self.state.since))
+        note = pending_note(self.state, now)
+        if note is not None:
+            self.message.setText(note())
+            self.label.setToolTip(note())
+            self.value.setToolTip(note())
 
 
 class DeviceCard(QFrame):
@@ -131,7 +136,20 @@ class DeviceCard(QFrame):
         if self.rows:
             worst = max((r.state.level for r in self.rows.values()), key=lambda lv: lv.rank)
             self._set_level(worst)
+            self.show_pending(time.time())
         self._explain_not_set_up()
+
+    def show_pending(self, now: float) -> None:
+        """While the card is otherwise ok, its chip says "Pending" and its tooltip what and when."""
+        notes = [(r.state, pending_note(r.state, now)) for r in self.rows.values()]
+        pending = [(state, note) for state, note in notes if note is not None]
+        if self.level is not Level.OK or not pending:
+            self.chip.setToolTip("")
+            return
+        raw = max((state.raw_level for state, _ in pending), key=lambda lv: lv.rank)
+        self.dot.setPixmap(dot_pixmap(raw, 14))  # like a pending row: the raw level's colour
+        self.chip.set_level(raw, pending=True)
+        self.chip.setToolTip("\n".join(f"{state.label()}: {note()}" for state, note in pending))
 
     def _explain_not_set_up(self) -> None:
         """Say once why rows are not set up, unless the card's setup note already does."""

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.core.engine import IndicatorState
 from app.core.palette import LEVEL_COLOURS, LEVEL_TINTS
-from app.core.status import device_setup_notes, overall_level, problems
+from app.core.status import attention, device_setup_notes
 from app.kernel.i18n import Text
 from app.kernel.model import Device, Level
 from app.ui.alerts_view import AlertCentre
@@ -34,6 +34,8 @@ from app.ui.theme import level_icon
 SPARK_SECONDS = 3600.0
 #: Longest slice of GUI-thread time spent applying state changes per event-loop pass.
 UPDATE_BUDGET_S = 0.02
+# How often times in state are redrawn (ms), and how often while a value is pending.
+TICK_MS, PENDING_TICK_MS = 5_000, 1_000
 
 
 class StatusPanel(QMainWindow):
@@ -53,7 +55,7 @@ class StatusPanel(QMainWindow):
         self._spark_timer.setInterval(60_000)
         self._spark_timer.timeout.connect(self.refresh_sparklines)
         self._tick = QTimer(self)
-        self._tick.setInterval(5_000)
+        self._tick.setInterval(TICK_MS)
         self._tick.timeout.connect(self._refresh_times)
         self._setup_timer = QTimer(self)
         self._setup_timer.setInterval(30_000)
@@ -82,6 +84,8 @@ class StatusPanel(QMainWindow):
         top = QHBoxLayout()
         self.banner = QLabel(central)
         self.banner.setObjectName("banner")
+        # The headline can name three things at once; wrap rather than widen the window.
+        self.banner.setWordWrap(True)
         top.addWidget(self.banner, 1)
         self.ack_all_button = QPushButton(self.tr("Acknowledge all"), central)
         self.ack_all_button.clicked.connect(lambda: self.surface.acknowledge_all(self.alerts.note()))
@@ -240,17 +244,11 @@ class StatusPanel(QMainWindow):
         self.show_config_errors()
 
     def _update_header(self) -> None:
-        states = self.surface.engine.states()
-        level = overall_level(states)
-        bad = problems(states)
-        if level is None:
-            text, colour = self.tr("Starting — waiting for the first readings…"), Level.UNKNOWN
-        elif not bad:
-            text, colour = self.tr("All equipment normal"), Level.OK
-        else:
-            text = self.tr("%n problem(s) need attention", "", len(bad))
-            colour = level
-        self.banner.setText(text)
+        engine = self.surface.engine
+        count = attention(engine.states(), engine.alerts.visible())
+        headline = count.headline()()
+        colour = Level.UNKNOWN if count.level is None else count.level
+        self.banner.setText(headline)
         style = (
             f"background: {LEVEL_TINTS[colour]}; color: {LEVEL_COLOURS[colour]};"
             f" border: 1px solid {LEVEL_COLOURS[colour]};"
@@ -259,15 +257,21 @@ class StatusPanel(QMainWindow):
         # the banner, and this runs on every batch of readings.
         if self.banner.styleSheet() != style:
             self.banner.setStyleSheet(style)
-        pending = sum(1 for a in self.surface.engine.alerts.visible() if a.needs_attention)
         label = self.tr("Alerts")
-        self.tabs.setTabText(self.ALERTS_TAB, f"{label} ({pending})" if pending else label)
+        # The badge's number, and the banner's words as the tab's tooltip: one count everywhere.
+        self.tabs.setTabText(self.ALERTS_TAB, f"{label} ({count.badge})" if count.badge else label)
+        self.tabs.setTabToolTip(self.ALERTS_TAB, headline)
+        # A pending value counts down ("alert in 40 s"): redraw it every second meanwhile.
+        interval = PENDING_TICK_MS if count.pending else TICK_MS
+        if self._tick.interval() != interval:  # setInterval restarts a running timer
+            self._tick.setInterval(interval)
 
     def _refresh_times(self) -> None:
-        now = time.time()
+        now = self.surface.engine.clock()
         for card in self.cards.values():
             for row in card.rows.values():
                 row.refresh_since(now)
+            card.show_pending(now)
 
     def refresh_setup_notes(self) -> None:
         """Ask monitors (off the GUI thread) which devices are not set up."""
