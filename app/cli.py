@@ -15,18 +15,21 @@ import argparse
 import json
 import logging
 import signal
-import sqlite3
 import sys
 import threading
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app import __version__
-from app.core import i18n
-from app.core.i18n import Text
-from app.core.model import format_value, worst
+from app.kernel import i18n
+from app.kernel.i18n import Text
+from app.kernel.model import format_value, worst
+from app.kernel.monitor import Monitor
+
+if TYPE_CHECKING:
+    from app.core.runtime import Runtime
 
 log = logging.getLogger("deskwatch")
 
@@ -139,15 +142,34 @@ def _first_line(message: str) -> str:
     return f"{first} …" if rest.strip() else first
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    """Poll once and print; exit code is the worst level's Nagios code."""
+def _monitor_classes() -> dict[str, type[Monitor]]:
+    """Every monitor the package declares, imported only when a command needs them."""
+    import monitors
+
+    return monitors.discover()
+
+
+def _check_runtime(args: argparse.Namespace) -> Runtime:
+    """A one-shot runtime (no history, no debounce) for check and selftest; config errors to stderr."""
     from app.core.runtime import build_runtime
 
-    runtime = build_runtime(config_path=args.config, data_dir=args.data_dir, mode="check", only=args.only)
+    runtime = build_runtime(
+        monitor_classes=_monitor_classes(),
+        config_path=args.config,
+        data_dir=args.data_dir,
+        mode="check",
+        only=args.only,
+    )
     if args.lang:
         i18n.set_language(args.lang)
     for error in runtime.config.errors:
         print(f"deskwatch: config error: {error}", file=sys.stderr)
+    return runtime
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Poll once and print; exit code is the worst level's Nagios code."""
+    runtime = _check_runtime(args)
     try:
         runtime.scheduler.poll_once()
     finally:
@@ -161,7 +183,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             "indicators": [
                 {
                     "id": s.key,
-                    "device": s.indicator.device.value,
+                    "device": s.indicator.device.id,
                     "label": s.label(),
                     "value": s.value,
                     "unit": s.indicator.unit,
@@ -194,14 +216,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_config(args: argparse.Namespace) -> int:
     """``config check FILE`` and ``config path``."""
-    import monitors
-    from app.core.config import check_file
-    from app.core.paths import user_config_path
+    from app.core.config import check_file_notes
+    from app.kernel.paths import user_config_path
 
     if args.config_command == "path":
         print(args.config or user_config_path())
         return 0
-    errors = check_file(monitors.discover(), args.file)
+    errors, notices = check_file_notes(_monitor_classes(), args.file)
+    for notice in notices:
+        print(f"note: {notice}", file=sys.stderr)
     for error in errors:
         print(error, file=sys.stderr)
     if errors:
@@ -218,14 +241,10 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     """Run the start-of-shift check, print the checklist, store it; 1 when a device failed."""
     from app.core import selftest
     from app.core.history import History
-    from app.core.paths import user_data_dir
-    from app.core.runtime import HISTORY_FILE, build_runtime
+    from app.core.runtime import HISTORY_FILE
+    from app.kernel.paths import user_data_dir
 
-    runtime = build_runtime(config_path=args.config, data_dir=args.data_dir, mode="check", only=args.only)
-    if args.lang:
-        i18n.set_language(args.lang)
-    for error in runtime.config.errors:
-        print(f"deskwatch: config error: {error}", file=sys.stderr)
+    runtime = _check_runtime(args)
     options = {"test_page": bool(args.test_page or runtime.config.get("selftest", "test_page"))}
     check = selftest.SelfTest(runtime.config, runtime.monitors, user=runtime.engine.user)
     try:
@@ -287,14 +306,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Write the HTML report and the CSV of alerts for a date range."""
     import datetime as dt
 
-    import monitors
     from app.core import reports
     from app.core.config import load_config
-    from app.core.history import History
-    from app.core.paths import user_config_path, user_data_dir
+    from app.core.history import History, HistoryError
     from app.core.runtime import HISTORY_FILE
+    from app.kernel.paths import user_config_path, user_data_dir
 
-    classes = monitors.discover()
+    classes = _monitor_classes()
     config = load_config(classes, args.config if args.config is not None else user_config_path())
     i18n.set_language(args.lang or config.get("", "language"))
     try:
@@ -312,7 +330,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         # Read-only: a report needs no write access to the history (a copy, a read-only share).
         history = History(db, read_only=True)
-    except sqlite3.Error as exc:
+    except HistoryError as exc:
         print(f"deskwatch: cannot read the history {db}: {exc}", file=sys.stderr)
         return 2
     try:
@@ -332,7 +350,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"deskwatch: cannot write the report: {exc}", file=sys.stderr)
         return 2
-    except sqlite3.Error as exc:  # damaged: the running app moves it aside, a report only says so
+    except HistoryError as exc:  # damaged: the running app moves it aside, a report only says so
         print(f"deskwatch: cannot read the history {db}: {exc}", file=sys.stderr)
         return 2
     finally:
@@ -344,13 +362,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_export_rules(args: argparse.Namespace) -> int:
     """Print or write the Prometheus rules (and optionally the Grafana dashboard)."""
-    import monitors
     from app.core.config import load_config
-    from app.core.paths import user_config_path
     from app.core.promfiles import generate_dashboard, generate_rules
+    from app.kernel.paths import user_config_path
 
     user = None if args.defaults else (args.config if args.config is not None else user_config_path())
-    config = load_config(monitors.discover(), user)
+    config = load_config(_monitor_classes(), user)
     for error in config.errors:
         print(f"deskwatch: config error: {error}", file=sys.stderr)
     text = generate_rules(config)
@@ -374,7 +391,9 @@ def cmd_headless(args: argparse.Namespace) -> int:
     from app.core.alerts import AlertEvent
     from app.core.runtime import build_runtime
 
-    runtime = build_runtime(config_path=args.config, data_dir=args.data_dir, mode="app")
+    runtime = build_runtime(
+        monitor_classes=_monitor_classes(), config_path=args.config, data_dir=args.data_dir, mode="app"
+    )
     for error in runtime.config.errors:
         log.error("config error: %s", error)
 

@@ -1,7 +1,7 @@
 """Monitors: one module per monitored device, discovered automatically.
 
 To add a monitor, add one module here that defines a subclass of
-:class:`app.core.monitor.Monitor`; nothing else needs to change.
+:class:`app.kernel.monitor.Monitor`; nothing else needs to change.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import importlib
 import logging
 import pkgutil
 
-from app.core.monitor import Monitor
+from app.kernel.monitor import Monitor
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from typing import Any
 
 import psutil
 
-from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, IndicatorMaker, Level, Reading, Thresholds
-from app.core.monitor import LoopLatencyProbe, Monitor, MonitorContext
-from app.core.paths import write_private
-from app.core.settings import Setting
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Direction, Indicator, IndicatorMaker, Level, Reading, Thresholds
+from app.kernel.monitor import LoopLatencyProbe, Monitor, MonitorContext
+from app.kernel.paths import write_private
+from app.kernel.settings import Setting
 
 log = logging.getLogger(__name__)
 

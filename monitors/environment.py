@@ -4,7 +4,9 @@ Procedure 四.1: temperature, humidity and similar parameters in the normal
 range, no alarm; the room well ventilated.  Ranges follow GB/T 18883 (indoor
 air quality): summer 22–28 °C and 40–80 %RH, winter 16–24 °C and 30–60 %RH,
 CO₂ ≤ 1000 ppm.  The season follows the date (heating season November–March
-by default) unless a setting fixes it.
+by default) unless a setting fixes it.  The ranges are two-sided thresholds
+with one band per season: the monitor names the season in each reading, the
+engine judges (overridable under ``[indicators."environment.temperature"]``).
 
 Sensors are declared as a list of tables in the config file::
 
@@ -14,7 +16,8 @@ Sensors are declared as a list of tables in the config file::
     port = "/dev/ttyUSB0"      # or "COM3", a pyserial URL, or usb_id = "1a86:7523"
 
 Each sensor is read by its own thread (``sensors.reader``); ``poll()`` only
-judges the latest snapshot, so a silent port never blocks a poll.
+reports the latest snapshot, so a silent port never blocks a poll.  The sensor
+table schema and the protocol sessions are in ``sensors.environment_sensors``.
 """
 
 from __future__ import annotations
@@ -23,49 +26,73 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
-from app.core.i18n import Text
-from app.core.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
-from app.core.monitor import Monitor, MonitorContext
-from app.core.settings import Setting
-from sensors import modbus_env
-from sensors.measurement import CO2, HUMIDITY, QUANTITIES, TEMPERATURE
-from sensors.reader import (
-    CONNECTED,
-    DISCONNECTED,
-    NO_ANSWER,
-    Mhz19Session,
-    ModbusSession,
-    SensorReader,
-    SensorStatus,
-    Session,
-    TextLineSession,
-)
-from sensors.serial_transport import PARITIES, Backoff, SerialSettings
-from sensors.textline import FORMATS, LineFormat
+from app.kernel.i18n import Text
+from app.kernel.model import Band, DemoSignal, Device, Direction, IndicatorMaker, Level, Reading, Thresholds
+from app.kernel.monitor import Monitor, MonitorContext
+from app.kernel.settings import Setting
+from sensors.environment_sensors import SENSOR_FIELDS, SensorDefinition, define_sensor, sensor_problem
+from sensors.measurement import CO2, HUMIDITY, TEMPERATURE
+from sensors.reader import CONNECTED, DISCONNECTED, NO_ANSWER, SensorReader, SensorStatus
+from sensors.serial_transport import Backoff
 
 log = logging.getLogger(__name__)
 
-PROTOCOLS: tuple[str, ...] = ("text", "modbus", "mhz19")
 SEASONS: tuple[str, ...] = ("auto", "summer", "winter")
 
 #: How long the first poll waits for every sensor's first reading (or failure).
 FIRST_READING_WAIT_S = 5.0
-#: How far back inside its range a value must come to clear (no flapping at the edge).
-HYSTERESIS = {TEMPERATURE: 0.5, HUMIDITY: 2.0}
 
 
-_ind = IndicatorMaker("environment", Device.ENVIRONMENT)
+#: The device group this monitor watches (its card, self-check advice and demo).
+ENVIRONMENT = Device(
+    "environment",
+    Text("Environment", "环境监控"),
+    60,
+    advice=Text(
+        "Tell the supervisor about the room's temperature, humidity or air; check the sensor's cable",
+        "向班长反映室内温度、湿度或空气状况;检查传感器连线",
+    ),
+    demo=(
+        DemoSignal("temperature", Text("Temperature", "温度"), "°C", Direction.HIGH_IS_BAD, 28, 30, 24.5),
+        DemoSignal("humidity", Text("Humidity", "相对湿度"), "%", Direction.HIGH_IS_BAD, 80, 90, 52),
+        DemoSignal("co2", Text("CO₂", "二氧化碳"), "ppm", Direction.HIGH_IS_BAD, 1000, 1500, 620),
+    ),
+    demo_offset=1,
+)
+
+_ind = IndicatorMaker("environment", ENVIRONMENT)
 
 
+SEASON_NAMES = {"summer": Text("summer", "夏季"), "winter": Text("winter", "冬季")}
+
+
+def _seasons(summer: tuple[float, float], winter: tuple[float, float]) -> tuple[Band, ...]:
+    """GB/T 18883's two ranges; the monitor names the season that applies in each reading."""
+    return (
+        Band("summer", SEASON_NAMES["summer"], *summer),
+        Band("winter", SEASON_NAMES["winter"], *winter),
+    )
+
+
+#: Ranges are judged by the engine like every threshold: overridable under
+#: ``[indicators."environment.temperature"]`` (``summer_low``, ``winter_high``,
+#: ``critical_margin``, ``clear_margin`` …) and exported as Prometheus rules.
 TEMPERATURE_IND = _ind(
     "temperature",
     Text("Room temperature", "室内温度"),
     "°C",
     description=Text(
         "GB/T 18883: summer 22–28 °C, winter 16–24 °C", "GB/T 18883:夏季 22–28 °C,冬季 16–24 °C"
+    ),
+    # Critical 5 °C outside; back 0.5 °C inside to clear, so the edge does not flap.
+    thresholds=Thresholds(
+        Direction.OUTSIDE_IS_BAD,
+        bands=_seasons((22.0, 28.0), (16.0, 24.0)),
+        critical_margin=5.0,
+        clear_margin=0.5,
     ),
     metric_unit="celsius",
 )
@@ -74,6 +101,9 @@ HUMIDITY_IND = _ind(
     Text("Relative humidity", "相对湿度"),
     "%",
     description=Text("GB/T 18883: summer 40–80 %, winter 30–60 %", "GB/T 18883:夏季 40–80 %,冬季 30–60 %"),
+    thresholds=Thresholds(
+        Direction.OUTSIDE_IS_BAD, bands=_seasons((40.0, 80.0), (30.0, 60.0)), clear_margin=2.0
+    ),
     metric_unit="ratio",
     metric_scale=0.01,
 )
@@ -105,16 +135,6 @@ BAD_FRAMES_IND = _ind(
 )
 VALUE_INDICATORS = {TEMPERATURE: TEMPERATURE_IND, HUMIDITY: HUMIDITY_IND, CO2: CO2_IND}
 
-SEASON_NAMES = {"summer": Text("summer", "夏季"), "winter": Text("winter", "冬季")}
-MSG_IN_RANGE = Text(
-    "Within the {season} range {low:g}–{high:g} {unit}", "在{season}范围 {low:g}–{high:g} {unit} 内"
-)
-MSG_TOO_HIGH = Text(
-    "Above the {season} range {low:g}–{high:g} {unit}", "高于{season}范围 {low:g}–{high:g} {unit}"
-)
-MSG_TOO_LOW = Text(
-    "Below the {season} range {low:g}–{high:g} {unit}", "低于{season}范围 {low:g}–{high:g} {unit}"
-)
 MSG_CO2 = Text("GB/T 18883 limit 1000 ppm", "GB/T 18883 限值 1000 ppm")
 MSG_NO_RECENT = Text("No valid reading for {seconds:.0f} s", "{seconds:.0f} 秒内无有效读数")
 MSG_CONNECTED = Text("Connected on {port}", "已连接:{port}")
@@ -151,163 +171,6 @@ SETUP_HINT = Text(
 )
 
 
-def _quantity_list() -> str:
-    return ", ".join(QUANTITIES)
-
-
-#: Keys of one ``[[monitors.environment.sensors]]`` table.
-SENSOR_FIELDS: tuple[Setting, ...] = (
-    Setting("name", "", Text("Name (shown on the card)", "名称(显示在卡片上)")),
-    Setting("protocol", "text", Text("Protocol", "协议"), choices=PROTOCOLS),
-    Setting("port", "", Text("Port (path, COM name or pyserial URL)", "端口(路径、COM 名或 pyserial URL)")),
-    Setting("usb_id", "", Text("USB VID:PID (instead of port)", "USB VID:PID(代替端口)")),
-    Setting("baudrate", 9600, Text("Baud rate", "波特率"), minimum=50, maximum=4_000_000),
-    Setting("bytesize", 8, Text("Data bits", "数据位"), minimum=5, maximum=8),
-    Setting("parity", "N", Text("Parity", "校验位"), choices=PARITIES),
-    Setting("stopbits", 1.0, Text("Stop bits", "停止位"), minimum=1, maximum=2),
-    Setting("period", 2.0, Text("Seconds between requests", "请求间隔(秒)"), minimum=0.2, maximum=3600),
-    Setting("format", "auto", Text("Line format", "文本行格式"), choices=FORMATS),
-    Setting(
-        "columns",
-        [TEMPERATURE, HUMIDITY],
-        Text("CSV columns", "CSV 列"),
-        type=list,
-        help=Text(
-            f"each one of {_quantity_list()}, or empty to skip", f"每列为 {_quantity_list()} 之一,留空跳过"
-        ),
-    ),
-    Setting(
-        "keys",
-        [],
-        Text("Extra key names (key=quantity)", "附加键名(键=物理量)"),
-        type=list,
-        help=Text('e.g. "tmp=temperature"', '例如 "tmp=temperature"'),
-    ),
-    Setting("regex", "", Text("Regular expression with named groups", "带命名分组的正则表达式")),
-    Setting(
-        "temperature_unit", "C", Text("Unit of bare temperatures", "无单位温度的单位"), choices=("C", "F")
-    ),
-    Setting(
-        "preset",
-        "",
-        Text("Modbus register map preset", "Modbus 寄存器预设"),
-        choices=("", *modbus_env.PRESETS),
-    ),
-    Setting("slave", 1, Text("Modbus slave address", "Modbus 从站地址"), minimum=1, maximum=247),
-    Setting(
-        "function", 3, Text("Modbus function code (3 or 4)", "Modbus 功能码(3 或 4)"), minimum=3, maximum=4
-    ),
-    *(
-        Setting(
-            f"{q}_register",
-            -1,
-            Text(f"Register of {q} (−1: none)", f"{q} 寄存器(−1 表示无)"),
-            minimum=-1,
-            maximum=65535,
-        )
-        for q in QUANTITIES
-    ),
-    *(Setting(f"{q}_scale", 0.1, Text(f"Scale of {q}", f"{q} 比例系数"), type=float) for q in QUANTITIES),
-    Setting("signed", True, Text("Temperature register is signed", "温度寄存器为有符号数")),
-    Setting(
-        "words", 1, Text("Registers per value (1 or 2)", "每个数值的寄存器数(1 或 2)"), minimum=1, maximum=2
-    ),
-    Setting(
-        "word_order",
-        "big",
-        Text("Word order of 2-register values", "双寄存器字序"),
-        choices=modbus_env.WORD_ORDERS,
-    ),
-)
-_FIELD_DEFAULTS = {f.key: f.default for f in SENSOR_FIELDS}
-
-
-@dataclass(frozen=True)
-class SensorDefinition:
-    """One configured sensor: its name, where it is, and how to talk to it."""
-
-    name: str
-    where: str
-    make_session: Callable[[], Session]
-
-
-def _line_format(table: Mapping[str, Any]) -> LineFormat:
-    keys: dict[str, str] = {}
-    for entry in table.get("keys", []):
-        key, sep, quantity = str(entry).partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f'keys: {entry!r} is not "name=quantity"')
-        keys[key.strip().lower()] = quantity.strip()
-    return LineFormat(
-        kind=str(table.get("format", "auto")),
-        columns=tuple(str(c) for c in table.get("columns", _FIELD_DEFAULTS["columns"])),
-        keys=keys,
-        pattern=str(table.get("regex", "")),
-        temperature_unit=str(table.get("temperature_unit", "C")),
-    )
-
-
-def _register_map(table: Mapping[str, Any]) -> modbus_env.RegisterMap:
-    overrides: dict[str, Any] = {}
-    for quantity in QUANTITIES:
-        for suffix in ("register", "scale"):
-            key = f"{quantity}_{suffix}"
-            if key in table:
-                overrides[key] = table[key]
-    if "signed" in table:
-        overrides["temperature_signed"] = bool(table["signed"])
-    for key in ("words", "word_order"):
-        if key in table:
-            overrides[key] = table[key]
-    function = table.get("function")
-    return modbus_env.build_map(str(table.get("preset", "")), function, **overrides)
-
-
-def define_sensor(table: Mapping[str, Any], number: int) -> SensorDefinition:
-    """Turn one validated sensor table into a definition; ``ValueError`` with a readable reason."""
-    protocol = str(table.get("protocol", "text"))
-    serial_settings = SerialSettings(
-        port=str(table.get("port", "")),
-        usb_id=str(table.get("usb_id", "")),
-        baudrate=int(table.get("baudrate", 9600)),
-        bytesize=int(table.get("bytesize", 8)),
-        parity=str(table.get("parity", "N")),
-        stopbits=float(table.get("stopbits", 1.0)),
-    )
-    # Brackets would clash with the indicator key form "id[instance]".
-    name = str(table.get("name") or f"{protocol}-{number}").replace("[", "(").replace("]", ")")
-    period = float(table.get("period", _FIELD_DEFAULTS["period"]))
-    make_session: Callable[[], Session]
-    if protocol == "text":
-        line_format = _line_format(table)
-
-        def make_session() -> Session:
-            return TextLineSession(serial_settings, line_format)
-
-    elif protocol == "mhz19":
-
-        def make_session() -> Session:
-            return Mhz19Session(serial_settings, period)
-
-    else:
-        register_map = _register_map(table)
-        slave = int(table.get("slave", 1))
-
-        def make_session() -> Session:
-            return ModbusSession(serial_settings, register_map, slave, period)
-
-    return SensorDefinition(name, serial_settings.where, make_session)
-
-
-def sensor_problem(table: Mapping[str, Any]) -> str | None:
-    """What makes a sensor table unusable (for ``deskwatch config check``), or ``None``."""
-    try:
-        define_sensor(table, 1)
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
 def season_of(day: dt.date, winter_from: int, winter_to: int) -> str:
     """``"winter"`` when ``day``'s month lies in winter_from…winter_to (wrapping the year end)."""
     month = day.month
@@ -318,49 +181,26 @@ def season_of(day: dt.date, winter_from: int, winter_to: int) -> str:
     return "winter" if inside else "summer"
 
 
-def judge_range(
-    value: float, low: float, high: float, previous: Level, hysteresis: float, critical_margin: float | None
-) -> Level:
-    """Level of a two-sided range: warning outside, critical ``critical_margin`` beyond.
-
-    A value that was out of range must come ``hysteresis`` back inside to clear,
-    so readings hovering at the edge do not flap.
-    """
-    distance = max(low - value, value - high)  # > 0 outside the range
-    if critical_margin is not None and distance >= critical_margin:
-        return Level.CRITICAL
-    if critical_margin is not None and previous is Level.CRITICAL and distance > critical_margin - hysteresis:
-        return Level.CRITICAL
-    if distance > 0:
-        return Level.WARNING
-    if previous in (Level.WARNING, Level.CRITICAL) and distance > -hysteresis:
-        return Level.WARNING
-    return Level.OK
-
-
-def _range_settings(season: str, quantity: str, low: float, high: float, label: Text) -> tuple[Setting, ...]:
-    name = SEASON_NAMES[season]
-    return (
-        Setting(
-            f"{season}_{quantity}_min", low, label.format(season=name, bound=Text("min", "下限")), type=float
-        ),
-        Setting(
-            f"{season}_{quantity}_max", high, label.format(season=name, bound=Text("max", "上限")), type=float
-        ),
-    )
-
-
-_T_LABEL = Text("Temperature {bound}, {season} (°C)", "{season}温度{bound}(°C)")
-_H_LABEL = Text("Humidity {bound}, {season} (%)", "{season}湿度{bound}(%)")
-
-
 class EnvironmentMonitor(Monitor):
     """Judges room climate from one or more serial sensors."""
 
     id = "environment"
-    device = Device.ENVIRONMENT
+    device = ENVIRONMENT
     title = Text("Environment", "环境监控")
     indicators = (TEMPERATURE_IND, HUMIDITY_IND, CO2_IND, LINK_IND, AGE_IND, BAD_FRAMES_IND)
+    #: The seasonal ranges were this monitor's own keys before they became the
+    #: indicators' thresholds; a site's older file keeps its ranges.
+    moved_settings = MappingProxyType(
+        {
+            **{
+                f"{season}_{quantity}_{old}": (ind.id, f"{season}_{new}")
+                for season in ("summer", "winter")
+                for quantity, ind in ((TEMPERATURE, TEMPERATURE_IND), (HUMIDITY, HUMIDITY_IND))
+                for old, new in (("min", "low"), ("max", "high"))
+            },
+            "temperature_critical_margin": (TEMPERATURE_IND.id, "critical_margin"),
+        }
+    )
     interval = 10.0
     timeout = 10.0
     # On by default: without sensors it only shows how to add one, never a fault.
@@ -386,17 +226,6 @@ class EnvironmentMonitor(Monitor):
             "winter_from_month", 11, Text("Winter starts in month", "冬季起始月份"), minimum=1, maximum=12
         ),
         Setting("winter_to_month", 3, Text("Winter ends in month", "冬季结束月份"), minimum=1, maximum=12),
-        *_range_settings("summer", "temperature", 22.0, 28.0, _T_LABEL),
-        *_range_settings("winter", "temperature", 16.0, 24.0, _T_LABEL),
-        *_range_settings("summer", "humidity", 40.0, 80.0, _H_LABEL),
-        *_range_settings("winter", "humidity", 30.0, 60.0, _H_LABEL),
-        Setting(
-            "temperature_critical_margin",
-            5.0,
-            Text("Critical this far outside the range (°C)", "超出范围多少度为严重(°C)"),
-            minimum=0.5,
-            maximum=50,
-        ),
         Setting(
             "stale_after",
             120.0,
@@ -435,7 +264,6 @@ class EnvironmentMonitor(Monitor):
         self.readers: list[SensorReader] = []
         self._started_at: float | None = None
         self._first_poll = True
-        self._previous: dict[tuple[str, str], Level] = {}
 
     def setup_hint(self) -> Text | None:
         if not self.options.get("sensors"):
@@ -545,21 +373,10 @@ class EnvironmentMonitor(Monitor):
         return Reading(LINK_IND.id, value, level, message, status.name, detail)
 
     def _judge(self, quantity: str, value: float, season: str, instance: str) -> Reading:
+        """A value reading; the engine judges it against the indicator's thresholds in force."""
         indicator = VALUE_INDICATORS[quantity]
         shown = round(value, 1) if quantity != CO2 else round(value)
         if quantity == CO2:
-            # Judged by the engine against the indicator's (configurable) thresholds.
             return Reading(indicator.id, shown, None, MSG_CO2, instance)
-        low = float(self.options[f"{season}_{quantity}_min"])
-        high = float(self.options[f"{season}_{quantity}_max"])
-        margin = float(self.options["temperature_critical_margin"]) if quantity == TEMPERATURE else None
-        key = (quantity, instance)
-        level = judge_range(value, low, high, self._previous.get(key, Level.OK), HYSTERESIS[quantity], margin)
-        self._previous[key] = level
-        template = MSG_IN_RANGE
-        if level is not Level.OK:
-            template = MSG_TOO_HIGH if value > (low + high) / 2 else MSG_TOO_LOW
-        message = template.format(season=SEASON_NAMES[season], low=low, high=high, unit=indicator.unit)
-        return Reading(
-            indicator.id, shown, level, message, instance, {"season": season, "low": low, "high": high}
-        )
+        # The season picks the band of the two-sided range; the engine says where the value lies.
+        return Reading(indicator.id, shown, None, None, instance, {"season": season}, band=season)

@@ -25,11 +25,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from app.core.callstate import CallState
-from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, IndicatorMaker, Level, Reading, Thresholds
-from app.core.monitor import Monitor, MonitorContext
-from app.core.settings import Setting
+from app.kernel.i18n import Text
+from app.kernel.model import (
+    DemoSignal,
+    Device,
+    Direction,
+    Indicator,
+    IndicatorMaker,
+    Level,
+    Reading,
+    Thresholds,
+)
+from app.kernel.monitor import Monitor, MonitorContext
+from app.kernel.settings import Setting
 from sensors.audio import AudioCapture, CaptureState, CaptureStatus, Samples, shared_capture
 from sensors.audio_analysis import AnalysisSettings, AudioSummary, WindowStats, analyse_block
 from sensors.mic_usage import MicUsage, PulseMicUsage, system_mic_usage
@@ -64,7 +72,23 @@ def stream_watcher_for_platform(
     return None
 
 
-_ind = IndicatorMaker("headset", Device.HEADSET)
+#: The device group this monitor watches (its card, self-check advice and demo).
+HEADSET = Device(
+    "headset",
+    Text("Headset", "耳机"),
+    20,
+    advice=Text(
+        "Check that the headset is plugged in and not muted; try the other socket or a spare headset",
+        "检查耳机是否插好、是否静音;换一个插孔或备用耳机试试",
+    ),
+    demo=(
+        DemoSignal("noise", Text("Noise floor", "底噪"), "dBFS", Direction.HIGH_IS_BAD, -55, -50, -68),
+        DemoSignal("speech", Text("Speech level", "语音电平"), "dBFS", Direction.LOW_IS_BAD, -40, -50, -28),
+    ),
+    demo_offset=1,
+)
+
+_ind = IndicatorMaker("headset", HEADSET)
 
 
 CONNECTED = _ind("connected", Text("Headset connected", "耳机已连接"), numeric=False)
@@ -194,7 +218,7 @@ class HeadsetMonitor(Monitor):
     """Listens to the headset microphone; everything stays in memory."""
 
     id = "headset"
-    device = Device.HEADSET
+    device = HEADSET
     title = Text("Headset", "耳机")
     indicators = (
         CONNECTED, MIC, NOISE_FLOOR, SPEECH_LEVEL, SNR, CLIPPING, DC_OFFSET, HUM, DROPOUTS, IN_CALL,
@@ -320,7 +344,7 @@ class HeadsetMonitor(Monitor):
 
     def _start_stream_watcher(self) -> None:
         """Feed the call state from stream events, so a call is known the moment it starts or ends."""
-        if self.context.mode == "check" or not self.options["call_detection"] or self._call_state() is None:
+        if self.context.mode == "check" or not self.options["call_detection"]:
             return
         self.stream_watcher = stream_watcher_for_platform(
             self._on_streams, lambda: self.capture.pulse_source, self.mic_usage
@@ -330,9 +354,7 @@ class HeadsetMonitor(Monitor):
 
     def _on_streams(self, snapshot: StreamSnapshot | None) -> None:
         """Watcher thread: who records and who plays changed."""
-        call_state = self._call_state()
-        if call_state is None:
-            return
+        call_state = self.context.call_state
         recording = bool(snapshot and snapshot.recording)
         # The stream closing is the end of the call: no hang-over after it.
         call_state.set_source(MIC_SOURCE, recording, hangover=False)
@@ -348,14 +370,8 @@ class HeadsetMonitor(Monitor):
             self.stream_watcher = None
         self.capture.unsubscribe(self._on_block)
         self.capture.release()
-        call_state = self._call_state()
-        if call_state is not None:
-            call_state.set_source(VOICE_SOURCE, False)
-            call_state.set_source(MIC_SOURCE, False)
-
-    def _call_state(self) -> CallState | None:
-        state = self.context.services.get("call_state")
-        return state if isinstance(state, CallState) else None
+        self.context.call_state.set_source(VOICE_SOURCE, False)
+        self.context.call_state.set_source(MIC_SOURCE, False)
 
     # -- polling --------------------------------------------------------------
     def poll(self) -> list[Reading]:
@@ -491,8 +507,7 @@ class HeadsetMonitor(Monitor):
         if s.dead:
             limit = float(self.options["dead_dbfs"])
             return Reading(MIC.id, "dead", Level.CRITICAL, MSG_DEAD.format(limit=limit), detail=detail)
-        call_state = self._call_state()
-        others_recording = bool(call_state and call_state.sources().get(MIC_SOURCE))
+        others_recording = bool(self.context.call_state.sources().get(MIC_SOURCE))
         if s.inaudible and (s.speech_present or others_recording):
             limit = float(self.options["inaudible_dbfs"])
             message = MSG_INAUDIBLE.format(peak=s.peak_dbfs, limit=limit)
@@ -506,9 +521,9 @@ class HeadsetMonitor(Monitor):
         observed, "no call" would be a claim: the reading is ``unobserved``
         instead (unknown, not set up, or — ``None`` — no reading at all).
         """
-        call_state = self._call_state()
-        if call_state is None or not self.options["call_detection"]:
+        if not self.options["call_detection"]:
             return []
+        call_state = self.context.call_state
         share = float(self.options["voice_percent"]) / 100
         voice = recent is not None and recent.speech_seconds >= share * recent.seconds
         call_state.set_source(VOICE_SOURCE, voice)

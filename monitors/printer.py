@@ -16,27 +16,47 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from app.core.i18n import Text
-from app.core.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
-from app.core.monitor import CheckResult, Monitor, MonitorContext
-from app.core.settings import Setting
+from app.kernel.i18n import Text
+from app.kernel.model import DemoSignal, Device, Direction, IndicatorMaker, Level, Reading, Thresholds
+from app.kernel.monitor import CheckResult, Monitor, MonitorContext
+from app.kernel.settings import Setting
 from sensors import printing as p
-from sensors.print_servers import (
-    CupsServer,
-    PrinterMissing,
-    PrintServer,
-    PrintServerUnreachable,
-    WindowsSpooler,
-)
+from sensors.cups_printer import CupsServer
+from sensors.print_server import PrinterMissing, PrintServer, PrintServerUnreachable
 from sensors.snmp_printer import SnmpPrinters
 from sensors.untrusted import clean_text
+from sensors.windows_printer import WindowsSpooler
 
 log = logging.getLogger(__name__)
 
 _HIGH = Direction.HIGH_IS_BAD
 
 
-_ind = IndicatorMaker("printer", Device.PRINTER)
+#: The device group this monitor watches (its card, self-check advice and demo).
+PRINTER = Device(
+    "printer",
+    Text("Printer", "打印机"),
+    40,
+    advice=Text(
+        "Check paper, toner and covers, clear any jam, and make sure the printer is online",
+        "检查纸张、墨粉和机盖,清除卡纸,确认打印机在线",
+    ),
+    demo=(
+        DemoSignal(
+            "state",
+            Text("Printer state", "打印机状态"),
+            states={
+                "ok": Text("Idle, ready", "空闲,就绪"),
+                "warning": Text("Toner low", "墨粉不足"),
+                "critical": Text("Paper jam", "卡纸"),
+            },
+        ),
+        DemoSignal("queue", Text("Jobs waiting", "等待的作业"), "", Direction.HIGH_IS_BAD, 5, 10, 0),
+    ),
+    demo_offset=3,
+)
+
+_ind = IndicatorMaker("printer", PRINTER)
 
 
 STATUS = _ind(
@@ -221,7 +241,7 @@ class PrinterMonitor(Monitor):
     """Watches printers through CUPS, the Windows spooler or SNMP."""
 
     id = "printer"
-    device = Device.PRINTER
+    device = PRINTER
     title = Text("Printer", "打印机")
     indicators = (STATUS, ACCEPTING, QUEUED, OLDEST_JOB, FAILED, JOB_TIME)
     interval = 15.0

@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from app.core.i18n import Text
-from app.core.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
-from app.core.monitor import CheckResult, Monitor
-from app.core.settings import Setting
+from app.kernel.i18n import Text
+from app.kernel.model import DemoSignal, Device, Direction, IndicatorMaker, Level, Reading, Thresholds
+from app.kernel.monitor import CheckResult, Monitor
+from app.kernel.settings import Setting
 from sensors import audio
 from sensors.audio_analysis import AnalysisSettings, WindowStats, analyse_block
 from sensors.wav import read_wav, write_wav
@@ -52,7 +52,26 @@ PROBE_BYTES = 64 * 1024
 SCAN_DEPTH = 4
 
 
-_ind = IndicatorMaker("recorder", Device.RECORDER)
+#: The device group this monitor watches (its card, self-check advice and demo).
+RECORDER = Device(
+    "recorder",
+    Text("Recorder", "录音设备"),
+    50,
+    advice=Text(
+        "Calls may not be recorded: check the recorder and its storage, and report it to IT "
+        "before taking calls",
+        "通话可能无法录音:检查录音设备及存储空间,并在接听前报告信息技术部门",
+    ),
+    demo=(
+        DemoSignal("level", Text("Recording level", "录音电平"), "dBFS", Direction.LOW_IS_BAD, -45, -60, -26),
+        DemoSignal(
+            "age", Text("Last recording age", "最近录音距今"), "min", Direction.HIGH_IS_BAD, 30, 60, 3
+        ),
+    ),
+    demo_offset=4,
+)
+
+_ind = IndicatorMaker("recorder", RECORDER)
 
 
 FOLDER = _ind("folder", Text("Recordings folder", "录音文件夹"), numeric=False)
@@ -292,7 +311,7 @@ class RecorderMonitor(Monitor):
     """Watches the recordings folder; its self-test records, stores and plays back."""
 
     id = "recorder"
-    device = Device.RECORDER
+    device = RECORDER
     title = Text("Recorder", "录音设备")
     indicators = (FOLDER, HOURS_LEFT, NEWEST_AGE)
     interval = 60.0

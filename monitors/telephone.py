@@ -30,11 +30,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from app.core.i18n import Text
-from app.core.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds, make_key
-from app.core.monitor import Monitor, MonitorContext
-from app.core.paths import write_private
-from app.core.settings import Setting
+from app.kernel.i18n import Text
+from app.kernel.model import (
+    DemoSignal,
+    Device,
+    Direction,
+    IndicatorMaker,
+    Level,
+    Reading,
+    Thresholds,
+    make_key,
+)
+from app.kernel.monitor import Monitor, MonitorContext
+from app.kernel.paths import write_private
+from app.kernel.settings import Setting
 from sensors import sip
 
 log = logging.getLogger(__name__)
@@ -43,7 +52,24 @@ _HIGH = Direction.HIGH_IS_BAD
 _LOW = Direction.LOW_IS_BAD
 
 
-_ind = IndicatorMaker("telephone", Device.TELEPHONE)
+#: The device group this monitor watches (its card, self-check advice and demo).
+TELEPHONE = Device(
+    "telephone",
+    Text("Telephone", "电话系统"),
+    10,
+    advice=Text(
+        "Check the phone and headset cables and that the softphone is logged in; "
+        "if calls still cannot be made, report it to IT before taking calls",
+        "检查电话机、耳机连线及软电话是否已登录;仍无法通话请在接听前报告信息技术部门",
+    ),
+    demo=(
+        DemoSignal("rtt", Text("Line round trip", "线路往返时延"), "ms", Direction.HIGH_IS_BAD, 150, 400, 38),
+        DemoSignal("mos", Text("Call quality", "通话质量"), "MOS", Direction.LOW_IS_BAD, 3.6, 3.1, 4.3),
+    ),
+    demo_offset=0,
+)
+
+_ind = IndicatorMaker("telephone", TELEPHONE)
 
 
 SIP_REPLY = _ind("sip_reply", Text("PBX reply", "交换机应答"), numeric=False)
@@ -164,7 +190,7 @@ class TelephoneMonitor(Monitor):
     """Pings the PBX with SIP OPTIONS and estimates call quality."""
 
     id = "telephone"
-    device = Device.TELEPHONE
+    device = TELEPHONE
     title = Text("Telephone line", "电话系统")
     indicators = (SIP_REPLY, RTT, JITTER, LOSS, R_FACTOR, MOS, TCP)
     interval = 15.0

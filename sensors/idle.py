@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.core.i18n import Text
+from app.kernel.i18n import Text
 
 log = logging.getLogger(__name__)
 

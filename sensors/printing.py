@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from app.core.i18n import Text
+from app.kernel.i18n import Text
 from sensors.untrusted import clean_text
 
 # -- IPP printer-state (RFC 8011 §5.4.11) -----------------------------------

@@ -50,7 +50,7 @@ def isolated_user_dirs(
     monkeypatch.delenv("LANGUAGE", raising=False)
     monkeypatch.delenv("LC_ALL", raising=False)
     monkeypatch.delenv("LC_MESSAGES", raising=False)
-    from app.core import i18n
+    from app.kernel import i18n
 
     i18n.set_language(None)
     yield base

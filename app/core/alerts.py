@@ -26,8 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from app.core.i18n import Text
-from app.core.model import Device, Level, Thresholds, Value
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Level, Thresholds, Value
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,20 @@ class Debouncer:
         if now - self.candidate_since >= hold:
             self.effective, self.candidate = raw, None
         return self.effective
+
+    def rises_at(self, thresholds: Thresholds | None) -> float | None:
+        """When the waiting (candidate) level takes effect if it holds; ``None`` unless a rise waits.
+
+        The same hold :meth:`update` applies: ``raise_after`` from the moment the
+        candidate was first seen.  Only rises (towards an alert) count; a level
+        waiting to clear is no news for the clerk.
+        """
+        candidate = self.candidate
+        if candidate is None or candidate.rank <= self.effective.rank or thresholds is None:
+            return None
+        if Level.NOT_SET_UP in (candidate, self.effective):
+            return None
+        return self.candidate_since + thresholds.raise_after
 
 
 class AlertState(Enum):

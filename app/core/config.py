@@ -23,11 +23,13 @@ from typing import Any
 import tomlkit
 
 from app.core.breaks import BREAK_SETTINGS
-from app.core.i18n import Text
-from app.core.model import THRESHOLD_KEYS, Indicator, Thresholds
-from app.core.monitor import Monitor
-from app.core.paths import resources_dir
-from app.core.settings import Setting, refusal
+from app.core.registry import registry_of
+from app.kernel.i18n import Text
+from app.kernel.model import Indicator, Thresholds
+from app.kernel.monitor import Monitor
+from app.kernel.paths import resources_dir
+from app.kernel.registry import Registry
+from app.kernel.settings import Setting, refusal
 
 log = logging.getLogger(__name__)
 
@@ -145,24 +147,41 @@ def monitor_common_settings(monitor: type[Monitor]) -> tuple[Setting, ...]:
     )
 
 
+_THRESHOLD_LABELS = {
+    "warning": Text("Warning at", "警告值"),
+    "critical": Text("Critical at", "严重值"),
+    "warning_clear": Text("Warning clears at", "警告解除值"),
+    "critical_clear": Text("Critical clears at", "严重解除值"),
+    "raise_after": Text("Raise after (s)", "持续多久后告警(秒)"),
+    "clear_after": Text("Clear after (s)", "持续多久后解除(秒)"),
+    "low": Text("Normal from", "正常范围下限"),
+    "high": Text("Normal up to", "正常范围上限"),
+    "critical_margin": Text("Critical this far outside the range", "超出范围多少为严重"),
+    "clear_margin": Text("Clears this far back inside the range", "回到范围内多少才解除"),
+}
+_BAND_LABELS = {
+    "low": Text("Normal from, {band}", "{band}正常范围下限"),
+    "high": Text("Normal up to, {band}", "{band}正常范围上限"),
+}
+#: Keys that are durations or margins: never negative.
+_NOT_NEGATIVE = ("raise_after", "clear_after", "critical_margin", "clear_margin")
+
+
 def threshold_settings(indicator: Indicator) -> tuple[Setting, ...]:
     """Settings for an indicator's thresholds (only for indicators that have them)."""
     th = indicator.thresholds
     if th is None:
         return ()
-    labels = {
-        "warning": Text("Warning at", "警告值"),
-        "critical": Text("Critical at", "严重值"),
-        "warning_clear": Text("Warning clears at", "警告解除值"),
-        "critical_clear": Text("Critical clears at", "严重解除值"),
-        "raise_after": Text("Raise after (s)", "持续多久后告警(秒)"),
-        "clear_after": Text("Clear after (s)", "持续多久后解除(秒)"),
-    }
+    bands = {f"{b.name}_{side}": (b, side) for b in th.bands for side in ("low", "high")}
     result = []
-    for key in THRESHOLD_KEYS:
-        default = getattr(th, key)
-        minimum = 0.0 if key in ("raise_after", "clear_after") else None
-        result.append(Setting(key, default, labels[key], type=float, minimum=minimum))
+    for key in th.config_keys():
+        if key in bands:
+            band, side = bands[key]
+            label = _BAND_LABELS[side].format(band=band.label)
+        else:
+            label = _THRESHOLD_LABELS[key]
+        minimum = 0.0 if key in _NOT_NEGATIVE else None
+        result.append(Setting(key, th.value(key), label, type=float, minimum=minimum))
     return tuple(result)
 
 
@@ -189,7 +208,14 @@ class Config:
     monitors: dict[str, dict[str, Any]] = field(default_factory=dict)
     thresholds: dict[str, Thresholds] = field(default_factory=dict)
     errors: list[ConfigError] = field(default_factory=list)
+    #: Not errors: settings read from a place they have moved from (``config check`` shows them).
+    notices: list[ConfigError] = field(default_factory=list)
     user_path: Path | None = None
+    #: Every device and indicator of these monitors and of the services (one registry for all).
+    registry: Registry = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.registry = registry_of(self.monitor_classes.values())
 
     def get(self, section: str, key: str) -> Any:
         """An application setting (``section`` ``""`` is the top level)."""
@@ -209,18 +235,13 @@ class Config:
         return self.thresholds.get(indicator.id, indicator.thresholds)
 
 
-def all_indicators(monitor_classes: Iterable[type[Monitor]]) -> dict[str, Indicator]:
-    """Every declared indicator by id."""
-    return {ind.id: ind for cls in monitor_classes for ind in cls.indicators}
-
-
 def _defaults(config: Config) -> None:
     for section, settings in APP_SECTIONS.items():
         config.app[section] = {s.key: s.default for s in settings}
     for mid, cls in config.monitor_classes.items():
         declared = monitor_common_settings(cls) + cls.settings
         config.monitors[mid] = {s.key: s.default for s in declared}
-    for ind in all_indicators(config.monitor_classes.values()).values():
+    for ind in config.registry.with_thresholds().values():
         if ind.thresholds is not None:
             config.thresholds[ind.id] = ind.thresholds
 
@@ -257,10 +278,51 @@ def _apply_settings(
             errors.append(ConfigError(file, prefix + key, refusal(value, exc), setting.allowed()))
 
 
+def _moved_to_indicators(config: Config, data: Mapping[str, Any], file: str) -> Mapping[str, Any]:
+    """``data`` with the monitors' moved keys read into ``[indicators]`` (the new place wins)."""
+    sections = data.get("monitors")
+    if not isinstance(sections, Mapping):
+        return data
+    indicators = data.get("indicators", {})
+    if not isinstance(indicators, Mapping):
+        return data  # reported as "must be a table" by the caller
+    moved_in: dict[str, dict[str, Any]] = {
+        iid: dict(v) for iid, v in indicators.items() if isinstance(v, Mapping)
+    }
+    new_sections: dict[str, Any] = {}
+    for mid, section in sections.items():
+        cls = config.monitor_classes.get(mid)
+        if cls is None or not isinstance(section, Mapping) or not cls.moved_settings:
+            new_sections[mid] = section
+            continue
+        kept = {}
+        for key, value in section.items():
+            target = cls.moved_settings.get(key)
+            if target is None:
+                kept[key] = value
+                continue
+            iid, new_key = target
+            place = f'indicators."{iid}".{new_key}'
+            here = moved_in.setdefault(iid, {})
+            if new_key in here:
+                config.notices.append(ConfigError(file, f"monitors.{mid}.{key}", f"ignored: {place} is set"))
+                continue
+            here[new_key] = value
+            config.notices.append(
+                ConfigError(file, f"monitors.{mid}.{key}", f"has moved to {place}; read from here for now")
+            )
+        new_sections[mid] = kept
+    merged = {**data, "monitors": new_sections}
+    if moved_in:
+        merged["indicators"] = {**indicators, **moved_in}
+    return merged
+
+
 def _apply_layer(config: Config, data: Mapping[str, Any], file: str) -> None:
     errors = config.errors
+    data = _moved_to_indicators(config, data, file)
     top_settings = APP_SECTIONS[""]
-    indicators = all_indicators(config.monitor_classes.values())
+    indicators = config.registry.indicators
     for key, value in data.items():
         if key in APP_SECTIONS and key != "":
             _apply_settings(config.app[key], value, APP_SECTIONS[key], file, f"{key}.", errors)
@@ -294,11 +356,11 @@ def _apply_layer(config: Config, data: Mapping[str, Any], file: str) -> None:
                     )
                     continue
                 current = config.thresholds[iid]
-                fields = {k: getattr(current, k) for k in THRESHOLD_KEYS}
+                fields = {k: current.value(k) for k in current.config_keys()}
                 _apply_settings(
                     fields, section, threshold_settings(ind), file, f'indicators."{iid}".', errors
                 )
-                candidate = current.replace(**fields)
+                candidate = current.with_values(fields)
                 problem = _threshold_problem(candidate)
                 if problem:
                     errors.append(ConfigError(file, f'indicators."{iid}"', problem, _order_hint(candidate)))
@@ -319,8 +381,15 @@ def _apply_layer(config: Config, data: Mapping[str, Any], file: str) -> None:
 
 def _threshold_problem(th: Thresholds) -> str | None:
     """Check that warning/critical/clear levels are in a sensible order."""
-    from app.core.model import Direction
+    from app.kernel.model import Direction
 
+    if th.two_sided:
+        ranges = [(b.low, b.high) for b in th.bands] or [(th.low, th.high)]
+        if any(low is not None and high is not None and low > high for low, high in ranges):
+            return "the low end of a range must not be above its high end"
+        if th.critical_margin is not None and th.clear_margin >= th.critical_margin:
+            return "a clear margin must be smaller than the critical margin"
+        return None
     sign = 1.0 if th.direction is Direction.HIGH_IS_BAD else -1.0
     if th.warning is not None and th.critical is not None and sign * (th.critical - th.warning) < 0:
         return "critical must be beyond warning"
@@ -331,8 +400,10 @@ def _threshold_problem(th: Thresholds) -> str | None:
 
 
 def _order_hint(th: Thresholds) -> str:
-    from app.core.model import Direction
+    from app.kernel.model import Direction
 
+    if th.two_sided:
+        return "low ≤ high; clear_margin < critical_margin"
     if th.direction is Direction.HIGH_IS_BAD:
         return "warning_clear ≤ warning ≤ critical, critical_clear ≤ critical"
     return "warning_clear ≥ warning ≥ critical, critical_clear ≥ critical"
@@ -371,15 +442,24 @@ def load_config(
             _apply_layer(config, data, str(path))
     for error in config.errors:
         log.warning("config: %s", error)
+    for notice in config.notices:
+        log.info("config: %s", notice)
     return config
 
 
 def check_file(monitor_classes: Mapping[str, type[Monitor]], path: Path) -> list[ConfigError]:
     """Validate one file on its own; a missing file is an error here."""
+    return check_file_notes(monitor_classes, path)[0]
+
+
+def check_file_notes(
+    monitor_classes: Mapping[str, type[Monitor]], path: Path
+) -> tuple[list[ConfigError], list[ConfigError]]:
+    """Validate one file on its own: its errors, and its notices (moved keys still read)."""
     if not path.exists():
-        return [ConfigError(str(path), "(file)", "does not exist", "an existing file")]
+        return [ConfigError(str(path), "(file)", "does not exist", "an existing file")], []
     config = load_config(monitor_classes, path, shipped_path=Path("/nonexistent"))
-    return config.errors
+    return config.errors, config.notices
 
 
 def save_user_values(path: Path, changes: Mapping[tuple[str, ...], Any]) -> None:

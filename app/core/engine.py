@@ -12,27 +12,22 @@ import getpass
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.alerts import Alert, AlertBook, AlertListener, Debouncer
 from app.core.config import Config
 from app.core.history import History, StorageProblem
-from app.core.i18n import Text
-from app.core.model import Device, Indicator, Level, Reading, Value, make_key, split_key, worst
+from app.core.registry import HISTORY_STORAGE
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Indicator, Level, Reading, Thresholds, Value, make_key, split_key, worst
+from app.kernel.registry import Registry
 
 log = logging.getLogger(__name__)
 
 MONITOR_FAILED = Text("Monitor failed: {error}", "监测失败:{error}")
 
-#: The engine's own indicator: can Deskwatch still write its records?
-HISTORY_STORAGE = Indicator(
-    "computer.history_storage",
-    Device.COMPUTER,
-    Text("Deskwatch records", "本程序记录存储"),
-    numeric=False,
-)
 HISTORY_OK = Text("Records are being saved", "记录正常保存")
 HISTORY_FAILING = Text(
     "Cannot save records ({error}); {pending} kept in memory and saved when the disk is usable again",
@@ -56,6 +51,14 @@ class IndicatorState:
     since: float = 0.0  # when the effective level was entered
     updated: float = 0.0  # when the last reading arrived
     detail: dict[str, Any] = field(default_factory=dict)
+    #: The band of a two-sided threshold the last reading was judged in (``""``: none).
+    band: str = ""
+    #: The thresholds the last reading was judged with (config overrides applied).
+    thresholds: Thresholds | None = None
+    #: While the raw level is above the effective one and waits for its debounce
+    #: (``raise_after``): when it takes effect if it holds (an engine clock time).
+    #: ``None`` when nothing waits.  Taken from the engine's debouncer, not guessed.
+    rises_at: float | None = None
 
     @property
     def label(self) -> Text:
@@ -71,12 +74,18 @@ StateListener = Callable[[list[IndicatorState]], None]
 
 
 class Engine:
-    """Holds indicator states and alerts; everything goes through its lock."""
+    """Holds indicator states and alerts; everything goes through its lock.
+
+    The indicators it judges are a :class:`Registry`: the configuration's own
+    (``indicators=None``; what the runtime uses, so engine, config, reports and
+    rules read one registry), a given one, or one made of the given indicators
+    (a one-monitor check, tests).
+    """
 
     def __init__(
         self,
         config: Config,
-        indicators: Iterable[Indicator],
+        indicators: Registry | Iterable[Indicator] | None = None,
         history: History | None = None,
         clock: Callable[[], float] = time.time,
         user: str | None = None,
@@ -88,7 +97,9 @@ class Engine:
         # One-shot checks judge each reading as it is: there is no "held for N s".
         self.debounce = debounce
         self.user = user or config.app[""].get("user") or _login_name()
-        self.indicators: dict[str, Indicator] = {}
+        if indicators is None:
+            indicators = config.registry
+        self.registry = indicators if isinstance(indicators, Registry) else Registry(indicators=indicators)
         self._states: dict[str, IndicatorState] = {}
         self._debouncers: dict[str, Debouncer] = {}
         self._lock = threading.RLock()
@@ -101,18 +112,21 @@ class Engine:
                 if alert.ended is None:
                     # Resume the episode instead of raising a duplicate after a restart.
                     self._debouncers[alert.key] = Debouncer(effective=alert.level)
-        self.register_indicators(indicators)
         self._history_failing: tuple[bool, StorageProblem | None] | None = None
         self._history_retry_at = 0.0
         if history is not None:
             self.register_indicators([HISTORY_STORAGE])
 
     # -- declarations -----------------------------------------------------
+    @property
+    def indicators(self) -> Mapping[str, Indicator]:
+        """The registry's indicators by id (read-only)."""
+        return self.registry.indicators
+
     def register_indicators(self, indicators: Iterable[Indicator]) -> None:
-        """Add indicators fed by something other than a polled monitor (breaks …)."""
+        """Add indicators to the registry (a feature's own; no-op for ones already declared)."""
         with self._lock:
-            for indicator in indicators:
-                self.indicators[indicator.id] = indicator
+            self.registry.add(indicators)
 
     def add_state_listener(self, listener: StateListener) -> None:
         """Call ``listener(changed_states)`` after every batch of readings."""
@@ -172,15 +186,23 @@ class Engine:
             state = self._states[key] = IndicatorState(key, indicator, reading.instance, since=now)
         thresholds = self.config.indicator_thresholds(indicator)
         raw = reading.level
+        message = reading.message
         if raw is None:
-            raw = self._judge(reading.value, thresholds, state.raw_level)
+            raw = self._judge(reading.value, thresholds, state.raw_level, reading.band)
+            number = _as_number(reading.value)
+            if message is None and thresholds is not None and number is not None:
+                # A range says where the value lies ("Above the summer range 22–28 °C").
+                message = thresholds.describe(number, raw, indicator.unit, reading.band)
         debouncer = self._debouncers.setdefault(key, Debouncer(effective=Level.OK))
         old = debouncer.effective
-        new = debouncer.update(raw, now, thresholds if self.debounce else None)
+        held = thresholds if self.debounce else None
+        new = debouncer.update(raw, now, held)
         if new != state.level or state.updated == 0.0:
             state.since = now if new != state.level else state.since
         state.value, state.raw_level, state.level = reading.value, raw, new
-        state.message, state.updated, state.detail = reading.message, now, dict(reading.detail)
+        state.message, state.updated, state.detail = message, now, dict(reading.detail)
+        state.band, state.thresholds = reading.band, thresholds
+        state.rises_at = debouncer.rises_at(held)
         alert_level = new
         if new is Level.UNKNOWN and self._explained(reading):
             alert_level = Level.OK  # the cause has its own alert; do not cry wolf eight times
@@ -193,7 +215,7 @@ class Engine:
                 old=old,
                 new=alert_level,
                 value=reading.value,
-                message=reading.message,
+                message=message,
                 now=now,
             )
         if self.history is not None:
@@ -206,12 +228,13 @@ class Engine:
         return cause is not None and cause.raw_level.is_problem
 
     @staticmethod
-    def _judge(value: Value, thresholds: Any, previous: Level) -> Level:
+    def _judge(value: Value, thresholds: Thresholds | None, previous: Level, band: str) -> Level:
         if value is None:
             return Level.UNKNOWN
-        if thresholds is None or isinstance(value, bool) or not isinstance(value, int | float):
+        number = _as_number(value)
+        if thresholds is None or number is None:
             return Level.OK
-        return thresholds.judge(float(value), previous)  # type: ignore[no-any-return]
+        return thresholds.judge(number, previous, band)
 
     def mark_unknown(self, monitor_id: str, message: Text, now: float | None = None) -> None:
         """Report every indicator of a failed monitor as unknown, with why."""
@@ -293,6 +316,13 @@ class Engine:
         return self.alerts.acknowledge_all(user or self.user, self.clock(), note)
 
 
+def _as_number(value: Value) -> float | None:
+    """A reading's value as a number to judge, or ``None`` (text, yes/no, nothing)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
 def _login_name() -> str:
     try:
         return getpass.getuser()
@@ -300,4 +330,4 @@ def _login_name() -> str:
         return "unknown"
 
 
-__all__ = ["MONITOR_FAILED", "Engine", "IndicatorState", "make_key"]
+__all__ = ["HISTORY_STORAGE", "MONITOR_FAILED", "Engine", "IndicatorState", "make_key"]

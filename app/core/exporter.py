@@ -32,7 +32,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, start_http_server, write_to_textfile
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -43,7 +43,10 @@ from app.core.alerts import Alert, AlertState
 from app.core.config import Config
 from app.core.engine import Engine
 from app.core.history import History
-from app.core.model import Indicator, Level
+from app.kernel.model import Indicator, Level
+
+if TYPE_CHECKING:
+    from app.core.breaks import BreakService
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +108,14 @@ def _matters_more(alert: Alert, other: Alert) -> bool:
 
 
 class DeskwatchCollector(Collector):
-    """Collects readings, levels, alerts, self-test results and build info on each scrape."""
+    """Collects readings, levels, alerts, self-test results, break state and build info on each scrape."""
 
-    def __init__(self, engine: Engine, history: History | None = None) -> None:
+    def __init__(
+        self, engine: Engine, history: History | None = None, breaks: BreakService | None = None
+    ) -> None:
         self.engine = engine
         self.history = history
+        self.breaks = breaks
         self.started = time.time()
 
     def describe(self) -> list[Any]:
@@ -122,6 +128,7 @@ class DeskwatchCollector(Collector):
         yield from self._readings()
         yield from self._alerts()
         yield from self._selftest()
+        yield from self._breaks()
 
     def _build_info(self) -> Iterator[GaugeMetricFamily]:
         info = GaugeMetricFamily(
@@ -151,11 +158,18 @@ class DeskwatchCollector(Collector):
             "When the indicator's last reading arrived (Unix time)",
             labels=["indicator", "item", "device"],
         )
+        band = GaugeMetricFamily(
+            f"{PREFIX}_indicator_band",
+            "The band of a two-sided range the indicator is judged in, e.g. the season (always 1)",
+            labels=["indicator", "item", "device", "band"],
+        )
         for state in states:
             ind = state.indicator
-            labels = _labels(ind.id, state.instance, ind.device.value)
+            labels = _labels(ind.id, state.instance, ind.device.id)
             level.add_metric(labels, float(int(state.level)))
             updated.add_metric(labels, state.updated)
+            if state.band:
+                band.add_metric([*labels, state.band], 1.0)
             value = state.value
             if not exported(ind) or isinstance(value, bool) or not isinstance(value, int | float):
                 continue
@@ -167,6 +181,8 @@ class DeskwatchCollector(Collector):
         yield from values.values()
         yield level
         yield updated
+        if band.samples:
+            yield band
 
     def _alerts(self) -> Iterator[GaugeMetricFamily]:
         per_alert = GaugeMetricFamily(
@@ -191,7 +207,7 @@ class DeskwatchCollector(Collector):
             if state not in counts:
                 continue
             counts[state] += 1
-            labels = tuple(_labels(alert.indicator_id, alert.instance, alert.device.value))
+            labels = tuple(_labels(alert.indicator_id, alert.instance, alert.device.id))
             shown[(*labels, state.value, alert.level.name.lower())] = None
             if labels not in started or _matters_more(alert, started[labels]):
                 started[labels] = alert
@@ -229,10 +245,33 @@ class DeskwatchCollector(Collector):
         for check in result.checks:
             if check.status != selftest.SKIPPED:
                 passed.add_metric(
-                    _labels(check.monitor_id, check.device.value), 1.0 if check.status == "pass" else 0.0
+                    _labels(check.monitor_id, check.device.id), 1.0 if check.status == "pass" else 0.0
                 )
         yield when
         yield passed
+
+    def _breaks(self) -> Iterator[GaugeMetricFamily]:
+        """The break reminders' phase and activity source (their values are ``breaks.*`` readings)."""
+        if self.breaks is None:
+            return
+        from app.core.breaks import Phase
+
+        current = self.breaks.status().phase
+        phase = GaugeMetricFamily(
+            f"{PREFIX}_breaks_phase",
+            "Break reminders' phase: 1 for the phase they are in (held: a call holds a due break)",
+            labels=["phase"],
+        )
+        for each in Phase:
+            phase.add_metric([each.value], 1.0 if each is current else 0.0)
+        source = GaugeMetricFamily(
+            f"{PREFIX}_breaks_activity_source_info",
+            "Where keyboard/mouse idle time comes from (always 1; none: natural breaks cannot be seen)",
+            labels=["source"],
+        )
+        source.add_metric(_labels(self.breaks.source_name), 1.0)
+        yield phase
+        yield source
 
 
 class Exporter:
@@ -243,13 +282,14 @@ class Exporter:
         engine: Engine,
         history: History | None,
         *,
+        breaks: BreakService | None = None,
         address: str = "127.0.0.1",
         port: int | None = 9858,
         textfile: Path | None = None,
         textfile_interval: float = 15.0,
     ) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
-        self.collector = DeskwatchCollector(engine, history)
+        self.collector = DeskwatchCollector(engine, history, breaks)
         self.registry.register(self.collector)
         self.address = address
         self.port = port
@@ -262,7 +302,9 @@ class Exporter:
         self._writer: threading.Thread | None = None
 
     @classmethod
-    def from_config(cls, config: Config, engine: Engine, history: History | None) -> Exporter | None:
+    def from_config(
+        cls, config: Config, engine: Engine, history: History | None, breaks: BreakService | None = None
+    ) -> Exporter | None:
         """The exporter the config asks for, or ``None`` when it is switched off."""
         section = config.app.get("exporter", {})
         textfile = str(section.get("textfile") or "")
@@ -271,6 +313,7 @@ class Exporter:
         return cls(
             engine,
             history,
+            breaks=breaks,
             address=str(section.get("address", "127.0.0.1")),
             port=int(section.get("port", 9858)) if section.get("enabled") else None,
             textfile=Path(textfile) if textfile else None,
@@ -328,7 +371,7 @@ class Exporter:
             self.write_textfile()
 
     def scrape(self) -> str:
-        """The exposition text of one scrape (for tests and ``deskwatch metrics``)."""
+        """The exposition text of one scrape, as ``/metrics`` serves it (tests read it directly)."""
         from prometheus_client import generate_latest
 
         return generate_latest(self.registry).decode("utf-8")

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from app.core.alerts import Alert, AlertEvent
-from app.core.i18n import Text
-from app.core.model import Device, Level, Value
-from app.core.paths import PRIVATE_FILE_MODE, private_dir, tighten
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Level, Value
+from app.kernel.paths import PRIVATE_FILE_MODE, private_dir, tighten
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,10 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_kind_ts ON records (kind, ts);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+#: What opening or reading a damaged or unreadable history raises (for callers such as
+#: ``deskwatch report``, which say so and stop; the running app moves a damaged file aside).
+HistoryError = sqlite3.Error
 
 #: Columns added to ``alerts`` after the first release, appended by ALTER TABLE to older
 #: files (so both keep the same column order); rows written before read as defaults.
@@ -521,7 +525,12 @@ class History:
             return not self._pending or self._commit([])
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        """Run a read-only query (for reports and charts)."""
+        """Run a read-only query: for this class's readers and for tests.
+
+        The schema is this module's business: code elsewhere asks through the
+        named methods below (``samples``, ``alerts_between``, ``records``,
+        ``latest_record``, ``get_state`` …), so a schema change stays here.
+        """
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
@@ -612,7 +621,7 @@ class History:
                         alert.key,
                         alert.indicator_id,
                         alert.instance,
-                        alert.device.value,
+                        alert.device.id,
                         int(alert.level),
                         int(alert.peak),
                         alert.started,
@@ -669,6 +678,15 @@ class History:
         )
         return [(r[0], json.loads(r[1])) for r in rows]
 
+    def latest_record(self, kind: str) -> tuple[float, Any] | None:
+        """The newest record of one kind as ``(ts, data)``, or ``None`` if there is none.
+
+        ``data`` is whatever JSON was stored (callers check its shape); a record
+        that is not JSON raises ``ValueError``.
+        """
+        rows = self.query("SELECT ts, data FROM records WHERE kind=? ORDER BY ts DESC LIMIT 1", (kind,))
+        return (float(rows[0][0]), json.loads(rows[0][1])) if rows else None
+
     def set_state(self, key: str, value: Any) -> None:
         """Persist a small JSON value (heartbeat, per-day counters …)."""
         self._commit([("INSERT OR REPLACE INTO kv VALUES (?,?)", (key, json.dumps(value)))])
@@ -703,7 +721,7 @@ def _alert_from_row(row: tuple[Any, ...]) -> Alert:
         key=key,
         indicator_id=iid,
         instance=instance,
-        device=Device(device),
+        device=Device.named(device),
         level=Level(level),
         peak=Level(peak),
         started=started,

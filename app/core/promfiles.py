@@ -5,7 +5,9 @@ overridden by the config in force), scaled to the exported base units:
 ``raise_after`` becomes ``for:``, ``clear_after`` becomes ``keep_firing_for:``
 and the clear levels (hysteresis) are expressed by keeping a firing alert
 while the value has not passed its clear level (``… or (clear condition and
-ALERTS{…firing})``).  Indicators that monitors judge themselves (a jam, a
+ALERTS{…firing})``).  A two-sided range gets one rule pair per band (the
+environment's summer and winter ranges), each holding only while the seat
+judges in that band (``deskwatch_indicator_band``).  Indicators that monitors judge themselves (a jam, a
 missing program) alert on ``deskwatch_indicator_level``.
 
 ``deskwatch export-rules`` writes both files; the copies in
@@ -21,8 +23,7 @@ from typing import Any
 
 from app.core.config import Config
 from app.core.exporter import PREFIX, metric_name
-from app.core.model import Direction, Indicator, Level, Thresholds
-from app.core.reports import declared_indicators
+from app.kernel.model import Band, Direction, Indicator, Level, Thresholds
 
 HEADER = (
     "# Prometheus alerting rules for Deskwatch seats.\n"
@@ -41,9 +42,9 @@ _UNIT_FORMAT = {
 _GRAFANA_UNIT = {"ratio": "percentunit", "seconds": "s", "celsius": "celsius", "bytes": "bytes"}
 
 
-def alert_name(indicator: Indicator, level: Level | None = None) -> str:
-    """``DeskwatchComputerCpuWarning`` style names."""
-    words = re.split(r"[._\-\s]+", indicator.id)
+def alert_name(indicator: Indicator, level: Level | None = None, band: str = "") -> str:
+    """``DeskwatchComputerCpuWarning`` style names (``…TemperatureWinterWarning`` for a band)."""
+    words = re.split(r"[._\-\s]+", f"{indicator.id}.{band}")
     suffix = level.name.capitalize() if level is not None else ""
     return "Deskwatch" + "".join(w.capitalize() for w in words if w) + suffix
 
@@ -55,6 +56,37 @@ def _number(value: float) -> str:
 
 def _duration(seconds: float) -> str:
     return f"{round(seconds)}s"
+
+
+def _keep_firing(expr: str, stay: str, name: str) -> str:
+    """``expr``, or ``stay`` while the alert fires: the clear level must be passed (hysteresis)."""
+    ignoring = ", ".join(_ALERT_LABELS)
+    return (
+        f'{expr}\nor\n({stay}\n and ignoring({ignoring}) ALERTS{{alertname="{name}", alertstate="firing"}})'
+    )
+
+
+def _rule(ind: Indicator, th: Thresholds, level: Level, name: str, expr: str, where: str) -> dict[str, Any]:
+    """One alerting rule; ``where`` says in words where the value is ("at or above 90 %")."""
+    value = _UNIT_FORMAT.get(ind.metric_unit, '{{ $value | printf "%.2f" }}')
+    rule: dict[str, Any] = {
+        "alert": name,
+        "expr": expr,
+        "labels": {"severity": level.name.lower(), "deskwatch_indicator": ind.id},
+        "annotations": {
+            "summary": f"{ind.label.en}: {level.name.lower()} on {{{{ $labels.instance }}}}",
+            "summary_zh": f"{ind.label.zh}:{level.text.zh}({{{{ $labels.instance }}}})",
+            "description": (
+                f"{ind.device.label.en} — {ind.label.en} is {value} ({where})"
+                "{{ if $labels.item }} on {{ $labels.item }}{{ end }}."
+            ),
+        },
+    }
+    if th.raise_after > 0:
+        rule["for"] = _duration(th.raise_after)
+    if th.clear_after > 0:
+        rule["keep_firing_for"] = _duration(th.clear_after)
+    return rule
 
 
 def _threshold_rule(ind: Indicator, th: Thresholds, level: Level) -> dict[str, Any] | None:
@@ -69,44 +101,77 @@ def _threshold_rule(ind: Indicator, th: Thresholds, level: Level) -> dict[str, A
     enter, stay = (">=", ">") if high else ("<=", "<")
     expr = f"{metric} {enter} {_number(limit * ind.metric_scale)}"
     if clear is not None and clear != limit:
-        ignoring = ", ".join(_ALERT_LABELS)
-        expr = (
-            f"{expr}\nor\n({metric} {stay} {_number(clear * ind.metric_scale)}\n"
-            f' and ignoring({ignoring}) ALERTS{{alertname="{name}", alertstate="firing"}})'
+        expr = _keep_firing(expr, f"{metric} {stay} {_number(clear * ind.metric_scale)}", name)
+    where = f"{'at or above' if high else 'at or below'} {f'{_number(limit)} {ind.unit}'.strip()}"
+    return _rule(ind, th, level, name, expr, where)
+
+
+def _outside(metric: str, low: float | None, high: float | None, scale: float, strict: bool) -> str:
+    """PromQL for "below ``low`` or above ``high``" (``strict``: the ends themselves are inside)."""
+    below, above = ("<", ">") if strict else ("<=", ">=")
+    sides = [f"{metric} {below} {_number(low * scale)}"] if low is not None else []
+    sides += [f"{metric} {above} {_number(high * scale)}"] if high is not None else []
+    return f"({' or '.join(sides)})"
+
+
+def _shift(value: float | None, by: float) -> float | None:
+    return None if value is None else value + by
+
+
+def _range_rule(ind: Indicator, th: Thresholds, level: Level, band: Band | None) -> dict[str, Any] | None:
+    """A two-sided threshold's rule for one level and band, as :meth:`Thresholds.judge` decides it.
+
+    Warning: outside ``low``–``high`` (the ends are normal); critical:
+    ``critical_margin`` or more outside.  A firing alert stays until the value
+    is ``clear_margin`` back inside.  With bands (seasons) the rule only holds
+    while the seat judges in that band (``deskwatch_indicator_band``).
+    """
+    normal = th.for_band(band.name) if band is not None else th
+    margin = th.critical_margin if level is Level.CRITICAL else 0.0
+    if margin is None or (normal.low is None and normal.high is None):
+        return None
+    low, high = _shift(normal.low, -margin), _shift(normal.high, margin)
+    name = alert_name(ind, level, band.name if band is not None else "")
+    metric = metric_name(ind)
+    expr = _outside(metric, low, high, ind.metric_scale, strict=level is Level.WARNING)
+    if th.clear_margin > 0:
+        back = th.clear_margin
+        expr = _keep_firing(
+            expr, _outside(metric, _shift(low, back), _shift(high, -back), ind.metric_scale, True), name
         )
-    value = _UNIT_FORMAT.get(ind.metric_unit, '{{ $value | printf "%.2f" }}')
-    rule: dict[str, Any] = {
-        "alert": name,
-        "expr": expr,
-        "labels": {"severity": level.name.lower(), "deskwatch_indicator": ind.id},
-        "annotations": {
-            "summary": f"{ind.label.en}: {level.name.lower()} on {{{{ $labels.instance }}}}",
-            "summary_zh": f"{ind.label.zh}:{level.text.zh}({{{{ $labels.instance }}}})",
-            "description": (
-                f"{ind.device.label.en} — {ind.label.en} is {value} "
-                f"({'at or above' if high else 'at or below'} {f'{_number(limit)} {ind.unit}'.strip()})"
-                "{{ if $labels.item }} on {{ $labels.item }}{{ end }}."
-            ),
-        },
-    }
-    if th.raise_after > 0:
-        rule["for"] = _duration(th.raise_after)
-    if th.clear_after > 0:
-        rule["keep_firing_for"] = _duration(th.clear_after)
-    return rule
+    if band is not None:
+        selector = f'{PREFIX}_indicator_band{{indicator="{ind.id}", band="{band.name}"}}'
+        expr = f"({expr})\nand on(instance, job, item) {selector} == 1"
+    ends = "–".join("…" if end is None else _number(end) for end in (normal.low, normal.high))
+    where = f"the {band.label.en} range {ends} {ind.unit}" if band else f"the range {ends} {ind.unit}"
+    if level is Level.CRITICAL:
+        where = f"{_number(margin)} {ind.unit} or more outside {where}"
+    else:
+        where = f"outside {where}"
+    return _rule(ind, th, level, name, expr, " ".join(where.split()))
+
+
+def _indicator_rules(ind: Indicator, th: Thresholds) -> list[dict[str, Any]]:
+    """Warning and critical rules of one indicator (one pair per band of a range)."""
+    levels = (Level.WARNING, Level.CRITICAL)
+    if not th.two_sided:
+        found = [_threshold_rule(ind, th, level) for level in levels]
+    else:
+        bands: tuple[Band | None, ...] = th.bands or (None,)
+        found = [_range_rule(ind, th, level, band) for band in bands for level in levels]
+    return [rule for rule in found if rule is not None]
 
 
 def rules_document(config: Config) -> dict[str, Any]:
     """The rule groups as plain data."""
-    indicators = declared_indicators(config.monitor_classes.values())
+    indicators = config.registry.indicators
     threshold_rules: list[dict[str, Any]] = []
     covered: list[str] = []
     for ind in indicators.values():
         th = config.indicator_thresholds(ind)
         if not ind.numeric or th is None:
             continue
-        rules = [_threshold_rule(ind, th, level) for level in (Level.WARNING, Level.CRITICAL)]
-        present = [r for r in rules if r is not None]
+        present = _indicator_rules(ind, th)
         if present:
             covered.append(ind.id)
             threshold_rules += present
@@ -289,6 +354,21 @@ def _worst_level_by_device(seats: str) -> str:
     )
 
 
+def _range_steps(th: Thresholds, scale: float) -> list[dict[str, Any]]:
+    """Grafana colour steps of a range (its first band): red, yellow, green inside, yellow, red."""
+    margin = th.critical_margin
+    marks: list[tuple[float | None, str]] = [
+        (None if th.low is None or margin is None else th.low - margin, "yellow"),
+        (th.low, "green"),
+        (th.high, "yellow"),
+        (None if th.high is None or margin is None else th.high + margin, "red"),
+    ]
+    first = "red" if margin is not None else "yellow"
+    steps: list[dict[str, Any]] = [{"color": first if th.low is not None else "green", "value": None}]
+    steps += [{"color": color, "value": limit * scale} for limit, color in marks if limit is not None]
+    return steps
+
+
 def dashboard_document(config: Config) -> dict[str, Any]:
     """A Grafana dashboard for a room of seats (one Deskwatch per seat = one scrape target)."""
     seats = '{room=~"$room", instance=~"$seat"}'
@@ -361,11 +441,13 @@ def dashboard_document(config: Config) -> dict[str, Any]:
         )
     )
     y = 22
-    indicators = [ind for ind in declared_indicators(config.monitor_classes.values()).values() if ind.numeric]
+    indicators = [ind for ind in config.registry.indicators.values() if ind.numeric]
     for n, ind in enumerate(indicators):
         th = config.indicator_thresholds(ind)
         steps: list[dict[str, Any]] = [{"color": "green", "value": None}]
-        if th is not None and th.direction is Direction.HIGH_IS_BAD:
+        if th is not None and th.two_sided:
+            steps = _range_steps(th.for_band(""), ind.metric_scale)
+        elif th is not None and th.direction is Direction.HIGH_IS_BAD:
             for limit, color in ((th.warning, "yellow"), (th.critical, "red")):
                 if limit is not None:
                     steps.append({"color": color, "value": limit * ind.metric_scale})

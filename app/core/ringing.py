@@ -20,7 +20,7 @@ What counts as a ring (and what does not) — the rule is deliberately simple:
   shortly before (:attr:`RingPolicy.lead_seconds`), count: music that was
   already playing when the notice came never ends a break.
 
-Qt-free and pure over :class:`~app.core.callstate.OpenStream` records, so the
+Qt-free and pure over :class:`~app.kernel.callstate.OpenStream` records, so the
 scheduler tests step it with a fake clock.
 """
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from app.core.callstate import OpenStream
+from app.kernel.callstate import OpenStream
 
 PHONE_ROLE = "phone"
 

@@ -1,7 +1,10 @@
-"""Assembles config, history, engine, monitors and scheduler (Qt-free).
+"""Assembles config, history, engine, monitors, scheduler and break reminders (Qt-free).
 
 Used by the tray app, ``deskwatch run --headless``, ``deskwatch check`` and
-tests, so that all of them run exactly the same monitoring.
+tests, so that all of them run exactly the same monitoring.  The break
+service runs here too (its own thread, started and stopped with the
+runtime): the headless app and the exporter have break state as the tray
+app has, and the UI only shows it.
 """
 
 from __future__ import annotations
@@ -10,19 +13,19 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core import i18n
-from app.core.callstate import CallState
+from app.core.breaks import BreakService, BreakSettings
 from app.core.config import Config, load_config
 from app.core.engine import MONITOR_FAILED, Engine
 from app.core.history import History
-from app.core.monitor import LoopLatencyProbe, Monitor, MonitorContext
-from app.core.paths import HISTORY_FILE_NAME, secure_data_dir, user_config_path, user_data_dir
 from app.core.scheduler import Scheduler
+from app.kernel import i18n
+from app.kernel.monitor import LoopLatencyProbe, Monitor, MonitorContext
+from app.kernel.paths import HISTORY_FILE_NAME, secure_data_dir, user_config_path, user_data_dir
 
 if TYPE_CHECKING:  # imported when switched on: prometheus_client costs start-up time
     from app.core.exporter import Exporter
@@ -46,14 +49,18 @@ class Runtime:
     monitors: list[Monitor] = field(default_factory=list)
     #: Prometheus endpoint / textfile writer, when ``[exporter]`` switches it on.
     exporter: Exporter | None = None
+    #: Break reminders, when ``[breaks]`` switches them on (never in ``check`` mode).
+    breaks: BreakService | None = None
     #: Seconds between prunes of history older than the retention limit while running.
     prune_seconds: float = PRUNE_SECONDS
     _stopping: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
     _pruner: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def start(self) -> None:
-        """Start background polling (and the metrics exporter, if configured)."""
+        """Start background polling, break reminders and the metrics exporter (each if configured)."""
         self.scheduler.start()
+        if self.breaks is not None:
+            self.breaks.start()
         if self.exporter is not None:
             self.exporter.start()
         if self.history is not None and self._pruner is None:
@@ -63,12 +70,14 @@ class Runtime:
             self._pruner.start()
 
     def stop(self) -> None:
-        """Stop polling and the exporter, close monitors, flush and close history."""
+        """Stop polling, break reminders and the exporter, close monitors, flush and close history."""
         self._stopping.set()
         if self._pruner is not None:
             self._pruner.join(5.0)
             self._pruner = None
         self.scheduler.stop()
+        if self.breaks is not None:
+            self.breaks.close()  # saves the break state: before the history closes
         if self.exporter is not None:
             self.exporter.stop()
         if self.history is not None:
@@ -96,17 +105,21 @@ class Runtime:
         if config is None:
             config = load_config(self.config.monitor_classes, self.config.user_path)
         old = self.config
+        # Compared first: the monitors' context shares (and is about to refill) the old app settings.
+        breaks_changed = config.app.get("breaks") != old.app.get("breaks")
         i18n.set_language(config.get("", "language"))
         self.context.app.clear()
         self.context.app.update(config.app)
         self.engine.config = config
         self.config = config
+        if self.breaks is not None and breaks_changed:
+            # New timing; switching reminders on or off, or another activity source, needs a restart.
+            self.breaks.apply_settings(BreakSettings.from_config(config.app["breaks"]))
         if config.monitors == old.monitors:
             return config
         running = self.scheduler.running
         self.scheduler.stop()
         classes = config.enabled_monitors()
-        self.engine.register_indicators(ind for cls in classes for ind in cls.indicators)
         for monitor_id in set(old.monitors) - {cls.id for cls in classes}:
             self.engine.forget(monitor_id)
         self.monitors = _create_monitors(classes, config, self.context, self.engine)
@@ -118,19 +131,20 @@ class Runtime:
 
 def build_runtime(
     *,
+    monitor_classes: Mapping[str, type[Monitor]],
     config_path: Path | None = None,
     data_dir: Path | None = None,
     mode: str = "app",
     only: Iterable[str] | None = None,
     loop_probe: LoopLatencyProbe | None = None,
-    monitor_classes: dict[str, type[Monitor]] | None = None,
     clock: Callable[[], float] | None = None,
 ) -> Runtime:
-    """Build a runtime; ``mode`` ``"check"`` keeps no history and skips debounce."""
-    if monitor_classes is None:
-        import monitors
+    """Build a runtime over ``monitor_classes`` (by id; the CLI and UI hand in ``monitors.discover()``).
 
-        monitor_classes = monitors.discover()
+    ``mode`` ``"check"`` keeps no history and skips debounce. The services
+    never import the monitors package themselves: what runs is the caller's
+    choice, which is how the demo and the tests run their own monitors.
+    """
     config = load_config(monitor_classes, config_path if config_path is not None else user_config_path())
     i18n.set_language(config.get("", "language"))
     data_dir = data_dir if data_dir is not None else user_data_dir()
@@ -146,23 +160,23 @@ def build_runtime(
         )
         history.prune()
     context = MonitorContext(data_dir=data_dir, mode=mode, loop_probe=loop_probe, app=config.app)
-    # Shared with every monitor and the UI: the headset monitor feeds it,
-    # break reminders and alert sounds read it.
-    context.services["call_state"] = CallState()
     classes = config.enabled_monitors()
     if only is not None:
         wanted = set(only)
         classes = [cls for cls in monitor_classes.values() if cls.id in wanted]
-    indicators = [ind for cls in classes for ind in cls.indicators]
-    engine = Engine(config, indicators, history, clock=clock or time.time, debounce=mode == "app")
+    # The engine judges with the configuration's registry: every declared indicator.
+    engine = Engine(config, config.registry, history, clock=clock or time.time, debounce=mode == "app")
     instances = _create_monitors(classes, config, context, engine)
     scheduler = Scheduler(engine, instances)
+    breaks = None
+    if mode == "app" and config.get("breaks", "enabled"):
+        breaks = BreakService.from_config(config.app["breaks"], engine, history, context.call_state)
     exporter = None
     if mode == "app" and (config.get("exporter", "enabled") or config.get("exporter", "textfile")):
         from app.core.exporter import Exporter
 
-        exporter = Exporter.from_config(config, engine, history)
-    return Runtime(config, engine, scheduler, context, history, instances, exporter)
+        exporter = Exporter.from_config(config, engine, history, breaks)
+    return Runtime(config, engine, scheduler, context, history, instances, exporter, breaks=breaks)
 
 
 def _create_monitors(

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from app.core.engine import MONITOR_FAILED, Engine
-from app.core.i18n import Text
-from app.core.model import Reading
-from app.core.monitor import Monitor
+from app.kernel.i18n import Text
+from app.kernel.model import Reading
+from app.kernel.monitor import Monitor
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,6 @@ record so supervisors' reports and the exporter can show it.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import threading
 import time
@@ -23,9 +22,9 @@ from typing import Any
 from app.core.config import Config
 from app.core.engine import Engine, IndicatorState
 from app.core.history import History
-from app.core.i18n import Text
-from app.core.model import Device, Level, format_value, worst
-from app.core.monitor import CheckResult, Monitor
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Level, format_value, worst
+from app.kernel.monitor import CheckResult, Monitor
 
 log = logging.getLogger(__name__)
 
@@ -53,38 +52,6 @@ ADVICE_SETUP = Text(
     "Set the device up in Settings, then run the check again",
     "请在设置中配置该设备,然后重新检查",
 )
-
-#: What the clerk should do when a device fails and its monitor gave no advice.
-DEVICE_ADVICE: dict[Device, Text] = {
-    Device.TELEPHONE: Text(
-        "Check the phone and headset cables and that the softphone is logged in; "
-        "if calls still cannot be made, report it to IT before taking calls",
-        "检查电话机、耳机连线及软电话是否已登录;仍无法通话请在接听前报告信息技术部门",
-    ),
-    Device.HEADSET: Text(
-        "Check that the headset is plugged in and not muted; try the other socket or a spare headset",
-        "检查耳机是否插好、是否静音;换一个插孔或备用耳机试试",
-    ),
-    Device.COMPUTER: Text(
-        "Start the required programs, close forbidden ones, free disk space; "
-        "if the computer stays slow or unstable, report it to IT",
-        "启动必需程序、关闭禁止程序、清理磁盘空间;电脑仍然缓慢或不稳定请报告信息技术部门",
-    ),
-    Device.PRINTER: Text(
-        "Check paper, toner and covers, clear any jam, and make sure the printer is online",
-        "检查纸张、墨粉和机盖,清除卡纸,确认打印机在线",
-    ),
-    Device.RECORDER: Text(
-        "Calls may not be recorded: check the recorder and its storage, and report it to IT "
-        "before taking calls",
-        "通话可能无法录音:检查录音设备及存储空间,并在接听前报告信息技术部门",
-    ),
-    Device.ENVIRONMENT: Text(
-        "Tell the supervisor about the room's temperature, humidity or air; check the sensor's cable",
-        "向班长反映室内温度、湿度或空气状况;检查传感器连线",
-    ),
-    Device.BREAKS: Text("Check the break settings", "检查工间休息设置"),
-}
 
 
 @dataclass(frozen=True)
@@ -155,7 +122,7 @@ class SelfTestResult:
             "checks": [
                 {
                     "monitor": c.monitor_id,
-                    "device": c.device.value,
+                    "device": c.device.id,
                     "title": c.title.to_dict(),
                     "status": c.status,
                     "seconds": round(c.seconds, 3),
@@ -170,10 +137,7 @@ class SelfTestResult:
         """Inverse of :meth:`to_dict`; tolerant of records from other versions."""
         checks = []
         for item in data.get("checks", []):
-            try:
-                device = Device(item.get("device", "computer"))
-            except ValueError:
-                device = Device.COMPUTER
+            device = Device.named(str(item.get("device", "computer")))
             checks.append(
                 DeviceCheck(
                     monitor_id=str(item.get("monitor", "")),
@@ -283,7 +247,7 @@ class SelfTest:
                     type(monitor).title,
                     FAIL,
                     MSG_TIMEOUT.format(seconds=limit),
-                    DEVICE_ADVICE.get(monitor.device),
+                    monitor.device.advice,
                 )
                 check = DeviceCheck(monitor.id, monitor.device, type(monitor).title, (result,), limit)
             checks.append(check)
@@ -304,7 +268,7 @@ class SelfTest:
                     title,
                     FAIL,
                     MSG_CHECK_FAILED.format(error=f"{type(exc).__name__}: {exc}"),
-                    DEVICE_ADVICE.get(monitor.device),
+                    monitor.device.advice,
                 )
             ]
         fixed = tuple(_with_advice(r, monitor.device) for r in results)
@@ -340,7 +304,7 @@ class SelfTest:
         if not known:
             failed = next((s.message for s in states if s.level is Level.UNKNOWN and s.message), None)
             if failed is not None:  # the monitor itself failed: that is a fault to report
-                return CheckResult(title, FAIL, failed, DEVICE_ADVICE.get(monitor.device))
+                return CheckResult(title, FAIL, failed, monitor.device.advice)
             not_set_up = next((s.message for s in states if s.level is Level.NOT_SET_UP and s.message), None)
             if not_set_up is not None:
                 return CheckResult(title, SKIPPED, not_set_up, ADVICE_SETUP)
@@ -359,7 +323,7 @@ class SelfTest:
             return CheckResult(title, PASS, MSG_ALL_NORMAL, detail=detail)
         faults = [st for st in bad if levels[st.key] is Level.CRITICAL] + list(reasons.values())
         warnings = [st for st in bad if levels[st.key] is Level.WARNING]
-        advice = DEVICE_ADVICE.get(monitor.device)
+        advice = monitor.device.advice
         if faults:
             message = MSG_FAULTS.format(items=_describe(faults))
             if warnings:
@@ -407,9 +371,7 @@ def _describe(states: list[IndicatorState]) -> Text:
 
 def _with_advice(result: CheckResult, device: Device) -> CheckResult:
     if result.status == FAIL and result.advice is None:
-        return CheckResult(
-            result.name, result.status, result.message, DEVICE_ADVICE.get(device), result.detail
-        )
+        return CheckResult(result.name, result.status, result.message, device.advice, result.detail)
     return result
 
 
@@ -437,11 +399,11 @@ def store(history: History, result: SelfTestResult) -> None:
 
 def latest(history: History) -> tuple[float, SelfTestResult] | None:
     """The most recent stored check, if any."""
-    rows = history.query("SELECT ts, data FROM records WHERE kind=? ORDER BY ts DESC LIMIT 1", (RECORD_KIND,))
-    if not rows:
-        return None
     try:
-        return float(rows[0][0]), SelfTestResult.from_dict(json.loads(rows[0][1]))
+        found = history.latest_record(RECORD_KIND)
+        if found is None:
+            return None
+        return found[0], SelfTestResult.from_dict(found[1])
     except (ValueError, TypeError, AttributeError):
         log.warning("stored self-test record unreadable")
         return None
@@ -473,7 +435,6 @@ def should_offer(config: Config, history: History | None, now: float | None = No
 
 
 __all__ = [
-    "DEVICE_ADVICE",
     "FAIL",
     "PASS",
     "SKIPPED",

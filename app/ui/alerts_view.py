@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import Qt
@@ -21,12 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.alerts import Alert, AlertEvent, AlertState
-from app.core.model import format_value
-from app.ui.status import format_duration
-from app.ui.theme import LEVEL_TINTS, dot_pixmap
-
-if TYPE_CHECKING:
-    from app.ui.main import DeskwatchApp
+from app.core.palette import LEVEL_TINTS
+from app.core.status import format_duration
+from app.kernel.model import format_value
+from app.ui.surface import Surface
+from app.ui.theme import dot_pixmap
 
 #: How far back the "acknowledged" group reaches into closed alerts.
 RECENT_SECONDS = 24 * 3600.0
@@ -45,9 +43,9 @@ class AlertCentre(QWidget):
 
     ACTIVE, CLEARED, ACKED = 0, 1, 2
 
-    def __init__(self, app: DeskwatchApp, parent: QWidget | None = None) -> None:
+    def __init__(self, surface: Surface, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.app = app
+        self.surface = surface
         self._closed: list[Alert] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 8, 2, 2)
@@ -88,7 +86,7 @@ class AlertCentre(QWidget):
         self.ack_button = QPushButton(self.tr("Acknowledge"), self)
         self.ack_button.clicked.connect(self.acknowledge_selected)
         self.ack_all_button = QPushButton(self.tr("Acknowledge all"), self)
-        self.ack_all_button.clicked.connect(lambda: self.app.acknowledge_all(self.note()))
+        self.ack_all_button.clicked.connect(lambda: self.surface.acknowledge_all(self.note()))
         self.report_button = QPushButton(self.tr("Report to IT…"), self)
         self.report_button.setToolTip(
             self.tr("Copy a fault report to the clipboard, save it, and optionally e-mail it to IT")
@@ -99,7 +97,7 @@ class AlertCentre(QWidget):
         for button in (self.ack_button, self.ack_all_button, self.report_button):
             bottom.addWidget(button)
         layout.addLayout(bottom)
-        app.bridge.alert_event.connect(self._on_event)
+        surface.bridge.alert_event.connect(self._on_event)
         self.refresh()
         self.load_recent()
 
@@ -119,7 +117,7 @@ class AlertCentre(QWidget):
 
     def load_recent(self) -> None:
         """Fetch alerts closed in the last day from history (off the GUI thread)."""
-        history = self.app.runtime.history
+        history = self.surface.runtime.history
         if history is None:
             return
         now = time.time()
@@ -136,11 +134,11 @@ class AlertCentre(QWidget):
             self._closed += [a for a in alerts if a.id not in known]
             self.refresh()
 
-        self.app.worker.submit(load, show)
+        self.surface.worker.submit(load, show)
 
     def grouped(self) -> tuple[list[Alert], list[Alert], list[Alert]]:
         """(active, cleared-unacknowledged, acknowledged) alerts, as shown."""
-        visible = self.app.engine.alerts.visible()
+        visible = self.surface.engine.alerts.visible()
         active = [a for a in visible if a.state is AlertState.ACTIVE]
         cleared = [a for a in visible if a.state is AlertState.CLEARED]
         present_ids = {a.id for a in visible}
@@ -172,7 +170,7 @@ class AlertCentre(QWidget):
         self._update_buttons()
 
     def _item(self, alert: Alert) -> QTreeWidgetItem:
-        engine = self.app.engine
+        engine = self.surface.engine
         indicator = engine.indicators.get(alert.indicator_id)
         label = indicator.label() if indicator else alert.indicator_id
         if alert.instance:
@@ -239,14 +237,14 @@ class AlertCentre(QWidget):
                     self.tree.scrollToItem(item)
 
     def _alert(self, alert_id: int) -> Alert | None:
-        for alert in self.app.engine.alerts.visible() + self._closed:
+        for alert in self.surface.engine.alerts.visible() + self._closed:
             if alert.id == alert_id:
                 return alert
         return None
 
     def acknowledge_selected(self) -> None:
         """Acknowledge the selected alerts with the note."""
-        self.app.acknowledge(self.selected_ids(), self.note())
+        self.surface.acknowledge(self.selected_ids(), self.note())
         self.note_edit.clear()
 
     def report_selected(self) -> None:
@@ -254,10 +252,10 @@ class AlertCentre(QWidget):
         ids = self.selected_ids()
         alert = self._alert(ids[0]) if ids else None
         if alert is not None:
-            self.app.report_fault(alert)
+            self.surface.fault_report_requested.emit(alert)
 
     def _update_buttons(self) -> None:
         alerts = [self._alert(i) for i in self.selected_ids()]
         self.ack_button.setEnabled(any(a is not None and a.needs_attention for a in alerts))
         self.report_button.setEnabled(bool(alerts))
-        self.ack_all_button.setEnabled(any(a.needs_attention for a in self.app.engine.alerts.visible()))
+        self.ack_all_button.setEnabled(any(a.needs_attention for a in self.surface.engine.alerts.visible()))

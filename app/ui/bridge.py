@@ -2,27 +2,32 @@
 
 The engine calls its listeners on whichever worker thread produced a change;
 :class:`EngineBridge` re-emits them as Qt signals, which Qt queues onto the
-GUI thread.  :class:`Worker` runs blocking calls (history queries, reloads,
-writing files) off the GUI thread and hands the result back as a signal.
+GUI thread.  :class:`Worker` is the UI's one way to run blocking calls (history queries,
+reloads, writing files, checks) off the GUI thread; results come back on it.
 :class:`LoopWatch` measures how late the GUI event loop runs timers, for the
 computer monitor's freeze indicator.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from app.core.alerts import AlertEvent
 from app.core.engine import Engine, IndicatorState
-from app.core.monitor import LoopLatencyProbe
+from app.kernel.monitor import LoopLatencyProbe
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class EngineBridge(QObject):
@@ -52,54 +57,185 @@ class EngineBridge(QObject):
             self.alert_event.emit(event)
 
 
-class Worker(QObject):
-    """Runs callables on a small thread pool; results come back on the GUI thread."""
+class WorkerBusy(RuntimeError):
+    """The worker refused a job: too many are waiting already (something is stuck)."""
 
-    # One tuple (callback, result, error): PySide6 6.12 drops a reference to
-    # None for every None passed as a queued ``object`` argument, which ends
-    # in a crash at exit, so None never travels through the signal on its own.
+
+class Job(Generic[T]):
+    """One piece of background work: what to run, where its result goes, whether it is done."""
+
+    def __init__(
+        self,
+        function: Callable[[], T],
+        on_result: Callable[[T], None] | None,
+        on_error: Callable[[BaseException], None] | None,
+        context: QObject | None,
+    ) -> None:
+        self.function = function
+        self.on_result = on_result
+        self.on_error = on_error
+        self.context = context
+        self.result: T | None = None
+        self.error: BaseException | None = None
+        self._finished = threading.Event()
+
+    def done(self) -> bool:
+        """Whether the function has returned or raised (its callback may still be on its way)."""
+        return self._finished.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until done (tests and shutdown only, never the GUI thread); False on timeout."""
+        return self._finished.wait(timeout)
+
+    def refuse(self, error: BaseException) -> None:
+        """Mark the job as not run, with ``error`` for its ``on_error``."""
+        self.error = error
+        self._finished.set()
+
+    def run(self) -> None:
+        """Run the function (on a pool thread); a failure is kept for ``on_error``, never raised."""
+        try:
+            self.result = self.function()
+        except Exception as exc:
+            log.exception("background task failed")
+            self.error = exc
+        finally:
+            self._finished.set()
+
+
+class Worker(QObject):
+    """The UI's one way to run blocking work; results come back on the GUI thread.
+
+    Jobs run in *lanes*: jobs of one lane run one after another, in the order
+    submitted (acknowledgements, reloads and history reads share the default
+    lane, as they always have); different lanes run side by side on their own
+    threads, so a slow self-test or a blocked D-Bus read never holds up the
+    panel.  Lanes are few and named in the code, so are the threads.
+    Submitting never blocks: with ``skip_if_busy`` a job is dropped while its
+    lane is still busy (a periodic read skips a beat instead of piling up),
+    and past ``max_pending`` jobs the worker refuses new ones (``on_error``
+    gets :class:`WorkerBusy`).  Callbacks run on the GUI thread, not after
+    :meth:`shutdown`, and not once their ``context`` object is deleted.
+    """
+
+    DEFAULT_LANE = "ui"
+
+    # One Job per signal: PySide6 6.12 drops a reference to None for every
+    # None passed as a queued ``object`` argument, which ends in a crash at
+    # exit, so None never travels through the signal on its own.
     _done = Signal(object)
 
-    def __init__(self, parent: QObject | None = None, threads: int = 1) -> None:
+    def __init__(self, parent: QObject | None = None, max_pending: int = 256) -> None:
         super().__init__(parent)
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="deskwatch-ui")
-        self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self.max_pending = max_pending
+        self._lock = threading.Lock()
+        self._lanes: dict[str, deque[Job[Any]]] = {}
+        self._threads: dict[str, threading.Thread] = {}
+        self._pending = 0
         self._closed = False
+        self._cancelled = False
+        self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     def submit(
         self,
-        function: Callable[[], Any],
-        on_result: Callable[[Any], None] | None = None,
+        function: Callable[[], T],
+        on_result: Callable[[T], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
-    ) -> None:
-        """Run ``function()`` off the GUI thread, then ``on_result(value)`` on it."""
-        if self._closed:
-            return
+        *,
+        lane: str = DEFAULT_LANE,
+        skip_if_busy: bool = False,
+        context: QObject | None = None,
+    ) -> Job[T] | None:
+        """Run ``function()`` off the GUI thread, then ``on_result(value)`` (or ``on_error``) on it.
 
-        def job() -> None:
-            try:
-                result = function()
-            except Exception as exc:
-                log.exception("background task failed")
-                self._done.emit((on_error, None, exc))
-                return
-            self._done.emit((on_result, result, None))
+        Returns the job, or ``None`` when it was not taken: the worker is shut
+        down, ``skip_if_busy`` and the lane is busy, or too many jobs wait.
+        """
+        job = Job(function, on_result, on_error, context)
+        with self._lock:
+            if self._closed:
+                return None
+            queue = self._lanes.get(lane)
+            if skip_if_busy and queue:
+                return None
+            refused = self._pending >= self.max_pending
+            if not refused:
+                self._pending += 1
+                if queue is None:
+                    queue = self._lanes[lane] = deque()
+                queue.append(job)
+                if len(queue) == 1:
+                    # Daemon: a job stuck in a call that never returns cannot hold up the exit.
+                    thread = threading.Thread(
+                        target=self._run_lane, args=(lane,), name=f"deskwatch-ui-{lane}", daemon=True
+                    )
+                    self._threads[lane] = thread
+                    thread.start()
+        if refused:
+            log.warning("background work refused: %d jobs are waiting", self.max_pending)
+            job.refuse(WorkerBusy(f"{self.max_pending} background jobs are waiting already"))
+            self._done.emit(job)
+            return None
+        return job
 
-        self._pool.submit(job)
+    def busy(self, lane: str = DEFAULT_LANE) -> bool:
+        """Whether a job of ``lane`` is waiting or running."""
+        with self._lock:
+            return bool(self._lanes.get(lane))
 
-    def _deliver(self, outcome: tuple[Any, Any, Any]) -> None:
-        callback, result, error = outcome
-        if callback is None or self._closed:
+    def _run_lane(self, lane: str) -> None:
+        """Run a lane's jobs in order until it is empty (one thread per busy lane)."""
+        while True:
+            with self._lock:
+                queue = self._lanes[lane]
+                job = queue[0]
+                cancelled = self._cancelled
+            if cancelled:
+                job.refuse(WorkerBusy("the worker was shut down"))
+            else:
+                job.run()
+                with contextlib.suppress(RuntimeError):  # the worker itself is gone (exit)
+                    self._done.emit(job)
+            with self._lock:
+                queue.popleft()
+                self._pending -= 1
+                if not queue:
+                    del self._lanes[lane]
+                    del self._threads[lane]
+                    return
+
+    def _deliver(self, job: Job[Any]) -> None:
+        if self._closed or (job.context is not None and not shiboken6.isValid(job.context)):
             return
         try:
-            callback(error if error is not None else result)
+            if job.error is not None:
+                if job.on_error is not None:
+                    job.on_error(job.error)
+            elif job.on_result is not None:
+                job.on_result(job.result)
         except Exception:
             log.exception("handling a background result failed")
 
-    def shutdown(self, wait: bool = True) -> None:
-        """Finish queued jobs (when ``wait``) and stop delivering results."""
-        self._closed = True
-        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+    def shutdown(self, wait: bool = True, timeout: float | None = None) -> bool:
+        """Take no more jobs and deliver no more results.
+
+        With ``wait``, the queued jobs still run (acknowledgements reach the
+        history before it closes) and this returns when they are done or
+        after ``timeout`` seconds, whichever comes first; without, jobs not
+        yet started are dropped.  Returns whether every lane is idle.
+        """
+        with self._lock:
+            self._closed = True
+            self._cancelled = not wait
+            threads = list(self._threads.values())
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in threads if wait else ():
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            busy = sorted(self._lanes)
+        if busy and wait:
+            log.warning("background work still running at shutdown: %s", ", ".join(busy))
+        return not busy
 
 
 class LoopWatch(QObject):

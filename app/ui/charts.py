@@ -11,8 +11,9 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.core.history import Sample
-from app.core.model import Level, Thresholds
-from app.ui.theme import ACCENT, CARD_BORDER, LEVEL_COLOURS, TEXT_MUTED, level_colour
+from app.core.palette import LEVEL_COLOURS
+from app.kernel.model import Level, Thresholds
+from app.ui.theme import ACCENT, CARD_BORDER, TEXT_MUTED, level_colour
 
 Point = tuple[float, float]
 

@@ -2,8 +2,9 @@
 
 ``run_gui(args)`` is what ``deskwatch`` (and ``deskwatch run --demo``) call.
 Other features plug in through :data:`FEATURES`: each named module's
-``install(app)`` receives the :class:`DeskwatchApp` and may add tray-menu
-actions, card widgets, or connect to its signals.
+``install(surface)`` receives the app's :class:`~app.ui.surface.Surface` and
+may add tray-menu actions and card widgets, handle its requests and connect
+to its announcements (``stopping`` among them).
 """
 
 from __future__ import annotations
@@ -17,33 +18,34 @@ import socket
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QMetaMethod, QObject, QSocketNotifier, QTimer, QUrl, Signal
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon
+from PySide6.QtWidgets import QAbstractButton, QApplication, QMenu, QMessageBox, QSystemTrayIcon
 
-from app.core import i18n
+import monitors
 from app.core.alerts import Alert
 from app.core.config import Config
 from app.core.engine import Engine
-from app.core.model import Level
-from app.core.monitor import LoopLatencyProbe
-from app.core.paths import user_data_dir
 from app.core.runtime import Runtime, build_runtime
+from app.core.status import FaultReport, build_fault_report, save_fault_report
+from app.kernel import i18n
+from app.kernel.model import Level
+from app.kernel.monitor import LoopLatencyProbe
+from app.kernel.paths import user_data_dir
 from app.ui.autostart import Autostart, autostart_for_platform
-from app.ui.bridge import EngineBridge, LoopWatch, Worker
-from app.ui.panel import StatusPanel
+from app.ui.bridge import LoopWatch, Worker
+from app.ui.panel.window import StatusPanel
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.single import SingleInstance, ask_running_instance, server_name
-from app.ui.status import FaultReport, build_fault_report, save_fault_report
+from app.ui.surface import Surface
 from app.ui.theme import apply_style, level_icon
 from app.ui.translations import Translations
 from app.ui.tray import Announcer, TrayIcon
 
 log = logging.getLogger(__name__)
 
-#: Optional features built by other modules; each has ``install(app: DeskwatchApp) -> None``.
+#: Optional features built by other modules; each has ``install(surface: Surface) -> None``.
 FEATURES: tuple[str, ...] = ("app.ui.breaks", "app.ui.selftest")
 PAUSE_CHOICES_MIN = (15, 30, 60)
 #: How often and how many times to look for a tray that was missing at start-up (2 min).
@@ -51,22 +53,13 @@ TRAY_PROBE_MS, TRAY_PROBE_TRIES = 4000, 30
 
 
 class DeskwatchApp(QObject):
-    """The running desktop application.
+    """The running desktop application: owns the runtime, the tray icon and the panel.
 
-    Public surface for features: :attr:`runtime`, :attr:`engine`,
-    :attr:`tray_menu` (add actions), :attr:`panel` (``add_card_widget``),
-    :attr:`worker` (run blocking calls off the GUI thread), and the request
-    signals below, which the tray menu and panel emit.
+    Windows and features see only its :attr:`surface` (:mod:`app.ui.surface`);
+    the app handles the surface's window requests (panel, alert centre,
+    settings, fault reports) and makes its announcements (language, config,
+    stopping).
     """
-
-    take_break_requested = Signal()
-    pause_reminders_requested = Signal(int)
-    selftest_requested = Signal()
-    report_requested = Signal()
-    #: The UI language changed (``zh_CN``/``en``); features retranslate their widgets.
-    language_changed = Signal(str)
-    #: New settings are in force (the new :class:`Config`).
-    config_applied = Signal(object)
 
     def __init__(
         self,
@@ -79,21 +72,27 @@ class DeskwatchApp(QObject):
     ) -> None:
         super().__init__()
         self.runtime = runtime
+        self.surface = Surface(runtime, parent=self)
         self.probe = probe or runtime.context.loop_probe or LoopLatencyProbe()
         self.translations = translations or Translations()
         self.autostart = autostart if autostart is not None else autostart_for_platform()
-        self.worker = Worker(self)
-        self.bridge = EngineBridge(runtime.engine, self)
         self.loop_watch = LoopWatch(self.probe, parent=self)
-        self.has_tray = QSystemTrayIcon.isSystemTrayAvailable() if tray is None else tray
+        self.surface.has_tray = QSystemTrayIcon.isSystemTrayAvailable() if tray is None else tray
         self.last_report: FaultReport | None = None
+        self.report_box: QMessageBox | None = None
         self.settings_dialog: SettingsDialog | None = None
-        self.tray_menu = QMenu()
-        self._actions: dict[str, QAction] = {}
         self._build_menu()
-        self.panel = StatusPanel(self)
-        self.tray: TrayIcon | None = TrayIcon(self) if self.has_tray else None
-        self.announcer = Announcer(self, self.notify)
+        surface = self.surface
+        surface.panel_requested.connect(self.show_panel)
+        surface.alerts_requested.connect(self.show_alerts)
+        surface.settings_requested.connect(self.open_settings)
+        surface.fault_report_requested.connect(self.report_fault)
+        # Connected before any feature installs: the app's own follow-up runs first.
+        surface.config_applied.connect(self._config_applied)
+        self.panel = StatusPanel(surface)
+        surface.main_window = self.panel
+        self.tray: TrayIcon | None = TrayIcon(surface) if self.has_tray else None
+        self.announcer = Announcer(surface, self.notify)
         self._show_tray_notice()
         self._stopped = False
         # At login the tray host may start after Deskwatch: keep looking for it
@@ -108,36 +107,53 @@ class DeskwatchApp(QObject):
         """The engine (states, alerts, acknowledgement)."""
         return self.runtime.engine
 
+    @property
+    def worker(self) -> Worker:
+        """The surface's worker (blocking calls off the GUI thread)."""
+        return self.surface.worker
+
+    @property
+    def tray_menu(self) -> QMenu:
+        """The tray icon's menu (the surface's)."""
+        return self.surface.tray_menu
+
+    @property
+    def has_tray(self) -> bool:
+        """Whether Deskwatch lives in a system tray (else in its window)."""
+        return self.surface.has_tray
+
     # -- menu -------------------------------------------------------------------
     def _build_menu(self) -> None:
-        menu = self.tray_menu
+        surface = self.surface
+        menu = surface.tray_menu
         add = self._add_action
         add("open", self.show_panel)
         add("alerts", self.show_alerts)
-        add("ack_all", lambda: self.acknowledge_all())
+        add("ack_all", surface.acknowledge_all)
         menu.addSeparator()
-        add("break", self.take_break_requested.emit)
+        add("break", surface.take_break_requested.emit)
         self.pause_menu = menu.addMenu("")
         for minutes in PAUSE_CHOICES_MIN:
             action = self.pause_menu.addAction("")
-            action.triggered.connect(lambda _checked=False, m=minutes: self.pause_reminders_requested.emit(m))
-            self._actions[f"pause_{minutes}"] = action
-        add("selftest", self.selftest_requested.emit)
+            action.triggered.connect(
+                lambda _checked=False, m=minutes: surface.pause_reminders_requested.emit(m)
+            )
+            surface.add_action(f"pause_{minutes}", action)
+        add("selftest", surface.selftest_requested.emit)
         menu.addSeparator()
         add("settings", self.open_settings)
         add("quit", self.quit)
         menu.aboutToShow.connect(self._update_menu)
         self.retranslate_menu()
 
-    def _add_action(self, name: str, slot: Callable[[], Any]) -> QAction:
-        action = self.tray_menu.addAction("")
+    def _add_action(self, name: str, slot: Callable[[], object]) -> QAction:
+        action = self.surface.tray_menu.addAction("")
         action.triggered.connect(lambda _checked=False: slot())
-        self._actions[name] = action
-        return action
+        return self.surface.add_action(name, action)
 
     def action(self, name: str) -> QAction:
         """A built-in menu action: open, alerts, ack_all, break, pause_N, selftest, settings, quit."""
-        return self._actions[name]
+        return self.surface.action(name)
 
     def retranslate_menu(self) -> None:
         """Set the built-in menu texts in the current language."""
@@ -151,23 +167,18 @@ class DeskwatchApp(QObject):
             "quit": self.tr("Quit Deskwatch"),
         }
         for name, text in texts.items():
-            self._actions[name].setText(text)
+            self.action(name).setText(text)
         self.pause_menu.setTitle(self.tr("Pause break reminders"))
         for minutes in PAUSE_CHOICES_MIN:
-            self._actions[f"pause_{minutes}"].setText(self.tr("For %n minute(s)", "", minutes))
-
-    def has_receivers(self, signal_signature: str) -> bool:
-        """Whether any feature listens to a request signal (e.g. ``"take_break_requested()"``)."""
-        meta = self.metaObject()
-        index = meta.indexOfSignal(signal_signature)
-        return index >= 0 and self.isSignalConnected(QMetaMethod(meta.method(index)))
+            self.action(f"pause_{minutes}").setText(self.tr("For %n minute(s)", "", minutes))
 
     def _update_menu(self) -> None:
         # Requests nobody handles (a feature not installed) are shown but disabled.
-        self._actions["break"].setEnabled(self.has_receivers("take_break_requested()"))
-        self.pause_menu.setEnabled(self.has_receivers("pause_reminders_requested(int)"))
-        self._actions["selftest"].setEnabled(self.has_receivers("selftest_requested()"))
-        self._actions["ack_all"].setEnabled(any(a.needs_attention for a in self.engine.alerts.visible()))
+        surface = self.surface
+        self.action("break").setEnabled(surface.handled(surface.take_break_requested))
+        self.pause_menu.setEnabled(surface.handled(surface.pause_reminders_requested))
+        self.action("selftest").setEnabled(surface.handled(surface.selftest_requested))
+        self.action("ack_all").setEnabled(any(a.needs_attention for a in self.engine.alerts.visible()))
 
     # -- lifecycle ----------------------------------------------------------------
     def start(self) -> None:
@@ -187,23 +198,26 @@ class DeskwatchApp(QObject):
         if available is None:
             available = QSystemTrayIcon.isSystemTrayAvailable()
         if available and self.tray is None:
-            self.has_tray = True
-            self.tray = TrayIcon(self)
+            self.surface.has_tray = True
+            self.tray = TrayIcon(self.surface)
             self.tray.show()
             self._show_tray_notice()
         if self.tray is not None or self._tray_probe_left <= 0:
             self._tray_probe.stop()
 
     def stop(self) -> None:
-        """Stop monitoring and release everything (idempotent)."""
+        """Stop monitoring and release everything (idempotent).
+
+        Features hear :attr:`Surface.stopping` first, while the history is
+        still open, so they can save their state.
+        """
         if self._stopped:
             return
         self._stopped = True
         self.loop_watch.stop()
         self._tray_probe.stop()
         self.announcer.timer.stop()
-        self.bridge.detach()
-        self.worker.shutdown(wait=True)
+        self.surface.stop()
         if self.tray is not None:
             self.tray.icon.hide()
         self.runtime.stop()
@@ -242,7 +256,7 @@ class DeskwatchApp(QObject):
     def open_settings(self) -> SettingsDialog:
         """Open (or bring forward) the settings dialog."""
         if self.settings_dialog is None:
-            self.settings_dialog = SettingsDialog(self, self.autostart, self.panel)
+            self.settings_dialog = SettingsDialog(self.surface, self.autostart, self.panel)
             self.settings_dialog.finished.connect(self._settings_closed)
         self.settings_dialog.show()
         self.settings_dialog.raise_()
@@ -266,17 +280,6 @@ class DeskwatchApp(QObject):
             self.panel.set_notice("alert", f"{title} — {body.splitlines()[0]}")
 
     # -- actions ----------------------------------------------------------------
-    def acknowledge(self, alert_ids: Iterable[int], note: str = "") -> None:
-        """Acknowledge alerts off the GUI thread (it writes to the history database)."""
-        ids = list(alert_ids)
-        engine = self.engine
-        self.worker.submit(lambda: [engine.acknowledge(i, note) for i in ids])
-
-    def acknowledge_all(self, note: str = "") -> None:
-        """Acknowledge every alert that needs attention."""
-        engine = self.engine
-        self.worker.submit(lambda: engine.acknowledge_all(note))
-
     def report_fault(self, alert: Alert) -> None:
         """Build a fault report for IT: clipboard, a file in the data folder, optionally an e-mail."""
         runtime = self.runtime
@@ -303,7 +306,7 @@ class DeskwatchApp(QObject):
             )
         box.addButton(QMessageBox.StandardButton.Close)
 
-        def clicked(button: object) -> None:
+        def clicked(button: QAbstractButton) -> None:
             if mail_button is not None and button is mail_button:
                 QDesktopServices.openUrl(QUrl(report.mailto(email)))
 
@@ -319,23 +322,14 @@ class DeskwatchApp(QObject):
         )
 
     # -- settings -----------------------------------------------------------------
-    def apply_config(self, config: Config, on_done: Callable[[Config], None] | None = None) -> None:
-        """Put a new configuration in force without a restart (monitors rebuilt off the GUI thread)."""
-        runtime = self.runtime
-        before = self.translations.language
-
-        def done(new: Config) -> None:
-            language = i18n.current_language()
-            if language != before:
-                self.set_language(language)
-            self.panel.sync_all()
-            if self.tray is not None:
-                self.tray.refresh()
-            self.config_applied.emit(new)
-            if on_done is not None:
-                on_done(new)
-
-        self.worker.submit(lambda: runtime.reload(config), done)
+    def _config_applied(self, _config: Config) -> None:
+        """New settings are in force: follow a language change, re-read every card and the tray."""
+        language = i18n.current_language()
+        if language != self.translations.language:
+            self.set_language(language)
+        self.panel.sync_all()
+        if self.tray is not None:
+            self.tray.refresh()
 
     def set_language(self, language: str) -> None:
         """Switch the UI language at run time."""
@@ -349,11 +343,11 @@ class DeskwatchApp(QObject):
         self._show_tray_notice()
         if self.tray is not None:
             self.tray.refresh()
-        self.language_changed.emit(language)
+        self.surface.language_changed.emit(language)
 
 
 def load_features(app: DeskwatchApp, features: Iterable[str] = FEATURES) -> list[str]:
-    """Import each feature module and call its ``install(app)``; returns the names installed.
+    """Import each feature module and call its ``install(surface)``; returns the names installed.
 
     A feature that is not there is skipped quietly; one that fails is logged
     and the application goes on without it.
@@ -372,7 +366,8 @@ def load_features(app: DeskwatchApp, features: Iterable[str] = FEATURES) -> list
             log.exception("feature %s could not be loaded", name)
             continue
         try:
-            module.install(app)
+            install: Callable[[Surface], None] = module.install
+            install(app.surface)
         except Exception:
             log.exception("feature %s failed to install", name)
             continue
@@ -380,7 +375,7 @@ def load_features(app: DeskwatchApp, features: Iterable[str] = FEATURES) -> list
     return installed
 
 
-_signal_plumbing: list[Any] = []
+_signal_plumbing: list[socket.socket | QSocketNotifier] = []
 
 
 def install_signal_handlers(qapp: QApplication) -> QSocketNotifier | None:
@@ -415,7 +410,7 @@ def install_signal_handlers(qapp: QApplication) -> QSocketNotifier | None:
 
 def _runtime_for(args: argparse.Namespace, probe: LoopLatencyProbe) -> Runtime:
     if getattr(args, "demo", False):
-        from app.ui.demo import QuietSimulatedFaults, demo_monitor_classes
+        from app.core.demo import QuietSimulatedFaults, demo_monitor_classes
 
         logging.getLogger("app.core.scheduler").addFilter(QuietSimulatedFaults())
         # The demo keeps its own history and settings so it never mixes with real data.
@@ -425,9 +420,11 @@ def _runtime_for(args: argparse.Namespace, probe: LoopLatencyProbe) -> Runtime:
             config_path=config_path,
             data_dir=data_dir,
             loop_probe=probe,
-            monitor_classes=demo_monitor_classes(),
+            monitor_classes=demo_monitor_classes(monitors.discover()),
         )
-    return build_runtime(config_path=args.config, data_dir=args.data_dir, loop_probe=probe)
+    return build_runtime(
+        monitor_classes=monitors.discover(), config_path=args.config, data_dir=args.data_dir, loop_probe=probe
+    )
 
 
 def run_gui(args: argparse.Namespace) -> int:

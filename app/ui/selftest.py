@@ -1,10 +1,11 @@
-"""Start-of-shift check and report dialogs, plugged into the tray app by ``install(app)``.
+"""Start-of-shift check and report dialogs, plugged into the tray app by ``install(surface)``.
 
-The app calls :func:`install` with its application object, which exposes
-``runtime``, ``tray_menu``, ``panel`` and the ``selftest_requested`` /
-``report_requested`` signals (emitted by the tray menu and the panel).  The
-check and the report run on worker threads; results come back to the GUI
-thread through a queued signal.
+The app calls :func:`install` with its :class:`~app.ui.surface.Surface`:
+the feature handles the ``selftest_requested`` / ``report_requested``
+requests (emitted by the tray menu and the panel), puts its "Reports…" entry
+after the check's in the tray menu, and registers itself on the surface.  The
+check and the report run on the surface's worker, each in its own lane, so
+a slow check never holds up the panel; results come back on the GUI thread.
 """
 
 from __future__ import annotations
@@ -13,10 +14,7 @@ import contextlib
 import datetime as dt
 import html
 import logging
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QDate, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices
@@ -32,7 +30,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMenu,
     QMessageBox,
     QPushButton,
     QScrollArea,
@@ -41,6 +38,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import reports, selftest
+from app.ui.bridge import Job
+from app.ui.surface import Surface
 
 log = logging.getLogger(__name__)
 
@@ -49,30 +48,8 @@ OFFER_DELAY_MS = 4000
 STATUS_COLOURS = {selftest.PASS: "#2c7a3f", selftest.FAIL: "#c22f36", selftest.SKIPPED: "#6b7280"}
 
 
-class _Relay(QObject):
-    """Carries a worker thread's result to the GUI thread (queued connection)."""
-
-    done = Signal(object)
-
-
-def run_in_thread(
-    function: Callable[[], Any], on_done: Callable[[Any], None], parent: QObject
-) -> threading.Thread:
-    """Run ``function`` on a daemon thread; ``on_done(result or exception)`` runs on the GUI thread."""
-    relay = _Relay(parent)
-    relay.done.connect(on_done, Qt.ConnectionType.QueuedConnection)
-
-    def work() -> None:
-        try:
-            result: Any = function()
-        except Exception as exc:  # shown to the user, never a crash
-            log.exception("background task failed")
-            result = exc
-        relay.done.emit(result)
-
-    thread = threading.Thread(target=work, name="deskwatch-selftest-ui", daemon=True)
-    thread.start()
-    return thread
+#: Worker lanes: one check and one report at a time, beside the panel's own work.
+CHECK_LANE, REPORT_LANE = "selftest.check", "selftest.report"
 
 
 class CheckRow(QFrame):
@@ -103,11 +80,11 @@ class SelfTestDialog(QDialog):
 
     finished_check = Signal(object)
 
-    def __init__(self, app: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, surface: Surface, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.app = app
+        self.surface = surface
         self.last_result: selftest.SelfTestResult | None = None
-        self.worker_thread: threading.Thread | None = None
+        self.job: Job[selftest.SelfTestResult] | None = None
         self.rows: list[CheckRow] = []
         self.setWindowTitle(self.tr("Start-of-shift check"))
         self.resize(680, 460)
@@ -124,7 +101,7 @@ class SelfTestDialog(QDialog):
         layout.addWidget(scroll, 1)
         row = QHBoxLayout()
         self.test_page = QCheckBox(self.tr("Print a test page"), self)
-        self.test_page.setChecked(bool(_config_value(app, "selftest", "test_page", False)))
+        self.test_page.setChecked(bool(surface.config.get("selftest", "test_page")))
         row.addWidget(self.test_page)
         row.addStretch(1)
         self.run_button = QPushButton(self.tr("Run check"), self)
@@ -143,13 +120,13 @@ class SelfTestDialog(QDialog):
 
     def start(self) -> None:
         """Run the check off the GUI thread (ignored while one is running)."""
-        if self.worker_thread is not None and self.worker_thread.is_alive():
+        if self.busy():
             return
         self.run_button.setEnabled(False)
         self._clear()
         self.summary.setStyleSheet("")
         self.summary.setText(self.tr("Checking the devices…"))
-        runtime = self.app.runtime
+        runtime = self.surface.runtime
         options = {"test_page": self.test_page.isChecked()}
 
         def work() -> selftest.SelfTestResult:
@@ -161,13 +138,20 @@ class SelfTestDialog(QDialog):
                 selftest.store(runtime.history, result)
             return result
 
-        self.worker_thread = run_in_thread(work, self._show, self)
+        self.job = self.surface.worker.submit(work, self._show, self._failed, lane=CHECK_LANE, context=self)
+        if self.job is None:  # the app is stopping
+            self.run_button.setEnabled(True)
 
-    def _show(self, result: Any) -> None:
+    def busy(self) -> bool:
+        """Whether a check is running."""
+        return self.job is not None and not self.job.done()
+
+    def _failed(self, error: BaseException) -> None:
         self.run_button.setEnabled(True)
-        if isinstance(result, BaseException):
-            self.summary.setText(self.tr("The check could not run: %1").replace("%1", str(result)))
-            return
+        self.summary.setText(self.tr("The check could not run: %1").replace("%1", str(error)))
+
+    def _show(self, result: selftest.SelfTestResult) -> None:
+        self.run_button.setEnabled(True)
         self.last_result = result
         for check in result.checks:
             for line in check.results:
@@ -197,10 +181,10 @@ class ReportDialog(QDialog):
 
     written = Signal(object)
 
-    def __init__(self, app: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, surface: Surface, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.app = app
-        self.worker_thread: threading.Thread | None = None
+        self.surface = surface
+        self.job: Job[tuple[Path, Path]] | None = None
         self.paths: tuple[Path, Path] | None = None
         self.setWindowTitle(self.tr("Reports"))
         self.setMinimumWidth(560)
@@ -218,7 +202,7 @@ class ReportDialog(QDialog):
         self.per.addItem(self.tr("Per shift"), "shift")
         form.addRow(self.tr("Columns"), self.per)
         folder_row = QHBoxLayout()
-        runtime = app.runtime
+        runtime = surface.runtime
         self.folder = QLineEdit(str(Path(runtime.context.data_dir) / "reports"), self)
         browse = QPushButton(self.tr("Browse…"), self)
         browse.clicked.connect(self._browse)
@@ -249,13 +233,13 @@ class ReportDialog(QDialog):
 
     def generate(self) -> None:
         """Write the report on a worker thread."""
-        if self.worker_thread is not None and self.worker_thread.is_alive():
+        if self.busy():
             return
         first = _to_date(self.date_from.date())
         last = _to_date(self.date_to.date())
         per = str(self.per.currentData())
         outdir = Path(self.folder.text().strip() or ".")
-        runtime = self.app.runtime
+        runtime = self.surface.runtime
         self.generate_button.setEnabled(False)
         self.status.setText(self.tr("Creating the report…"))
 
@@ -263,19 +247,25 @@ class ReportDialog(QDialog):
             if runtime.history is None:
                 raise ValueError("no history is kept in this mode")
             shifts = reports.parse_shifts(runtime.config.get("reports", "shifts"))
-            indicators = reports.declared_indicators(runtime.config.monitor_classes.values())
-            indicators.update(runtime.engine.indicators)
+            indicators = runtime.engine.indicators  # the registry in force
             data = reports.gather(runtime.history, first, last, per=per, shifts=shifts, indicators=indicators)
             return reports.write_report(data, outdir)
 
-        self.worker_thread = run_in_thread(work, self._done, self)
+        self.job = self.surface.worker.submit(work, self._done, self._failed, lane=REPORT_LANE, context=self)
+        if self.job is None:  # the app is stopping
+            self.generate_button.setEnabled(True)
 
-    def _done(self, result: Any) -> None:
+    def busy(self) -> bool:
+        """Whether a report is being written."""
+        return self.job is not None and not self.job.done()
+
+    def _failed(self, error: BaseException) -> None:
         self.generate_button.setEnabled(True)
-        if isinstance(result, BaseException):
-            message = self.tr("The report could not be created: %1").replace("%1", str(result))
-            self.status.setText(html.escape(message))
-            return
+        message = self.tr("The report could not be created: %1").replace("%1", str(error))
+        self.status.setText(html.escape(message))
+
+    def _done(self, result: tuple[Path, Path]) -> None:
+        self.generate_button.setEnabled(True)
         self.paths = result
         html_path, csv_path = result
         links = "<br/>".join(
@@ -293,19 +283,12 @@ def _to_date(date: QDate) -> dt.date:
     return dt.date(date.year(), date.month(), date.day())
 
 
-def _config_value(app: Any, section: str, key: str, default: Any) -> Any:
-    try:
-        return app.runtime.config.get(section, key)
-    except (AttributeError, KeyError):
-        return default
-
-
 class SelfTestFeature(QObject):
     """Owns the dialogs and the first-login offer for one app."""
 
-    def __init__(self, app: Any) -> None:
-        super().__init__(app if isinstance(app, QObject) else None)
-        self.app = app
+    def __init__(self, surface: Surface) -> None:
+        super().__init__(surface)
+        self.surface = surface
         self.dialog: SelfTestDialog | None = None
         self.report_dialog: ReportDialog | None = None
         self.offer_box: QMessageBox | None = None
@@ -314,17 +297,11 @@ class SelfTestFeature(QObject):
         self.offer_timer.setSingleShot(True)
         self.offer_timer.timeout.connect(self.offer_if_first_login)
 
-    def add_selftest_action(self, menu: QMenu) -> QAction:
-        """A tray-menu entry for the check (for apps that do not have one)."""
-        action = menu.addAction(self.tr("Start-of-shift check…"))
-        action.triggered.connect(lambda _checked=False: self.show_selftest(run=True))
-        return action
-
-    def add_reports_action(self, menu: QMenu, anchor: QAction | None) -> QAction:
+    def add_reports_action(self, anchor: QAction | None) -> QAction:
         """The tray-menu entry for reports, right after ``anchor`` (the check's entry)."""
-        action = QAction(self.tr("Reports…"), menu)
+        action = QAction(self.tr("Reports…"), self.surface.tray_menu)
         action.triggered.connect(lambda _checked=False: self.show_reports())
-        _insert_after(menu, anchor, action)
+        self.surface.insert_action_after(anchor, action)
         self.reports_action = action
         return action
 
@@ -332,21 +309,22 @@ class SelfTestFeature(QObject):
         """After a language change: new menu text; closed dialogs are rebuilt when next opened."""
         if self.reports_action is not None:
             self.reports_action.setText(self.tr("Reports…"))
-        for name in ("dialog", "report_dialog"):
-            dialog = getattr(self, name)
-            busy = dialog is not None and dialog.worker_thread is not None and dialog.worker_thread.is_alive()
-            if dialog is not None and not dialog.isVisible() and not busy:
-                dialog.deleteLater()
-                setattr(self, name, None)
+        if self.dialog is not None and _idle_and_closed(self.dialog):
+            self.dialog = None
+        if self.report_dialog is not None and _idle_and_closed(self.report_dialog):
+            self.report_dialog = None
 
-    def _parent(self) -> QWidget | None:
-        panel = getattr(self.app, "panel", None)
-        return panel if isinstance(panel, QWidget) and panel.isVisible() else None
+    def close(self) -> None:
+        """The app is stopping: no offer any more, and the dialogs close."""
+        self.offer_timer.stop()
+        for dialog in (self.dialog, self.report_dialog, self.offer_box):
+            if dialog is not None:
+                dialog.close()
 
     def show_selftest(self, run: bool = True) -> SelfTestDialog:
         """Open (or raise) the checklist and start a check."""
         if self.dialog is None:
-            self.dialog = SelfTestDialog(self.app, self._parent())
+            self.dialog = SelfTestDialog(self.surface, self.surface.dialog_parent())
         self.dialog.show()
         self.dialog.raise_()
         self.dialog.activateWindow()
@@ -357,7 +335,7 @@ class SelfTestFeature(QObject):
     def show_reports(self) -> ReportDialog:
         """Open (or raise) the report dialog."""
         if self.report_dialog is None:
-            self.report_dialog = ReportDialog(self.app, self._parent())
+            self.report_dialog = ReportDialog(self.surface, self.surface.dialog_parent())
         self.report_dialog.show()
         self.report_dialog.raise_()
         self.report_dialog.activateWindow()
@@ -369,13 +347,15 @@ class SelfTestFeature(QObject):
         Reading and marking the day touches the history database, so it runs
         off the GUI thread; the question appears when the answer comes back.
         """
-        runtime = self.app.runtime
-        run_in_thread(lambda: selftest.should_offer(runtime.config, runtime.history), self._offer, self)
+        runtime = self.surface.runtime
+        self.surface.worker.submit(
+            lambda: selftest.should_offer(runtime.config, runtime.history), self._offer, context=self
+        )
 
-    def _offer(self, offer: Any) -> None:
-        if offer is not True:
+    def _offer(self, offer: bool) -> None:
+        if not offer:
             return
-        box = QMessageBox(self._parent())
+        box = QMessageBox(self.surface.dialog_parent())
         box.setWindowTitle(self.tr("Start-of-shift check"))
         box.setIcon(QMessageBox.Icon.Question)
         box.setText(
@@ -393,30 +373,24 @@ class SelfTestFeature(QObject):
         self.offer_box = box
 
 
-def _insert_after(menu: QMenu, anchor: QAction | None, action: QAction) -> None:
-    """Put ``action`` right after ``anchor`` in ``menu`` (at the end without an anchor)."""
-    actions = menu.actions()
-    if anchor is None or anchor not in actions or actions.index(anchor) + 1 >= len(actions):
-        menu.addAction(action)
-    else:
-        menu.insertAction(actions[actions.index(anchor) + 1], action)
+def _idle_and_closed(dialog: SelfTestDialog | ReportDialog) -> bool:
+    """Delete a dialog that is neither shown nor working (it is rebuilt in the new language)."""
+    if dialog.isVisible() or dialog.busy():
+        return False
+    dialog.deleteLater()
+    return True
 
 
-def install(app: Any) -> None:
-    """Wire the check and the reports into the app's tray menu, panel and first login."""
-    feature = SelfTestFeature(app)
-    app.selftest_feature = feature
+def install(surface: Surface) -> None:
+    """Handle the check and report requests, add the Reports entry, offer the check at first login."""
+    feature = surface.add_feature(SelfTestFeature(surface))
+    surface.selftest_requested.connect(lambda: feature.show_selftest(run=True))
+    surface.report_requested.connect(feature.show_reports)
     anchor: QAction | None = None
-    if hasattr(app, "selftest_requested"):
-        app.selftest_requested.connect(lambda: feature.show_selftest(run=True))
-        with contextlib.suppress(AttributeError, KeyError):
-            anchor = app.action("selftest")
-    else:  # an app without the request signal: add the menu entry ourselves
-        anchor = feature.add_selftest_action(app.tray_menu)
-    if hasattr(app, "report_requested"):
-        app.report_requested.connect(feature.show_reports)
-    feature.add_reports_action(app.tray_menu, anchor)
-    if hasattr(app, "language_changed"):
-        app.language_changed.connect(lambda _language: feature.retranslate())
+    with contextlib.suppress(KeyError):
+        anchor = surface.action("selftest")
+    feature.add_reports_action(anchor)
+    surface.language_changed.connect(lambda _language: feature.retranslate())
+    surface.stopping.connect(feature.close)
     # Owned by the feature, so it dies with the app instead of firing into a deleted object.
     feature.offer_timer.start(OFFER_DELAY_MS)

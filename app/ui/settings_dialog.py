@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -47,11 +47,10 @@ from app.core.config import (
     save_user_values,
     threshold_settings,
 )
-from app.core.settings import Setting
+from app.kernel.i18n import current_language
+from app.kernel.settings import Setting
 from app.ui.autostart import Autostart
-
-if TYPE_CHECKING:
-    from app.ui.main import DeskwatchApp
+from app.ui.surface import Surface
 
 log = logging.getLogger(__name__)
 
@@ -160,17 +159,17 @@ class SettingsDialog(QDialog):
 
     def __init__(
         self,
-        app: DeskwatchApp,
+        surface: Surface,
         autostart: Autostart | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.app = app
+        self.surface = surface
         self.autostart = autostart
         self.fields: list[Field] = []
         self.setWindowTitle(self.tr("Deskwatch settings"))
         self.resize(860, 620)
-        config = app.runtime.config
+        config = surface.runtime.config
         layout = QVBoxLayout(self)
         body = QHBoxLayout()
         self.pages = QListWidget(self)
@@ -238,7 +237,7 @@ class SettingsDialog(QDialog):
         field = Field(setting, path, value, widget, optional)
         field.mark(None)
         if isinstance(widget, QLabel):
-            where = str(self.app.runtime.config.user_path or "deskwatch.toml")
+            where = str(self.surface.runtime.config.user_path or "deskwatch.toml")
             widget.setToolTip(self.tr("Edit these entries in {0}").format(where))
         label = QLabel(setting.label(), parent)
         label.setWordWrap(True)
@@ -285,7 +284,7 @@ class SettingsDialog(QDialog):
                 form = self._form(layout, self.tr("Thresholds: {0}").format(indicator.label() + unit))
                 current = config.indicator_thresholds(indicator)
                 for setting in declared:
-                    value = getattr(current, setting.key) if current is not None else setting.default
+                    value = current.value(setting.key) if current is not None else setting.default
                     self._add(form, setting, ("indicators", indicator.id, setting.key), value, optional=True)
             layout.addStretch(1)
 
@@ -305,7 +304,7 @@ class SettingsDialog(QDialog):
                     value = field.setting.coerce(value)
             except (ValueError, TypeError):
                 problem = self.tr("{0}: allowed is {1}").format(
-                    field.setting.label(), self.allowed(field.setting)
+                    field.setting.label(), field.setting.allowed(current_language())
                 )
                 field.mark(problem)
                 problems.append(problem)
@@ -320,7 +319,7 @@ class SettingsDialog(QDialog):
 
     def check(self, changes: dict[KeyPath, Any]) -> tuple[Config | None, list[ConfigError]]:
         """Load a scratch copy of the user's file with ``changes`` applied, as Deskwatch would."""
-        config = self.app.runtime.config
+        config = self.surface.runtime.config
         user_path = config.user_path
         if user_path is None:
             return None, []
@@ -363,9 +362,9 @@ class SettingsDialog(QDialog):
                 return False
         if not changes or candidate is None:
             if on_done is not None:
-                on_done(self.app.runtime.config)
+                on_done(self.surface.runtime.config)
             return True
-        user_path = self.app.runtime.config.user_path
+        user_path = self.surface.runtime.config.user_path
         assert user_path is not None
         try:
             save_user_values(user_path, changes)
@@ -375,28 +374,9 @@ class SettingsDialog(QDialog):
         for field in self.fields:
             if field.path in changes:
                 field.current = changes[field.path]
-        self.app.apply_config(candidate, on_done)
+        self.surface.apply_config(candidate, on_done)
         self.applied.emit(candidate)
         return True
-
-    def allowed(self, setting: Setting) -> str:
-        """What a field accepts, in the UI language (``Setting.allowed`` is the file's English)."""
-        kind = setting.kind
-        if setting.choices is not None:
-            return self.tr("one of {0}").format(", ".join(setting.choices))
-        if kind is list:
-            return self.tr("names separated by commas")
-        if kind not in (int, float):
-            return setting.allowed()
-        name = self.tr("a whole number") if kind is int else self.tr("a number")
-        low, high = setting.minimum, setting.maximum
-        if low is not None and high is not None:
-            return self.tr("{0} from {1} to {2}").format(name, f"{low:g}", f"{high:g}")
-        if low is not None:
-            return self.tr("{0} of at least {1}").format(name, f"{low:g}")
-        if high is not None:
-            return self.tr("{0} of at most {1}").format(name, f"{high:g}")
-        return name
 
     def describe(self, error: ConfigError) -> str:
         """A whole-file check problem, in the UI language where the message is a known one."""
@@ -404,6 +384,12 @@ class SettingsDialog(QDialog):
             "critical must be beyond warning": self.tr("the critical level must be beyond the warning level"),
             "a clear level must be on the normal side of its limit": self.tr(
                 "a clear level must be on the normal side of its limit"
+            ),
+            "the low end of a range must not be above its high end": self.tr(
+                "the low end of a range must not be above its high end"
+            ),
+            "a clear margin must be smaller than the critical margin": self.tr(
+                "a clear margin must be smaller than the critical margin"
             ),
         }
         message = known.get(error.message)
@@ -414,10 +400,9 @@ class SettingsDialog(QDialog):
         where = error.key
         if path[:1] == ("indicators",) and fields:
             where = self.tr("Thresholds: {0}").format(path[1])
-            for cls in self.app.runtime.config.monitor_classes.values():
-                for indicator in cls.indicators:
-                    if indicator.id == path[1]:
-                        where = self.tr("Thresholds: {0}").format(indicator.label())
+            indicator = self.surface.runtime.config.registry.indicators.get(path[1])
+            if indicator is not None:
+                where = self.tr("Thresholds: {0}").format(indicator.label())
         text = self.tr("{0}: {1}").format(where, message)
         return text + (f" ({error.allowed})" if error.allowed else "")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
-from app.core.paths import private_dir, user_data_dir
+from app.kernel.paths import private_dir, user_data_dir
 
 log = logging.getLogger(__name__)
 

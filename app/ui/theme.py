@@ -1,4 +1,7 @@
-"""Colours, fonts and the drawn icons (tray, app, level dots) shared by every window."""
+"""Colours, fonts and the drawn icons (tray, app, level dots) shared by every window.
+
+Level colours come from the one palette, :mod:`app.core.palette` (the reports use it too).
+"""
 
 from __future__ import annotations
 
@@ -8,24 +11,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QApplication
 
-from app.core.model import Level
+from app.core.palette import LEVEL_COLOURS
+from app.kernel.model import Level
 
-#: Level colours: calm green, amber, red, grey for "we do not know", pale grey for "not set up".
-LEVEL_COLOURS: dict[Level, str] = {
-    Level.OK: "#2e9d5b",
-    Level.WARNING: "#e0a100",
-    Level.CRITICAL: "#d63b3b",
-    Level.UNKNOWN: "#8a94a3",
-    Level.NOT_SET_UP: "#b8bec8",
-}
-#: Light tints of the level colours for card headers and table rows.
-LEVEL_TINTS: dict[Level, str] = {
-    Level.OK: "#e8f5ed",
-    Level.WARNING: "#fff5d6",
-    Level.CRITICAL: "#fde7e7",
-    Level.UNKNOWN: "#eef0f3",
-    Level.NOT_SET_UP: "#f4f5f7",
-}
 ACCENT = "#2563a8"
 TEXT_MUTED = "#6b7280"
 CARD_BORDER = "#d9dee5"

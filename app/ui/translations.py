@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
-from app.core.paths import resources_dir
+from app.kernel.paths import resources_dir
 
 log = logging.getLogger(__name__)
 

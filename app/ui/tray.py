@@ -8,40 +8,43 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QProcess, QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from app.core.alerts import Alert, AlertEvent, AlertEventKind
-from app.core.model import Level, format_value
-from app.core.paths import resources_dir
-from app.ui.status import overall_level, tooltip_summary
+from app.core.status import attention, tooltip_summary
+from app.kernel.model import Level, format_value
+from app.kernel.paths import resources_dir
+from app.ui.surface import Surface
 from app.ui.theme import level_icon
-
-if TYPE_CHECKING:
-    from app.ui.main import DeskwatchApp
 
 log = logging.getLogger(__name__)
 
 ALERT_SOUND = resources_dir() / "sounds" / "alert.wav"
+# How often a pending value's countdown is redrawn between readings (ms).
+PENDING_REFRESH_MS = 1_000
 
 
 class TrayIcon(QObject):
     """Keeps the tray icon's colour, badge and tooltip in step with the engine."""
 
-    def __init__(self, app: DeskwatchApp) -> None:
-        super().__init__(app)
-        self.app = app
+    def __init__(self, surface: Surface) -> None:
+        super().__init__(surface)
+        self.surface = surface
         self.icon = QSystemTrayIcon(self)
-        self.icon.setContextMenu(app.tray_menu)
+        self.icon.setContextMenu(surface.tray_menu)
         self.icon.activated.connect(self._activated)
-        self.icon.messageClicked.connect(app.show_alerts)
+        self.icon.messageClicked.connect(surface.alerts_requested.emit)
         self.level: Level | None = None
         self.badge = 0
         self._shown: tuple[Level | None, int] | None = None
-        app.bridge.states_changed.connect(lambda _states: self.refresh())
-        app.bridge.alert_event.connect(lambda _event: self.refresh())
+        # A pending value's "alert in 40 s" counts down between readings.
+        self._countdown = QTimer(self)
+        self._countdown.setInterval(PENDING_REFRESH_MS)
+        self._countdown.timeout.connect(self.refresh)
+        surface.bridge.states_changed.connect(lambda _states: self.refresh())
+        surface.bridge.alert_event.connect(lambda _event: self.refresh())
         self.refresh()
 
     def show(self) -> None:
@@ -50,20 +53,25 @@ class TrayIcon(QObject):
 
     def refresh(self) -> None:
         """Recompute colour, badge and tooltip."""
-        states = self.app.engine.states()
-        self.level = overall_level(states)
-        self.badge = sum(1 for a in self.app.engine.alerts.visible() if a.needs_attention)
+        engine = self.surface.engine
+        states, alerts = engine.states(), engine.alerts.visible()
+        count = attention(states, alerts)
+        self.level, self.badge = count.level, count.badge
         if self._shown != (self.level, self.badge):
             # Redrawing the icon costs an X round trip: only when it changes.
             self.icon.setIcon(level_icon(self.level, self.badge))
             self._shown = (self.level, self.badge)
-        tooltip = tooltip_summary(states)
+        tooltip = tooltip_summary(states, alerts, engine.clock())
         if tooltip != self.icon.toolTip():  # every batch of readings lands here
             self.icon.setToolTip(tooltip)
+        if count.pending and not self._countdown.isActive():
+            self._countdown.start()
+        elif not count.pending:
+            self._countdown.stop()
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
-            self.app.show_panel()
+            self.surface.panel_requested.emit()
 
 
 class SoundPlayer:
@@ -98,13 +106,13 @@ class Announcer(QObject):
 
     def __init__(
         self,
-        app: DeskwatchApp,
+        surface: Surface,
         notify: Callable[[str, str, Level], None],
         sound: SoundPlayer | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(app)
-        self.app = app
+        super().__init__(surface)
+        self.surface = surface
         self.notify = notify
         self.sound = sound or SoundPlayer()
         self.clock = clock
@@ -115,10 +123,15 @@ class Announcer(QObject):
         self.timer.setInterval(30_000)
         self.timer.timeout.connect(self.check_reannounce)
         self.timer.start()
-        app.bridge.alert_event.connect(self.on_event)
+        surface.bridge.alert_event.connect(self.on_event)
 
-    def _setting(self, key: str) -> object:
-        return self.app.runtime.config.get("alerts", key)
+    def _switched_on(self, key: str) -> bool:
+        """An ``[alerts]`` switch (``notifications``, ``sounds``)."""
+        return bool(self.surface.config.get("alerts", key))
+
+    def _reannounce_minutes(self) -> float:
+        """``alerts.reannounce_minutes`` (a number, checked when the config was loaded)."""
+        return float(self.surface.config.get("alerts", "reannounce_minutes"))
 
     def on_event(self, event: AlertEvent) -> None:
         """Announce raised and escalated alerts."""
@@ -133,8 +146,8 @@ class Announcer(QObject):
     def announce(self, alert: Alert, again: bool = False) -> None:
         """Show a notification (if enabled) and play the sound (if enabled and not in a call)."""
         self._last_announced[alert.id] = self.clock()
-        if self._setting("notifications"):
-            indicator = self.app.engine.indicators.get(alert.indicator_id)
+        if self._switched_on("notifications"):
+            indicator = self.surface.engine.indicators.get(alert.indicator_id)
             label = indicator.label() if indicator else alert.indicator_id
             unit = indicator.unit if indicator else ""
             title = f"{alert.device.label()}: {alert.level.text()}"
@@ -144,8 +157,8 @@ class Announcer(QObject):
             if alert.message is not None:
                 body += "\n" + alert.message()
             self.notify(title, body, alert.level)
-        muted = bool(self._setting("sounds")) and self.in_call()
-        if self._setting("sounds") and not muted:
+        muted = self._switched_on("sounds") and self.in_call()
+        if self._switched_on("sounds") and not muted:
             self.sound.play()
         if not muted:
             self._announced_in_full[alert.id] = self.clock()
@@ -155,21 +168,20 @@ class Announcer(QObject):
         last = self._announced_in_full.get(alert.id)
         if alert.raises <= 1 or last is None:
             return False
-        quiet = max(float(self._setting("reannounce_minutes")), 1.0) * 60  # type: ignore[arg-type]
+        quiet = max(self._reannounce_minutes(), 1.0) * 60
         return self.clock() - last < quiet
 
     def in_call(self) -> bool:
         """Whether the clerk is on a call right now."""
-        call_state = self.app.runtime.context.services.get("call_state")
-        return bool(call_state is not None and call_state.in_call)
+        return self.surface.runtime.context.call_state.in_call
 
     def check_reannounce(self) -> None:
         """Re-announce critical alerts nobody acknowledged within ``alerts.reannounce_minutes``."""
-        minutes = float(self._setting("reannounce_minutes"))  # type: ignore[arg-type]
+        minutes = self._reannounce_minutes()
         if minutes <= 0:
             return
         now = self.clock()
-        for alert in self.app.engine.alerts.visible():
+        for alert in self.surface.engine.alerts.visible():
             if alert.needs_attention and alert.ended is None and alert.level is Level.CRITICAL:
                 last = self._last_announced.setdefault(alert.id, now)
                 if now - last >= minutes * 60:

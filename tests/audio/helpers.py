@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.core.config import monitor_common_settings
-from app.core.model import Level, Reading
-from app.core.monitor import Monitor
+from app.kernel.model import Level, Reading
+from app.kernel.monitor import Monitor
 
 
 def monitor_settings(cls: type[Monitor], **overrides: Any) -> dict[str, Any]:

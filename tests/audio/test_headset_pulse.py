@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core.callstate import CallState
-from app.core.model import Level, Reading
-from app.core.monitor import MonitorContext
+from app.kernel.callstate import CallState
+from app.kernel.model import Level, Reading
+from app.kernel.monitor import MonitorContext
 from monitors.headset import MIC_SOURCE, VOICE_SOURCE, HeadsetMonitor
 from sensors.audio import CaptureState
 from tests.audio.conftest import SINK, SOURCE, PulseServer
@@ -62,7 +62,7 @@ QUALITY = ("microphone", "noise_floor", "speech_level", "snr", "clipping", "dc_o
 
 def make_monitor(tmp_path: Path, **overrides: object) -> HeadsetMonitor:
     context = MonitorContext(data_dir=tmp_path, mode="app")
-    context.services["call_state"] = CallState(hangover_seconds=0.3)
+    context.call_state = CallState(hangover_seconds=0.3)
     settings = monitor_settings(HeadsetMonitor, **{"device": SINK, **overrides})
     return HeadsetMonitor(settings, context)
 
@@ -196,7 +196,7 @@ def test_unplug_raises_disconnected_and_replug_clears_it(pulse: PulseServer, tmp
 
 
 def test_voice_on_the_headset_means_in_call(headset: HeadsetMonitor, pulse: PulseServer) -> None:
-    call_state = headset.context.services["call_state"]
+    call_state = headset.context.call_state
     readings = listen(headset, pulse, "clean_speech")
     assert call_state.sources()[VOICE_SOURCE] is True, headset.summary(1.0)
     in_call = {r.indicator_id: r for r in readings}["headset.in_call"]
@@ -209,7 +209,7 @@ def test_voice_on_the_headset_means_in_call(headset: HeadsetMonitor, pulse: Puls
 
 
 def test_another_application_recording_means_in_call(headset: HeadsetMonitor, pulse: PulseServer) -> None:
-    call_state = headset.context.services["call_state"]
+    call_state = headset.context.call_state
     with softphone_recording(pulse):
         wait_for(lambda: call_state.sources().get(MIC_SOURCE) is True, 2, "the stream event")
         readings = {r.indicator_id: r for r in headset.poll()}
@@ -289,7 +289,7 @@ def test_an_input_that_delivers_nothing_is_unknown_not_ok(pulse: PulseServer, tm
 def test_sound_server_modules_are_not_calls_but_a_recording_client_is(
     headset: HeadsetMonitor, pulse: PulseServer
 ) -> None:
-    call_state = headset.context.services["call_state"]
+    call_state = headset.context.call_state
     with pulse.filters_on_headset():
         outputs = pulse.pactl("list", "source-outputs")
         for driver in ("module-remap-source.c", "module-loopback.c", "module-echo-cancel.c"):

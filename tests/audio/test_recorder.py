@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.model import Level
-from app.core.monitor import MonitorContext
+from app.kernel.model import Level
+from app.kernel.monitor import MonitorContext
 from monitors.recorder import PROBE_PREFIX, RecorderMonitor, newest_file
 from sensors.wav import read_wav
 from tests.audio.conftest import SINK, PulseServer

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core.model import Level
-from app.core.monitor import MonitorContext
+from app.kernel.model import Level
+from app.kernel.monitor import MonitorContext
 from monitors.recorder import (
     PROBE_PREFIX,
     SELFTEST_PREFIX,

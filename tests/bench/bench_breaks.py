@@ -1,8 +1,9 @@
 """Break reminders ticking every second on a real X server, next to a bare X11 idle-time loop.
 
-The subject is the whole break feature as the app runs it (Qt timer, idle read
-on a worker thread, scheduler, panel readings into the engine, history
-writes); the baseline only asks the X server for the idle time once a second,
+The subject is the whole break feature as the app runs it (the runtime's break
+service: idle read on its own thread, ticks on another, scheduler, panel
+readings into the engine, history writes; the Qt controller rendering its
+updates); the baseline only asks the X server for the idle time once a second,
 which is the least any break reminder must do.
 """
 
@@ -29,19 +30,20 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from app.core.runtime import build_runtime
-from app.ui.breaks import controller_for
+from app.ui.breaks import BreaksController
 
 app = QApplication(sys.argv[:1])
 data = Path(sys.argv[1])
 runtime = build_runtime(data_dir=data, monitor_classes={}, config_path=data / "none.toml")
-controller = controller_for(runtime)
-controller.start()
+assert runtime.breaks is not None
+controller = BreaksController(runtime.breaks)
+runtime.start()
 
 
 def check_source() -> None:
-    # The source is chosen on the reader thread at the first tick.
-    if controller.service.source_name != "x11":
-        print(f"activity source is {controller.service.source_name}, not x11", file=sys.stderr)
+    # The source is chosen on the sampling thread at the first read.
+    if runtime.breaks.source_name != "x11":
+        print(f"activity source is {runtime.breaks.source_name}, not x11", file=sys.stderr)
         app.exit(1)
 
 

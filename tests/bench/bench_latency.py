@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.core.alerts import AlertEvent, AlertEventKind
-from app.core.model import Level
+from app.kernel.model import Level
 from tests.bench import RESULTS_DIR, Result
 from tests.environment.simulators import TextLineBoard
 from tests.faults.seat import Seat

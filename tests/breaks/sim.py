@@ -14,12 +14,34 @@ from app.core.breaks import (
     EventKind,
     Phase,
 )
+from app.kernel.i18n import Text
+from sensors.idle import ActivitySource
 from tests.conftest import FakeClock
 
 #: Monday 23 November 2026, 09:00 local time.
 MONDAY_9AM = time.mktime((2026, 11, 23, 9, 0, 0, 0, 0, -1))
 SHOWN = (Phase.NOTICE, Phase.BREAK)
 INTRUSIVE = (EventKind.NOTICE, EventKind.BREAK_STARTED, EventKind.SOUND)
+
+
+class FakeSource(ActivitySource):
+    """An activity source whose idle time and lock state the test sets."""
+
+    def __init__(self, name: str = "fake", label: Text | None = None) -> None:
+        super().__init__()
+        self.name, self.label = name, label if label is not None else Text.same(name)
+        self.idle = 0.0
+        self.locked_now = False
+        self.closed = False
+
+    def idle_seconds(self) -> float:
+        return self.idle
+
+    def os_locked(self) -> bool | None:
+        return self.locked_now
+
+    def close(self) -> None:
+        self.closed = True
 
 
 @dataclass

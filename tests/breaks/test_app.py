@@ -9,8 +9,8 @@ from pytestqt.qtbot import QtBot
 
 from app.core.breaks import STATE_KEY, Phase
 from app.core.history import History
-from app.core.model import Device
 from app.core.runtime import HISTORY_FILE, build_runtime
+from app.kernel.model import Device
 from app.ui.breaks import BreaksController
 from app.ui.main import DeskwatchApp, load_features
 
@@ -31,13 +31,15 @@ def test_breaks_in_the_real_app(qtbot: QtBot, tmp_path: Path) -> None:
     qtbot.addWidget(app.panel)
     try:
         assert "app.ui.breaks" in load_features(app)
-        controller = app.breaks  # type: ignore[attr-defined]
-        assert isinstance(controller, BreaksController)
+        controller = app.surface.feature(BreaksController)
+        assert controller is not None and controller.service is runtime.breaks
         assert controller.card in app.panel.extra_widgets()[Device.BREAKS]
         # The tray menu's break entries are live now that someone listens.
         app.tray_menu.aboutToShow.emit()
         assert app.action("break").isEnabled() and app.pause_menu.isEnabled()
-        # The first tick puts the breaks.* readings on the panel's breaks card.
+        # The runtime's break service ticks on its own thread once the app starts;
+        # the first tick puts the breaks.* readings on the panel's breaks card.
+        runtime.start()
         qtbot.waitUntil(lambda: app.engine.state("breaks.activity_source") is not None, timeout=10_000)
         state = app.engine.state("breaks.activity_source")
         assert state is not None and state.detail == {"source": "none"}
@@ -53,7 +55,9 @@ def test_breaks_in_the_real_app(qtbot: QtBot, tmp_path: Path) -> None:
         assert controller.card.take_button.text() == "Take a break now"
     finally:
         app.stop()
-    assert controller._closed
+    assert controller._closed  # the surface's "stopping" closed it
+    # The runtime stops the break service before it closes the history: the state is saved.
+    assert runtime.breaks is not None and runtime.breaks._closed
     history = History(tmp_path / "data" / HISTORY_FILE)
     try:
         saved = history.get_state(STATE_KEY)

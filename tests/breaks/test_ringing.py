@@ -1,15 +1,15 @@
-"""Rings and blips (app.core.ringing), exact call ends (CallState), and the controller ticking at once."""
+"""Rings and blips (app.core.ringing), exact call ends (CallState), and the break service waking at once."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings, Phase
-from app.core.callstate import CallState, OpenStream
 from app.core.ringing import RingPolicy, softphone_names
+from app.kernel.callstate import CallState, OpenStream
 from app.ui import breaks as ui
-from tests.breaks.sim import MONDAY_9AM
-from tests.breaks.test_ui import FakeSource
+from tests.breaks.sim import MONDAY_9AM, FakeSource
 from tests.conftest import FakeClock
 
 SHOWN = 1000.0
@@ -75,18 +75,20 @@ class Rig:
         settings = BreakSettings(
             plan=BreakPlan(BreakRule(60, 600), BreakRule(0, 0), 0), strict=strict, call_grace_seconds=10
         )
-        service = BreakService(settings, None, None, clock=self.clock)
-        self.controller = ui.BreaksController(
-            service, FakeSource(), lambda: self.calls.in_call, self.clock, call_state=self.calls
-        )
+        self.service = BreakService(settings, call_state=self.calls, source=FakeSource(), clock=self.clock)
+        self.controller = ui.BreaksController(self.service)
 
     def run_until(self, phase: Phase) -> None:
         for _ in range(3600):
-            if self.controller.scheduler.phase is phase:
+            if self.service.phase is phase:
                 return
             self.clock.advance(1)
-            self.controller.step(0, False)
+            self.service.step(0, False)
         raise AssertionError(f"never reached {phase}")
+
+    def close(self) -> None:
+        self.controller.close()
+        self.service.close()
 
 
 def test_a_ring_ends_a_strict_break_the_moment_it_counts(qtbot: QtBot) -> None:
@@ -94,24 +96,28 @@ def test_a_ring_ends_a_strict_break_the_moment_it_counts(qtbot: QtBot) -> None:
     try:
         rig.run_until(Phase.BREAK)
         assert rig.controller.windows
+        rig.service._wake.clear()
         rig.calls.set_playback([(7, "ringer", "")])
-        qtbot.waitUntil(lambda: rig.controller._wake.isActive(), timeout=1000)  # the change ticked
-        assert rig.controller.scheduler.phase is Phase.BREAK  # 0 s: could still be a blip
+        assert rig.service._wake.is_set()  # the change wakes the service's thread at once
+        rig.service.tick()
+        assert rig.service.phase is Phase.BREAK  # 0 s: could still be a blip
+        # The thread's next wake-up is planned at the ring's threshold, not at the next sample.
+        assert 0.7 <= rig.service._next_wait() <= 0.71
         rig.clock.advance(0.7)
-        rig.controller._tick_now()  # what the wake-up timer does at the threshold
-        assert rig.controller.scheduler.phase is Phase.HELD
-        assert rig.controller.ringing == ["ringer"]
+        rig.service.tick()  # what the thread does at the threshold
+        assert rig.service.phase is Phase.HELD
+        assert rig.service.ringing == ("ringer",)
         assert not any(w.isVisible() for w in rig.controller.windows)
         rig.clock.advance(5)
         rig.calls.set_playback([])
-        rig.controller._tick_now()
-        assert rig.controller.scheduler.phase is Phase.GRACE
+        rig.service.tick()
+        assert rig.service.phase is Phase.GRACE
         rig.clock.advance(10)
-        rig.controller._tick_now()
-        assert rig.controller.scheduler.phase is Phase.NOTICE
+        rig.service.tick()
+        assert rig.service.phase is Phase.NOTICE
         assert rig.controller.notice.isVisible()
     finally:
-        rig.controller.close()
+        rig.close()
     assert rig.calls._change_listeners == []  # closed: no longer listening
 
 
@@ -121,14 +127,14 @@ def test_back_to_work_for_the_phone_works_in_strict_mode_from_the_keyboard(qtbot
         rig.run_until(Phase.BREAK)
         window = rig.controller.windows[0]
         assert window.phone_button.isVisible() and not window.skip_button.isVisible()
-        assert window.phone_button.focusPolicy() & ui.Qt.FocusPolicy.TabFocus
+        assert window.phone_button.focusPolicy() & Qt.FocusPolicy.TabFocus
         assert "&" in window.phone_button.text()  # Alt+B
-        qtbot.keyClick(window.phone_button, ui.Qt.Key.Key_Space)  # from the keyboard
-        assert rig.controller.scheduler.phase is Phase.GRACE
-        assert rig.controller.service.store.breaks[-1]["outcome"] == "held_for_phone"  # type: ignore[attr-defined]
-        assert rig.controller.scheduler.today.held_for_calls == 1
+        qtbot.keyClick(window.phone_button, Qt.Key.Key_Space)  # from the keyboard
+        assert rig.service.scheduler.phase is Phase.GRACE
+        assert rig.service.store.breaks[-1]["outcome"] == "held_for_phone"  # type: ignore[attr-defined]
+        assert rig.service.scheduler.today.held_for_calls == 1
         assert not window.isVisible()
         rig.run_until(Phase.NOTICE)
         assert rig.controller.notice.phone_button.isVisible()
     finally:
-        rig.controller.close()
+        rig.close()

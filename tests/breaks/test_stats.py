@@ -18,9 +18,10 @@ from app.core.breaks import (
 from app.core.config import APP_SECTIONS, load_config
 from app.core.engine import Engine
 from app.core.history import History
-from app.core.i18n import Text
-from app.core.model import Device, Level
-from tests.breaks.sim import MONDAY_9AM, Clerk
+from app.kernel.callstate import CallState
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Level
+from tests.breaks.sim import MONDAY_9AM, Clerk, FakeSource
 from tests.core.fakes import CLASSES, fake_config
 
 MIN = 60.0
@@ -105,11 +106,15 @@ def test_readings_reach_the_engine_on_the_breaks_card(tmp_path: Path) -> None:
     history = History(tmp_path / "h.sqlite3")
     now = [MONDAY_9AM]
     engine = Engine(fake_config(), [], history, clock=lambda: now[0])
-    service = BreakService(BreakSettings(), engine, history, clock=lambda: now[0])
-    service.set_source("x11", Text("X11 screensaver extension", "X11 屏保扩展"))
+    calls = CallState(hangover_seconds=0, clock=lambda: now[0])
+    source = FakeSource("x11", Text("X11 screensaver extension", "X11 屏保扩展"))
+    service = BreakService(
+        BreakSettings(), engine, history, call_state=calls, source=source, clock=lambda: now[0]
+    )
+    calls.set_source("headset", True)
     for _ in range(65 * 60):  # a 65-minute call: no break can be shown
         now[0] += 1
-        service.step(now[0], 0.0, True, False)
+        service.step(0.0, False)
     states = {s.indicator.id: s for s in engine.states() if s.indicator.device is Device.BREAKS}
     assert set(states) == {
         "breaks.screen_work_today", "breaks.next_break", "breaks.stretch",

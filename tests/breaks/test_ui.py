@@ -1,4 +1,6 @@
-"""pytest-qt: the pre-break notice, the break windows, the quiet notice, install() into the app."""
+"""pytest-qt: the pre-break notice, the break windows, the quiet notice, install() into the app.
+
+The service is stepped by hand with a fake clock; the widgets render what it says."""
 
 from __future__ import annotations
 
@@ -7,76 +9,59 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLabel, QMenu, QWidget
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
-from app.core import i18n
-from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings, Phase
-from app.core.callstate import CallState
-from app.core.model import Device
-from app.core.runtime import Runtime, build_runtime
+from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings, EventKind, Phase
+from app.core.runtime import build_runtime
+from app.kernel import i18n
+from app.kernel.callstate import CallState
+from app.kernel.model import Device
 from app.ui import breaks as ui
+from app.ui.surface import Surface
 from app.ui.translations import Translations
-from sensors.idle import ActivitySource
-from tests.breaks.sim import MONDAY_9AM
+from tests.breaks.sim import MONDAY_9AM, FakeSource
 from tests.conftest import FakeClock
 
 MICRO = BreakSettings(plan=BreakPlan(BreakRule(60, 20), BreakRule(0, 0), 0))
 
 
-class FakeSource(ActivitySource):
-    """An activity source whose idle time the test sets."""
-
-    name = "fake"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.idle = 0.0
-        self.locked_now = False
-        self.closed = False
-
-    def idle_seconds(self) -> float:
-        return self.idle
-
-    def os_locked(self) -> bool | None:
-        return self.locked_now
-
-    def close(self) -> None:
-        self.closed = True
-
-
 class Rig:
-    """A controller with a fake clock, source and call state."""
+    """A controller over a service with a fake clock, source and call state (stepped, no threads)."""
 
     def __init__(self, settings: BreakSettings = MICRO) -> None:
         self.clock = FakeClock(MONDAY_9AM)
         self.calls = CallState(hangover_seconds=0, clock=self.clock)
         self.source = FakeSource()
-        service = BreakService(settings, None, None, clock=self.clock)
-        self.controller = ui.BreaksController(service, self.source, lambda: self.calls.in_call, self.clock)
+        self.service = BreakService(settings, call_state=self.calls, source=self.source, clock=self.clock)
+        self.controller = ui.BreaksController(self.service)
         self.controller.render()
 
     def run(self, seconds: int, idle: bool = False) -> None:
         for _ in range(seconds):
             self.clock.advance(1)
             self.source.idle = self.source.idle + 1 if idle else 0.0
-            self.controller.step(self.source.idle, False)
+            self.service.step(self.source.idle, False)
 
     def until(self, phase: Phase, limit: int = 3600) -> None:
         for _ in range(limit):
-            if self.controller.scheduler.phase is phase:
+            if self.service.phase is phase:
                 return
             self.run(1, idle=phase is Phase.WORKING)
         raise AssertionError(f"never reached {phase}")
+
+    def close(self) -> None:
+        self.controller.close()
+        self.service.close()
 
 
 @pytest.fixture
 def rig(qtbot: QtBot) -> Iterator[Rig]:
     made = Rig()
     yield made
-    made.controller.close()
+    made.close()
 
 
 def test_notice_shows_countdown_and_postpone_until_the_limit(rig: Rig, qtbot: QtBot) -> None:
@@ -90,7 +75,7 @@ def test_notice_shows_countdown_and_postpone_until_the_limit(rig: Rig, qtbot: Qt
     assert notice.postpone_button.text() == "Postpone 5 min (2 left)"
     qtbot.mouseClick(notice.postpone_button, Qt.MouseButton.LeftButton)
     assert not notice.isVisible()
-    assert rig.controller.scheduler.today.postponed == 1
+    assert rig.service.scheduler.today.postponed == 1
     rig.run(5 * 60)
     assert notice.isVisible() and notice.postpone_button.text() == "Postpone 5 min (1 left)"
     qtbot.mouseClick(notice.postpone_button, Qt.MouseButton.LeftButton)
@@ -104,7 +89,7 @@ def test_notice_skip_is_counted(rig: Rig, qtbot: QtBot) -> None:
     rig.until(Phase.NOTICE)
     qtbot.mouseClick(rig.controller.notice.skip_button, Qt.MouseButton.LeftButton)
     assert not rig.controller.notice.isVisible()
-    assert rig.controller.scheduler.today.skipped == 1
+    assert rig.service.scheduler.today.skipped == 1
 
 
 def test_break_windows_cover_every_screen_and_count_down(rig: Rig, qtbot: QtBot) -> None:
@@ -124,7 +109,7 @@ def test_break_windows_cover_every_screen_and_count_down(rig: Rig, qtbot: QtBot)
     assert not window.close()  # the clerk cannot just close it
     rig.run(15, idle=True)
     assert rig.controller.windows == []
-    assert rig.controller.scheduler.today.taken == 1
+    assert rig.service.scheduler.today.taken == 1
 
 
 def test_break_window_skip_and_postpone(rig: Rig, qtbot: QtBot) -> None:
@@ -132,10 +117,10 @@ def test_break_window_skip_and_postpone(rig: Rig, qtbot: QtBot) -> None:
     window = rig.controller.windows[0]
     assert window.postpone_button.isVisible() and window.skip_button.isVisible()
     qtbot.mouseClick(window.postpone_button, Qt.MouseButton.LeftButton)
-    assert rig.controller.windows == [] and rig.controller.scheduler.today.postponed == 1
+    assert rig.controller.windows == [] and rig.service.scheduler.today.postponed == 1
     rig.until(Phase.BREAK)
     qtbot.mouseClick(rig.controller.windows[0].skip_button, Qt.MouseButton.LeftButton)
-    assert rig.controller.windows == [] and rig.controller.scheduler.today.skipped == 1
+    assert rig.controller.windows == [] and rig.service.scheduler.today.skipped == 1
 
 
 def test_strict_mode_window_has_no_way_out_but_a_call(qtbot: QtBot) -> None:
@@ -152,7 +137,7 @@ def test_strict_mode_window_has_no_way_out_but_a_call(qtbot: QtBot) -> None:
         rig.run(1)
         assert rig.controller.windows == []  # a call ends even a strict break
     finally:
-        rig.controller.close()
+        rig.close()
 
 
 def test_nothing_shows_during_a_call_and_the_cap_gives_a_quiet_notice(rig: Rig, qtbot: QtBot) -> None:
@@ -214,74 +199,60 @@ def test_week_chart_shows_seven_days(rig: Rig, qtbot: QtBot) -> None:
 
 
 # -- install() into the app ---------------------------------------------------------------
-class StandInPanel:
-    def __init__(self) -> None:
-        self.cards: list[tuple[Device, QWidget]] = []
-
-    def add_card_widget(self, device: Device, widget: QWidget) -> None:
-        self.cards.append((device, widget))
-
-
-class StandInApp(QObject):
-    """What ``DeskwatchApp`` exposes to features."""
-
-    take_break_requested = Signal()
-    pause_reminders_requested = Signal(int)
-    language_changed = Signal(str)
-
-    def __init__(self, runtime: Runtime) -> None:
-        super().__init__()
-        self.runtime = runtime
-        self.tray_menu = QMenu()
-        self.panel = StandInPanel()
-        self.stopped = False
-
-    def stop(self) -> None:
-        self.stopped = True
-        self.runtime.stop()
-
-
 @pytest.fixture
-def app(qtbot: QtBot, tmp_path: Path) -> Iterator[StandInApp]:
-    runtime = build_runtime(data_dir=tmp_path, monitor_classes={}, config_path=tmp_path / "none.toml")
-    stand_in = StandInApp(runtime)
-    yield stand_in
-    controller = getattr(stand_in, "breaks", None)
-    if controller is not None:
-        controller.close()
+def surface(qtbot: QtBot, tmp_path: Path) -> Iterator[Surface]:
+    """The app's surface on a runtime, without the rest of the app."""
+    config = tmp_path / "deskwatch.toml"
+    config.write_text('[breaks]\nactivity_source = "none"\n', "utf-8")
+    runtime = build_runtime(data_dir=tmp_path, monitor_classes={}, config_path=config)
+    made = Surface(runtime)
+    yield made
+    made.stop()
     runtime.stop()
 
 
-def test_install_wires_the_tray_requests_and_the_card(app: StandInApp, qtbot: QtBot) -> None:
-    source = FakeSource()
-    ui.install(app, source)
-    controller: ui.BreaksController = app.breaks  # type: ignore[attr-defined]
-    assert app.panel.cards == [(Device.BREAKS, controller.card)]
-    # The 1 s timer reads the source on a worker thread and steps the scheduler.
-    qtbot.waitUntil(lambda: controller.service._last_ingest > 0, timeout=10_000)
-    state = app.runtime.engine.state("breaks.activity_source")
-    assert state is not None and state.detail == {"source": "fake"}
-    app.take_break_requested.emit()
+def test_install_shows_the_runtimes_break_service(surface: Surface, qtbot: QtBot) -> None:
+    ui.install(surface)
+    controller = surface.feature(ui.BreaksController)
+    assert controller is not None and controller.service is surface.runtime.breaks
+    assert surface.card_slots() == {Device.BREAKS: [controller.card]}
+    assert surface.handled(surface.take_break_requested) and surface.handled(
+        surface.pause_reminders_requested
+    )
+    # The runtime's own thread samples the activity source and ticks; readings reach the engine.
+    surface.runtime.start()
+    qtbot.waitUntil(lambda: surface.engine.state("breaks.activity_source") is not None, timeout=10_000)
+    state = surface.engine.state("breaks.activity_source")
+    assert state is not None and state.detail == {"source": "none"}
+    surface.take_break_requested.emit()
     assert controller.scheduler.phase is Phase.BREAK and controller.windows
     assert controller.windows[0].exercise_title.text() in ("Neck and shoulders", "Wrists and hands")
-    app.pause_reminders_requested.emit(15)
+    surface.pause_reminders_requested.emit(15)
     assert controller.scheduler.phase is Phase.PAUSED and controller.windows == []
-    # A call on the shared call state holds "take a break now".
-    app.runtime.context.services["call_state"].set_source("headset", True)
-    app.take_break_requested.emit()
-    controller.step(0.0, False)
-    assert controller.scheduler.phase is Phase.HELD and controller.windows == []
-    controller.close()
-    assert source.closed
+    surface.pause_reminders_requested.emit(0)
+    surface.take_break_requested.emit()
+    assert controller.windows
+    # A call on the shared call state wakes the service's thread, which holds the break;
+    # its update reaches the GUI thread through the controller's queued signal.
+    surface.runtime.context.call_state.set_source("headset", True)
+    qtbot.waitUntil(lambda: controller.windows == [], timeout=2000)
+    assert controller.scheduler.phase is Phase.HELD
+    assert any(e.kind is EventKind.BREAK_INTERRUPTED for e in controller.events)
+    surface.stop()  # the app is stopping: the feature closes before the runtime stops
+    assert controller._closed
+    assert surface.runtime.breaks is not None and surface.runtime.breaks._listeners == []
 
 
 def test_install_does_nothing_when_switched_off(qtbot: QtBot, tmp_path: Path) -> None:
     config = tmp_path / "off.toml"
     config.write_text("[breaks]\nenabled = false\n", "utf-8")
     runtime = build_runtime(data_dir=tmp_path, monitor_classes={}, config_path=config)
-    stand_in = StandInApp(runtime)
-    ui.install(stand_in, FakeSource())
-    assert not hasattr(stand_in, "breaks") and stand_in.panel.cards == []
+    assert runtime.breaks is None
+    surface = Surface(runtime)
+    ui.install(surface)
+    assert surface.feature(ui.BreaksController) is None and surface.card_slots() == {}
+    assert not surface.handled(surface.take_break_requested)  # the tray entry shows disabled
+    surface.stop()
     runtime.stop()
 
 
@@ -299,22 +270,3 @@ def test_qt_binding_keeps_none_alive(qtbot: QtBot) -> None:
         label.setText("x")
         label.update()
     assert sys.getrefcount(None) - before > -100
-
-
-def test_the_activity_source_is_chosen_off_the_gui_thread(qtbot: QtBot) -> None:
-    import threading
-
-    made_on: list[str] = []
-
-    def factory() -> ActivitySource:
-        made_on.append(threading.current_thread().name)
-        return FakeSource()
-
-    service = BreakService(MICRO, None, None)
-    controller = ui.BreaksController(service, factory, lambda: False)
-    try:
-        controller.start()
-        qtbot.waitUntil(lambda: service.source_name == "fake", timeout=10_000)
-        assert made_on and made_on[0] != threading.main_thread().name
-    finally:
-        controller.close()

@@ -10,7 +10,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from app.core.breaks import BreakService, BreakSettings
-from app.ui.breaks import BREAK_BG, BreaksController
+from app.ui.breaks.controller import BreaksController
+from app.ui.breaks.windows import BREAK_BG
 from sensors.idle import select_source
 from tests.conftest import FakeClock
 
@@ -19,10 +20,9 @@ def main() -> None:
     app = QApplication(sys.argv[:1])
     clock = FakeClock()
     source = select_source("auto")
-    controller = BreaksController(
-        BreakService(BreakSettings(), None, None, clock), source, lambda: False, clock
-    )
-    controller.take_break_now()
+    service = BreakService(BreakSettings(), source=source, clock=clock)
+    controller = BreaksController(service)
+    service.take_break_now()
     report: dict[str, object] = {"source": source.name, "screens": []}
 
     def look() -> None:
@@ -45,6 +45,7 @@ def main() -> None:
                 }
             )
         controller.close()
+        service.close()
         print(json.dumps(report), flush=True)
         app.quit()
 

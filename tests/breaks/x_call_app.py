@@ -20,9 +20,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings
-from app.core.callstate import CallState
-from app.core.monitor import MonitorContext
-from app.ui.breaks import BreaksController
+from app.kernel.callstate import CallState
+from app.kernel.monitor import MonitorContext
+from app.ui.breaks.controller import BreaksController
 from monitors.headset import HeadsetMonitor
 from sensors.idle import ActivitySource
 from tests.audio.conftest import SINK
@@ -42,8 +42,9 @@ def main() -> None:
     grace = float(sys.argv[1])
     app = QApplication(sys.argv[:1])
     calls = CallState()
-    context = MonitorContext(data_dir=Path(tempfile.mkdtemp(prefix="dw-xcall-")), mode="app")
-    context.services["call_state"] = calls
+    context = MonitorContext(
+        data_dir=Path(tempfile.mkdtemp(prefix="dw-xcall-")), mode="app", call_state=calls
+    )
     headset = HeadsetMonitor(monitor_settings(HeadsetMonitor, device=SINK), context)
     headset.start()
     settings = BreakSettings(
@@ -52,8 +53,8 @@ def main() -> None:
         call_grace_seconds=grace,
         strict=True,
     )
-    service = BreakService(settings, None, None)
-    controller = BreaksController(service, Typing(), lambda: calls.in_call, call_state=calls)
+    service = BreakService(settings, call_state=calls, source=Typing())
+    controller = BreaksController(service)
     last: list[object] = [None]
 
     stop = threading.Event()
@@ -71,7 +72,7 @@ def main() -> None:
             "phase": phase.value,
             "notice": int(controller.notice.winId()),
             "windows": [int(w.winId()) for w in controller.windows],
-            "ringing": controller.ringing,
+            "ringing": list(service.ringing),
             "watcher": headset.stream_watcher.stats.mode if headset.stream_watcher else None,
         }
         print(json.dumps(line), flush=True)
@@ -81,9 +82,10 @@ def main() -> None:
     watch.start(20)
 
     threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
-    controller.start()
+    service.start()
     app.exec()
     controller.close()
+    service.close()
     headset.close()
 
 

@@ -6,10 +6,11 @@ import threading
 from pathlib import Path
 
 from app.core.config import Config, load_config
-from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
-from app.core.monitor import Monitor, MonitorContext
-from app.core.settings import Setting
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.kernel.monitor import Monitor, MonitorContext
+from app.kernel.settings import Setting
+from tests import devices
 
 GAUGE = Indicator(
     "fake.gauge",
@@ -21,7 +22,7 @@ GAUGE = Indicator(
         raise_after=10, clear_after=20,
     ),
 )  # fmt: skip
-STATE = Indicator("fake.state", Device.PRINTER, Text("State", "状态"), numeric=False)
+STATE = Indicator("fake.state", devices.PRINTER, Text("State", "状态"), numeric=False)
 
 
 class FakeMonitor(Monitor):
@@ -43,14 +44,14 @@ class FakeMonitor(Monitor):
         return [Reading(GAUGE.id, self.value), Reading(STATE.id, "idle", Level.OK)]
 
 
-HANG = Indicator("hang.value", Device.PRINTER, Text("Hang", "挂起"))
+HANG = Indicator("hang.value", devices.PRINTER, Text("Hang", "挂起"))
 
 
 class HangingMonitor(Monitor):
     """Answers once, then blocks until released."""
 
     id = "hang"
-    device = Device.PRINTER
+    device = devices.PRINTER
     title = Text("Hang", "挂起")
     indicators = (HANG,)
     interval = 0.05
@@ -68,14 +69,14 @@ class HangingMonitor(Monitor):
         return [Reading(HANG.id, 1.0)]
 
 
-BOOM = Indicator("boom.value", Device.TELEPHONE, Text("Boom", "爆"))
+BOOM = Indicator("boom.value", devices.TELEPHONE, Text("Boom", "爆"))
 
 
 class FailingMonitor(Monitor):
     """Raises until told to work."""
 
     id = "boom"
-    device = Device.TELEPHONE
+    device = devices.TELEPHONE
     title = Text("Boom", "爆")
     indicators = (BOOM,)
     interval = 0.05

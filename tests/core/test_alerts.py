@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from app.core.alerts import FLAP_WINDOW_SECONDS, AlertEventKind, AlertState
+import pytest
+
+from app.core.alerts import FLAP_WINDOW_SECONDS, AlertBook, AlertEvent, AlertEventKind, AlertState
 from app.core.engine import Engine
 from app.core.history import History
-from app.core.i18n import Text
-from app.core.model import Level, Reading
+from app.kernel.i18n import Text
+from app.kernel.model import Level, Reading
+from tests import devices
 from tests.conftest import FakeClock
 from tests.core.fakes import GAUGE, STATE, fake_config
 
@@ -273,3 +277,24 @@ def test_a_fault_back_after_a_quiet_hour_is_a_new_episode(clock: FakeClock) -> N
     clock.advance(FLAP_WINDOW_SECONDS + 1)
     flap(engine, clock, 1)
     assert sorted((a.id, a.raises) for a in engine.alerts.visible()) == [(first.id, 2), (first.id + 1, 1)]
+
+
+def test_a_failing_alert_listener_does_not_keep_the_event_from_the_others(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    book = AlertBook()
+    seen: list[AlertEventKind] = []
+
+    def broken(event: AlertEvent) -> None:
+        raise UnicodeEncodeError("utf-8", "\udcc2", 0, 1, "surrogates not allowed")
+
+    book.listeners += [broken, lambda event: seen.append(event.kind)]
+    with caplog.at_level(logging.ERROR, "app.core.alerts"):
+        alert = book.transition(
+            key="k", indicator_id="k", instance="", device=devices.PRINTER,
+            old=Level.OK, new=Level.CRITICAL, value="jam", message=None, now=1.0,
+        )  # fmt: skip
+        assert alert is not None
+        book.acknowledge(alert.id, "clerk", 2.0)
+    assert seen == [AlertEventKind.RAISED, AlertEventKind.ACKNOWLEDGED]
+    assert "alert listener" in caplog.text and "UnicodeEncodeError" in caplog.text

@@ -98,7 +98,7 @@ def test_check_file_and_cli(tmp_path: Path, capsys) -> None:  # type: ignore[no-
 
 def test_shipped_defaults_file_is_valid() -> None:
     import monitors
-    from app.core.paths import resources_dir
+    from app.kernel.paths import resources_dir
 
     assert check_file(monitors.discover(), resources_dir() / "deskwatch.toml") == []
 
@@ -160,3 +160,21 @@ def test_config_check_refuses_nan_and_inf_in_real_monitor_settings(tmp_path: Pat
     ):
         assert f"{bad}: {key}: {value} is not a finite number" in err, err
     assert f"{bad}: 4 error(s)" in err
+
+
+def test_break_indicators_are_overridable_like_any_other(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # breaks.* come from the break service, not a monitor: the one registry still declares them.
+    from app.core import breaks, promfiles
+
+    file = write(tmp_path / "c.toml", '[indicators."breaks.stretch"]\nwarning = 45\nwarning_clear = 3\n')
+    config = fake_config(file)
+    assert config.errors == []
+    th = config.indicator_thresholds(breaks.STRETCH)
+    assert th is not None and (th.warning, th.warning_clear, th.critical) == (45, 3, 90)
+    assert "deskwatch_breaks_stretch_seconds >= 2700" in promfiles.generate_rules(config)
+    assert main(["config", "check", str(file)]) == 0
+    bad = write(tmp_path / "bad.toml", '[indicators."breaks.next_break"]\nwarning = 1\n')
+    assert main(["config", "check", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert 'indicators."breaks.next_break": unknown indicator or one without thresholds' in err
+    assert "breaks.skipped_today, breaks.stretch" in err

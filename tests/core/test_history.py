@@ -10,7 +10,8 @@ import textwrap
 from pathlib import Path
 
 from app.core.history import History
-from app.core.model import Level
+from app.kernel.model import Level
+from tests.conftest import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,6 +43,31 @@ def test_retention_prunes_old_data_but_keeps_unacknowledged_alerts(tmp_path: Pat
     history.close()
 
 
+def test_trend_bucket_keeps_most_severe_level_not_highest_code(tmp_path: Path, clock: FakeClock) -> None:
+    """Unknown is Nagios code 3 but less severe than critical (2): a bucket must keep critical."""
+    history = History(tmp_path / "h.sqlite3")
+    key = "environment.co2"
+    start = clock.now - clock.now % history.sample_seconds
+    clock.now = start + 1
+    history.add_reading(key, 2500, Level.CRITICAL, clock.now)
+    history.add_reading(key, None, Level.UNKNOWN, clock.now + 1)
+    history.add_reading(key, None, Level.NOT_SET_UP, clock.now + 2)
+    history.flush()
+    [sample] = history.samples(key, start - 1, start + history.sample_seconds)
+    assert sample.level is Level.CRITICAL
+    history.close()
+
+
+def test_latest_record_is_the_newest_by_time_of_its_kind(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite3")
+    assert history.latest_record("selftest") is None
+    history.add_record("selftest", {"n": 2}, now=200.0)
+    history.add_record("selftest", {"n": 1}, now=100.0)  # written later, but older
+    history.add_record("other", {"n": 3}, now=300.0)
+    assert history.latest_record("selftest") == (200.0, {"n": 2})
+    history.close()
+
+
 def test_nothing_acknowledged_is_lost_on_kill_9(tmp_path: Path) -> None:
     db = tmp_path / "h.sqlite3"
     script = textwrap.dedent(
@@ -50,7 +76,7 @@ def test_nothing_acknowledged_is_lost_on_kill_9(tmp_path: Path) -> None:
         sys.path.insert(0, {str(ROOT)!r})
         from app.core.engine import Engine
         from app.core.history import History
-        from app.core.model import Level, Reading
+        from app.kernel.model import Level, Reading
         from tests.core.fakes import STATE, GAUGE, fake_config
         history = History(__import__("pathlib").Path({str(db)!r}))
         engine = Engine(fake_config(), [GAUGE, STATE], history, user="clerk")

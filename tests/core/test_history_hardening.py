@@ -16,8 +16,8 @@ import pytest
 from app.core import history as history_module
 from app.core.engine import HISTORY_STORAGE, Engine
 from app.core.history import History
-from app.core.i18n import Text
-from app.core.model import Level, Reading
+from app.kernel.i18n import Text
+from app.kernel.model import Level, Reading
 from tests.core.fakes import GAUGE, STATE, fake_config
 
 #: A recording name from a Chinese Windows share, as Linux hands it over: GBK bytes as surrogates.

@@ -6,9 +6,10 @@ import time
 from pathlib import Path
 
 from app.core.engine import Engine
-from app.core.model import Level
-from app.core.monitor import MonitorContext
+from app.core.history import History
 from app.core.scheduler import Scheduler
+from app.kernel.model import Level
+from app.kernel.monitor import MonitorContext
 from tests.core.fakes import CLASSES, FailingMonitor, FakeMonitor, HangingMonitor, fake_config
 
 
@@ -80,3 +81,31 @@ def test_poll_once_reports_timeouts_without_waiting_for_the_hung_poll(tmp_path: 
     assert engine.state("hang.value").level is Level.UNKNOWN  # type: ignore[union-attr]
     assert engine.state("boom.value").level is Level.UNKNOWN  # type: ignore[union-attr]
     hang.release.set()
+
+
+def test_a_monitor_keeps_polling_when_handling_its_readings_raises(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite3")
+    config = fake_config()
+    engine = Engine(config, FakeMonitor.indicators, history, user="t")
+    calls = {"n": 0}
+
+    def broken(changed: object) -> None:
+        calls["n"] += 1
+
+    engine.add_state_listener(broken)
+    fake = FakeMonitor(config.monitor("fake"), MonitorContext(data_dir=tmp_path))
+    scheduler = Scheduler(engine, [fake])
+    original = engine.ingest
+
+    def failing_ingest(readings, now=None):  # type: ignore[no-untyped-def]
+        original(readings, now)
+        raise RuntimeError("a listener deep in the engine failed")
+
+    engine.ingest = failing_ingest  # type: ignore[method-assign]
+    scheduler.start()
+    try:
+        wait_for(lambda: scheduler.poll_counts()["fake"] >= 5)
+    finally:
+        scheduler.stop()
+        history.close()
+    assert calls["n"] >= 5

@@ -9,15 +9,16 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import pytest
 
 from app.core.config import load_config
-from app.core.engine import Engine
-from app.core.monitor import MonitorContext
+from app.core.engine import Engine, IndicatorState
+from app.kernel.model import Reading
+from app.kernel.monitor import MonitorContext
 from monitors.environment import EnvironmentMonitor
 from tests.environment.simulators import Mhz19Responder, ModbusTransmitter, TextLineBoard
 
@@ -99,6 +100,12 @@ def engine() -> Engine:
     """An engine judging environment readings without debounce (like ``deskwatch check``)."""
     config = load_config({"environment": EnvironmentMonitor}, None, shipped_path=Path("/nonexistent"))
     return Engine(config, EnvironmentMonitor.indicators, debounce=False, user="tester")
+
+
+def judged(engine: Engine, readings: Iterable[Reading]) -> dict[str, IndicatorState]:
+    """Feed readings to the engine and return its states by key (the engine judges the ranges)."""
+    engine.ingest(readings)
+    return {s.key: s for s in engine.states()}
 
 
 def by_key(readings: list[Any]) -> dict[str, Any]:

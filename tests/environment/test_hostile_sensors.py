@@ -16,7 +16,7 @@ import time
 import pytest
 
 from app.core.engine import Engine
-from app.core.model import Level
+from app.kernel.model import Level
 from sensors.reader import CONNECTED, DISCONNECTED, CycleResult, SensorReader, Session
 from sensors.serial_transport import Backoff
 from tests.environment.conftest import MakeMonitor, by_key

@@ -10,13 +10,15 @@ import pytest
 import serial.tools.list_ports_common
 
 from app.core.config import check_file, load_config
-from app.core.model import Level
-from app.core.monitor import MonitorContext
-from monitors.environment import EnvironmentMonitor, judge_range, season_of
+from app.core.engine import Engine
+from app.kernel.i18n import Text
+from app.kernel.model import Level, Reading
+from app.kernel.monitor import MonitorContext
+from monitors.environment import HUMIDITY_IND, TEMPERATURE_IND, EnvironmentMonitor, season_of
 from sensors import serial_transport
 from sensors.serial_transport import Backoff, PortUnavailable, SerialSettings, open_port, resolve_port
 from tests.cli import run_deskwatch
-from tests.environment.conftest import MakeMonitor, by_key
+from tests.environment.conftest import MakeMonitor, by_key, judged
 from tests.environment.simulators import TextLineBoard
 
 
@@ -148,11 +150,15 @@ def test_season_setting_overrides_the_date(
 
 
 def test_two_sided_range_with_hysteresis_and_critical_margin() -> None:
-    def judge(value: float, previous: Level = Level.OK) -> Level:
-        return judge_range(value, 22, 28, previous, 0.5, 5)
+    # The seasonal ranges are the indicator's thresholds, judged by the one Thresholds.judge.
+    temperature = TEMPERATURE_IND.thresholds
+    assert temperature is not None
+
+    def judge(value: float, previous: Level = Level.OK, season: str = "summer") -> Level:
+        return temperature.judge(value, previous, season)
 
     assert judge(25) is Level.OK
-    assert judge(28) is Level.OK
+    assert judge(28) is Level.OK and judge(22) is Level.OK  # the range's ends are normal
     assert judge(28.1) is Level.WARNING
     assert judge(21.9) is Level.WARNING
     assert judge(27.8, Level.WARNING) is Level.WARNING  # not yet 0.5 back inside
@@ -160,7 +166,70 @@ def test_two_sided_range_with_hysteresis_and_critical_margin() -> None:
     assert judge(33) is Level.CRITICAL and judge(17) is Level.CRITICAL
     assert judge(32.8, Level.CRITICAL) is Level.CRITICAL
     assert judge(32.4, Level.CRITICAL) is Level.WARNING
-    assert judge_range(90, 40, 80, Level.OK, 2, None) is Level.WARNING  # humidity: no critical
+    assert judge(25, season="winter") is Level.WARNING and judge(17, season="winter") is Level.OK
+    humidity = HUMIDITY_IND.thresholds
+    assert humidity is not None
+    assert humidity.judge(90, Level.OK, "summer") is Level.WARNING  # humidity: no critical
+    assert humidity.judge(79, Level.WARNING, "summer") is Level.WARNING  # 2 % hysteresis
+    assert humidity.judge(65, Level.OK, "winter") is Level.WARNING
+
+
+def test_seasonal_ranges_are_overridden_under_indicators(tmp_path: Path, engine: Engine) -> None:
+    path = tmp_path / "deskwatch.toml"
+    path.write_text(
+        '[indicators."environment.temperature"]\nsummer_high = 26\ncritical_margin = 3\n'
+        '[indicators."environment.humidity"]\nwinter_low = 35\nwinter_high = 55\n',
+        "utf-8",
+    )
+    config = load_config({"environment": EnvironmentMonitor}, path, shipped_path=Path("/nonexistent"))
+    assert config.errors == []
+    th = config.indicator_thresholds(TEMPERATURE_IND)
+    assert th is not None and th.judge(27, Level.OK, "summer") is Level.WARNING
+    assert th.judge(29, Level.OK, "summer") is Level.CRITICAL
+    engine.config = config
+    states = judged(engine, [Reading(TEMPERATURE_IND.id, 27.0, instance="desk", band="summer")])
+    assert states["environment.temperature[desk]"].level is Level.WARNING
+    assert states["environment.temperature[desk]"].message == Text(
+        "Above the summer range 22–26 °C", "高于夏季范围 22–26 °C"
+    )
+    errors = errors_for(tmp_path, '[indicators."environment.temperature"]\nwinter_low = 30\n')
+    assert errors == [
+        f'{tmp_path / "deskwatch.toml"}: indicators."environment.temperature": the low end of a range '
+        "must not be above its high end (allowed: low ≤ high; clear_margin < critical_margin)"
+    ]
+
+
+def test_an_older_file_keeps_its_seasonal_ranges_read_from_where_they_were(tmp_path: Path) -> None:
+    """The ranges used to be ``[monitors.environment]`` keys: an upgrade must not drop a site's ranges."""
+    path = tmp_path / "deskwatch.toml"
+    path.write_text(
+        "[monitors.environment]\nsummer_temperature_max = 26\nwinter_humidity_min = 25\n"
+        "temperature_critical_margin = 3\n"
+        '[indicators."environment.humidity"]\nwinter_low = 20\n',
+        "utf-8",
+    )
+    config = load_config({"environment": EnvironmentMonitor}, path, shipped_path=tmp_path / "none.toml")
+    assert config.errors == []
+    temperature = config.indicator_thresholds(TEMPERATURE_IND)
+    humidity = config.indicator_thresholds(HUMIDITY_IND)
+    assert temperature is not None and temperature.value("summer_high") == 26
+    assert temperature.value("critical_margin") == 3
+    assert humidity is not None and humidity.value("winter_low") == 20  # the new place wins
+    assert [n.key for n in config.notices] == [
+        "monitors.environment.summer_temperature_max",
+        "monitors.environment.winter_humidity_min",
+        "monitors.environment.temperature_critical_margin",
+    ]
+    # ``config check`` accepts the file and says where each key lives now.
+    result = run_deskwatch("config", "check", str(path))
+    assert result.returncode == 0, result.stderr
+    assert (
+        'summer_temperature_max: has moved to indicators."environment.temperature".summer_high'
+        in result.stderr
+    )
+    assert (
+        'winter_humidity_min: ignored: indicators."environment.humidity".winter_low is set' in result.stderr
+    )
 
 
 # -- transport ------------------------------------------------------------------------------

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from app.core.engine import Engine
-from app.core.model import Level, Reading
+from app.kernel.model import Level, Reading
 from monitors.environment import EnvironmentMonitor
-from tests.environment.conftest import MakeMonitor, by_key
+from tests.environment.conftest import MakeMonitor, by_key, judged
 from tests.environment.simulators import Mhz19Responder, ModbusTransmitter, TextLineBoard
 
 SUMMER = 'season = "summer"\n'
@@ -55,7 +55,7 @@ def test_text_board_readings_arrive_with_the_right_values(
     monitor = make_monitor(text_config(text_board))
     readings = poll_until(monitor, lambda r: value(r, "environment.temperature[desk]") == 23.4)
     assert value(readings, "environment.humidity[desk]") == 51.2
-    assert readings["environment.temperature[desk]"].level is Level.OK
+    assert judged(engine, readings.values())["environment.temperature[desk]"].level is Level.OK
     assert readings["environment.sensor[desk]"].level is Level.OK
     assert readings["environment.data_age[desk]"].level is Level.OK
     assert readings["environment.bad_frames[desk]"].value == 0
@@ -69,10 +69,11 @@ def test_out_of_range_temperature_and_humidity_raise_alerts(
     monitor = make_monitor(text_config(text_board))
     text_board.values = {"t": 29.0, "h": 85.0}  # summer range 22–28 °C, 40–80 %
     readings = poll_until(monitor, lambda r: value(r, "environment.temperature[desk]") == 29.0)
-    assert readings["environment.temperature[desk]"].level is Level.WARNING
-    assert "Above the summer range 22–28 °C" in readings["environment.temperature[desk]"].message.en
-    assert readings["environment.humidity[desk]"].level is Level.WARNING
-    engine.ingest(readings.values())
+    states = judged(engine, readings.values())
+    assert states["environment.temperature[desk]"].level is Level.WARNING
+    assert "Above the summer range 22–28 °C" in states["environment.temperature[desk]"].message.en
+    assert "高于夏季范围 22–28 °C" in states["environment.temperature[desk]"].message.zh
+    assert states["environment.humidity[desk]"].level is Level.WARNING
     raised = {a.key: a.level for a in engine.alerts.visible()}
     assert raised == {
         "environment.temperature[desk]": Level.WARNING,
@@ -80,7 +81,7 @@ def test_out_of_range_temperature_and_humidity_raise_alerts(
     }
     text_board.values = {"t": 34.0, "h": 60.0}  # 6 °C beyond the range: critical
     readings = poll_until(monitor, lambda r: value(r, "environment.temperature[desk]") == 34.0)
-    assert readings["environment.temperature[desk]"].level is Level.CRITICAL
+    assert judged(engine, readings.values())["environment.temperature[desk]"].level is Level.CRITICAL
     text_board.values = {"t": 25.0, "h": 60.0}
     readings = poll_until(monitor, lambda r: value(r, "environment.temperature[desk]") == 25.0)
     engine.ingest(readings.values())
@@ -88,13 +89,16 @@ def test_out_of_range_temperature_and_humidity_raise_alerts(
     assert all(a.ended is not None for a in engine.alerts.visible())
 
 
-def test_winter_ranges_apply_in_winter(text_board: TextLineBoard, make_monitor: MakeMonitor) -> None:
+def test_winter_ranges_apply_in_winter(
+    text_board: TextLineBoard, make_monitor: MakeMonitor, engine: Engine
+) -> None:
     text_board.values = {"t": 20.0, "h": 70.0}  # fine in winter for temperature, too humid (30–60 %)
     monitor = make_monitor(text_config(text_board).replace(SUMMER, WINTER))
     readings = poll_until(monitor, lambda r: value(r, "environment.temperature[desk]") == 20.0)
-    assert readings["environment.temperature[desk]"].level is Level.OK
-    assert readings["environment.humidity[desk]"].level is Level.WARNING
-    assert "winter range 30–60 %" in readings["environment.humidity[desk]"].message.en
+    states = judged(engine, readings.values())
+    assert states["environment.temperature[desk]"].level is Level.OK
+    assert states["environment.humidity[desk]"].level is Level.WARNING
+    assert "winter range 30–60 %" in states["environment.humidity[desk]"].message.en
 
 
 def test_garbage_and_corrupt_lines_are_counted_and_survived(
@@ -236,7 +240,7 @@ def modbus_config(transmitter: ModbusTransmitter, table: str, season: str = SUMM
 
 
 def test_modbus_preset_reads_signed_temperature(
-    modbus_transmitter: ModbusTransmitter, make_monitor: MakeMonitor
+    modbus_transmitter: ModbusTransmitter, make_monitor: MakeMonitor, engine: Engine
 ) -> None:
     # XY-MD02 layout: input registers, temperature at 1 (signed, ×10), humidity at 2.
     modbus_transmitter.set_registers(4, 1, [(-35) & 0xFFFF, 456])
@@ -245,8 +249,9 @@ def test_modbus_preset_reads_signed_temperature(
     assert value(readings, "environment.temperature[rs485]") == -3.5
     assert value(readings, "environment.humidity[rs485]") == 45.6
     # Winter range 16–24 °C, critical 5 °C beyond: −3.5 °C is critical.
-    assert readings["environment.temperature[rs485]"].level is Level.CRITICAL
-    assert "Below the winter range" in readings["environment.temperature[rs485]"].message.en
+    states = judged(engine, readings.values())
+    assert states["environment.temperature[rs485]"].level is Level.CRITICAL
+    assert "Below the winter range" in states["environment.temperature[rs485]"].message.en
 
 
 def test_modbus_custom_map_with_co2_and_32_bit_little_endian(

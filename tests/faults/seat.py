@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import monitors as monitor_package
 from app.core.alerts import Alert
 from app.core.engine import IndicatorState
-from app.core.model import Level
 from app.core.runtime import Runtime, build_runtime
+from app.kernel.model import Level
 from tests.printer.conftest import wait_for
 
 __all__ = ["Seat", "wait_for"]
@@ -23,7 +24,10 @@ class Seat:
         self.config_path.write_text(config, "utf-8")
         self.data_dir = root / "data"
         self.runtime: Runtime = build_runtime(
-            config_path=self.config_path, data_dir=self.data_dir, only=list(monitors)
+            monitor_classes=monitor_package.discover(),
+            config_path=self.config_path,
+            data_dir=self.data_dir,
+            only=list(monitors),
         )
         assert not self.runtime.config.errors, self.runtime.config.errors
         self.runtime.start()

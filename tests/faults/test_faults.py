@@ -21,8 +21,9 @@ from typing import Any
 
 import pytest
 
+import monitors
 from app.core.alerts import AlertState
-from app.core.model import Level
+from app.kernel.model import Level
 from tests.environment.simulators import TextLineBoard
 from tests.faults.seat import Seat, wait_for
 from tests.printer.conftest import PrivateCups
@@ -280,8 +281,8 @@ def test_ui_stays_responsive_while_faults_come_and_go(
     qtbot: Any, tmp_path: Path, cupsd: PrivateCups, board: TextLineBoard
 ) -> None:
     from app.core.engine import IndicatorState
-    from app.core.monitor import LoopLatencyProbe
     from app.core.runtime import build_runtime
+    from app.kernel.monitor import LoopLatencyProbe
     from app.ui.main import DeskwatchApp
     from monitors.computer import APP_STALL
     from tests.ui.conftest import FakeAutostart
@@ -291,6 +292,7 @@ def test_ui_stays_responsive_while_faults_come_and_go(
     config.write_text(seat_config(cupsd, queue, board) + "[monitors.computer]\ninterval = 0.5\n", "utf-8")
     probe = LoopLatencyProbe()
     runtime = build_runtime(
+        monitor_classes=monitors.discover(),
         config_path=config,
         data_dir=tmp_path / "data",
         only=["computer", "printer", "environment"],

@@ -97,19 +97,6 @@ def deskwatch_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "app.cli", *args]
 
 
-@pytest.fixture(scope="session")
-def print_queue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A private cupsd (the printer tests' fault-injecting one) with one working queue: (server, queue)."""
-    from tests.printer.conftest import PrivateCups
-
-    cups = PrivateCups(tmp_path_factory.mktemp("fleet-cups"))
-    cups.start()
-    try:
-        yield cups.server, cups.add_queue("fleet")
-    finally:
-        cups.stop()
-
-
 def only_monitors(*wanted: str) -> str:
     """Config lines switching off every discovered monitor except ``wanted``.
 

@@ -15,16 +15,17 @@ from app.core import reports
 from app.core.config import load_config
 from app.core.engine import Engine
 from app.core.history import History
-from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
-from app.core.monitor import CheckResult
 from app.core.selftest import DeviceCheck, SelfTestResult, store
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.kernel.monitor import CheckResult
 from monitors.telephone import RTT as LINE
+from tests import devices
 
-PRINTER = Indicator("printer.state", Device.PRINTER, Text("Printer state", "打印机状态"), numeric=False)
+PRINTER = Indicator("printer.state", devices.PRINTER, Text("Printer state", "打印机状态"), numeric=False)
 ROOM = Indicator(
     "environment.temperature",
-    Device.ENVIRONMENT,
+    devices.ENVIRONMENT,
     Text("Room temperature", "室内温度"),
     "°C",
     thresholds=Thresholds(Direction.HIGH_IS_BAD, 28, 32, 27, 30),
@@ -108,7 +109,7 @@ def build(path: Path, first: dt.date, days: int = 5) -> dict[str, object]:
             ),
             DeviceCheck(
                 "recorder",
-                Device.RECORDER,
+                devices.RECORDER,
                 Text("Recorder", "录音设备"),
                 (
                     CheckResult(
@@ -125,7 +126,7 @@ def build(path: Path, first: dt.date, days: int = 5) -> dict[str, object]:
             ),
             DeviceCheck(
                 "printer",
-                Device.PRINTER,
+                devices.PRINTER,
                 Text("Printer", "打印机"),
                 (CheckResult(Text("Test page", "测试页"), "skipped", Text("Not asked for", "未要求")),),
             ),

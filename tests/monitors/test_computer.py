@@ -13,9 +13,10 @@ from typing import Any
 import psutil
 import pytest
 
-from app.core.model import Level
-from app.core.monitor import LoopLatencyProbe
+import monitors
 from app.core.runtime import build_runtime
+from app.kernel.model import Level
+from app.kernel.monitor import LoopLatencyProbe
 from tests.cli import run_deskwatch
 
 
@@ -101,7 +102,12 @@ def test_unclean_restart_is_reported_once_and_stays_until_acknowledged(tmp_path:
     heartbeat = tmp_path / "heartbeat.json"
     stale_boot = psutil.boot_time() - 3600
     heartbeat.write_text(json.dumps({"boot_time": stale_boot, "last_beat": time.time() - 60, "clean": False}))
-    runtime = build_runtime(config_path=tmp_path / "none.toml", data_dir=tmp_path, only=["computer"])
+    runtime = build_runtime(
+        monitor_classes=monitors.discover(),
+        config_path=tmp_path / "none.toml",
+        data_dir=tmp_path,
+        only=["computer"],
+    )
     runtime.scheduler.poll_once()
     state = runtime.engine.state("computer.unexpected_restart")
     assert state is not None and state.level is Level.CRITICAL
@@ -114,7 +120,12 @@ def test_unclean_restart_is_reported_once_and_stays_until_acknowledged(tmp_path:
     assert json.loads(heartbeat.read_text())["clean"] is True
 
     # After a clean stop, the next start reports nothing.
-    runtime2 = build_runtime(config_path=tmp_path / "none.toml", data_dir=tmp_path, only=["computer"])
+    runtime2 = build_runtime(
+        monitor_classes=monitors.discover(),
+        config_path=tmp_path / "none.toml",
+        data_dir=tmp_path,
+        only=["computer"],
+    )
     runtime2.scheduler.poll_once()
     restarts = [a for a in runtime2.engine.alerts.visible() if a.key == "computer.unexpected_restart"]
     assert [a.id for a in restarts] == [alert.id]  # only the old one, still unacknowledged
@@ -124,6 +135,7 @@ def test_unclean_restart_is_reported_once_and_stays_until_acknowledged(tmp_path:
 def test_app_stall_comes_from_the_loop_probe(tmp_path: Path) -> None:
     probe = LoopLatencyProbe()
     runtime = build_runtime(
+        monitor_classes=monitors.discover(),
         config_path=tmp_path / "none.toml",
         data_dir=tmp_path,
         only=["computer"],
@@ -156,7 +168,11 @@ def test_cpu_usage_is_measured_from_our_own_reference_on_any_thread(
     samples = iter([cputimes(40.0, 0.0, 10.0, 50.0, 0.0), cputimes(100.0, 0.0, 25.0, 75.0, 0.0)])
     moments = iter([1000.0, 1005.0])
     runtime = build_runtime(
-        config_path=tmp_path / "none.toml", data_dir=tmp_path, mode="check", only=["computer"]
+        monitor_classes=monitors.discover(),
+        config_path=tmp_path / "none.toml",
+        data_dir=tmp_path,
+        mode="check",
+        only=["computer"],
     )
     [monitor] = runtime.monitors
     monkeypatch.setattr(psutil, "cpu_times", lambda percpu=False: next(samples))

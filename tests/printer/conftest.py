@@ -19,9 +19,12 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from app.kernel.monitor import MonitorContext
+from monitors.printer import PrinterMonitor
 from tests.services import ServiceError, check_config, wait_ready
 
 REQUIRED = ("cupsd", "lpadmin", "lp", "cancel", "cupsenable", "cupsdisable", "cupsaccept", "lpstat")
@@ -259,3 +262,11 @@ def queue(cupsd: PrivateCups) -> Iterator[str]:
     yield name
     subprocess.run(["cancel", "-a", name], env=cupsd.env, capture_output=True)
     subprocess.run(["lpadmin", "-x", name], env=cupsd.env, capture_output=True)
+
+
+def make_monitor(tmp_path: Path, server: Any, **options: Any) -> PrinterMonitor:
+    """A printer monitor on ``server`` (any :class:`~sensors.print_server.PrintServer`, or ``None``)."""
+    settings = {s.key: s.default for s in PrinterMonitor.settings} | {"transport": "none"} | options
+    monitor = PrinterMonitor(settings, MonitorContext(data_dir=tmp_path))
+    monitor._server = server
+    return monitor

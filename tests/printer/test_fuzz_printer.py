@@ -15,17 +15,11 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.core.model import Level, Reading
-from app.core.monitor import MonitorContext
+from app.kernel.model import Level, Reading
+from app.kernel.monitor import MonitorContext
 from monitors.printer import PrinterMonitor
 from sensors import printing as p
-from sensors.print_servers import (
-    _JOB_ATTRIBUTES,
-    cups_job,
-    cups_listed_attributes,
-    cups_snapshot,
-    windows_snapshot,
-)
+from sensors.cups_printer import _JOB_ATTRIBUTES, cups_job, cups_listed_attributes, cups_snapshot
 from sensors.snmp_printer import (
     _INTEGER,
     _OCTETS,
@@ -38,6 +32,7 @@ from sensors.snmp_printer import (
     printer_oids,
     snapshot_from_values,
 )
+from sensors.windows_printer import windows_snapshot
 
 NASTY = "\x00\x07\x1b\r\n\t\x7f\x85\u202e\ufeff\ud800²٣ -_:;aZ"
 nasty_text = st.text(alphabet=st.sampled_from(NASTY) | st.characters(), max_size=60)

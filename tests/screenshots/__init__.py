@@ -24,7 +24,7 @@ def qt_app(lang: str):  # type: ignore[no-untyped-def]
     """The process's QApplication, set up for ``lang`` like the real app does."""
     from PySide6.QtWidgets import QApplication
 
-    from app.core import i18n
+    from app.kernel import i18n
     from app.ui.theme import apply_style
     from app.ui.translations import Translations
 

@@ -1,7 +1,9 @@
 """Run every screenshot module in both languages on a real X server: ``python -m tests.screenshots``.
 
 Options: ``--out DIR`` (default ``screenshots/``), ``--lang zh_CN --lang en``,
-``--only panel`` (module names without ``shots_``).
+``--only panel`` (module names without ``shots_``).  ``--seat real`` shoots a
+real seat instead of the demo devices (:mod:`tests.screenshots.real`), at
+every ``--size`` (default 1280x800 and 1366x768).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from tests import screenshots
 from tests.screenshots import DEFAULT_OUT, LANGUAGES, ROOT, SCREEN_SIZE
+from tests.screenshots.real import SIZES, shoot_real
 
 log = logging.getLogger("tests.screenshots")
 
@@ -38,14 +41,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--lang", action="append", choices=LANGUAGES)
     parser.add_argument("--only", action="append", metavar="NAME")
+    parser.add_argument(
+        "--seat", choices=("demo", "real"), default="demo", help="demo devices or a real seat"
+    )
+    parser.add_argument("--size", action="append", choices=SIZES, help="screen size of --seat real")
     parser.add_argument("--one", nargs=2, metavar=("MODULE", "LANG"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.size and args.seat != "real":
+        parser.error("--size is for --seat real (the demo windows have their own sizes)")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     outdir = args.out.resolve()
     outdir.mkdir(parents=True, exist_ok=True)
     if args.one:
         run_one(args.one[0], args.one[1], outdir)
         return 0
+    if args.seat == "real":
+        return shoot_real(outdir, args.size or list(SIZES), args.lang or list(LANGUAGES))
     from tests.xserver import xvfb
 
     modules = discover()

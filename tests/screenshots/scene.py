@@ -13,11 +13,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.core.i18n import Text
-from app.core.model import Level, Reading
-from app.core.monitor import LoopLatencyProbe
+import monitors
+from app.core import demo
 from app.core.runtime import build_runtime
-from app.ui import demo
+from app.kernel.i18n import Text
+from app.kernel.model import Level, Reading
+from app.kernel.monitor import LoopLatencyProbe
 
 HOURS_OF_HISTORY = 8
 
@@ -36,12 +37,16 @@ def build_scene(lang: str, tray: bool = False) -> Any:
     config.write_text(f'language = "{lang}"\nuser = "王丽"\n[alerts]\nit_email = "it@example.com"\n', "utf-8")
     probe = LoopLatencyProbe()
     runtime = build_runtime(
-        config_path=config, data_dir=folder, loop_probe=probe, monitor_classes=demo.demo_monitor_classes()
+        config_path=config,
+        data_dir=folder,
+        loop_probe=probe,
+        monitor_classes=demo.demo_monitor_classes(monitors.discover()),
     )
     engine, history = runtime.engine, runtime.history
     assert history is not None
     now = time.time()
-    signals = {s.indicator.id: s for cls in demo.DEMO_MONITORS for s in cls.signals}
+    demo_classes = runtime.config.monitor_classes.values()
+    signals = {s.indicator.id: s for cls in demo_classes for s in getattr(cls, "signals", ())}
 
     # trends: per-minute history around each indicator's normal value, out of range during its faults
     faults = {

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from app.core import i18n
 from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings, Phase
+from app.kernel import i18n
+from app.kernel.callstate import CallState
 from app.ui.breaks import BreaksController
 from sensors.idle import ActivitySource
 from tests.conftest import FakeClock
@@ -21,19 +22,27 @@ class _StillSource(ActivitySource):
 
 
 def _controller(clock: FakeClock, settings: BreakSettings) -> BreaksController:
-    service = BreakService(settings, None, None, clock=clock)
     source = _StillSource()
     source.label = i18n.Text("X11 screensaver extension", "X11 屏保扩展")
-    return BreaksController(service, source, lambda: False, clock)
+    calls = CallState(hangover_seconds=0, clock=clock)
+    return BreaksController(BreakService(settings, call_state=calls, source=source, clock=clock))
+
+
+def _step(controller: BreaksController, in_call: bool = False) -> None:
+    """One tick of a clerk who keeps typing (``in_call``: on a call)."""
+    calls = controller.service.call_state
+    assert calls is not None
+    calls.set_source("call", in_call)
+    controller.service.step(0.0, False)
 
 
 def _run_to(controller: BreaksController, clock: FakeClock, phase: Phase, in_call: bool = False) -> None:
     for _ in range(4 * 3600):
         clock.advance(1)
-        controller.service.step(clock.now, 0.0, in_call, False)
+        _step(controller, in_call)
         if controller.scheduler.phase is phase:
             break
-    controller.render(clock.now)
+    controller.render()
 
 
 def take(outdir: Path, lang: str) -> list[Path]:
@@ -56,17 +65,17 @@ def take(outdir: Path, lang: str) -> list[Path]:
         while controller.scheduler.phase is Phase.WORKING:  # 8 min calls, 1 min typing between
             for second in range(9 * 60):
                 clock.advance(1)
-                controller.service.step(clock.now, 0.0, second < 8 * 60, False)
+                _step(controller, second < 8 * 60)
                 if controller.scheduler.phase is Phase.NOTICE:
                     break
         _run_to(controller, clock, Phase.NOTICE)
         clock.advance(8)
-        controller.service.step(clock.now, 0.0, False, False)
-        controller.render(clock.now)
+        _step(controller)
+        controller.render()
         save(controller.notice, "notice")
         controller.start_now()
         clock.advance(135)
-        controller.render(clock.now)
+        controller.render()
         window = controller.windows[0]
         window.resize(1024, 640)
         save(window, "window")
@@ -76,16 +85,17 @@ def take(outdir: Path, lang: str) -> list[Path]:
             day.work_seconds = [5.1, 6.4, 4.8, 5.7, 3.2, 0.0][offset % 6] * 3600
             day.taken = [9, 7, 10, 8, 6, 0][offset % 6]
         controller.service.week = lambda now=None: week  # type: ignore[method-assign]
-        controller.scheduler.skip(clock.now)
+        controller.service.skip()
         for _ in range(12 * 60):
             clock.advance(1)
-            controller.service.step(clock.now, 0.0, False, False)
+            _step(controller)
         controller._week_refreshed = -1e12
-        controller.render(clock.now)
+        controller.render()
         controller.card.resize(380, 260)
         save(controller.card, "card")
     finally:
         controller.close()
+        controller.service.close()
 
     # Strict mode, and the quiet notice when a call holds a break past the cap.
     clock = FakeClock(START)
@@ -94,20 +104,21 @@ def take(outdir: Path, lang: str) -> list[Path]:
     try:
         _run_to(controller, clock, Phase.BREAK)
         clock.advance(6)
-        controller.render(clock.now)
+        controller.render()
         controller.windows[0].resize(1024, 640)
         save(controller.windows[0], "window_strict")
         for _ in range(21 * 60):
             clock.advance(1)
-            controller.service.step(clock.now, 0.0, False, False)
+            _step(controller)
         _run_to(controller, clock, Phase.OVERDUE, in_call=True)
         for _ in range(4 * 60):
             clock.advance(1)
-            controller.service.step(clock.now, 0.0, True, False)
-        controller.render(clock.now)
+            _step(controller, True)
+        controller.render()
         save(controller.quiet, "quiet")
     finally:
         controller.close()
+        controller.service.close()
     return saved
 
 

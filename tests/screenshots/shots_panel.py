@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint
 
-from app.core.model import Device
 from app.ui.main import load_features
+from tests import devices
 from tests.screenshots import qt_app, settle
 from tests.screenshots.scene import build_scene
 
@@ -23,7 +23,7 @@ def take(outdir: Path, lang: str) -> None:
     settle(1.2)
     panel.grab().save(str(outdir / f"panel_{lang}.png"))
 
-    panel.show_detail(Device.ENVIRONMENT)
+    panel.show_detail(devices.ENVIRONMENT)
     panel.detail.set_range("shift")
     settle(1.0)
     panel.grab().save(str(outdir / f"panel_detail_{lang}.png"))

@@ -8,12 +8,13 @@ from types import SimpleNamespace
 
 from PySide6.QtWidgets import QApplication
 
-from app.core import i18n
-from app.core.i18n import Text
-from app.core.model import Device
-from app.core.monitor import CheckResult
-from app.core.selftest import DEVICE_ADVICE, DeviceCheck, SelfTestResult
+from app.core.selftest import DeviceCheck, SelfTestResult
+from app.kernel import i18n
+from app.kernel.i18n import Text
+from app.kernel.model import Device
+from app.kernel.monitor import CheckResult
 from app.ui.selftest import SelfTestDialog
+from tests import devices
 
 #: Monday 23 November 2026, 07:55 local time.
 START = 1_795_420_500.0
@@ -26,24 +27,24 @@ def _check(monitor: str, device: Device, title: Text, *results: CheckResult) -> 
 def scene() -> SelfTestResult:
     """A realistic morning: everything works except the recorder, and the room sensor is not set up."""
     checks = (
-        _check("telephone", Device.TELEPHONE, Text("Telephone", "电话系统"),
+        _check("telephone", devices.TELEPHONE, Text("Telephone", "电话系统"),
                CheckResult(Text("Line to the PBX", "到交换机的线路"), "pass",
                            Text("Answered in 12 ms, MOS 4.3", "12 毫秒应答,MOS 4.3"))),
-        _check("headset", Device.HEADSET, Text("Headset", "耳机"),
+        _check("headset", devices.HEADSET, Text("Headset", "耳机"),
                CheckResult(Text("Headset", "耳机"), "pass",
                            Text("Microphone level −32 dBFS", "麦克风电平 −32 dBFS"))),
         _check("computer", Device.COMPUTER, Text("Computer", "电脑系统"),
                CheckResult(Text("Computer", "电脑系统"), "pass",
                            Text("All readings normal", "各项读数正常"))),
-        _check("printer", Device.PRINTER, Text("Printer", "打印机"),
+        _check("printer", devices.PRINTER, Text("Printer", "打印机"),
                CheckResult(Text("Printer HP-3F", "打印机 HP-3F"), "pass", Text("Ready", "就绪")),
                CheckResult(Text("Test page on HP-3F", "HP-3F 测试页"), "pass",
                            Text("Test page printed in 6 s", "测试页 6 秒内打印完成"))),
-        _check("recorder", Device.RECORDER, Text("Recorder", "录音设备"),
+        _check("recorder", devices.RECORDER, Text("Recorder", "录音设备"),
                CheckResult(Text("Record and play back", "录音回放"), "fail",
                            Text("The test recording is silent (−91 dBFS)", "测试录音无声(−91 dBFS)"),
-                           DEVICE_ADVICE[Device.RECORDER])),
-        _check("environment", Device.ENVIRONMENT, Text("Environment", "环境监控"),
+                           devices.RECORDER.advice)),
+        _check("environment", devices.ENVIRONMENT, Text("Environment", "环境监控"),
                CheckResult(Text("Environment", "环境监控"), "skipped",
                            Text("No environmental sensor is configured", "尚未配置环境传感器"),
                            Text("Set the device up in Settings, then run the check again",

@@ -27,11 +27,9 @@ import monitors
 from tests.audio.conftest import SINK, PulseServer
 from tests.environment.simulators import TextLineBoard
 from tests.printer.conftest import PrivateCups
+from tests.realseat import ROOT, Phone, app_command, app_env
 from tests.soak import Sample, sample, summarise, write_results
-from tests.telephone.conftest import SippServer, free_port, start_sipp
 from tests.xserver import xvfb
-
-ROOT = Path(__file__).resolve().parents[2]
 
 #: Poll intervals for the soak: far faster than the defaults, to age the app quickly.
 FAST_INTERVALS = {"computer": 1.0, "printer": 1.0, "environment": 1.0, "headset": 1.0, "telephone": 1.0}
@@ -77,23 +75,6 @@ def build_faults(
     if phone is not None:
         faults.append(("sip-server-gone", phone.stop, phone.start))
     return faults
-
-
-class Phone:
-    """SIPp answering OPTIONS on UDP and TCP at one port, which the soak can take away and bring back."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.port = free_port()
-        self.servers: list[SippServer] = []
-
-    def start(self) -> None:
-        self.servers = [start_sipp(self.workdir, transport=t, port=self.port) for t in ("udp", "tcp")]
-
-    def stop(self) -> None:
-        for server in self.servers:
-            server.stop()
-        self.servers = []
 
 
 def config_text(cups: PrivateCups, queue: str, board: TextLineBoard, phone: Phone | None = None) -> str:
@@ -150,22 +131,12 @@ def main() -> int:
 
         config = tmp / "deskwatch.toml"
         config.write_text(config_text(cups, queue, board, phone), "utf-8")
-        (tmp / "qt-tmp").mkdir()
-        env = {**x.env, **pulse.env, "TMPDIR": str(tmp / "qt-tmp"), "LANG": "zh_CN.UTF-8"}
+        env = app_env(x, pulse, tmp)
         args.out.mkdir(parents=True, exist_ok=True)
         log_path = args.out / "app.log"
         log = stack.enter_context(open(log_path, "w"))
         entry = ["tests.soak.probe", str(args.probe)] if args.probe else ["app.cli"]
-        command = [
-            sys.executable,
-            "-m",
-            *entry,
-            "run",
-            "--config",
-            str(config),
-            "--data-dir",
-            str(tmp / "data"),
-        ]
+        command = app_command(entry, config, tmp / "data")
         if args.headless:
             command.append("--headless")
         app = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

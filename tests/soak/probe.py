@@ -24,6 +24,8 @@ from typing import Any
 
 import psutil
 
+from tests.apprun import run_app_with
+
 
 def _sizes(obj: object) -> dict[str, int]:
     """len() of every dict/list/set/deque attribute of ``obj``."""
@@ -181,27 +183,18 @@ def main() -> int:
     _tracemalloc_start(out)
     from PySide6.QtCore import QTimer
 
-    import app.ui.main as ui_main
-
-    original_start = ui_main.DeskwatchApp.start
-
-    def start(self: Any) -> None:
-        original_start(self)
-
+    def started(app: Any) -> None:
         def write() -> None:
             with open(out, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(snapshot(self)) + "\n")
+                handle.write(json.dumps(snapshot(app)) + "\n")
 
-        self._probe_timer = QTimer(self)
-        self._probe_timer.setInterval(int(period * 1000))
-        self._probe_timer.timeout.connect(write)
-        self._probe_timer.start()
+        app._probe_timer = QTimer(app)
+        app._probe_timer.setInterval(int(period * 1000))
+        app._probe_timer.timeout.connect(write)
+        app._probe_timer.start()
         write()
 
-    ui_main.DeskwatchApp.start = start  # type: ignore[method-assign]
-    from app.cli import main as cli_main
-
-    return cli_main(sys.argv[2:])
+    return run_app_with(started, sys.argv[2:])
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.model import Level, Reading
-from app.core.monitor import MonitorContext
+from app.kernel.model import Level, Reading
+from app.kernel.monitor import MonitorContext
 from monitors.telephone import TelephoneMonitor
 from tests.audio.helpers import levels, monitor_settings
 from tests.telephone.conftest import SippFactory, free_port

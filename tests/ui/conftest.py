@@ -9,11 +9,12 @@ from typing import Any, ClassVar
 
 import pytest
 
-from app.core.i18n import Text
-from app.core.model import Device, Direction, Indicator, Level, Reading, Thresholds
-from app.core.monitor import LoopLatencyProbe, Monitor
 from app.core.runtime import Runtime, build_runtime
-from app.core.settings import Setting
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Direction, Indicator, Level, Reading, Thresholds
+from app.kernel.monitor import LoopLatencyProbe, Monitor
+from app.kernel.settings import Setting
+from tests import devices
 
 CPU = Indicator(
     "pc.cpu",
@@ -22,10 +23,12 @@ CPU = Indicator(
     "%",
     thresholds=Thresholds(Direction.HIGH_IS_BAD, 80, 95),
 )
-PRINTER_STATE = Indicator("printer.state", Device.PRINTER, Text("Printer state", "打印机状态"), numeric=False)
+PRINTER_STATE = Indicator(
+    "printer.state", devices.PRINTER, Text("Printer state", "打印机状态"), numeric=False
+)
 TEMPERATURE = Indicator(
     "env.temperature",
-    Device.ENVIRONMENT,
+    devices.ENVIRONMENT,
     Text("Temperature", "温度"),
     "°C",
     thresholds=Thresholds(Direction.HIGH_IS_BAD, 28, 30),
@@ -57,7 +60,7 @@ class PcMonitor(ScriptedMonitor):
 
 class PrinterMonitor(ScriptedMonitor):
     id = "printer"
-    device = Device.PRINTER
+    device = devices.PRINTER
     title = Text("Printer", "打印机")
     indicators = (PRINTER_STATE,)
     hint = Text("Choose a printer queue in Settings.", "请在设置中选择打印队列。")
@@ -65,7 +68,7 @@ class PrinterMonitor(ScriptedMonitor):
 
 class EnvMonitor(ScriptedMonitor):
     id = "env"
-    device = Device.ENVIRONMENT
+    device = devices.ENVIRONMENT
     title = Text("Environment", "环境监控")
     indicators = (TEMPERATURE,)
     enabled_by_default = False

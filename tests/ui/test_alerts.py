@@ -75,7 +75,7 @@ def test_closed_alerts_of_the_last_day_are_loaded_from_history(make_app: Any, qt
     # a new app on the same data folder finds it in history
     from app.ui.alerts_view import AlertCentre
 
-    fresh = AlertCentre(app)
+    fresh = AlertCentre(app.surface)
     qtbot.addWidget(fresh)
     qtbot.waitUntil(lambda: len(_group_texts(fresh, fresh.ACKED)) == 1, timeout=3000)
     assert "old one" in _group_texts(fresh, fresh.ACKED)[0][6]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.core.model import Level
+from app.kernel.model import Level
 from app.ui.tray import Announcer
 from tests.conftest import FakeClock
 from tests.ui.conftest import CPU, reading
@@ -23,7 +23,7 @@ def _announcer(app: Any) -> tuple[Announcer, list[tuple[str, str, Level]], FakeS
     shown: list[tuple[str, str, Level]] = []
     sound = FakeSound()
     clock = FakeClock(1000.0)
-    announcer = Announcer(app, lambda t, b, lv: shown.append((t, b, lv)), sound, clock)
+    announcer = Announcer(app.surface, lambda t, b, lv: shown.append((t, b, lv)), sound, clock)
     announcer.timer.stop()
     return announcer, shown, sound, clock
 
@@ -69,7 +69,7 @@ def test_notifications_can_be_switched_off(make_app: Any) -> None:
 def test_sound_plays_but_never_during_a_call(make_app: Any) -> None:
     app = make_app("[alerts]\nsounds = true\n")
     _ann, _shown, sound, _clock = _announcer(app)
-    call = app.runtime.context.services["call_state"]
+    call = app.runtime.context.call_state
     call.set_source("test", True)
     app.engine.ingest([reading(CPU, 99.0)])
     assert sound.played == 0

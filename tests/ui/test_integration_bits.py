@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from app.core.i18n import Text
-from app.core.model import Level
-from app.core.monitor import MonitorContext
+from app.core.demo import PHASES, DemoMonitor, SimulatedFault, demo_monitor_classes
+from app.core.status import format_duration, tooltip_summary
+from app.kernel.i18n import Text
+from app.kernel.model import Level
+from app.kernel.monitor import MonitorContext
 from app.ui import autostart as autostart_mod
-from app.ui.demo import DEMO_MONITORS, PHASES, SimulatedFault
 from app.ui.main import FEATURES, load_features
-from app.ui.status import format_duration, tooltip_summary
 from tests.ui.conftest import CPU, reading
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +53,7 @@ def test_features_are_installed_missing_ones_skipped_broken_ones_logged(
     with caplog.at_level(logging.DEBUG, logger="app.ui.main"):
         installed = load_features(app, ["dw_test_missing", "dw_test_good", "dw_test_bad", "dw_test_broken"])
     assert installed == ["dw_test_good"]
-    assert calls == [app]
+    assert calls == [app.surface]  # features install into the surface, not the app
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert {r.getMessage() for r in errors} == {
         "feature dw_test_bad failed to install",
@@ -77,8 +77,8 @@ def test_request_signals_reach_features_and_enable_menu_items(make_app: Any) -> 
     app._update_menu()
     assert not app.action("break").isEnabled()
     got: list[Any] = []
-    app.take_break_requested.connect(lambda: got.append("break"))
-    app.pause_reminders_requested.connect(lambda m: got.append(m))
+    app.surface.take_break_requested.connect(lambda: got.append("break"))
+    app.surface.pause_reminders_requested.connect(lambda m: got.append(m))
     app._update_menu()
     assert app.action("break").isEnabled() and app.pause_menu.isEnabled()
     app.action("break").trigger()
@@ -168,7 +168,7 @@ def test_windows_run_key_with_a_fake_registry() -> None:
 def test_catalogue_is_complete_and_compiled(tmp_path: Path) -> None:
     """Every tr() string in app/ui is in the .ts, translated, and the .qm is built from it."""
     fresh = tmp_path / "fresh.ts"
-    sources = sorted(str(p) for p in (ROOT / "app" / "ui").glob("*.py"))
+    sources = sorted(str(p) for p in (ROOT / "app" / "ui").rglob("*.py"))
     lupdate = Path(sys.executable).parent / "pyside6-lupdate"
     subprocess.run([str(lupdate), *sources, "-ts", str(fresh)], check=True, capture_output=True)
 
@@ -201,7 +201,7 @@ def test_chinese_catalogue_loads(make_app: Any) -> None:
     assert app.action("pause_15").text() == "15 分钟"
     app.engine.ingest([reading(CPU, 99.0)])
     app.panel.flush_pending()
-    assert app.panel.banner.text() == "1 项异常需要处理"
+    assert app.panel.tabs.tabText(app.panel.ALERTS_TAB) == "告警 (1)"
     app.set_language("en")
     assert app.action("quit").text() == "Quit Deskwatch"
 
@@ -209,12 +209,13 @@ def test_chinese_catalogue_loads(make_app: Any) -> None:
 # -- Qt-free helpers ------------------------------------------------------------
 def test_tooltip_and_durations(make_app: Any) -> None:
     app = make_app()
-    assert tooltip_summary([]) == "Deskwatch — starting…"
+    now = time.time()
+    assert tooltip_summary([], [], now) == "Deskwatch — Starting — waiting for the first readings…"
     app.engine.ingest([reading(CPU, 10.0)])
-    assert tooltip_summary(app.engine.states()) == "Deskwatch — all normal"
+    assert tooltip_summary(app.engine.states(), [], now) == "Deskwatch — All equipment normal"
     app.engine.ingest([reading(CPU, 99.0)])
-    assert tooltip_summary(app.engine.states()).splitlines() == [
-        "Deskwatch — 1 problem(s)",
+    assert tooltip_summary(app.engine.states(), app.engine.alerts.visible(), now).splitlines() == [
+        "Deskwatch — 1 alert needs attention",
         "Computer: CPU usage 99.0 % — Critical",
     ]
     assert format_duration(42, "en") == "42 s"
@@ -224,12 +225,17 @@ def test_tooltip_and_durations(make_app: Any) -> None:
 
 
 def test_demo_devices_walk_through_every_level(tmp_path: Path) -> None:
-    devices = {cls.device for cls in DEMO_MONITORS}
-    from app.core.model import Device
+    import monitors
+    from app.core.registry import registry_of
 
-    assert devices == set(Device)
+    shipped = monitors.discover()
+    demo_classes = demo_monitor_classes(shipped)
+    # Every device group the shipped monitors and the services declare has a demo.
+    assert [cls.device for cls in demo_classes.values()] == list(registry_of(shipped.values()).devices)
+    assert len(demo_classes) == 7
     t = [0.0]
-    for cls in DEMO_MONITORS:
+    for cls in demo_classes.values():
+        assert issubclass(cls, DemoMonitor)
         monitor = cls({"phase_seconds": 1.0}, MonitorContext(tmp_path), clock=lambda: t[0])
         seen: set[Level] = set()
         for step in range(len(PHASES)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from app.core.model import Level
+from app.kernel.model import Level
 from app.ui.theme import level_icon
 from tests.ui.conftest import CPU, reading
 
@@ -50,7 +50,7 @@ def test_banner_style_sheet_is_set_only_when_its_colour_changes(make_app: Any) -
 
 def test_closed_alerts_older_than_the_acknowledged_group_are_let_go(make_app: Any) -> None:
     from app.core.alerts import Alert, AlertEvent, AlertEventKind
-    from app.core.model import Device
+    from app.kernel.model import Device
     from app.ui.alerts_view import RECENT_SECONDS
 
     app = make_app()

@@ -6,10 +6,11 @@ import time
 from typing import Any, ClassVar
 
 from app.core.engine import IndicatorState
-from app.core.i18n import Text
-from app.core.model import Device, Indicator, Reading
-from app.core.monitor import LoopLatencyProbe, Monitor
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Indicator, Reading
+from app.kernel.monitor import LoopLatencyProbe, Monitor
 from monitors.computer import APP_STALL, ComputerMonitor
+from tests import devices
 
 MAX_STALL_MS = 100.0
 
@@ -17,7 +18,7 @@ MAX_STALL_MS = 100.0
 class SlowMonitor(Monitor):
     """Blocks for most of a second per poll and burns some CPU, like a sluggish driver."""
 
-    device = Device.PRINTER
+    device = devices.PRINTER
     title = Text("Slow", "慢")
     interval = 0.3
     timeout = 5.0
@@ -42,9 +43,9 @@ def _slow(name: str, device: Device) -> type[Monitor]:
 def test_event_loop_never_stalls_while_monitors_poll(make_app: Any, qtbot: Any) -> None:
     classes = {
         "computer": ComputerMonitor,
-        "slow_a": _slow("slow_a", Device.PRINTER),
-        "slow_b": _slow("slow_b", Device.RECORDER),
-        "slow_c": _slow("slow_c", Device.ENVIRONMENT),
+        "slow_a": _slow("slow_a", devices.PRINTER),
+        "slow_b": _slow("slow_b", devices.RECORDER),
+        "slow_c": _slow("slow_c", devices.ENVIRONMENT),
     }
     probe = LoopLatencyProbe()
     app = make_app("[monitors.computer]\ninterval = 0.5\n", monitor_classes=classes, probe=probe)
@@ -58,7 +59,7 @@ def test_event_loop_never_stalls_while_monitors_poll(make_app: Any, qtbot: Any) 
     app.start()
     app.show_panel()
     app.panel.show_alerts()
-    app.panel.show_detail(Device.PRINTER)
+    app.panel.show_detail(devices.PRINTER)
     deadline = time.monotonic() + 4.0
     while time.monotonic() < deadline:
         qtbot.wait(50)

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit
 
 from app.core.config import APP_SECTIONS, monitor_common_settings, threshold_settings
-from app.core.model import Level
+from app.kernel.model import Level
 from tests.ui.conftest import CLASSES, CPU, reading
 
 
@@ -56,6 +56,25 @@ def test_invalid_values_are_refused_with_what_is_allowed(make_app: Any, qtbot: A
         "Thresholds: CPU usage: the critical level must be beyond the warning level" in dialog.errors.text()
     )
     assert path.read_text("utf-8") == before
+
+
+def test_what_is_allowed_is_the_declarations_own_text_in_the_ui_language(make_app: Any, qtbot: Any) -> None:
+    """The dialog says what a field takes with ``Setting.allowed``, in Chinese under zh_CN."""
+    app = make_app()
+    app.set_language("zh_CN")
+    try:
+        dialog = _dialog(app, qtbot)
+        field = dialog.field(("monitors", "pc", "interval"))
+        field.widget.setText("0")
+        assert dialog.apply() is False
+        expected = field.setting.allowed("zh_CN")
+        assert expected == "0.1 到 86400 之间的数字"
+        assert expected in dialog.errors.text()
+        dialog.close()
+    finally:
+        app.set_language("en")
+    # The config file's checker keeps its English wording.
+    assert field.setting.allowed() == "a number from 0.1 to 86400"
 
 
 def test_valid_changes_are_saved_and_applied_without_restart(make_app: Any, qtbot: Any) -> None:
@@ -107,7 +126,7 @@ def test_language_change_applies_at_once(make_app: Any, qtbot: Any) -> None:
     combo = dialog.field(("language",)).widget
     combo.setCurrentIndex(combo.findData("zh_CN"))
     languages: list[str] = []
-    app.language_changed.connect(languages.append)
+    app.surface.language_changed.connect(languages.append)
     applied: list[Any] = []
     assert dialog.apply(applied.append)
     qtbot.waitUntil(lambda: bool(applied), timeout=5000)
@@ -146,5 +165,20 @@ def test_problems_are_explained_in_chinese(make_app: Any, qtbot: Any) -> None:
         dialog.field(("indicators", "pc.cpu", "warning")).widget.setText("99")
         assert dialog.apply() is False
         assert "阈值:CPU 使用率:严重值必须比警告值更偏离正常范围" in dialog.errors.text()
+    finally:
+        app.set_language("en")
+
+
+def test_a_range_upside_down_is_explained_in_chinese(make_app: Any, qtbot: Any) -> None:
+    """The environment's seasonal ranges are thresholds: their own problems are translated too."""
+    import monitors
+
+    app = make_app(monitor_classes=monitors.discover())
+    app.set_language("zh_CN")
+    try:
+        dialog = _dialog(app, qtbot)
+        dialog.field(("indicators", "environment.temperature", "winter_low")).widget.setText("30")
+        assert dialog.apply() is False
+        assert "阈值:室内温度:范围的下限不能高于上限" in dialog.errors.text(), dialog.errors.text()
     finally:
         app.set_language("en")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.model import Level
-from app.ui.theme import LEVEL_COLOURS
+from app.core.palette import LEVEL_COLOURS
+from app.kernel.model import Level
 from tests.ui.xtray import tray_icon_window
 from tests.xserver import XServer, xvfb
 

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import ClassVar
 
-from app.core.i18n import Text
-from app.core.model import Device, Indicator, Level, Reading
-from app.core.monitor import Monitor
+from app.kernel.i18n import Text
+from app.kernel.model import Device, Indicator, Level, Reading
+from app.kernel.monitor import Monitor
 
 FILE_LEVEL = Indicator("control.level", Device.COMPUTER, Text("Control level", "控制级别"), numeric=False)
 
@@ -46,8 +46,8 @@ def main(argv: list[str]) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.core.monitor import LoopLatencyProbe
     from app.core.runtime import build_runtime
+    from app.kernel.monitor import LoopLatencyProbe
     from app.ui.main import DeskwatchApp, install_signal_handlers
     from app.ui.theme import apply_style
 
