@@ -72,12 +72,12 @@ def test_notice_shows_countdown_and_postpone_until_the_limit(rig: Rig, qtbot: Qt
     assert notice.title.text() == "Micro-break in 30 s"
     rig.run(4)
     assert notice.title.text() == "Micro-break in 26 s"
-    assert notice.postpone_button.text() == "Postpone 5 min (2 left)"
+    assert notice.postpone_button.text() == "&Postpone 5 min (2 left)"
     qtbot.mouseClick(notice.postpone_button, Qt.MouseButton.LeftButton)
     assert not notice.isVisible()
     assert rig.service.scheduler.today.postponed == 1
     rig.run(5 * 60)
-    assert notice.isVisible() and notice.postpone_button.text() == "Postpone 5 min (1 left)"
+    assert notice.isVisible() and notice.postpone_button.text() == "&Postpone 5 min (1 left)"
     qtbot.mouseClick(notice.postpone_button, Qt.MouseButton.LeftButton)
     rig.run(5 * 60)
     assert notice.isVisible()
@@ -174,13 +174,13 @@ def test_everything_visible_is_chinese_under_zh_cn(rig: Rig, chinese: None) -> N
     rig.until(Phase.NOTICE)
     notice = rig.controller.notice
     assert notice.title.text() == "30 秒后眼部小憩"
-    assert notice.postpone_button.text() == "推迟 5 分钟(剩 2 次)"
-    assert notice.start_button.text() == "立即开始"
+    assert notice.postpone_button.text() == "推迟 5 分钟(剩 2 次)(&P)"
+    assert notice.start_button.text() == "立即开始(&N)"
     rig.until(Phase.BREAK)
     window = rig.controller.windows[0]
     assert window.title.text() == "现在是眼部小憩时间"
     assert window.exercise_title.text() == "放松眼睛"
-    assert window.skip_button.text() == "跳过"
+    assert window.skip_button.text() == "跳过(&S)"
     card = rig.controller.card
     assert "当前:休息中" in card.summary.text()
     assert card.take_button.text() == "立即休息"
