@@ -35,6 +35,7 @@ from app.kernel.monitor import LoopLatencyProbe
 from app.kernel.paths import user_data_dir
 from app.ui.autostart import Autostart, autostart_for_platform
 from app.ui.bridge import LoopWatch, Worker
+from app.ui.keys import name as name_widget
 from app.ui.panel.window import StatusPanel
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.single import SingleInstance, ask_running_instance, server_name
@@ -102,6 +103,7 @@ class DeskwatchApp(QObject):
         self.panel = StatusPanel(surface)
         surface.main_window = self.panel
         self._install_keys()
+        self._name_panel()
         self.tray: TrayIcon | None = TrayIcon(surface) if self.has_tray else None
         self.announcer = Announcer(surface, self.notify)
         self._show_tray_notice()
@@ -165,6 +167,18 @@ class DeskwatchApp(QObject):
             self.panel.addAction(action)
         status = QShortcut(QKeySequence(STATUS_KEY), self.panel)
         status.activated.connect(self.show_status)
+
+    def _name_panel(self) -> None:
+        """Screen-reader names for the panel's tabs and card list (the panel rebuilds them per language)."""
+        panel = self.panel
+        name_widget(
+            panel.tabs,
+            self.tr("Status and alerts"),
+            self.tr("{0}: status, {1}: alerts").format(STATUS_KEY, ACTION_KEYS["alerts"]),
+        )
+        cards = panel.stack.widget(0)
+        if cards is not None:
+            name_widget(cards, self.tr("Devices"))
 
     def _add_action(self, name: str, slot: Callable[[], object]) -> QAction:
         action = self.surface.tray_menu.addAction("")
@@ -374,6 +388,7 @@ class DeskwatchApp(QObject):
             apply_style(app, language)
         self.retranslate_menu()
         self.panel.retranslate()
+        self._name_panel()
         self._show_tray_notice()
         if self.tray is not None:
             self.tray.refresh()

@@ -194,78 +194,93 @@
 <context>
     <name>DeskwatchApp</name>
     <message>
-        <location filename="../../app/ui/main.py" line="182"/>
-        <source>&amp;Open status panel</source>
+        <location filename="../../app/ui/main.py" line="176"/>
+        <source>Status and alerts</source>
         <extracomment>Optional features built by other modules; each has ``install(surface: Surface) -&gt; None``. Keys of the built-in actions; they work in the status panel and are shown in the tray menu. The panel&apos;s own key for its status tab (cards, then a card&apos;s detail with Enter). How often and how many times to look for a tray that was missing at start-up (2 min).</extracomment>
+        <translation>状态和告警</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/main.py" line="177"/>
+        <source>{0}: status, {1}: alerts</source>
+        <translation>{0}:状态,{1}:告警</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/main.py" line="181"/>
+        <source>Devices</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/main.py" line="196"/>
+        <source>&amp;Open status panel</source>
         <translation>打开状态面板(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="183"/>
+        <location filename="../../app/ui/main.py" line="197"/>
         <source>&amp;Alert centre</source>
         <translation>告警中心(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="184"/>
+        <location filename="../../app/ui/main.py" line="198"/>
         <source>Acknowledge a&amp;ll alerts</source>
         <translation>确认全部告警(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="185"/>
+        <location filename="../../app/ui/main.py" line="199"/>
         <source>Take a &amp;break now</source>
         <translation>立即休息(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="186"/>
+        <location filename="../../app/ui/main.py" line="200"/>
         <source>Start-of-shift &amp;check…</source>
         <translation>班前检查…(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="187"/>
+        <location filename="../../app/ui/main.py" line="201"/>
         <source>&amp;Settings…</source>
         <translation>设置…(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="188"/>
+        <location filename="../../app/ui/main.py" line="202"/>
         <source>&amp;Quit Deskwatch</source>
         <translation>退出 Deskwatch(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="192"/>
+        <location filename="../../app/ui/main.py" line="206"/>
         <source>&amp;Pause break reminders</source>
         <translation>暂停休息提醒(&amp;P)</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/main.py" line="194"/>
+        <location filename="../../app/ui/main.py" line="208"/>
         <source>For %n minute(s)</source>
         <translation>
             <numerusform>%n 分钟</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="257"/>
+        <location filename="../../app/ui/main.py" line="271"/>
         <source>No system tray was found, so Deskwatch runs in this window. Closing it quits Deskwatch; minimise it instead.</source>
         <translation>未找到系统托盘,Deskwatch 在此窗口中运行。关闭窗口将退出 Deskwatch,请改为最小化。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="333"/>
-        <location filename="../../app/ui/main.py" line="354"/>
+        <location filename="../../app/ui/main.py" line="347"/>
+        <location filename="../../app/ui/main.py" line="368"/>
         <source>Report to IT</source>
         <translation>报告信息技术部门</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="334"/>
+        <location filename="../../app/ui/main.py" line="348"/>
         <source>The fault report is on the clipboard and saved as:
 {0}</source>
         <translation>故障报告已复制到剪贴板,并保存为:
 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="339"/>
+        <location filename="../../app/ui/main.py" line="353"/>
         <source>Open e-mail to {0}</source>
         <translation>写邮件给 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="355"/>
+        <location filename="../../app/ui/main.py" line="369"/>
         <source>The fault report could not be saved: {0}</source>
         <translation>无法保存故障报告:{0}</translation>
     </message>
