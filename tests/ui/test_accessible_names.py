@@ -134,8 +134,3 @@ def test_break_notice_and_window(app: Any, qtbot: Any) -> None:
     notice = controller.notice
     assert not notice.isVisible() or unnamed(notice) == []
 
-
-def test_tray_menu_entries_are_named(app: Any) -> None:
-    for action in app.tray_menu.actions():
-        if not action.isSeparator():
-            assert action.text().replace("&", "").strip(), action
