@@ -6,7 +6,7 @@ import time
 
 import shiboken6
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -23,6 +23,7 @@ from app.core.alerts import Alert, AlertEvent, AlertState
 from app.core.palette import LEVEL_TINTS
 from app.core.status import format_duration
 from app.kernel.model import format_value
+from app.ui.keys import label, name, with_key
 from app.ui.surface import Surface
 from app.ui.theme import dot_pixmap
 
@@ -69,6 +70,19 @@ class AlertCentre(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
+        name(
+            self.tree,
+            self.tr("Alerts"),
+            self.tr("Arrow keys choose an alert; Enter acknowledges it, Ctrl+R reports it to IT"),
+        )
+        # Enter on the list acknowledges what is selected, as the button does.
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            enter = QShortcut(QKeySequence(key), self.tree)
+            enter.setContext(Qt.ShortcutContext.WidgetShortcut)
+            enter.activated.connect(self.acknowledge_selected)
+        report = QShortcut(QKeySequence("Ctrl+R"), self)
+        report.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        report.activated.connect(self.report_selected)
         layout.addWidget(self.tree, 1)
         self.groups: list[QTreeWidgetItem] = []
         for _ in range(3):
@@ -83,19 +97,43 @@ class AlertCentre(QWidget):
         bottom = QHBoxLayout()
         self.note_edit = QLineEdit(self)
         self.note_edit.setPlaceholderText(self.tr("Note for the acknowledgement (optional)"))
-        self.ack_button = QPushButton(self.tr("Acknowledge"), self)
+        name(self.note_edit, self.tr("Note for the acknowledgement (optional)"))
+        # Enter in the note acknowledges with it: type, Enter, done.
+        self.note_edit.returnPressed.connect(self.acknowledge_selected)
+        self.ack_button = QPushButton(self)
+        label(
+            self.ack_button,
+            self.tr("&Acknowledge"),
+            self.tr("Acknowledge the selected alerts, with the note"),
+        )
         self.ack_button.clicked.connect(self.acknowledge_selected)
-        self.ack_all_button = QPushButton(self.tr("Acknowledge all"), self)
+        self.ack_all_button = QPushButton(self)
+        label(
+            self.ack_all_button,
+            self.tr("Acknowledge a&ll"),
+            self.tr("Acknowledge every alert that needs attention, with the note"),
+        )
         self.ack_all_button.clicked.connect(lambda: self.surface.acknowledge_all(self.note()))
-        self.report_button = QPushButton(self.tr("Report to IT…"), self)
-        self.report_button.setToolTip(
-            self.tr("Copy a fault report to the clipboard, save it, and optionally e-mail it to IT")
+        self.report_button = QPushButton(self)
+        label(
+            self.report_button,
+            self.tr("&Report to IT…"),
+            with_key(
+                self.tr("Copy a fault report to the clipboard, save it, and optionally e-mail it to IT"),
+                "Ctrl+R",
+            ),
         )
         self.report_button.clicked.connect(self.report_selected)
-        bottom.addWidget(QLabel(self.tr("Note:"), self))
+        note_label = QLabel(self.tr("&Note:"), self)
+        note_label.setBuddy(self.note_edit)  # Alt+N goes to the note
+        bottom.addWidget(note_label)
         bottom.addWidget(self.note_edit, 1)
         for button in (self.ack_button, self.ack_all_button, self.report_button):
             bottom.addWidget(button)
+        QWidget.setTabOrder(self.tree, self.note_edit)
+        QWidget.setTabOrder(self.note_edit, self.ack_button)
+        QWidget.setTabOrder(self.ack_button, self.ack_all_button)
+        QWidget.setTabOrder(self.ack_all_button, self.report_button)
         layout.addLayout(bottom)
         surface.bridge.alert_event.connect(self._on_event)
         self.refresh()
@@ -163,6 +201,7 @@ class AlertCentre(QWidget):
             for old in group.takeChildren():
                 shiboken6.delete(old)
             group.setText(0, f"{title} ({len(alerts)})")
+            group.setData(0, Qt.ItemDataRole.AccessibleTextRole, f"{title}: {len(alerts)}")
             for alert in alerts:
                 item = self._item(alert)
                 group.addChild(item)
@@ -210,6 +249,13 @@ class AlertCentre(QWidget):
         item.setIcon(0, dot_pixmap(shown_level))
         item.setData(0, ALERT_ID_ROLE, alert.id)
         item.setToolTip(6, details)
+        # What a screen reader says for the row: "Printer Back, Critical, Printer state: out of paper".
+        shown_value = message_text if as_text else format_value(value, unit)
+        spoken = ", ".join(
+            part for part in (alert.device.label(), item.text(0), f"{label}: {shown_value}", details) if part
+        )
+        for column in range(7):
+            item.setData(column, Qt.ItemDataRole.AccessibleTextRole, spoken)
         if alert.needs_attention:
             tint = QBrush(QColor(LEVEL_TINTS[shown_level]))
             for column in range(7):
@@ -235,6 +281,18 @@ class AlertCentre(QWidget):
                 if item is not None and item.data(0, ALERT_ID_ROLE) == alert_id:
                     item.setSelected(True)
                     self.tree.scrollToItem(item)
+
+    def focus_list(self) -> None:
+        """Put the keyboard in the list, on the first alert when none is chosen yet."""
+        self.tree.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if self.selected_ids():
+            return
+        for group in self.groups:
+            first = group.child(0) if group.childCount() else None
+            if first is not None:
+                self.tree.setCurrentItem(first)
+                first.setSelected(True)
+                return
 
     def _alert(self, alert_id: int) -> Alert | None:
         for alert in self.surface.engine.alerts.visible() + self._closed:

@@ -19,8 +19,8 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSocketNotifier, QTimer, QUrl
-from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtCore import QObject, QSocketNotifier, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractButton, QApplication, QMenu, QMessageBox, QSystemTrayIcon
 
 import monitors
@@ -35,6 +35,7 @@ from app.kernel.monitor import LoopLatencyProbe
 from app.kernel.paths import user_data_dir
 from app.ui.autostart import Autostart, autostart_for_platform
 from app.ui.bridge import LoopWatch, Worker
+from app.ui.keys import name as name_widget
 from app.ui.panel.window import StatusPanel
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.single import SingleInstance, ask_running_instance, server_name
@@ -48,6 +49,16 @@ log = logging.getLogger(__name__)
 #: Optional features built by other modules; each has ``install(surface: Surface) -> None``.
 FEATURES: tuple[str, ...] = ("app.ui.breaks", "app.ui.selftest")
 PAUSE_CHOICES_MIN = (15, 30, 60)
+#: Keys of the built-in actions; they work in the status panel and are shown in the tray menu.
+ACTION_KEYS: dict[str, str] = {
+    "alerts": "Ctrl+2",
+    "ack_all": "Ctrl+Shift+A",
+    "break": "Ctrl+B",
+    "selftest": "Ctrl+T",
+    "settings": "Ctrl+,",
+}
+#: The panel's own key for its status tab (cards, then a card's detail with Enter).
+STATUS_KEY = "Ctrl+1"
 #: How often and how many times to look for a tray that was missing at start-up (2 min).
 TRAY_PROBE_MS, TRAY_PROBE_TRIES = 4000, 30
 
@@ -91,6 +102,8 @@ class DeskwatchApp(QObject):
         surface.config_applied.connect(self._config_applied)
         self.panel = StatusPanel(surface)
         surface.main_window = self.panel
+        self._install_keys()
+        self._name_panel()
         self.tray: TrayIcon | None = TrayIcon(surface) if self.has_tray else None
         self.announcer = Announcer(surface, self.notify)
         self._show_tray_notice()
@@ -146,6 +159,27 @@ class DeskwatchApp(QObject):
         menu.aboutToShow.connect(self._update_menu)
         self.retranslate_menu()
 
+    def _install_keys(self) -> None:
+        """The built-in actions' keys, active in the panel (the window keeps them across rebuilds)."""
+        for name, key in ACTION_KEYS.items():
+            action = self.action(name)
+            action.setShortcut(QKeySequence(key))
+            self.panel.addAction(action)
+        status = QShortcut(QKeySequence(STATUS_KEY), self.panel)
+        status.activated.connect(self.show_status)
+
+    def _name_panel(self) -> None:
+        """Screen-reader names for the panel's tabs and card list (the panel rebuilds them per language)."""
+        panel = self.panel
+        name_widget(
+            panel.tabs,
+            self.tr("Status and alerts"),
+            self.tr("{0}: status, {1}: alerts").format(STATUS_KEY, ACTION_KEYS["alerts"]),
+        )
+        cards = panel.stack.widget(0)
+        if cards is not None:
+            name_widget(cards, self.tr("Devices"))
+
     def _add_action(self, name: str, slot: Callable[[], object]) -> QAction:
         action = self.surface.tray_menu.addAction("")
         action.triggered.connect(lambda _checked=False: slot())
@@ -158,17 +192,18 @@ class DeskwatchApp(QObject):
     def retranslate_menu(self) -> None:
         """Set the built-in menu texts in the current language."""
         texts = {
-            "open": self.tr("Open status panel"),
-            "alerts": self.tr("Alert centre"),
-            "ack_all": self.tr("Acknowledge all alerts"),
-            "break": self.tr("Take a break now"),
-            "selftest": self.tr("Start-of-shift check…"),
-            "settings": self.tr("Settings…"),
-            "quit": self.tr("Quit Deskwatch"),
+            # "&" marks the key that picks the entry while the menu is open (Alt-free in a menu).
+            "open": self.tr("&Open status panel"),
+            "alerts": self.tr("&Alert centre"),
+            "ack_all": self.tr("Acknowledge a&ll alerts"),
+            "break": self.tr("Take a &break now"),
+            "selftest": self.tr("Start-of-shift &check…"),
+            "settings": self.tr("&Settings…"),
+            "quit": self.tr("&Quit Deskwatch"),
         }
         for name, text in texts.items():
             self.action(name).setText(text)
-        self.pause_menu.setTitle(self.tr("Pause break reminders"))
+        self.pause_menu.setTitle(self.tr("&Pause break reminders"))
         for minutes in PAUSE_CHOICES_MIN:
             self.action(f"pause_{minutes}").setText(self.tr("For %n minute(s)", "", minutes))
 
@@ -249,9 +284,22 @@ class DeskwatchApp(QObject):
         self.panel.activateWindow()
 
     def show_alerts(self) -> None:
-        """Show the panel on the alert centre."""
+        """Show the panel on the alert centre, the keyboard in its list."""
         self.show_panel()
         self.panel.show_alerts()
+        self.panel.alerts.focus_list()
+
+    def show_status(self) -> None:
+        """Show the panel's cards (leaving a detail view), the keyboard on the first card."""
+        self.show_panel()
+        panel = self.panel
+        panel.tabs.setCurrentIndex(panel.STATUS_TAB)
+        panel.stack.setCurrentIndex(0)
+        focusable = [card for card in panel.cards.values() if card.focusPolicy() != Qt.FocusPolicy.NoFocus]
+        if focusable:
+            focusable[0].setFocus(Qt.FocusReason.ShortcutFocusReason)
+        else:
+            panel.tabs.tabBar().setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def open_settings(self) -> SettingsDialog:
         """Open (or bring forward) the settings dialog."""
@@ -340,6 +388,7 @@ class DeskwatchApp(QObject):
             apply_style(app, language)
         self.retranslate_menu()
         self.panel.retranslate()
+        self._name_panel()
         self._show_tray_notice()
         if self.tray is not None:
             self.tray.refresh()

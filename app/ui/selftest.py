@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from app.core import reports, selftest
 from app.ui.bridge import Job
+from app.ui.keys import label, name
 from app.ui.surface import Surface
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,11 @@ class CheckRow(QFrame):
         self.text.setTextFormat(Qt.TextFormat.RichText)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.text, 1)
+        # A tab stop of its own, so a screen reader reads the checklist line by line.
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        spoken = ", ".join(part for part in (name, self.mark.text(), message, advice) if part)
+        self.setAccessibleName(spoken)
+        self.setAccessibleDescription(advice or "")
 
 
 class SelfTestDialog(QDialog):
@@ -100,17 +106,22 @@ class SelfTestDialog(QDialog):
         scroll.setWidget(self.list_holder)
         layout.addWidget(scroll, 1)
         row = QHBoxLayout()
-        self.test_page = QCheckBox(self.tr("Print a test page"), self)
+        self.test_page = QCheckBox(self.tr("&Print a test page"), self)
         self.test_page.setChecked(bool(surface.config.get("selftest", "test_page")))
         row.addWidget(self.test_page)
         row.addStretch(1)
-        self.run_button = QPushButton(self.tr("Run check"), self)
+        self.run_button = QPushButton(self)
+        label(self.run_button, self.tr("&Run check"))
+        self.run_button.setDefault(True)  # Enter runs the check; Esc closes
         self.run_button.clicked.connect(self.start)
         row.addWidget(self.run_button)
-        close = QPushButton(self.tr("Close"), self)
-        close.clicked.connect(self.close)
-        row.addWidget(close)
+        self.close_button = QPushButton(self)
+        label(self.close_button, self.tr("&Close"), self.tr("Close the checklist (Esc)"))
+        self.close_button.clicked.connect(self.close)
+        row.addWidget(self.close_button)
         layout.addLayout(row)
+        name(self.summary, self.tr("Check summary"))
+        name(scroll, self.tr("Checklist"))
 
     def _clear(self) -> None:
         for row in self.rows:
@@ -195,21 +206,28 @@ class ReportDialog(QDialog):
         for edit in (self.date_from, self.date_to):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
-        form.addRow(self.tr("From"), self.date_from)
-        form.addRow(self.tr("To"), self.date_to)
+        form.addRow(self.tr("&From"), self.date_from)
+        form.addRow(self.tr("&To"), self.date_to)
+        name(self.date_from, self.tr("First day of the report"))
+        name(self.date_to, self.tr("Last day of the report"))
         self.per = QComboBox(self)
         self.per.addItem(self.tr("Per day"), "day")
         self.per.addItem(self.tr("Per shift"), "shift")
-        form.addRow(self.tr("Columns"), self.per)
+        form.addRow(self.tr("C&olumns"), self.per)
+        name(self.per, self.tr("Columns"), self.tr("Per day or per shift"))
         folder_row = QHBoxLayout()
         runtime = surface.runtime
         self.folder = QLineEdit(str(Path(runtime.context.data_dir) / "reports"), self)
-        browse = QPushButton(self.tr("Browse…"), self)
+        name(self.folder, self.tr("Save in"), self.tr("The folder the report files are written to"))
+        browse = QPushButton(self)
+        label(browse, self.tr("&Browse…"), self.tr("Choose the folder"))
         browse.clicked.connect(self._browse)
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(browse)
-        form.addRow(self.tr("Save in"), folder_row)
-        self.open_after = QCheckBox(self.tr("Open the report when it is ready"), self)
+        save_in = QLabel(self.tr("&Save in"), self)
+        save_in.setBuddy(self.folder)
+        form.addRow(save_in, folder_row)
+        self.open_after = QCheckBox(self.tr("Open the report &when it is ready"), self)
         self.open_after.setChecked(True)
         form.addRow("", self.open_after)
         self.status = QLabel("", self)
@@ -219,8 +237,10 @@ class ReportDialog(QDialog):
         form.addRow(self.status)
         buttons = QDialogButtonBox(self)
         self.generate_button = buttons.addButton(
-            self.tr("Create report"), QDialogButtonBox.ButtonRole.AcceptRole
+            self.tr("Create &report"), QDialogButtonBox.ButtonRole.AcceptRole
         )
+        self.generate_button.setDefault(True)  # Enter creates the report; Esc closes
+        name(self.status, self.tr("Report status"))
         buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.generate_button.clicked.connect(self.generate)
         buttons.rejected.connect(self.close)
@@ -299,7 +319,7 @@ class SelfTestFeature(QObject):
 
     def add_reports_action(self, anchor: QAction | None) -> QAction:
         """The tray-menu entry for reports, right after ``anchor`` (the check's entry)."""
-        action = QAction(self.tr("Reports…"), self.surface.tray_menu)
+        action = QAction(self.tr("&Reports…"), self.surface.tray_menu)
         action.triggered.connect(lambda _checked=False: self.show_reports())
         self.surface.insert_action_after(anchor, action)
         self.reports_action = action
@@ -308,7 +328,7 @@ class SelfTestFeature(QObject):
     def retranslate(self) -> None:
         """After a language change: new menu text; closed dialogs are rebuilt when next opened."""
         if self.reports_action is not None:
-            self.reports_action.setText(self.tr("Reports…"))
+            self.reports_action.setText(self.tr("&Reports…"))
         if self.dialog is not None and _idle_and_closed(self.dialog):
             self.dialog = None
         if self.report_dialog is not None and _idle_and_closed(self.report_dialog):

@@ -50,6 +50,8 @@ from app.core.config import (
 from app.kernel.i18n import current_language
 from app.kernel.settings import Setting
 from app.ui.autostart import Autostart
+from app.ui.keys import label as label_button
+from app.ui.keys import name
 from app.ui.surface import Surface
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,8 @@ class Field:
     current: Any
     widget: QWidget
     optional: bool = False  # an empty entry means "back to the default"
+    #: What a screen reader says after the name: the help and the allowed values.
+    description: str = ""
 
     def read(self) -> Any:
         """The entered value as a Python value (``None``: empty optional field); may raise ValueError."""
@@ -96,6 +100,9 @@ class Field:
         """Show (or clear) a problem on the widget."""
         self.widget.setStyleSheet("border: 1px solid #d63b3b; background: #fdecec;" if problem else "")
         self.widget.setToolTip(problem or (self.setting.help() if self.setting.help else ""))
+        # The problem, when there is one, is what a screen reader should say first.
+        spoken = f"{problem}. {self.description}" if problem else self.description
+        self.widget.setAccessibleDescription(spoken)
 
 
 def _tables_summary(setting: Setting, value: Any) -> str:
@@ -176,12 +183,18 @@ class SettingsDialog(QDialog):
         self.pages.setFixedWidth(190)
         self.stack = QStackedWidget(self)
         self.pages.currentRowChanged.connect(self.stack.setCurrentIndex)
+        name(
+            self.pages,
+            self.tr("Settings pages"),
+            self.tr("Up and down arrows choose a page; Tab goes to its fields"),
+        )
         body.addWidget(self.pages)
         body.addWidget(self.stack, 1)
         layout.addLayout(body, 1)
         self.errors = QLabel(self)
         self.errors.setObjectName("errors")
         self.errors.setWordWrap(True)
+        name(self.errors, self.tr("Problems"))
         self.errors.hide()
         layout.addWidget(self.errors)
         buttons = QDialogButtonBox(
@@ -190,9 +203,16 @@ class SettingsDialog(QDialog):
             | QDialogButtonBox.StandardButton.Cancel,
             self,
         )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("OK"))
-        buttons.button(QDialogButtonBox.StandardButton.Apply).setText(self.tr("Apply"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
+        # Enter is OK (the default button) and Esc is Cancel; Alt+A applies and stays.
+        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        label_button(ok, self.tr("OK"), self.tr("Save, apply and close (Enter)"))
+        ok.setDefault(True)
+        label_button(buttons.button(QDialogButtonBox.StandardButton.Apply), self.tr("&Apply"))
+        label_button(
+            buttons.button(QDialogButtonBox.StandardButton.Cancel),
+            self.tr("Cancel"),
+            self.tr("Close without saving (Esc)"),
+        )
         buttons.accepted.connect(self._ok)
         buttons.rejected.connect(self.reject)
         buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(lambda: self.apply())
@@ -214,6 +234,7 @@ class SettingsDialog(QDialog):
         heading.setObjectName("cardTitle")
         layout.addWidget(heading)
         scroll.setWidget(inner)
+        name(scroll, title)
         self.stack.addWidget(scroll)
         self.pages.addItem(title)
         return layout
@@ -234,13 +255,20 @@ class SettingsDialog(QDialog):
         widget = _widget_for(setting, value, parent, names if setting.key == "language" else {})
         if optional and isinstance(widget, QLineEdit):
             widget.setPlaceholderText(self.tr("default"))
-        field = Field(setting, path, value, widget, optional)
+        group = parent.title() if isinstance(parent, QGroupBox) else ""
+        allowed = self.tr("Allowed: {0}").format(setting.allowed(current_language()))
+        if optional:
+            allowed += " " + self.tr("(empty: the default)")
+        help_text = setting.help() if setting.help is not None else ""
+        name(widget, f"{group}: {setting.label()}" if group else setting.label())
+        field = Field(setting, path, value, widget, optional, " ".join(p for p in (help_text, allowed) if p))
         field.mark(None)
         if isinstance(widget, QLabel):
             where = str(self.surface.runtime.config.user_path or "deskwatch.toml")
             widget.setToolTip(self.tr("Edit these entries in {0}").format(where))
         label = QLabel(setting.label(), parent)
         label.setWordWrap(True)
+        label.setBuddy(widget)
         if setting.help is not None:
             label.setToolTip(setting.help())
         form.addRow(label, widget)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings, EventKind, Phase
@@ -20,6 +20,7 @@ from app.kernel import i18n
 from app.kernel.callstate import CallState
 from app.kernel.model import Device
 from app.ui import breaks as ui
+from app.ui.breaks.windows import NOTICE_KEY
 from app.ui.surface import Surface
 from app.ui.translations import Translations
 from tests.breaks.sim import MONDAY_9AM, FakeSource
@@ -72,12 +73,12 @@ def test_notice_shows_countdown_and_postpone_until_the_limit(rig: Rig, qtbot: Qt
     assert notice.title.text() == "Micro-break in 30 s"
     rig.run(4)
     assert notice.title.text() == "Micro-break in 26 s"
-    assert notice.postpone_button.text() == "Postpone 5 min (2 left)"
+    assert notice.postpone_button.text() == "&Postpone 5 min (2 left)"
     qtbot.mouseClick(notice.postpone_button, Qt.MouseButton.LeftButton)
     assert not notice.isVisible()
     assert rig.service.scheduler.today.postponed == 1
     rig.run(5 * 60)
-    assert notice.isVisible() and notice.postpone_button.text() == "Postpone 5 min (1 left)"
+    assert notice.isVisible() and notice.postpone_button.text() == "&Postpone 5 min (1 left)"
     qtbot.mouseClick(notice.postpone_button, Qt.MouseButton.LeftButton)
     rig.run(5 * 60)
     assert notice.isVisible()
@@ -174,13 +175,13 @@ def test_everything_visible_is_chinese_under_zh_cn(rig: Rig, chinese: None) -> N
     rig.until(Phase.NOTICE)
     notice = rig.controller.notice
     assert notice.title.text() == "30 秒后眼部小憩"
-    assert notice.postpone_button.text() == "推迟 5 分钟(剩 2 次)"
-    assert notice.start_button.text() == "立即开始"
+    assert notice.postpone_button.text() == "推迟 5 分钟(剩 2 次)(&P)"
+    assert notice.start_button.text() == "立即开始(&N)"
     rig.until(Phase.BREAK)
     window = rig.controller.windows[0]
     assert window.title.text() == "现在是眼部小憩时间"
     assert window.exercise_title.text() == "放松眼睛"
-    assert window.skip_button.text() == "跳过"
+    assert window.skip_button.text() == "跳过(&S)"
     card = rig.controller.card
     assert "当前:休息中" in card.summary.text()
     assert card.take_button.text() == "立即休息"
@@ -270,3 +271,105 @@ def test_qt_binding_keeps_none_alive(qtbot: QtBot) -> None:
         label.setText("x")
         label.update()
     assert sys.getrefcount(None) - before > -100
+
+
+# -- the keyboard -------------------------------------------------------------------------
+ALT = Qt.KeyboardModifier.AltModifier
+
+
+@pytest.fixture
+def softphone(qtbot: QtBot) -> QLineEdit:
+    """A window the clerk is typing into when the notice appears (it has the keyboard)."""
+    edit = QLineEdit()
+    qtbot.addWidget(edit)
+    edit.show()
+    edit.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is edit, timeout=3000)
+    edit.setFocus()
+    return edit
+
+
+def test_notice_never_takes_the_keyboard_and_its_key_goes_there(
+    rig: Rig, qtbot: QtBot, softphone: QLineEdit
+) -> None:
+    qtbot.keyClicks(softphone, "acc")
+    rig.until(Phase.NOTICE)
+    notice = rig.controller.notice
+    qtbot.waitExposed(notice)
+    # The clerk goes on typing where they were: the notice took nothing.
+    assert QApplication.activeWindow() is softphone and QApplication.focusWidget() is softphone
+    qtbot.keyClicks(softphone, "ount 42")
+    assert softphone.text() == "account 42"
+    # The notice says which key goes to it; that key moves the keyboard there.
+    assert f"{NOTICE_KEY}:" in notice.keys.text()
+    assert NOTICE_KEY in notice.accessibleDescription()
+    qtbot.keyClick(softphone, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier | ALT)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is notice, timeout=3000)
+    assert QApplication.focusWidget() is notice.phone_button
+    # Tab walks the buttons in reading order.
+    order = [notice.phone_button]
+    for _ in range(3):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        order.append(QApplication.focusWidget())
+    assert order == [notice.phone_button, notice.postpone_button, notice.skip_button, notice.start_button]
+    # Alt+P postpones (a button's Alt key clicks it a moment later).
+    qtbot.keyClick(notice, Qt.Key.Key_P, ALT)
+    qtbot.waitUntil(lambda: rig.service.scheduler.today.postponed == 1, timeout=3000)
+    assert not notice.isVisible()
+
+
+@pytest.mark.parametrize(
+    ("key", "outcome"),
+    [(Qt.Key.Key_S, "skipped"), (Qt.Key.Key_N, "break"), (Qt.Key.Key_B, "phone")],
+)
+def test_notice_buttons_by_their_alt_keys(rig: Rig, qtbot: QtBot, key: Qt.Key, outcome: str) -> None:
+    rig.until(Phase.NOTICE)
+    notice = rig.controller.notice
+    qtbot.waitExposed(notice)
+    notice.take_focus()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is notice, timeout=3000)
+    for button in (notice.phone_button, notice.postpone_button, notice.skip_button, notice.start_button):
+        assert "Alt+" in button.toolTip(), button.text()  # the key is shown, not only underlined
+    qtbot.keyClick(notice, key, ALT)
+    if outcome == "skipped":
+        qtbot.waitUntil(lambda: rig.service.scheduler.today.skipped == 1, timeout=3000)
+    elif outcome == "break":
+        qtbot.waitUntil(lambda: rig.service.phase is Phase.BREAK, timeout=3000)
+    else:
+        qtbot.waitUntil(lambda: rig.service.scheduler.today.held_for_calls == 1, timeout=3000)
+        assert not notice.isVisible() and rig.service.phase is not Phase.BREAK
+
+
+def test_break_window_from_the_keyboard(rig: Rig, qtbot: QtBot) -> None:
+    rig.until(Phase.BREAK)
+    window = rig.controller.windows[0]
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.phone_button, timeout=3000)
+    qtbot.keyClick(window.phone_button, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is window.postpone_button
+    qtbot.keyClick(window, Qt.Key.Key_Escape)  # Esc does not end a break
+    assert window.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_S, ALT)
+    qtbot.waitUntil(lambda: rig.service.scheduler.today.skipped == 1, timeout=3000)
+    rig.until(Phase.BREAK)
+    window = rig.controller.windows[0]
+    qtbot.keyClick(window, Qt.Key.Key_P, ALT)
+    qtbot.waitUntil(lambda: rig.service.scheduler.today.postponed == 1, timeout=3000)
+    rig.until(Phase.BREAK)
+    window = rig.controller.windows[0]
+    qtbot.keyClick(window, Qt.Key.Key_B, ALT)  # back to the phone
+    qtbot.waitUntil(lambda: rig.service.scheduler.today.held_for_calls == 1, timeout=3000)
+    assert rig.controller.windows == []
+
+
+def test_break_windows_and_notices_are_named_for_a_screen_reader(rig: Rig, qtbot: QtBot) -> None:
+    rig.until(Phase.NOTICE)
+    notice = rig.controller.notice
+    assert notice.accessibleName() == "Micro-break in 30 s"
+    assert "the break starts by itself" in notice.accessibleDescription()
+    assert notice.skip_button.accessibleName() == "Skip"
+    rig.until(Phase.BREAK)
+    window = rig.controller.windows[0]
+    assert window.accessibleName() == "Time for a micro-break"
+    assert "left" in window.accessibleDescription() and "Rest your eyes" in window.accessibleDescription()
+    assert window.phone_button.accessibleName() == "Back to work: phone call"

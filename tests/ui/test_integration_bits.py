@@ -197,13 +197,13 @@ def test_catalogue_is_complete_and_compiled(tmp_path: Path) -> None:
 def test_chinese_catalogue_loads(make_app: Any) -> None:
     app = make_app()
     app.set_language("zh_CN")
-    assert app.action("quit").text() == "退出 Deskwatch"
+    assert app.action("quit").text() == "退出 Deskwatch(&Q)"
     assert app.action("pause_15").text() == "15 分钟"
     app.engine.ingest([reading(CPU, 99.0)])
     app.panel.flush_pending()
     assert app.panel.tabs.tabText(app.panel.ALERTS_TAB) == "告警 (1)"
     app.set_language("en")
-    assert app.action("quit").text() == "Quit Deskwatch"
+    assert app.action("quit").text() == "&Quit Deskwatch"
 
 
 # -- Qt-free helpers ------------------------------------------------------------

@@ -83,7 +83,7 @@ def test_feature_widget_on_a_card_survives_a_language_change(make_app: Any) -> N
     assert chart.parent() is app.panel.cards[Device.BREAKS]
     assert app.panel.cards[Device.COMPUTER].title.text() == "电脑系统"
     assert app.panel.tabs.tabText(0) == "状态"
-    assert app.action("open").text() == "打开状态面板"
+    assert app.action("open").text() == "打开状态面板(&O)"
     app.set_language("en")
     assert app.panel.tabs.tabText(0) == "Status"
 

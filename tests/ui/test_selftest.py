@@ -103,7 +103,7 @@ def test_report_dialog_writes_the_report(app: Surface, qtbot: QtBot, tmp_path: P
 def test_report_menu_entry_and_first_login_offer(app: Surface, qtbot: QtBot) -> None:
     ui_selftest.install(app)
     feature = _feature(app)
-    assert [a.text() for a in app.tray_menu.actions()] == ["Reports…"]
+    assert [a.text() for a in app.tray_menu.actions()] == ["&Reports…"]
     # A language change rebuilds closed dialogs (in the new language) when they are next opened.
     first = feature.show_reports()
     first.close()
@@ -154,7 +154,7 @@ def real_app(qtbot: QtBot, tmp_path: Path) -> Iterator[DeskwatchApp]:
 def test_real_app_menu_check_and_panel_report(real_app: DeskwatchApp, qtbot: QtBot, tmp_path: Path) -> None:
     app = real_app
     menu = [a.text() for a in app.tray_menu.actions()]
-    assert menu[menu.index("Start-of-shift check…") + 1] == "Reports…"
+    assert menu[menu.index("Start-of-shift &check…") + 1] == "&Reports…"
     app._update_menu()
     selftest_action = app.action("selftest")
     assert selftest_action.isEnabled()  # somebody handles the request now
@@ -181,7 +181,7 @@ def test_real_app_in_chinese(real_app: DeskwatchApp, qtbot: QtBot) -> None:
     try:
         feature = _feature(app.surface)
         reports_text = feature.reports_action.text()
-        assert reports_text == QCoreApplication.translate("SelfTestFeature", "Reports…") != "Reports…"
+        assert reports_text == QCoreApplication.translate("SelfTestFeature", "&Reports…") != "&Reports…"
         dialog = feature.show_selftest(run=True)
         assert dialog.windowTitle() == "班前检查"
         qtbot.waitUntil(lambda: dialog.last_result is not None, timeout=20000)

@@ -13,11 +13,17 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QFont, QGuiApplication, QKeyEvent
+from PySide6.QtGui import QCloseEvent, QColor, QFont, QGuiApplication, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from app.core.breaks import BreakKind, BreakStatus
 from app.kernel.i18n import current_language
+from app.ui.keys import label
+
+#: Goes to the pre-break notice from any Deskwatch window.  The notice itself never takes
+#: the keyboard (the clerk may be typing into the CRM or the softphone when it appears);
+#: this key, or a click, moves the focus there, and then Tab and the buttons' Alt keys work.
+NOTICE_KEY = "Ctrl+Alt+N"
 
 BREAK_BG = QColor("#17324d")
 NOTICE_BORDER = QColor("#2f7ebf")
@@ -84,6 +90,9 @@ class PreBreakNotice(_Popup):
 
     def __init__(self) -> None:
         super().__init__(NOTICE_BORDER, "breakNotice")
+        self.keys = QLabel()
+        self.keys.setStyleSheet("color: #5b6270;")
+        self.layout_.addWidget(self.keys)
         self.phone_button = _phone_button()
         self.phone_button.clicked.connect(self.phone_clicked.emit)
         self.layout_.addWidget(self.phone_button)
@@ -101,6 +110,21 @@ class PreBreakNotice(_Popup):
         self.skip_button.clicked.connect(self.skip_clicked.emit)
         self.start_button.clicked.connect(self.start_clicked.emit)
         self._postpone_minutes = 5.0
+        for button in (self.postpone_button, self.skip_button, self.start_button):
+            button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        QWidget.setTabOrder(self.phone_button, self.postpone_button)
+        QWidget.setTabOrder(self.postpone_button, self.skip_button)
+        QWidget.setTabOrder(self.skip_button, self.start_button)
+        # Works while any Deskwatch window has the keyboard; never grabs it on its own.
+        self.go_to = QShortcut(QKeySequence(NOTICE_KEY), self)
+        self.go_to.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.go_to.activated.connect(self.take_focus)
+
+    def take_focus(self) -> None:
+        """The clerk asked for the notice: activate it, the keyboard on its first button."""
+        self.activateWindow()
+        self.raise_()
+        self.phone_button.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def show_status(self, status: BreakStatus, postpone_minutes: float) -> None:
         """Show ``status`` (phase NOTICE) in the current language."""
@@ -109,17 +133,20 @@ class PreBreakNotice(_Popup):
         seconds = int(status.remaining + 0.999)
         self.title.setText(self.tr("{kind} in {seconds} s").format(kind=kind, seconds=seconds))
         self.body.setText(self.tr("Finish what you are typing; the break starts by itself."))
+        self.keys.setText(self.tr("{key}: go to these buttons").format(key=NOTICE_KEY))
         if status.can_postpone:
-            text = self.tr("Postpone {minutes:g} min ({left} left)")
-            self.postpone_button.setText(text.format(minutes=postpone_minutes, left=status.postpones_left))
+            text = self.tr("&Postpone {minutes:g} min ({left} left)")
+            label(self.postpone_button, text.format(minutes=postpone_minutes, left=status.postpones_left))
         else:
-            self.postpone_button.setText(self.tr("No postpones left"))
+            label(self.postpone_button, self.tr("No postpones left"))
         self.postpone_button.setEnabled(status.can_postpone)
         self.postpone_button.setVisible(not status.strict)
-        self.skip_button.setText(self.tr("Skip"))
+        label(self.skip_button, self.tr("&Skip"))
         self.skip_button.setVisible(status.can_skip)
-        self.start_button.setText(self.tr("Start now"))
-        self.phone_button.setText(self.tr("&Back to work: phone call"))  # Alt+B
+        label(self.start_button, self.tr("Start &now"))
+        label(self.phone_button, self.tr("&Back to work: phone call"))  # Alt+B
+        self.setAccessibleName(self.title.text())
+        self.setAccessibleDescription(f"{self.body.text()} {self.keys.text()}")
 
 
 def _phone_button() -> QPushButton:
@@ -148,6 +175,8 @@ class QuietNotice(_Popup):
         self.title.setText(self.tr("{kind} overdue").format(kind=kind))
         text = self.tr("Held for your call for {minutes} min. Take it when the call ends.")
         self.body.setText(text.format(minutes=int(status.held_for // 60)))
+        self.setAccessibleName(self.title.text())
+        self.setAccessibleDescription(self.body.text())
 
 
 class BreakWindow(QWidget):
@@ -180,18 +209,18 @@ class BreakWindow(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
         self.progress.setFixedWidth(420)
-        for label, scale, bold in (
+        for text_label, scale, bold in (
             (self.title, 2.2, True),
             (self.countdown, 5.0, True),
             (self.exercise_title, 1.6, True),
             (self.steps, 1.35, False),
             (self.strict_note, 1.1, False),
         ):
-            font = QFont(label.font())
+            font = QFont(text_label.font())
             font.setPointSizeF(max(9.0, font.pointSizeF()) * scale)
             font.setBold(bold)
-            label.setFont(font)
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            text_label.setFont(font)
+            text_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.steps.setWordWrap(True)
         self.steps.setAlignment(Qt.AlignmentFlag.AlignLeft)
         self.steps.setFixedWidth(640)
@@ -201,6 +230,10 @@ class BreakWindow(QWidget):
         self.postpone_button.clicked.connect(self.postpone_clicked.emit)
         self.skip_button.clicked.connect(self.skip_clicked.emit)
         self.phone_button.clicked.connect(self.phone_clicked.emit)
+        for button in (self.postpone_button, self.skip_button):
+            button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        QWidget.setTabOrder(self.phone_button, self.postpone_button)
+        QWidget.setTabOrder(self.postpone_button, self.skip_button)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.phone_button)
@@ -234,16 +267,21 @@ class BreakWindow(QWidget):
         self.steps.setText(
             "\n".join(f"{n}. {step(lang)}" for n, step in enumerate(exercise.steps, 1)) if exercise else ""
         )
-        text = self.tr("Postpone {minutes:g} min ({left} left)")
-        self.postpone_button.setText(text.format(minutes=postpone_minutes, left=status.postpones_left))
+        text = self.tr("&Postpone {minutes:g} min ({left} left)")
+        label(self.postpone_button, text.format(minutes=postpone_minutes, left=status.postpones_left))
         self.postpone_button.setVisible(status.can_postpone)
-        self.skip_button.setText(self.tr("Skip"))
+        label(self.skip_button, self.tr("&Skip"))
         self.skip_button.setVisible(status.can_skip)
-        self.phone_button.setText(self.tr("&Back to work: phone call"))  # Alt+B
+        label(self.phone_button, self.tr("&Back to work: phone call"))  # Alt+B
         self.strict_note.setText(
             self.tr("Strict mode: this break cannot be skipped. A call ends it at once.")
         )
         self.strict_note.setVisible(status.strict)
+        self.setAccessibleName(self.title.text())
+        spoken = [self.tr("{time} left").format(time=self.countdown.text()), self.exercise_title.text()]
+        if status.strict:
+            spoken.append(self.strict_note.text())
+        self.setAccessibleDescription(". ".join(part for part in spoken if part))
 
     def allow_close(self) -> None:
         """Let the controller close the window (the clerk cannot, e.g. with Alt+F4)."""
