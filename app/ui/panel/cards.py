@@ -116,6 +116,7 @@ def _clear(layout: QLayout) -> None:
             break
         widget, inner = item.widget(), item.layout()
         if widget is not None:
+            widget.hide()  # deleted later: gone from view now
             widget.deleteLater()
         elif inner is not None:
             _clear(inner)
