@@ -39,6 +39,25 @@ FAULT = Text(
 )
 
 
+def normal_value(indicator: Any) -> float:
+    """A value on the good side of the indicator's limits (a seat is mostly healthy)."""
+    from app.kernel.model import Direction
+
+    th = indicator.thresholds
+    if th is None:
+        return 12.5
+    if th.two_sided:
+        th = th.for_band("")
+        low, high = th.low, th.high
+        if low is not None and high is not None:
+            return float(low + high) / 2
+        return float(low + 1 if low is not None else (high - 1 if high is not None else 0))
+    limit = th.warning if th.warning is not None else th.critical
+    if limit is None:
+        return 12.5
+    return float(limit) * (2 if th.direction is Direction.LOW_IS_BAD else 0.5) + (1 if limit == 0 else 0)
+
+
 def seat_readings(registry: Any) -> list[Reading]:
     """A reading for every declared indicator of every instance, long texts, one fault."""
     readings = []
@@ -46,9 +65,9 @@ def seat_readings(registry: Any) -> list[Reading]:
         device = indicator.device.id
         for n, instance in enumerate(INSTANCES.get(device, ("",))):
             if indicator.numeric:
-                readings.append(Reading(indicator.id, 12.5 + n, None, None, instance))
+                readings.append(Reading(indicator.id, normal_value(indicator) + n / 10, None, None, instance))
                 continue
-            fault = device == "printer" and n == 1 and "state" in indicator.id
+            fault = device == "printer" and n == 1 and indicator.id in ("printer.state", "printer.status")
             message = FAULT if fault else LONG
             readings.append(
                 Reading(indicator.id, "x", Level.CRITICAL if fault else Level.OK, message, instance)
@@ -112,10 +131,8 @@ def too_wide(root: Any, wraps: bool = True) -> list[str]:
             for row in range(min(widget.topLevelItemCount(), 30)):
                 item = widget.topLevelItem(row)
                 for column in range(widget.columnCount()):
-                    if (
-                        header.isSectionHidden(column)
-                        or (column == widget.columnCount() - 1
-                        and header.stretchLastSection())
+                    if header.isSectionHidden(column) or (
+                        column == widget.columnCount() - 1 and header.stretchLastSection()
                     ):
                         continue
                     text = item.text(column)
@@ -129,6 +146,22 @@ def too_wide(root: Any, wraps: bool = True) -> list[str]:
                         need += widget.indentation() * (1 if widget.rootIsDecorated() else 0)
                     if need > widget.columnWidth(column) and text not in (item.toolTip(column) or ""):
                         found.append(name(widget, text) + f" column {column} cut")
+    return found
+
+
+def below_the_fold(panel: Any) -> list[str]:
+    """Cards whose summary (all but the opened rows) is not on the first screen of the status tab."""
+    scroll = panel.stack.widget(0)
+    bottom = scroll.viewport().height()
+    found = []
+    for card in panel.cards.values():
+        top = card.mapTo(scroll.widget(), card.rect().topLeft()).y()
+        # Other features' widgets (the break chart) come after the summary.
+        end = top + (card.extra.geometry().top() if card.extra.count() else card.height())
+        if end > bottom:
+            found.append(
+                f"{card.device.id} card's summary ends at {end} px, below the first screen ({bottom})"
+            )
     return found
 
 
@@ -181,15 +214,22 @@ def walk(size: str, language: str) -> list[str]:
     )
     app = DeskwatchApp(runtime, tray=False, autostart=FakeAutostart(), translations=translations)
     load_features(app)
+    app.set_language(language)  # the runtime took the language from its (empty) config
     runtime.engine.ingest(seat_readings(runtime.engine.registry))
     found: list[str] = []
     try:
         panel = app.panel
+        panel.set_notice("tray", None)  # a real seat has a tray: no "runs in this window" notice
         panel.setGeometry(0, 0, width, height)
         panel.show()
         panel.flush_pending()
         flush()
+        for card in panel.cards.values():  # a real seat is set up: no "not configured" notes
+            card.set_setup_note(None)
+        flush()
         found += [f"panel: {f}" for f in too_wide(panel)]
+        if os.environ.get("QT_SCALE_FACTOR", "1") in ("", "1") and size == "1280x800":
+            found += [f"panel: {f}" for f in below_the_fold(panel)]
         for card in panel.cards.values():  # every card opened, its rows too
             card.set_expanded(True)
         flush()

@@ -33,7 +33,7 @@ from app.ui.panel.widgets import ElidedLabel, LevelChip
 from app.ui.theme import dot_pixmap
 
 LABEL_MIN_WIDTH = 110
-#: Property of a label meant to wrap onto several lines (the fit test lets those wrap).
+# Property of a label meant to wrap onto several lines (the fit test lets those wrap).
 WRAPS = "wraps"
 
 
@@ -125,9 +125,9 @@ def _clear(layout: QLayout) -> None:
 class DeviceCard(QFrame):
     """One device group: its summary (state, problems, one line per item), its rows on demand."""
 
-    #: "Charts" pressed: open this device's detail view.
+    # "Charts" pressed: open this device's detail view.
     clicked = Signal(object)  # Device
-    #: The card was opened or closed (its rows shown or hidden).
+    # The card was opened or closed (its rows shown or hidden).
     toggled = Signal(bool)
 
     def __init__(self, device: Device, parent: QWidget | None = None) -> None:
