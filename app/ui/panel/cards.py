@@ -290,17 +290,24 @@ class DeviceCard(QFrame):
             label.setObjectName("problem")
             line.addWidget(dot)
             line.addWidget(label, 1)
+            dot.show()
+            label.show()
             self.problem_box.addLayout(line)
         if summary.advice is not None:
-            self.problem_box.addWidget(wrapping_label(summary.advice(), self, muted=True))
+            self._add(self.problem_box, wrapping_label(summary.advice(), self, muted=True))
         if self.note.isHidden():  # the setup note, when shown, already says why
             for reason in summary.not_set_up:
-                self.line_box.addWidget(wrapping_label(reason(), self, muted=True))
+                self._add(self.line_box, wrapping_label(reason(), self, muted=True))
         for compact in summary.lines:
             label = ElidedLabel(compact.text(), self)
             label.setObjectName("muted")
             label.set_tip(compact.full())
-            self.line_box.addWidget(label)
+            self._add(self.line_box, label)
+
+    @staticmethod
+    def _add(layout: QVBoxLayout, widget: QWidget) -> None:
+        layout.addWidget(widget)
+        widget.show()  # at once: a card already on screen would show it only at the next event loop pass
 
     def _explain_not_set_up(self) -> None:
         """Say once why rows are not set up, unless the card's setup note already does."""
