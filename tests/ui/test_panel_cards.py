@@ -13,16 +13,22 @@ from tests import devices
 from tests.ui.conftest import CPU, PRINTER_STATE, reading
 
 
+def panel_with(make_app: Any, *readings: Any) -> Any:
+    """An app whose panel is on screen with these readings applied."""
+    app = make_app()
+    app.panel.show()
+    app.engine.ingest(list(readings))
+    app.panel.flush_pending()
+    return app
+
+
 def visible_texts(card: Any) -> list[str]:
     return [w.text() for w in card.findChildren(QLabel) if w.isVisibleTo(card) and w.text()]
 
 
 def test_a_closed_card_says_what_is_wrong_and_what_to_do(make_app: Any) -> None:
-    app = make_app()
-    app.panel.show()
     jam = Text("Paper jam", "卡纸")
-    app.engine.ingest([reading(PRINTER_STATE, "media-jam", Level.CRITICAL, jam)])
-    app.panel.flush_pending()
+    app = panel_with(make_app, reading(PRINTER_STATE, "media-jam", Level.CRITICAL, jam))
     card = app.panel.cards[devices.PRINTER]
     row = card.rows["printer.state"]
     assert not card.expanded and not row.value.isVisibleTo(card)  # the rows wait for a click
@@ -34,10 +40,7 @@ def test_a_closed_card_says_what_is_wrong_and_what_to_do(make_app: Any) -> None:
 
 
 def test_an_all_normal_card_says_so_with_the_time_and_a_compact_line(make_app: Any) -> None:
-    app = make_app()
-    app.panel.show()
-    app.engine.ingest([reading(CPU, 12.0)])
-    app.panel.flush_pending()
+    app = panel_with(make_app, reading(CPU, 12.0))
     card = app.panel.cards[Device.COMPUTER]
     texts = visible_texts(card)
     assert any(t.startswith("All normal · checked ") for t in texts), texts
@@ -48,10 +51,7 @@ def test_an_all_normal_card_says_so_with_the_time_and_a_compact_line(make_app: A
 def test_click_enter_and_space_open_and_close_the_rows_charts_opens_the_detail(
     make_app: Any, qtbot: Any
 ) -> None:
-    app = make_app()
-    app.panel.show()
-    app.engine.ingest([reading(CPU, 12.0)])
-    app.panel.flush_pending()
+    app = panel_with(make_app, reading(CPU, 12.0))
     card = app.panel.cards[Device.COMPUTER]
     row = card.rows["pc.cpu"]
     qtbot.mouseClick(card, Qt.MouseButton.LeftButton)
@@ -66,11 +66,8 @@ def test_click_enter_and_space_open_and_close_the_rows_charts_opens_the_detail(
 
 
 def test_a_long_value_is_shortened_with_its_whole_text_in_the_tooltip(make_app: Any) -> None:
-    app = make_app()
-    app.panel.show()
     long = Text("Out of paper; Print queue paused — Tray 1 is empty, load A4 paper and press Resume", "缺纸")
-    app.engine.ingest([reading(PRINTER_STATE, "x", Level.OK, long)])
-    app.panel.flush_pending()
+    app = panel_with(make_app, reading(PRINTER_STATE, "x", Level.OK, long))
     card = app.panel.cards[devices.PRINTER]
     card.set_expanded(True)
     value = card.rows["printer.state"].value
