@@ -104,8 +104,15 @@ def compact_line(instance: str, states: list[IndicatorState]) -> CompactLine:
 
     ordered = sorted(states, key=rank)
 
+    def piece(state: IndicatorState, lang: str) -> str:
+        # A bare number says nothing without its name: "Jobs waiting 0", "MOS 4.4"; "23.4 °C" does.
+        text = value_text(state)(lang)
+        if state.indicator.numeric and not state.indicator.unit and state.value is not None:
+            return f"{state.indicator.label(lang)} {text}"
+        return text
+
     def line(lang: str) -> str:
-        values = [value_text(s)(lang) for s in ordered]
+        values = [piece(s, lang) for s in ordered]
         pieces = [shorten(v) for v in values[:LINE_VALUES]]
         if len(values) > LINE_VALUES:
             pieces.append(_MORE.format(n=len(values) - LINE_VALUES)(lang))

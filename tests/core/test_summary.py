@@ -84,7 +84,7 @@ def test_problems_lead_with_what_to_do_and_healthy_instances_stay_compact() -> N
         ),
     )
     assert summary.advice == Text("What to do: Load paper", "处理方法:放入纸张")
-    assert [line.text.en for line in summary.lines] == ["Front1: Ready · 0", "Back2: 1"]
+    assert [line.text.en for line in summary.lines] == ["Front1: Ready · Jobs waiting 0", "Back2: Jobs waiting 1"]
 
 
 def test_all_normal_says_when_it_was_checked() -> None:
