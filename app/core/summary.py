@@ -102,7 +102,8 @@ def compact_line(instance: str, states: list[IndicatorState]) -> CompactLine:
             return 0 if _width(text) <= PIECE_WIDTH else 3
         return 1 if state.indicator.unit else 2
 
-    ordered = sorted(states, key=rank)
+    # A value not reported ("—") says nothing in one line; the tooltip still lists it.
+    ordered = sorted([s for s in states if s.value is not None] or states, key=rank)
 
     def piece(state: IndicatorState, lang: str) -> str:
         # A bare number says nothing without its name: "Jobs waiting 0", "MOS 4.4"; "23.4 °C" does.

@@ -71,6 +71,7 @@ def test_problems_lead_with_what_to_do_and_healthy_instances_stay_compact() -> N
         state(JOBS, 0, instance="Front1"),
         state(STATUS, "stopped", Level.CRITICAL, "Back2", message=PAPER),
         state(JOBS, 1, instance="Back2"),
+        state(TEMP, None, instance="Back2"),
     ]
     summary = card_summary(PRINTER, states, now=1000.0)
     assert summary.level is Level.CRITICAL and summary.all_normal is None
