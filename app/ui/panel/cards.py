@@ -32,7 +32,8 @@ from app.ui.charts import Sparkline
 from app.ui.panel.widgets import ElidedLabel, LevelChip
 from app.ui.theme import dot_pixmap
 
-LABEL_MIN_WIDTH = 110
+# A row's label keeps up to this much width (its instance tells rows apart); the value gives way first.
+LABEL_KEEP_WIDTH = 230
 # Property of a label meant to wrap onto several lines (the fit test lets those wrap).
 WRAPS = "wraps"
 
@@ -55,7 +56,7 @@ class IndicatorRow:
         self.dot = QLabel(parent)
         # One line each: a label or value too long for its cell is shortened, whole in its tooltip.
         self.label = ElidedLabel(state.label(), parent)
-        self.label.setMinimumWidth(LABEL_MIN_WIDTH)
+        self.label.setMinimumWidth(min(self.label.sizeHint().width(), LABEL_KEEP_WIDTH))
         self.value = ElidedLabel("", parent)
         self.value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.chip = LevelChip(parent)
@@ -166,9 +167,12 @@ class DeviceCard(QFrame):
         self.problem_box = QVBoxLayout()
         self.problem_box.setSpacing(2)
         layout.addLayout(self.problem_box)
-        self.line_box = QVBoxLayout()
+        # Closed only: an opened card's rows say it all.
+        self.lines = QWidget(self)
+        self.line_box = QVBoxLayout(self.lines)
+        self.line_box.setContentsMargins(0, 0, 0, 0)
         self.line_box.setSpacing(1)
-        layout.addLayout(self.line_box)
+        layout.addWidget(self.lines)
         # The full rows, shown when the card is opened.
         self.rows_box = QWidget(self)
         self.grid = QGridLayout(self.rows_box)
@@ -195,6 +199,7 @@ class DeviceCard(QFrame):
             return
         self.expanded = expanded
         self.rows_box.setVisible(expanded)
+        self.lines.setVisible(not expanded)
         self._show_arrow()
         self._explain_not_set_up()
         self.toggled.emit(expanded)
