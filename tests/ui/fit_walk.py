@@ -93,6 +93,8 @@ def too_wide(root: Any, wraps: bool = True) -> list[str]:
     for widget in widgets:
         if not widget.isVisibleTo(root) or not widget.isVisible():
             continue
+        if widget.window() is not root.window():
+            continue  # a dialog of its own (a message box offering the check): not this window's text
         rect = widget.contentsRect()
         metrics = widget.fontMetrics()
         if isinstance(widget, ElidedLabel):
