@@ -23,6 +23,9 @@ STYLE_SHEET = f"""
 QMainWindow, QDialog {{ background: {WINDOW_BG}; }}
 QFrame#card {{ background: white; border: 1px solid {CARD_BORDER}; border-radius: 8px; }}
 QFrame#card:hover {{ border: 1px solid {ACCENT}; }}
+QFrame#card:focus {{ border: 2px solid {ACCENT}; }}
+QLabel#problem {{ font-weight: 600; }}
+QPushButton#cardButton {{ padding: 2px 8px; }}
 QLabel#cardTitle {{ font-size: 15px; font-weight: 600; }}
 QLabel#muted {{ color: {TEXT_MUTED}; }}
 QLabel#banner {{ border-radius: 6px; padding: 8px 12px; font-size: 14px; font-weight: 600; }}

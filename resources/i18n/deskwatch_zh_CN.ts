@@ -335,6 +335,24 @@
     </message>
 </context>
 <context>
+    <name>DeviceCard</name>
+    <message>
+        <location filename="../../app/ui/panel/cards.py" line="150"/>
+        <source>Charts</source>
+        <translation>趋势图</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/panel/cards.py" line="210"/>
+        <source>Open: press Enter to hide the rows</source>
+        <translation>已展开:按回车键收起各项</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/panel/cards.py" line="212"/>
+        <source>Closed: press Enter to show every row</source>
+        <translation>已收起:按回车键显示全部各项</translation>
+    </message>
+</context>
+<context>
     <name>PreBreakNotice</name>
     <message>
         <location filename="../../app/ui/breaks/windows.py" line="134"/>
@@ -777,38 +795,38 @@
         <translation>Deskwatch — 工位状态</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="90"/>
+        <location filename="../../app/ui/panel/window.py" line="91"/>
         <source>Acknowledge all</source>
         <translation>全部确认</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="92"/>
+        <location filename="../../app/ui/panel/window.py" line="93"/>
         <source>Start-of-shift check</source>
         <translation>班前检查</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="94"/>
+        <location filename="../../app/ui/panel/window.py" line="95"/>
         <source>Reports</source>
         <translation>报表</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="96"/>
+        <location filename="../../app/ui/panel/window.py" line="97"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="137"/>
+        <location filename="../../app/ui/panel/window.py" line="140"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="139"/>
-        <location filename="../../app/ui/panel/window.py" line="260"/>
+        <location filename="../../app/ui/panel/window.py" line="142"/>
+        <location filename="../../app/ui/panel/window.py" line="263"/>
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="189"/>
+        <location filename="../../app/ui/panel/window.py" line="192"/>
         <source>Configuration problems (defaults are used for these keys):</source>
         <translation>配置有误(以下各项使用默认值):</translation>
     </message>

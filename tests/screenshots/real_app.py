@@ -4,8 +4,8 @@ Runs Deskwatch's own ``run`` command (the tray app, as a clerk starts it)
 with one hook: once every part of the seat in the plan has a state (each
 monitor, each printer queue, sensor and SIP transport; or after
 ``settle_seconds`` at the latest) it fills the screen below the tray bar
-with the panel and grabs the screen: the status panel (and every card at
-full height), the alert centre and one device's detail chart; then it quits.  The plan (JSON):
+with the panel and grabs the screen: the status panel (and every card
+opened, at full height), the alert centre and one device's detail chart; then it quits.  The plan (JSON):
 ``out`` (folder), ``lang``, ``instances`` (names that must appear as
 ``indicator[name]``), ``detail`` (device id) and ``chart`` (part of the
 indicator key to chart), ``settle_seconds``.
@@ -28,7 +28,7 @@ log = logging.getLogger("tests.screenshots.real")
 TRAY_BAR = 32
 #: Readings keep arriving after the last part first reports: wait this long with no new key.
 QUIET_SECONDS = 2.0
-#: The screen grabs, and ``panel_all``: every card at full height (the rows below the fold).
+#: The screen grabs, and ``panel_all``: every card opened, at full height (the rows below the fold).
 SHOTS = ("panel", "panel_all", "alerts", "detail")
 
 
@@ -62,6 +62,8 @@ def shoot(app: Any, plan: dict[str, Any]) -> None:
         if name in ("panel", "panel_all"):
             panel.tabs.setCurrentIndex(panel.STATUS_TAB)
             panel.stack.setCurrentIndex(0)
+            for card in panel.cards.values():  # the panel as opened; panel_all with every card open
+                card.set_expanded(name == "panel_all")
         elif name == "alerts":
             app.show_alerts()
         else:

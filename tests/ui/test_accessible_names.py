@@ -133,4 +133,3 @@ def test_break_notice_and_window(app: Any, qtbot: Any) -> None:
     assert unnamed(window) == [] and window.accessibleName()
     notice = controller.notice
     assert not notice.isVisible() or unnamed(notice) == []
-

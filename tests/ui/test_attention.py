@@ -38,6 +38,9 @@ def test_a_pending_row_counts_down_without_new_readings_then_becomes_the_alert(
 
     qtbot.waitUntil(left, timeout=6000)
     assert seen == sorted(seen, reverse=True) and len(set(seen)) == len(seen), seen
+    # Closed, the card's summary counts down too; opened, the row says it.
+    assert any("Over 28 °C, alert in" in text() for _level, text in card.summary.problems)
+    card.set_expanded(True)
     assert row.message.isVisibleTo(card)
     assert row.chip.text() == "Pending" and row.chip.level is Level.WARNING
     # The card says so too, and the tray tooltip says what and when.

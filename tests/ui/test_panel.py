@@ -177,6 +177,10 @@ def test_not_set_up_rows_say_why_once(make_app: Any) -> None:
     card = app.panel.cards[devices.ENVIRONMENT]
     first, second = card.rows["env.temperature"], card.rows["env.humidity"]
     assert first.chip.text() == "Not set up" and card.level is Level.NOT_SET_UP
+    # Closed, the card's summary says why once; opened, the first row does.
+    said = [w.text() for w in card.findChildren(QLabel) if w.isVisibleTo(card) and w.text() == why.en]
+    assert said == [why.en]
+    card.set_expanded(True)
     assert first.message.isVisibleTo(card) and first.message.text() == why.en
     assert not second.message.isVisibleTo(card)  # said once per card
     # Not set up is no problem (Deskwatch's own records storage is observed and normal).

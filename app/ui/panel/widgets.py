@@ -1,10 +1,10 @@
-"""Small painted widgets of the panel: the level chip."""
+"""Small widgets of the panel: the level chip, a label that shortens itself to fit."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from app.core.palette import LEVEL_COLOURS
 from app.core.status import PENDING
@@ -48,3 +48,55 @@ class LevelChip(QWidget):
         painter.setPen(QColor("white"))
         painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._text)
         painter.end()
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that shortens its text to its width with "…" and then carries it whole in its tooltip.
+
+    :meth:`text` is the whole text; :meth:`shown_text` what is painted.  An
+    explicit tooltip (:meth:`set_tip`, e.g. a reading's full message) wins.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self._tip = ""
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self._elide()
+        self.updateGeometry()
+
+    def text(self) -> str:
+        """The whole text (not the shortened one painted)."""
+        return self._full
+
+    def shown_text(self) -> str:
+        """The text as painted (shortened with "…" when it does not fit)."""
+        return super().text()
+
+    def set_tip(self, tip: str) -> None:
+        """A tooltip shown whether or not the text is shortened (``""``: the whole text when shortened)."""
+        self._tip = tip
+        self._elide()
+
+    def sizeHint(self) -> QSize:
+        margins = self.contentsMargins()
+        width = self.fontMetrics().horizontalAdvance(self._full) + margins.left() + margins.right() + 2
+        return QSize(width, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.fontMetrics().horizontalAdvance("…") * 4, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = self.contentsRect().width()
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width)
+        if shown != super().text():
+            super().setText(shown)
+        self.setToolTip(self._tip or (self._full if shown != self._full else ""))

@@ -26,7 +26,7 @@ from app.core.status import attention, device_setup_notes
 from app.kernel.i18n import Text
 from app.kernel.model import Device, Level
 from app.ui.alerts_view import AlertCentre
-from app.ui.panel.cards import DeviceCard
+from app.ui.panel.cards import WRAPS, DeviceCard
 from app.ui.panel.detail import DetailView
 from app.ui.surface import Surface
 from app.ui.theme import level_icon
@@ -86,6 +86,7 @@ class StatusPanel(QMainWindow):
         self.banner.setObjectName("banner")
         # The headline can name three things at once; wrap rather than widen the window.
         self.banner.setWordWrap(True)
+        self.banner.setProperty(WRAPS, True)
         top.addWidget(self.banner, 1)
         self.ack_all_button = QPushButton(self.tr("Acknowledge all"), central)
         self.ack_all_button.clicked.connect(lambda: self.surface.acknowledge_all(self.alerts.note()))
@@ -101,10 +102,12 @@ class StatusPanel(QMainWindow):
         self.notice = QLabel(central)
         self.notice.setObjectName("notice")
         self.notice.setWordWrap(True)
+        self.notice.setProperty(WRAPS, True)
         outer.addWidget(self.notice)
         self.errors = QLabel(central)
         self.errors.setObjectName("errors")
         self.errors.setWordWrap(True)
+        self.errors.setProperty(WRAPS, True)
         self.errors.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         outer.addWidget(self.errors)
         self.tabs = QTabWidget(central)
