@@ -107,6 +107,9 @@ def too_wide(root: Any, wraps: bool = True) -> list[str]:
             if not text or (widget.pixmap() is not None and not widget.pixmap().isNull()):
                 continue
             plain = re.sub(r"<[^>]+>", "", text) if rich(widget) else text
+            if widget.buddy() is not None:
+                # A buddy label's "&N" is a mnemonic: Qt draws the letter underlined, not the "&".
+                plain = re.sub(r"&(.)", r"\1", plain)
             if widget.wordWrap():
                 needed = widget.heightForWidth(widget.width())
                 one_line = metrics.height() * (plain.count("\n") + 1) + 2 + widget.height() - rect.height()
