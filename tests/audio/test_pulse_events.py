@@ -142,6 +142,11 @@ def test_streams_are_seen_within_a_second_of_opening_and_closing(
     watcher: tuple[PulseStreamWatcher, Seen], pulse: PulseServer
 ) -> None:
     made, seen = watcher
+    # The subscription counts as alive once pactl has stayed connected a moment
+    # (it prints nothing on connecting); the first snapshot may come before that.
+    deadline = time.monotonic() + 5
+    while made.stats.mode != "events" and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert made.stats.mode == "events"
     queries = made.stats.queries
     call = start_client(pulse, "parec", f"--device={SOURCE}", "--client-name=softphone")
