@@ -310,10 +310,10 @@ def install_file(source: Path, target: Path, mode: int = 0o644) -> None:
     target.chmod(mode)
 
 
-def gzip_file(source: Path, target: Path, mtime: int) -> None:
-    """``gzip -9n``: no name, fixed time, so the bytes depend on the content only."""
+def gzip_file(source: Path, target: Path) -> None:
+    """``gzip -9n``: no name and no time in the header, so the bytes depend on the content only."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=mtime) as out:
+    with target.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as out:
         out.write(source.read_bytes())
     target.chmod(0o644)
 
@@ -370,10 +370,10 @@ def copyright_file(stage: Path, site: Path) -> None:
     target.chmod(0o644)
 
 
-def docs(stage: Path, epoch: int) -> None:
+def docs(stage: Path) -> None:
     doc = stage / f"usr/share/doc/{PACKAGE}"
-    gzip_file(DEBIAN_FILES / "changelog", doc / "changelog.gz", epoch)
-    gzip_file(DEBIAN_FILES / "deskwatch.1", stage / "usr/share/man/man1/deskwatch.1.gz", epoch)
+    gzip_file(DEBIAN_FILES / "changelog", doc / "changelog.gz")
+    gzip_file(DEBIAN_FILES / "deskwatch.1", stage / "usr/share/man/man1/deskwatch.1.gz")
     install_file(DEBIAN_FILES / "deskwatch.wrapper", stage / "usr/bin/deskwatch", 0o755)
     install_file(DEBIAN_FILES / "lintian-overrides", stage / f"usr/share/lintian/overrides/{PACKAGE}")
 
@@ -454,7 +454,7 @@ def build_deb(dist: Path, build: Path, wheel: Path, version: str, epoch: int, en
     desktop_files(stage)
     icons(stage)
     copyright_file(stage, site)
-    docs(stage, epoch)
+    docs(stage)
     normalise(stage, epoch)
     control_files(stage, version, depends)
     normalise(stage / "DEBIAN", epoch)
@@ -471,6 +471,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--build-dir", type=Path, default=ROOT / "build", help="scratch folder (default build/)"
     )
+    parser.add_argument(
+        "--pip-cache",
+        type=Path,
+        default=ROOT / "build" / "pip-cache",
+        help="pip's cache (default build/pip-cache)",
+    )
     parser.add_argument("--wheel-only", action="store_true", help="build the wheel, not the .deb")
     args = parser.parse_args(argv)
     dist: Path = args.dist.resolve()
@@ -481,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ,
         SOURCE_DATE_EPOCH=str(epoch),
         PYTHONDONTWRITEBYTECODE="1",
-        PIP_CACHE_DIR=str(args.build_dir.resolve() / "pip-cache"),
+        PIP_CACHE_DIR=str(args.pip_cache.resolve()),
     )
     wheel = build_wheel(dist, env)
     log(f"wrote {wheel}")
