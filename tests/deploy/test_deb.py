@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import pytest
 from tests.deploy.conftest import RESOURCES_PROBE, Built, private_env
 from tests.deploy.test_wheel import expected_translation
 from tests.services import require
+from tests.xserver import xvfb
 
 PREFIX = Path("/opt/deskwatch")
 DESKTOP_ENTRIES = ("usr/share/applications/deskwatch.desktop", "etc/xdg/autostart/deskwatch.desktop")
@@ -93,6 +96,45 @@ def test_package_carries_what_a_seat_needs(built: Built, tmp_path: Path) -> None
     assert run("dpkg-deb", "-I", built.deb, "conffiles").stdout.split() == [f"/{DESKTOP_ENTRIES[1]}"]
 
 
+def docked_in_tray(tree: str) -> bool:
+    """Whether ``xwininfo -root -tree`` shows a Deskwatch window inside trayer's panel."""
+    lines = tree.splitlines()
+    for index, line in enumerate(lines):
+        if '("panel" "trayer")' in line:
+            depth = len(line) - len(line.lstrip())
+            for inner in lines[index + 1 :]:
+                if inner.strip() and len(inner) - len(inner.lstrip()) <= depth:
+                    break
+                if '("deskwatch" "Deskwatch")' in inner:
+                    return True
+    return False
+
+
+def tray_app_docks(env: dict[str, str], timeout: float = 45.0) -> None:
+    """The installed tray app (demo devices) puts its icon into a real tray, then stops on SIGTERM."""
+    with xvfb(with_tray=True) as x:
+        gui_env = {k: v for k, v in env.items() if k != "QT_QPA_PLATFORM"} | x.env
+        app = subprocess.Popen(
+            ["/usr/bin/deskwatch", "run", "--demo"], cwd="/", env=gui_env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        try:
+            deadline, docked = time.monotonic() + timeout, False
+            while not docked and app.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.5)
+                docked = docked_in_tray(run("xwininfo", "-root", "-tree", env=gui_env).stdout)
+            assert docked, f"no Deskwatch icon in the tray (exit {app.poll()})"
+        finally:
+            app.send_signal(signal.SIGTERM)
+            try:  # README: the tray app stops within 10 s of SIGTERM
+                output, _ = app.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                app.kill()
+                output, _ = app.communicate()
+        code = app.returncode
+        assert code == 0 and "Traceback" not in output, output[-3000:]
+
+
 @pytest.fixture
 def installed(built: Built) -> Iterator[Built]:
     """The package installed with ``dpkg -i``; purged afterwards even when the test fails."""
@@ -146,6 +188,8 @@ def test_installed_package_runs_isolated_and_purges_clean(installed: Built, tmp_
     for entry in DESKTOP_ENTRIES:
         validate_desktop(Path("/") / entry)
     assert Path("/usr/share/icons/hicolor/256x256/apps/deskwatch.png").is_file()
+    # The Qt left in the package runs the real tray app on a real X server.
+    tray_app_docks(env)
     # postinst compiled the venv, so a clerk's start does not try to write under /opt.
     assert list((PREFIX / "venv/lib").rglob("__pycache__/*.pyc"))
 
