@@ -19,6 +19,8 @@ give the same files.  No bytecode is shipped: ``postinst`` compiles it and
 from __future__ import annotations
 
 import argparse
+import base64
+import csv
 import gzip
 import hashlib
 import os
@@ -150,6 +152,7 @@ def build_venv(stage: Path, wheel: Path, env: dict[str, str]) -> Path:
     prune(venv, site)
     strip(site)
     unstage_paths(venv, stage)
+    fix_records(site)
     smoke_test(venv, env)
     return site
 
@@ -257,6 +260,26 @@ def strip(site: Path) -> None:
     objects = built_here(site)
     if objects:
         run("strip", "--remove-section=.comment", "--remove-section=.note", "--strip-unneeded", *objects)
+
+
+def fix_records(site: Path) -> None:
+    """Make each ``RECORD`` describe the files as shipped: hashes of rewritten scripts, no pruned files.
+
+    pip hashed the scripts while they named the staging path; a RECORD that
+    matches the files keeps ``pip list``/``pip show`` and any later check honest,
+    and keeps the staging folder's name out of the package's bytes.
+    """
+    for record in sorted(site.glob("*.dist-info/RECORD")):
+        rows = []
+        for row in csv.reader(record.read_text("utf-8").splitlines()):
+            path = (site / row[0]).resolve() if row else None
+            if path is None or path == record.resolve():
+                rows.append(row)
+            elif path.is_file():
+                digest = base64.urlsafe_b64encode(hashlib.sha256(path.read_bytes()).digest()).rstrip(b"=")
+                rows.append([row[0], f"sha256={digest.decode()}", str(path.stat().st_size)])
+        with record.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(rows)
 
 
 def smoke_test(venv: Path, env: dict[str, str]) -> None:
@@ -488,6 +511,10 @@ def main(argv: list[str] | None = None) -> int:
         SOURCE_DATE_EPOCH=str(epoch),
         PYTHONDONTWRITEBYTECODE="1",
         PIP_CACHE_DIR=str(args.pip_cache.resolve()),
+        # No debugging information in what pip compiles (pycups, PyAudio): it names
+        # pip's random build folder, and the linker's build ID hashes it, so the
+        # module would differ from one build to the next. It is stripped anyway.
+        CFLAGS=" ".join(x for x in (os.environ.get("CFLAGS", ""), "-g0") if x),
     )
     wheel = build_wheel(dist, env)
     log(f"wrote {wheel}")
