@@ -166,13 +166,10 @@ def unstage_paths(venv: Path, stage: Path) -> None:
         data = path.read_bytes()
         if staged.encode() in data:
             path.write_bytes(data.replace(staged.encode(), str(VENV).encode()))
-    leftovers = run("grep", "-rlF", "--", str(stage), stage, env=None) if _grep_finds(stage) else ""
-    if leftovers:
-        sys.exit(f"package: the staging path is still named in:\n{leftovers}")
-
-
-def _grep_finds(stage: Path) -> bool:
-    return subprocess.run(["grep", "-rqF", "--", str(stage), str(stage)], check=False).returncode == 0
+    # Anything else naming the staging path would break on the seat: refuse to package it.
+    found = subprocess.run(["grep", "-rlF", "--", str(stage), str(stage)], capture_output=True, text=True)
+    if found.returncode != 1:
+        sys.exit(f"package: the staging path is still named in:\n{found.stdout}{found.stderr}")
 
 
 def is_shared_object(path: Path) -> bool:
