@@ -46,6 +46,8 @@ def isolated_user_dirs(
     base = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("DESKWATCH_CONFIG", str(base / "config" / "deskwatch.toml"))
     monkeypatch.setenv("DESKWATCH_DATA_DIR", str(base / "data"))
+    # No site file from this machine's /etc/xdg: a test that wants one writes it here.
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(base / "site"))
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     monkeypatch.delenv("LANGUAGE", raising=False)
     monkeypatch.delenv("LC_ALL", raising=False)
