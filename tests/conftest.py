@@ -60,6 +60,18 @@ def isolated_user_dirs(
 
 
 @pytest.fixture
+def site_file(isolated_user_dirs: Path) -> Path:
+    """Where this test's site file goes (in its ``$XDG_CONFIG_DIRS``); not created."""
+    return isolated_user_dirs / "site" / "deskwatch" / "deskwatch.toml"
+
+
+@pytest.fixture
+def user_file(isolated_user_dirs: Path) -> Path:
+    """This test's user file (``$DESKWATCH_CONFIG``); not created."""
+    return Path(os.environ["DESKWATCH_CONFIG"])
+
+
+@pytest.fixture
 def tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
     """Mount small tmpfs file systems (``tmpfs("4m")``) that a test can fill up.
 

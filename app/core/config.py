@@ -24,7 +24,7 @@ import stat
 import tempfile
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +199,7 @@ KeyPath = tuple[str, ...]
 
 #: The key IT lists the locked settings under, at the top of the site file.
 LOCKED_KEY = "locked"
+SITE_READABLE = "a file every user can read (e.g. owned by root, mode 0644, in folders mode 0755)"
 LOCK_EXAMPLE = 'a list of keys or sections, e.g. locked = ["monitors.telephone.pbx_host", "exporter"]'
 
 _BARE_KEY_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
@@ -672,7 +673,11 @@ def load_config(
     for layer, path in layers:
         if path is None:
             continue
+        before = len(config.errors)
         data = read_toml(path, config.errors)
+        if layer == "site" and len(config.errors) > before and "cannot be read" in config.errors[-1].message:
+            # Every clerk's Deskwatch reads it: say what IT has to change.
+            config.errors[-1] = replace(config.errors[-1], allowed=SITE_READABLE)
         if data is None:
             continue
         if layer == "site":

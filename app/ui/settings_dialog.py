@@ -75,7 +75,7 @@ class Field:
     optional: bool = False  # an empty entry means "back to the default"
     #: What a screen reader says after the name: the help and the allowed values.
     description: str = ""
-    #: Set by IT in the site file: shown, never edited or saved.
+    # Set by IT in the site file: shown, never edited or saved.
     locked: bool = False
 
     def read(self) -> Any:
