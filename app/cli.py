@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--out", type=Path, metavar="FILE", help="write the rules here (default: stdout)")
     rules.add_argument("--dashboard", type=Path, metavar="FILE", help="also write the Grafana dashboard JSON")
     rules.add_argument(
-        "--defaults", action="store_true", help="use the shipped defaults, ignoring the user's config file"
+        "--defaults", action="store_true", help="use the shipped defaults, ignoring the site and user files"
     )
     return parser
 
@@ -380,7 +380,8 @@ def cmd_export_rules(args: argparse.Namespace) -> int:
     from app.kernel.paths import user_config_path
 
     user = None if args.defaults else (args.config if args.config is not None else user_config_path())
-    config = load_config(_monitor_classes(), user)
+    # --defaults regenerates the shipped files: no site file of this machine may leak into them.
+    config = load_config(_monitor_classes(), user, site_paths=() if args.defaults else None)
     for error in config.errors:
         print(f"deskwatch: config error: {error}", file=sys.stderr)
     text = generate_rules(config)

@@ -231,3 +231,13 @@ def test_a_root_owned_0644_site_file_is_read_by_an_ordinary_user(shared_dir: Pat
     enabled = by_key(payload)["exporter.enabled"]
     assert (enabled["value"], enabled["layer"], enabled["locked"]) == (True, "site", True)
     assert site_file.stat().st_mode & 0o777 == 0o644  # reading never changed it
+
+
+def test_export_rules_takes_the_site_thresholds_but_defaults_stay_shipped(site_file: Path) -> None:
+    write(site_file, f'[indicators."{DISK}"]\nwarning = 33.0\nwarning_clear = 35.0\n')
+    site_rules = run_deskwatch("export-rules")
+    assert site_rules.returncode == 0, site_rules.stderr
+    assert "deskwatch_computer_disk_free_system_ratio <= 0.33" in site_rules.stdout
+    shipped = run_deskwatch("export-rules", "--defaults")
+    assert shipped.returncode == 0, shipped.stderr
+    assert shipped.stdout == (ROOT / "resources" / "prometheus" / "deskwatch-rules.yml").read_text("utf-8")

@@ -221,3 +221,12 @@ def test_keys_read_and_written_the_same_way() -> None:
     assert parse_key("indicators.'a.b' . c") == ("indicators", "a.b", "c")
     for bad in ("", "a..b", "a b", '"open', "a.", "a = 1", "[exporter]"):
         assert parse_key(bad) is None
+
+
+def test_the_readme_site_example_is_a_valid_site_file(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    start = readme.index("# /etc/xdg/deskwatch/deskwatch.toml")
+    example = write(tmp_path / "site.toml", readme[start : readme.index("```", start)])
+    assert check_file_notes(CLASSES, example, as_site=True) == ([], [])
+    config = load_config(CLASSES, None, site_paths=[example])
+    assert set(config.locks) == {("monitors", "telephone", "pbx_host"), ("exporter",), ("indicators", DISK)}
