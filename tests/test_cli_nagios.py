@@ -92,11 +92,12 @@ def test_a_jammed_printer_is_critical_and_ok_once_cleared(
     assert out.perfdata[f"printer.queued_jobs[{queue}]"].value == 0.0
 
 
-def test_no_print_server_is_unknown_with_undetermined_values(tmp_path: Path) -> None:
+def test_no_print_server_is_unknown_without_invented_values(tmp_path: Path) -> None:
     out = nagios_check(_printer_config(tmp_path, f"127.0.0.1:{free_port()}", "desk1"), "printer")
     assert out.status == "UNKNOWN"
-    assert out.summary.startswith("Printer — Printer status")
-    assert all(datum.value is None for datum in out.perfdata.values())
+    assert out.summary.startswith("Printer — Printer status — desk1: Print server CUPS 127.0.0.1:")
+    assert "cannot be reached" in out.summary
+    assert out.perfdata == {}  # nothing was observed: no readings, so no values (not zeros)
 
 
 def test_nagios_and_json_exclude_each_other() -> None:
