@@ -9,6 +9,9 @@ ALERTS{…firing})``).  A two-sided range gets one rule pair per band (the
 environment's summer and winter ranges), each holding only while the seat
 judges in that band (``deskwatch_indicator_band``).  Indicators that monitors judge themselves (a jam, a
 missing program) alert on ``deskwatch_indicator_level``.
+Every alert carries ``severity`` and ``seat`` (:data:`SEAT_LABEL`) besides the
+series' own labels (``room`` from the scrape target), which is what an
+Alertmanager route selects and groups on.
 
 ``deskwatch export-rules`` writes both files; the copies in
 ``resources/prometheus/`` are generated from the shipped defaults and a test
