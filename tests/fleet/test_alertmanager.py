@@ -337,4 +337,5 @@ def test_a_paper_jam_fires_in_alertmanager_with_seat_and_room_and_resolves(
     (ended,) = _jam_alerts(resolved["alerts"], queue)
     assert ended["status"] == "resolved"
     assert not ended["endsAt"].startswith("0001")  # a real end time, not Go's zero time
-    assert cupsd.jobs_run(queue) == 2  # the jammed job, then the same job printed
+    # The backend ran twice: the jam, then the same job printed once the queue was enabled.
+    wait_for(lambda: cupsd.jobs_run(queue) == 2, "the held job to print", TRAVEL)
