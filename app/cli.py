@@ -2,7 +2,7 @@
 
 ``deskwatch``                 start the tray application (the default)
 ``deskwatch run --headless``  monitor without a UI (for servers, benchmarks)
-``deskwatch check [--json]``  poll every enabled monitor once; exit code = worst level
+``deskwatch check [--json|--nagios]``  poll every enabled monitor once; exit code = worst level
 ``deskwatch config check [F]`` validate the config files in force, or one file
 ``deskwatch config show``     the merged configuration, each value with the layer it came from
 ``deskwatch selftest``        start-of-shift check; exit code 1 when a device fails
@@ -82,7 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--demo", action="store_true", help="simulated devices walking through every state")
 
     check = sub.add_parser("check", parents=[common], help="poll every monitor once and report")
-    check.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    output = check.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    output.add_argument(
+        "--nagios", action="store_true", help="print a Nagios plugin line with performance data"
+    )
     check.add_argument("--only", action="append", metavar="MONITOR", help="run only these monitors")
 
     config = sub.add_parser("config", parents=[common], help="configuration tools")
@@ -185,7 +189,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         runtime.scheduler.stop(timeout=0.5)
     states = runtime.engine.states()
     level = worst(s.level for s in states)
-    if args.json:
+    if args.nagios:
+        from app.core.nagios import render
+
+        print(render(states))
+    elif args.json:
         payload: dict[str, Any] = {
             "level": level.name.lower(),
             "indicators": [
