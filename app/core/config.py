@@ -520,8 +520,15 @@ def _apply_layer(config: Config, data: Mapping[str, Any], origin: Origin) -> Non
         if key in APP_SECTIONS and key != "":
             took((key,), _apply_settings(config.app[key], value, APP_SECTIONS[key], file, (key,), errors))
         elif key == LOCKED_KEY:
-            site = f"the site file {config.site_path}" if config.site_path else "the site file"
-            errors.append(ConfigError(file, key, f"ignored: only {site} can lock settings", "no locked here"))
+            where = config.site_path or next(iter(config.site_search), None)
+            errors.append(
+                ConfigError(
+                    file,
+                    key,
+                    "ignored: only the site file can lock settings",
+                    f"no {LOCKED_KEY} here; IT locks keys in {where}" if where else f"no {LOCKED_KEY} here",
+                )
+            )
         elif key == "monitors":
             if not isinstance(value, Mapping):
                 errors.append(ConfigError(file, key, "must be a table", "[monitors.<id>] sections"))
