@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -101,9 +102,7 @@ def session_bus(base_env: dict[str, str] | None = None) -> Iterator[SessionBus]:
         stop(process, timeout=5)
         if process.stdout is not None:
             process.stdout.close()
-        for entry in folder.iterdir():
-            entry.unlink(missing_ok=True)
-        folder.rmdir()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def busctl(bus: SessionBus, *args: str, timeout: float = 10.0) -> Any:
@@ -155,7 +154,8 @@ def property_of(bus: SessionBus, service: str, path: str, interface: str, name: 
 def sni_host(xserver: XServer, bus: SessionBus) -> Iterator[subprocess.Popen[bytes]]:
     """A StatusNotifierWatcher and tray host (``gtk-sni-tray-standalone``) on the X display."""
     exe = require("gtk-sni-tray-standalone", "haskell-gtk-sni-tray-utils")
-    log = Path(tempfile.mkdtemp(prefix="dw-sni-")) / "sni-host.log"
+    folder = Path(tempfile.mkdtemp(prefix="dw-sni-"))
+    log = folder / "sni-host.log"
     env = {**xserver.env, "DBUS_SESSION_BUS_ADDRESS": bus.address, "NO_AT_BRIDGE": "1"}
     with log.open("wb") as err:
         host = subprocess.Popen(
@@ -179,6 +179,7 @@ def sni_host(xserver: XServer, bus: SessionBus) -> Iterator[subprocess.Popen[byt
         yield host
     finally:
         stop(host, timeout=5)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass
@@ -272,3 +273,4 @@ def dunst_server(xserver: XServer, bus: SessionBus) -> Iterator[Dunst]:
         yield Dunst(process, bus, log, arrivals)
     finally:
         stop(process, timeout=5)
+        shutil.rmtree(folder, ignore_errors=True)
