@@ -189,3 +189,17 @@ def test_without_a_notification_server_the_alert_falls_back_at_once(
         [(title, body, level)] = shown.fallback
         assert title == "Computer: Critical" and "CPU usage 99.0 %" in body and level is Level.CRITICAL
         assert shown.delivered == []
+
+
+def test_in_chinese_the_notifications_are_chinese(
+    make_app: Any, qtbot: Any, desktop: tuple[SessionBus, Dunst], dunst: Dunst
+) -> None:
+    app, _shown, call = _two_alerts_in_a_call(make_app, desktop[0])
+    app.set_language("zh_CN")
+    try:
+        call.set_source("softphone", False, hangover=False)
+        [summary] = _arrivals(qtbot, dunst, 1)
+        assert summary["SUMMARY"] == "通话期间的告警:2 条"
+        assert "电脑系统: 严重" in summary["BODY"] and "CPU 使用率" in summary["BODY"]
+    finally:
+        app.set_language("en")  # the translator is process-wide
