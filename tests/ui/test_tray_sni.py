@@ -171,3 +171,25 @@ def test_status_notifier_item_icon_menu_colour_click_and_notification(
             check=True,
         )
         wait_for(lambda: visible_window(env, PANEL_TITLE), 10, "a click on the drawn icon opened the panel")
+
+
+def test_a_tray_host_that_starts_after_deskwatch_gets_the_icon(tmp_path: Path) -> None:
+    """At login the panel (and its watcher) may come up after the autostarted Deskwatch."""
+    with xvfb(with_tray=False) as xserver, session_bus(xserver.env) as bus:
+        env = {**xserver.env, "DBUS_SESSION_BUS_ADDRESS": bus.address}
+        with tray_app(env, tmp_path) as app:
+            assert app.process.stdout is not None
+            assert app.process.stdout.readline().split() == ["no-tray"]  # runs in its window for now
+            with sni_host(xserver, bus):
+                # The app looks for a tray every 4 s (TRAY_PROBE_MS) for two minutes.
+                wait_for(
+                    lambda: registered_item(bus, app.process.pid) is not None,
+                    20,
+                    "the late host got the item",
+                )
+                name, path = registered_item(bus, app.process.pid) or ("", "")
+                wait_for(
+                    lambda: pixmap_level(property_of(bus, name, path, ITEM, "IconPixmap")) is Level.OK,
+                    10,
+                    "the adopted icon is green",
+                )
