@@ -6,10 +6,11 @@ Everything here is real and from Debian:
   with an XML parser first), without service activation, so nothing starts
   by itself on the test's bus — a test without a notification server really
   has none;
-- :func:`sni_host` runs ``gtk-sni-tray-standalone --watcher``
-  (``haskell-gtk-sni-tray-utils``): the ``org.kde.StatusNotifierWatcher``
-  and a host that draws the items on the X display, as KDE, Kylin, UOS and
-  GNOME's AppIndicator extension do;
+- :func:`sni_host` runs ``status-notifier-watcher``
+  (``haskell-status-notifier-item-utils``), the ``org.kde.StatusNotifierWatcher``,
+  and ``gtk-sni-tray-standalone`` (``haskell-gtk-sni-tray-utils``), a host
+  that draws the items on the X display, as KDE, Kylin, UOS and GNOME's
+  AppIndicator extension do;
 - :func:`dunst_server` runs ``dunst`` (the ``org.freedesktop.Notifications``
   server) with a rule whose script logs every notification that arrives,
   urgency included (``dunstctl history`` leaves urgency out in Debian 12's
@@ -150,35 +151,55 @@ def property_of(bus: SessionBus, service: str, path: str, interface: str, name: 
     return busctl(bus, "get-property", service, path, interface, name)["data"]
 
 
+def _watcher_property(bus: SessionBus, name: str) -> Any:
+    """A property of the watcher; ``None`` while it is not (or no longer) answering."""
+    try:
+        return property_of(bus, WATCHER, "/StatusNotifierWatcher", WATCHER, name)
+    except ServiceError:
+        return None
+
+
 @contextmanager
 def sni_host(xserver: XServer, bus: SessionBus) -> Iterator[subprocess.Popen[bytes]]:
-    """A StatusNotifierWatcher and tray host (``gtk-sni-tray-standalone``) on the X display."""
-    exe = require("gtk-sni-tray-standalone", "haskell-gtk-sni-tray-utils")
+    """A StatusNotifierWatcher (``status-notifier-watcher``) and a tray host on the X display.
+
+    The watcher runs on its own and must answer before the host
+    (``gtk-sni-tray-standalone``) starts: the host's own ``--watcher`` races
+    its registration against the watcher it starts, and loses now and then.
+    """
+    watcher_exe = require("status-notifier-watcher", "haskell-status-notifier-item-utils")
+    host_exe = require("gtk-sni-tray-standalone", "haskell-gtk-sni-tray-utils")
     folder = Path(tempfile.mkdtemp(prefix="dw-sni-"))
-    log = folder / "sni-host.log"
+    watcher_log, host_log = folder / "watcher.log", folder / "sni-host.log"
     env = {**xserver.env, "DBUS_SESSION_BUS_ADDRESS": bus.address, "NO_AT_BRIDGE": "1"}
-    with log.open("wb") as err:
-        host = subprocess.Popen(
-            [exe, "--watcher", "--top", "--end", "--size", "32"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
+    processes: list[subprocess.Popen[bytes]] = []
     try:
-
-        def host_registered() -> bool:
-            if not has_owner(bus, WATCHER):
-                return False
-            return bool(
-                property_of(bus, WATCHER, "/StatusNotifierWatcher", WATCHER, "IsStatusNotifierHostRegistered")
-            )
-
+        with watcher_log.open("wb") as err:
+            watcher = subprocess.Popen([watcher_exe], env=env, stdout=err, stderr=err)
+        processes.append(watcher)
         wait_ready(
-            "the StatusNotifierWatcher with a host", host_registered, process=host, logs=[log], timeout=20
+            "status-notifier-watcher",
+            lambda: _watcher_property(bus, "IsStatusNotifierHostRegistered") is not None,
+            process=watcher,
+            logs=[watcher_log],
+            timeout=20,
+        )
+        with host_log.open("wb") as err:
+            host = subprocess.Popen(
+                [host_exe, "--top", "--end", "--size", "32"], env=env, stdout=subprocess.DEVNULL, stderr=err
+            )
+        processes.append(host)
+        wait_ready(
+            "gtk-sni-tray-standalone registered as the host",
+            lambda: _watcher_property(bus, "IsStatusNotifierHostRegistered") is True,
+            process=host,
+            logs=[host_log, watcher_log],
+            timeout=20,
         )
         yield host
     finally:
-        stop(host, timeout=5)
+        for process in reversed(processes):
+            stop(process, timeout=5)
         shutil.rmtree(folder, ignore_errors=True)
 
 
