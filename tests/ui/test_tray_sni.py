@@ -4,10 +4,11 @@ Kylin, UOS, KDE and GNOME with the AppIndicator extension show tray icons
 that register with ``org.kde.StatusNotifierWatcher`` on the session bus;
 Qt's tray uses that protocol when a watcher with a host is there.  Here the
 watcher is ``status-notifier-watcher`` and the host ``gtk-sni-tray-standalone``
-on Xvfb, on a private session bus, with dunst as the notification server.  The test reads what any host reads —
-the watcher's items, the item's ``IconPixmap``, ``ToolTip`` and ``Status``,
-its ``com.canonical.dbusmenu`` menu — and what the host draws on screen,
-clicks the drawn icon, and reads the notification that reached dunst.
+on Xvfb, on a private session bus, with dunst as the notification server.
+The test reads what any host reads — the watcher's items, the item's
+``IconPixmap``, ``ToolTip`` and ``Status``, its ``com.canonical.dbusmenu``
+menu — and what the host draws on screen, clicks the drawn icon, and reads
+the notification that reached dunst.
 """
 
 from __future__ import annotations
