@@ -2,8 +2,9 @@
 
 ``deskwatch``                 start the tray application (the default)
 ``deskwatch run --headless``  monitor without a UI (for servers, benchmarks)
-``deskwatch check [--json]``  poll every enabled monitor once; exit code = worst level
-``deskwatch config check F``  validate a config file
+``deskwatch check [--json|--nagios]``  poll every enabled monitor once; exit code = worst level
+``deskwatch config check [F]`` validate the config files in force, or one file
+``deskwatch config show``     the merged configuration, each value with the layer it came from
 ``deskwatch selftest``        start-of-shift check; exit code 1 when a device fails
 ``deskwatch report``          supervisor report (HTML with charts + CSV of alerts)
 ``deskwatch export-rules``    Prometheus alerting rules (and Grafana dashboard) from the thresholds
@@ -81,13 +82,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--demo", action="store_true", help="simulated devices walking through every state")
 
     check = sub.add_parser("check", parents=[common], help="poll every monitor once and report")
-    check.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    output = check.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    output.add_argument(
+        "--nagios", action="store_true", help="print a Nagios plugin line with performance data"
+    )
     check.add_argument("--only", action="append", metavar="MONITOR", help="run only these monitors")
 
     config = sub.add_parser("config", parents=[common], help="configuration tools")
     config_sub = config.add_subparsers(dest="config_command", required=True)
-    config_check = config_sub.add_parser("check", parents=[common], help="validate a config file")
-    config_check.add_argument("file", type=Path)
+    config_check = config_sub.add_parser(
+        "check", parents=[common], help="validate the site and user files in force, or FILE"
+    )
+    config_check.add_argument("file", type=Path, nargs="?", help="check this file instead")
+    config_check.add_argument("--site", action="store_true", help="check FILE as a site file (its locks too)")
+    config_show = config_sub.add_parser(
+        "show", parents=[common], help="the configuration in force and the layer each value came from"
+    )
+    config_show.add_argument("--json", action="store_true", help="print JSON instead of TOML")
     config_sub.add_parser("path", parents=[common], help="print where the config file is read from")
 
     selftest = sub.add_parser("selftest", parents=[common], help="start-of-shift check of every device")
@@ -111,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--out", type=Path, metavar="FILE", help="write the rules here (default: stdout)")
     rules.add_argument("--dashboard", type=Path, metavar="FILE", help="also write the Grafana dashboard JSON")
     rules.add_argument(
-        "--defaults", action="store_true", help="use the shipped defaults, ignoring the user's config file"
+        "--defaults", action="store_true", help="use the shipped defaults, ignoring the site and user files"
     )
     return parser
 
@@ -177,7 +189,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         runtime.scheduler.stop(timeout=0.5)
     states = runtime.engine.states()
     level = worst(s.level for s in states)
-    if args.json:
+    if args.nagios:
+        from app.core.nagios import render
+
+        print(render(states))
+    elif args.json:
         payload: dict[str, Any] = {
             "level": level.name.lower(),
             "indicators": [
@@ -215,23 +231,28 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    """``config check FILE`` and ``config path``."""
-    from app.core.config import check_file_notes
+    """``config check [FILE] [--site]``, ``config show [--json]`` and ``config path``."""
+    from app.core import config_report
+    from app.core.config import load_config
     from app.kernel.paths import user_config_path
 
+    user = args.config or user_config_path()
     if args.config_command == "path":
-        print(args.config or user_config_path())
+        print(user)
         return 0
-    errors, notices = check_file_notes(_monitor_classes(), args.file)
-    for notice in notices:
-        print(f"note: {notice}", file=sys.stderr)
-    for error in errors:
-        print(error, file=sys.stderr)
-    if errors:
-        print(f"{args.file}: {len(errors)} error(s)", file=sys.stderr)
-        return 1
-    print(f"{args.file}: OK")
-    return 0
+    if args.config_command == "show":
+        config = load_config(_monitor_classes(), user)
+        if args.json:
+            print(json.dumps(config_report.show_json(config), ensure_ascii=False, indent=2))
+        else:
+            sys.stdout.write(config_report.show_text(config))
+        return 0
+    report = config_report.check(_monitor_classes(), args.file, user, as_site=args.site)
+    for line in report.err:
+        print(line, file=sys.stderr)
+    for line in report.out:
+        print(line)
+    return report.exit_code
 
 
 CHECKLIST_MARK = {"pass": "[ OK ]", "fail": "[FAIL]", "skipped": "[SKIP]"}
@@ -367,7 +388,8 @@ def cmd_export_rules(args: argparse.Namespace) -> int:
     from app.kernel.paths import user_config_path
 
     user = None if args.defaults else (args.config if args.config is not None else user_config_path())
-    config = load_config(_monitor_classes(), user)
+    # --defaults regenerates the shipped files: no site file of this machine may leak into them.
+    config = load_config(_monitor_classes(), user, site_paths=() if args.defaults else None)
     for error in config.errors:
         print(f"deskwatch: config error: {error}", file=sys.stderr)
     text = generate_rules(config)

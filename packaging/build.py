@@ -149,12 +149,30 @@ def build_venv(stage: Path, wheel: Path, env: dict[str, str]) -> Path:
     for direct in venv.glob("lib/python3*/site-packages/*.dist-info/direct_url.json"):
         direct.unlink()
     (site,) = venv.glob("lib/python3*/site-packages")
+    check_pinned(site)
     prune(venv, site)
     strip(site)
     unstage_paths(venv, stage)
     fix_records(site)
     smoke_test(venv, env)
     return site
+
+
+def normalised(name: str) -> str:
+    """A distribution name as PEP 503 compares them."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def check_pinned(site: Path) -> None:
+    """Every distribution in the venv is pinned in constraints.txt (a new dependency must be added)."""
+    pins = set()
+    for line in (HERE / "constraints.txt").read_text("utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            pins.add(normalised(line.split("==", 1)[0]))
+    installed = {normalised(name) for name, _, _ in distributions(site)} - {PACKAGE}
+    if installed - pins:
+        sys.exit(f"package: pin {', '.join(sorted(installed - pins))} in packaging/constraints.txt")
 
 
 def unstage_paths(venv: Path, stage: Path) -> None:

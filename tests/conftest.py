@@ -46,6 +46,8 @@ def isolated_user_dirs(
     base = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("DESKWATCH_CONFIG", str(base / "config" / "deskwatch.toml"))
     monkeypatch.setenv("DESKWATCH_DATA_DIR", str(base / "data"))
+    # No site file from this machine's /etc/xdg: a test that wants one writes it here.
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(base / "site"))
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     monkeypatch.delenv("LANGUAGE", raising=False)
     monkeypatch.delenv("LC_ALL", raising=False)
@@ -55,6 +57,18 @@ def isolated_user_dirs(
     i18n.set_language(None)
     yield base
     i18n.set_language(None)
+
+
+@pytest.fixture
+def site_file(isolated_user_dirs: Path) -> Path:
+    """Where this test's site file goes (in its ``$XDG_CONFIG_DIRS``); not created."""
+    return isolated_user_dirs / "site" / "deskwatch" / "deskwatch.toml"
+
+
+@pytest.fixture
+def user_file(isolated_user_dirs: Path) -> Path:
+    """This test's user file (``$DESKWATCH_CONFIG``); not created."""
+    return Path(os.environ["DESKWATCH_CONFIG"])
 
 
 @pytest.fixture

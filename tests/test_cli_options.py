@@ -21,6 +21,7 @@ SUBCOMMANDS: list[list[str]] = [
     ["check"],
     ["config", "check", "x.toml"],
     ["config", "path"],
+    ["config", "show"],
     ["selftest"],
     ["report"],
     ["export-rules"],

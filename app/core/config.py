@@ -1,22 +1,30 @@
-"""Configuration: declared defaults, shipped defaults, the user's TOML file.
+"""Configuration: declared defaults, shipped defaults, the site file, the user's TOML file.
 
 Layers, later wins: defaults declared in code (app sections, monitor settings,
-indicator thresholds) → ``resources/deskwatch.toml`` → the user's file.  Every
-value is validated against its declaration; an invalid one yields a
+indicator thresholds) → ``resources/deskwatch.toml`` → the site file IT puts
+on every seat (:func:`app.kernel.paths.site_config_paths`) → the user's file.
+Every value is validated against its declaration; an invalid one yields a
 :class:`ConfigError` naming the file, the key and what is allowed, and the
 previous layer's value stays in force, so a typo never stops Deskwatch.
+
+The site file's top-level ``locked = ["monitors.telephone.pbx_host",
+"exporter"]`` lists keys and whole sections the user's file cannot change:
+such a value in the user's file is ignored with a notice naming the lock,
+and the settings dialog shows the field read-only.  Every value remembers
+the layer it came from (:attr:`Config.origins`, shown by ``config show``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import logging
 import os
 import stat
 import tempfile
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +35,7 @@ from app.core.registry import registry_of
 from app.kernel.i18n import Text
 from app.kernel.model import Indicator, Thresholds
 from app.kernel.monitor import Monitor
-from app.kernel.paths import resources_dir
+from app.kernel.paths import resources_dir, site_config_paths
 from app.kernel.registry import Registry
 from app.kernel.settings import Setting, refusal
 
@@ -185,6 +193,64 @@ def threshold_settings(indicator: Indicator) -> tuple[Setting, ...]:
     return tuple(result)
 
 
+#: A key's place in the file: ``("monitors", "telephone", "pbx_host")``,
+#: ``("indicators", "pc.cpu", "warning")``.
+KeyPath = tuple[str, ...]
+
+#: The key IT lists the locked settings under, at the top of the site file.
+LOCKED_KEY = "locked"
+SITE_READABLE = "a file every user can read (e.g. owned by root, mode 0644, in folders mode 0755)"
+LOCK_EXAMPLE = 'a list of keys or sections, e.g. locked = ["monitors.telephone.pbx_host", "exporter"]'
+
+_BARE_KEY_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def format_key(path: KeyPath) -> str:
+    """A key path as written in TOML and in messages: ``indicators."pc.cpu".warning``."""
+    return ".".join(part if part and set(part) <= _BARE_KEY_CHARACTERS else f'"{part}"' for part in path)
+
+
+def parse_key(text: str) -> KeyPath | None:
+    """A dotted TOML key (bare or quoted parts) as a key path; ``None`` when it is not one."""
+    parts: list[str] = []
+    rest = text.strip()
+    while True:
+        if rest[:1] in ('"', "'"):
+            end = rest.find(rest[0], 1)
+            if end < 0:
+                return None
+            parts.append(rest[1:end])
+            rest = rest[end + 1 :].lstrip()
+        else:
+            length = 0
+            while length < len(rest) and rest[length] in _BARE_KEY_CHARACTERS:
+                length += 1
+            if not length:
+                return None
+            parts.append(rest[:length])
+            rest = rest[length:].lstrip()
+        if not rest:
+            return tuple(parts)
+        if rest[0] != ".":
+            return None
+        rest = rest[1:].lstrip()
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The layer a value came from: ``default`` (declared or shipped), ``site`` or ``user``."""
+
+    layer: str
+    #: The file it was read from; ``""`` for a default declared in code.
+    file: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.layer} ({self.file})" if self.file else self.layer
+
+
+DECLARED = Origin("default")
+
+
 @dataclass(frozen=True)
 class ConfigError:
     """A config problem, phrased for the person who edits the file."""
@@ -211,6 +277,15 @@ class Config:
     #: Not errors: settings read from a place they have moved from (``config check`` shows them).
     notices: list[ConfigError] = field(default_factory=list)
     user_path: Path | None = None
+    shipped_path: Path | None = None
+    #: Where a site file was looked for, most important first (the first that exists is read).
+    site_search: tuple[Path, ...] = ()
+    #: The site file in force (``None``: there is none).
+    site_path: Path | None = None
+    #: Locked key paths (a section's path locks everything in it) → the entry as IT wrote it.
+    locks: dict[KeyPath, str] = field(default_factory=dict)
+    #: Where each value that is not a declared default came from (``config show``).
+    origins: dict[KeyPath, Origin] = field(default_factory=dict)
     #: Every device and indicator of these monitors and of the services (one registry for all).
     registry: Registry = field(init=False, repr=False)
 
@@ -234,6 +309,41 @@ class Config:
         """The thresholds in force for an indicator (declared, overridden by config)."""
         return self.thresholds.get(indicator.id, indicator.thresholds)
 
+    def lock_for(self, path: KeyPath) -> KeyPath | None:
+        """The site file's lock that covers ``path`` (the key itself or a section around it)."""
+        return next((lock for lock in self.locks if path[: len(lock)] == lock), None)
+
+    def origin(self, path: KeyPath) -> Origin:
+        """The layer the value at ``path`` came from."""
+        return self.origins.get(path, DECLARED)
+
+    def key_paths(self) -> list[KeyPath]:
+        """Every setting's key path, in file order: top level, app sections, monitors, thresholds."""
+        paths: list[KeyPath] = []
+        for section, settings in APP_SECTIONS.items():
+            base: KeyPath = () if section == "" else (section,)
+            paths += [(*base, s.key) for s in settings]
+        for mid in self.monitor_classes:
+            paths += [("monitors", mid, key) for key in self.monitors[mid]]
+        for iid, th in self.thresholds.items():
+            paths += [("indicators", iid, key) for key in th.config_keys()]
+        return paths
+
+    def value(self, path: KeyPath) -> Any:
+        """The value in force at a key path of :meth:`key_paths` (``KeyError`` for another)."""
+        if path[0] == "monitors" and len(path) == 3:
+            return self.monitors[path[1]][path[2]]
+        if path[0] == "indicators" and len(path) == 3:
+            th = self.thresholds[path[1]]
+            if path[2] not in th.config_keys():
+                raise KeyError(path)
+            return th.value(path[2])
+        if len(path) == 1:
+            return self.app[""][path[0]]
+        if len(path) == 2:
+            return self.app[path[0]][path[1]]
+        raise KeyError(path)
+
 
 def _defaults(config: Config) -> None:
     for section, settings in APP_SECTIONS.items():
@@ -251,13 +361,16 @@ def _apply_settings(
     values: Any,
     settings: Iterable[Setting],
     file: str,
-    prefix: str,
+    base: KeyPath,
     errors: list[ConfigError],
-) -> None:
+) -> list[str]:
+    """Validate ``values`` into ``target``; the keys that were taken (bad ones are reported and skipped)."""
     declared = {s.key: s for s in settings}
+    prefix = format_key(base) + "."
     if not isinstance(values, Mapping):
-        errors.append(ConfigError(file, prefix.rstrip("."), "must be a table", "a [section]"))
-        return
+        errors.append(ConfigError(file, format_key(base), "must be a table", "a [section]"))
+        return []
+    taken: list[str] = []
     for key, value in values.items():
         setting = declared.get(key)
         if setting is None:
@@ -271,11 +384,14 @@ def _apply_settings(
                 errors.append(ConfigError(file, prefix + key + suffix, message, allowed))
             if tables or not problems:
                 target[key] = tables
+                taken.append(key)
             continue
         try:
             target[key] = setting.coerce(value)
+            taken.append(key)
         except ValueError as exc:
             errors.append(ConfigError(file, prefix + key, refusal(value, exc), setting.allowed()))
+    return taken
 
 
 def _moved_to_indicators(config: Config, data: Mapping[str, Any], file: str) -> Mapping[str, Any]:
@@ -318,14 +434,101 @@ def _moved_to_indicators(config: Config, data: Mapping[str, Any], file: str) -> 
     return merged
 
 
-def _apply_layer(config: Config, data: Mapping[str, Any], file: str) -> None:
+def _lock_notice(config: Config, file: str, path: KeyPath, lock: KeyPath) -> ConfigError:
+    try:
+        in_force = f"; in force: {config.value(path)!r}"
+    except (KeyError, IndexError):
+        in_force = ""  # not a key Deskwatch knows: nothing is in force for it
+    return ConfigError(
+        file,
+        format_key(path),
+        f"ignored: locked by your IT department (lock {config.locks[lock].strip()}"
+        f" in the site file {config.site_path}){in_force}",
+    )
+
+
+def _without_locked(config: Config, data: Mapping[str, Any], file: str, base: KeyPath = ()) -> dict[str, Any]:
+    """``data`` without the keys the site file locks, each dropped key noted (the user's file only)."""
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        path = (*base, key)
+        lock = config.lock_for(path)
+        if lock is not None:
+            config.notices += [_lock_notice(config, file, leaf, lock) for leaf in _leaves(value, path)]
+        elif isinstance(value, Mapping) and any(lock[: len(path)] == path for lock in config.locks):
+            kept[key] = _without_locked(config, value, file, path)
+        else:
+            kept[key] = value
+    return kept
+
+
+def _leaves(value: Any, path: KeyPath) -> list[KeyPath]:
+    if not isinstance(value, Mapping) or not value:
+        return [path]
+    return [leaf for key, inner in value.items() for leaf in _leaves(inner, (*path, key))]
+
+
+def _read_locks(config: Config, value: Any, file: str) -> None:
+    """Take the site file's ``locked`` list; entries that name no setting are reported and skipped."""
+    if not isinstance(value, list) or not all(isinstance(entry, str) for entry in value):
+        config.errors.append(ConfigError(file, LOCKED_KEY, "must be a list of strings", LOCK_EXAMPLE))
+        return
+    known = config.key_paths()
+    sections = {path[:n] for path in known for n in range(1, len(path))}
+    for number, entry in enumerate(value, start=1):
+        where = f"{LOCKED_KEY}[{number}]"
+        path = parse_key(entry)
+        if path is None:
+            config.errors.append(ConfigError(file, where, f"{entry!r} is not a dotted key", LOCK_EXAMPLE))
+            continue
+        path = _moved_lock(config, path, file, where)
+        if path not in sections and path not in known:
+            names = [format_key(p) for p in (*sorted(sections), *known)]
+            close = difflib.get_close_matches(format_key(path), names, n=3)
+            allowed = ("did you mean " + ", ".join(close)) if close else LOCK_EXAMPLE
+            config.errors.append(ConfigError(file, where, f"{entry!r} names no setting or section", allowed))
+            continue
+        config.locks[path] = entry
+
+
+def _moved_lock(config: Config, path: KeyPath, file: str, where: str) -> KeyPath:
+    """A lock on a monitor key that has moved to ``[indicators]`` locks the new place (with a notice)."""
+    cls = config.monitor_classes.get(path[1]) if len(path) == 3 and path[0] == "monitors" else None
+    target = cls.moved_settings.get(path[2]) if cls is not None else None
+    if target is None:
+        return path
+    moved = ("indicators", *target)
+    config.notices.append(
+        ConfigError(file, where, f"{format_key(path)} has moved to {format_key(moved)}; locked there")
+    )
+    return moved
+
+
+def _apply_layer(config: Config, data: Mapping[str, Any], origin: Origin) -> None:
     errors = config.errors
+    file = origin.file
     data = _moved_to_indicators(config, data, file)
+    if origin.layer == "user":
+        data = _without_locked(config, data, file)
     top_settings = APP_SECTIONS[""]
     indicators = config.registry.indicators
+
+    def took(base: KeyPath, keys: Iterable[str]) -> None:
+        config.origins.update({(*base, key): origin for key in keys})
+
     for key, value in data.items():
         if key in APP_SECTIONS and key != "":
-            _apply_settings(config.app[key], value, APP_SECTIONS[key], file, f"{key}.", errors)
+            took((key,), _apply_settings(config.app[key], value, APP_SECTIONS[key], file, (key,), errors))
+        elif key == LOCKED_KEY:
+            where = config.site_path or next(iter(config.site_search), None)
+            errors.append(
+                ConfigError(
+                    file,
+                    key,
+                    "ignored: only the site file can lock settings",
+                    f"no {LOCKED_KEY} here; IT locks keys in {where}" if where else f"no {LOCKED_KEY} here",
+                )
+            )
         elif key == "monitors":
             if not isinstance(value, Mapping):
                 errors.append(ConfigError(file, key, "must be a table", "[monitors.<id>] sections"))
@@ -337,7 +540,8 @@ def _apply_layer(config: Config, data: Mapping[str, Any], file: str) -> None:
                     errors.append(ConfigError(file, f"monitors.{mid}", "unknown monitor", allowed))
                     continue
                 declared = monitor_common_settings(cls) + cls.settings
-                _apply_settings(config.monitors[mid], section, declared, file, f"monitors.{mid}.", errors)
+                base = ("monitors", mid)
+                took(base, _apply_settings(config.monitors[mid], section, declared, file, base, errors))
         elif key == "indicators":
             if not isinstance(value, Mapping):
                 errors.append(ConfigError(file, key, "must be a table", '[indicators."<id>"] sections'))
@@ -357,15 +561,15 @@ def _apply_layer(config: Config, data: Mapping[str, Any], file: str) -> None:
                     continue
                 current = config.thresholds[iid]
                 fields = {k: current.value(k) for k in current.config_keys()}
-                _apply_settings(
-                    fields, section, threshold_settings(ind), file, f'indicators."{iid}".', errors
-                )
+                base = ("indicators", iid)
+                taken = _apply_settings(fields, section, threshold_settings(ind), file, base, errors)
                 candidate = current.with_values(fields)
                 problem = _threshold_problem(candidate)
                 if problem:
                     errors.append(ConfigError(file, f'indicators."{iid}"', problem, _order_hint(candidate)))
                 else:
                     config.thresholds[iid] = candidate
+                    took(base, taken)
         else:
             setting = next((s for s in top_settings if s.key == key), None)
             if setting is None:
@@ -375,6 +579,7 @@ def _apply_layer(config: Config, data: Mapping[str, Any], file: str) -> None:
                 continue
             try:
                 config.app[""][key] = setting.coerce(value)
+                took((), [key])
             except ValueError as exc:
                 errors.append(ConfigError(file, key, refusal(value, exc), setting.allowed()))
 
@@ -425,21 +630,68 @@ def read_toml(path: Path, errors: list[ConfigError]) -> dict[str, Any] | None:
     return None
 
 
+def _exists(path: Path) -> bool:
+    """``True`` also for a file that is there but cannot be looked at (reading it then says why)."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _find_site_file(config: Config) -> Path | None:
+    """The first site file that exists; the ones after it are not read, and a notice says so.
+
+    XDG Base Directory: the first directory of ``$XDG_CONFIG_DIRS`` is the most
+    important.  Reading only that file keeps one answer to "which file did IT
+    mean", for the values and for the locks alike.
+    """
+    found = [path for path in config.site_search if _exists(path)]
+    for shadowed in found[1:]:
+        config.notices.append(
+            ConfigError(str(shadowed), "(file)", f"not read: the site file {found[0]} comes first")
+        )
+    return found[0] if found else None
+
+
 def load_config(
     monitor_classes: Mapping[str, type[Monitor]],
     user_path: Path | None,
     shipped_path: Path | None = None,
+    site_paths: Iterable[Path] | None = None,
 ) -> Config:
-    """Build the configuration in force from all layers (never raises for user errors)."""
+    """Build the configuration in force from all layers (never raises for user errors).
+
+    ``site_paths``: where to look for the site file, most important first
+    (``None``: this computer's places, :func:`site_config_paths`; empty: no site file).
+    A site file that cannot be read or parsed is skipped as a whole (the error
+    names it); a bad key in it is skipped alone, and the rest, locks included,
+    stays in force.
+    """
     config = Config(monitor_classes=dict(monitor_classes), user_path=user_path)
+    config.site_search = tuple(site_config_paths() if site_paths is None else site_paths)
     _defaults(config)
     shipped = shipped_path if shipped_path is not None else resources_dir() / "deskwatch.toml"
-    for path in (shipped, user_path):
+    config.shipped_path = shipped
+    config.site_path = _find_site_file(config)
+    layers = (("default", shipped), ("site", config.site_path), ("user", user_path))
+    for layer, path in layers:
         if path is None:
             continue
+        before = len(config.errors)
         data = read_toml(path, config.errors)
-        if data is not None:
-            _apply_layer(config, data, str(path))
+        if layer == "site" and len(config.errors) > before and "cannot be read" in config.errors[-1].message:
+            # Every clerk's Deskwatch reads it: say what IT has to change.
+            config.errors[-1] = replace(config.errors[-1], allowed=SITE_READABLE)
+        if data is None:
+            continue
+        if layer == "site":
+            data = dict(data)
+            if LOCKED_KEY in data:
+                _read_locks(config, data.pop(LOCKED_KEY), str(path))
+        _apply_layer(config, data, Origin(layer, str(path)))
     for error in config.errors:
         log.warning("config: %s", error)
     for notice in config.notices:
@@ -453,13 +705,30 @@ def check_file(monitor_classes: Mapping[str, type[Monitor]], path: Path) -> list
 
 
 def check_file_notes(
-    monitor_classes: Mapping[str, type[Monitor]], path: Path
+    monitor_classes: Mapping[str, type[Monitor]],
+    path: Path,
+    *,
+    site_paths: Iterable[Path] = (),
+    as_site: bool = False,
 ) -> tuple[list[ConfigError], list[ConfigError]]:
-    """Validate one file on its own: its errors, and its notices (moved keys still read)."""
-    if not path.exists():
+    """Validate one file: its errors, and its notices (moved keys still read, locked keys ignored).
+
+    By default the file is checked on its own, as a user's file.  With
+    ``site_paths`` it is checked under the site file found there, so the keys
+    IT locked are named; with ``as_site`` it is checked as a site file (its
+    ``locked`` list too).
+    """
+    if not _exists(path):
         return [ConfigError(str(path), "(file)", "does not exist", "an existing file")], []
-    config = load_config(monitor_classes, path, shipped_path=Path("/nonexistent"))
-    return config.errors, config.notices
+    nowhere = Path("/nonexistent")
+    if as_site:
+        config = load_config(monitor_classes, None, shipped_path=nowhere, site_paths=[path])
+    else:
+        site_paths = tuple(site_paths)
+        shipped = None if site_paths else nowhere  # a lock keeps the shipped value: say which
+        config = load_config(monitor_classes, path, shipped_path=shipped, site_paths=site_paths)
+    ours = str(path)
+    return [e for e in config.errors if e.file == ours], [n for n in config.notices if n.file == ours]
 
 
 def save_user_values(path: Path, changes: Mapping[tuple[str, ...], Any]) -> None:

@@ -9,6 +9,9 @@ ALERTS{…firing})``).  A two-sided range gets one rule pair per band (the
 environment's summer and winter ranges), each holding only while the seat
 judges in that band (``deskwatch_indicator_band``).  Indicators that monitors judge themselves (a jam, a
 missing program) alert on ``deskwatch_indicator_level``.
+Every alert carries ``severity`` and ``seat`` (:data:`SEAT_LABEL`) besides the
+series' own labels (``room`` from the scrape target), which is what an
+Alertmanager route selects and groups on.
 
 ``deskwatch export-rules`` writes both files; the copies in
 ``resources/prometheus/`` are generated from the shipped defaults and a test
@@ -31,8 +34,15 @@ HEADER = (
     "# Check with: promtool check rules <this file>\n"
 )
 
+#: The ``seat`` label of every alert, for Alertmanager's routing and grouping (with ``room``
+#: and ``severity``): the target's own ``seat`` label where the site gives one, else the host
+#: part of the scrape target (``instance="seat-01:9858"`` gives ``seat="seat-01"``).
+SEAT_LABEL = (
+    '{{ with $labels.seat }}{{ . }}{{ else }}{{ reReplaceAll ":[0-9]+$" "" $labels.instance }}{{ end }}'
+)
+
 #: Labels ALERTS carries besides the series' own; ignored when matching for hysteresis.
-_ALERT_LABELS = ("alertname", "alertstate", "severity", "deskwatch_indicator")
+_ALERT_LABELS = ("alertname", "alertstate", "severity", "seat", "deskwatch_indicator")
 
 _UNIT_FORMAT = {
     "ratio": "{{ $value | humanizePercentage }}",
@@ -58,6 +68,11 @@ def _duration(seconds: float) -> str:
     return f"{round(seconds)}s"
 
 
+def _labels(severity: str, **extra: str) -> dict[str, str]:
+    """An alert's own labels: its severity and seat (routing), then ``extra``."""
+    return {"severity": severity, "seat": SEAT_LABEL, **extra}
+
+
 def _keep_firing(expr: str, stay: str, name: str) -> str:
     """``expr``, or ``stay`` while the alert fires: the clear level must be passed (hysteresis)."""
     ignoring = ", ".join(_ALERT_LABELS)
@@ -72,7 +87,7 @@ def _rule(ind: Indicator, th: Thresholds, level: Level, name: str, expr: str, wh
     rule: dict[str, Any] = {
         "alert": name,
         "expr": expr,
-        "labels": {"severity": level.name.lower(), "deskwatch_indicator": ind.id},
+        "labels": _labels(level.name.lower(), deskwatch_indicator=ind.id),
         "annotations": {
             "summary": f"{ind.label.en}: {level.name.lower()} on {{{{ $labels.instance }}}}",
             "summary_zh": f"{ind.label.zh}:{level.text.zh}({{{{ $labels.instance }}}})",
@@ -184,7 +199,7 @@ def rules_document(config: Config) -> dict[str, Any]:
         {
             "alert": "DeskwatchDeviceCritical",
             "expr": f"{selector} == {int(Level.CRITICAL)}",
-            "labels": {"severity": "critical"},
+            "labels": _labels("critical"),
             "annotations": {
                 "summary": "{{ $labels.device }}: {{ $labels.indicator }} critical on {{ $labels.instance }}",
                 "summary_zh": "{{ $labels.device }}:{{ $labels.indicator }} 严重({{ $labels.instance }})",
@@ -195,7 +210,7 @@ def rules_document(config: Config) -> dict[str, Any]:
         {
             "alert": "DeskwatchDeviceWarning",
             "expr": f"{selector} == {int(Level.WARNING)}",
-            "labels": {"severity": "warning"},
+            "labels": _labels("warning"),
             "annotations": {
                 "summary": "{{ $labels.device }}: {{ $labels.indicator }} warning on {{ $labels.instance }}",
                 "summary_zh": "{{ $labels.device }}:{{ $labels.indicator }} 警告({{ $labels.instance }})",
@@ -207,7 +222,7 @@ def rules_document(config: Config) -> dict[str, Any]:
             "alert": "DeskwatchIndicatorUnknown",
             "expr": f"{PREFIX}_indicator_level == {int(Level.UNKNOWN)}",
             "for": "15m",
-            "labels": {"severity": "info"},
+            "labels": _labels("info"),
             "annotations": {
                 "summary": "Deskwatch cannot observe {{ $labels.indicator }} on {{ $labels.instance }}",
                 "summary_zh": "Deskwatch 无法监测 {{ $labels.indicator }}({{ $labels.instance }})",
@@ -220,7 +235,7 @@ def rules_document(config: Config) -> dict[str, Any]:
             "alert": "DeskwatchCriticalAlertUnacknowledged",
             "expr": f'{PREFIX}_alert_state{{state="active", severity="critical"}} == 1',
             "for": _duration(reannounce * 60),
-            "labels": {"severity": "critical"},
+            "labels": _labels("critical"),
             "annotations": {
                 "summary": "Nobody acknowledged {{ $labels.indicator }} on {{ $labels.instance }}",
                 "summary_zh": "{{ $labels.instance }} 的 {{ $labels.indicator }} 告警无人确认",
@@ -230,7 +245,7 @@ def rules_document(config: Config) -> dict[str, Any]:
         {
             "alert": "DeskwatchSelfTestFailed",
             "expr": f"{PREFIX}_selftest_passed == 0",
-            "labels": {"severity": "warning"},
+            "labels": _labels("warning"),
             "annotations": {
                 "summary": "Start-of-shift check failed: {{ $labels.monitor }} on {{ $labels.instance }}",
                 "summary_zh": "班前检查未通过:{{ $labels.monitor }}({{ $labels.instance }})",
@@ -242,7 +257,7 @@ def rules_document(config: Config) -> dict[str, Any]:
             "alert": "DeskwatchSeatDown",
             "expr": 'up{job=~".*deskwatch.*"} == 0',
             "for": "5m",
-            "labels": {"severity": "warning"},
+            "labels": _labels("warning"),
             "annotations": {
                 "summary": "Deskwatch on {{ $labels.instance }} cannot be scraped",
                 "summary_zh": "无法采集 {{ $labels.instance }} 上的 Deskwatch",
@@ -254,7 +269,7 @@ def rules_document(config: Config) -> dict[str, Any]:
             "alert": "DeskwatchTextfileStale",
             "expr": 'time() - node_textfile_mtime_seconds{file=~".*deskwatch.*"} > 300',
             "for": "5m",
-            "labels": {"severity": "warning"},
+            "labels": _labels("warning"),
             "annotations": {
                 "summary": "Deskwatch metrics file on {{ $labels.instance }} is not being updated",
                 "summary_zh": "{{ $labels.instance }} 上的 Deskwatch 指标文件未更新",

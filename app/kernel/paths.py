@@ -1,12 +1,14 @@
-"""Where Deskwatch keeps its files: shipped resources, user config, user data."""
+"""Where Deskwatch keeps its files: shipped resources, site and user config, user data."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import stat
+import sys
 import tempfile
-from pathlib import Path
+from collections.abc import Mapping
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 import platformdirs
 
@@ -26,6 +28,42 @@ def user_config_path() -> Path:
     if override:
         return Path(override)
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / CONFIG_FILE_NAME
+
+
+#: The XDG Base Directory default when ``$XDG_CONFIG_DIRS`` is unset or empty.
+XDG_CONFIG_DIRS_DEFAULT = "/etc/xdg"
+
+
+def site_config_locations(
+    platform: str = sys.platform, environ: Mapping[str, str] = os.environ
+) -> list[PurePath]:
+    """Where IT may put the site file, most important first (``platform``/``environ`` for tests).
+
+    Windows: ``%PROGRAMDATA%\\deskwatch\\deskwatch.toml``.  macOS:
+    ``/Library/Application Support/deskwatch/deskwatch.toml``.  Elsewhere
+    (Linux, BSD): ``<dir>/deskwatch/deskwatch.toml`` for each ``<dir>`` of the
+    colon-separated ``$XDG_CONFIG_DIRS`` (default ``/etc/xdg``), in its order;
+    relative entries are ignored, as the XDG Base Directory spec says.  The
+    caller reads the first one that exists (see :func:`app.core.config.load_config`).
+    """
+    if platform == "win32":
+        base = environ.get("PROGRAMDATA") or environ.get("ALLUSERSPROFILE") or "C:\\ProgramData"
+        return [PureWindowsPath(base, APP_NAME, CONFIG_FILE_NAME)]
+    if platform == "darwin":
+        return [PurePosixPath("/Library/Application Support", APP_NAME, CONFIG_FILE_NAME)]
+    dirs: list[PurePath] = []
+    for entry in (environ.get("XDG_CONFIG_DIRS") or "").split(":"):
+        folder = PurePosixPath(entry)
+        if entry and folder.is_absolute() and folder not in dirs:
+            dirs.append(folder)
+    if not dirs:
+        dirs = [PurePosixPath(XDG_CONFIG_DIRS_DEFAULT)]
+    return [folder / APP_NAME / CONFIG_FILE_NAME for folder in dirs]
+
+
+def site_config_paths() -> list[Path]:
+    """:func:`site_config_locations` for this computer, as paths that can be opened."""
+    return [Path(location) for location in site_config_locations()]
 
 
 def user_data_dir() -> Path:

@@ -36,6 +36,7 @@ from app.kernel.paths import user_data_dir
 from app.ui.autostart import Autostart, autostart_for_platform
 from app.ui.bridge import LoopWatch, Worker
 from app.ui.keys import name as name_widget
+from app.ui.notifications import desktop_notifier
 from app.ui.panel.window import StatusPanel
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.single import SingleInstance, ask_running_instance, server_name
@@ -105,7 +106,7 @@ class DeskwatchApp(QObject):
         self._install_keys()
         self._name_panel()
         self.tray: TrayIcon | None = TrayIcon(surface) if self.has_tray else None
-        self.announcer = Announcer(surface, self.notify)
+        self.announcer = Announcer(surface, self.notify, desktop=desktop_notifier())
         self._show_tray_notice()
         self._stopped = False
         # At login the tray host may start after Deskwatch: keep looking for it

@@ -7,6 +7,10 @@ Every page and field comes from :data:`app.core.config.APP_SECTIONS`,
 user's file with :func:`load_config` — exactly what happens at start-up — so
 the dialog accepts precisely what the file would.  Accepted changes are
 written with :func:`save_user_values` and applied without a restart.
+
+A key the site file locks (:attr:`Config.locks`) is shown with the value in
+force, read-only, with "set by your IT department"; it is never part of the
+changes, so it is never written to the user's file.
 """
 
 from __future__ import annotations
@@ -71,6 +75,8 @@ class Field:
     optional: bool = False  # an empty entry means "back to the default"
     #: What a screen reader says after the name: the help and the allowed values.
     description: str = ""
+    # Set by IT in the site file: shown, never edited or saved.
+    locked: bool = False
 
     def read(self) -> Any:
         """The entered value as a Python value (``None``: empty optional field); may raise ValueError."""
@@ -99,7 +105,8 @@ class Field:
     def mark(self, problem: str | None) -> None:
         """Show (or clear) a problem on the widget."""
         self.widget.setStyleSheet("border: 1px solid #d63b3b; background: #fdecec;" if problem else "")
-        self.widget.setToolTip(problem or (self.setting.help() if self.setting.help else ""))
+        if not self.locked:  # a locked field's tooltip names the site file
+            self.widget.setToolTip(problem or (self.setting.help() if self.setting.help else ""))
         # The problem, when there is one, is what a screen reader should say first.
         spoken = f"{problem}. {self.description}" if problem else self.description
         self.widget.setAccessibleDescription(spoken)
@@ -261,18 +268,37 @@ class SettingsDialog(QDialog):
             allowed += " " + self.tr("(empty: the default)")
         help_text = setting.help() if setting.help is not None else ""
         name(widget, f"{group}: {setting.label()}" if group else setting.label())
-        field = Field(setting, path, value, widget, optional, " ".join(p for p in (help_text, allowed) if p))
+        config = self.surface.runtime.config
+        locked = config.lock_for(path) is not None
+        note = self.tr("set by your IT department") if locked else ""
+        described = " ".join(p for p in (note, help_text, "" if locked else allowed) if p)
+        field = Field(setting, path, value, widget, optional, described, locked)
         field.mark(None)
-        if isinstance(widget, QLabel):
-            where = str(self.surface.runtime.config.user_path or "deskwatch.toml")
+        if isinstance(widget, QLabel) and not locked:
+            where = str(config.user_path or "deskwatch.toml")
             widget.setToolTip(self.tr("Edit these entries in {0}").format(where))
         label = QLabel(setting.label(), parent)
         label.setWordWrap(True)
         label.setBuddy(widget)
         if setting.help is not None:
             label.setToolTip(setting.help())
-        form.addRow(label, widget)
+        form.addRow(label, self._locked_row(widget, note, str(config.site_path)) if locked else widget)
         self.fields.append(field)
+
+    def _locked_row(self, widget: QWidget, note: str, site_file: str) -> QWidget:
+        """``widget`` read-only, with the note that IT set it (the tooltip names the site file)."""
+        row = QWidget(widget.parentWidget())
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        widget.setParent(row)
+        widget.setEnabled(False)
+        widget.setToolTip(self.tr("Locked in the site file {0}").format(site_file))
+        line.addWidget(widget, 1)
+        label = QLabel(note, row)
+        label.setObjectName("muted")
+        label.setToolTip(widget.toolTip())
+        line.addWidget(label)
+        return row
 
     def _build_pages(self, config: Config) -> None:
         titles = {
@@ -326,6 +352,8 @@ class SettingsDialog(QDialog):
         changes: dict[KeyPath, Any] = {}
         problems: list[str] = []
         for field in self.fields:
+            if field.locked:  # IT's value: never the clerk's to save
+                continue
             try:
                 value = field.read()
                 if value is not None:
@@ -356,7 +384,8 @@ class SettingsDialog(QDialog):
             if user_path.exists():
                 shutil.copyfile(user_path, scratch)
             save_user_values(scratch, changes)
-            candidate = load_config(config.monitor_classes, scratch)
+            # The same site file as the running configuration: its values and locks hold.
+            candidate = load_config(config.monitor_classes, scratch, site_paths=config.site_search)
         errors = [
             ConfigError(str(user_path), e.key, e.message, e.allowed)
             for e in candidate.errors

@@ -14,8 +14,9 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from app.core.alerts import Alert, AlertEvent, AlertEventKind
 from app.core.status import attention, tooltip_summary
-from app.kernel.model import Level, format_value
+from app.kernel.model import Level, format_value, worst
 from app.kernel.paths import resources_dir
+from app.ui.notifications import DEFAULT_ACTION, DesktopNotifier, Note
 from app.ui.surface import Surface
 from app.ui.theme import level_icon
 
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 ALERT_SOUND = resources_dir() / "sounds" / "alert.wav"
 # How often a pending value's countdown is redrawn between readings (ms).
 PENDING_REFRESH_MS = 1_000
+#: How often the end of a call is looked for while notifications are held for it (ms).
+CALL_WATCH_MS = 1_000
+#: The key of the one notification that sums up the alerts held during a call.
+CALL_SUMMARY_KEY = "deskwatch.during-call"
 
 
 class TrayIcon(QObject):
@@ -100,8 +105,17 @@ class SoundPlayer:
 class Announcer(QObject):
     """Desktop notifications for new alerts, re-announcement of unacknowledged critical ones, sounds.
 
-    Sounds are never played while the clerk is in a call (the shared call
-    state), because they would go into the caller's ear.
+    Nothing pops up and no sound plays while the clerk is in a call (the
+    shared call state): a notification would cover the CRM in front of a
+    caller, and a sound would go into the caller's ear.  Alerts raised
+    during a call are held and shown when it ends — one notification when one
+    alert is still there, else one summary of them all; those acknowledged or
+    cleared meanwhile are not shown at all.
+
+    With a :class:`~app.ui.notifications.DesktopNotifier` (``desktop``) the
+    notifications go to the desktop's notification server; ``notify`` is the
+    fallback (the tray balloon or the panel's notice) for a note the server
+    did not take, and the only way without one.
     """
 
     def __init__(
@@ -110,20 +124,36 @@ class Announcer(QObject):
         notify: Callable[[str, str, Level], None],
         sound: SoundPlayer | None = None,
         clock: Callable[[], float] = time.monotonic,
+        desktop: DesktopNotifier | None = None,
     ) -> None:
         super().__init__(surface)
         self.surface = surface
         self.notify = notify
         self.sound = sound or SoundPlayer()
         self.clock = clock
+        self.desktop = desktop
         self._last_announced: dict[int, float] = {}
-        #: When each alert was last announced in full (not muted by a call): flaps stay quiet after it.
+        #: When each alert was last announced in full (not held or muted in a call): flaps keep quiet after.
         self._announced_in_full: dict[int, float] = {}
+        #: Alerts announced during the call in progress (id -> was a re-announcement), shown after it.
+        self._held: dict[int, bool] = {}
+        #: Which alerts each desktop notification on screen tells of (by its key).
+        self._noted: dict[str, set[int]] = {}
         self.timer = QTimer(self)
         self.timer.setInterval(30_000)
         self.timer.timeout.connect(self.check_reannounce)
         self.timer.start()
+        # The call state changes on the audio threads; its end (after the hang-over) is seen by asking.
+        self._call_watch = QTimer(self)
+        self._call_watch.setInterval(CALL_WATCH_MS)
+        self._call_watch.timeout.connect(self.check_call_ended)
         surface.bridge.alert_event.connect(self.on_event)
+        if desktop is not None:
+            desktop.setParent(self)
+            desktop.undelivered.connect(self._fall_back)
+            desktop.action_invoked.connect(self._clicked)
+            desktop.dismissed.connect(lambda key: self._noted.pop(key, None))
+            surface.stopping.connect(desktop.stop)
 
     def _switched_on(self, key: str) -> bool:
         """An ``[alerts]`` switch (``notifications``, ``sounds``)."""
@@ -134,34 +164,103 @@ class Announcer(QObject):
         return float(self.surface.config.get("alerts", "reannounce_minutes"))
 
     def on_event(self, event: AlertEvent) -> None:
-        """Announce raised and escalated alerts."""
+        """Announce raised and escalated alerts; take back what was acknowledged or cleared."""
+        alert = event.alert
         if event.kind in (AlertEventKind.RAISED, AlertEventKind.ESCALATED):
-            if event.kind is AlertEventKind.RAISED and self._recently_announced_flap(event.alert):
+            if event.kind is AlertEventKind.RAISED and self._recently_announced_flap(alert):
                 return  # a flapping device reopened an episode the clerk was just told about
-            self.announce(event.alert)
-        elif event.kind in (AlertEventKind.ACKNOWLEDGED, AlertEventKind.CLOSED):
-            self._last_announced.pop(event.alert.id, None)
-            self._announced_in_full.pop(event.alert.id, None)
+            self.announce(alert)
+            return
+        if event.kind in (AlertEventKind.ACKNOWLEDGED, AlertEventKind.CLOSED):
+            self._last_announced.pop(alert.id, None)
+            self._announced_in_full.pop(alert.id, None)
+        if event.kind in (AlertEventKind.ACKNOWLEDGED, AlertEventKind.CLOSED, AlertEventKind.CLEARED):
+            # Seen or gone: a notification still on screen about it would be stale.
+            self._held.pop(alert.id, None)
+            self._withdraw(alert.id)
 
     def announce(self, alert: Alert, again: bool = False) -> None:
-        """Show a notification (if enabled) and play the sound (if enabled and not in a call)."""
+        """Show a notification (if enabled) and play the sound (if enabled); both wait out a call."""
         self._last_announced[alert.id] = self.clock()
-        if self._switched_on("notifications"):
-            indicator = self.surface.engine.indicators.get(alert.indicator_id)
-            label = indicator.label() if indicator else alert.indicator_id
-            unit = indicator.unit if indicator else ""
-            title = f"{alert.device.label()}: {alert.level.text()}"
-            if again:
-                title = self.tr("Still unacknowledged — {0}").format(title)
-            body = f"{label} {format_value(alert.last_value, unit)}"
-            if alert.message is not None:
-                body += "\n" + alert.message()
-            self.notify(title, body, alert.level)
-        muted = self._switched_on("sounds") and self.in_call()
-        if self._switched_on("sounds") and not muted:
+        notifications, sounds = self._switched_on("notifications"), self._switched_on("sounds")
+        in_call = (notifications or sounds) and self.in_call()
+        if notifications:
+            if in_call:
+                self._held[alert.id] = self._held.get(alert.id, False) or again
+                if not self._call_watch.isActive():
+                    self._call_watch.start()
+            else:
+                self._show(alert, again)
+        if sounds and not in_call:
             self.sound.play()
-        if not muted:
+        if not in_call:
             self._announced_in_full[alert.id] = self.clock()
+
+    def _texts(self, alert: Alert, again: bool = False) -> tuple[str, str]:
+        """A notification's summary and body for ``alert``."""
+        indicator = self.surface.engine.indicators.get(alert.indicator_id)
+        label = indicator.label() if indicator else alert.indicator_id
+        unit = indicator.unit if indicator else ""
+        title = f"{alert.device.label()}: {alert.level.text()}"
+        if again:
+            title = self.tr("Still unacknowledged — {0}").format(title)
+        body = f"{label} {format_value(alert.last_value, unit)}"
+        if alert.message is not None:
+            body += "\n" + alert.message()
+        return title, body
+
+    def _show(self, alert: Alert, again: bool = False) -> None:
+        title, body = self._texts(alert, again)
+        self._send(alert.key, title, body, alert.level, {alert.id})
+
+    def _send(self, key: str, title: str, body: str, level: Level, alert_ids: set[int]) -> None:
+        if self.desktop is None:
+            self.notify(title, body, level)
+            return
+        self._noted[key] = set(alert_ids)
+        self.desktop.show(Note(key, title, body, level, self.tr("Open alert centre")))
+
+    def _withdraw(self, alert_id: int) -> None:
+        """Close desktop notifications that told only of alerts now seen or gone."""
+        for key, ids in list(self._noted.items()):
+            ids.discard(alert_id)
+            if not ids:
+                del self._noted[key]
+                if self.desktop is not None:
+                    self.desktop.close(key)
+
+    def _fall_back(self, note: Note) -> None:
+        """The notification server did not take ``note``: show it the way Deskwatch does without one."""
+        self._noted.pop(note.key, None)
+        self.notify(note.summary, note.body, note.level)
+
+    def _clicked(self, _key: str, action: str) -> None:
+        if action == DEFAULT_ACTION:
+            self.surface.alerts_requested.emit()
+
+    def check_call_ended(self) -> None:
+        """After a call: show what was held — one alert as itself, several as one summary."""
+        if self._held and self.in_call():
+            return
+        self._call_watch.stop()
+        held, self._held = self._held, {}
+        alerts = [
+            a
+            for a in self.surface.engine.alerts.visible()
+            if a.id in held and a.needs_attention and a.ended is None
+        ]
+        if not alerts or not self._switched_on("notifications"):
+            return
+        now = self.clock()
+        for alert in alerts:
+            self._last_announced[alert.id] = now
+            self._announced_in_full[alert.id] = now
+        if len(alerts) == 1:
+            self._show(alerts[0], held[alerts[0].id])
+            return
+        title = self.tr("Alerts during your call: {0}").format(len(alerts))
+        body = "\n".join(" — ".join(self._texts(a)).splitlines()[0] for a in alerts)
+        self._send(CALL_SUMMARY_KEY, title, body, worst(a.level for a in alerts), {a.id for a in alerts})
 
     def _recently_announced_flap(self, alert: Alert) -> bool:
         """A reopened (coalesced) episode announced within the re-announce time stays quiet."""

@@ -124,10 +124,20 @@
 <context>
     <name>Announcer</name>
     <message>
-        <location filename="../../app/ui/tray.py" line="155"/>
+        <location filename="../../app/ui/tray.py" line="206"/>
         <source>Still unacknowledged — {0}</source>
-        <extracomment>When each alert was last announced in full (not muted by a call): flaps stay quiet after it.</extracomment>
+        <extracomment>How often the end of a call is looked for while notifications are held for it (ms). The key of the one notification that sums up the alerts held during a call. When each alert was last announced in full (not held or muted in a call): flaps keep quiet after. Alerts announced during the call in progress (id -&gt; was a re-announcement), shown after it. Which alerts each desktop notification on screen tells of (by its key).</extracomment>
         <translation>仍未确认 — {0}</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/tray.py" line="221"/>
+        <source>Open alert centre</source>
+        <translation>打开告警中心</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/tray.py" line="261"/>
+        <source>Alerts during your call: {0}</source>
+        <translation>通话期间的告警:{0} 条</translation>
     </message>
 </context>
 <context>
@@ -194,93 +204,93 @@
 <context>
     <name>DeskwatchApp</name>
     <message>
-        <location filename="../../app/ui/main.py" line="176"/>
+        <location filename="../../app/ui/main.py" line="177"/>
         <source>Status and alerts</source>
         <extracomment>Optional features built by other modules; each has ``install(surface: Surface) -&gt; None``. Keys of the built-in actions; they work in the status panel and are shown in the tray menu. The panel&apos;s own key for its status tab (cards, then a card&apos;s detail with Enter). How often and how many times to look for a tray that was missing at start-up (2 min).</extracomment>
         <translation>状态和告警</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="177"/>
+        <location filename="../../app/ui/main.py" line="178"/>
         <source>{0}: status, {1}: alerts</source>
         <translation>{0}:状态,{1}:告警</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="181"/>
+        <location filename="../../app/ui/main.py" line="182"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="196"/>
+        <location filename="../../app/ui/main.py" line="197"/>
         <source>&amp;Open status panel</source>
         <translation>打开状态面板(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="197"/>
+        <location filename="../../app/ui/main.py" line="198"/>
         <source>&amp;Alert centre</source>
         <translation>告警中心(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="198"/>
+        <location filename="../../app/ui/main.py" line="199"/>
         <source>Acknowledge a&amp;ll alerts</source>
         <translation>确认全部告警(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="199"/>
+        <location filename="../../app/ui/main.py" line="200"/>
         <source>Take a &amp;break now</source>
         <translation>立即休息(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="200"/>
+        <location filename="../../app/ui/main.py" line="201"/>
         <source>Start-of-shift &amp;check…</source>
         <translation>班前检查…(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="201"/>
+        <location filename="../../app/ui/main.py" line="202"/>
         <source>&amp;Settings…</source>
         <translation>设置…(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="202"/>
+        <location filename="../../app/ui/main.py" line="203"/>
         <source>&amp;Quit Deskwatch</source>
         <translation>退出 Deskwatch(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="206"/>
+        <location filename="../../app/ui/main.py" line="207"/>
         <source>&amp;Pause break reminders</source>
         <translation>暂停休息提醒(&amp;P)</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/main.py" line="208"/>
+        <location filename="../../app/ui/main.py" line="209"/>
         <source>For %n minute(s)</source>
         <translation>
             <numerusform>%n 分钟</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="271"/>
+        <location filename="../../app/ui/main.py" line="272"/>
         <source>No system tray was found, so Deskwatch runs in this window. Closing it quits Deskwatch; minimise it instead.</source>
         <translation>未找到系统托盘,Deskwatch 在此窗口中运行。关闭窗口将退出 Deskwatch,请改为最小化。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="347"/>
-        <location filename="../../app/ui/main.py" line="368"/>
+        <location filename="../../app/ui/main.py" line="348"/>
+        <location filename="../../app/ui/main.py" line="369"/>
         <source>Report to IT</source>
         <translation>报告信息技术部门</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="348"/>
+        <location filename="../../app/ui/main.py" line="349"/>
         <source>The fault report is on the clipboard and saved as:
 {0}</source>
         <translation>故障报告已复制到剪贴板,并保存为:
 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="353"/>
+        <location filename="../../app/ui/main.py" line="354"/>
         <source>Open e-mail to {0}</source>
         <translation>写邮件给 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="369"/>
+        <location filename="../../app/ui/main.py" line="370"/>
         <source>The fault report could not be saved: {0}</source>
         <translation>无法保存故障报告:{0}</translation>
     </message>
@@ -618,170 +628,180 @@
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="177"/>
+        <location filename="../../app/ui/settings_dialog.py" line="184"/>
         <source>Deskwatch settings</source>
         <extracomment>What a screen reader says after the name: the help and the allowed values.</extracomment>
         <translation>Deskwatch 设置</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="188"/>
+        <location filename="../../app/ui/settings_dialog.py" line="195"/>
         <source>Settings pages</source>
         <translation>设置页面</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="189"/>
+        <location filename="../../app/ui/settings_dialog.py" line="196"/>
         <source>Up and down arrows choose a page; Tab goes to its fields</source>
         <translation>上下方向键选择页面;Tab 键进入其中的设置项</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="197"/>
+        <location filename="../../app/ui/settings_dialog.py" line="204"/>
         <source>Problems</source>
         <translation>问题</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="208"/>
+        <location filename="../../app/ui/settings_dialog.py" line="215"/>
         <source>OK</source>
         <translation>确定</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="208"/>
+        <location filename="../../app/ui/settings_dialog.py" line="215"/>
         <source>Save, apply and close (Enter)</source>
         <translation>保存、应用并关闭(回车)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="210"/>
+        <location filename="../../app/ui/settings_dialog.py" line="217"/>
         <source>&amp;Apply</source>
         <translation>应用(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="213"/>
+        <location filename="../../app/ui/settings_dialog.py" line="220"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="214"/>
+        <location filename="../../app/ui/settings_dialog.py" line="221"/>
         <source>Close without saving (Esc)</source>
         <translation>不保存并关闭(Esc)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="225"/>
+        <location filename="../../app/ui/settings_dialog.py" line="232"/>
         <source>No user configuration file: settings cannot be saved.</source>
         <translation>没有用户配置文件:无法保存设置。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="254"/>
+        <location filename="../../app/ui/settings_dialog.py" line="261"/>
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="257"/>
+        <location filename="../../app/ui/settings_dialog.py" line="264"/>
         <source>default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="259"/>
+        <location filename="../../app/ui/settings_dialog.py" line="266"/>
         <source>Allowed: {0}</source>
         <translation>允许的值:{0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="261"/>
+        <location filename="../../app/ui/settings_dialog.py" line="268"/>
         <source>(empty: the default)</source>
         <translation>(留空:使用默认值)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="268"/>
+        <location filename="../../app/ui/settings_dialog.py" line="273"/>
+        <source>set by your IT department</source>
+        <translation>由信息部门设定</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings_dialog.py" line="279"/>
         <source>Edit these entries in {0}</source>
         <translation>请在 {0} 中编辑这些条目</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="279"/>
+        <location filename="../../app/ui/settings_dialog.py" line="295"/>
+        <source>Locked in the site file {0}</source>
+        <translation>已在站点配置文件 {0} 中锁定</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/settings_dialog.py" line="305"/>
         <source>General</source>
         <translation>常规</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="280"/>
+        <location filename="../../app/ui/settings_dialog.py" line="306"/>
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="281"/>
+        <location filename="../../app/ui/settings_dialog.py" line="307"/>
         <source>History</source>
         <translation>历史记录</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="282"/>
+        <location filename="../../app/ui/settings_dialog.py" line="308"/>
         <source>Break reminders</source>
         <translation>休息提醒</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="283"/>
+        <location filename="../../app/ui/settings_dialog.py" line="309"/>
         <source>Start-of-shift check</source>
         <translation>班前检查</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="284"/>
+        <location filename="../../app/ui/settings_dialog.py" line="310"/>
         <source>Reports</source>
         <translation>报表</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="285"/>
+        <location filename="../../app/ui/settings_dialog.py" line="311"/>
         <source>Prometheus metrics</source>
         <translation>Prometheus 指标</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="294"/>
+        <location filename="../../app/ui/settings_dialog.py" line="320"/>
         <source>Start Deskwatch when I log in</source>
         <translation>登录时自动启动 Deskwatch</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="303"/>
+        <location filename="../../app/ui/settings_dialog.py" line="329"/>
         <source>Monitoring</source>
         <translation>监测</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="312"/>
-        <location filename="../../app/ui/settings_dialog.py" line="430"/>
-        <location filename="../../app/ui/settings_dialog.py" line="433"/>
+        <location filename="../../app/ui/settings_dialog.py" line="338"/>
+        <location filename="../../app/ui/settings_dialog.py" line="459"/>
+        <location filename="../../app/ui/settings_dialog.py" line="462"/>
         <source>Thresholds: {0}</source>
         <translation>阈值:{0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="334"/>
+        <location filename="../../app/ui/settings_dialog.py" line="362"/>
         <source>{0}: allowed is {1}</source>
         <translation>{0}:允许的值为 {1}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="389"/>
+        <location filename="../../app/ui/settings_dialog.py" line="418"/>
         <source>Cannot change start at login: {0}</source>
         <translation>无法更改登录时自动启动:{0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="400"/>
+        <location filename="../../app/ui/settings_dialog.py" line="429"/>
         <source>Cannot write {0}: {1}</source>
         <translation>无法写入 {0}:{1}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="412"/>
+        <location filename="../../app/ui/settings_dialog.py" line="441"/>
         <source>the critical level must be beyond the warning level</source>
         <translation>严重值必须比警告值更偏离正常范围</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="414"/>
+        <location filename="../../app/ui/settings_dialog.py" line="443"/>
         <source>a clear level must be on the normal side of its limit</source>
         <translation>解除值必须位于对应阈值的正常一侧</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="417"/>
+        <location filename="../../app/ui/settings_dialog.py" line="446"/>
         <source>the low end of a range must not be above its high end</source>
         <translation>范围的下限不能高于上限</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="420"/>
+        <location filename="../../app/ui/settings_dialog.py" line="449"/>
         <source>a clear margin must be smaller than the critical margin</source>
         <translation>解除裕量必须小于严重裕量</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="434"/>
+        <location filename="../../app/ui/settings_dialog.py" line="463"/>
         <source>{0}: {1}</source>
         <translation>{0}:{1}</translation>
     </message>

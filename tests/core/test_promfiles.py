@@ -140,6 +140,7 @@ def _memory_alert(severity: str, severity_zh: str, value: str, limit: str) -> di
             "severity": severity,
             "deskwatch_indicator": "computer.memory_available",
             "instance": "seat1",
+            "seat": "seat1",
             "job": "deskwatch",
             "device": "computer",
         },
@@ -157,6 +158,7 @@ def _cpu_alert(value: str) -> dict[str, object]:
             "severity": "warning",
             "deskwatch_indicator": "computer.cpu",
             "instance": "seat1",
+            "seat": "seat1",
             "job": "deskwatch",
             "device": "computer",
         },
@@ -221,6 +223,7 @@ def _temperature_alert(season: str, level: str, value: str, where: str) -> dict[
             "severity": level,
             "deskwatch_indicator": "environment.temperature",
             "instance": "seat1",
+            "seat": "seat1",
             "job": "deskwatch",
             "device": "environment",
             "item": "desk",
@@ -308,6 +311,7 @@ def test_not_set_up_never_alerts_but_unknown_does(tmp_path: Path) -> None:
                                 "exp_labels": {
                                     "severity": "info",
                                     "instance": "seat1",
+                                    "seat": "seat1",
                                     "job": "deskwatch",
                                     "device": "printer",
                                     "indicator": "printer.state",
@@ -367,3 +371,68 @@ def test_dashboard_device_level_is_the_worst_in_deskwatch_order(tmp_path: Path) 
             }
         ],
     )
+
+
+def test_every_alert_carries_the_seat_for_alertmanager(tmp_path: Path) -> None:
+    """``seat``: the target's own ``seat`` label, else the scrape target's host; ``room`` passes through."""
+    ported = 'instance="10.3.1.27:9858", job="deskwatch", room="3F-east"'
+    named = 'instance="10.3.1.28:9858", job="deskwatch", room="3F-east", seat="3F-east-07"'
+    level = 'device="printer", indicator="printer.status", item="desk1"'
+    _promtool_test(
+        tmp_path,
+        [
+            {
+                "interval": "15s",
+                "input_series": [
+                    {"series": f"deskwatch_indicator_level{{{ported}, {level}}}", "values": "2x4"},
+                    {"series": f"deskwatch_indicator_level{{{named}, {level}}}", "values": "2x4"},
+                    {"series": f"up{{{ported}}}", "values": "0x30"},
+                ],
+                "alert_rule_test": [
+                    {
+                        "eval_time": "30s",
+                        "alertname": "DeskwatchDeviceCritical",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {
+                                    "severity": "critical",
+                                    "seat": seat,
+                                    **_labels(target, level),
+                                },
+                                "exp_annotations": _device_critical_annotations(_labels(target)["instance"]),
+                            }
+                            for seat, target in (("10.3.1.27", ported), ("3F-east-07", named))
+                        ],
+                    },
+                    {
+                        "eval_time": "6m",
+                        "alertname": "DeskwatchSeatDown",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {"severity": "warning", "seat": "10.3.1.27", **_labels(ported)},
+                                "exp_annotations": {
+                                    "summary": "Deskwatch on 10.3.1.27:9858 cannot be scraped",
+                                    "summary_zh": "无法采集 10.3.1.27:9858 上的 Deskwatch",
+                                    "description": "The seat is off, Deskwatch is not running, "
+                                    "or its exporter is not reachable.",
+                                },
+                            }
+                        ],
+                    },
+                ],
+            }
+        ],
+    )
+
+
+def _device_critical_annotations(instance: str) -> dict[str, str]:
+    return {
+        "summary": f"printer: printer.status critical on {instance}",
+        "summary_zh": f"printer:printer.status 严重({instance})",
+        "description": "Deskwatch judged printer.status (desk1) critical.",
+    }
+
+
+def _labels(*selectors: str) -> dict[str, str]:
+    """``a="1", b="2"`` as a dict."""
+    return dict(re.findall(r'(\w+)="([^"]*)"', ", ".join(selectors)))

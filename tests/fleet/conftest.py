@@ -6,6 +6,7 @@ stopped at the end.  A missing binary fails the tests (CI installs it).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -192,18 +193,61 @@ class RunningPrometheus:
         """Query until the result is not empty."""
         return list(wait_for(lambda: self.query(expr), f"Prometheus query {expr!r}", timeout, self.proc))
 
+    def rule_state(self, name: str) -> str | None:
+        """``inactive``, ``pending`` or ``firing`` once the rule's group has been evaluated, else None."""
+        body = json.loads(http_get(f"http://127.0.0.1:{self.port}/api/v1/rules"))
+        for group in body["data"]["groups"]:
+            for rule in group["rules"]:
+                if rule["name"] == name and not group["lastEvaluation"].startswith("0001"):
+                    return str(rule["state"])
+        return None
+
+
+@contextlib.contextmanager
+def service(
+    what: str, command: list[str], base: Path, ready: Callable[[], object], timeout: float = 20.0
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``command`` in ``base`` (its log there too) until the block ends; ready when ``ready()`` is."""
+    log = base / f"{what}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, cwd=base, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_ready(what, ready, process=proc, logs=[log], timeout=timeout)
+        yield proc
+    finally:
+        stop(proc)
+
+
+@contextlib.contextmanager
+def prometheus_server(base: Path, config_text: str, *flags: str) -> Iterator[RunningPrometheus]:
+    """A private Prometheus on a free loopback port with this configuration (checked by promtool first)."""
+    binary = require("prometheus")
+    config = base / "prometheus.yml"
+    config.write_text(config_text, "utf-8")
+    # promtool also checks the rule files the config names.
+    check_config("prometheus", [require("promtool"), "check", "config", str(config)])
+    port = free_port()
+    command = [
+        binary,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={base / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        *flags,
+    ]
+
+    def ready() -> bool:
+        return "Ready" in http_get(f"http://127.0.0.1:{port}/-/ready")
+
+    with service("prometheus", command, base, ready, timeout=30) as proc:
+        yield RunningPrometheus(proc, port)
+
 
 @pytest.fixture(scope="session")
 def prometheus(
     deskwatch: RunningDeskwatch, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningPrometheus]:
     """Prometheus scraping the headless Deskwatch every second, with the shipped rules loaded."""
-    binary = require("prometheus")
-    base = tmp_path_factory.mktemp("prometheus")
-    port = free_port()
-    config = base / "prometheus.yml"
-    config.write_text(
-        f"""
+    config = f"""
 global:
   scrape_interval: 1s
   evaluation_interval: 1s
@@ -215,34 +259,8 @@ scrape_configs:
       - targets: ["127.0.0.1:{deskwatch.port}"]
         labels:
           room: "3F-east"
-""",
-        "utf-8",
-    )
-    # promtool also checks the rule files the config names (the shipped rules).
-    check_config("prometheus", [require("promtool"), "check", "config", str(config)])
-    log = base / "prometheus.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={config}",
-                f"--storage.tsdb.path={base / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--web.enable-lifecycle",
-            ],
-            cwd=base,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    running = RunningPrometheus(proc, port)
-    try:
-        wait_ready(
-            "prometheus",
-            lambda: "Ready" in http_get(f"http://127.0.0.1:{port}/-/ready"),
-            process=proc,
-            logs=[log],
-            timeout=20,
-        )
+"""
+    with prometheus_server(
+        tmp_path_factory.mktemp("prometheus"), config, "--web.enable-lifecycle"
+    ) as running:
         yield running
-    finally:
-        stop(proc)
