@@ -51,14 +51,17 @@ def site_config_locations(
         return [PureWindowsPath(base, APP_NAME, CONFIG_FILE_NAME)]
     if platform == "darwin":
         return [PurePosixPath("/Library/Application Support", APP_NAME, CONFIG_FILE_NAME)]
-    dirs: list[PurePath] = []
+    return [folder / APP_NAME / CONFIG_FILE_NAME for folder in xdg_config_dirs(environ)]
+
+
+def xdg_config_dirs(environ: Mapping[str, str] = os.environ) -> list[PurePosixPath]:
+    """``$XDG_CONFIG_DIRS`` in its order (default ``/etc/xdg``), relative and repeated entries dropped."""
+    dirs: list[PurePosixPath] = []
     for entry in (environ.get("XDG_CONFIG_DIRS") or "").split(":"):
         folder = PurePosixPath(entry)
         if entry and folder.is_absolute() and folder not in dirs:
             dirs.append(folder)
-    if not dirs:
-        dirs = [PurePosixPath(XDG_CONFIG_DIRS_DEFAULT)]
-    return [folder / APP_NAME / CONFIG_FILE_NAME for folder in dirs]
+    return dirs or [PurePosixPath(XDG_CONFIG_DIRS_DEFAULT)]
 
 
 def site_config_paths() -> list[Path]:

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from app.kernel.paths import xdg_config_dirs
+
 APP_ID = "deskwatch"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 RUN_VALUE = "Deskwatch"
@@ -41,26 +43,53 @@ class Autostart(Protocol):
 
 
 class XdgAutostart:
-    """``$XDG_CONFIG_HOME/autostart/deskwatch.desktop`` (freedesktop Desktop Application Autostart)."""
+    """``$XDG_CONFIG_HOME/autostart/deskwatch.desktop`` (freedesktop Desktop Application Autostart).
 
-    def __init__(self, config_home: Path | None = None, command: Sequence[str] | None = None) -> None:
+    The seat package installs a system-wide entry in
+    ``$XDG_CONFIG_DIRS/autostart`` (``/etc/xdg/autostart``).  By the autostart
+    spec a user's entry of the same name replaces it, so the clerk's choice is
+    kept as a user entry: ``Hidden=true`` to switch the system entry off, none
+    at all to follow it again.
+    """
+
+    def __init__(
+        self,
+        config_home: Path | None = None,
+        command: Sequence[str] | None = None,
+        system_dirs: Sequence[Path] | None = None,
+    ) -> None:
         base = config_home or Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
         self.path = base / "autostart" / f"{APP_ID}.desktop"
         self.command = list(command) if command is not None else launch_command()
+        dirs = system_dirs if system_dirs is not None else [Path(d) for d in xdg_config_dirs()]
+        self.system_paths = [folder / "autostart" / f"{APP_ID}.desktop" for folder in dirs]
 
     def is_enabled(self) -> bool:
-        try:
-            text = self.path.read_text("utf-8")
-        except OSError:
-            return False
-        # A user (or their desktop) may disable an entry rather than delete it.
-        lines = {line.strip().replace(" ", "") for line in text.splitlines()}
-        return "Hidden=true" not in lines and "X-GNOME-Autostart-enabled=false" not in lines
+        if self.path.exists():
+            return _entry_is_active(self.path)
+        return self._system_entry_is_active()
 
     def set_enabled(self, enabled: bool) -> None:
-        if not enabled:
-            self.path.unlink(missing_ok=True)
+        if self._system_entry_is_active():
+            # The system entry starts Deskwatch: the user's entry only ever says "not for me".
+            if enabled:
+                self.path.unlink(missing_ok=True)
+            else:
+                self._write_entry(hidden=True)
             return
+        if enabled:
+            self._write_entry(hidden=False)
+        else:
+            self.path.unlink(missing_ok=True)
+
+    def _system_entry_is_active(self) -> bool:
+        # The first directory that has the entry decides, as for every XDG config file.
+        for path in self.system_paths:
+            if path.exists():
+                return _entry_is_active(path)
+        return False
+
+    def _write_entry(self, hidden: bool) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         exec_line = " ".join(shlex.quote(part) for part in self.command)
         self.path.write_text(
@@ -72,10 +101,20 @@ class XdgAutostart:
             "Comment[zh_CN]=工位设备与健康监测\n"
             f"Exec={exec_line}\n"
             "Icon=deskwatch\n"
-            "Terminal=false\n"
-            "X-GNOME-Autostart-enabled=true\n",
+            "Terminal=false\n" + ("Hidden=true\n" if hidden else "X-GNOME-Autostart-enabled=true\n"),
             "utf-8",
         )
+
+
+def _entry_is_active(path: Path) -> bool:
+    """Whether an autostart entry exists, can be read, and is not switched off."""
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    # A user (or their desktop) may disable an entry rather than delete it.
+    lines = {line.strip().replace(" ", "") for line in text.splitlines()}
+    return "Hidden=true" not in lines and "X-GNOME-Autostart-enabled=false" not in lines
 
 
 class Registry(Protocol):

@@ -122,7 +122,7 @@ def test_second_launch_of_the_real_command_exits_at_once(qtbot: Any, make_app: A
 
 # -- start at login -------------------------------------------------------------
 def test_xdg_autostart_entry(tmp_path: Path) -> None:
-    entry = autostart_mod.XdgAutostart(tmp_path, ["/opt/desk watch/deskwatch"])
+    entry = autostart_mod.XdgAutostart(tmp_path, ["/opt/desk watch/deskwatch"], system_dirs=[])
     assert not entry.is_enabled()
     entry.set_enabled(True)
     text = entry.path.read_text("utf-8")
@@ -133,6 +133,29 @@ def test_xdg_autostart_entry(tmp_path: Path) -> None:
     assert not entry.is_enabled()
     entry.set_enabled(False)
     assert not entry.path.exists() and not entry.is_enabled()
+
+
+def test_xdg_autostart_follows_and_overrides_the_packages_system_entry(tmp_path: Path) -> None:
+    """The .deb installs /etc/xdg/autostart/deskwatch.desktop; the clerk's checkbox must tell the truth."""
+    system = tmp_path / "etc-xdg"
+    (system / "autostart").mkdir(parents=True)
+    system_entry = system / "autostart" / "deskwatch.desktop"
+    system_entry.write_text("[Desktop Entry]\nType=Application\nName=Deskwatch\nExec=deskwatch\n", "utf-8")
+    home = tmp_path / "home-config"
+    entry = autostart_mod.XdgAutostart(home, ["deskwatch"], system_dirs=[tmp_path / "empty", system])
+    assert entry.is_enabled()  # the system entry starts it although the user has none
+    entry.set_enabled(False)
+    assert not entry.is_enabled()
+    assert "Hidden=true" in entry.path.read_text("utf-8")  # the spec's way to switch a system entry off
+    assert system_entry.exists()  # never touches IT's file
+    # A second reader (the next login's settings dialog) sees the same.
+    assert not autostart_mod.XdgAutostart(home, ["deskwatch"], system_dirs=[system]).is_enabled()
+    entry.set_enabled(True)
+    assert entry.is_enabled() and not entry.path.exists()  # follows the system entry again, no duplicate
+    system_entry.write_text(system_entry.read_text("utf-8") + "Hidden=true\n", "utf-8")
+    assert not entry.is_enabled()  # IT switched it off: a user entry is then a real one
+    entry.set_enabled(True)
+    assert entry.is_enabled() and "Hidden=true" not in entry.path.read_text("utf-8")
 
 
 class FakeRegistry:
