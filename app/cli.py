@@ -417,7 +417,7 @@ def cmd_headless(args: argparse.Namespace) -> int:
 def cmd_gui(args: argparse.Namespace) -> int:
     """Start the tray application."""
     try:
-        from app.ui.main import run_gui
+        from app.ui.startup import run_gui
     except ImportError as exc:
         print(
             f"deskwatch: the desktop interface is not available ({exc}); use 'run --headless'",
