@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -441,6 +442,10 @@ def _tolerant_output() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``deskwatch`` console script."""
+    # Before numpy can be imported: its OpenBLAS would start a thread per core
+    # (each with its stack and buffers, spinning after every call) for the few
+    # small vectors the audio analysis hands it.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
     _tolerant_output()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut
@@ -28,12 +29,14 @@ from app.kernel.monitor import LoopLatencyProbe
 from app.ui.autostart import Autostart, autostart_for_platform
 from app.ui.bridge import LoopWatch, Worker
 from app.ui.keys import name as name_widget
-from app.ui.panel.window import StatusPanel
-from app.ui.settings_dialog import SettingsDialog
 from app.ui.surface import Surface
 from app.ui.theme import apply_style
 from app.ui.translations import Translations
 from app.ui.tray import Announcer, TrayIcon
+
+if TYPE_CHECKING:  # imported when first shown: most days the panel and the settings never are
+    from app.ui.panel.window import StatusPanel
+    from app.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +115,8 @@ class DeskwatchApp(QObject):
     def panel(self) -> StatusPanel:
         """The status panel, built (hidden) the first time anything needs it."""
         if self._panel is None:
+            from app.ui.panel.window import StatusPanel
+
             panel = StatusPanel(self.surface)
             self._panel = panel
             self.surface.main_window = panel
@@ -324,6 +329,8 @@ class DeskwatchApp(QObject):
     def open_settings(self) -> SettingsDialog:
         """Open (or bring forward) the settings dialog."""
         if self.settings_dialog is None:
+            from app.ui.settings_dialog import SettingsDialog
+
             self.settings_dialog = SettingsDialog(self.surface, self.autostart, self.panel)
             self.settings_dialog.finished.connect(self._settings_closed)
         self.settings_dialog.show()
