@@ -181,6 +181,9 @@ class Startup(QObject):
         self.error: BaseException | None = None
         self.starting: StartingIcon | None = None
         self._stopped = False
+        self._panel_asked = False
+        single.show_requested.connect(self._show_requested)
+        qapp.commitDataRequest.connect(lambda _manager: self._session_ending())
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.starting = StartingIcon(self)
             self.starting.show()
@@ -202,17 +205,30 @@ class Startup(QObject):
         apply_style(self.qapp, language)
         app = DeskwatchApp(runtime, self.probe, translations=self.translations)
         self.app = app
-        self.single.show_requested.connect(app.show_panel)
         load_features(app)
         self.qapp.aboutToQuit.connect(app.stop)
-        # The desktop session is ending: stop cleanly now (history flushed, clean
-        # heartbeat) rather than die with the X connection, which would be
-        # reported as a crash at the next start.
-        self.qapp.commitDataRequest.connect(lambda _manager: app.quit())
         app.start()
         if self.starting is not None:
             self.starting.close()  # after the app's icon is shown: the tray is never empty
             self.starting = None
+        if self._panel_asked:
+            app.show_panel()
+
+    def _show_requested(self) -> None:
+        """Another launch asked for the panel: show it, or as soon as it exists."""
+        if self.app is not None:
+            self.app.show_panel()
+        else:
+            self._panel_asked = True
+
+    def _session_ending(self) -> None:
+        # The desktop session is ending: stop cleanly now (history flushed, clean
+        # heartbeat) rather than die with the X connection, which would be
+        # reported as a crash at the next start.
+        if self.app is not None:
+            self.app.quit()
+        else:
+            QApplication.exit(0)  # stop() closes what is being built
 
     def _failed(self, error: BaseException) -> None:
         self.error = error
