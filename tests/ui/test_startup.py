@@ -4,7 +4,7 @@ The first test runs the real ``deskwatch run`` on Xvfb with a tray
 (:mod:`tests.ui.startup_probe` records ``sys.modules`` when the starting icon
 is shown and once every monitor has answered); the others drive
 :func:`app.ui.startup.run_gui` in this process through its two ways of
-ending early.
+ending early, and the status panel that waits until it is first shown.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.core.runtime import Runtime, build_runtime
+from app.kernel.model import Device, Level
 from app.kernel.monitor import LoopLatencyProbe
 from app.ui import startup
-from tests.ui.conftest import CLASSES
+from tests.ui.conftest import CLASSES, CPU, FakeAutostart, reading
 from tests.xserver import XServer, xvfb
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,3 +143,24 @@ def test_a_runtime_that_cannot_be_built_ends_the_app_with_its_error(
             startup.run_gui(gui_args)
     finally:
         guard.stop()
+
+
+def test_the_panel_is_built_when_first_shown_with_what_happened_before(qtbot: Any, make_runtime: Any) -> None:
+    from app.ui.main import DeskwatchApp
+
+    app = DeskwatchApp(make_runtime(), tray=False, autostart=FakeAutostart())
+    try:
+        assert not app.panel_built
+        app.engine.ingest([reading(CPU, 97.5)])
+        app.notify("Printer", "Out of paper", Level.WARNING)  # no tray: the notice waits for the panel
+        assert not app.panel_built
+        app.show_panel()
+        assert app.panel_built
+        qtbot.addWidget(app.panel)
+        app.panel.flush_pending()
+        assert app.panel.cards[Device.COMPUTER].level is Level.CRITICAL
+        assert "Out of paper" in app.panel.notice.text()
+        assert "No system tray was found" in app.panel.notice.text()
+        assert app.surface.main_window is app.panel
+    finally:
+        app.stop()
