@@ -193,10 +193,16 @@ class Startup(QObject):
         self.builder.start()
 
     def _built(self, runtime: Runtime) -> None:
-        from app.ui.main import DeskwatchApp, load_features
-
         if self._stopped:  # quit while it was being built: stop() closes it
             return
+        try:
+            self._start_app(runtime)
+        except BaseException as exc:  # as a failure in build_runtime: out of run_gui, not into Qt's log
+            self._failed(exc)
+
+    def _start_app(self, runtime: Runtime) -> None:
+        from app.ui.main import DeskwatchApp, load_features
+
         if getattr(self.args, "lang", None):
             i18n.set_language(self.args.lang)
         language = i18n.current_language()  # the config's, now that it is read

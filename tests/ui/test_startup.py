@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,19 @@ NOTHING_NEEDS_THEM = "".join(
 )
 #: Loaded only when a configured device or feature needs them.
 ON_DEMAND = ("pymodbus", "prometheus_client", "cups", "pyaudio")
+
+
+@contextmanager
+def bounded_loop(seconds: float = 20.0) -> Iterator[None]:
+    """End the event loop after ``seconds`` should what the test waits for never come."""
+    guard = QTimer()
+    guard.setSingleShot(True)
+    guard.timeout.connect(lambda: QApplication.exit(99))
+    guard.start(int(seconds * 1000))
+    try:
+        yield
+    finally:
+        guard.stop()
 
 
 @pytest.fixture(scope="module")
@@ -134,15 +148,35 @@ def test_a_runtime_that_cannot_be_built_ends_the_app_with_its_error(
         raise OSError("the data folder is on a disk that went away")
 
     monkeypatch.setattr(startup, "_runtime_for", broken)
-    guard = QTimer()  # a bound on the loop, should the failure never arrive
-    guard.setSingleShot(True)
-    guard.timeout.connect(lambda: QApplication.exit(99))
-    guard.start(20_000)
-    try:
-        with pytest.raises(OSError, match="disk that went away"):
-            startup.run_gui(gui_args)
-    finally:
-        guard.stop()
+    with bounded_loop(), pytest.raises(OSError, match="disk that went away"):
+        startup.run_gui(gui_args)
+
+
+def test_an_app_that_cannot_be_built_ends_with_its_error_and_closes_the_runtime(
+    qapp: QApplication, gui_args: argparse.Namespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.ui.main
+
+    built: list[Runtime] = []
+
+    def build(args: argparse.Namespace, probe: LoopLatencyProbe) -> Runtime:
+        runtime = build_runtime(
+            monitor_classes=CLASSES, config_path=args.config, data_dir=args.data_dir, loop_probe=probe
+        )
+        built.append(runtime)
+        return runtime
+
+    class Unbuildable:
+        def __init__(self, *_args: Any, **_kwargs: Any) -> None:
+            raise RuntimeError("no display for the panel")
+
+    monkeypatch.setattr(startup, "_runtime_for", build)
+    monkeypatch.setattr(app.ui.main, "DeskwatchApp", Unbuildable)
+    with bounded_loop(), pytest.raises(RuntimeError, match="no display for the panel"):
+        startup.run_gui(gui_args)
+    (runtime,) = built
+    assert not runtime.scheduler.running
+    assert not (gui_args.data_dir / "history.sqlite3-wal").exists()
 
 
 def test_the_panel_is_built_when_first_shown_with_what_happened_before(qtbot: Any, make_runtime: Any) -> None:
