@@ -198,3 +198,25 @@ def test_the_panel_is_built_when_first_shown_with_what_happened_before(qtbot: An
         assert app.surface.main_window is app.panel
     finally:
         app.stop()
+
+
+#: Imports PySide6 (with or without Deskwatch's adjustment), then stdlib modules, and counts cached sources.
+CACHED_SOURCES = """
+import importlib, linecache, sys
+importlib.import_module(sys.argv[1])
+import email.mime.text, json, csv, wave, zipfile
+print(len(linecache.cache))
+"""
+
+
+@pytest.mark.parametrize(("first", "most"), [("app.ui", 5), ("PySide6.QtCore", None)])
+def test_modules_imported_after_qt_leave_no_source_in_memory(first: str, most: int | None) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", CACHED_SOURCES, first],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    cached = int(result.stdout.split()[-1])
+    if most is not None:
+        assert cached <= most, f"{cached} source files kept in linecache"
+    else:  # PySide6 on its own keeps them: the adjustment is what makes the difference
+        assert cached > 10
