@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -439,7 +440,7 @@ def cmd_headless(args: argparse.Namespace) -> int:
 def cmd_gui(args: argparse.Namespace) -> int:
     """Start the tray application."""
     try:
-        from app.ui.main import run_gui
+        from app.ui.startup import run_gui
     except ImportError as exc:
         print(
             f"deskwatch: the desktop interface is not available ({exc}); use 'run --headless'",
@@ -463,6 +464,10 @@ def _tolerant_output() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``deskwatch`` console script."""
+    # Before numpy can be imported: its OpenBLAS would start a thread per core
+    # (each with its stack and buffers, spinning after every call) for the few
+    # small vectors the audio analysis hands it.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
     _tolerant_output()

@@ -1,7 +1,7 @@
 """The tray application: builds the runtime, the tray icon, the panel, and wires them together.
 
-``run_gui(args)`` is what ``deskwatch`` (and ``deskwatch run --demo``) call.
-Other features plug in through :data:`FEATURES`: each named module's
+:mod:`app.ui.startup` builds it once the runtime is ready (the tray icon
+comes first).  Other features plug in through :data:`FEATURES`: each named module's
 ``install(surface)`` receives the app's :class:`~app.ui.surface.Surface` and
 may add tray-menu actions and card widgets, handle its requests and connect
 to its announcements (``stopping`` among them).
@@ -9,41 +9,35 @@ to its announcements (``stopping`` among them).
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import importlib
 import logging
-import signal
-import socket
-import sys
 from collections.abc import Callable, Iterable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSocketNotifier, Qt, QTimer, QUrl
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractButton, QApplication, QMenu, QMessageBox, QSystemTrayIcon
 
-import monitors
 from app.core.alerts import Alert
 from app.core.config import Config
 from app.core.engine import Engine
-from app.core.runtime import Runtime, build_runtime
+from app.core.runtime import Runtime
 from app.core.status import FaultReport, build_fault_report, save_fault_report
 from app.kernel import i18n
 from app.kernel.model import Level
 from app.kernel.monitor import LoopLatencyProbe
-from app.kernel.paths import user_data_dir
 from app.ui.autostart import Autostart, autostart_for_platform
 from app.ui.bridge import LoopWatch, Worker
 from app.ui.keys import name as name_widget
 from app.ui.notifications import desktop_notifier
-from app.ui.panel.window import StatusPanel
-from app.ui.settings_dialog import SettingsDialog
-from app.ui.single import SingleInstance, ask_running_instance, server_name
 from app.ui.surface import Surface
-from app.ui.theme import apply_style, level_icon
+from app.ui.theme import apply_style
 from app.ui.translations import Translations
 from app.ui.tray import Announcer, TrayIcon
+
+if TYPE_CHECKING:  # imported when first shown: most days the panel and the settings never are
+    from app.ui.panel.window import StatusPanel
+    from app.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +95,12 @@ class DeskwatchApp(QObject):
         surface.fault_report_requested.connect(self.report_fault)
         # Connected before any feature installs: the app's own follow-up runs first.
         surface.config_applied.connect(self._config_applied)
-        self.panel = StatusPanel(surface)
-        surface.main_window = self.panel
-        self._install_keys()
-        self._name_panel()
+        # The panel is built the first time it is needed (:attr:`panel`): hidden
+        # in the tray all day, its widgets and the fonts they load (the CJK
+        # faces, regular and bold, in Chinese) cost some 15 MiB, 20 in Chinese.
+        self._panel: StatusPanel | None = None
+        self._notices: dict[str, str | None] = {}
+        self._set_keys()
         self.tray: TrayIcon | None = TrayIcon(surface) if self.has_tray else None
         self.announcer = Announcer(surface, self.notify, desktop=desktop_notifier())
         self._show_tray_notice()
@@ -115,6 +111,32 @@ class DeskwatchApp(QObject):
         self._tray_probe.setInterval(TRAY_PROBE_MS)
         self._tray_probe.timeout.connect(self._look_for_tray)
         self._tray_probe_left = TRAY_PROBE_TRIES if tray is None and not self.has_tray else 0
+
+    @property
+    def panel(self) -> StatusPanel:
+        """The status panel, built (hidden) the first time anything needs it."""
+        if self._panel is None:
+            from app.ui.panel.window import StatusPanel
+
+            panel = StatusPanel(self.surface)
+            self._panel = panel
+            self.surface.main_window = panel
+            self._install_keys(panel)
+            self._name_panel()
+            for kind, text in self._notices.items():
+                panel.set_notice(kind, text)
+        return self._panel
+
+    @property
+    def panel_built(self) -> bool:
+        """Whether the status panel has been built yet."""
+        return self._panel is not None
+
+    def _set_notice(self, kind: str, text: str | None) -> None:
+        """A notice for the panel: shown at once if it is built, else when it is."""
+        self._notices[kind] = text
+        if self._panel is not None:
+            self._panel.set_notice(kind, text)
 
     @property
     def engine(self) -> Engine:
@@ -160,13 +182,16 @@ class DeskwatchApp(QObject):
         menu.aboutToShow.connect(self._update_menu)
         self.retranslate_menu()
 
-    def _install_keys(self) -> None:
-        """The built-in actions' keys, active in the panel (the window keeps them across rebuilds)."""
+    def _set_keys(self) -> None:
+        """The built-in actions' keys (the tray menu shows them)."""
         for name, key in ACTION_KEYS.items():
-            action = self.action(name)
-            action.setShortcut(QKeySequence(key))
-            self.panel.addAction(action)
-        status = QShortcut(QKeySequence(STATUS_KEY), self.panel)
+            self.action(name).setShortcut(QKeySequence(key))
+
+    def _install_keys(self, panel: StatusPanel) -> None:
+        """The built-in actions' keys, active in the panel (the window keeps them across rebuilds)."""
+        for name in ACTION_KEYS:
+            panel.addAction(self.action(name))
+        status = QShortcut(QKeySequence(STATUS_KEY), panel)
         status.activated.connect(self.show_status)
 
     def _name_panel(self) -> None:
@@ -272,7 +297,7 @@ class DeskwatchApp(QObject):
                 "No system tray was found, so Deskwatch runs in this window. "
                 "Closing it quits Deskwatch; minimise it instead."
             )
-        self.panel.set_notice("tray", text)
+        self._set_notice("tray", text)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.setQuitOnLastWindowClosed(not self.has_tray)
@@ -305,6 +330,8 @@ class DeskwatchApp(QObject):
     def open_settings(self) -> SettingsDialog:
         """Open (or bring forward) the settings dialog."""
         if self.settings_dialog is None:
+            from app.ui.settings_dialog import SettingsDialog
+
             self.settings_dialog = SettingsDialog(self.surface, self.autostart, self.panel)
             self.settings_dialog.finished.connect(self._settings_closed)
         self.settings_dialog.show()
@@ -326,7 +353,7 @@ class DeskwatchApp(QObject):
             }.get(level, QSystemTrayIcon.MessageIcon.Information)
             self.tray.icon.showMessage(title, body, icon, 10_000)
         else:
-            self.panel.set_notice("alert", f"{title} — {body.splitlines()[0]}")
+            self._set_notice("alert", f"{title} — {body.splitlines()[0]}")
 
     # -- actions ----------------------------------------------------------------
     def report_fault(self, alert: Alert) -> None:
@@ -376,7 +403,8 @@ class DeskwatchApp(QObject):
         language = i18n.current_language()
         if language != self.translations.language:
             self.set_language(language)
-        self.panel.sync_all()
+        if self._panel is not None:  # a panel built later reads the new settings then
+            self._panel.sync_all()
         if self.tray is not None:
             self.tray.refresh()
 
@@ -388,8 +416,9 @@ class DeskwatchApp(QObject):
         if isinstance(app, QApplication):
             apply_style(app, language)
         self.retranslate_menu()
-        self.panel.retranslate()
-        self._name_panel()
+        if self._panel is not None:  # a panel built later is built in the new language
+            self._panel.retranslate()
+            self._name_panel()
         self._show_tray_notice()
         if self.tray is not None:
             self.tray.refresh()
@@ -423,95 +452,3 @@ def load_features(app: DeskwatchApp, features: Iterable[str] = FEATURES) -> list
             continue
         installed.append(name)
     return installed
-
-
-_signal_plumbing: list[socket.socket | QSocketNotifier] = []
-
-
-def install_signal_handlers(qapp: QApplication) -> QSocketNotifier | None:
-    """Quit cleanly on SIGINT/SIGTERM without a polling timer.
-
-    Python runs signal handlers only between bytecodes, which never happens
-    while Qt waits in C++; the wake-up fd makes the signal visible to the
-    event loop as a readable socket.
-    """
-    reader, writer = socket.socketpair()
-    writer.setblocking(False)
-    reader.setblocking(False)
-    try:
-        signal.set_wakeup_fd(writer.fileno())
-    except ValueError:  # not the main thread
-        return None
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_args: None)
-    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, qapp)
-
-    def wake() -> None:
-        with contextlib.suppress(OSError):
-            reader.recv(64)
-        qapp.exit(0)  # see DeskwatchApp.quit
-
-    notifier.activated.connect(wake)
-    # Module-level references: the sockets must live as long as the process,
-    # whatever the caller does with the returned notifier.
-    _signal_plumbing[:] = [reader, writer, notifier]
-    return notifier
-
-
-def _runtime_for(args: argparse.Namespace, probe: LoopLatencyProbe) -> Runtime:
-    if getattr(args, "demo", False):
-        from app.core.demo import QuietSimulatedFaults, demo_monitor_classes
-
-        logging.getLogger("app.core.scheduler").addFilter(QuietSimulatedFaults())
-        # The demo keeps its own history and settings so it never mixes with real data.
-        data_dir = args.data_dir or (user_data_dir() / "demo")
-        config_path = args.config or (Path(data_dir) / "deskwatch-demo.toml")
-        return build_runtime(
-            config_path=config_path,
-            data_dir=data_dir,
-            loop_probe=probe,
-            monitor_classes=demo_monitor_classes(monitors.discover()),
-        )
-    return build_runtime(
-        monitor_classes=monitors.discover(), config_path=args.config, data_dir=args.data_dir, loop_probe=probe
-    )
-
-
-def run_gui(args: argparse.Namespace) -> int:
-    """Run the tray application until quit; returns the process exit code."""
-    qapp = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(qapp, QApplication)
-    qapp.setApplicationName("Deskwatch")
-    qapp.setOrganizationName("Deskwatch")
-    qapp.setDesktopFileName("deskwatch")
-    qapp.setWindowIcon(level_icon(None))
-    name = server_name("-demo" if getattr(args, "demo", False) else "")
-    if ask_running_instance(name):
-        log.info("Deskwatch is already running; asked it to show its panel")
-        return 0
-    single = SingleInstance(name)
-    single.listen()
-    probe = LoopLatencyProbe()
-    runtime = _runtime_for(args, probe)
-    if getattr(args, "lang", None):
-        i18n.set_language(args.lang)
-    language = i18n.current_language()
-    translations = Translations()
-    translations.install(language)
-    apply_style(qapp, language)
-    app = DeskwatchApp(runtime, probe, translations=translations)
-    single.show_requested.connect(app.show_panel)
-    load_features(app)
-    notifier = install_signal_handlers(qapp)
-    qapp.aboutToQuit.connect(app.stop)
-    # The desktop session is ending: stop cleanly now (history flushed, clean
-    # heartbeat) rather than die with the X connection, which would be
-    # reported as a crash at the next start.
-    qapp.commitDataRequest.connect(lambda _manager: app.quit())
-    app.start()
-    try:
-        return int(qapp.exec())
-    finally:
-        app.stop()
-        single.close()
-        del notifier

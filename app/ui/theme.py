@@ -65,6 +65,10 @@ def apply_style(app: QApplication, language: str) -> None:
             break
 
 
+#: Faces with Latin digits for the badge, most likely first (any of them will do).
+BADGE_FAMILIES = ("DejaVu Sans", "Noto Sans", "Liberation Sans", "Segoe UI", "Arial", "Helvetica")
+
+
 def _shield(painter: QPainter, rect: QRectF, colour: QColor) -> None:
     """The Deskwatch mark: a rounded screen with a pulse line."""
     w = rect.width()
@@ -104,6 +108,9 @@ def render_icon(size: int, level: Level | None = None, badge: int = 0) -> QPixma
         painter.setBrush(QColor("#b91c1c") if level is Level.CRITICAL else QColor("#1f2937"))
         painter.drawEllipse(circle)
         font = QFont()
+        # Digits only: a Latin face, so that drawing a badge does not map a CJK
+        # collection (the app font in Chinese, 4 MiB resident for ten digits).
+        font.setFamilies(list(BADGE_FAMILIES))
         font.setBold(True)
         font.setPixelSize(max(6, int(d * 0.62)))
         painter.setFont(font)

@@ -204,93 +204,93 @@
 <context>
     <name>DeskwatchApp</name>
     <message>
-        <location filename="../../app/ui/main.py" line="177"/>
+        <location filename="../../app/ui/main.py" line="202"/>
         <source>Status and alerts</source>
         <extracomment>Optional features built by other modules; each has ``install(surface: Surface) -&gt; None``. Keys of the built-in actions; they work in the status panel and are shown in the tray menu. The panel&apos;s own key for its status tab (cards, then a card&apos;s detail with Enter). How often and how many times to look for a tray that was missing at start-up (2 min).</extracomment>
         <translation>状态和告警</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="178"/>
+        <location filename="../../app/ui/main.py" line="203"/>
         <source>{0}: status, {1}: alerts</source>
         <translation>{0}:状态,{1}:告警</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="182"/>
+        <location filename="../../app/ui/main.py" line="207"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="197"/>
+        <location filename="../../app/ui/main.py" line="222"/>
         <source>&amp;Open status panel</source>
         <translation>打开状态面板(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="198"/>
+        <location filename="../../app/ui/main.py" line="223"/>
         <source>&amp;Alert centre</source>
         <translation>告警中心(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="199"/>
+        <location filename="../../app/ui/main.py" line="224"/>
         <source>Acknowledge a&amp;ll alerts</source>
         <translation>确认全部告警(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="200"/>
+        <location filename="../../app/ui/main.py" line="225"/>
         <source>Take a &amp;break now</source>
         <translation>立即休息(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="201"/>
+        <location filename="../../app/ui/main.py" line="226"/>
         <source>Start-of-shift &amp;check…</source>
         <translation>班前检查…(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="202"/>
+        <location filename="../../app/ui/main.py" line="227"/>
         <source>&amp;Settings…</source>
         <translation>设置…(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="203"/>
+        <location filename="../../app/ui/main.py" line="228"/>
         <source>&amp;Quit Deskwatch</source>
         <translation>退出 Deskwatch(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="207"/>
+        <location filename="../../app/ui/main.py" line="232"/>
         <source>&amp;Pause break reminders</source>
         <translation>暂停休息提醒(&amp;P)</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/main.py" line="209"/>
+        <location filename="../../app/ui/main.py" line="234"/>
         <source>For %n minute(s)</source>
         <translation>
             <numerusform>%n 分钟</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="272"/>
+        <location filename="../../app/ui/main.py" line="297"/>
         <source>No system tray was found, so Deskwatch runs in this window. Closing it quits Deskwatch; minimise it instead.</source>
         <translation>未找到系统托盘,Deskwatch 在此窗口中运行。关闭窗口将退出 Deskwatch,请改为最小化。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="348"/>
-        <location filename="../../app/ui/main.py" line="369"/>
+        <location filename="../../app/ui/main.py" line="375"/>
+        <location filename="../../app/ui/main.py" line="396"/>
         <source>Report to IT</source>
         <translation>报告信息技术部门</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="349"/>
+        <location filename="../../app/ui/main.py" line="376"/>
         <source>The fault report is on the clipboard and saved as:
 {0}</source>
         <translation>故障报告已复制到剪贴板,并保存为:
 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="354"/>
+        <location filename="../../app/ui/main.py" line="381"/>
         <source>Open e-mail to {0}</source>
         <translation>写邮件给 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="370"/>
+        <location filename="../../app/ui/main.py" line="397"/>
         <source>The fault report could not be saved: {0}</source>
         <translation>无法保存故障报告:{0}</translation>
     </message>
@@ -804,6 +804,20 @@
         <location filename="../../app/ui/settings_dialog.py" line="463"/>
         <source>{0}: {1}</source>
         <translation>{0}:{1}</translation>
+    </message>
+</context>
+<context>
+    <name>StartingIcon</name>
+    <message>
+        <location filename="../../app/ui/startup.py" line="93"/>
+        <source>&amp;Quit Deskwatch</source>
+        <extracomment>How long a quit during start-up waits for the runtime being built, so that its history is closed.</extracomment>
+        <translation>退出 Deskwatch(&amp;Q)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/startup.py" line="97"/>
+        <source>Deskwatch is starting…</source>
+        <translation>Deskwatch 正在启动…</translation>
     </message>
 </context>
 <context>

@@ -48,7 +48,8 @@ def main(argv: list[str]) -> int:
 
     from app.core.runtime import build_runtime
     from app.kernel.monitor import LoopLatencyProbe
-    from app.ui.main import DeskwatchApp, install_signal_handlers
+    from app.ui.main import DeskwatchApp
+    from app.ui.startup import install_signal_handlers
     from app.ui.theme import apply_style
 
     data_dir = Path(argv[0])
