@@ -24,6 +24,7 @@ from app.core.engine import MONITOR_FAILED, Engine
 from app.core.history import History
 from app.core.scheduler import Scheduler
 from app.kernel import i18n
+from app.kernel.memory import release_free_heap
 from app.kernel.monitor import LoopLatencyProbe, Monitor, MonitorContext
 from app.kernel.paths import HISTORY_FILE_NAME, secure_data_dir, user_config_path, user_data_dir
 
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 HISTORY_FILE = HISTORY_FILE_NAME
 #: How often the running app deletes history older than ``retention_days``.
 PRUNE_SECONDS = 3600.0
+#: How often the running app hands free heap pages back to the OS (see app.kernel.memory).
+RELEASE_HEAP_SECONDS = 300.0
 
 
 @dataclass
@@ -53,8 +56,12 @@ class Runtime:
     breaks: BreakService | None = None
     #: Seconds between prunes of history older than the retention limit while running.
     prune_seconds: float = PRUNE_SECONDS
+    #: Seconds between hand-backs of free heap memory to the OS (keeps a shift's RSS level).
+    release_heap_seconds: float = RELEASE_HEAP_SECONDS
+    #: How many hand-backs ran (the soak and the tests read it).
+    heap_releases: int = field(default=0, init=False)
     _stopping: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
-    _pruner: threading.Thread | None = field(default=None, init=False, repr=False)
+    _housekeeper: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def start(self) -> None:
         """Start background polling, break reminders and the metrics exporter (each if configured)."""
@@ -63,18 +70,21 @@ class Runtime:
             self.breaks.start()
         if self.exporter is not None:
             self.exporter.start()
-        if self.history is not None and self._pruner is None:
+        if self._housekeeper is None:
             self._stopping.clear()
-            # A tray app runs for weeks: pruning only at start would let the database grow.
-            self._pruner = threading.Thread(target=self._prune_loop, name="deskwatch-prune", daemon=True)
-            self._pruner.start()
+            # A tray app runs for weeks: pruning only at start would let the database grow,
+            # and heap pages freed inside thread arenas would never go back to the OS.
+            self._housekeeper = threading.Thread(
+                target=self._housekeeping_loop, name="deskwatch-housekeeping", daemon=True
+            )
+            self._housekeeper.start()
 
     def stop(self) -> None:
         """Stop polling, break reminders and the exporter, close monitors, flush and close history."""
         self._stopping.set()
-        if self._pruner is not None:
-            self._pruner.join(5.0)
-            self._pruner = None
+        if self._housekeeper is not None:
+            self._housekeeper.join(5.0)
+            self._housekeeper = None
         self.scheduler.stop()
         if self.breaks is not None:
             self.breaks.close()  # saves the break state: before the history closes
@@ -83,15 +93,27 @@ class Runtime:
         if self.history is not None:
             self.history.close()
 
-    def _prune_loop(self) -> None:
-        while not self._stopping.wait(self.prune_seconds):
-            history = self.history
-            if history is None:
-                return
-            try:
-                history.prune()
-            except Exception:  # a failing prune is retried at the next turn, never fatal
-                log.exception("pruning the history failed")
+    def _housekeeping_loop(self) -> None:
+        next_prune = time.monotonic() + self.prune_seconds
+        next_release = time.monotonic() + self.release_heap_seconds
+        while not self._stopping.wait(max(0.0, min(next_prune, next_release) - time.monotonic())):
+            now = time.monotonic()
+            if now >= next_prune:
+                next_prune = now + self.prune_seconds
+                self._prune_history()
+            if now >= next_release:
+                next_release = now + self.release_heap_seconds
+                release_free_heap()
+                self.heap_releases += 1
+
+    def _prune_history(self) -> None:
+        history = self.history
+        if history is None:
+            return
+        try:
+            history.prune()
+        except Exception:  # a failing prune is retried at the next turn, never fatal
+            log.exception("pruning the history failed")
 
     def reload(self, config: Config | None = None) -> Config:
         """Apply a new configuration without a restart (the settings dialog calls this).

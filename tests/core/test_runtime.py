@@ -31,3 +31,16 @@ def test_the_running_app_prunes_old_history_on_a_timer(tmp_path: Path) -> None:
         wait_for(lambda: history.samples("fake.gauge", 0, old + 3600) == [], timeout=10)
     finally:
         runtime.stop()
+
+
+def test_the_running_app_hands_free_heap_back_on_a_timer(tmp_path: Path) -> None:
+    runtime = build_runtime(data_dir=tmp_path / "data", monitor_classes=CLASSES, only=["fake"])
+    runtime.release_heap_seconds = 0.1
+    runtime.start()
+    try:
+        wait_for(lambda: runtime.heap_releases >= 3, timeout=10)
+    finally:
+        runtime.stop()
+    released = runtime.heap_releases
+    time.sleep(0.3)
+    assert runtime.heap_releases == released  # stopped means stopped
