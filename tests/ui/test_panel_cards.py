@@ -73,3 +73,48 @@ def test_a_long_value_is_shortened_with_its_whole_text_in_the_tooltip(make_app: 
     value = card.rows["printer.state"].value
     value.resize(120, value.height())
     assert value.shown_text().endswith("…") and value.text() == long.en and value.toolTip() == long.en
+
+
+def test_a_changed_value_rewrites_the_summary_and_a_changed_shape_frees_what_it_replaces(
+    make_app: Any,
+) -> None:
+    """A card's summary follows every value: same lines are rewritten, replaced ones freed.
+
+    Rebuilding on every change churned widgets several times a second, and
+    ``takeAt`` leaves the ``QWidgetItem`` (and a taken sub-layout) to the
+    caller: kept, they leaked all shift long (the soak's malloc growth).
+    """
+    import shiboken6
+
+    def busy(value: float) -> Any:
+        return reading(CPU, value, Level.CRITICAL, Text(f"CPU at {value}", f"CPU {value}"))
+
+    app = panel_with(make_app, busy(97.0))
+    card = app.panel.cards[Device.COMPUTER]
+
+    def held_items() -> list[Any]:
+        held = []
+        for box in (card.problem_box, card.line_box):
+            for index in range(box.count()):
+                item = box.itemAt(index)
+                held.append(item)
+                inner = item.layout()
+                if inner is not None:
+                    held += [inner.itemAt(i) for i in range(inner.count())]
+        return held
+
+    before = held_items()
+    assert any(item.layout() is not None for item in before)  # a problem line: a sub-layout of two
+    labels_before = card.findChildren(QLabel)
+    for value in (98.0, 99.0, 99.5):
+        app.engine.ingest([busy(value)])
+        app.panel.flush_pending()
+    assert any("99.5" in t for t in visible_texts(card))  # the card shows the news ...
+    assert not any("97.0" in t for t in visible_texts(card))
+    assert held_items() == before and card.findChildren(QLabel) == labels_before  # ... in the same widgets
+
+    app.engine.ingest([reading(CPU, 12.0)])  # the problem is gone: other lines
+    app.panel.flush_pending()
+    assert any(t.endswith(" · 12.0 %") for t in visible_texts(card))
+    assert not [item for item in before if shiboken6.isValid(item)]  # every replaced item deleted
+    assert all(shiboken6.isValid(item) for item in held_items())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
@@ -110,7 +111,14 @@ class IndicatorRow:
 
 
 def _clear(layout: QLayout) -> None:
-    """Delete every widget and sub-layout of ``layout``."""
+    """Delete every widget and sub-layout of ``layout``, and the layout items that held them.
+
+    ``takeAt`` hands the item to the caller and Qt never deletes it: a
+    ``QWidgetItem`` per widget, and a taken sub-layout is left with no parent.
+    A card refills its summary whenever a value changes, so keeping them
+    leaked some 40 bytes a line, several times a second, all shift long
+    (found with heaptrack on the soak: ``QLayoutPrivate::createWidgetItem``).
+    """
     while layout.count():
         item = layout.takeAt(0)
         if item is None:
@@ -119,8 +127,12 @@ def _clear(layout: QLayout) -> None:
         if widget is not None:
             widget.hide()  # deleted later: gone from view now
             widget.deleteLater()
+            shiboken6.delete(item)  # the QWidgetItem only: the widget goes with deleteLater
         elif inner is not None:
             _clear(inner)
+            shiboken6.delete(inner)  # the item *is* the sub-layout, now empty and parentless
+        else:
+            shiboken6.delete(item)  # a spacer
 
 
 class DeviceCard(QFrame):
@@ -189,6 +201,12 @@ class DeviceCard(QFrame):
         self.expanded = False
         self.summary: CardSummary | None = None
         self._shown: tuple[object, ...] = ()
+        # What _fill built, so a changed value rewrites its words instead of new widgets.
+        self._filled_shape: tuple[int, bool, int, int] | None = None
+        self._problem_widgets: list[tuple[QLabel, QLabel]] = []
+        self._advice_label: QLabel | None = None
+        self._reason_labels: list[QLabel] = []
+        self._line_labels: list[ElidedLabel] = []
         self._set_level(None)
         self._show_arrow()
 
@@ -282,8 +300,20 @@ class DeviceCard(QFrame):
         self.setAccessibleName(spoken_card(self.device, states)())
 
     def _fill(self, summary: CardSummary) -> None:
+        reasons = list(summary.not_set_up) if self.note.isHidden() else []
+        shape = (len(summary.problems), summary.advice is not None, len(reasons), len(summary.lines))
+        if shape == self._filled_shape:
+            # Same lines, new words (a value changed): rewrite them in place.  Rebuilding
+            # made and deleted widgets several times a second on a busy seat, and
+            # every widget polished costs Qt memory and the GUI thread time.
+            self._refill(summary, reasons)
+            return
         _clear(self.problem_box)
         _clear(self.line_box)
+        self._problem_widgets = []
+        self._advice_label = None
+        self._reason_labels = []
+        self._line_labels = []
         for level, text in summary.problems:
             line = QHBoxLayout()
             line.setSpacing(6)
@@ -298,16 +328,33 @@ class DeviceCard(QFrame):
             dot.show()
             label.show()
             self.problem_box.addLayout(line)
+            self._problem_widgets.append((dot, label))
         if summary.advice is not None:
-            self._add(self.problem_box, wrapping_label(summary.advice(), self, muted=True))
-        if self.note.isHidden():  # the setup note, when shown, already says why
-            for reason in summary.not_set_up:
-                self._add(self.line_box, wrapping_label(reason(), self, muted=True))
+            self._advice_label = wrapping_label(summary.advice(), self, muted=True)
+            self._add(self.problem_box, self._advice_label)
+        for reason in reasons:
+            reason_label = wrapping_label(reason(), self, muted=True)
+            self._reason_labels.append(reason_label)
+            self._add(self.line_box, reason_label)
         for compact in summary.lines:
-            label = ElidedLabel(compact.text(), self)
-            label.setObjectName("muted")
-            label.set_tip(compact.full())
-            self._add(self.line_box, label)
+            line_label = ElidedLabel(compact.text(), self)
+            line_label.setObjectName("muted")
+            line_label.set_tip(compact.full())
+            self._line_labels.append(line_label)
+            self._add(self.line_box, line_label)
+        self._filled_shape = shape
+
+    def _refill(self, summary: CardSummary, reasons: list[Text]) -> None:
+        for (dot, label), (level, text) in zip(self._problem_widgets, summary.problems, strict=True):
+            dot.setPixmap(dot_pixmap(level))
+            label.setText(text())
+        if self._advice_label is not None and summary.advice is not None:
+            self._advice_label.setText(summary.advice())
+        for reason_label, reason in zip(self._reason_labels, reasons, strict=True):
+            reason_label.setText(reason())
+        for line_label, compact in zip(self._line_labels, summary.lines, strict=True):
+            line_label.setText(compact.text())
+            line_label.set_tip(compact.full())
 
     @staticmethod
     def _add(layout: QVBoxLayout, widget: QWidget) -> None:
