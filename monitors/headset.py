@@ -61,17 +61,21 @@ StreamWatcher = PulseStreamWatcher | WindowsAudioSessionWatcher
 
 
 def stream_watcher_for_platform(
-    on_change: SnapshotListener, headset_source: Callable[[], str], mic_usage: MicUsage
+    on_change: SnapshotListener,
+    headset_source: Callable[[], str],
+    mic_usage: MicUsage,
+    on_sources: Callable[[], None] | None = None,
 ) -> StreamWatcher | None:
     """What tells of call streams opening and closing here (``None``: only polling).
 
-    Windows: audio-session notifications; Linux: PulseAudio/PipeWire events.
-    Either falls back to polling ``mic_usage`` while its snapshot is unknown.
+    Windows: audio-session notifications; Linux: PulseAudio/PipeWire events
+    (``on_sources``: a microphone appeared or went).  Either falls back to
+    polling ``mic_usage`` while its snapshot is unknown.
     """
     if sys.platform == "win32":
         return WindowsAudioSessionWatcher(on_change)
     if isinstance(mic_usage, PulseMicUsage):
-        return PulseStreamWatcher(on_change, headset_source)
+        return PulseStreamWatcher(on_change, headset_source, on_sources=on_sources)
     return None
 
 
@@ -378,7 +382,10 @@ class HeadsetMonitor(Monitor):
         if self.context.mode == "check" or not self.options["call_detection"]:
             return
         self.stream_watcher = stream_watcher_for_platform(
-            self._on_streams, lambda: self.capture.pulse_source, self.mic_usage
+            self._on_streams,
+            lambda: self.capture.pulse_source,
+            self.mic_usage,
+            on_sources=self.capture.check_presence_soon,
         )
         if self.stream_watcher is not None:
             self.stream_watcher.start()

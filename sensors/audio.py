@@ -339,6 +339,12 @@ class AudioCapture:
         if changed:
             self._poke.set()
 
+    def check_presence_soon(self) -> None:
+        """A PulseAudio source came or went: check the headset's is still there now (any thread)."""
+        with self._lock:
+            self._last_presence = -float("inf")
+        self._poke.set()
+
     @property
     def paused(self) -> bool:
         """Whether the stream is stopped between listening spells right now."""

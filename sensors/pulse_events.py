@@ -49,6 +49,8 @@ MAX_LINE = 200
 RECORDING = "source-output"
 PLAYBACK = "sink-input"
 WATCHED = frozenset({RECORDING, PLAYBACK})
+#: A microphone (or a sink's monitor) appearing or going: the headset may have gone.
+SOURCE = "source"
 
 
 @dataclass(frozen=True)
@@ -197,9 +199,13 @@ class PulseStreamWatcher(StreamWatcherBase):
         headset_source: str | Callable[[], str] = "",
         own_pid: int | None = None,
         pactl: str | None = None,
+        on_sources: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(on_change, own_pid)
         self._headset_source = headset_source
+        #: Called (on the watcher thread) when a source is added or removed, so the
+        #: capture checks its headset is still there at once instead of at its next poll.
+        self.on_sources = on_sources
         self.pactl = pactl or shutil.which("pactl")
         self._recording: tuple[str, ...] | None = None
         self._playing: tuple[PlaybackStream, ...] | None = None
@@ -323,6 +329,11 @@ class PulseStreamWatcher(StreamWatcherBase):
             return set()
         self.stats.events += 1
         self.stats.mode = "events"
+        if event.facility == SOURCE and event.action != "change" and self.on_sources is not None:
+            try:
+                self.on_sources()
+            except Exception:  # a broken listener must not stop the watcher
+                log.exception("source listener failed")
         return {event.facility} if event.facility in WATCHED else set()
 
     def _poll_for(self, seconds: float) -> None:

@@ -180,14 +180,14 @@ def report(results: list[Result]) -> str:
     if not results:
         return ""
     lines = [
-        f"{'benchmark':<22} {'process':<34} {'CPU s/min':>10} {'peak RSS MiB':>13}",
+        f"{'benchmark':<22} {'process':<44} {'CPU s/min':>10} {'peak RSS MiB':>13}",
     ]
     for r in results:
         for usage in (r.subject, r.baseline):
             cpu, rss = usage.cpu_seconds_per_minute, usage.peak_rss_mib
-            lines.append(f"{r.bench:<22} {usage.name:<34} {cpu:>10.3f} {rss:>13.1f}")
+            lines.append(f"{r.bench:<22} {usage.name:<44} {cpu:>10.3f} {rss:>13.1f}")
         lines.append(
-            f"{'':<22} {'ratio (Deskwatch / baseline)':<34} {r.cpu_ratio:>10.2f} {r.rss_ratio:>13.2f}"
+            f"{'':<22} {'ratio (Deskwatch / baseline)':<44} {r.cpu_ratio:>10.2f} {r.rss_ratio:>13.2f}"
         )
         if r.notes:
             lines.append(f"{'':<22} {r.notes}")

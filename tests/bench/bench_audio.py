@@ -5,8 +5,12 @@ a null sink for the whole run; every process records the sink's monitor
 source at 16 kHz mono:
 
 * ``deskwatch run --headless`` with only the headset monitor (capture,
-  analysis, call state with ``pactl`` checks, engine, history), and the same
-  with call detection off;
+  analysis, call state from ``pactl subscribe`` events, engine, history):
+  speech throughout is a call, so it listens continuously; the same with
+  call detection off (which knows no call, so listens in spells);
+* outside a call: a second private server whose "headset" hears only room
+  noise, where Deskwatch listens in spells (``idle_listen_seconds``), next
+  to a bare capture of that source;
 * a bare PyAudio capture loop with the same stream parameters (callback mode,
   100 ms buffers) that only receives the blocks;
 * the loop DESIGN.md §5 measured: blocking 20 ms reads.
@@ -80,7 +84,12 @@ def run(seconds: float) -> list[Result]:
         root = Path(tmp)
         pulse = PulseServer(root / "pulse")
         pulse.start()
+        room = PulseServer(root / "room")
+        room.start()
         try:
+            room.play(np.asarray(to_pcm(noise(seconds + 30, -65))))
+            # ``env`` execs the process: its pid (and CPU) is the capture's.
+            in_room = ["env", *(f"{k}={v}" for k, v in {**room.env, "PULSE_SOURCE": SOURCE}.items())]
             signal = to_pcm(speech_like(seconds + 30, -30) + noise(seconds + 30, -70))
             pulse.play(np.asarray(signal))
             config = root / "bench.toml"
@@ -109,20 +118,27 @@ def run(seconds: float) -> list[Result]:
                     ],
                     "bare PyAudio, callback, 100 ms": [python(), "-c", BARE_CALLBACK],
                     "bare PyAudio, blocking 20 ms reads": [python(), "-c", BARE_20MS_READS],
+                    "deskwatch, outside a call (room noise)": [
+                        *in_room, python(), "-m", "app.cli", "run", "--headless",
+                        "--config", str(config), "--data-dir", str(root / "data3"),
+                    ],
+                    "bare PyAudio, callback, 100 ms (room)": [*in_room, python(), "-c", BARE_CALLBACK],
                 },
                 seconds,
-                warmup=8.0,
+                warmup=15.0,
                 env=env,
             )  # fmt: skip
         finally:
+            room.stop()
             pulse.stop()
-    subject, no_calls, same_stream, small_reads = usage.values()
+    subject, no_calls, same_stream, small_reads, idle, idle_bare = usage.values()
     note = (
         f"analysis alone: {per_second_ms:.2f} ms CPU per second of audio "
         f"({per_second_ms / 10:.2f} % of one core; 100 ms buffers: {small_buffers_ms:.2f} ms)"
     )
     return [
         Result("headset-monitoring", subject, same_stream, notes=note),
+        Result("headset-outside-call", idle, idle_bare, notes="listens 2 s of every 5 s outside a call"),
         Result("headset-no-call-detect", no_calls, same_stream),
         Result("headset-vs-20ms-reads", subject, small_reads),
     ]

@@ -83,7 +83,7 @@ class Seat:
             phone.start()
             stack.callback(phone.stop)
         ports = self.root / "dev"
-        ports.mkdir(exist_ok=True)
+        ports.mkdir(parents=True, exist_ok=True)
         for n in range(self.n_sensors):
             kind = SENSOR_KINDS[n % len(SENSOR_KINDS)]
             name = f"{kind}{n}"
