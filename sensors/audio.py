@@ -309,7 +309,8 @@ class AudioCapture:
         self.pauses = 0
         #: Set to make the supervisor look again now (duty cycle changed, stop).
         self._poke = threading.Event()
-        #: Held while the stream is stopped or started between spells.
+        #: Held while the open stream is stopped or started between spells (one per
+        #: stream: a stop that hung must not hold up closing the next stream).
         self._stream_op = threading.Lock()
 
     # -- subscribers ------------------------------------------------------------
@@ -339,11 +340,22 @@ class AudioCapture:
         if changed:
             self._poke.set()
 
+    #: After a source came or went, the headset's presence is checked this much later:
+    #: a stream whose source went away stops by itself within half a second, and
+    #: is better closed as a dead stream (at once) than as a dying one (closing a
+    #: stream while PortAudio's thread still reads it can hang, and is left behind).
+    PRESENCE_AFTER_EVENT_S = 1.5
+
     def check_presence_soon(self) -> None:
-        """A PulseAudio source came or went: check the headset's is still there now (any thread)."""
+        """A PulseAudio source came or went: check the headset's is still there shortly (any thread).
+
+        What this catches is a headset that went while PulseAudio moved the
+        stream to another microphone (so it goes on delivering): seen within
+        :attr:`PRESENCE_AFTER_EVENT_S` instead of at the next periodic check.
+        """
         with self._lock:
-            self._last_presence = -float("inf")
-        self._poke.set()
+            due = time.monotonic() - self.presence_seconds + self.PRESENCE_AFTER_EVENT_S
+            self._last_presence = min(self._last_presence, due)
 
     @property
     def paused(self) -> bool:
@@ -517,8 +529,8 @@ class AudioCapture:
             self._pause(stop)
 
     def _pause(self, stop: threading.Event) -> None:
-        stream = self._stream
-        if not self._stream_call(stream.stop_stream, "pause"):
+        stream, op = self._stream, self._stream_op
+        if not self._stream_call(stream.stop_stream, "pause", op):
             self._abandon(stream, "the audio stream did not pause", CaptureState.SILENT)
             return
         with self._lock:
@@ -527,7 +539,7 @@ class AudioCapture:
                 self.pauses += 1
 
     def _resume(self, stop: threading.Event) -> None:
-        stream = self._stream
+        stream, op = self._stream, self._stream_op
         failed: list[Exception] = []
 
         def start() -> None:
@@ -536,7 +548,7 @@ class AudioCapture:
             except Exception as exc:  # PortAudio reports everything as OSError/ValueError
                 failed.append(exc)
 
-        if not self._stream_call(start, "resume"):
+        if not self._stream_call(start, "resume", op):
             # Seen when the source went away during the pause: starting never returns.
             error = "the audio stream did not start again (device removed?)"
             self._abandon(stream, error, CaptureState.ABSENT)
@@ -551,15 +563,16 @@ class AudioCapture:
                 self._paused, self._gap = False, True
                 self._phase_at = self._resumed_at = now
 
-    def _stream_call(self, call: Callable[[], object], what: str) -> bool:
+    @staticmethod
+    def _stream_call(call: Callable[[], object], what: str, op: threading.Lock) -> bool:
         """Run a stop or start of the stream on a helper thread; False when it hung.
 
-        Holds :attr:`_stream_op`, which closing the stream waits for, so the
-        stream is never closed under a start or stop still running.
+        Holds ``op`` (the stream's :attr:`_stream_op`), which closing that
+        stream waits for, so it is never closed under a start or stop still running.
         """
 
         def work() -> None:
-            with self._stream_op, contextlib.suppress(Exception):
+            with op, contextlib.suppress(Exception):
                 call()
 
         helper = threading.Thread(target=work, name=f"deskwatch-audio-{what}", daemon=True)
@@ -668,6 +681,7 @@ class AudioCapture:
                 self._opened_at = self._last_presence = time.monotonic()
                 self._last_block = None
                 self._paused, self._phase_at, self._resumed_at = False, self._opened_at, 0.0
+                self._stream_op = threading.Lock()
                 self._changed.notify_all()
         if not installed:
             self._teardown(stream, pa)
@@ -748,7 +762,7 @@ class AudioCapture:
     def _close(self, lost: bool, stop: threading.Event | None = None) -> None:
         """Close the stream; a lost one's PortAudio is kept for reopening (``stop``: the supervisor's)."""
         with self._changed:
-            stream, pa = self._stream, self._pa
+            stream, pa, op = self._stream, self._pa, self._stream_op
             # A stream still delivering is stopped gently (its callback thread
             # ends by itself); only a dead or silent one is aborted.
             now = time.monotonic()
@@ -766,12 +780,14 @@ class AudioCapture:
         if lost and stop is not None and pa is not None:
             # Reopened on the same PortAudio; a stream stuck closing keeps its
             # PortAudio for ever (see _teardown), so that one is not reused.
-            if self._teardown(stream, None):
+            if self._teardown(stream, None, op=op):
                 self._keep_spare(pa, stop)
             return
-        self._teardown(stream, pa, graceful)
+        self._teardown(stream, pa, graceful, op)
 
-    def _teardown(self, stream: Any, pa: Any, graceful: bool = False) -> bool:
+    def _teardown(
+        self, stream: Any, pa: Any, graceful: bool = False, op: threading.Lock | None = None
+    ) -> bool:
         """Close ``stream`` and terminate ``pa`` on a helper thread, waiting at most :data:`CLOSE_TIMEOUT_S`.
 
         ``stop_stream()`` only when ``graceful`` (the stream was delivering):
@@ -793,9 +809,9 @@ class AudioCapture:
 
         def work() -> None:
             if stream is not None:
-                # Not under a pause or resume still running (one that hung keeps this
-                # closer waiting, and the stream is left behind like any stuck close).
-                with self._stream_op:
+                # Not under a pause or resume of this stream still running (one that
+                # hung keeps this closer waiting: left behind like any stuck close).
+                with op if op is not None else contextlib.nullcontext():
                     close(stream)
             if pa is not None:
                 log.debug("terminating PortAudio")
