@@ -350,12 +350,18 @@ class AudioCapture:
         """A PulseAudio source came or went: check the headset's is still there shortly (any thread).
 
         What this catches is a headset that went while PulseAudio moved the
-        stream to another microphone (so it goes on delivering): seen within
-        :attr:`PRESENCE_AFTER_EVENT_S` instead of at the next periodic check.
+        stream to another microphone (so it goes on delivering), or while the
+        stream was paused: seen within :attr:`PRESENCE_AFTER_EVENT_S` (paused:
+        at once) instead of at the next periodic check.
         """
         with self._lock:
-            due = time.monotonic() - self.presence_seconds + self.PRESENCE_AFTER_EVENT_S
+            # A paused stream is not being read: nothing to wait for, and resuming one
+            # whose source went away hangs (see _resume), so it is checked first, now.
+            delay = 0.0 if self._paused else self.PRESENCE_AFTER_EVENT_S
+            due = time.monotonic() - self.presence_seconds + delay
             self._last_presence = min(self._last_presence, due)
+        if delay == 0.0:
+            self._poke.set()
 
     @property
     def paused(self) -> bool:

@@ -8,9 +8,11 @@ source at 16 kHz mono:
   analysis, call state from ``pactl subscribe`` events, engine, history):
   speech throughout is a call, so it listens continuously; the same with
   call detection off (which knows no call, so listens in spells);
-* outside a call: a second private server whose "headset" hears only room
-  noise, where Deskwatch listens in spells (``idle_listen_seconds``), next
-  to a bare capture of that source;
+* outside a call: Deskwatch on a second private server whose "headset"
+  hears only room noise, where it listens in spells (``idle_listen_seconds``),
+  next to a bare capture of the same noise on a third -- on the same server
+  the bare capture would be a program recording from the microphone, which
+  is a call;
 * a bare PyAudio capture loop with the same stream parameters (callback mode,
   100 ms buffers) that only receives the blocks;
 * the loop DESIGN.md §5 measured: blocking 20 ms reads.
@@ -84,12 +86,16 @@ def run(seconds: float) -> list[Result]:
         root = Path(tmp)
         pulse = PulseServer(root / "pulse")
         pulse.start()
-        room = PulseServer(root / "room")
-        room.start()
+        rooms = [PulseServer(root / f"room{n}") for n in range(2)]
         try:
-            room.play(np.asarray(to_pcm(noise(seconds + 30, -65))))
-            # ``env`` execs the process: its pid (and CPU) is the capture's.
-            in_room = ["env", *(f"{k}={v}" for k, v in {**room.env, "PULSE_SOURCE": SOURCE}.items())]
+            in_room = []
+            for room in rooms:
+                room.start()
+                room.play(np.asarray(to_pcm(noise(seconds + 30, -65))))
+                # ``env`` execs the process: its pid (and CPU) is the capture's.
+                in_room.append(
+                    ["env", *(f"{k}={v}" for k, v in {**room.env, "PULSE_SOURCE": SOURCE}.items())]
+                )
             signal = to_pcm(speech_like(seconds + 30, -30) + noise(seconds + 30, -70))
             pulse.play(np.asarray(signal))
             config = root / "bench.toml"
@@ -119,17 +125,18 @@ def run(seconds: float) -> list[Result]:
                     "bare PyAudio, callback, 100 ms": [python(), "-c", BARE_CALLBACK],
                     "bare PyAudio, blocking 20 ms reads": [python(), "-c", BARE_20MS_READS],
                     "deskwatch, outside a call (room noise)": [
-                        *in_room, python(), "-m", "app.cli", "run", "--headless",
+                        *in_room[0], python(), "-m", "app.cli", "run", "--headless",
                         "--config", str(config), "--data-dir", str(root / "data3"),
                     ],
-                    "bare PyAudio, callback, 100 ms (room)": [*in_room, python(), "-c", BARE_CALLBACK],
+                    "bare PyAudio, callback, 100 ms (room)": [*in_room[1], python(), "-c", BARE_CALLBACK],
                 },
                 seconds,
                 warmup=15.0,
                 env=env,
             )  # fmt: skip
         finally:
-            room.stop()
+            for room in rooms:
+                room.stop()
             pulse.stop()
     subject, no_calls, same_stream, small_reads, idle, idle_bare = usage.values()
     note = (
