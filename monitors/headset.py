@@ -3,7 +3,10 @@
 Procedure 四.1.a: the phone connects quickly, with no noise and stable
 quality; 四.2.a: noise, dropped calls.  The headset microphone is analysed
 continuously in memory (:mod:`sensors.audio_analysis`): only levels and
-counts are kept, never the audio.  Voice on the headset and another
+counts are kept, never the audio.  Outside a call it listens for
+``idle_listen_seconds`` of every poll interval (the stream is paused, not
+closed, in between: receiving audio is most of what the monitor costs);
+during a call, a one-shot check or a recording, continuously.  Voice on the headset and another
 application holding the microphone feed the shared call state, so break
 reminders and alert sounds never interrupt a caller.
 
@@ -39,7 +42,7 @@ from app.kernel.model import (
 from app.kernel.monitor import Monitor, MonitorContext
 from app.kernel.settings import Setting
 from sensors.audio import AudioCapture, CaptureState, CaptureStatus, Samples, shared_capture
-from sensors.audio_analysis import AnalysisSettings, AudioSummary, WindowStats, analyse_block
+from sensors.audio_analysis import AnalysisSettings, AudioSummary, WindowStats, analyse_blocks
 from sensors.mic_usage import MicUsage, PulseMicUsage, system_mic_usage
 from sensors.pulse_events import PulseStreamWatcher, SnapshotListener, StreamSnapshot
 from sensors.win_audio_sessions import WindowsAudioSessionWatcher
@@ -58,17 +61,21 @@ StreamWatcher = PulseStreamWatcher | WindowsAudioSessionWatcher
 
 
 def stream_watcher_for_platform(
-    on_change: SnapshotListener, headset_source: Callable[[], str], mic_usage: MicUsage
+    on_change: SnapshotListener,
+    headset_source: Callable[[], str],
+    mic_usage: MicUsage,
+    on_sources: Callable[[], None] | None = None,
 ) -> StreamWatcher | None:
     """What tells of call streams opening and closing here (``None``: only polling).
 
-    Windows: audio-session notifications; Linux: PulseAudio/PipeWire events.
-    Either falls back to polling ``mic_usage`` while its snapshot is unknown.
+    Windows: audio-session notifications; Linux: PulseAudio/PipeWire events
+    (``on_sources``: a microphone appeared or went).  Either falls back to
+    polling ``mic_usage`` while its snapshot is unknown.
     """
     if sys.platform == "win32":
         return WindowsAudioSessionWatcher(on_change)
     if isinstance(mic_usage, PulseMicUsage):
-        return PulseStreamWatcher(on_change, headset_source)
+        return PulseStreamWatcher(on_change, headset_source, on_sources=on_sources)
     return None
 
 
@@ -244,7 +251,9 @@ class HeadsetMonitor(Monitor):
             Text("Use the default input when the named one is missing", "找不到指定设备时使用默认输入"),
         ),
         Setting("rate", 16000, Text("Sample rate (Hz)", "采样率(Hz)"), minimum=8000, maximum=48000),
-        Setting("block_ms", 100.0, Text("Capture buffer (ms)", "采集缓冲(毫秒)"), minimum=10, maximum=1000),
+        # 500 ms: PortAudio's thread and the analysis wake twice a second, not ten
+        # times; the analysis still works on 100 ms blocks (analyse_blocks).
+        Setting("block_ms", 500.0, Text("Capture buffer (ms)", "采集缓冲(毫秒)"), minimum=10, maximum=1000),
         Setting(
             "window_seconds",
             10.0,
@@ -279,6 +288,20 @@ class HeadsetMonitor(Monitor):
             maximum=100,
         ),
         Setting("call_detection", True, Text("Detect calls", "检测通话状态")),
+        Setting(
+            "idle_listen_seconds",
+            2.0,
+            Text(
+                "Outside a call, listen this long in every poll interval (s)",
+                "非通话时每个轮询周期的监听时长(秒)",
+            ),
+            help=Text(
+                "0: listen all the time; during a call the headset is always listened to",
+                "0:始终监听;通话期间始终监听耳机",
+            ),
+            minimum=0,
+            maximum=60,
+        ),
         Setting(
             "check_seconds",
             3.0,
@@ -321,7 +344,8 @@ class HeadsetMonitor(Monitor):
         with self._lock:
             if rate != self._window.settings.rate:
                 self._window = self._new_window(rate)
-            self._window.add(analyse_block(block, self._window.settings, flags))
+            for stats in analyse_blocks(block, self._window.settings, flags):
+                self._window.add(stats)
 
     def reset_window(self) -> None:
         """Forget the audio analysed so far (the next summary starts from now)."""
@@ -341,13 +365,27 @@ class HeadsetMonitor(Monitor):
         self.capture.subscribe(self._on_block)
         self.capture.acquire()
         self._start_stream_watcher()
+        self.context.call_state.add_change_listener(self._update_duty_cycle)
+        self._update_duty_cycle()
+
+    def _update_duty_cycle(self) -> None:
+        """Listen continuously in a call (any thread: a call's start is acted on at once)."""
+        listen = float(self.options["idle_listen_seconds"])
+        every = float(self.options.get("interval", self.interval))
+        if self.context.mode == "check" or listen <= 0 or self.context.call_state.in_call:
+            self.capture.set_duty_cycle(None)
+        else:
+            self.capture.set_duty_cycle(listen, every)
 
     def _start_stream_watcher(self) -> None:
         """Feed the call state from stream events, so a call is known the moment it starts or ends."""
         if self.context.mode == "check" or not self.options["call_detection"]:
             return
         self.stream_watcher = stream_watcher_for_platform(
-            self._on_streams, lambda: self.capture.pulse_source, self.mic_usage
+            self._on_streams,
+            lambda: self.capture.pulse_source,
+            self.mic_usage,
+            on_sources=self.capture.check_presence_soon,
         )
         if self.stream_watcher is not None:
             self.stream_watcher.start()
@@ -365,6 +403,8 @@ class HeadsetMonitor(Monitor):
         if not self._started:
             return
         self._started = False
+        self.context.call_state.remove_change_listener(self._update_duty_cycle)
+        self.capture.set_duty_cycle(None)
         if self.stream_watcher is not None:
             self.stream_watcher.stop()
             self.stream_watcher = None
@@ -420,6 +460,7 @@ class HeadsetMonitor(Monitor):
             return readings + self._call(None, unobserved=None)
         readings += self._quality(summary)
         readings += self._call(self.summary(float(self.options.get("interval", self.interval))))
+        self._update_duty_cycle()  # a call's hang-over ends without an event
         return readings
 
     @property

@@ -7,12 +7,19 @@ instead of opening the device three times.
 
 Why it is built this way (measured, see DESIGN.md §5 and the benchmark):
 
-* Callback mode with 100 ms buffers: PortAudio's ALSA thread wakes ten times
-  a second and hands over a block together with its status flags
-  (``paInputOverflow`` / ``paInputUnderflow``, the dropout signal), which the
-  blocking ``read()`` API hides.
+* Callback mode with 500 ms buffers: PortAudio's ALSA thread hands over a
+  block twice a second together with its status flags (``paInputOverflow`` /
+  ``paInputUnderflow``, the dropout signal), which the blocking ``read()`` API
+  hides.  (100 ms buffers woke it ten times a second; the analysis cuts the
+  buffer into 100 ms blocks itself, see ``audio_analysis.analyse_blocks``.)
 * The stream stays open: opening costs 1–2 s of CPU in PortAudio's first
-  ALSA→pulse read, so duty-cycling the stream would cost more than it saves.
+  ALSA→pulse read.  Outside a call the headset monitor asks for a duty cycle
+  (:meth:`AudioCapture.set_duty_cycle`): the open stream is *stopped* and
+  *started* again (the ALSA pulse plugin corks and uncorks it: no reopening,
+  start is instant), and while stopped neither PulseAudio nor PortAudio
+  wakes this process.  Receiving audio costs the same whatever the buffer
+  (the sound server sends it in its own small packets), so listening less is
+  the only way to pay less for it.
 * PortAudio enumerates devices only when it is initialised, so a headset
   that is plugged back in as a new sound card is found by a *new*
   ``PyAudio()``.  But only then: a fresh initialisation costs memory for
@@ -42,6 +49,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sensors import pulse
+from sensors.audio_analysis import CONTINUITY_BREAK
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +251,7 @@ class AudioCapture:
         self,
         device: str = "",
         rate: int = 16000,
-        block_ms: float = 100.0,
+        block_ms: float = 500.0,
         retry_seconds: float = 3.0,
         presence_seconds: float = 15.0,
         stall_seconds: float = 3.0,
@@ -286,6 +294,24 @@ class AudioCapture:
         #: Fresh PortAudio initialisations (each one enumerates the devices).
         self.portaudio_inits = 0
         self._changed = threading.Condition(self._lock)
+        #: ``(listen, every)`` seconds outside a call, ``None``: listen continuously.
+        self._duty: tuple[float, float] | None = None
+        #: Users that need every sample for now (a recording): no pausing meanwhile.
+        self._continuous = 0
+        #: The open stream is stopped between listening spells.
+        self._paused = False
+        #: When the current listening spell or pause began, and the last restart.
+        self._phase_at = 0.0
+        self._resumed_at = 0.0
+        #: The next block is the first after a pause (consumers see CONTINUITY_BREAK).
+        self._gap = False
+        #: Pauses made (diagnostics and tests).
+        self.pauses = 0
+        #: Set to make the supervisor look again now (duty cycle changed, stop).
+        self._poke = threading.Event()
+        #: Held while the open stream is stopped or started between spells (one per
+        #: stream: a stop that hung must not hold up closing the next stream).
+        self._stream_op = threading.Lock()
 
     # -- subscribers ------------------------------------------------------------
     def subscribe(self, consumer: BlockConsumer) -> None:
@@ -298,6 +324,50 @@ class AudioCapture:
         with self._lock:
             if consumer in self._consumers:
                 self._consumers.remove(consumer)
+
+    def set_duty_cycle(self, listen_seconds: float | None, every_seconds: float = 5.0) -> None:
+        """Listen ``listen_seconds`` in every ``every_seconds`` (``None``: continuously, at once).
+
+        Between spells the open stream is stopped, not closed; presence checks
+        go on, so an unplugged headset is still noticed.  A :meth:`record`
+        in progress always gets continuous audio.
+        """
+        duty = None
+        if listen_seconds is not None and 0 < listen_seconds < every_seconds:
+            duty = (float(listen_seconds), float(every_seconds))
+        with self._lock:
+            changed, self._duty = duty != self._duty, duty
+        if changed:
+            self._poke.set()
+
+    #: After a source came or went, the headset's presence is checked this much later:
+    #: a stream whose source went away stops by itself within half a second, and
+    #: is better closed as a dead stream (at once) than as a dying one (closing a
+    #: stream while PortAudio's thread still reads it can hang, and is left behind).
+    PRESENCE_AFTER_EVENT_S = 1.5
+
+    def check_presence_soon(self) -> None:
+        """A PulseAudio source came or went: check the headset's is still there shortly (any thread).
+
+        What this catches is a headset that went while PulseAudio moved the
+        stream to another microphone (so it goes on delivering), or while the
+        stream was paused: seen within :attr:`PRESENCE_AFTER_EVENT_S` (paused:
+        at once) instead of at the next periodic check.
+        """
+        with self._lock:
+            # A paused stream is not being read: nothing to wait for, and resuming one
+            # whose source went away hangs (see _resume), so it is checked first, now.
+            delay = 0.0 if self._paused else self.PRESENCE_AFTER_EVENT_S
+            due = time.monotonic() - self.presence_seconds + delay
+            self._last_presence = min(self._last_presence, due)
+        if delay == 0.0:
+            self._poke.set()
+
+    @property
+    def paused(self) -> bool:
+        """Whether the stream is stopped between listening spells right now."""
+        with self._lock:
+            return self._paused
 
     def acquire(self) -> None:
         """Declare a user; the first one starts the stream and its supervisor."""
@@ -323,6 +393,7 @@ class AudioCapture:
             thread, self._thread = self._thread, None
             stop = self._stop
         stop.set()
+        self._poke.set()
         thread.join(JOIN_TIMEOUT_S)
         if thread.is_alive():
             log.warning("audio supervisor still busy after %.0f s; closing without it", JOIN_TIMEOUT_S)
@@ -364,9 +435,10 @@ class AudioCapture:
         A fresh stream gets twice :attr:`stall_seconds` for its first block
         (PortAudio's first ALSA→pulse read is slow).
         """
-        if not self._connected:
+        if not self._connected or self._paused:
             return None
         last = self._last_block if self._last_block is not None else self._opened_at
+        last = max(last, self._resumed_at)  # a pause is not a stall
         if now - self._opened_at > 2 * self.stall_seconds and now - last > self.stall_seconds:
             return now - last
         return None
@@ -409,11 +481,16 @@ class AudioCapture:
 
         self.acquire()
         self.subscribe(collect)
+        with self._lock:
+            self._continuous += 1
+        self._poke.set()
         try:
             if not got.wait(timeout):
                 have = sum(c.size for c in chunks) / max(rate_seen[0], 1)
                 raise NoAudio(f"only {have:.1f} s of audio arrived in {timeout:g} s", self.status())
         finally:
+            with self._lock:
+                self._continuous -= 1
             self.unsubscribe(collect)
             self.release()
         audio = np.concatenate(chunks)[: int(seconds * rate_seen[0])]
@@ -434,24 +511,115 @@ class AudioCapture:
                 # is retried at the normal pace (opening costs 1-2 s of CPU).
                 pause = self.retry_seconds if self._state is CaptureState.SILENT else 1.0
                 next_attempt = time.monotonic() + min(self.retry_seconds, pause)
-            stop.wait(0.5)
+            else:
+                self._duty_step(now, stop)
+            self._poke.wait(0.5)
+            self._poke.clear()
+
+    def _duty_step(self, now: float, stop: threading.Event) -> None:
+        """Stop the stream after a listening spell, start it after a pause (supervisor thread)."""
+        with self._lock:
+            duty = None if self._continuous else self._duty
+            paused, phase_at, last = self._paused, self._phase_at, self._last_block
+        if paused:
+            if duty is None or now - phase_at >= duty[1] - duty[0]:
+                self._resume(stop)
+        # Only a stream that delivers is stopped: stopping waits for the callback
+        # thread, which never wakes on a stalled source (see _teardown).
+        elif (
+            duty is not None
+            and now - phase_at >= duty[0]
+            and last is not None
+            and now - last < self.stall_seconds
+        ):
+            self._pause(stop)
+
+    def _pause(self, stop: threading.Event) -> None:
+        stream, op = self._stream, self._stream_op
+        if not self._stream_call(stream.stop_stream, "pause", op):
+            self._abandon(stream, "the audio stream did not pause", CaptureState.SILENT)
+            return
+        with self._lock:
+            if self._stream is stream:  # (not closed meanwhile by the last user leaving)
+                self._paused, self._phase_at = True, time.monotonic()
+                self.pauses += 1
+
+    def _resume(self, stop: threading.Event) -> None:
+        stream, op = self._stream, self._stream_op
+        failed: list[Exception] = []
+
+        def start() -> None:
+            try:
+                stream.start_stream()
+            except Exception as exc:  # PortAudio reports everything as OSError/ValueError
+                failed.append(exc)
+
+        if not self._stream_call(start, "resume", op):
+            # Seen when the source went away during the pause: starting never returns.
+            error = "the audio stream did not start again (device removed?)"
+            self._abandon(stream, error, CaptureState.ABSENT)
+            return
+        if failed:
+            self._set_error(f"the audio stream did not start again: {failed[0]}", CaptureState.ABSENT)
+            self._close(lost=True, stop=stop)
+            return
+        with self._lock:
+            if self._stream is stream:
+                now = time.monotonic()
+                self._paused, self._gap = False, True
+                self._phase_at = self._resumed_at = now
+
+    @staticmethod
+    def _stream_call(call: Callable[[], object], what: str, op: threading.Lock) -> bool:
+        """Run a stop or start of the stream on a helper thread; False when it hung.
+
+        Holds ``op`` (the stream's :attr:`_stream_op`), which closing that
+        stream waits for, so it is never closed under a start or stop still running.
+        """
+
+        def work() -> None:
+            with op, contextlib.suppress(Exception):
+                call()
+
+        helper = threading.Thread(target=work, name=f"deskwatch-audio-{what}", daemon=True)
+        helper.start()
+        helper.join(CLOSE_TIMEOUT_S)
+        return not helper.is_alive()
+
+    def _abandon(self, stream: Any, error: str, state: CaptureState) -> None:
+        """Leave a stream stuck in PortAudio to its helper thread (as :meth:`_teardown` does)."""
+        self.stuck_closes += 1
+        log.warning("%s within %.0f s; left behind", error, CLOSE_TIMEOUT_S)
+        with self._changed:
+            if self._stream is not stream:
+                return  # closed meanwhile by the last user leaving
+            was_connected = self._connected
+            self._stream = self._pa = None
+            self._paused = self._connected = False
+            if was_connected:
+                self._losses += 1
+            self._changed.notify_all()
+        self._set_error(error, state)
 
     def _stream_lost(self, now: float) -> bool:
         stream = self._stream
-        try:
-            active = bool(stream.is_active())
-        except OSError:
-            active = False
-        if not active:
-            self._set_error("the audio stream stopped (device removed?)", CaptureState.ABSENT)
-            return True
         with self._lock:
-            silent = self._stream_silence(now)
-            if silent is not None and self._silent_since is None:
-                self._silent_since = now - silent
-        if silent is not None:
-            self._set_error(f"no audio for {silent:.0f} s", CaptureState.SILENT)
-            return True
+            paused = self._paused
+        if not paused:  # a paused stream is stopped on purpose and delivers nothing
+            try:
+                active = bool(stream.is_active())
+            except OSError:
+                active = False
+            if not active:
+                self._set_error("the audio stream stopped (device removed?)", CaptureState.ABSENT)
+                return True
+            with self._lock:
+                silent = self._stream_silence(now)
+                if silent is not None and self._silent_since is None:
+                    self._silent_since = now - silent
+            if silent is not None:
+                self._set_error(f"no audio for {silent:.0f} s", CaptureState.SILENT)
+                return True
         choice = self._choice
         if choice is not None and choice.pulse_source and now - self._last_presence >= self.presence_seconds:
             self._last_presence = now
@@ -518,6 +686,8 @@ class AudioCapture:
                 self._connected, self._error, self._state = True, "", CaptureState.OPEN
                 self._opened_at = self._last_presence = time.monotonic()
                 self._last_block = None
+                self._paused, self._phase_at, self._resumed_at = False, self._opened_at, 0.0
+                self._stream_op = threading.Lock()
                 self._changed.notify_all()
         if not installed:
             self._teardown(stream, pa)
@@ -584,9 +754,11 @@ class AudioCapture:
                     self._last_block = time.monotonic()
                     self._silent_since = None
                     consumers = list(self._consumers)
+                    gap, self._gap = self._gap, False
+                flags = int(status) | (CONTINUITY_BREAK if gap else 0)
                 for consumer in consumers:
                     try:
-                        consumer(block, int(status), rate)
+                        consumer(block, flags, rate)
                     except Exception:  # one broken listener must not stop the stream
                         log.exception("audio consumer failed")
             return None, pyaudio.paContinue
@@ -596,13 +768,14 @@ class AudioCapture:
     def _close(self, lost: bool, stop: threading.Event | None = None) -> None:
         """Close the stream; a lost one's PortAudio is kept for reopening (``stop``: the supervisor's)."""
         with self._changed:
-            stream, pa = self._stream, self._pa
+            stream, pa, op = self._stream, self._pa, self._stream_op
             # A stream still delivering is stopped gently (its callback thread
             # ends by itself); only a dead or silent one is aborted.
             now = time.monotonic()
             flowing = self._last_block is not None and now - self._last_block < self.stall_seconds
             graceful = not lost and flowing
             self._stream = self._pa = None
+            self._paused = False
             was_connected, self._connected = self._connected, False
             if lost and was_connected:
                 self._losses += 1
@@ -613,12 +786,14 @@ class AudioCapture:
         if lost and stop is not None and pa is not None:
             # Reopened on the same PortAudio; a stream stuck closing keeps its
             # PortAudio for ever (see _teardown), so that one is not reused.
-            if self._teardown(stream, None):
+            if self._teardown(stream, None, op=op):
                 self._keep_spare(pa, stop)
             return
-        self._teardown(stream, pa, graceful)
+        self._teardown(stream, pa, graceful, op)
 
-    def _teardown(self, stream: Any, pa: Any, graceful: bool = False) -> bool:
+    def _teardown(
+        self, stream: Any, pa: Any, graceful: bool = False, op: threading.Lock | None = None
+    ) -> bool:
         """Close ``stream`` and terminate ``pa`` on a helper thread, waiting at most :data:`CLOSE_TIMEOUT_S`.
 
         ``stop_stream()`` only when ``graceful`` (the stream was delivering):
@@ -639,14 +814,11 @@ class AudioCapture:
             return True
 
         def work() -> None:
-            if stream is not None and graceful:
-                log.debug("stopping the audio stream")
-                with contextlib.suppress(Exception):
-                    stream.stop_stream()
             if stream is not None:
-                log.debug("closing the audio stream")
-                with contextlib.suppress(Exception):
-                    stream.close()
+                # Not under a pause or resume of this stream still running (one that
+                # hung keeps this closer waiting: left behind like any stuck close).
+                with op if op is not None else contextlib.nullcontext():
+                    close(stream)
             if pa is not None:
                 log.debug("terminating PortAudio")
                 try:
@@ -655,6 +827,15 @@ class AudioCapture:
                 except PortAudioBusy as exc:
                     log.warning("PortAudio not terminated: %s", exc)
             log.debug("audio stream closed")
+
+        def close(stream: Any) -> None:
+            if graceful:
+                log.debug("stopping the audio stream")
+                with contextlib.suppress(Exception):
+                    stream.stop_stream()
+            log.debug("closing the audio stream")
+            with contextlib.suppress(Exception):
+                stream.close()
 
         closer = threading.Thread(target=work, name="deskwatch-audio-close", daemon=True)
         closer.start()

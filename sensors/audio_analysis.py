@@ -58,6 +58,9 @@ import numpy.typing as npt
 #: PortAudio callback status flags (portaudio.h).
 PA_INPUT_UNDERFLOW = 0x1
 PA_INPUT_OVERFLOW = 0x2
+#: Not PortAudio's: the capture paused before this block (duty cycle), so the
+#: audio before it is not contiguous -- no zero run or dropout spans the gap.
+CONTINUITY_BREAK = 0x10000
 
 FULL_SCALE = 32768.0
 #: Level reported for digital silence (log of zero).
@@ -75,6 +78,9 @@ class AnalysisSettings:
     rate: int = 16000
     #: Frame length for levels and clipping (WebRTC uses 10 ms frames).
     frame_ms: float = 10.0
+    #: Analysis block: the span hum and DC are measured over, and quiet blocks are
+    #: chosen by; capture buffers are cut into blocks this long (:func:`analyse_blocks`).
+    block_ms: float = 100.0
     #: The band speech level, noise floor and SNR are measured in (telephone band).
     band_low_hz: float = 300.0
     band_high_hz: float = 3400.0
@@ -123,6 +129,11 @@ class AnalysisSettings:
         return max(1, round(self.rate * self.frame_ms / 1000.0))
 
     @property
+    def block_samples(self) -> int:
+        """Samples per analysis block (:func:`analyse_blocks` cuts capture buffers into these)."""
+        return max(self.frame_samples, round(self.rate * self.block_ms / 1000.0))
+
+    @property
     def zero_run_samples(self) -> int:
         """Samples of exact zeros that make a dropout."""
         return max(2, round(self.rate * self.zero_run_ms / 1000.0))
@@ -163,17 +174,31 @@ class BlockStats:
     flags: int = 0
 
 
-def _zero_runs(zero: npt.NDArray[np.bool_]) -> tuple[int, int, list[int]]:
-    """Leading and trailing zero counts and the lengths of runs strictly inside."""
-    n = zero.size
+def _zero_runs(zero: npt.NDArray[np.bool_], settings: AnalysisSettings) -> npt.NDArray[np.int64]:
+    """Per row of ``zero``: leading and trailing zero counts, and the dropouts strictly inside.
+
+    Returns a ``(rows, 3)`` array.  Counted in numpy for all rows at once:
+    speech near silence has hundreds of single-sample zero runs per block.
+    """
+    count, n = zero.shape
+    out = np.zeros((count, 3), dtype=np.int64)
     if n == 0:
-        return 0, 0, []
-    edges = np.flatnonzero(np.diff(np.concatenate(([False], zero, [False])).astype(np.int8)))
+        return out
+    padded = np.zeros((count, n + 2), dtype=np.int8)
+    padded[:, 1:-1] = zero
+    edges = np.flatnonzero(np.diff(padded.ravel()))
+    # Each padded row starts and ends with a non-zero, so its runs open and close inside it.
     starts, ends = edges[0::2], edges[1::2]
-    leading = int(ends[0]) if starts.size and starts[0] == 0 else 0
-    trailing = int(n - starts[-1]) if ends.size and ends[-1] == n else 0
-    inner = [int(e - s) for s, e in zip(starts, ends, strict=True) if s > 0 and e < n]
-    return leading, trailing, inner
+    row = starts // (n + 2)
+    start, end = starts % (n + 2), ends % (n + 2)  # in row coordinates: 0 … n
+    first, last = start == 0, end == n
+    out[row[first], 0] = end[first]
+    out[row[last], 1] = n - start[last]
+    longest = settings.rate * settings.max_zero_run_ms / 1000.0
+    length = end - start
+    dropout = ~first & ~last & (length >= settings.zero_run_samples) & (length <= longest)
+    np.add.at(out[:, 2], row[dropout], 1)
+    return out
 
 
 @dataclass(frozen=True)
@@ -243,8 +268,8 @@ def _plan(n: int, settings: AnalysisSettings) -> _Plan:
     return plan
 
 
-def _hum_from_spectrum(spectrum: npt.NDArray[np.complex128], n: int, plan: _Plan) -> float:
-    """Tonal power at the mains harmonics from the zero-padded spectrum of the block.
+def _hum_from_spectrum(spectrum: npt.NDArray[np.complex128], n: int, plan: _Plan) -> Floats:
+    """Tonal power at the mains harmonics from the zero-padded spectra of blocks (one row each).
 
     For each harmonic the power of the Hann-windowed bin nearest to it, as the
     mean square of an equivalent sine, minus the mean of the bins two and
@@ -252,15 +277,16 @@ def _hum_from_spectrum(spectrum: npt.NDArray[np.complex128], n: int, plan: _Plan
     result is signed: averaged over blocks, noise cancels.
     """
     if n < 64 or plan.hum_bins.size == 0:
-        return 0.0
+        return np.zeros(spectrum.shape[0])
     # A periodic Hann window is 0.5 − 0.5·cos(2πt/n): in the 2n-point spectrum
     # that is 0.5·X[2k] − 0.25·(X[2k−2] + X[2k+2]).
     b = plan.hum_bins
-    hann = 0.5 * spectrum[b] - 0.25 * (spectrum[b - 2] + spectrum[b + 2])
+    hann = 0.5 * spectrum[:, b] - 0.25 * (spectrum[:, b - 2] + spectrum[:, b + 2])
     power = hann.real * hann.real + hann.imag * hann.imag
     gain = n / 2.0  # sum of the periodic Hann window
     # A sine of amplitude A gives |X| = A·gain/2 on its bin; its mean square is A²/2.
-    return float(power @ plan.hum_weights) * 2.0 / (gain * gain)
+    out: Floats = (power @ plan.hum_weights) * (2.0 / (gain * gain))
+    return out
 
 
 def hum_power(x: Floats, settings: AnalysisSettings) -> float:
@@ -269,62 +295,99 @@ def hum_power(x: Floats, settings: AnalysisSettings) -> float:
     if n < 64:
         return 0.0
     plan = _plan(n, settings)
-    return _hum_from_spectrum(np.fft.rfft(x, plan.nfft), n, plan)
+    return float(_hum_from_spectrum(np.fft.rfft(x, plan.nfft)[np.newaxis], n, plan)[0])
 
 
 def analyse_block(block: Samples, settings: AnalysisSettings, flags: int = 0) -> BlockStats:
     """Reduce one block of int16 samples to :class:`BlockStats`."""
+    return _analyse_rows(block.reshape(1, -1), settings, flags)[0]
+
+
+def analyse_blocks(samples: Samples, settings: AnalysisSettings, flags: int = 0) -> list[BlockStats]:
+    """Cut a capture buffer into blocks of ``settings.block_ms`` and analyse them all at once.
+
+    The same figures as :func:`analyse_block` on each block in turn (the last,
+    shorter one on its own), for a fraction of the cost: numpy's per-call
+    overhead, not the arithmetic, is most of a 100 ms block's analysis, so a
+    500 ms buffer analysed as five rows costs little more than one block.
+    ``flags`` (the buffer's PortAudio status) go with the first block only,
+    so an overflow counts once.
+    """
+    size = settings.block_samples
+    whole = samples.size - samples.size % size
+    stats = _analyse_rows(samples[:whole].reshape(-1, size), settings, flags) if whole else []
+    if whole < samples.size:
+        stats += _analyse_rows(samples[whole:].reshape(1, -1), settings, 0 if stats else flags)
+    return stats
+
+
+def _analyse_rows(rows: npt.NDArray[np.int16], settings: AnalysisSettings, flags: int) -> list[BlockStats]:
+    """:class:`BlockStats` of each row of ``rows`` (blocks of equal length), computed together."""
+    count, n = rows.shape
     frame = settings.frame_samples
-    n = block.size
     usable = n - n % frame
+    frames_per_block = usable // frame
     # Levels are AC levels: a DC bias is reported on its own, not as noise.  The
     # block's median estimates the bias: unlike the mean, a lopsided (clipped)
     # word next to a pause does not shift it, so the pause keeps its true level.
     # (The upper median, partitioned on the integers: a third of np.median's cost.)
-    bias = int(np.partition(block, n // 2)[n // 2]) if n else 0
-    ac = block.astype(np.float64)
-    ac -= bias
+    ac = rows.astype(np.float64)
+    if n:
+        bias = np.partition(rows, n // 2, axis=1)[:, n // 2 : n // 2 + 1]
+        ac -= bias
     ac *= 1.0 / FULL_SCALE
-    frames = ac[:usable].reshape(-1, frame)
-    frame_power: Floats = np.einsum("ij,ij->i", frames, frames) / frame
+    frames = ac[:, :usable].reshape(count, frames_per_block, frame)
+    frame_power: Floats = np.einsum("kij,kij->ki", frames, frames) / frame
     # Clipping is of the raw samples (bias included), at either rail.
     rail = settings.clip_sample_level * (FULL_SCALE - 1)
-    clipped_frames = 0
-    if usable and (block.max() >= rail or block.min() <= -rail):
-        raw = np.abs(block[:usable].astype(np.float64)).reshape(-1, frame)
-        clipped = np.count_nonzero(raw >= rail, axis=1)
-        clipped_frames = int(np.count_nonzero(clipped > settings.clip_frame_fraction * frame))
-    leading, trailing, inner = _zero_runs(block == 0)
-    all_zero = leading == n
-    hum = 0.0
-    band_power: Floats = np.zeros(usable // frame)
+    clipped_frames = np.zeros(count, dtype=np.intp)
+    body = rows[:, :usable]
+    if usable and (body.max() >= rail or body.min() <= -rail):
+        raw = np.abs(body.astype(np.float64)).reshape(count, frames_per_block, frame)
+        clipped = np.count_nonzero(raw >= rail, axis=2)
+        clipped_frames = np.count_nonzero(clipped > settings.clip_frame_fraction * frame, axis=1)
+    zero = rows == 0
+    zeros_per_block = np.count_nonzero(zero, axis=1)
+    hum: Floats = np.zeros(count)
+    band_power: Floats = np.zeros((count, frames_per_block))
     band_magnitude: Floats = band_power
-    if usable and not all_zero:
+    live = np.flatnonzero(zeros_per_block < n)
+    if usable and live.size:
         plan = _plan(n, settings)
-        spectrum = np.fft.rfft(ac, plan.nfft)
-        hum = _hum_from_spectrum(spectrum, n, plan)
+        spectrum = np.fft.rfft(ac[live], plan.nfft, axis=1)
+        hum[live] = _hum_from_spectrum(spectrum, n, plan)
         d = plan.decimation
         short = plan.nfft // d
         # Rebuilt at rate/d: the band holds nothing above the new Nyquist frequency.
-        band = np.fft.irfft(spectrum[: short // 2 + 1] * plan.mask[: short // 2 + 1], short)
-        band = band[: usable // d].reshape(-1, frame // d)
+        band = np.fft.irfft(spectrum[:, : short // 2 + 1] * plan.mask[: short // 2 + 1], short, axis=1)
+        band = band[:, : usable // d].reshape(live.size, frames_per_block, frame // d)
         scale = 1.0 / (d * d * (frame // d))
-        band_power = np.einsum("ij,ij->i", band, band) * scale
-        band_magnitude = np.abs(band, out=band).sum(axis=1) * (1.0 / (d * (frame // d)))
-    return BlockStats(
-        samples=int(n),
-        frame_power=frame_power,
-        clipped_frames=clipped_frames,
-        sample_sum=float(block.sum(dtype=np.int64)) / FULL_SCALE,
-        leading_zeros=leading,
-        trailing_zeros=trailing,
-        inner_zero_runs=sum(1 for r in inner if settings.is_dropout(r)),
-        all_zero=all_zero,
-        hum_power=hum,
-        band_power=band_power,
-        band_magnitude=band_magnitude,
-        flags=flags,
-    )
+        band_power = np.zeros((count, frames_per_block))
+        band_magnitude = np.zeros((count, frames_per_block))
+        band_power[live] = np.einsum("kij,kij->ki", band, band) * scale
+        band_magnitude[live] = np.abs(band, out=band).sum(axis=2) * (1.0 / (d * (frame // d)))
+    sums = rows.sum(axis=1, dtype=np.int64)
+    runs = _zero_runs(zero, settings).tolist()
+    out = []
+    for i in range(count):
+        leading, trailing, dropouts = runs[i]
+        out.append(
+            BlockStats(
+                samples=int(n),
+                frame_power=frame_power[i],
+                clipped_frames=int(clipped_frames[i]),
+                sample_sum=float(sums[i]) / FULL_SCALE,
+                leading_zeros=leading,
+                trailing_zeros=trailing,
+                inner_zero_runs=dropouts,
+                all_zero=bool(zeros_per_block[i] == n),
+                hum_power=float(hum[i]),
+                band_power=band_power[i],
+                band_magnitude=band_magnitude[i],
+                flags=flags if i == 0 else 0,
+            )
+        )
+    return out
 
 
 @dataclass(frozen=True)
@@ -374,10 +437,17 @@ class WindowStats:
     _samples: int = 0
     _zero_carry: int = 0
     _seen_signal: bool = False
+    #: Counts changes, so the whole window's summary is computed once per change
+    #: (a poll asks for it and for the last few seconds, which needs its noise floor).
+    _version: int = 0
+    _whole: tuple[int, AudioSummary | None] | None = None
 
     def add(self, stats: BlockStats) -> None:
         """Append one block; drop blocks older than the window."""
         dropouts = stats.inner_zero_runs
+        if stats.flags & CONTINUITY_BREAK:
+            self._zero_carry = 0
+            self._seen_signal = False
         if stats.all_zero:
             self._zero_carry += stats.samples
         else:
@@ -389,6 +459,7 @@ class WindowStats:
             self._seen_signal = True
         self._blocks.append((stats, dropouts))
         self._samples += stats.samples
+        self._version += 1
         limit = self.seconds * self.settings.rate
         while self._blocks and self._samples - self._blocks[0][0].samples >= limit:
             old, _ = self._blocks.popleft()
@@ -400,6 +471,7 @@ class WindowStats:
         self._samples = 0
         self._zero_carry = 0
         self._seen_signal = False
+        self._version += 1
 
     @property
     def seconds_held(self) -> float:
@@ -410,7 +482,7 @@ class WindowStats:
         """Summarise the window (or its last ``last_seconds``); ``None`` when empty."""
         blocks = list(self._blocks)
         if last_seconds is None:
-            return summarise(blocks, self.settings)
+            return self._whole_summary(blocks)
         keep, total = [], 0
         for item in reversed(blocks):
             if total >= last_seconds * self.settings.rate:
@@ -418,9 +490,14 @@ class WindowStats:
             keep.append(item)
             total += item[0].samples
         # The noise floor needs pauses, so it comes from the whole window.
-        whole = summarise(blocks, self.settings)
+        whole = self._whole_summary(blocks)
         floor = None if whole is None else whole.noise_floor_dbfs
         return summarise(keep[::-1], self.settings, noise_floor=floor)
+
+    def _whole_summary(self, blocks: list[tuple[BlockStats, int]]) -> AudioSummary | None:
+        if self._whole is None or self._whole[0] != self._version:
+            self._whole = (self._version, summarise(blocks, self.settings))
+        return self._whole[1]
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ MAX_LINE = 200
 RECORDING = "source-output"
 PLAYBACK = "sink-input"
 WATCHED = frozenset({RECORDING, PLAYBACK})
+#: A microphone (or a sink's monitor) appearing or going: the headset may have gone.
+SOURCE = "source"
 
 
 @dataclass(frozen=True)
@@ -197,11 +199,21 @@ class PulseStreamWatcher(StreamWatcherBase):
         headset_source: str | Callable[[], str] = "",
         own_pid: int | None = None,
         pactl: str | None = None,
+        on_sources: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(on_change, own_pid)
         self._headset_source = headset_source
+        #: Called (on the watcher thread) when a source is added or removed, so the
+        #: capture checks its headset is still there at once instead of at its next poll.
+        self.on_sources = on_sources
         self.pactl = pactl or shutil.which("pactl")
         self._recording: tuple[str, ...] | None = None
+        #: Our own recordings' indices: their changes (Deskwatch pausing the headset
+        #: between listening spells corks and uncorks it) change nobody's call.
+        self._own_outputs: frozenset[int] = frozenset()
+        #: The sources (which are sink monitors) as last listed; asked again only when
+        #: one comes or goes, so a recording opening costs one ``pactl`` run, not two.
+        self._sources: list[pulse.PulseObject] | None = None
         self._playing: tuple[PlaybackStream, ...] | None = None
         self._stop = threading.Event()
         self._process: subprocess.Popen[bytes] | None = None
@@ -267,6 +279,7 @@ class PulseStreamWatcher(StreamWatcherBase):
         with self._lock:
             self._process = process
         self.stats.connects += 1
+        self._sources = None  # a new connection (the server may have restarted): list afresh
         assert process.stdout is not None
         try:
             # Subscribe first, then list: a stream opened in between is in the list
@@ -282,6 +295,7 @@ class PulseStreamWatcher(StreamWatcherBase):
                 process.kill()
                 process.wait(2)
             process.stdout.close()
+            self._sources = None  # the server may be restarting: its sources are listed afresh
             with self._lock:
                 self._process = None
 
@@ -323,6 +337,15 @@ class PulseStreamWatcher(StreamWatcherBase):
             return set()
         self.stats.events += 1
         self.stats.mode = "events"
+        if event.facility == RECORDING and event.action == "change" and event.index in self._own_outputs:
+            return set()
+        if event.facility == SOURCE and event.action != "change":
+            self._sources = None
+            if self.on_sources is not None:
+                try:
+                    self.on_sources()
+                except Exception:  # a broken listener must not stop the watcher
+                    log.exception("source listener failed")
         return {event.facility} if event.facility in WATCHED else set()
 
     def _poll_for(self, seconds: float) -> None:
@@ -331,6 +354,7 @@ class PulseStreamWatcher(StreamWatcherBase):
         log.info("pactl subscribe unavailable; polling streams every %.0f s", self.POLL_S)
         deadline = time.monotonic() + seconds
         while not self._stop.wait(self.POLL_S) and time.monotonic() < deadline:
+            self._sources = None  # no events tell when they change
             self._refresh(WATCHED)
 
     # -- queries ----------------------------------------------------------------------------
@@ -342,9 +366,16 @@ class PulseStreamWatcher(StreamWatcherBase):
             if outputs is None:
                 self._recording = None
             else:
-                sources = pulse.list_sources() or []
+                if self._sources is None:
+                    self._sources = pulse.list_sources()
+                sources = self._sources or []
                 apps = pulse.recording_applications(outputs, sources, self.own_pid, self.headset_source)
                 self._recording = tuple(_clean(a) for a in apps)
+                self._own_outputs = frozenset(
+                    out.index
+                    for out in outputs
+                    if pulse.ascii_int(out.properties.get("application.process.id", "")) == self.own_pid
+                )
         if PLAYBACK in wanted:
             text = pulse.run_pactl("list", "sink-inputs")
             if text is None:

@@ -223,3 +223,25 @@ def test_without_subscribe_it_polls(
         assert made.stats.mode == "polling"
     finally:
         made.stop()
+
+
+def test_a_microphone_coming_and_going_is_reported_at_once(pulse: PulseServer) -> None:
+    # The capture checks its headset is still there on this (instead of at its next 15 s check).
+    told: list[float] = []
+    made = PulseStreamWatcher(Seen(), headset_source=SOURCE, on_sources=lambda: told.append(time.monotonic()))
+    made.start()
+    try:
+        deadline = time.monotonic() + 5
+        while made.stats.mode != "events" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert made.stats.mode == "events"
+        module = pulse.load("module-null-sink", "sink_name=dw_spare_mic", "channels=1")
+        unplugged = time.monotonic()
+        pulse.unload_module(module)
+        deadline = time.monotonic() + 5
+        while len(told) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(told) >= 2, told  # the spare's monitor source appeared and went
+        assert told[-1] - unplugged < 1.0
+    finally:
+        made.stop()

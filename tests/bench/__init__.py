@@ -51,11 +51,15 @@ class Result:
 
 
 def _cpu_seconds(p: psutil.Process) -> float:
-    """CPU time of a process; nanosecond-exact from schedstat on Linux.
+    """CPU time of a process and of its children it has reaped (``pactl``, ``lpstat`` helpers).
 
-    ``cpu_times()`` counts in 10 ms ticks, too coarse for loops that cost
-    microseconds per wake-up.
+    The process's own time comes nanosecond-exact from its threads'
+    schedstat (``cpu_times()`` counts in 10 ms ticks, too coarse for loops
+    that cost microseconds per wake-up); reaped children's from ``cutime`` +
+    ``cstime`` in ``/proc/PID/stat`` (the kernel adds them up exactly and
+    rounds once).  Children still running are counted by the caller.
     """
+    own: float | None = None
     task_dir = Path(f"/proc/{p.pid}/task")
     if task_dir.is_dir():
         total_ns = 0
@@ -65,35 +69,54 @@ def _cpu_seconds(p: psutil.Process) -> float:
             except (OSError, ValueError, IndexError):
                 continue
         if total_ns:
-            return total_ns / 1e9
+            own = total_ns / 1e9
     times = p.cpu_times()
-    return float(times.user + times.system)
+    if own is None:
+        own = float(times.user + times.system)
+    return own + float(times.children_user + times.children_system)
+
+
+def peak_rss_mib(pid: int) -> float | None:
+    """The kernel's high-water mark of the resident set (``VmHWM``), or ``None`` off Linux."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text("ascii", errors="replace")
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
 
 
 def _tree_cpu_rss(proc: psutil.Process) -> tuple[float, float]:
+    """CPU seconds of ``proc``, its live descendants and every child they reaped; RSS of ``proc``."""
     procs = [proc]
     with contextlib.suppress(psutil.Error):
         procs += proc.children(recursive=True)
-    cpu = rss = 0.0
+    cpu = 0.0
     for p in procs:
         try:
             cpu += _cpu_seconds(p)
-            rss += p.memory_info().rss
         except psutil.Error:
             continue
+    rss = 0.0
+    with contextlib.suppress(psutil.Error):
+        rss = peak_rss_mib(proc.pid) or proc.memory_info().rss / 2**20
     return cpu, rss
 
 
 def measure_side_by_side(
     commands: dict[str, Sequence[str]],
     seconds: float,
-    warmup: float = 5.0,
+    warmup: float = 15.0,
     env: dict[str, str] | None = None,
 ) -> dict[str, Usage]:
     """Start every command at once, skip ``warmup`` s, then measure for ``seconds``.
 
-    CPU is what each process tree used inside the window; RSS is its peak
-    sampled every 0.5 s over the whole run (start-up included).
+    The outside view: CPU is what each process, its live descendants and the
+    children they reaped used inside the window (scaled to a minute by the
+    window's real length); peak RSS is the process's ``VmHWM`` (start-up
+    included).
     """
     full_env = {**os.environ, **(env or {})}
     procs = {
@@ -104,23 +127,16 @@ def measure_side_by_side(
     }
     handles = {name: psutil.Process(p.pid) for name, p in procs.items()}
     peaks = dict.fromkeys(procs, 0.0)
-    start_cpu: dict[str, float] = {}
     try:
-        began = time.monotonic()
-        while time.monotonic() - began < warmup + seconds:
-            for name, handle in handles.items():
-                cpu, rss = _tree_cpu_rss(handle)
-                peaks[name] = max(peaks[name], rss)
-                if name not in start_cpu and time.monotonic() - began >= warmup:
-                    start_cpu[name] = cpu
-            time.sleep(0.5)
+        _sleep_watching(procs, handles, peaks, warmup)
+        start = {name: (_tree_cpu_rss(h)[0], time.monotonic()) for name, h in handles.items()}
+        _sleep_watching(procs, handles, peaks, seconds)
         usage = {}
         for name, handle in handles.items():
             cpu, rss = _tree_cpu_rss(handle)
-            if procs[name].poll() is not None:
-                err = procs[name].stderr.read().decode(errors="replace") if procs[name].stderr else ""
-                raise RuntimeError(f"{name} exited early with {procs[name].returncode}: {err[-2000:]}")
-            usage[name] = Usage(name, (cpu - start_cpu[name]) * 60.0 / seconds, max(peaks[name], rss) / 2**20)
+            window = time.monotonic() - start[name][1]
+            _check_alive(name, procs[name])
+            usage[name] = Usage(name, (cpu - start[name][0]) * 60.0 / window, max(peaks[name], rss))
         return usage
     finally:
         for p in procs.values():
@@ -134,19 +150,44 @@ def measure_side_by_side(
                 p.stderr.close()
 
 
+def _check_alive(name: str, proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        raise RuntimeError(f"{name} exited early with {proc.returncode}: {err[-2000:]}")
+
+
+def _sleep_watching(
+    procs: dict[str, subprocess.Popen[bytes]],
+    handles: dict[str, psutil.Process],
+    peaks: dict[str, float],
+    seconds: float,
+) -> None:
+    """Wait ``seconds``, checking every 0.5 s that everyone runs and noting peak RSS."""
+    end = time.monotonic() + seconds
+    while True:
+        for name, handle in handles.items():
+            _check_alive(name, procs[name])
+            with contextlib.suppress(psutil.Error):
+                peaks[name] = max(peaks[name], peak_rss_mib(handle.pid) or 0.0)
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(0.5, left))
+
+
 def report(results: list[Result]) -> str:
     """A plain table of results with ratios (empty for benchmarks that print their own)."""
     if not results:
         return ""
     lines = [
-        f"{'benchmark':<22} {'process':<34} {'CPU s/min':>10} {'peak RSS MiB':>13}",
+        f"{'benchmark':<22} {'process':<44} {'CPU s/min':>10} {'peak RSS MiB':>13}",
     ]
     for r in results:
         for usage in (r.subject, r.baseline):
             cpu, rss = usage.cpu_seconds_per_minute, usage.peak_rss_mib
-            lines.append(f"{r.bench:<22} {usage.name:<34} {cpu:>10.3f} {rss:>13.1f}")
+            lines.append(f"{r.bench:<22} {usage.name:<44} {cpu:>10.3f} {rss:>13.1f}")
         lines.append(
-            f"{'':<22} {'ratio (Deskwatch / baseline)':<34} {r.cpu_ratio:>10.2f} {r.rss_ratio:>13.2f}"
+            f"{'':<22} {'ratio (Deskwatch / baseline)':<44} {r.cpu_ratio:>10.2f} {r.rss_ratio:>13.2f}"
         )
         if r.notes:
             lines.append(f"{'':<22} {r.notes}")

@@ -5,8 +5,14 @@ a null sink for the whole run; every process records the sink's monitor
 source at 16 kHz mono:
 
 * ``deskwatch run --headless`` with only the headset monitor (capture,
-  analysis, call state with ``pactl`` checks, engine, history), and the same
-  with call detection off;
+  analysis, call state from ``pactl subscribe`` events, engine, history):
+  speech throughout is a call, so it listens continuously; the same with
+  call detection off (which knows no call, so listens in spells);
+* outside a call: Deskwatch on a second private server whose "headset"
+  hears only room noise, where it listens in spells (``idle_listen_seconds``),
+  next to a bare capture of the same noise on a third -- on the same server
+  the bare capture would be a program recording from the microphone, which
+  is a call;
 * a bare PyAudio capture loop with the same stream parameters (callback mode,
   100 ms buffers) that only receives the blocks;
 * the loop DESIGN.md §5 measured: blocking 20 ms reads.
@@ -20,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sensors.audio_analysis import AnalysisSettings, WindowStats, analyse_block
+from sensors.audio import AudioCapture
+from sensors.audio_analysis import AnalysisSettings, WindowStats, analyse_blocks
 from tests.audio.conftest import SINK, SOURCE, PulseServer
 from tests.audio.signals import noise, speech_like, to_pcm
 from tests.bench import Result, measure_side_by_side, python
@@ -45,27 +52,50 @@ while True:
 """
 
 
-def analysis_cost(seconds_of_audio: float = 120.0, block: int = 1600) -> float:
-    """CPU milliseconds the analysis spends per second of speech-like audio (in-process)."""
+def analysis_cost(
+    seconds_of_audio: float = 120.0, block: int | None = None, poll_seconds: float = 5.0
+) -> float:
+    """CPU milliseconds the analysis spends per second of speech-like audio (in-process).
+
+    As the headset monitor does it: capture buffers of the capture's default
+    length (``block`` samples to compare others), cut into analysis blocks,
+    and at every poll the whole window's summary and that of the last poll
+    interval.
+    """
     settings = AnalysisSettings()
+    if block is None:
+        block = int(settings.rate * AudioCapture().block_ms / 1000)
     pcm = to_pcm(speech_like(seconds_of_audio, -30) + noise(seconds_of_audio, -70))
     window = WindowStats(settings, 10.0)
+    poll = int(poll_seconds * settings.rate)
     started = time.process_time()
     for start in range(0, pcm.size, block):
-        window.add(analyse_block(pcm[start : start + block], settings))
-        if start % (5 * settings.rate) == 0:
-            window.summary()  # the monitor summarises every 5 s poll
+        for stats in analyse_blocks(pcm[start : start + block], settings):
+            window.add(stats)
+        if start // poll != (start + block) // poll:
+            window.summary()
+            window.summary(poll_seconds)
     spent = time.process_time() - started
     return 1000.0 * spent / seconds_of_audio
 
 
 def run(seconds: float) -> list[Result]:
     per_second_ms = analysis_cost()
+    small_buffers_ms = analysis_cost(block=1600)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         pulse = PulseServer(root / "pulse")
         pulse.start()
+        rooms = [PulseServer(root / f"room{n}") for n in range(2)]
         try:
+            in_room = []
+            for room in rooms:
+                room.start()
+                room.play(np.asarray(to_pcm(noise(seconds + 30, -65))))
+                # ``env`` execs the process: its pid (and CPU) is the capture's.
+                in_room.append(
+                    ["env", *(f"{k}={v}" for k, v in {**room.env, "PULSE_SOURCE": SOURCE}.items())]
+                )
             signal = to_pcm(speech_like(seconds + 30, -30) + noise(seconds + 30, -70))
             pulse.play(np.asarray(signal))
             config = root / "bench.toml"
@@ -94,20 +124,28 @@ def run(seconds: float) -> list[Result]:
                     ],
                     "bare PyAudio, callback, 100 ms": [python(), "-c", BARE_CALLBACK],
                     "bare PyAudio, blocking 20 ms reads": [python(), "-c", BARE_20MS_READS],
+                    "deskwatch, outside a call (room noise)": [
+                        *in_room[0], python(), "-m", "app.cli", "run", "--headless",
+                        "--config", str(config), "--data-dir", str(root / "data3"),
+                    ],
+                    "bare PyAudio, callback, 100 ms (room)": [*in_room[1], python(), "-c", BARE_CALLBACK],
                 },
                 seconds,
-                warmup=8.0,
+                warmup=15.0,
                 env=env,
             )  # fmt: skip
         finally:
+            for room in rooms:
+                room.stop()
             pulse.stop()
-    subject, no_calls, same_stream, small_reads = usage.values()
+    subject, no_calls, same_stream, small_reads, idle, idle_bare = usage.values()
     note = (
         f"analysis alone: {per_second_ms:.2f} ms CPU per second of audio "
-        f"({per_second_ms / 10:.2f} % of one core)"
+        f"({per_second_ms / 10:.2f} % of one core; 100 ms buffers: {small_buffers_ms:.2f} ms)"
     )
     return [
         Result("headset-monitoring", subject, same_stream, notes=note),
+        Result("headset-outside-call", idle, idle_bare, notes="listens 2 s of every 5 s outside a call"),
         Result("headset-no-call-detect", no_calls, same_stream),
         Result("headset-vs-20ms-reads", subject, small_reads),
     ]

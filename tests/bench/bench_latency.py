@@ -3,23 +3,33 @@
 Runs the real runtime in this process with each device's default poll
 interval and debounce (only what the device needs to be found is
 configured), injects a real fault, and times the alert.  The figure is what a
-clerk waits, so it includes the cadence: halving an interval halves it.
+clerk waits, so it includes the cadence: halving an interval halves it.  The
+headset's two: unplugged outside a call (Deskwatch listening in spells) until
+the *connected* alert, and a softphone opening the microphone until the call
+state says "in a call" (what holds a break).  ``python -m tests.bench.bench_latency
+headset call`` runs only those.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import statistics
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import numpy as np
 
 from app.core.alerts import AlertEvent, AlertEventKind
 from app.kernel.model import Level
+from tests.audio.conftest import SINK, SOURCE, PulseServer
+from tests.audio.signals import noise, to_pcm
 from tests.bench import RESULTS_DIR, Result
 from tests.environment.simulators import TextLineBoard
 from tests.faults.seat import Seat
@@ -117,17 +127,94 @@ def environment(root: Path) -> list[float]:
     return results
 
 
+@contextlib.contextmanager
+def _headset_server(root: Path) -> Iterator[PulseServer]:
+    """A private PulseAudio whose "headset" hears room noise (no call), this process its client."""
+    pulse = PulseServer(root / "pulse")
+    pulse.start()
+    saved = {key: os.environ.get(key) for key in (*pulse.env, "PULSE_SOURCE")}
+    os.environ.update(pulse.env)
+    try:
+        yield pulse
+    finally:
+        pulse.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _headset_seat(root: Path, pulse: PulseServer) -> Seat:
+    if pulse.module is None:
+        pulse.plug()
+    pulse.stop_players()
+    pulse.play(np.asarray(to_pcm(noise(600, -65))))
+    seat = Seat(root, f'[monitors.headset]\ndevice = "{SINK}"\n', ["headset"])
+    seat.wait_level("headset.connected", Level.OK, timeout=60)
+    return seat
+
+
+def headset(root: Path) -> list[float]:
+    """The headset unplugged outside a call (the sink of the private PulseAudio unloaded)."""
+    results = []
+    with _headset_server(root) as pulse:
+        for n in range(REPEATS):
+            seat = _headset_seat(root / f"hs{n}", pulse)
+            try:
+                time.sleep(n * 2.0)  # at different points of the listening spells and presence checks
+                results.append(time_alert(seat, "headset.connected", pulse.unplug))
+            finally:
+                seat.stop()
+    return results
+
+
+def call_start(root: Path) -> list[float]:
+    """A softphone opens the headset microphone outside a call: seconds until Deskwatch is in a call."""
+    results = []
+    with _headset_server(root) as pulse:
+        for n in range(REPEATS):
+            seat = _headset_seat(root / f"call{n}", pulse)
+            try:
+                time.sleep(n * 2.0)
+                call_state = seat.runtime.context.call_state
+                in_call = threading.Event()
+                call_state.add_listener(lambda on, flag=in_call: flag.set() if on else None)
+                started = time.monotonic()
+                phone = subprocess.Popen(
+                    ["parec", f"--device={SOURCE}", "--client-name=softphone"],
+                    env={**os.environ, **pulse.env},
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                try:
+                    if not in_call.wait(60):
+                        raise RuntimeError("the softphone's call was not noticed within 60 s")
+                    results.append(time.monotonic() - started)
+                finally:
+                    phone.terminate()
+                    phone.wait(5)
+            finally:
+                seat.stop()
+    return results
+
+
 SCENARIOS: dict[str, Callable[[Path], list[float]]] = {
     "computer (forbidden program)": computer,
     "printer (paper jam)": printer,
     "environment (sensor unplugged)": environment,
+    "headset (unplugged, no call)": headset,
+    "call start (softphone opens the mic)": call_start,
 }
 
 
-def run(seconds: float) -> list[Result]:
+def run(seconds: float, only: tuple[str, ...] = ()) -> list[Result]:
+    """Each scenario ``REPEATS`` times (``only``: the scenarios whose names start so)."""
     del seconds  # each scenario runs until its alerts are raised
     rows = {}
     for name, scenario in SCENARIOS.items():
+        if only and not name.startswith(only):
+            continue
         with tempfile.TemporaryDirectory(prefix="dw-latency-") as tmp:
             latencies = scenario(Path(tmp))
         rows[name] = {
@@ -142,3 +229,9 @@ def run(seconds: float) -> list[Result]:
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / "latency.json").write_text(json.dumps(rows, indent=2), "utf-8")
     return []
+
+
+if __name__ == "__main__":
+    import sys
+
+    run(0.0, tuple(sys.argv[1:]))
