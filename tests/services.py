@@ -22,6 +22,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 #: How much of a log a failure message quotes (the end is where the reason is).
 TAIL_CHARS = 3000
@@ -125,7 +126,7 @@ def wait_ready(
     raise ServiceError(f"{what}: {problem}{detail}\n{quote_logs(logs)}".rstrip())
 
 
-def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+def stop(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
     """SIGTERM, then SIGKILL if the process is still there after ``timeout`` seconds."""
     if process.poll() is None:
         process.terminate()

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from tests.bench import ROOT, Result, measure_side_by_side, python
+from tests.services import stop
 from tests.ui.xtray import tray_icon_window
 from tests.xserver import xvfb
 
@@ -49,12 +50,7 @@ def _startup_seconds(command: list[str], env: dict[str, str], display: str, time
             time.sleep(0.01)
         raise RuntimeError(f"{command}: no tray icon within {timeout} s")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def run(seconds: float) -> list[Result]:

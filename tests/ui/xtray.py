@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app.core.palette import LEVEL_COLOURS
 from app.kernel.model import Level
+from tests.services import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,12 +117,7 @@ def tray_app(env: dict[str, str], data_dir: Path) -> Iterator[TrayApp]:
         try:
             yield TrayApp(process, data_dir)
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
             if process.stdout:
                 process.stdout.close()
     log = log_path.read_text("utf-8", errors="replace")
