@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from app import __version__
 from app.kernel import i18n
 from app.kernel.i18n import Text
+from app.kernel.memory import limit_malloc_arenas
 from app.kernel.model import format_value, worst
 from app.kernel.monitor import Monitor
 
@@ -468,6 +469,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # (each with its stack and buffers, spinning after every call) for the few
     # small vectors the audio analysis hands it.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # Before any thread starts: a dozen mostly idle threads, each with an arena of its
+    # own, kept free pages in a dozen places that a shift's RSS crept up by.
+    limit_malloc_arenas()
     parser = build_parser()
     args = parser.parse_args(argv)
     _tolerant_output()

@@ -37,7 +37,8 @@ HISTORY_FILE = HISTORY_FILE_NAME
 #: How often the running app deletes history older than ``retention_days``.
 PRUNE_SECONDS = 3600.0
 #: How often the running app hands free heap pages back to the OS (see app.kernel.memory).
-RELEASE_HEAP_SECONDS = 300.0
+#: A trim costs about a millisecond; every minute keeps free pages from piling up between them.
+RELEASE_HEAP_SECONDS = 60.0
 
 
 @dataclass
@@ -101,6 +102,7 @@ class Runtime:
             if now >= next_prune:
                 next_prune = now + self.prune_seconds
                 self._prune_history()
+                next_release = now  # a prune frees its query buffers: hand them back now
             if now >= next_release:
                 next_release = now + self.release_heap_seconds
                 release_free_heap()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 
 import psutil
@@ -43,3 +46,54 @@ def test_release_gives_freed_pages_of_a_thread_arena_back() -> None:
 def test_release_with_nothing_to_give_back_is_harmless() -> None:
     release_free_heap()
     assert release_free_heap() in (True, False)
+
+
+# Run in a fresh interpreter: the cap must be set before the threads exist, and it
+# counts the heaps glibc made (malloc_info's XML lists one <heap> per arena).
+_COUNT_ARENAS = r"""
+import ctypes, os, sys, tempfile, threading
+from app.kernel.memory import limit_malloc_arenas
+if sys.argv[1] == "limit":
+    assert limit_malloc_arenas(2)
+barrier = threading.Barrier(8)
+def work():
+    barrier.wait()  # all eight allocate at once, so each asks glibc for an arena
+    blocks = [bytes(4096) for _ in range(2000)]
+    barrier.wait()
+    del blocks
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+libc = ctypes.CDLL("libc.so.6")
+libc.fopen.restype = ctypes.c_void_p
+libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+path = tempfile.mktemp()
+handle = libc.fopen(path.encode(), b"w")
+libc.malloc_info(0, handle)
+libc.fclose(handle)
+print(open(path).read().count("<heap nr="))
+os.unlink(path)
+"""
+
+
+def _arenas_used(mode: str) -> int:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    command = [sys.executable, "-c", _COUNT_ARENAS, mode]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=True)
+    return int(out.stdout.strip())
+
+
+def test_arena_cap_keeps_eight_threads_in_two_arenas() -> None:
+    uncapped = _arenas_used("default")
+    capped = _arenas_used("limit")
+    assert capped <= 2, f"{capped} arenas with the cap"
+    assert uncapped > capped, f"glibc's default made {uncapped} arenas, capped {capped}: shows nothing"
+
+
+def test_administrators_arena_setting_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.kernel.memory import limit_malloc_arenas
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is False
