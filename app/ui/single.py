@@ -131,6 +131,7 @@ def ask_running_instance(name: str, timeout_ms: int = 500) -> bool:
 
 
 def _ask_pipe(name: str) -> bool:
+    # No pipe: FileNotFoundError at once; a busy one is waited for up to 1 s (WaitNamedPipe).
     from multiprocessing.connection import Client
 
     try:
@@ -199,6 +200,8 @@ class _SocketServer:
             reader.activated.connect(lambda *_args, reader=reader: self._read(reader))
 
     def _read(self, reader: QSocketNotifier) -> None:
+        if reader not in self.readers:  # dropped already
+            return
         connection, data = self.readers[reader]
         try:
             chunk = connection.recv(64)
