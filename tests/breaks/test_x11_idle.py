@@ -158,3 +158,10 @@ def test_a_server_that_goes_away_makes_the_source_unavailable_not_the_process_ex
     assert lines[0].startswith("idle ") and float(lines[0].split()[1]) >= 0
     assert [line.split(" ", 1)[0] for line in lines[1:]] == ["unavailable", "unavailable", "still"]
     assert "connection to the X server" in lines[1]
+
+
+def test_a_missing_library_is_unavailable_not_an_error() -> None:
+    from sensors.idle import _load_library
+
+    with pytest.raises(IdleUnavailable, match=r"libXdeskwatchmissing\.so\.1 is not installed"):
+        _load_library("libXdeskwatchmissing.so.1", "Xdeskwatchmissing")
