@@ -25,9 +25,7 @@ import time
 import wave
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from app.kernel.i18n import Text
 from app.kernel.model import DemoSignal, Device, Direction, IndicatorMaker, Level, Reading, Thresholds
@@ -36,6 +34,9 @@ from app.kernel.settings import Setting
 from sensors import audio
 from sensors.audio_analysis import AnalysisSettings, WindowStats, analyse_block
 from sensors.wav import read_wav, write_wav
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,8 @@ ADVICE_SPEAKER = Text(
 
 
 def _dbfs_peak(samples: np.ndarray[Any, Any]) -> float:
+    import numpy as np  # the self-test's recording has been made: numpy is loaded already
+
     peak = float(np.max(np.abs(samples.astype(np.float64)))) / 32768.0 if samples.size else 0.0
     return -120.0 if peak <= 0 else max(-120.0, 20.0 * float(np.log10(peak)))
 

@@ -75,7 +75,7 @@ SMOKE_TEST = (
     "import os; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
     "from PySide6.QtWidgets import QApplication\n"
     "import PySide6.QtNetwork, PySide6.QtDBus, PySide6.QtSvg\n"
-    "import numpy, cups, pyaudio, psutil, serial, pymodbus, prometheus_client, Xlib\n"
+    "import numpy, cups, pyaudio, psutil, serial, pymodbus, prometheus_client\n"
     "import app.cli, app.ui.main\n"
     "qt = QApplication([])\n"
     "from app.ui.theme import level_icon\n"
@@ -436,7 +436,8 @@ def control_files(stage: Path, version: str, depends: str) -> None:
         "Maintainer": "Deskwatch developers <deskwatch@users.noreply.r-seed-49b7d000.example>",
         "Installed-Size": str(size_kib),
         "Depends": ", ".join(x for x in (f"{python} (>= {python_version})", depends) if x),
-        "Recommends": "fonts-noto-cjk, hicolor-icon-theme",
+        # libXss is loaded through ctypes (X11 idle time, sensors/idle.py): dpkg-shlibdeps cannot see it.
+        "Recommends": "fonts-noto-cjk, hicolor-icon-theme, libxss1",
         "Suggests": "cups-client, pulseaudio",
         "Section": "utils",
         "Priority": "optional",

@@ -51,9 +51,15 @@ import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
+from app.kernel.lazy import lazy_import
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+else:  # loaded with the monitors, used only once audio is analysed
+    np = lazy_import("numpy", globals())
 
 #: PortAudio callback status flags (portaudio.h).
 PA_INPUT_UNDERFLOW = 0x1
@@ -67,8 +73,9 @@ FULL_SCALE = 32768.0
 SILENCE_DBFS = -120.0
 _SILENCE_POWER = 10 ** (SILENCE_DBFS / 10)
 
-Samples = npt.NDArray[np.int16]
-Floats = npt.NDArray[np.float64]
+if TYPE_CHECKING:
+    Samples = npt.NDArray[np.int16]
+    Floats = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

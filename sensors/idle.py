@@ -2,7 +2,7 @@
 
 One interface, :class:`ActivitySource`, over the ways operating systems tell:
 
-* X11: the MIT-SCREEN-SAVER extension (``XScreenSaverQueryInfo``) via python-xlib;
+* X11: the MIT-SCREEN-SAVER extension (``XScreenSaverQueryInfo`` of libXss, via ctypes);
 * GNOME (X11 and Wayland): Mutter's ``org.gnome.Mutter.IdleMonitor.GetIdletime``
   over the session D-Bus (``gdbus`` subprocess, so no D-Bus binding is needed);
 * Windows: ``GetLastInputInfo`` against ``GetTickCount`` via ctypes.
@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -196,37 +197,161 @@ class ActivitySource:
         """Release the connection; safe to call twice."""
 
 
+class _XScreenSaverInfo(ctypes.Structure):
+    """``XScreenSaverInfo`` of ``<X11/extensions/scrnsaver.h>``."""
+
+    _fields_ = [
+        ("window", ctypes.c_ulong),
+        ("state", ctypes.c_int),
+        ("kind", ctypes.c_int),
+        ("til_or_since", ctypes.c_ulong),
+        ("idle", ctypes.c_ulong),
+        ("event_mask", ctypes.c_ulong),
+    ]
+
+
+#: ``ScreenSaverOn`` of ``scrnsaver.h``: the screensaver is showing.
+SCREENSAVER_ON = 1
+#: ``int (*)(Display *)``: libX11's process-wide fatal I/O error handler.
+_IOErrorHandler = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+#: ``void (*)(Display *, void *)``: what libX11 calls instead of ``exit()`` after it, per display.
+_IOErrorExitHandler = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+
+
+class _XConnections:
+    """Keeps a lost X server from ending the process, for the displays this module opened.
+
+    On a broken connection libX11 calls the process-wide I/O error handler
+    (its default, and Qt's, call ``exit()``) and then the display's exit
+    handler (default ``exit()`` too).  Ours returns for our displays, marking
+    them lost, and hands any other display (Qt's own) to the handler that was
+    there before, so the rest of the process behaves as without us.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._previous: Any = None
+        self._installed = False
+        self.ours: set[int] = set()
+        self.lost: set[int] = set()
+        # Kept here for the life of the process: libX11 holds only the C pointers.
+        self._io_handler = _IOErrorHandler(self._io_error)
+        self._exit_handler = _IOErrorExitHandler(self._exit)
+
+    def adopt(self, x11: ctypes.CDLL, display: int) -> None:
+        """Handle ``display``'s fatal errors here from now on."""
+        with self._lock:
+            if not self._installed:
+                previous = x11.XSetIOErrorHandler(self._io_handler)
+                self._previous = _IOErrorHandler(previous) if previous else None
+                self._installed = True
+            self.ours.add(display)
+        x11.XSetIOErrorExitHandler(display, self._exit_handler, None)
+
+    def release(self, display: int) -> None:
+        """``display`` is closed (its address may be reused)."""
+        self.ours.discard(display)
+        self.lost.discard(display)
+
+    def _io_error(self, display: int | None) -> int:
+        if display in self.ours:
+            self.lost.add(display)
+            return 0
+        return int(self._previous(display)) if self._previous is not None else 0
+
+    def _exit(self, display: int | None, _data: int | None) -> None:
+        if display is not None:
+            self.lost.add(display)
+
+
+_X_CONNECTIONS = _XConnections()
+
+
+def _load_library(soname: str, short: str) -> ctypes.CDLL:
+    """``soname`` (the runtime package's name), else what ``ctypes.util`` finds for ``short``."""
+    try:
+        return ctypes.CDLL(soname)
+    except OSError:
+        from ctypes import util  # spawns ldconfig: only when the usual name is not there
+
+        found = util.find_library(short)
+        if found is None:
+            raise IdleUnavailable(f"{soname} is not installed") from None
+        try:
+            return ctypes.CDLL(found)
+        except OSError as exc:
+            raise IdleUnavailable(f"cannot load {found}: {exc}") from exc
+
+
+def _x_libraries() -> tuple[ctypes.CDLL, ctypes.CDLL]:
+    """libX11 and libXss with the prototypes used here."""
+    x11 = _load_library("libX11.so.6", "X11")
+    xss = _load_library("libXss.so.1", "Xss")
+    display_p = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes, x11.XOpenDisplay.restype = [ctypes.c_char_p], display_p
+    x11.XCloseDisplay.argtypes, x11.XCloseDisplay.restype = [display_p], ctypes.c_int
+    x11.XDefaultRootWindow.argtypes, x11.XDefaultRootWindow.restype = [display_p], ctypes.c_ulong
+    if not hasattr(x11, "XSetIOErrorExitHandler"):
+        # Older than 1.7: a lost X server would end the whole process.
+        raise IdleUnavailable("libX11 is older than 1.7 (no XSetIOErrorExitHandler)")
+    x11.XSetIOErrorHandler.argtypes, x11.XSetIOErrorHandler.restype = [_IOErrorHandler], ctypes.c_void_p
+    x11.XSetIOErrorExitHandler.argtypes = [display_p, _IOErrorExitHandler, ctypes.c_void_p]
+    x11.XSetIOErrorExitHandler.restype = None
+    int_p = ctypes.POINTER(ctypes.c_int)
+    xss.XScreenSaverQueryExtension.argtypes = [display_p, int_p, int_p]
+    xss.XScreenSaverQueryExtension.restype = ctypes.c_int
+    xss.XScreenSaverQueryInfo.argtypes = [display_p, ctypes.c_ulong, ctypes.POINTER(_XScreenSaverInfo)]
+    xss.XScreenSaverQueryInfo.restype = ctypes.c_int
+    return x11, xss
+
+
 class X11IdleSource(ActivitySource):
-    """X11 MIT-SCREEN-SAVER extension via python-xlib."""
+    """X11 MIT-SCREEN-SAVER extension: ``XScreenSaverQueryInfo`` of libXss, through ctypes.
+
+    The display is opened once.  libX11 ends the process when its connection
+    breaks (the X server restarted); :class:`_XConnections` keeps it alive,
+    and the source answers :class:`IdleUnavailable` from then on.
+    """
 
     name = "x11"
     label = Text("X11 screensaver extension", "X11 屏保扩展")
 
     def __init__(self, display: str | None = None, lock: LockDetector | NoLock | None = None) -> None:
         super().__init__(lock)
-        try:
-            from Xlib import display as xdisplay
-            from Xlib import error as xerror
-        except ImportError as exc:  # python-xlib is a Linux-only dependency
-            raise IdleUnavailable("python-xlib is not installed") from exc
+        # One thread at a time on this connection (the samplers may be several).
+        self._lock = threading.Lock()
+        self._display: int | None = None
         name = display if display is not None else os.environ.get("DISPLAY")
         if not name:
             raise IdleUnavailable("DISPLAY is not set")
-        try:
-            self._display: Any = xdisplay.Display(name)
-        except (xerror.DisplayError, OSError, ValueError) as exc:
-            raise IdleUnavailable(f"cannot open X display {name}: {exc}") from exc
-        if not self._display.has_extension("MIT-SCREEN-SAVER"):
-            self._display.close()
+        self._x11, self._xss = _x_libraries()
+        opened = self._x11.XOpenDisplay(name.encode())
+        if not opened:
+            raise IdleUnavailable(f"cannot open X display {name}")
+        self._display = int(opened)
+        _X_CONNECTIONS.adopt(self._x11, self._display)
+        event_base, error_base = ctypes.c_int(), ctypes.c_int()
+        if not self._xss.XScreenSaverQueryExtension(
+            self._display, ctypes.byref(event_base), ctypes.byref(error_base)
+        ):
+            self.close()
             raise IdleUnavailable("the X server has no MIT-SCREEN-SAVER extension")
-        self._root = self._display.screen().root
+        self._root = int(self._x11.XDefaultRootWindow(self._display))
         self._state = 0
 
-    def _info(self) -> Any:
-        try:
-            return self._root.screensaver_query_info()
-        except Exception as exc:  # connection lost (X server restarted)
-            raise IdleUnavailable(f"X11 query failed: {exc}") from exc
+    def _info(self) -> _XScreenSaverInfo:
+        info = _XScreenSaverInfo()
+        with self._lock:
+            display = self._display
+            if display is None or display in _X_CONNECTIONS.lost:
+                raise IdleUnavailable("X11 query failed: the connection to the X server is lost")
+            # On a broken connection libX11 marks the display and every request fails at once.
+            status = self._xss.XScreenSaverQueryInfo(display, self._root, ctypes.byref(info))
+            if display in _X_CONNECTIONS.lost:
+                raise IdleUnavailable("X11 query failed: the connection to the X server was lost")
+        if not status:
+            raise IdleUnavailable("X11 query failed: XScreenSaverQueryInfo returned no reply")
+        return info
 
     def idle_seconds(self) -> float:
         """See :class:`ActivitySource`."""
@@ -236,15 +361,16 @@ class X11IdleSource(ActivitySource):
 
     def os_locked(self) -> bool | None:
         """The X screensaver running (state On) means the clerk is away."""
-        from Xlib.ext import screensaver
-
-        return True if self._state == screensaver.StateOn else None
+        return True if self._state == SCREENSAVER_ON else None
 
     def close(self) -> None:
         """See :class:`ActivitySource`."""
-        display, self._display = getattr(self, "_display", None), None
-        if display is not None:
-            display.close()
+        with self._lock:
+            display, self._display = self._display, None
+            if display is not None:
+                # After a lost connection this only frees the memory (its I/O error is handled).
+                self._x11.XCloseDisplay(display)
+                _X_CONNECTIONS.release(display)
 
 
 class MutterIdleSource(ActivitySource):

@@ -6,11 +6,13 @@ import os
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from numpy import int16
 
-Samples = npt.NDArray[np.int16]
+    Samples = npt.NDArray[int16]
 
 
 def write_wav(path: Path, samples: Samples, rate: int) -> None:
@@ -58,6 +60,8 @@ def read_wav(path: Path) -> WavInfo:
         data = src.readframes(frames)
     if width != 2:
         raise wave.Error(f"expected 16-bit samples, found {8 * width}-bit")
+    import numpy as np  # loaded with the recorder monitor, needed only for its self-test
+
     samples = np.frombuffer(data, dtype="<i2").astype(np.int16)
     if channels > 1:
         samples = samples[: samples.size - samples.size % channels].reshape(-1, channels)[:, 0].copy()

@@ -28,8 +28,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import tomlkit
-
 from app.core.breaks import BREAK_SETTINGS
 from app.core.registry import registry_of
 from app.kernel.i18n import Text
@@ -737,6 +735,9 @@ def save_user_values(path: Path, changes: Mapping[tuple[str, ...], Any]) -> None
     ``changes`` maps key paths such as ``("monitors", "computer", "interval")``
     to new values; ``None`` removes the key (back to the default).
     """
+    # Reading is tomllib's; tomlkit (about 0.7 MiB of objects) is needed only to write.
+    import tomlkit
+
     document = tomlkit.parse(path.read_text("utf-8")) if path.exists() else tomlkit.document()
     for key_path, value in changes.items():
         table: Any = document

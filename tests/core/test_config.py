@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from app.cli import main
@@ -178,3 +180,30 @@ def test_break_indicators_are_overridable_like_any_other(tmp_path: Path, capsys)
     err = capsys.readouterr().err
     assert 'indicators."breaks.next_break": unknown indicator or one without thresholds' in err
     assert "breaks.skipped_today, breaks.stretch" in err
+
+
+#: Loads and saves a configuration in a fresh interpreter, printing whether tomlkit was imported after each.
+TOMLKIT_WHEN = """
+import sys
+import subprocess
+import sys
+from pathlib import Path
+from app.core.config import load_config, save_user_values
+from tests.core.fakes import CLASSES
+path = Path(sys.argv[1])
+path.write_text("# kept\\n[monitors.fake]\\ncount = 4\\n", "utf-8")
+load_config(CLASSES, path, shipped_path=Path("/nonexistent"))
+print("tomlkit" in sys.modules)
+save_user_values(path, {("monitors", "fake", "interval"): 2.0})
+print("tomlkit" in sys.modules)
+"""
+
+
+def test_tomlkit_is_imported_only_to_write(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", TOMLKIT_WHEN, str(tmp_path / "u.toml")],
+        cwd=root, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert result.stdout.split() == ["False", "True"]
+    assert "# kept" in (tmp_path / "u.toml").read_text("utf-8")

@@ -161,3 +161,45 @@ def test_deskwatch_starts_although_another_user_squats_the_old_socket_name(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
+
+
+KNOCKER = textwrap.dedent(
+    """
+    import socket, sys
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.connect(sys.argv[1])
+        conn.sendall(b"show\\n")
+        try:
+            conn.recv(1)  # until the other end closes (unread: a reset)
+        except ConnectionResetError:
+            pass
+    print("knocked", flush=True)
+    """
+)
+
+
+def test_a_knock_from_another_user_is_not_obeyed(
+    other_user: pwd.struct_passwd, shared_tmp: Path, qtbot: Any
+) -> None:
+    from app.ui import single
+
+    name = str(shared_tmp / "deskwatch.sock")
+    instance = single.SingleInstance(name)
+    assert instance.listen()
+    shown: list[bool] = []
+    instance.show_requested.connect(lambda: shown.append(True))
+    try:
+        os.chmod(name, 0o777)  # as if the socket were reachable: the uid check alone must hold
+        command = [
+            "setpriv", f"--reuid={other_user.pw_uid}", f"--regid={other_user.pw_gid}", "--clear-groups",
+            "/usr/bin/python3", "-c", KNOCKER, name,
+        ]  # fmt: skip
+        knocker = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        qtbot.waitUntil(lambda: knocker.poll() is not None, timeout=10000)
+        assert knocker.communicate()[0].strip() == "knocked"
+        qtbot.wait(300)
+        assert shown == []
+        with qtbot.waitSignal(instance.show_requested, timeout=3000):
+            assert single.ask_running_instance(name, 2000) is True
+    finally:
+        instance.close()

@@ -33,6 +33,7 @@ WATCHED = (
     "serial",
     "psutil",
     "tomlkit",
+    "PySide6.QtNetwork",
     "app.core.runtime",
     "app.ui.main",
     "app.ui.panel.window",

@@ -39,6 +39,9 @@ NOTHING_NEEDS_THEM = "".join(
 )
 #: Loaded only when a configured device or feature needs them.
 ON_DEMAND = ("pymodbus", "prometheus_client", "cups", "pyaudio")
+#: Never loaded by ``deskwatch run`` that writes no setting: the instance socket is Python's own,
+#: and tomlkit is imported only to write the user's file.
+NEVER = ("PySide6.QtNetwork", "tomlkit")
 
 
 @contextmanager
@@ -84,6 +87,7 @@ def test_the_icon_comes_before_the_monitors_and_libraries_load_only_when_configu
     assert record["starting_icon_closed"] is True
     # Nothing configured needs the device libraries or the exporter: none was imported.
     assert not set(ON_DEMAND) & set(record["started"]), record["started"]
+    assert not set(NEVER) & set(record["started"]), record["started"]
     assert "deskwatch-startup" not in record["threads"], "the start-up thread ends once the runtime is built"
 
 

@@ -1,0 +1,51 @@
+"""The memory map's import meter and report (its full-seat run is ``python -m tests.bench.memory_map``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.bench.memory_map import report, smaps_by_file, top_level
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: A fresh interpreter meters its imports: ``email.message`` imports ``email._policybase`` and more.
+METERED = textwrap.dedent(
+    """
+    import json, tracemalloc
+    from tests.bench.memory_map import ImportMeter
+    tracemalloc.start(1)
+    meter = ImportMeter()
+    meter.install()
+    import email.message, difflib
+    print(json.dumps({"own": meter.own, "via": meter.via}))
+    """
+)
+
+
+def test_each_module_group_counts_what_its_own_import_left() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", METERED], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    data = json.loads(result.stdout)
+    assert data["own"]["email"] > 10_000 and data["own"]["difflib"] > 10_000
+    # difflib alone imports nothing new: its group is its own module only.
+    assert data["via"]["email"] == "-" and data["via"]["difflib"] == "-"
+
+
+def test_groups_and_report() -> None:
+    assert top_level("numpy.core._multiarray_umath") == "numpy"
+    assert top_level("app.ui.panel.window") == "app.ui" and top_level("PySide6.QtCore") == "PySide6.QtCore"
+    files = smaps_by_file()
+    assert files["[anon]"] > 0 and any(name.startswith("libpython") or "python" in name for name in files)
+    text = report(
+        {
+            "rss_kib": 2048, "python_total_kib": 1024, "modules_loaded": 3,
+            "imported_via": {"numpy": "sensors"}, "python_kib": {"numpy": 512, "tomllib": 100},
+            "files_kib": {"[anon]": 1024},
+        }
+    )  # fmt: skip
+    assert "0.50  numpy  (first imported by sensors)" in text and "1.00  [anon]" in text
