@@ -3,7 +3,7 @@
 Replies come over a real pty from a device that answers each request with
 bytes chosen by hypothesis (valid frames, wrong CRC, wrong byte count or
 function, exception replies, noise); the host side is the real session with
-pymodbus's client.  Register maps and register values are fuzzed through the
+its RTU client (:mod:`sensors.modbus_rtu`).  Register maps and register values are fuzzed through the
 pure decoder.  Either way: a reading, or a counted bad frame / no answer —
 never an exception, never an impossible value.
 """

@@ -1,8 +1,9 @@
 """The environment monitor against simulated sensors on real pty pairs.
 
-A text-line board, an MH-Z19 responder and pymodbus's RTU server sit on the
-far end of pseudo-terminals; the monitor reads them through its own reader
-threads exactly as it reads a USB adapter.
+A text-line board, an MH-Z19 responder and a Modbus RTU slave (written from
+the spec, in ``simulators.py``) sit on the far end of pseudo-terminals; the
+monitor reads them through its own reader threads exactly as it reads a USB
+adapter.
 """
 
 from __future__ import annotations
