@@ -365,7 +365,13 @@ class RtuClient:
         while True:
             remaining = deadline - self._clock()
             if remaining <= 0 or (stop is not None and stop.is_set()):
-                return data, None, dropped
+                # What is in by the deadline still counts (read once, so a device
+                # that never stops talking cannot hold us); nothing after it does.
+                waiting = self.port.in_waiting
+                if not waiting:
+                    return data, None, dropped
+                dropped += self._append(data, self.port.read(min(waiting, MAX_BUFFER)))
+                return data, find_reply(data, device_id, function, count), dropped
             waiting = self.port.in_waiting
             if waiting:
                 chunk = self.port.read(min(waiting, MAX_BUFFER))
@@ -376,12 +382,16 @@ class RtuClient:
                 chunk = self.port.read(1)
             if not chunk:
                 continue
-            self._last_activity = self._clock()
-            data += chunk
-            if len(data) > MAX_BUFFER:
-                excess = len(data) - MAX_BUFFER
-                del data[:excess]
-                dropped += excess
+            dropped += self._append(data, chunk)
             found = find_reply(data, device_id, function, count)
             if found is not None:
                 return data, found, dropped
+
+    def _append(self, data: bytearray, chunk: bytes) -> int:
+        """Add received bytes, keeping the newest :data:`MAX_BUFFER`; how many old ones were dropped."""
+        if chunk:
+            self._last_activity = self._clock()
+        data += chunk
+        excess = max(0, len(data) - MAX_BUFFER)
+        del data[:excess]
+        return excess
