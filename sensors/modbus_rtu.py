@@ -191,11 +191,11 @@ def diagnose(data: bytes | bytearray, device_id: int, function: int, count: int)
             return f"a reply with function {frame[1]:#04x} to a function {function} request ({size} bytes)"
         return f"a byte count of {frame[2]} where {2 * count} was asked for ({size} bytes)"
     index = data.find(bytes((device_id, function)))
-    if index >= 0 and index + 2 < size:
-        declared = data[index + 2]
+    if index >= 0:
+        needed = 5 + 2 * count
+        declared = data[index + 2] if index + 2 < size else 2 * count
         if declared != 2 * count:
             return f"a byte count of {declared} where {2 * count} was asked for ({size} bytes)"
-        needed = 5 + 2 * count
         if size - index < needed:
             return f"a short frame: {size - index} of {needed} bytes"
         return f"a reply that failed its CRC check ({size} bytes)"
@@ -353,7 +353,8 @@ class RtuClient:
     ) -> tuple[bytearray, Found | None, int]:
         """Read until the reply is whole or the timeout is up: (bytes kept, the reply, bytes dropped).
 
-        The line's silence does not end the wait: USB adapters and ptys
+        The line's silence does not end the wait, and a gap inside a frame
+        (the spec's t1.5 rule) does not void it: USB adapters and ptys
         deliver bytes in bursts with gaps longer than t3.5, and a device may
         glitch the line before a late answer, so only a whole, CRC-checked
         reply (or the timeout) ends it.  A garbled reply therefore costs the

@@ -123,6 +123,7 @@ def test_an_exception_reply_is_found_with_its_code() -> None:
         (frame("01 84 02"), "function 0x84 to a function 3 request"),
         (frame("01 03 06 01 F4 00 E7 00 00"), "byte count of 6 where 4 was asked for"),
         (frame("01 03 04 01 F4 00 E7")[:6], "short frame: 6 of 9 bytes"),
+        (b"\x00\x01\x03", "short frame: 2 of 9 bytes"),
         (frame("01 03 04 01 F4 00 E7")[:-1] + b"\x00", "failed its CRC check"),
         (bytes.fromhex("01 03 FF") + bytes(40), "byte count of 255"),
         (frame("01 83 02")[:3], "short exception frame"),
@@ -148,6 +149,14 @@ def client_on(
 ) -> tuple[serial.SerialBase, RtuClient]:
     port = open_port(SerialSettings(port=str(link), baudrate=baudrate, timeout=port_timeout))
     return port, RtuClient(port, baudrate, response_timeout=TIMEOUT)
+
+
+def wait_until_received(port: serial.SerialBase, size: int, timeout: float = 5.0) -> None:
+    """Wait (bounded) until ``size`` bytes wait unread at the host end."""
+    deadline = time.monotonic() + timeout
+    while port.in_waiting < size:
+        assert time.monotonic() < deadline, f"{port.in_waiting} of {size} bytes arrived"
+        time.sleep(0.01)
 
 
 GOOD = frame("01 03 04 01 F4 00 E7")  # registers 500 and 231
@@ -238,9 +247,7 @@ def test_bytes_sent_before_the_request_are_flushed_and_counted(scripted: Scripte
     port, client = client_on(scripted.link)
     with port:
         scripted.write(GOOD.replace(b"\x01\xf4", b"\x03\xe7"))  # a stray "reply" nobody asked for
-        deadline = time.monotonic() + 5
-        while port.in_waiting < len(GOOD) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until_received(port, len(GOOD))
         result = client.read_registers(1, 3, 0, 2)
     assert result.registers == (500, 231)
     assert result.garbage_bytes == len(GOOD)
@@ -284,10 +291,7 @@ def test_the_wait_never_outlasts_the_response_timeout_and_a_late_reply_is_never_
         elapsed = time.monotonic() - started
         assert late.registers is None and "no reply" in late.problem
         assert TIMEOUT <= elapsed < TIMEOUT + 0.4, elapsed
-        deadline = time.monotonic() + 5
-        while slave.replies < 1 and time.monotonic() < deadline:  # the late reply arrives now
-            time.sleep(0.02)
-        time.sleep(0.05)
+        wait_until_received(port, 9)  # the late reply comes in now, between two requests
         slave.delay = 0
         slave.set_registers(3, 0, [510, 245])
         fresh = client.read_registers(1, 3, 0, 2)
