@@ -5,7 +5,8 @@ differ in where they keep their values: function 3 (holding) or 4 (input
 registers), registers 0/1 or 1/2, tenths of a unit, signed temperatures,
 32-bit values in either word order.  A :class:`RegisterMap` describes one
 vendor's layout; :data:`PRESETS` holds common ones.  Decoding is pure; the
-reader in :mod:`sensors.reader` does the pymodbus request.
+reader in :mod:`sensors.reader` asks for the registers through
+:mod:`sensors.modbus_rtu`.
 """
 
 from __future__ import annotations

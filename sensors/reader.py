@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import sys
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -24,13 +22,12 @@ import serial
 from sensors import mhz19
 from sensors.measurement import FrameError
 from sensors.modbus_env import RegisterMap
+from sensors.modbus_rtu import RtuClient
 from sensors.serial_transport import (
     TRANSPORT_ERRORS,
     Backoff,
-    PortUnavailable,
     SerialSettings,
     open_port,
-    resolve_port,
 )
 from sensors.textline import MAX_LINE_BYTES, LineFormat, LineSplitter, parse_line
 
@@ -194,8 +191,8 @@ class Mhz19Session(_SerialSession):
         return result
 
 
-class ModbusSession(Session):
-    """A Modbus RTU transmitter read through pymodbus every ``period`` seconds."""
+class ModbusSession(_SerialSession):
+    """A Modbus RTU transmitter read every ``period`` seconds through :mod:`sensors.modbus_rtu`."""
 
     def __init__(
         self,
@@ -205,87 +202,49 @@ class ModbusSession(Session):
         period: float,
         reply_timeout: float = 1.0,
     ) -> None:
-        self.settings = settings
+        super().__init__(settings)
         self.register_map = register_map
         self.device_id = device_id
         self.period = period
         self.reply_timeout = reply_timeout
-        self.client: Any = None
-        self._received = 0
+        self.client: RtuClient | None = None
 
     def open(self) -> None:
-        from pymodbus.client import ModbusSerialClient
-
-        url = resolve_port(self.settings)
-        if "://" not in url and sys.platform != "win32" and not os.path.exists(url):
-            # Checked here because pymodbus logs an error of its own for every failed
-            # attempt, which would flood the log while a cable is unplugged.
-            raise PortUnavailable(f"cannot open {url}: no such device")
-        client = ModbusSerialClient(
-            port=url,
-            baudrate=self.settings.baudrate,
-            bytesize=self.settings.bytesize,
-            parity=self.settings.parity,
-            stopbits=int(self.settings.stopbits),
-            timeout=self.reply_timeout,
-            retries=0,
-            trace_packet=self._count_received,
-        )
-        if not client.connect():
-            raise PortUnavailable(f"cannot open {url}")
-        self.client = client
-
-    def _count_received(self, sending: bool, data: bytes) -> bytes:
-        # pymodbus drops replies that fail their CRC silently; seeing bytes
-        # arrive tells a garbled reply apart from none at all.
-        if not sending:
-            self._received += len(data)
-        return data
+        super().open()
+        assert self.port is not None
+        self.client = RtuClient(self.port, self.settings.baudrate, self.reply_timeout)
 
     def close(self) -> None:
-        client, self.client = self.client, None
-        if client is not None:
-            client.close()
+        self.client = None
+        super().close()
 
     def cycle(self, stop: threading.Event) -> CycleResult:
-        from pymodbus.exceptions import ConnectionException, ModbusException
-
         started = time.monotonic()
         client = self.client
         if client is None:
             raise LinkLost("port is not open")
-        read = (
-            client.read_holding_registers if self.register_map.function == 3 else client.read_input_registers
-        )
         result = CycleResult(answered=True)
         registers: dict[int, int] = {}
         for start, count in self.register_map.blocks():
-            self._received = 0
             try:
-                response = read(start, count=count, device_id=self.device_id)
-            except ConnectionException as exc:
-                raise LinkLost(str(exc)) from exc
-            except ModbusException as exc:  # no reply, or a reply that failed its CRC
-                if not client.connected:
-                    raise LinkLost(str(exc)) from exc
+                reply = client.read_registers(self.device_id, self.register_map.function, start, count, stop)
+            except TRANSPORT_ERRORS as exc:  # the port failed, not the device
+                raise LinkLost(str(exc) or type(exc).__name__) from exc
+            result.garbage_bytes += reply.garbage_bytes
+            if reply.registers is None:
                 result.answered = False
-                if self._received:
+                if reply.exception_code is not None:
+                    result.problem = (
+                        f"device answered with Modbus exception {reply.exception_code} "
+                        f"({reply.exception_name}) for registers {start}+{count}"
+                    )
+                elif reply.bad_frame:
                     result.bad_frames += 1
-                    result.problem = f"garbled reply ({self._received} bytes failed the CRC or framing check)"
+                    result.problem = f"garbled reply: {reply.problem}"
                 else:
-                    result.problem = f"no reply within {self.reply_timeout:g} s"
+                    result.problem = reply.problem
                 break
-            if response.isError():
-                result.answered = False
-                code = getattr(response, "exception_code", "?")
-                result.problem = f"device answered with Modbus exception {code} for registers {start}+{count}"
-                break
-            words = list(getattr(response, "registers", []))
-            if len(words) != count:
-                result.bad_frames += 1
-                result.problem = f"expected {count} registers, got {len(words)}"
-                break
-            registers.update({start + n: word for n, word in enumerate(words)})
+            registers.update({start + n: word for n, word in enumerate(reply.registers)})
         else:
             try:
                 result.readings.append(self.register_map.decode(registers))

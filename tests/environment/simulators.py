@@ -5,12 +5,12 @@ publishes the slave side under a fixed symlink, which is the "serial port"
 Deskwatch is configured with.  ``unplug()`` closes the pair and removes the
 link, exactly what a USB adapter pulled from its socket looks like to the
 reader (EIO, then no such file); ``plug()`` makes a new pair under the same
-name.  The Modbus device is pymodbus's own RTU server on a ``socat`` pty pair.
+name.  The Modbus device is an RTU slave written here from the spec, on a
+``socat`` pty pair.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import select
@@ -20,7 +20,6 @@ import threading
 import time
 import tty
 from pathlib import Path
-from typing import Any
 
 from sensors import mhz19
 
@@ -149,68 +148,134 @@ class Mhz19Responder(PtyDevice):
             self.write(self.noise + reply)
 
 
-class ModbusTransmitter:
-    """pymodbus's RTU server on one end of a ``socat`` pty pair.
+def rtu_crc(body: bytes) -> bytes:
+    """The CRC of an RTU frame as sent, low byte first (serial line spec 6.2.2).
 
-    Registers 0…31 exist (others answer "illegal address"); tests choose
-    their values through :meth:`set_registers`.  ``corrupt`` flips the CRC of outgoing
-    replies (through pymodbus's packet trace hook).
+    Written here again, bit by bit as the spec describes it, so that the
+    simulated device shares no code with the client it answers.
+    """
+    crc = 0xFFFF
+    for byte in body:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc.to_bytes(2, "little")
+
+
+class ModbusTransmitter(PtyDevice):
+    """A Modbus RTU slave (read holding / input registers) on one end of a ``socat`` pty pair.
+
+    Written from *MODBUS over Serial Line V1.02* and the application protocol
+    spec, independently of :mod:`sensors.modbus_rtu`: it frames requests by
+    the line's silence, stays silent for another address, a broadcast or a
+    bad CRC, and answers exception 1 (illegal function), 3 (illegal quantity)
+    or 2 (illegal address).  Registers 0…31 exist; tests choose their values
+    through :meth:`set_registers`.  Faults: ``corrupt`` flips the CRC of
+    replies, ``delay`` answers that many seconds late (a slow device), and
+    ``exception`` answers every read with that exception code.  ``socat``
+    is the cable: :meth:`unplug` ends it and both ports vanish.
     """
 
     REGISTERS = 32
+    #: The slave's own end-of-frame silence: longer than t3.5 at 9600 baud (4 ms)
+    #: because a pty delivers a burst with scheduling gaps.
+    END_OF_FRAME = 0.02
+
+    @property  # type: ignore[override]
+    def tick_seconds(self) -> float:
+        """Short while a frame or a late reply is pending, the usual tick otherwise."""
+        return 0.01 if self._frame or self._due else PtyDevice.tick_seconds
 
     def __init__(self, device_link: Path, host_link: Path, slave: int = 1) -> None:
+        super().__init__(device_link)
         self.device_link = device_link
         self.host_link = host_link
-        self.slave = slave
+        #: The Modbus address (``slave`` is the pty end, in :class:`PtyDevice`).
+        self.device_id = slave
         self.corrupt = False
+        self.delay = 0.0
+        self.exception = 0
+        self.requests = 0
         self.replies = 0
-        self._socat: subprocess.Popen[bytes] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        #: Monotonic times at which each request was taken and each reply written.
+        self.request_times: list[float] = []
+        self.reply_times: list[float] = []
         self.holding: dict[int, int] = {}
         self.input: dict[int, int] = {}
-
-    def _make_device(self) -> Any:
-        from pymodbus.simulator import DataType, SimData, SimDevice
-
-        async def serve_current_values(
-            function_code: int,
-            start_address: int,
-            address: int,
-            count: int,
-            registers: list[int],
-            set_values: list[int] | list[bool] | None,
-        ) -> None:
-            # Copy the values the test chose into the block being answered.
-            table = self.holding if function_code in (3, 6, 16) else self.input
-            for n in range(len(registers)):
-                registers[n] = table.get(start_address + n, 0) & 0xFFFF
-
-        def block(datatype: Any) -> list[Any]:
-            value: Any = False if datatype == DataType.BITS else 0
-            return [SimData(0, count=self.REGISTERS, values=value, datatype=datatype)]
-
-        return SimDevice(
-            id=self.slave,
-            simdata=(
-                block(DataType.BITS),
-                block(DataType.BITS),
-                block(DataType.REGISTERS),
-                block(DataType.REGISTERS),
-            ),
-            action=serve_current_values,
-        )
+        self._socat: subprocess.Popen[bytes] | None = None
+        self._frame = bytearray()
+        self._last_byte = 0.0
+        self._due: list[tuple[float, bytes]] = []
 
     def set_registers(self, function: int, address: int, values: list[int]) -> None:
         """Store register values (function 3 = holding, 4 = input)."""
         table = self.holding if function == 3 else self.input
         table.update({address + n: v for n, v in enumerate(values)})
 
+    # -- the slave ------------------------------------------------------------
+    def on_data(self, data: bytes) -> None:
+        self._frame += data
+        self._last_byte = time.monotonic()
+        # A read request is 8 bytes with a valid CRC: answer it without waiting for the silence.
+        frame = self._frame
+        if len(frame) == 8 and frame[1] in (3, 4) and rtu_crc(bytes(frame[:6])) == bytes(frame[6:]):
+            self._take(bytes(frame))
+            frame.clear()
+
+    def on_tick(self) -> None:
+        now = time.monotonic()
+        if self._frame and now - self._last_byte >= self.END_OF_FRAME:
+            frame, self._frame = bytes(self._frame), bytearray()
+            self._take(frame)
+        while self._due and self._due[0][0] <= now:
+            self._send(self._due.pop(0)[1])
+
+    def _take(self, frame: bytes) -> None:
+        """One frame, ended by silence: answer it as the spec says, or stay silent."""
+        if len(frame) < 4 or rtu_crc(frame[:-2]) != frame[-2:]:
+            return  # a frame with a CRC error is discarded without a reply
+        if frame[0] != self.device_id:
+            return  # another device's request, or a broadcast (never answered)
+        self.requests += 1
+        self.request_times.append(time.monotonic())
+        function = frame[1]
+        if function not in (3, 4):
+            reply = self._exception(function, 1)
+        elif len(frame) != 8:
+            reply = self._exception(function, 3)
+        else:
+            start = int.from_bytes(frame[2:4], "big")
+            count = int.from_bytes(frame[4:6], "big")
+            if not 1 <= count <= 125:
+                reply = self._exception(function, 3)
+            elif start + count > self.REGISTERS:
+                reply = self._exception(function, 2)
+            elif self.exception:
+                reply = self._exception(function, self.exception)
+            else:
+                table = self.holding if function == 3 else self.input
+                data = b"".join((table.get(start + n, 0) & 0xFFFF).to_bytes(2, "big") for n in range(count))
+                body = bytes((self.device_id, function, len(data))) + data
+                reply = body + rtu_crc(body)
+        if self.delay > 0:
+            self._due.append((time.monotonic() + self.delay, reply))
+        else:
+            self._send(reply)
+
+    def _exception(self, function: int, code: int) -> bytes:
+        body = bytes((self.device_id, function | 0x80, code))
+        return body + rtu_crc(body)
+
+    def _send(self, reply: bytes) -> None:
+        if self.corrupt:
+            reply = reply[:-1] + bytes([reply[-1] ^ 0xFF])
+        self.write(reply)
+        self.replies += 1
+        self.reply_times.append(time.monotonic())
+
     # -- wiring ---------------------------------------------------------------
     def plug(self) -> None:
-        """Start socat (the cable) and the server (the device)."""
+        """Start socat (the cable) and answer on its device end."""
         socat = shutil.which("socat")
         if socat is None:
             raise RuntimeError("socat is not installed (Debian package socat); CI installs it")
@@ -230,55 +295,16 @@ class ModbusTransmitter:
             if time.monotonic() > deadline or self._socat.poll() is not None:
                 raise RuntimeError("socat did not create the pty pair")
             time.sleep(0.01)
-        started = threading.Event()
-        self._thread = threading.Thread(target=self._serve, args=(started,), name="sim-modbus", daemon=True)
+        self.master = os.open(self.device_link, os.O_RDWR | os.O_NOCTTY)
+        self._frame.clear()
+        self._due.clear()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="sim-modbus", daemon=True)
         self._thread.start()
-        if not started.wait(5):
-            raise RuntimeError("the pymodbus server did not start")
-
-    def _serve(self, started: threading.Event) -> None:
-        from pymodbus.server import ModbusSerialServer
-
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-
-        def trace(sending: bool, data: bytes) -> bytes:
-            if not sending and data and data[0] != self.slave:
-                # Another device's request: a real RS-485 bus stays silent
-                # (pymodbus 3.11's SimDevice server would answer with an error).
-                return b""
-            if sending:
-                self.replies += 1
-                if self.corrupt and len(data) > 2:
-                    return data[:-1] + bytes([data[-1] ^ 0xFF])
-            return data
-
-        async def main() -> None:
-            self._server = ModbusSerialServer(
-                self._make_device(),
-                port=str(self.device_link),
-                baudrate=9600,
-                trace_packet=trace,
-            )
-            started.set()
-            await self._server.serve_forever()
-
-        try:
-            loop.run_until_complete(main())
-        except Exception:  # the server ends when its port vanishes or when stopped
-            pass
-        finally:
-            loop.close()
 
     def unplug(self) -> None:
-        """Stop the server and socat: both ports vanish."""
-        if self._loop is not None and self._server is not None:
-            future = asyncio.run_coroutine_threadsafe(self._server.shutdown(), self._loop)
-            with contextlib.suppress(Exception):
-                future.result(5)
-        if self._thread is not None:
-            self._thread.join(5)
-        self._thread = self._loop = self._server = None
+        """Stop answering and end socat: both ports vanish."""
+        super().unplug()  # stops the thread, closes the device end
         if self._socat is not None:
             self._socat.terminate()
             self._socat.wait(5)

@@ -3,9 +3,12 @@
 Replies come over a real pty from a device that answers each request with
 bytes chosen by hypothesis (valid frames, wrong CRC, wrong byte count or
 function, exception replies, noise); the host side is the real session with
-pymodbus's client.  Register maps and register values are fuzzed through the
-pure decoder.  Either way: a reading, or a counted bad frame / no answer —
-never an exception, never an impossible value.
+its RTU client (:mod:`sensors.modbus_rtu`).  The client alone also gets any
+bytes, cut into pieces arriving at any pace, on an in-memory line with a
+stepped clock, so thousands of cases run in seconds.  Register maps and
+register values are fuzzed through the pure decoder.  Either way: a reading,
+or a counted bad frame / no answer — never an exception, never an impossible
+value.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from hypothesis import strategies as st
 
 from sensors.measurement import QUANTITIES, FrameError
 from sensors.modbus_env import PRESETS, build_map
+from sensors.modbus_rtu import RtuClient
 from sensors.reader import ModbusSession
 from sensors.serial_transport import SerialSettings
 from tests.environment.fuzz import EXAMPLES, FUZZ, assert_sound
-from tests.environment.simulators import ScriptedRtuDevice
+from tests.environment.simulators import ScriptedRtuDevice, rtu_crc
 
 
 def crc16(frame: bytes) -> bytes:
@@ -128,6 +132,98 @@ def test_a_valid_reply_reads_what_it_carries(
         assert result.readings == [{"humidity": humidity, "temperature": temperature}]
     else:  # a real frame carrying an impossible value
         assert (result.readings, result.bad_frames) == ([], 1)
+
+
+class SteppedLine:
+    """An in-memory serial line on a stepped clock: each piece of the reply arrives at its time.
+
+    ``read`` behaves like pyserial's: at most ``size`` bytes, waiting up to
+    ``timeout`` for the first one; waiting moves the clock instead of sleeping.
+    """
+
+    def __init__(self, stale: bytes, pieces: list[tuple[float, bytes]]) -> None:
+        self.now = 0.0
+        self.timeout: float | None = 0.05
+        self.pieces = pieces
+        self.sent_at: float | None = None
+        self._due: list[tuple[float, bytes]] = []
+        self._arrived = bytearray(stale)
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def _deliver(self) -> None:
+        while self._due and self._due[0][0] <= self.now:
+            self._arrived += self._due.pop(0)[1]
+
+    @property
+    def in_waiting(self) -> int:
+        self._deliver()
+        return len(self._arrived)
+
+    def read(self, size: int = 1) -> bytes:
+        self._deliver()
+        if not self._arrived:
+            waited = self.now + (self.timeout or 0.0)
+            self.now = min(waited, self._due[0][0]) if self._due else waited
+            self._deliver()
+        data = bytes(self._arrived[:size])
+        del self._arrived[:size]
+        return data
+
+    def write(self, data: bytes, /) -> int:
+        self.sent_at = self.now
+        self._due = sorted((self.now + at, piece) for at, piece in self.pieces)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def reset_input_buffer(self) -> None:
+        self._deliver()
+        self._arrived.clear()
+
+
+@st.composite
+def paced_replies(draw: st.DrawFn) -> list[tuple[float, bytes]]:
+    """Up to three replies (good, mangled or noise) back to back, cut anywhere, arriving at any pace."""
+    stream = b"".join(draw(st.lists(replies, max_size=3)))
+    cuts = sorted(draw(st.lists(st.integers(0, len(stream)), max_size=4)))
+    pieces = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
+    times = sorted(draw(st.lists(st.floats(0, 0.8), min_size=len(pieces), max_size=len(pieces))))
+    return list(zip(times, pieces, strict=True))
+
+
+RESPONSE_TIMEOUT = 0.5
+
+
+@settings(FUZZ, max_examples=EXAMPLES * 5)
+@given(stale=st.binary(max_size=12), pieces=paced_replies())
+def test_the_client_gives_registers_or_a_counted_bad_frame_never_an_exception(
+    stale: bytes, pieces: list[tuple[float, bytes]]
+) -> None:
+    line = SteppedLine(stale, pieces)
+    client = RtuClient(line, 9600, RESPONSE_TIMEOUT, clock=line.clock, sleep=line.sleep)
+    reply = client.read_registers(1, 3, 0, 2)
+    assert line.sent_at is not None
+    assert line.now - line.sent_at <= RESPONSE_TIMEOUT + 1e-9, "waited past the response timeout"
+    in_time = b"".join(piece for at, piece in pieces if at <= RESPONSE_TIMEOUT)
+    if reply.registers is not None:
+        # Only a whole frame from device 1, function 3, 4 data bytes and a good CRC gives registers.
+        body = bytes((1, 3, 4)) + b"".join(word.to_bytes(2, "big") for word in reply.registers)
+        assert len(reply.registers) == 2 and body + rtu_crc(body) in in_time
+        assert not reply.bad_frame and client.replies == 1
+    elif reply.exception_code is not None:
+        body = bytes((1, 0x83, reply.exception_code))
+        assert body + rtu_crc(body) in in_time and client.exceptions == 1
+    elif reply.bad_frame:
+        assert in_time and reply.problem and client.bad_frames == 1
+    else:
+        assert not in_time and client.no_replies == 1
+    assert reply.garbage_bytes >= len(stale) and client.garbage_bytes == reply.garbage_bytes
 
 
 register_values = st.integers(-(2**33), 2**33)  # also values no register can hold

@@ -1,8 +1,9 @@
 """The environment monitor against simulated sensors on real pty pairs.
 
-A text-line board, an MH-Z19 responder and pymodbus's RTU server sit on the
-far end of pseudo-terminals; the monitor reads them through its own reader
-threads exactly as it reads a USB adapter.
+A text-line board, an MH-Z19 responder and a Modbus RTU slave (written from
+the spec, in ``simulators.py``) sit on the far end of pseudo-terminals; the
+monitor reads them through its own reader threads exactly as it reads a USB
+adapter.
 """
 
 from __future__ import annotations
@@ -322,6 +323,46 @@ def test_modbus_cable_pulled_and_back(
     modbus_transmitter.plug()
     readings = poll_until(monitor, lambda r: value(r, "environment.temperature[rs485]") == 26.2)
     assert readings["environment.sensor[rs485]"].level is Level.OK
+
+
+def test_modbus_slow_answers_then_an_exception_then_unplugged_and_back(
+    modbus_transmitter: ModbusTransmitter, make_monitor: MakeMonitor
+) -> None:
+    modbus_transmitter.set_registers(3, 0, [500, 231])
+    modbus_transmitter.delay = 0.5  # slow, but within the 1 s the reader waits
+    monitor = make_monitor(modbus_config(modbus_transmitter, ""))
+    readings = poll_until(monitor, lambda r: value(r, "environment.temperature[rs485]") == 23.1)
+    assert link_level(readings) is Level.OK
+    assert value(readings, "environment.bad_frames[rs485]") == 0
+
+    modbus_transmitter.delay = 0
+    modbus_transmitter.exception = 4  # the device answers, but only "server device failure"
+    readings = poll_until(monitor, lambda r: link_level(r) is Level.WARNING, timeout=15)
+    message = readings["environment.sensor[rs485]"].message.en
+    assert "gives no valid answer" in message
+    assert "Modbus exception 4 (server device failure)" in message
+    assert value(readings, "environment.bad_frames[rs485]") == 0  # an exception is an answer, not corruption
+
+    modbus_transmitter.exception = 0
+    modbus_transmitter.set_registers(3, 0, [500, 244])
+    poll_until(
+        monitor,
+        lambda r: value(r, "environment.temperature[rs485]") == 24.4 and link_level(r) is Level.OK,
+    )
+
+    modbus_transmitter.unplug()
+    readings = poll_until(monitor, lambda r: link_level(r) is Level.CRITICAL)
+    assert "Sensor disconnected" in readings["environment.sensor[rs485]"].message.en
+    modbus_transmitter.set_registers(3, 0, [500, 262])
+    modbus_transmitter.delay = 0.5
+    modbus_transmitter.plug()
+    readings = poll_until(
+        monitor,
+        lambda r: value(r, "environment.temperature[rs485]") == 26.2 and link_level(r) is Level.OK,
+        timeout=15,
+    )
+    assert readings["environment.sensor[rs485]"].detail["reconnects"] == 1
+    assert value(readings, "environment.bad_frames[rs485]") == 0
 
 
 # -- several sensors ------------------------------------------------------------------

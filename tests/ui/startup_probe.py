@@ -27,7 +27,6 @@ WATCHED = (
     "monitors",
     "numpy",
     "pyaudio",
-    "pymodbus",
     "prometheus_client",
     "cups",
     "serial",
