@@ -75,8 +75,7 @@ SMOKE_TEST = (
     "import os; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
     "from PySide6.QtWidgets import QApplication\n"
     "import PySide6.QtNetwork, PySide6.QtDBus, PySide6.QtSvg\n"
-    "import numpy, cups, pyaudio, psutil, serial, prometheus_client
-"
+    "import numpy, cups, pyaudio, psutil, serial, prometheus_client\n"
     "import app.cli, app.ui.main\n"
     "qt = QApplication([])\n"
     "from app.ui.theme import level_icon\n"
