@@ -42,7 +42,7 @@ from app.kernel.model import (
 from app.kernel.monitor import Monitor, MonitorContext
 from app.kernel.settings import Setting
 from sensors.audio import AudioCapture, CaptureState, CaptureStatus, Samples, shared_capture
-from sensors.audio_analysis import AnalysisSettings, AudioSummary, WindowStats, analyse_blocks
+from sensors.audio_analysis import AnalysisSettings, AudioSummary, WindowStats
 from sensors.mic_usage import MicUsage, PulseMicUsage, system_mic_usage
 from sensors.pulse_events import PulseStreamWatcher, SnapshotListener, StreamSnapshot
 from sensors.win_audio_sessions import WindowsAudioSessionWatcher
@@ -344,8 +344,7 @@ class HeadsetMonitor(Monitor):
         with self._lock:
             if rate != self._window.settings.rate:
                 self._window = self._new_window(rate)
-            for stats in analyse_blocks(block, self._window.settings, flags):
-                self._window.add(stats)
+            self._window.add_samples(block, flags)
 
     def reset_window(self) -> None:
         """Forget the audio analysed so far (the next summary starts from now)."""
