@@ -90,10 +90,10 @@ class App:
             time.sleep(0.01)
         raise AssertionError(f"{what}: not within {timeout} s")
 
-    def break_shown(self) -> list[int]:
+    def break_shown(self, timeout: float = 30.0) -> list[int]:
         """Wait for the break window to be mapped; its window ids."""
-        windows = self.latest("break")["windows"]
-        assert windows
+        windows = self.latest("break", timeout)["windows"]
+        assert windows, "a break was reported without its windows"
         self.wait_until(lambda: all(self.mapped(w) for w in windows), 10, "break window mapped")
         return list(windows)
 
@@ -149,7 +149,8 @@ def test_calls_and_rings_end_a_strict_break_at_once_and_blips_do_not(
 ) -> None:
     app, pulse = rig
     ring_tone = tone(tmp_path / "ring.wav", 20.0)
-    windows = app.break_shown()
+    # The first break also waits for the app to start (Python, Qt, PortAudio: slow on a loaded machine).
+    windows = app.break_shown(timeout=60.0)
     assert app.latest("break")["watcher"] == "events"
 
     # 1. The softphone answers: it opens the headset microphone.
