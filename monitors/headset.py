@@ -17,6 +17,9 @@ absent or cannot be opened is a critical "disconnected"; one that is there
 but delivers no samples is unknown ("no audio for N s"); in both cases every
 audio indicator is unknown with that reason, never OK.  Without any audio
 input on the computer and no device named, everything is "not set up".
+Audio that holds nothing to measure -- no speech for the speech level and
+SNR, no pause for the hum -- reads "not observed" (``NOT_SET_UP``, with the
+reason), never OK.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from app.kernel.model import (
 from app.kernel.monitor import Monitor, MonitorContext
 from app.kernel.settings import Setting
 from sensors.audio import AudioCapture, CaptureState, CaptureStatus, Samples, shared_capture
-from sensors.audio_analysis import AnalysisSettings, AudioSummary, WindowStats, analyse_blocks
+from sensors.audio_analysis import AnalysisSettings, AudioSummary, WindowStats
 from sensors.mic_usage import MicUsage, PulseMicUsage, system_mic_usage
 from sensors.pulse_events import PulseStreamWatcher, SnapshotListener, StreamSnapshot
 from sensors.win_audio_sessions import WindowsAudioSessionWatcher
@@ -191,8 +194,13 @@ MSG_NO_INPUT = Text(
     "本机没有麦克风:请插上耳机,或在设置中指定耳机",
 )
 MSG_COLLECTING = Text("Listening… ({seconds:.1f} s so far)", "正在采集…(已 {seconds:.1f} 秒)")
-MSG_NO_SPEECH = Text("No speech in the last {seconds:.0f} s", "最近 {seconds:.0f} 秒无语音")
-MSG_NO_QUIET = Text("No quiet moment to measure", "没有可测量的安静时段")
+#: Nothing to measure in the window: "not observed" (grey, never an alert), never OK.
+MSG_NO_SPEECH = Text(
+    "Not observed: no speech in the last {seconds:.0f} s", "未观测:最近 {seconds:.0f} 秒无语音"
+)
+MSG_NO_QUIET = Text(
+    "Not observed: no quiet moment in the last {seconds:.0f} s", "未观测:最近 {seconds:.0f} 秒没有安静时段"
+)
 MSG_DEAD = Text(
     "Microphone dead or muted: level constantly below {limit:g} dBFS. Check the mute switch and cable.",
     "麦克风无信号或已静音:电平始终低于 {limit:g} dBFS。请检查静音开关和线缆。",
@@ -344,8 +352,7 @@ class HeadsetMonitor(Monitor):
         with self._lock:
             if rate != self._window.settings.rate:
                 self._window = self._new_window(rate)
-            for stats in analyse_blocks(block, self._window.settings, flags):
-                self._window.add(stats)
+            self._window.add_samples(block, flags)
 
     def reset_window(self) -> None:
         """Forget the audio analysed so far (the next summary starts from now)."""
@@ -525,17 +532,20 @@ class HeadsetMonitor(Monitor):
         window = s.seconds
         readings = [self._mic_reading(s)]
         readings.append(Reading(NOISE_FLOOR.id, s.noise_floor_dbfs))
+        # No speech (or no pause) in the window: nothing was measured, which is no
+        # claim of "normal" -- the reading is "not observed" (NOT_SET_UP: grey, never
+        # an alert, out of the worst level), saying why.
         if s.speech_level_dbfs is None:
             no_speech = MSG_NO_SPEECH.format(seconds=window)
-            readings.append(Reading(SPEECH_LEVEL.id, None, Level.OK, no_speech))
-            readings.append(Reading(SNR.id, None, Level.OK, no_speech))
+            readings.append(Reading(SPEECH_LEVEL.id, None, Level.NOT_SET_UP, no_speech))
+            readings.append(Reading(SNR.id, None, Level.NOT_SET_UP, no_speech))
         else:
             readings.append(Reading(SPEECH_LEVEL.id, s.speech_level_dbfs))
             readings.append(Reading(SNR.id, s.snr_db))
         readings.append(Reading(CLIPPING.id, s.clipped_percent))
         readings.append(Reading(DC_OFFSET.id, s.dc_offset_percent))
         if s.hum_dbfs is None:
-            readings.append(Reading(HUM.id, None, Level.OK, MSG_NO_QUIET))
+            readings.append(Reading(HUM.id, None, Level.NOT_SET_UP, MSG_NO_QUIET.format(seconds=window)))
         else:
             readings.append(Reading(HUM.id, s.hum_dbfs))
         gaps = s.dropouts - s.overflows - s.underflows

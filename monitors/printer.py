@@ -116,9 +116,10 @@ MSG_AGE_UNKNOWN = Text(
     "{count} job(s) waiting; the print server does not say since when",
     "{count} 个任务等待打印;打印服务器未报告提交时间",
 )
+#: No print time to judge: "not observed" (grey, never an alert), never OK.
 MSG_JOB_TIME_UNKNOWN = Text(
-    "Print time not known: the print server no longer reports when job {job} was sent",
-    "打印耗时未知:打印服务器已不再报告任务 {job} 的提交时间",
+    "Not observed: print time not known, the print server no longer reports when job {job} was sent",
+    "未观测:打印耗时未知,打印服务器已不再报告任务 {job} 的提交时间",
 )
 MSG_PRINTER_SAYS = Text("{clerk} — {printer}", "{clerk} — {printer}")
 MSG_ACCEPTING = Text("Accepting jobs", "正在接受任务")
@@ -134,7 +135,9 @@ MSG_FAILED_JOBS = Text(
     "最近 {minutes:g} 分钟内 {count} 个任务失败(最近一个:任务 {job})",
 )
 MSG_NO_FAILED = Text("No failed jobs in the last {minutes:g} min", "最近 {minutes:g} 分钟内没有失败的任务")
-MSG_NO_RECENT_JOB = Text("Nothing printed in the last {minutes:g} min", "最近 {minutes:g} 分钟内没有打印")
+MSG_NO_RECENT_JOB = Text(
+    "Not observed: nothing printed in the last {minutes:g} min", "未观测:最近 {minutes:g} 分钟内没有打印"
+)
 MSG_JOB_TIME = Text(
     "Job {job} took {duration} from sending to printed", "任务 {job} 从发送到打印完成用时 {duration}"
 )
@@ -467,14 +470,16 @@ class PrinterMonitor(Monitor):
                 Reading(JOB_TIME.id, duration, message=msg, instance=name, detail={"job_id": last.id})
             )
         elif completed:
-            # Printed, but the server forgot when the job was sent: nothing to measure, no alarm.
+            # Printed, but the server forgot when the job was sent: nothing to measure, no
+            # alarm -- and no "OK" either: not observed (not set up: grey, no alert).
             msg = MSG_JOB_TIME_UNKNOWN.format(job=completed[-1].id)
             detail = {"job_id": completed[-1].id, "time_at_creation": None}
-            readings.append(Reading(JOB_TIME.id, None, Level.OK, msg, name, detail))
+            readings.append(Reading(JOB_TIME.id, None, Level.NOT_SET_UP, msg, name, detail))
         else:
-            # Nothing printed lately: a slow job an hour ago is no longer news.
+            # Nothing printed lately: a slow job an hour ago is no longer news, and
+            # no print time is no claim that printing is quick: not observed.
             msg = MSG_NO_RECENT_JOB.format(minutes=minutes)
-            readings.append(Reading(JOB_TIME.id, None, Level.OK, msg, name))
+            readings.append(Reading(JOB_TIME.id, None, Level.NOT_SET_UP, msg, name))
         return readings
 
     # -- start-of-shift check ---------------------------------------------------

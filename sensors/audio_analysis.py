@@ -102,6 +102,10 @@ class AnalysisSettings:
     zero_run_ms: float = 5.0
     #: … and at most this long: longer digital silence is a noise gate or a mute, not a gap.
     max_zero_run_ms: float = 250.0
+    #: A stream's exact zeros before its first live sample are left out for up to this long
+    #: (the sound server hands out silence while the source starts); longer, they are the
+    #: signal itself (a dead or muted microphone) and count from the start.
+    start_zeros_ms: float = 1000.0
     #: Mains frequency: 50 Hz in China, 60 Hz in the Americas.
     mains_hz: float = 50.0
     #: Mains harmonics counted as hum (50, 100, … Hz).
@@ -431,7 +435,8 @@ class AudioSummary:
 
 @dataclass
 class WindowStats:
-    """Rolling statistics over the last ``seconds`` of audio, fed block by block.
+    """Rolling statistics over the last ``seconds`` of audio, fed a capture buffer at a time
+    (:meth:`add_samples`, which leaves out a stream's start-up zeros) or block by block (:meth:`add`).
 
     Thread-safety is the caller's business (the capture service feeds it under
     its lock).  Zero runs are followed across block boundaries, so a gap that
@@ -448,6 +453,55 @@ class WindowStats:
     #: (a poll asks for it and for the last few seconds, which needs its noise floor).
     _version: int = 0
     _whole: tuple[int, AudioSummary | None] | None = None
+    #: Exact zeros held back since the stream started (a new window or a
+    #: :data:`CONTINUITY_BREAK`) and before its first live sample, with the flags
+    #: that came with them; ``None`` once the stream is past its start.
+    _start_zeros: int | None = 0
+    _start_flags: int = 0
+    #: Zeros left out at stream starts so far (diagnostics and tests).
+    start_zeros_dropped: int = field(default=0, init=False)
+
+    def add_samples(self, samples: Samples, flags: int = 0) -> None:
+        """Analyse a capture buffer (:func:`analyse_blocks`) and add its blocks.
+
+        A stream that has just started (or resumed after a pause) may begin
+        with exact zeros: silence the sound server hands out before the source
+        delivers.  They are no audio from the microphone, and a window that
+        held them had its noise floor at −120 dBFS and no quiet block to read
+        hum from.  So the zeros before a stream's first live sample are left
+        out -- only there.  Zeros after live signal are the signal (a mute, a
+        noise gate, a gap) and count as ever; so does a start of zeros longer
+        than ``start_zeros_ms``, counted from its beginning: an all-zero (dead)
+        microphone still reads dead.
+        """
+        if flags & CONTINUITY_BREAK:
+            self._release_start_zeros()  # a start that never met a signal was silence: it counts
+            self._start_zeros = 0
+        if self._start_zeros is not None:
+            live = np.flatnonzero(samples)
+            lead = int(live[0]) if live.size else int(samples.size)
+            held = self._start_zeros + lead
+            flags |= self._start_flags
+            start_up = held <= self.settings.rate * self.settings.start_zeros_ms / 1000.0
+            if start_up and not live.size:
+                self._start_zeros, self._start_flags = held, flags
+                return
+            if start_up:
+                self.start_zeros_dropped += held
+                samples = samples[lead:]
+            else:  # too long for a start: silence, from its first zero
+                samples = np.concatenate((np.zeros(self._start_zeros, dtype=np.int16), samples))
+            self._start_zeros, self._start_flags = None, 0
+        for stats in analyse_blocks(samples, self.settings, flags):
+            self.add(stats)
+
+    def _release_start_zeros(self) -> None:
+        """Add the zeros held back at a start that ended without a live sample (a pause came first)."""
+        held, flags = self._start_zeros, self._start_flags
+        self._start_zeros, self._start_flags = None, 0
+        if held:
+            for stats in analyse_blocks(np.zeros(held, dtype=np.int16), self.settings, flags):
+                self.add(stats)
 
     def add(self, stats: BlockStats) -> None:
         """Append one block; drop blocks older than the window."""
@@ -478,6 +532,8 @@ class WindowStats:
         self._samples = 0
         self._zero_carry = 0
         self._seen_signal = False
+        if self._start_zeros is not None:
+            self._start_zeros, self._start_flags = 0, 0  # still at the start: forget what it held
         self._version += 1
 
     @property

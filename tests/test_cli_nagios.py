@@ -39,7 +39,9 @@ def test_computer_check_follows_the_grammar() -> None:
     expected = 100.0 * psutil.virtual_memory().available / psutil.virtual_memory().total
     assert memory.value is not None and abs(memory.value - expected) < 20.0
     assert memory.warn == "@~:15"
-    assert all(line.split(":", 1)[0] in {*EXIT_CODE, "NOT SET UP"} for line in out.long_output)
+    assert all(
+        line.split(":", 1)[0] in {*EXIT_CODE, "NOT SET UP", "NOT OBSERVED"} for line in out.long_output
+    )
 
 
 def test_a_missing_program_is_critical(tmp_path: Path) -> None:

@@ -51,10 +51,13 @@ class Debouncer:
         if raw != self.candidate:
             self.candidate, self.candidate_since = raw, now
         hold = 0.0
-        # "Not set up" is a fact about the configuration, not a reading to debounce.
-        settled = Level.NOT_SET_UP in (raw, self.effective)
-        if thresholds is not None and not settled:
-            hold = thresholds.raise_after if raw.rank > self.effective.rank else thresholds.clear_after
+        # Entering "not set up" (nothing configured, or nothing to measure right now: no
+        # speech for the speech level) is a fact, not a value to debounce.
+        if thresholds is not None and raw is not Level.NOT_SET_UP:
+            if raw.rank > self._base.rank:
+                hold = thresholds.raise_after
+            elif self.effective is not Level.NOT_SET_UP:
+                hold = thresholds.clear_after
         if now - self.candidate_since >= hold:
             self.effective, self.candidate = raw, None
         return self.effective
@@ -67,11 +70,19 @@ class Debouncer:
         waiting to clear is no news for the clerk.
         """
         candidate = self.candidate
-        if candidate is None or candidate.rank <= self.effective.rank or thresholds is None:
+        if candidate is None or candidate is Level.NOT_SET_UP or thresholds is None:
             return None
-        if Level.NOT_SET_UP in (candidate, self.effective):
+        if candidate.rank <= self._base.rank:
             return None
         return self.candidate_since + thresholds.raise_after
+
+    @property
+    def _base(self) -> Level:
+        """The level a rise is measured from: out of "not set up" a value out of range
+        waits for ``raise_after`` as it does from ok -- one reading after a spell with
+        nothing to measure must not alert at once (a false alarm).  Ok itself is shown at once.
+        """
+        return Level.OK if self.effective is Level.NOT_SET_UP else self.effective
 
 
 class AlertState(Enum):

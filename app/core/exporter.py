@@ -150,7 +150,8 @@ class DeskwatchCollector(Collector):
         level = GaugeMetricFamily(
             f"{PREFIX}_indicator_level",
             "Indicator level: 0 ok, 1 warning, 2 critical, 3 unknown (tried and could not observe), "
-            "4 not set up (nothing configured to observe; never an alert)",
+            "4 not set up or not observed (nothing configured to observe, or nothing to measure "
+            "right now, e.g. no speech for the speech level; never an alert)",
             labels=["indicator", "item", "device"],
         )
         updated = GaugeMetricFamily(

@@ -25,7 +25,10 @@ out, as the guidelines allow):
   (a count since start).  Hours and minutes are converted to seconds;
   units outside the list (°C, dB, dBFS, ppm) are given without a UOM;
 * a value that could not be determined (unknown, or no reading yet) is the
-  literal ``U``; "not set up" indicators (nothing to observe) are left out.
+  literal ``U``, and so is one with nothing to measure right now ("not set
+  up" on a device that is otherwise observed: no speech for the speech
+  level, no pause for the hum; its long output line says ``NOT OBSERVED``);
+  the indicators of a device with nothing set up are left out.
   Numbers are plain decimals (no exponent, never NaN or infinity);
 * thresholds are range expressions meaning exactly what Deskwatch judges
   where the syntax allows it: a one-sided limit is entered at equality, so
@@ -163,14 +166,29 @@ def _measured(value: object) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+def not_observed(state: IndicatorState, states: Sequence[IndicatorState]) -> bool:
+    """Whether ``state`` is "not set up" on a device observed otherwise: nothing to measure right now.
+
+    (The headset is there and heard, but nobody spoke: no speech level.)  A
+    device whose every indicator is not set up has nothing configured.
+    """
+    if state.level is not Level.NOT_SET_UP:
+        return False
+    device = state.indicator.device
+    return any(s.indicator.device is device and s.level is not Level.NOT_SET_UP for s in states)
+
+
 def perfdata(states: Sequence[IndicatorState]) -> list[PerfDatum]:
-    """Performance data of the numeric indicators (not the "not set up" ones)."""
+    """Performance data of the numeric indicators (not those of a device with nothing set up)."""
     found = []
     for state in states:
-        if not state.indicator.numeric or state.level is Level.NOT_SET_UP:
+        if not state.indicator.numeric:
+            continue
+        if state.level is Level.NOT_SET_UP and not not_observed(state, states):
             continue
         uom, factor = perf_unit(state)
-        value = None if state.level is Level.UNKNOWN else _measured(state.value)
+        measured = state.level not in (Level.UNKNOWN, Level.NOT_SET_UP)
+        value = _measured(state.value) if measured else None
         if value is None:
             found.append(PerfDatum(perf_label(state.key), None))
             continue
@@ -224,7 +242,9 @@ def long_output(states: Sequence[IndicatorState]) -> list[str]:
     """One line per indicator, worst first: ``CRITICAL: Printer — Status — desk1: Paper jam``."""
     lines = []
     for state in _order(states):
-        word = status_word(state.level) if state.level is not Level.NOT_SET_UP else "NOT SET UP"
+        word = status_word(state.level)
+        if state.level is Level.NOT_SET_UP:
+            word = "NOT OBSERVED" if not_observed(state, states) else "NOT SET UP"
         parts = [format_value(state.value, state.indicator.unit)] if state.value is not None else []
         if state.message:
             parts.append(_text(state.message()))
@@ -243,4 +263,13 @@ def render(states: Sequence[IndicatorState]) -> str:
     return "\n".join([first, *long_output(states)])
 
 
-__all__ = ["STATUS", "PerfDatum", "perf_label", "perf_number", "perf_thresholds", "perfdata", "render"]
+__all__ = [
+    "STATUS",
+    "PerfDatum",
+    "not_observed",
+    "perf_label",
+    "perf_number",
+    "perf_thresholds",
+    "perfdata",
+    "render",
+]

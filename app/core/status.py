@@ -114,10 +114,12 @@ def shown_level(state: IndicatorState) -> tuple[Level, bool]:
     """The level to paint and whether it is still *pending*.
 
     While a reading is out of range but has not held for ``raise_after`` yet,
-    the effective level is still ok; showing a green "OK" then would claim a
-    normal value.  The panel shows the raw level's colour with "Pending".
+    the effective level is still ok (or "not set up": nothing was measurable
+    before); showing a green "OK" then would claim a normal value.  The panel
+    shows the raw level's colour with "Pending".
     """
-    if state.level is Level.OK and state.raw_level in (Level.WARNING, Level.CRITICAL):
+    waiting = state.level in (Level.OK, Level.NOT_SET_UP)
+    if waiting and state.raw_level in (Level.WARNING, Level.CRITICAL):
         return state.raw_level, True
     return state.level, False
 

@@ -23,9 +23,11 @@ class Level(IntEnum):
     * ``OK`` — observed and within its normal range;
     * ``WARNING``/``CRITICAL`` — observed and out of range;
     * ``UNKNOWN`` — Deskwatch tried and could not observe (the message says why);
-    * ``NOT_SET_UP`` — nothing is configured to observe.  Shown grey, never an
-      alert, and left out of :func:`worst` (so out of exit codes and banners).
-      Its value 4 is no Nagios code; it never becomes an exit code.
+    * ``NOT_SET_UP`` — nothing is configured to observe, or nothing to measure
+      right now (no speech for the headset's speech level: "Not observed", the
+      message says why).  Shown grey, never an alert, and left out of
+      :func:`worst` (so out of exit codes and banners).  Its value 4 is no
+      Nagios code; it never becomes an exit code.
     """
 
     OK = 0

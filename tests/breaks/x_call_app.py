@@ -4,7 +4,9 @@ The headset monitor is the real one (its stream watcher feeds the shared call
 state; it is never polled here, so nothing depends on its 5 s poll).  Every
 time the scheduler's phase changes this prints one JSON line with the wall
 time and the X window ids of the notice and the break windows, so the test
-can watch their map state on the X server itself.  Reads ``stop`` on stdin.
+can watch their map state on the X server itself; a break is reported once
+the GUI thread has made its windows (the scheduler's thread changes the phase
+first, the windows follow on the GUI thread).  Reads ``stop`` on stdin.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings
+from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings, Phase
 from app.kernel.callstate import CallState
 from app.kernel.monitor import MonitorContext
 from app.ui.breaks.controller import BreaksController
@@ -65,6 +67,11 @@ def main() -> None:
             return
         phase = controller.scheduler.phase
         if phase is last[0]:
+            return
+        if phase is Phase.BREAK and not controller.windows:
+            # The scheduler's thread has moved on; the GUI thread has not drawn the break
+            # yet (its update is queued).  Reported now, the line had no windows and no
+            # second line came: the test never saw a break window (flaky under load).
             return
         last[0] = phase
         line = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 from app.core.config import load_config
 from app.core.engine import Engine
 from app.core.history import History
+from app.core.status import shown_level
 from app.kernel.i18n import Text
 from app.kernel.model import Indicator, Level, Reading, Thresholds
 from tests import devices
@@ -51,6 +52,33 @@ def test_a_problem_that_becomes_not_set_up_ends_its_episode(clock: FakeClock) ->
     eng.ingest([Reading(LINE.id, None, Level.NOT_SET_UP)])
     [alert] = eng.alerts.visible()
     assert alert.ended is not None and eng.worst_level() is Level.OK
+
+
+def test_out_of_range_after_nothing_to_measure_waits_for_its_debounce(clock: FakeClock) -> None:
+    """A headset's speech level reads "not observed" while nobody speaks; the first quiet
+    word after it must not alert at once (raise_after holds as from ok), and the panel says pending."""
+    eng = engine(clock)
+    eng.ingest([Reading(CO2.id, None, Level.NOT_SET_UP, Text("nothing to measure", "无可测量"))])
+    clock.advance(5)
+    eng.ingest([Reading(CO2.id, 1250)])
+    state = eng.state(CO2.id)
+    assert state is not None and (state.level, state.raw_level) == (Level.NOT_SET_UP, Level.WARNING)
+    assert state.rises_at == clock() + 60
+    assert shown_level(state) == (Level.WARNING, True)
+    assert eng.alerts.visible() == []
+    clock.advance(61)
+    eng.ingest([Reading(CO2.id, 1250)])
+    assert eng.state(CO2.id).level is Level.WARNING  # type: ignore[union-attr]
+    assert len(eng.alerts.visible()) == 1
+
+
+def test_a_normal_value_after_nothing_to_measure_is_ok_at_once(clock: FakeClock) -> None:
+    eng = engine(clock)
+    eng.ingest([Reading(CO2.id, None, Level.NOT_SET_UP)])
+    clock.advance(5)
+    eng.ingest([Reading(CO2.id, 600)])
+    state = eng.state(CO2.id)
+    assert state is not None and state.level is Level.OK and state.rises_at is None
 
 
 def test_pending_value_keeps_raw_level(clock: FakeClock) -> None:

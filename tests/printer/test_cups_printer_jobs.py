@@ -116,8 +116,10 @@ def test_a_job_without_any_creation_time_has_no_duration_and_no_alarm(tmp_path: 
         "front", p.STATE_PROCESSING, jobs=(waiting,), finished=(undated,), server_time=now
     )
     got = {r.indicator_id.split(".")[1]: r for r in monitor.judge(snap)}
-    assert got["last_job_seconds"].value is None and got["last_job_seconds"].level is Level.OK
+    # Nothing to measure is no alarm and no "OK" either: not observed.
+    assert got["last_job_seconds"].value is None and got["last_job_seconds"].level is Level.NOT_SET_UP
     assert got["last_job_seconds"].message is not None and "not known" in got["last_job_seconds"].message.en
+    assert got["last_job_seconds"].message.en.startswith("Not observed")
     # A waiting job nobody dated: its age is unknown, never "56 years".
     assert got["oldest_job_age"].value is None and got["oldest_job_age"].level is Level.UNKNOWN
     # An older job with both times still gives the print time, naming that job.
