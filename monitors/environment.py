@@ -273,7 +273,11 @@ class RollingAverage:
         """(index, value-seconds, covered) of the buckets in (now − span, now], the open sample included."""
         first = math.ceil((now - span) / self.bucket)
         last_index = math.floor(now / self.bucket)
-        cells = {i: list(c) for i, c in self._buckets.items() if first <= i <= last_index}
+        if last_index - first < len(self._buckets):  # a short span: look its buckets up
+            chosen = ((i, self._buckets.get(i)) for i in range(first, last_index + 1))
+            cells = {i: list(c) for i, c in chosen if c is not None}
+        else:
+            cells = {i: list(c) for i, c in self._buckets.items() if first <= i <= last_index}
         if self._last is not None:
             at, value = self._last
             start = max(at, first * self.bucket)
