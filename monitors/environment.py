@@ -218,6 +218,10 @@ def _window_text(seconds: float) -> str:
     return f"{seconds / HOUR:g} h"
 
 
+def _window_zh(seconds: float) -> str:
+    return f"{seconds / HOUR:g} 小时"
+
+
 class RollingAverage:
     """Time-weighted rolling mean of one quantity, in per-:data:`BUCKET_S` buckets.
 
@@ -360,14 +364,14 @@ def _now_thresholds(air: AirLimit) -> Thresholds:
 
 def _average_indicator(air: AirLimit) -> Indicator:
     name = f"{air.quantity}_average" if air.quantity == CO2 else air.quantity
-    window = _window_text(air.window)
+    window, window_zh = _window_text(air.window), _window_zh(air.window)
     return _ind(
         name,
-        Text(f"{air.label.en} ({window} average)", f"{air.label.zh}({window}平均)"),
+        Text(f"{air.label.en} ({window} average)", f"{air.label.zh}({window_zh}平均)"),
         air.unit,
         description=Text(
             f"GB/T 18883-2022: at most {air.limit:g} {air.unit}, {window} average",
-            f"GB/T 18883-2022:{window}平均不超过 {air.limit:g} {air.unit}",
+            f"GB/T 18883-2022:{window_zh}平均不超过 {air.limit:g} {air.unit}",
         ),
         thresholds=_average_thresholds(air.limit),
         metric_unit=air.metric_unit,
@@ -384,7 +388,7 @@ def _now_indicator(air: AirLimit) -> Indicator:
             f"Early warning: above {air.limit:g} {air.unit} for {air.raise_after / 60:g} min, "
             f"the {_window_text(air.window)} average will follow",
             f"预警:超过 {air.limit:g} {air.unit} 达 {air.raise_after / 60:g} 分钟,"
-            f"{_window_text(air.window)}平均值将随之超标",
+            f"{_window_zh(air.window)}平均值将随之超标",
         ),
         thresholds=_now_thresholds(air),
         metric_unit=air.metric_unit,
@@ -402,7 +406,7 @@ MSG_AVERAGE = Text(
 )
 MSG_NOT_COVERED = Text(
     "{window} average not observed yet: {covered} of the {needed} needed; now {now} {unit}",
-    "{window}平均尚未观测足够:已有 {covered},需要 {needed};当前 {now} {unit}",
+    "{window}平均尚未观测足够:已观测 {covered},需要 {needed};当前 {now} {unit}",
 )
 MSG_NOW = Text(
     "GB/T 18883 limit {limit} {unit} ({window} average)",
@@ -419,10 +423,10 @@ MSG_RISING_OVER = Text(
 )
 
 
-def _duration(seconds: float) -> str:
+def _duration(seconds: float) -> Text:
     if seconds < HOUR:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / HOUR:.1f} h"
+        return Text(f"{seconds / 60:.0f} min", f"{seconds / 60:.0f} 分钟")
+    return Text(f"{seconds / HOUR:.1f} h", f"{seconds / HOUR:.1f} 小时")
 
 
 MSG_CO2 = Text("GB/T 18883 limit 1000 ppm", "GB/T 18883 限值 1000 ppm")
@@ -721,7 +725,7 @@ class EnvironmentMonitor(Monitor):
         fresh = age < float(self.options["stale_after"])
         current = round(value, air.digits) if fresh else None
         mean, covered = average.mean(wall)
-        window = _window_text(air.window)
+        window = Text(_window_text(air.window), _window_zh(air.window))
         needed = COVERAGE * air.window
         words = {
             "now": "—" if current is None else f"{current:g}",
