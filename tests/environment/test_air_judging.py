@@ -10,66 +10,14 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from app.core.config import load_config
-from app.core.engine import Engine
 from app.kernel.model import Level
-from app.kernel.monitor import MonitorContext
-from monitors.environment import HOUR, WINDOWS_FILE, EnvironmentMonitor
+from monitors.environment import HOUR, WINDOWS_FILE
 from sensors.measurement import CO2, HCHO, PM25
-from sensors.reader import CONNECTED, SensorStatus
-
-T0 = 1_800_000_000.0
-SENSOR = '[[monitors.environment.sensors]]\nname = "desk"\nport = "/nonexistent/ttyUSB9"\n'
-
-
-class Seat:
-    """One environment monitor and a debouncing engine on a simulated clock."""
-
-    def __init__(self, tmp_path: Path, toml: str = "", mode: str = "check") -> None:
-        path = tmp_path / "deskwatch.toml"
-        path.write_text(toml + SENSOR, "utf-8")
-        config = load_config({"environment": EnvironmentMonitor}, path, shipped_path=Path("/nonexistent"))
-        assert not config.errors, config.errors
-        self.t = 0.0
-        self.monitor = EnvironmentMonitor(config.monitor("environment"), MonitorContext(tmp_path, mode=mode))
-        self.monitor.clock = lambda: self.t  # type: ignore[method-assign]
-        self.monitor.wall = lambda: T0 + self.t  # type: ignore[method-assign]
-        self.engine = Engine(config, EnvironmentMonitor.indicators, clock=lambda: T0 + self.t, user="tester")
-        #: Level changes seen per state key: (time, level).
-        self.changes: dict[str, list[tuple[float, Level]]] = {}
-
-    def run(
-        self, seconds: float, value: Callable[[float], float], quantity: str, every: float = 10.0
-    ) -> None:
-        """Poll every ``every`` s for ``seconds``, the sensor reading ``value(t)`` just before each poll."""
-        end = self.t + seconds
-        while self.t < end:
-            self.t += every
-            status = SensorStatus(
-                "desk",
-                CONNECTED,
-                values={quantity: value(self.t)},
-                times={quantity: self.t},
-                last_valid=self.t,
-            )
-            readings = self.monitor._sensor_readings(status, "sim", "winter")
-            for state in self.engine.ingest(readings, T0 + self.t):
-                seen = self.changes.setdefault(state.key, [])
-                if not seen or seen[-1][1] is not state.level:
-                    seen.append((self.t, state.level))
-
-    def level(self, key: str) -> Level:
-        state = self.engine.state(key)
-        assert state is not None, key
-        return state.level
-
-    def first(self, key: str, level: Level) -> float | None:
-        return next((t for t, seen in self.changes.get(key, []) if seen is level), None)
+from tests.environment.airseat import Seat
 
 
 def test_formaldehyde_warns_rising_before_its_hourly_average_crosses(tmp_path: Path) -> None:
