@@ -37,7 +37,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -260,8 +260,12 @@ class RollingAverage:
                 return
             self._credit(self._buckets, last[0], min(at, last[0] + self.max_hold), last[1])
         self._last = (at, value)
+        # Buckets come in time order, so the dict's first keys are the oldest: drop from the front.
         oldest = math.floor((at - self.window) / self.bucket) - 1
-        for index in [i for i in self._buckets if i < oldest]:
+        while self._buckets:
+            index = next(iter(self._buckets))
+            if index >= oldest:
+                break
             del self._buckets[index]
 
     def _credit(self, into: dict[int, list[float]], start: float, end: float, value: float) -> None:
@@ -273,38 +277,60 @@ class RollingAverage:
             cell[1] += edge - start
             start = edge
 
+    def _chosen(self, first: int, last_index: int) -> Iterator[tuple[int, list[float]]]:
+        """The stored buckets ``first``…``last_index``, oldest first."""
+        if last_index - first < len(self._buckets):  # a short span: look its buckets up
+            for index in range(first, last_index + 1):
+                cell = self._buckets.get(index)
+                if cell is not None:
+                    yield index, cell
+        else:
+            yield from sorted((i, c) for i, c in self._buckets.items() if first <= i <= last_index)
+
+    def _open(self, now: float, first: int) -> tuple[float, float]:
+        """Start and end of the latest sample's uncredited hold, from bucket ``first`` on."""
+        if self._last is None:
+            return now, now
+        at, _ = self._last
+        return max(at, first * self.bucket), min(now, at + self.max_hold)
+
     def _cells(self, now: float, span: float) -> list[tuple[int, float, float]]:
         """(index, value-seconds, covered) of the buckets in (now − span, now], the open sample included."""
         first = math.ceil((now - span) / self.bucket)
-        last_index = math.floor(now / self.bucket)
-        if last_index - first < len(self._buckets):  # a short span: look its buckets up
-            chosen = ((i, self._buckets.get(i)) for i in range(first, last_index + 1))
-            cells = {i: list(c) for i, c in chosen if c is not None}
-        else:
-            cells = {i: list(c) for i, c in self._buckets.items() if first <= i <= last_index}
+        cells = {i: list(c) for i, c in self._chosen(first, math.floor(now / self.bucket))}
         if self._last is not None:
-            at, value = self._last
-            start = max(at, first * self.bucket)
-            self._credit(cells, start, min(now, at + self.max_hold), value)
+            self._credit(cells, *self._open(now, first), self._last[1])
         return sorted((i, c[0], c[1]) for i, c in cells.items())
 
     def mean(self, now: float, span: float | None = None) -> tuple[float | None, float]:
-        """Mean over the last ``span`` seconds (the window by default) and the seconds it covers."""
-        cells = self._cells(now, self.window if span is None else span)
-        covered = sum(c[2] for c in cells)
+        """Mean over the last ``span`` seconds (the window by default) and the seconds it covers.
+
+        Sums in place (no copy of the buckets): this runs at every poll.
+        """
+        first = math.ceil((now - (self.window if span is None else span)) / self.bucket)
+        amount = covered = 0.0
+        for _, (value_seconds, seconds) in self._chosen(first, math.floor(now / self.bucket)):
+            amount += value_seconds
+            covered += seconds
+        start, end = self._open(now, first)
+        if self._last is not None and end > start:
+            amount += self._last[1] * (end - start)
+            covered += end - start
         if covered <= 0:
             return None, 0.0
-        return sum(c[1] for c in cells) / covered, covered
+        return amount / covered, covered
 
-    def time_to_reach(self, now: float, limit: float, value: float) -> float | None:
+    def time_to_reach(self, now: float, limit: float, value: float, needed: float = 0.0) -> float | None:
         """Seconds until the window's mean reaches ``limit`` if ``value`` held from now on.
 
-        ``0`` when it is there already, ``None`` when it never gets there
-        (``value`` below the limit).  Old buckets leave the window as the
-        future comes in, so the answer uses the window's actual contents.
+        The mean counts only once ``needed`` seconds of the window are covered
+        (the coverage rule), so a day's average seen for ten minutes is not
+        "there already".  ``0`` when it is there, ``None`` when it never gets
+        there (``value`` below the limit).  Old buckets leave the window as
+        the future comes in, so the answer uses the window's actual contents.
         """
-        mean, _ = self.mean(now)
-        if mean is not None and mean >= limit:
+        mean, covered = self.mean(now)
+        if mean is not None and mean >= limit and covered >= needed:
             return 0.0
         if value < limit:
             return None
@@ -316,13 +342,14 @@ class RollingAverage:
             sums.append(sums[-1] + amount)
             covers.append(covers[-1] + seconds)
         edge = now - self.window
-        step = self.bucket
+        # A few hundred steps at most: the answer is "in about 3 h", not to the minute.
+        step = max(self.bucket, self.window / 288)
         ahead = step
         while ahead <= self.window:
             gone = bisect.bisect_left(starts, edge + ahead)
             amount = sums[-1] - sums[gone] + value * ahead
             seconds = covers[-1] - covers[gone] + ahead
-            if amount / seconds >= limit:
+            if seconds >= needed and amount / seconds >= limit:
                 return ahead
             ahead += step
         return self.window
@@ -337,7 +364,8 @@ class RollingAverage:
     def restore(self, state: Mapping[str, Any], now: float) -> None:
         """Continue from a saved :meth:`state`; buckets already out of the window are dropped."""
         oldest = math.floor((now - self.window) / self.bucket)
-        for index, amount, seconds in state.get("buckets", []):
+        # Oldest first, as :meth:`add` makes them (it drops old buckets from the front).
+        for index, amount, seconds in sorted(state.get("buckets", []), key=lambda cell: int(cell[0])):
             if oldest <= int(index) and 0 < float(seconds) <= self.bucket + 1e-6:
                 self._buckets[int(index)] = [float(amount), float(seconds)]
         last = state.get("last")
@@ -347,7 +375,7 @@ class RollingAverage:
 
 def _average_thresholds(limit: float) -> Thresholds:
     # The average is already smoothed: no debounce.  Critical at twice the limit, like CO₂'s 1000/2000.
-    return Thresholds(Direction.HIGH_IS_BAD, limit, 2 * limit, 0.95 * limit, 1.9 * limit)
+    return Thresholds(Direction.HIGH_IS_BAD, limit, 2 * limit, round(0.95 * limit, 6), round(1.9 * limit, 6))
 
 
 def _now_thresholds(air: AirLimit) -> Thresholds:
@@ -356,7 +384,7 @@ def _now_thresholds(air: AirLimit) -> Thresholds:
     return Thresholds(
         Direction.HIGH_IS_BAD,
         warning=air.limit,
-        warning_clear=0.9 * air.limit,
+        warning_clear=round(0.9 * air.limit, 6),
         raise_after=air.raise_after,
         clear_after=air.raise_after / 2,
     )
@@ -751,7 +779,7 @@ class EnvironmentMonitor(Monitor):
             return [*readings, Reading(now_indicator.id, None, Level.UNKNOWN, message, sensor)]
         short, _ = average.mean(wall, air.short)
         level_now = value if short is None else short
-        eta = average.time_to_reach(wall, air.limit, level_now) if level_now >= air.limit else None
+        eta = average.time_to_reach(wall, air.limit, level_now, needed) if level_now >= air.limit else None
         if eta is None:
             message = MSG_NOW.format(**words)
         elif eta <= 0:

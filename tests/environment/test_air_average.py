@@ -122,3 +122,12 @@ def test_noise_does_not_move_a_long_average() -> None:
         t += 10
     mean, _ = average.mean(t)
     assert mean is not None and math.isclose(mean, 30, abs_tol=0.5)
+
+
+def test_time_to_reach_waits_for_the_coverage_the_standard_asks() -> None:
+    average = RollingAverage(24 * HOUR, max_hold=120)
+    t = feed(average, T0, 10 * 60, 80.0)
+    # Ten minutes at 80 are over 50, but a day's average is judged only once 18 h are covered.
+    assert average.time_to_reach(t, 50.0, 80.0) == 0.0
+    eta = average.time_to_reach(t, 50.0, 80.0, needed=18 * HOUR)
+    assert eta == pytest.approx(18 * HOUR - 10 * 60, abs=2 * BUCKET_S)
