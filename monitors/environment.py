@@ -238,9 +238,13 @@ class RollingAverage:
         self.window = window
         self.max_hold = max_hold
         self.bucket = bucket
-        #: bucket index → [value-seconds, seconds covered]
+        #: bucket index → [value-seconds, seconds covered], oldest first (indices only grow).
         self._buckets: dict[int, list[float]] = {}
+        #: Value-seconds and seconds of every stored bucket, so a window's mean needs no walk.
+        self._total = [0.0, 0.0]
         self._last: tuple[float, float] | None = None
+        #: The last time-to-limit answer and the minute, limit and coverage it was for.
+        self._eta: tuple[tuple[int, float, float], float | None] | None = None
 
     def __len__(self) -> int:
         return len(self._buckets)
@@ -255,18 +259,25 @@ class RollingAverage:
         last = self._last
         if last is not None:
             if at < last[0]:
-                # The wall clock was set back: forget the open sample, keep what was credited.
+                # The wall clock was set back: what lies after the new "now" did not happen yet.
+                newest = math.floor(at / self.bucket)
+                while self._buckets and next(reversed(self._buckets)) > newest:
+                    self._drop(next(reversed(self._buckets)))
                 self._last = (at, value)
                 return
             self._credit(self._buckets, last[0], min(at, last[0] + self.max_hold), last[1])
         self._last = (at, value)
-        # Buckets come in time order, so the dict's first keys are the oldest: drop from the front.
+        # Indices only grow, so the dict's first keys are the oldest: drop from the front.
         oldest = math.floor((at - self.window) / self.bucket) - 1
-        while self._buckets:
-            index = next(iter(self._buckets))
-            if index >= oldest:
-                break
-            del self._buckets[index]
+        while self._buckets and next(iter(self._buckets)) < oldest:
+            self._drop(next(iter(self._buckets)))
+
+    def _drop(self, index: int) -> None:
+        amount, seconds = self._buckets.pop(index)
+        self._total[0] -= amount
+        self._total[1] -= seconds
+        if not self._buckets:
+            self._total = [0.0, 0.0]  # start clean: no rounding carried over a gap
 
     def _credit(self, into: dict[int, list[float]], start: float, end: float, value: float) -> None:
         while start < end:
@@ -275,6 +286,9 @@ class RollingAverage:
             cell = into.setdefault(index, [0.0, 0.0])
             cell[0] += value * (edge - start)
             cell[1] += edge - start
+            if into is self._buckets:
+                self._total[0] += value * (edge - start)
+                self._total[1] += edge - start
             start = edge
 
     def _chosen(self, first: int, last_index: int) -> Iterator[tuple[int, list[float]]]:
@@ -285,7 +299,7 @@ class RollingAverage:
                 if cell is not None:
                     yield index, cell
         else:
-            yield from sorted((i, c) for i, c in self._buckets.items() if first <= i <= last_index)
+            yield from ((i, c) for i, c in self._buckets.items() if first <= i <= last_index)
 
     def _open(self, now: float, first: int) -> tuple[float, float]:
         """Start and end of the latest sample's uncredited hold, from bucket ``first`` on."""
@@ -300,23 +314,34 @@ class RollingAverage:
         cells = {i: list(c) for i, c in self._chosen(first, math.floor(now / self.bucket))}
         if self._last is not None:
             self._credit(cells, *self._open(now, first), self._last[1])
-        return sorted((i, c[0], c[1]) for i, c in cells.items())
+        return [(i, c[0], c[1]) for i, c in cells.items()]
 
     def mean(self, now: float, span: float | None = None) -> tuple[float | None, float]:
         """Mean over the last ``span`` seconds (the window by default) and the seconds it covers.
 
-        Sums in place (no copy of the buckets): this runs at every poll.
+        This runs at every poll: the whole window is the running total less
+        the one or two buckets that have just left it; a short span looks up
+        its few buckets.
         """
-        first = math.ceil((now - (self.window if span is None else span)) / self.bucket)
-        amount = covered = 0.0
-        for _, (value_seconds, seconds) in self._chosen(first, math.floor(now / self.bucket)):
-            amount += value_seconds
-            covered += seconds
+        span = self.window if span is None else span
+        first = math.ceil((now - span) / self.bucket)
+        if span >= self.window:
+            amount, covered = self._total
+            for index, (value_seconds, seconds) in self._buckets.items():
+                if index >= first:
+                    break
+                amount -= value_seconds
+                covered -= seconds
+        else:
+            amount = covered = 0.0
+            for _, (value_seconds, seconds) in self._chosen(first, math.floor(now / self.bucket)):
+                amount += value_seconds
+                covered += seconds
         start, end = self._open(now, first)
         if self._last is not None and end > start:
             amount += self._last[1] * (end - start)
             covered += end - start
-        if covered <= 0:
+        if covered <= 1e-9:  # nothing left but rounding from the running total
             return None, 0.0
         return amount / covered, covered
 
@@ -328,12 +353,16 @@ class RollingAverage:
         "there already".  ``0`` when it is there, ``None`` when it never gets
         there (``value`` below the limit).  Old buckets leave the window as
         the future comes in, so the answer uses the window's actual contents.
+        Worked out once a minute: the answer is "in about 3 h", not to the second.
         """
         mean, covered = self.mean(now)
         if mean is not None and mean >= limit and covered >= needed:
             return 0.0
         if value < limit:
             return None
+        key = (math.floor(now / self.bucket), limit, needed)
+        if self._eta is not None and self._eta[0] == key:
+            return self._eta[1]
         cells = self._cells(now, self.window)
         # Prefix sums over the window's buckets, oldest first: what has left the window after t.
         starts = [i * self.bucket for i, _, _ in cells]
@@ -342,32 +371,37 @@ class RollingAverage:
             sums.append(sums[-1] + amount)
             covers.append(covers[-1] + seconds)
         edge = now - self.window
-        # A few hundred steps at most: the answer is "in about 3 h", not to the minute.
+        # A few hundred steps at most.
         step = max(self.bucket, self.window / 288)
-        ahead = step
+        ahead, answer = step, self.window
         while ahead <= self.window:
             gone = bisect.bisect_left(starts, edge + ahead)
             amount = sums[-1] - sums[gone] + value * ahead
             seconds = covers[-1] - covers[gone] + ahead
             if seconds >= needed and amount / seconds >= limit:
-                return ahead
+                answer = ahead
+                break
             ahead += step
-        return self.window
+        self._eta = (key, answer)
+        return answer
 
     def state(self) -> dict[str, Any]:
         """What :meth:`restore` needs (JSON-ready)."""
         return {
-            "buckets": [[i, round(c[0], 6), round(c[1], 3)] for i, c in sorted(self._buckets.items())],
+            "buckets": [[i, round(c[0], 6), round(c[1], 3)] for i, c in self._buckets.items()],
             "last": list(self._last) if self._last is not None else None,
         }
 
     def restore(self, state: Mapping[str, Any], now: float) -> None:
         """Continue from a saved :meth:`state`; buckets already out of the window are dropped."""
         oldest = math.floor((now - self.window) / self.bucket)
-        # Oldest first, as :meth:`add` makes them (it drops old buckets from the front).
+        newest = math.floor(now / self.bucket)
+        # Oldest first, as :meth:`add` keeps them.
         for index, amount, seconds in sorted(state.get("buckets", []), key=lambda cell: int(cell[0])):
-            if oldest <= int(index) and 0 < float(seconds) <= self.bucket + 1e-6:
+            if oldest <= int(index) <= newest and 0 < float(seconds) <= self.bucket + 1e-6:
                 self._buckets[int(index)] = [float(amount), float(seconds)]
+                self._total[0] += float(amount)
+                self._total[1] += float(seconds)
         last = state.get("last")
         if last is not None and float(last[0]) <= now:
             self._last = (float(last[0]), float(last[1]))
