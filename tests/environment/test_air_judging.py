@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from app.kernel.model import Level
+from app.kernel.model import Level, format_value
 from monitors.environment import HOUR, WINDOWS_FILE
 from sensors.measurement import CO2, HCHO, PM25
 from tests.environment.airseat import Seat
@@ -130,3 +130,11 @@ def test_one_shot_checks_leave_the_file_to_the_application(tmp_path: Path) -> No
     seat.run(10 * 60, lambda t: 0.02, HCHO)
     seat.monitor.close()
     assert not (tmp_path / WINDOWS_FILE).exists()
+
+
+def test_small_concentrations_are_shown_with_their_digits() -> None:
+    # One decimal would show the formaldehyde limit 0.08 as "0.1" and TVOC 0.55 (under 0.60) as "0.6".
+    assert format_value(0.08, "mg/m³") == "0.08 mg/m³"
+    assert format_value(0.095, "mg/m³") == "0.095 mg/m³"
+    assert format_value(0.55, "mg/m³") == "0.55 mg/m³"
+    assert format_value(23.4, "°C") == "23.4 °C" and format_value(1500.0, "ppm") == "1500 ppm"
