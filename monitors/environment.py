@@ -54,6 +54,7 @@ from app.kernel.model import (
     Level,
     Reading,
     Thresholds,
+    make_key,
 )
 from app.kernel.monitor import Monitor, MonitorContext
 from app.kernel.paths import write_private
@@ -809,8 +810,10 @@ class EnvironmentMonitor(Monitor):
             return readings
         now_indicator = NOW_INDICATORS[quantity]
         if not fresh:
-            message = MSG_NO_RECENT.format(seconds=age)
-            return [*readings, Reading(now_indicator.id, None, Level.UNKNOWN, message, sensor)]
+            # The sensor's data age carries the alert: one silent sensor, one alert.
+            message, cause = MSG_NO_RECENT.format(seconds=age), make_key(AGE_IND.id, sensor)
+            unknown = Reading(now_indicator.id, None, Level.UNKNOWN, message, sensor, caused_by=cause)
+            return [*readings, unknown]
         short, _ = average.mean(wall, air.short)
         level_now = value if short is None else short
         eta = average.time_to_reach(wall, air.limit, level_now, needed) if level_now >= air.limit else None

@@ -44,18 +44,23 @@ class Seat:
         self.changes: dict[str, list[tuple[float, Level]]] = {}
 
     def run(
-        self, seconds: float, value: Callable[[float], float], quantity: str, every: float = 10.0
+        self,
+        seconds: float,
+        value: Callable[[float], float],
+        quantity: str,
+        every: float = 10.0,
+        silent: bool = False,
     ) -> None:
-        """Poll every ``every`` s for ``seconds``, the sensor reading ``value(t)`` just before each poll."""
-        end = self.t + seconds
+        """Poll every ``every`` s for ``seconds``, the sensor reading ``value(t)`` just before each poll.
+
+        ``silent``: the sensor says nothing new (its last reading keeps its time).
+        """
+        end, taken = self.t + seconds, self.t
         while self.t < end:
             self.t += every
+            taken = taken if silent else self.t
             status = SensorStatus(
-                "desk",
-                CONNECTED,
-                values={quantity: value(self.t)},
-                times={quantity: self.t},
-                last_valid=self.t,
+                "desk", CONNECTED, values={quantity: value(taken)}, times={quantity: taken}, last_valid=taken
             )
             readings = self.monitor._sensor_readings(status, "sim", "winter")
             for state in self.engine.ingest(readings, self.t0 + self.t):

@@ -138,3 +138,17 @@ def test_small_concentrations_are_shown_with_their_digits() -> None:
     assert format_value(0.095, "mg/m³") == "0.095 mg/m³"
     assert format_value(0.55, "mg/m³") == "0.55 mg/m³"
     assert format_value(23.4, "°C") == "23.4 °C" and format_value(1500.0, "ppm") == "1500 ppm"
+
+
+def test_a_silent_sensor_is_one_alert_and_its_average_stays_observed(tmp_path: Path) -> None:
+    seat = Seat(tmp_path)
+    seat.run(HOUR, lambda t: 0.03, HCHO)
+    # Stale after 120 s; unknown held like any rise, 600 s.
+    seat.run(13 * 60, lambda t: 0.03, HCHO, silent=True)
+    assert seat.level("environment.hcho_now[desk]") is Level.UNKNOWN
+    assert seat.level("environment.data_age[desk]") is Level.WARNING
+    open_alerts = {a.key for a in seat.engine.alerts.visible()}
+    assert open_alerts == {"environment.data_age[desk]"}
+    # 49 of the last 60 minutes observed (47 + 2 held): the hour's average is still an observation.
+    state = seat.engine.state("environment.hcho[desk]")
+    assert state is not None and state.level is Level.OK and state.value == 0.03
