@@ -13,8 +13,13 @@ from typing import Final
 TEMPERATURE: Final = "temperature"  # °C
 HUMIDITY: Final = "humidity"  # % relative humidity
 CO2: Final = "co2"  # ppm
+PM1: Final = "pm1"  # µg/m³
+PM25: Final = "pm25"  # µg/m³
+PM10: Final = "pm10"  # µg/m³
+HCHO: Final = "hcho"  # mg/m³
+TVOC: Final = "tvoc"  # mg/m³
 
-QUANTITIES: tuple[str, ...] = (TEMPERATURE, HUMIDITY, CO2)
+QUANTITIES: tuple[str, ...] = (TEMPERATURE, HUMIDITY, CO2, PM1, PM25, PM10, HCHO, TVOC)
 
 #: Physically possible range of each quantity for room sensors (inclusive).
 #: DHT22/SHT3x measure −40…125 °C and 0…100 %RH; NDIR CO₂ sensors up to 10 000 ppm.
@@ -22,6 +27,13 @@ VALID_RANGE: dict[str, tuple[float, float]] = {
     TEMPERATURE: (-40.0, 125.0),
     HUMIDITY: (0.0, 100.0),
     CO2: (0.0, 10_000.0),
+    # Laser particle counters (PMS5003) report 0…1000 µg/m³ (effective range 0…500).
+    PM1: (0.0, 1000.0),
+    PM25: (0.0, 1000.0),
+    PM10: (0.0, 1000.0),
+    # Electrochemical HCHO cells (ZE08: 0…5 ppm ≈ 6.2 mg/m³); TVOC transmitters go to a few tens of mg/m³.
+    HCHO: (0.0, 10.0),
+    TVOC: (0.0, 50.0),
 }
 
 

@@ -47,9 +47,18 @@ _ALERT_LABELS = ("alertname", "alertstate", "severity", "seat", "deskwatch_indic
 _UNIT_FORMAT = {
     "ratio": "{{ $value | humanizePercentage }}",
     "seconds": "{{ $value | humanizeDuration }}",
+    "mg_per_m3": '{{ $value | printf "%.3f" }} mg/m³',
+    "ug_per_m3": '{{ $value | printf "%.1f" }} µg/m³',
 }
 
-_GRAFANA_UNIT = {"ratio": "percentunit", "seconds": "s", "celsius": "celsius", "bytes": "bytes"}
+_GRAFANA_UNIT = {
+    "ratio": "percentunit",
+    "seconds": "s",
+    "celsius": "celsius",
+    "bytes": "bytes",
+    "mg_per_m3": "conmgm3",
+    "ug_per_m3": "conμgm3",
+}
 
 
 def alert_name(indicator: Indicator, level: Level | None = None, band: str = "") -> str:

@@ -453,7 +453,10 @@ def format_value(value: Value, unit: str) -> str:
         return "—"
     if isinstance(value, bool):
         return (Text("yes", "是") if value else Text("no", "否"))()
-    if isinstance(value, float):
+    if isinstance(value, float) and 0 < abs(value) < 1:
+        # Small concentrations keep two significant digits: 0.08, 0.55 mg/m³, not "0.1", "0.6".
+        text = f"{value:.2g}"
+    elif isinstance(value, float):
         text = f"{value:.1f}" if abs(value) < 1000 else f"{value:.0f}"
     else:
         text = str(value)

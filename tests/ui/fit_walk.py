@@ -65,7 +65,10 @@ def seat_readings(registry: Any) -> list[Reading]:
         device = indicator.device.id
         for n, instance in enumerate(INSTANCES.get(device, ("",))):
             if indicator.numeric:
-                readings.append(Reading(indicator.id, normal_value(indicator) + n / 10, None, None, instance))
+                normal = normal_value(indicator)
+                # Instances differ a little; by a tenth of a unit, or 1 % of a small value (0.04 mg/m³).
+                step = 0.1 if abs(normal) >= 10 else abs(normal) / 100
+                readings.append(Reading(indicator.id, normal + n * step, None, None, instance))
                 continue
             fault = device == "printer" and n == 1 and indicator.id in ("printer.state", "printer.status")
             message = FAULT if fault else LONG
