@@ -67,7 +67,7 @@ _LEVEL_TEXT = {
     Level.WARNING: Text("Warning", "警告"),
     Level.CRITICAL: Text("Critical", "严重"),
     Level.UNKNOWN: Text("Unknown", "未知"),
-    Level.NOT_SET_UP: Text("Not set up", "未设置"),
+    Level.NOT_SET_UP: Text("Not observed", "未观测"),
 }
 
 

@@ -343,7 +343,7 @@ def test_dashboard_device_level_is_the_worst_in_deskwatch_order(tmp_path: Path) 
     )
     expr = panel["targets"][0]["expr"].replace("$room", ".*").replace("$seat", ".*")
     mappings = panel["fieldConfig"]["defaults"]["mappings"][0]["options"]
-    assert mappings["4"]["text"] == "Not set up 未设置"
+    assert mappings["4"]["text"] == "Not observed 未观测"
 
     def sample(device: str, value: int) -> dict[str, object]:
         return {"labels": f'{{device="{device}", instance="seat1"}}', "value": value}

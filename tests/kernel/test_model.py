@@ -59,7 +59,7 @@ def test_worst_leaves_not_set_up_out() -> None:
     assert worst([Level.UNKNOWN, Level.CRITICAL, Level.NOT_SET_UP]) is Level.CRITICAL
     assert not Level.NOT_SET_UP.is_problem and not Level.OK.is_problem
     assert all(level.is_problem for level in (Level.WARNING, Level.CRITICAL, Level.UNKNOWN))
-    assert Level.NOT_SET_UP.text.en == "Not set up" and Level.NOT_SET_UP.text.zh == "未设置"
+    assert Level.NOT_SET_UP.text.en == "Not observed" and Level.NOT_SET_UP.text.zh == "未观测"
 
 
 def test_worst_ranks_critical_over_warning_over_unknown_over_ok() -> None:

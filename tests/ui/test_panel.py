@@ -176,7 +176,7 @@ def test_not_set_up_rows_say_why_once(make_app: Any) -> None:
     app.panel.flush_pending()
     card = app.panel.cards[devices.ENVIRONMENT]
     first, second = card.rows["env.temperature"], card.rows["env.humidity"]
-    assert first.chip.text() == "Not set up" and card.level is Level.NOT_SET_UP
+    assert first.chip.text() == "Not observed" and card.level is Level.NOT_SET_UP
     # Closed, the card's summary says why once; opened, the first row does.
     said = [w.text() for w in card.findChildren(QLabel) if w.isVisibleTo(card) and w.text() == why.en]
     assert said == [why.en]
