@@ -58,8 +58,10 @@ def test_a_modbus_pollutant_sensor_end_to_end_unplugged_and_back(
     # The 5-min mean is time-weighted: the first 0.03 has no weight yet, so wait until it has some.
     readings = poll_until(
         monitor,
-        lambda r: r["environment.hcho[rs485]"].detail["current"] == 0.03
-        and (value(r, "environment.hcho_now[rs485]") or 1.0) < 0.095,
+        lambda r: (
+            r["environment.hcho[rs485]"].detail["current"] == 0.03
+            and (value(r, "environment.hcho_now[rs485]") or 1.0) < 0.095
+        ),
         20,
     )
     assert value(readings, "environment.pm25_now[rs485]") is not None
