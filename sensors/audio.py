@@ -1,11 +1,27 @@
-"""Headset microphone capture through PyAudio (PortAudio), shared by everyone who listens.
+"""Headset microphone capture, shared by everyone who listens: libpulse on Linux, PyAudio elsewhere.
 
 One :class:`AudioCapture` per process (kept in ``MonitorContext.services``
 under :data:`SERVICE_KEY`) owns one input stream; the headset monitor's
 analysis, call-state detection and the recorder self-test subscribe to it
 instead of opening the device three times.
 
-Why it is built this way (measured, see DESIGN.md §5 and the benchmark):
+Two backends, chosen each time the stream is opened (:data:`BACKENDS`):
+
+* **libpulse** (:mod:`sensors.pulse_capture`) on Linux whenever a
+  PulseAudio/PipeWire server answers.  The source is chosen by name and
+  connected with ``PA_STREAM_DONT_MOVE``, so a headset that goes kills the
+  stream at once (noticed without ``pactl``), and PulseAudio never moves us
+  to another microphone.  The supervisor thread reads what libpulse queued
+  every buffer (500 ms) and calls the consumers itself; the duty cycle's
+  pause is a cork.  PyAudio is never imported, so neither PortAudio nor
+  alsa-lib's plugins (~16 MiB) are loaded, and there is no PortAudio
+  callback thread.  Audio lost because a consumer was late (more than
+  :data:`PULSE_QUEUE_S` behind) is flagged ``PA_INPUT_OVERFLOW`` on the next
+  buffer, as PortAudio would.
+* **PyAudio** (PortAudio) on Windows, and on Linux when no sound server
+  answers (bare ALSA), imported only then.
+
+Why the PyAudio path is built this way (measured, see DESIGN.md §5 and the benchmark):
 
 * Callback mode with 500 ms buffers: PortAudio's ALSA thread hands over a
   block twice a second together with its status flags (``paInputOverflow`` /
@@ -18,18 +34,17 @@ Why it is built this way (measured, see DESIGN.md §5 and the benchmark):
   *started* again (the ALSA pulse plugin corks and uncorks it: no reopening,
   start is instant), and while stopped neither PulseAudio nor PortAudio
   wakes this process.  Receiving audio costs the same whatever the buffer
-  (the sound server sends it in its own small packets), so listening less is
-  the only way to pay less for it.
+  when the sound server sends it in its own small packets, so listening
+  less is the only way to pay less for it.
 * PortAudio enumerates devices only when it is initialised, so a headset
   that is plugged back in as a new sound card is found by a *new*
   ``PyAudio()``.  But only then: a fresh initialisation costs memory for
   good (~12.5 KiB each on Debian 12, see :func:`devices_signature`), so
   retries reuse the initialised PortAudio until the sound cards or the
   sound server change.
-* On Linux the headset is usually a PulseAudio/PipeWire source reached
-  through ALSA's ``pulse`` device; it is chosen with ``PULSE_SOURCE``, and
-  while open its presence is checked with ``pactl`` because PulseAudio may
-  quietly move the stream to another microphone when the headset goes.
+* Through ALSA's ``pulse`` device the source is chosen with ``PULSE_SOURCE``,
+  and while open its presence is checked with ``pactl`` because PulseAudio
+  may quietly move the stream to another microphone when the headset goes.
 """
 
 from __future__ import annotations
@@ -57,7 +72,8 @@ log = logging.getLogger(__name__)
 SERVICE_KEY = "audio_capture"
 
 Samples = npt.NDArray[np.int16]
-#: ``consumer(samples, status_flags, rate)``, called on PortAudio's thread: keep it short.
+#: ``consumer(samples, status_flags, rate)``, called on the audio thread (PortAudio's, or the
+#: capture's own with libpulse): keep it short.
 BlockConsumer = Callable[[Samples, int, int], None]
 
 #: Rates tried after the configured one, for devices PortAudio cannot resample for.
@@ -255,7 +271,8 @@ class AudioCapture:
 
     Nothing here may block its caller for long: :meth:`release` returns
     within :data:`RELEASE_BOUND_S` and :meth:`status` never touches
-    PortAudio, whatever the device or the sound server does.
+    PortAudio or libpulse, whatever the device or the sound server does.
+    ``backend`` is one of :data:`BACKENDS` (``$DESKWATCH_AUDIO_BACKEND`` wins).
     """
 
     def __init__(
