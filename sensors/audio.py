@@ -409,6 +409,12 @@ class AudioCapture:
             self._poke.set()
 
     @property
+    def server_events(self) -> int:
+        """Events from the sound server handled so far (libpulse backend; 0 otherwise): its traffic."""
+        connection = self._pulse
+        return connection.dispatched if connection is not None else 0
+
+    @property
     def paused(self) -> bool:
         """Whether the stream is stopped between listening spells right now."""
         with self._lock:

@@ -7,19 +7,28 @@ good: FFmpeg, JACK, librsvg…) and its callback thread wakes on top of
 libpulse's own.  This module talks to the server with libpulse's
 asynchronous API directly:
 
-* one :class:`PulseConnection` (a ``pa_threaded_mainloop`` and a context) per
+* one :class:`PulseConnection` (a ``pa_mainloop`` and a context) per
   capture, kept across streams: looking the headset up again while it is
   unplugged costs a query on the open connection, not a new process or a
   PortAudio initialisation;
+* no mainloop thread: the capture's own thread runs the mainloop, every
+  buffer's length (:meth:`PulseConnection.drain`).  The server sends a
+  record stream's audio in the source's own packets, whatever ``fragsize``
+  asks (protocol-native pushes each chunk as the source posts it; measured
+  on the test seat's null-sink monitor: ~100 packets/s for fragsize
+  20–2000 ms), and a ``pa_threaded_mainloop`` wakes for every one of them
+  (0.32 CPU-s/min here, as much as the whole PortAudio capture).  Run every
+  500 ms, one wake takes all the packets the socket holds (and the server
+  coalesces into ``fragsize`` chunks once it holds many);
 * a :class:`PulseStream` connected to the source *by name* with
   ``PA_STREAM_DONT_MOVE``: when the headset goes the server kills the stream
   (the state callback fires at once) instead of quietly moving it to another
   microphone; ``PA_STREAM_ADJUST_LATENCY`` with a large ``fragsize`` lets a
   real (ALSA, timer-scheduled) source wake us once per fragment;
-* no read callback: the data waits in libpulse's client-side queue (filled on
-  the mainloop thread, in C) and the capture's own thread takes it every
-  buffer's length with ``pa_stream_peek``/``pa_stream_drop``, so Python runs
-  twice a second however small the server's packets are;
+* no read callback: the data goes to libpulse's client-side queue (in C,
+  while the mainloop runs) and is taken from there with
+  ``pa_stream_peek``/``pa_stream_drop``, so Python runs twice a second however
+  small the server's packets are;
 * pausing is ``pa_stream_cork``: a corked stream gets nothing from the
   server, so neither thread wakes for audio.
 
@@ -31,12 +40,11 @@ data lost when the queue it found was within one fragment of ``maxlength``
 (the only state in which a packet can have been refused), and a hole
 (``pa_stream_peek`` giving no data but a length) as lost too.
 
-Every libpulse call from our threads is made holding the mainloop lock; the
-callbacks run on the mainloop thread (lock held) and only set plain
-attributes and :class:`threading.Event` objects, never a lock of the caller's,
-so nothing can deadlock against a thread that holds its own lock while it
-waits for the mainloop's.  Waits are bounded (the events), never
-``pa_threaded_mainloop_wait``.
+libpulse is not thread-safe: every call is made holding the connection's
+lock (:meth:`PulseConnection.lock`), and the callbacks run inside the
+mainloop iteration of whoever holds it; they only set plain attributes and
+:class:`threading.Event` objects.  Waits are bounded: the mainloop is run
+with a poll timeout until the answer came or the time is up.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ import ctypes
 import ctypes.util
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -63,8 +72,9 @@ _BYTES_PER_FRAME = 2  # mono int16
 
 #: Longest wait for the server to answer (connect, a query, a stream becoming ready).
 ANSWER_TIMEOUT_S = 3.0
-#: Name of libpulse's mainloop thread (``/proc/PID/task/*/comm``, at most 15 characters).
-MAINLOOP_THREAD = "dw-pulse-loop"
+#: Most mainloop events one :meth:`PulseConnection.drain` dispatches (a bound, never reached:
+#: 2 s of 10 ms packets is ~200 packets, each a few events).
+MAX_EVENTS_PER_DRAIN = 20000
 
 
 class _SampleSpec(ctypes.Structure):
@@ -115,14 +125,13 @@ _LIB_LOCK = threading.Lock()
 def _signatures(lib: Any) -> None:
     p, i, sz = ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t
     table: dict[str, tuple[Any, list[Any]]] = {
-        "pa_threaded_mainloop_new": (p, []),
-        "pa_threaded_mainloop_free": (None, [p]),
-        "pa_threaded_mainloop_start": (i, [p]),
-        "pa_threaded_mainloop_stop": (None, [p]),
-        "pa_threaded_mainloop_lock": (None, [p]),
-        "pa_threaded_mainloop_unlock": (None, [p]),
-        "pa_threaded_mainloop_get_api": (p, [p]),
-        "pa_threaded_mainloop_set_name": (None, [p, ctypes.c_char_p]),
+        "pa_mainloop_new": (p, []),
+        "pa_mainloop_free": (None, [p]),
+        "pa_mainloop_get_api": (p, [p]),
+        "pa_mainloop_prepare": (i, [p, i]),
+        "pa_mainloop_poll": (i, [p]),
+        "pa_mainloop_dispatch": (i, [p]),
+        "pa_mainloop_iterate": (i, [p, i, p]),
         "pa_context_new": (p, [p, ctypes.c_char_p]),
         "pa_context_unref": (None, [p]),
         "pa_context_connect": (i, [p, ctypes.c_char_p, i, p]),
@@ -197,6 +206,9 @@ class PulseConnection:
     def __init__(self, lib: Any, on_change: Callable[[], None]) -> None:
         self._lib = lib
         self._on_change = on_change
+        self._mutex = threading.RLock()
+        #: Mainloop events dispatched so far (diagnostics and tests: server traffic).
+        self.dispatched = 0
         self._loop: int | None = None
         self._context: int | None = None
         self._state_changed = threading.Event()
@@ -221,12 +233,11 @@ class PulseConnection:
 
     def _connect(self, timeout: float) -> None:
         lib = self._lib
-        loop = lib.pa_threaded_mainloop_new()
+        loop = lib.pa_mainloop_new()
         if not loop:
-            raise PulseError("pa_threaded_mainloop_new failed")
+            raise PulseError("pa_mainloop_new failed")
         self._loop = loop
-        lib.pa_threaded_mainloop_set_name(loop, MAINLOOP_THREAD.encode())
-        context = lib.pa_context_new(lib.pa_threaded_mainloop_get_api(loop), b"Deskwatch")
+        context = lib.pa_context_new(lib.pa_mainloop_get_api(loop), b"Deskwatch")
         if not context:
             raise PulseError("pa_context_new failed")
         self._context = context
@@ -234,8 +245,6 @@ class PulseConnection:
         # No autospawn: a seat without a server must not get one started by us.
         if lib.pa_context_connect(context, None, _CONTEXT_NOAUTOSPAWN, None) < 0:
             raise PulseError(self._error())
-        if lib.pa_threaded_mainloop_start(loop) < 0:
-            raise PulseError("pa_threaded_mainloop_start failed")
         if not self._wait(
             lambda: self._state in (_CONTEXT_READY, _CONTEXT_FAILED, _CONTEXT_TERMINATED), timeout
         ):
@@ -244,24 +253,43 @@ class PulseConnection:
             raise PulseError(self._error())
 
     def _context_state(self, context: int, _userdata: int) -> None:
-        # Mainloop thread, lock held: only plain attributes and events.
+        # Inside an iteration, lock held: only plain attributes and events.
         self._state = self._lib.pa_context_get_state(context)
         self._state_changed.set()
         if self._state in (_CONTEXT_FAILED, _CONTEXT_TERMINATED):
             self._on_change()
 
     def _wait(self, done: Callable[[], bool], timeout: float) -> bool:
-        """Wait (without the mainloop lock) until ``done()``; False after ``timeout``."""
-        event = self._state_changed
-        remaining = timeout
-        step = 0.05
+        """Run the mainloop until ``done()``; False after ``timeout``."""
+        deadline = time.monotonic() + timeout
         while not done():
-            if remaining <= 0:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._loop is None:
                 return False
-            event.wait(min(step, remaining))
-            event.clear()
-            remaining -= step
+            with self._mutex:
+                lib, loop = self._lib, self._loop
+                # At most 50 ms in poll: another thread may want the lock.
+                if lib.pa_mainloop_prepare(loop, int(min(remaining, 0.05) * 1_000_000)) < 0:
+                    return False
+                if lib.pa_mainloop_poll(loop) < 0:
+                    return False
+                dispatched = lib.pa_mainloop_dispatch(loop)
+                if dispatched < 0:
+                    return False
+                self.dispatched += dispatched
         return True
+
+    def drain(self) -> None:
+        """Handle everything the server sent since the last call, and send what is queued (no waiting)."""
+        with self._mutex:
+            if self._loop is None:
+                return
+            lib, loop = self._lib, self._loop
+            for _ in range(MAX_EVENTS_PER_DRAIN):
+                dispatched = lib.pa_mainloop_iterate(loop, 0, None)
+                if dispatched <= 0:
+                    break
+                self.dispatched += dispatched
 
     def _error(self) -> str:
         lib = self._lib
@@ -277,14 +305,12 @@ class PulseConnection:
 
     # -- locking -------------------------------------------------------------------
     def lock(self) -> None:
-        """Take the mainloop lock (needed around every libpulse call from another thread)."""
-        if self._loop is not None:
-            self._lib.pa_threaded_mainloop_lock(self._loop)
+        """Take the connection's lock (needed around every libpulse call)."""
+        self._mutex.acquire()
 
     def unlock(self) -> None:
-        """Give the mainloop lock back."""
-        if self._loop is not None:
-            self._lib.pa_threaded_mainloop_unlock(self._loop)
+        """Give the lock back."""
+        self._mutex.release()
 
     # -- queries -------------------------------------------------------------------
     def sources(self, timeout: float = ANSWER_TIMEOUT_S) -> list[Source] | None:
@@ -330,7 +356,7 @@ class PulseConnection:
             self.unlock()
         if not operation:
             return False
-        answered = done.wait(timeout)
+        answered = self._wait(done.is_set, timeout)
         self.lock()
         try:
             if not answered:
@@ -362,17 +388,16 @@ class PulseConnection:
         return stream
 
     def close(self) -> None:
-        """Disconnect and stop the mainloop thread (its streams must be closed first)."""
-        lib, loop, context = self._lib, self._loop, self._context
-        if loop is not None:
-            lib.pa_threaded_mainloop_stop(loop)
-        if context is not None:
-            lib.pa_context_disconnect(context)
-            lib.pa_context_unref(context)
-        if loop is not None:
-            lib.pa_threaded_mainloop_free(loop)
-        self._loop = self._context = None
-        self._state = _CONTEXT_TERMINATED
+        """Disconnect and free the mainloop (its streams must be closed first)."""
+        with self._mutex:
+            lib, loop, context = self._lib, self._loop, self._context
+            if context is not None:
+                lib.pa_context_disconnect(context)
+                lib.pa_context_unref(context)
+            if loop is not None:
+                lib.pa_mainloop_free(loop)
+            self._loop = self._context = None
+            self._state = _CONTEXT_TERMINATED
 
 
 def _text(value: bytes | None) -> str:
@@ -425,7 +450,7 @@ class PulseStream:
             self.close()
             raise
         connection.unlock()
-        if not self._ready.wait(timeout):
+        if not connection._wait(self._ready.is_set, timeout):
             self.close()
             raise PulseError(f"the record stream was not ready within {timeout:g} s")
         if self._state != _STREAM_READY:
@@ -445,7 +470,7 @@ class PulseStream:
                   self.fragsize)  # fmt: skip
 
     def _stream_state(self, stream: int, _userdata: int) -> None:
-        # Mainloop thread, lock held.
+        # Inside an iteration, lock held.
         state = self._lib.pa_stream_get_state(stream)
         self._state = state
         if state in (_STREAM_FAILED, _STREAM_TERMINATED):
@@ -482,6 +507,9 @@ class PulseStream:
         size = ctypes.c_size_t()
         self._connection.lock()
         try:
+            self._connection.drain()  # what the socket holds, into libpulse's queue
+            if self._stream is None:
+                return b"", False  # closed by a state change just handled
             waiting = lib.pa_stream_readable_size(stream)
             if waiting == ctypes.c_size_t(-1).value:
                 return b"", False  # the stream died: is_active() says so
@@ -516,6 +544,7 @@ class PulseStream:
             operation = self._lib.pa_stream_cork(self._stream, 1 if corked else 0, None, None)
             if operation:
                 self._lib.pa_operation_unref(operation)
+            self._connection.drain()  # sends the command
         finally:
             self._connection.unlock()
         self._corked = corked
@@ -534,5 +563,6 @@ class PulseStream:
             if self._state == _STREAM_READY or self._state == 1:
                 self._lib.pa_stream_disconnect(stream)
             self._lib.pa_stream_unref(stream)
+            connection.drain()  # sends the disconnect
         finally:
             connection.unlock()
