@@ -135,6 +135,20 @@ def devices_signature() -> str | None:
     return "\n".join(parts)
 
 
+#: The supervisor thread's name in ``/proc/PID/task/*/comm`` (per-thread CPU from outside).
+THREAD_COMM = "dw-audio"
+
+
+def _name_this_thread(name: str) -> None:
+    """Give the calling thread a kernel-visible name (Linux; Python's names stay inside)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
+
+
 class PortAudioBusy(OSError):
     """Another PortAudio call did not finish in time (a stuck device)."""
 
@@ -555,6 +569,7 @@ class AudioCapture:
 
     # -- the supervisor thread -------------------------------------------------
     def _supervise(self, stop: threading.Event) -> None:
+        _name_this_thread(THREAD_COMM)
         next_attempt = 0.0
         while not stop.is_set():
             now = time.monotonic()
@@ -1082,7 +1097,19 @@ def shared_capture(services: dict[str, Any], **options: Any) -> AudioCapture:
 
 
 def play(samples: Samples, rate: int, timeout: float = 30.0) -> None:
-    """Play mono int16 ``samples`` on the default output (blocking)."""
+    """Play mono int16 ``samples`` on the default output (blocking).
+
+    Through libpulse when a sound server answers (so the recorder self-test
+    does not load PyAudio on a PulseAudio seat either), else PyAudio.
+    """
+    if os.environ.get(BACKEND_ENV, "") != "portaudio" and sys.platform.startswith("linux"):
+        connection = PulseConnection.open(lambda: None)
+        if connection is not None:
+            try:
+                connection.play(samples.astype("<i2").tobytes(), rate, timeout)
+            finally:
+                connection.close()
+            return
     import pyaudio
 
     with _portaudio():

@@ -116,6 +116,7 @@ _STREAM_NOTIFY = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 _SOURCE_INFO = ctypes.CFUNCTYPE(
     None, ctypes.c_void_p, ctypes.POINTER(_SourceInfoHead), ctypes.c_int, ctypes.c_void_p
 )
+_SUCCESS = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
 _SERVER_INFO = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.POINTER(_ServerInfoHead), ctypes.c_void_p)
 
 _LIB: Any = None
@@ -157,6 +158,10 @@ def _signatures(lib: Any) -> None:
         "pa_stream_peek": (i, [p, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(sz)]),
         "pa_stream_drop": (i, [p]),
         "pa_stream_cork": (p, [p, i, p, p]),
+        "pa_stream_connect_playback": (i, [p, ctypes.c_char_p, p, i, p, p]),
+        "pa_stream_writable_size": (sz, [p]),
+        "pa_stream_write": (i, [p, ctypes.c_char_p, sz, p, ctypes.c_int64, i]),
+        "pa_stream_drain": (p, [p, _SUCCESS, p]),
         "pa_stream_is_corked": (i, [p]),
     }
     for name, (restype, argtypes) in table.items():
@@ -387,6 +392,15 @@ class PulseConnection:
         stream.connect(source, fragment_ms, max_ms, dont_move, timeout)
         return stream
 
+    def play(self, data: bytes, rate: int, timeout: float) -> None:
+        """Play mono int16 ``data`` on the default sink until played (:class:`TimeoutError`: not in time)."""
+        stream = PulseStream(self, rate)
+        stream.connect_playback(ANSWER_TIMEOUT_S)
+        try:
+            stream.write_all(data, time.monotonic() + timeout)
+        finally:
+            stream.close()
+
     def close(self) -> None:
         """Disconnect and free the mainloop (its streams must be closed first)."""
         with self._mutex:
@@ -468,6 +482,66 @@ class PulseStream:
             connection.unlock()
         log.debug("record stream on %s: maxlength %d, fragsize %d bytes", self.device_name, self.maxlength,
                   self.fragsize)  # fmt: skip
+
+    def connect_playback(self, timeout: float) -> None:
+        """Connect as a playback stream on the default sink (the recorder self-test's playback)."""
+        lib, connection = self._lib, self._connection
+        spec = _SampleSpec(_SAMPLE_S16LE, self.rate, 1)
+        connection.lock()
+        try:
+            stream = lib.pa_stream_new(connection._context, b"Recorder self-test", ctypes.byref(spec), None)
+            if not stream:
+                raise PulseError(connection._error())
+            self._stream = stream
+            lib.pa_stream_set_state_callback(stream, self._state_cb, None)
+            if lib.pa_stream_connect_playback(stream, None, None, 0, None, None) < 0:
+                raise PulseError(connection._error())
+        except PulseError:
+            connection.unlock()
+            self.close()
+            raise
+        connection.unlock()
+        if not connection._wait(self._ready.is_set, timeout) or self._state != _STREAM_READY:
+            error = self.error or f"the playback stream was not ready within {timeout:g} s"
+            self.close()
+            raise PulseError(error)
+
+    def write_all(self, data: bytes, deadline: float) -> None:
+        """Write ``data`` as the server asks for it, then wait until it has been played."""
+        lib, connection, stream = self._lib, self._connection, self._stream
+        offset = 0
+        while offset < len(data):
+            if time.monotonic() > deadline:
+                raise TimeoutError("playback did not finish in time")
+            with connection._mutex:
+                connection.drain()
+                if not self.is_active():
+                    raise PulseError(self.error or "the playback stream ended")
+                room = lib.pa_stream_writable_size(stream)
+                if room == ctypes.c_size_t(-1).value:
+                    raise PulseError(connection._error())
+                room -= room % _BYTES_PER_FRAME
+                if room:
+                    chunk = data[offset : offset + room]
+                    if lib.pa_stream_write(stream, chunk, len(chunk), None, 0, 0) < 0:
+                        raise PulseError(connection._error())
+                    offset += len(chunk)
+                    connection.drain()
+                    continue
+            connection._wait(lambda: False, 0.02)  # the server asks for more as it plays
+        drained = threading.Event()
+        callback = _SUCCESS(lambda _s, _ok, _u: drained.set())
+        with connection._mutex:
+            operation = lib.pa_stream_drain(stream, callback, None)
+        if not operation:
+            raise PulseError(connection._error())
+        played = connection._wait(drained.is_set, max(0.0, deadline - time.monotonic()))
+        with connection._mutex:
+            if not played:
+                lib.pa_operation_cancel(operation)
+            lib.pa_operation_unref(operation)
+        if not played:
+            raise TimeoutError("playback did not finish in time")
 
     def _stream_state(self, stream: int, _userdata: int) -> None:
         # Inside an iteration, lock held.

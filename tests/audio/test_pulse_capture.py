@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from sensors import audio
 from sensors.audio import AudioCapture, CaptureState
 from sensors.audio_analysis import CONTINUITY_BREAK, PA_INPUT_OVERFLOW
 from tests.audio.conftest import RATE, SINK, PulseServer
@@ -226,14 +227,34 @@ def test_corked_between_spells_nothing_arrives_and_nothing_wakes(pulse: PulseSer
         capture.release()
 
 
+def test_playback_goes_through_the_sound_server(capture: AudioCapture, pulse: PulseServer) -> None:
+    """The recorder self-test's playback: on the default sink (the headset's), heard on its monitor."""
+    blocks = Blocks()
+    capture.subscribe(blocks)
+    try:
+        wait_for(lambda: flowing(capture), 10, "audio")
+        started = time.monotonic()
+        audio.play(tone(700, 1.5, amplitude=0.2), RATE, timeout=15)
+        took = time.monotonic() - started
+        assert 1.4 <= took <= 10, took  # returns once played, not before
+        time.sleep(1.5)
+        heard = np.concatenate([block for _, _, block in blocks.since(started)])
+        assert dominant_hz(heard) == pytest.approx(700, abs=2)
+        assert rms_dbfs(heard[np.abs(heard) > 0]) == pytest.approx(-17.0, abs=1.5)
+    finally:
+        capture.unsubscribe(blocks)
+
+
 CHILD = """
 import json, sys, time
-from sensors.audio import AudioCapture
+import numpy as np
+from sensors.audio import AudioCapture, play
 capture = AudioCapture(device=sys.argv[1])
 capture.acquire()
 opened = capture.wait_connected(15)
 if opened:
     capture.record(1.0, timeout=15)
+    play(np.zeros(1600, dtype=np.int16), 16000, timeout=10)  # the recorder self-test's playback
 maps = open("/proc/self/maps").read()
 print(json.dumps({
     "opened": opened, "backend": capture.backend_in_use, "state": capture.status().state.value,
