@@ -441,68 +441,54 @@ class PulseStream:
     def connect(
         self, source: str | None, fragment_ms: float, max_ms: float, dont_move: bool, timeout: float
     ) -> None:
-        lib, connection = self._lib, self._connection
-        spec = _SampleSpec(_SAMPLE_S16LE, self.rate, 1)
+        """Connect as a record stream on ``source`` (``None``: the default) and wait until it is ready."""
+        lib = self._lib
         frag = max(_BYTES_PER_FRAME, int(self.rate * fragment_ms / 1000) * _BYTES_PER_FRAME)
         most = max(2 * frag, int(self.rate * max_ms / 1000) * _BYTES_PER_FRAME)
         # tlength/prebuf/minreq are playback-only: (uint32_t) -1 leaves them to the server.
         attr = _BufferAttr(most, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, frag)
         flags = STREAM_ADJUST_LATENCY | (STREAM_DONT_MOVE if dont_move else 0)
-        connection.lock()
-        try:
-            stream = lib.pa_stream_new(connection._context, b"Headset monitoring", ctypes.byref(spec), None)
-            if not stream:
-                raise PulseError(connection._error())
-            self._stream = stream
-            lib.pa_stream_set_state_callback(stream, self._state_cb, None)
+        device = source.encode() if source else None
+
+        def connect(stream: int) -> int:
             lib.pa_stream_set_moved_callback(stream, self._moved_cb, None)
-            device = source.encode() if source else None
-            if lib.pa_stream_connect_record(stream, device, ctypes.byref(attr), flags) < 0:
-                raise PulseError(connection._error())
-        except PulseError:
-            connection.unlock()
-            self.close()
-            raise
-        connection.unlock()
-        if not connection._wait(self._ready.is_set, timeout):
-            self.close()
-            raise PulseError(f"the record stream was not ready within {timeout:g} s")
-        if self._state != _STREAM_READY:
-            error = self.error or "the record stream failed"
-            self.close()
-            raise PulseError(error)
-        connection.lock()
-        try:
-            name = lib.pa_stream_get_device_name(stream)
-            self.device_name = _text(name)
-            got = lib.pa_stream_get_buffer_attr(stream)
+            return int(lib.pa_stream_connect_record(stream, device, ctypes.byref(attr), flags))
+
+        self._connect(b"Headset monitoring", connect, timeout)
+        with self._connection._mutex:
+            self.device_name = _text(lib.pa_stream_get_device_name(self._stream))
+            got = lib.pa_stream_get_buffer_attr(self._stream)
             if got:
                 self.maxlength, self.fragsize = int(got.contents.maxlength), int(got.contents.fragsize)
-        finally:
-            connection.unlock()
         log.debug("record stream on %s: maxlength %d, fragsize %d bytes", self.device_name, self.maxlength,
                   self.fragsize)  # fmt: skip
 
     def connect_playback(self, timeout: float) -> None:
         """Connect as a playback stream on the default sink (the recorder self-test's playback)."""
+        lib = self._lib
+
+        def connect(stream: int) -> int:
+            return int(lib.pa_stream_connect_playback(stream, None, None, 0, None, None))
+
+        self._connect(b"Recorder self-test", connect, timeout)
+
+    def _connect(self, name: bytes, connect: Callable[[int], int], timeout: float) -> None:
+        """Create the stream, ``connect`` it (lock held; < 0: refused) and wait until it is ready."""
         lib, connection = self._lib, self._connection
         spec = _SampleSpec(_SAMPLE_S16LE, self.rate, 1)
-        connection.lock()
-        try:
-            stream = lib.pa_stream_new(connection._context, b"Recorder self-test", ctypes.byref(spec), None)
-            if not stream:
-                raise PulseError(connection._error())
-            self._stream = stream
-            lib.pa_stream_set_state_callback(stream, self._state_cb, None)
-            if lib.pa_stream_connect_playback(stream, None, None, 0, None, None) < 0:
-                raise PulseError(connection._error())
-        except PulseError:
-            connection.unlock()
+        with connection._mutex:
+            stream = lib.pa_stream_new(connection._context, name, ctypes.byref(spec), None)
+            error = "" if stream else connection._error()
+            if stream:
+                self._stream = stream
+                lib.pa_stream_set_state_callback(stream, self._state_cb, None)
+                if connect(stream) < 0:
+                    error = connection._error()
+        if error:
             self.close()
-            raise
-        connection.unlock()
+            raise PulseError(error)
         if not connection._wait(self._ready.is_set, timeout) or self._state != _STREAM_READY:
-            error = self.error or f"the playback stream was not ready within {timeout:g} s"
+            error = self.error or f"the stream was not ready within {timeout:g} s"
             self.close()
             raise PulseError(error)
 
