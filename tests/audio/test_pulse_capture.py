@@ -192,6 +192,19 @@ def test_a_source_that_goes_is_reported_and_not_replaced(capture: AudioCapture, 
         pulse.unload_module(other)
 
 
+def test_back_after_the_sound_server_restarts(capture: AudioCapture, pulse: PulseServer) -> None:
+    wait_for(lambda: flowing(capture), 10, "audio")
+    losses = capture.status().losses
+    pulse.restart()  # the connection dies with the server: a new one is made
+    wait_for(lambda: capture.status().losses > losses and flowing(capture), 30, "the stream back")
+    # While the server was away it waited for it: no PortAudio (which would not find it either).
+    assert capture.backend_in_use == "pulse" and capture.portaudio_inits == 0
+    pulse.play(tone(1000, 20))
+    time.sleep(1.5)
+    samples, _ = capture.record(1.0, timeout=15)
+    assert dominant_hz(samples) == pytest.approx(1000, abs=2)
+
+
 def test_corked_between_spells_nothing_arrives_and_nothing_wakes(pulse: PulseServer) -> None:
     pulse.play(tone(1000, 60))
     capture = AudioCapture(device=SINK)
