@@ -216,7 +216,6 @@ class PulseConnection:
         self.dispatched = 0
         self._loop: int | None = None
         self._context: int | None = None
-        self._state_changed = threading.Event()
         self._state = 0
         # Kept referenced for as long as libpulse may call them.
         self._context_cb = _CONTEXT_NOTIFY(self._context_state)
@@ -260,7 +259,6 @@ class PulseConnection:
     def _context_state(self, context: int, _userdata: int) -> None:
         # Inside an iteration, lock held: only plain attributes and events.
         self._state = self._lib.pa_context_get_state(context)
-        self._state_changed.set()
         if self._state in (_CONTEXT_FAILED, _CONTEXT_TERMINATED):
             self._on_change()
 
