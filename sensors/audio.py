@@ -1,11 +1,27 @@
-"""Headset microphone capture through PyAudio (PortAudio), shared by everyone who listens.
+"""Headset microphone capture, shared by everyone who listens: libpulse on Linux, PyAudio elsewhere.
 
 One :class:`AudioCapture` per process (kept in ``MonitorContext.services``
 under :data:`SERVICE_KEY`) owns one input stream; the headset monitor's
 analysis, call-state detection and the recorder self-test subscribe to it
 instead of opening the device three times.
 
-Why it is built this way (measured, see DESIGN.md §5 and the benchmark):
+Two backends, chosen each time the stream is opened (:data:`BACKENDS`):
+
+* **libpulse** (:mod:`sensors.pulse_capture`) on Linux whenever a
+  PulseAudio/PipeWire server answers.  The source is chosen by name and
+  connected with ``PA_STREAM_DONT_MOVE``, so a headset that goes kills the
+  stream at once (noticed without ``pactl``), and PulseAudio never moves us
+  to another microphone.  The supervisor thread reads what libpulse queued
+  every buffer (500 ms) and calls the consumers itself; the duty cycle's
+  pause is a cork.  PyAudio is never imported, so neither PortAudio nor
+  alsa-lib's plugins (~16 MiB) are loaded, and there is no PortAudio
+  callback thread.  Audio lost because a consumer was late (more than
+  :data:`PULSE_QUEUE_S` behind) is flagged ``PA_INPUT_OVERFLOW`` on the next
+  buffer, as PortAudio would.
+* **PyAudio** (PortAudio) on Windows, and on Linux when no sound server
+  answers (bare ALSA), imported only then.
+
+Why the PyAudio path is built this way (measured, see DESIGN.md §5 and the benchmark):
 
 * Callback mode with 500 ms buffers: PortAudio's ALSA thread hands over a
   block twice a second together with its status flags (``paInputOverflow`` /
@@ -18,18 +34,17 @@ Why it is built this way (measured, see DESIGN.md §5 and the benchmark):
   *started* again (the ALSA pulse plugin corks and uncorks it: no reopening,
   start is instant), and while stopped neither PulseAudio nor PortAudio
   wakes this process.  Receiving audio costs the same whatever the buffer
-  (the sound server sends it in its own small packets), so listening less is
-  the only way to pay less for it.
+  when the sound server sends it in its own small packets, so listening
+  less is the only way to pay less for it.
 * PortAudio enumerates devices only when it is initialised, so a headset
   that is plugged back in as a new sound card is found by a *new*
   ``PyAudio()``.  But only then: a fresh initialisation costs memory for
   good (~12.5 KiB each on Debian 12, see :func:`devices_signature`), so
   retries reuse the initialised PortAudio until the sound cards or the
   sound server change.
-* On Linux the headset is usually a PulseAudio/PipeWire source reached
-  through ALSA's ``pulse`` device; it is chosen with ``PULSE_SOURCE``, and
-  while open its presence is checked with ``pactl`` because PulseAudio may
-  quietly move the stream to another microphone when the headset goes.
+* Through ALSA's ``pulse`` device the source is chosen with ``PULSE_SOURCE``,
+  and while open its presence is checked with ``pactl`` because PulseAudio
+  may quietly move the stream to another microphone when the headset goes.
 """
 
 from __future__ import annotations
@@ -49,18 +64,30 @@ import numpy as np
 import numpy.typing as npt
 
 from sensors import pulse
-from sensors.audio_analysis import CONTINUITY_BREAK
+from sensors.audio_analysis import CONTINUITY_BREAK, PA_INPUT_OVERFLOW
+from sensors.pulse_capture import PulseConnection, PulseError, PulseStream, Source
 
 log = logging.getLogger(__name__)
 
 SERVICE_KEY = "audio_capture"
 
 Samples = npt.NDArray[np.int16]
-#: ``consumer(samples, status_flags, rate)``, called on PortAudio's thread: keep it short.
+#: ``consumer(samples, status_flags, rate)``, called on the audio thread (PortAudio's, or the
+#: capture's own with libpulse): keep it short.
 BlockConsumer = Callable[[Samples, int, int], None]
 
 #: Rates tried after the configured one, for devices PortAudio cannot resample for.
 FALLBACK_RATES = (48000, 44100)
+
+#: How the microphone is reached: libpulse straight to the PulseAudio/PipeWire
+#: server, or PyAudio (PortAudio).  ``auto``: libpulse on Linux when a server
+#: answers, else PyAudio (Windows, bare ALSA).  ``DESKWATCH_AUDIO_BACKEND``
+#: overrides it (diagnostics, benchmarks).
+BACKENDS = ("auto", "pulse", "portaudio")
+BACKEND_ENV = "DESKWATCH_AUDIO_BACKEND"
+#: libpulse's client-side queue holds this much audio (at least four buffers):
+#: a consumer late by less loses nothing; later, the lost audio is flagged as an overflow.
+PULSE_QUEUE_S = 2.0
 
 #: Longest wait for PortAudio to close a stream.  Closing a stream that
 #: delivers nothing (a suspended PulseAudio source, an echo canceller whose
@@ -106,6 +133,20 @@ def devices_signature() -> str | None:
             parts.append("")  # no ALSA (a container): nothing there to change
     parts.append("pulse" if pulse.run_pactl("info") is not None else "no pulse")
     return "\n".join(parts)
+
+
+#: The supervisor thread's name in ``/proc/PID/task/*/comm`` (per-thread CPU from outside).
+THREAD_COMM = "dw-audio"
+
+
+def _name_this_thread(name: str) -> None:
+    """Give the calling thread a kernel-visible name (Linux; Python's names stay inside)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
 
 
 class PortAudioBusy(OSError):
@@ -244,7 +285,8 @@ class AudioCapture:
 
     Nothing here may block its caller for long: :meth:`release` returns
     within :data:`RELEASE_BOUND_S` and :meth:`status` never touches
-    PortAudio, whatever the device or the sound server does.
+    PortAudio or libpulse, whatever the device or the sound server does.
+    ``backend`` is one of :data:`BACKENDS` (``$DESKWATCH_AUDIO_BACKEND`` wins).
     """
 
     def __init__(
@@ -256,8 +298,14 @@ class AudioCapture:
         presence_seconds: float = 15.0,
         stall_seconds: float = 3.0,
         fallback_to_default: bool = False,
+        backend: str = "auto",
     ) -> None:
         self.device = device
+        backend = os.environ.get(BACKEND_ENV, "") or backend
+        if backend not in BACKENDS:
+            log.warning("unknown audio backend %r; using auto", backend)
+            backend = "auto"
+        self.backend = backend
         self.fallback_to_default = fallback_to_default
         self.requested_rate = rate
         self.block_ms = block_ms
@@ -312,6 +360,17 @@ class AudioCapture:
         #: Held while the open stream is stopped or started between spells (one per
         #: stream: a stop that hung must not hold up closing the next stream).
         self._stream_op = threading.Lock()
+        #: The connection to the sound server (libpulse backend), kept across streams.
+        self._pulse: PulseConnection | None = None
+        #: A sound server answered once: while it restarts, wait for it rather than PortAudio.
+        self._pulse_seen = False
+        #: Audio read from libpulse not yet making a whole buffer, and whether some was lost.
+        self._pending = bytearray()
+        self._lost = False
+        #: Buffers delivered with audio lost before them (libpulse backend's overflows).
+        self.overflows = 0
+        #: The backend of the open (or last) stream: "pulse", "portaudio" or "".
+        self.backend_in_use = ""
 
     # -- subscribers ------------------------------------------------------------
     def subscribe(self, consumer: BlockConsumer) -> None:
@@ -364,6 +423,12 @@ class AudioCapture:
             self._poke.set()
 
     @property
+    def server_events(self) -> int:
+        """Events from the sound server handled so far (libpulse backend; 0 otherwise): its traffic."""
+        connection = self._pulse
+        return connection.dispatched if connection is not None else 0
+
+    @property
     def paused(self) -> bool:
         """Whether the stream is stopped between listening spells right now."""
         with self._lock:
@@ -401,6 +466,12 @@ class AudioCapture:
         with self._lock:
             spare, self._spare_pa = self._spare_pa, None
         self._teardown(None, spare)
+        connection, self._pulse = self._pulse, None
+        if connection is not None:
+            if thread.is_alive():  # it may be using the connection: left to it (and the process end)
+                log.warning("audio supervisor busy; the sound server connection is left open")
+            else:
+                connection.close()
 
     # -- state --------------------------------------------------------------------
     def status(self) -> CaptureStatus:
@@ -498,9 +569,16 @@ class AudioCapture:
 
     # -- the supervisor thread -------------------------------------------------
     def _supervise(self, stop: threading.Event) -> None:
+        _name_this_thread(THREAD_COMM)
         next_attempt = 0.0
         while not stop.is_set():
             now = time.monotonic()
+            stream = self._stream
+            if isinstance(stream, PulseStream):
+                # Read first: the consumers run on this thread, so time spent in
+                # them is no silence of the source (and a spell's end is used).
+                self._pump(stream)
+                now = time.monotonic()
             if self._stream is None:
                 if now >= next_attempt and not self._open(stop):
                     next_attempt = time.monotonic() + self.retry_seconds
@@ -513,8 +591,61 @@ class AudioCapture:
                 next_attempt = time.monotonic() + min(self.retry_seconds, pause)
             else:
                 self._duty_step(now, stop)
-            self._poke.wait(0.5)
+            wait = 0.5
+            if isinstance(self._stream, PulseStream):
+                wait = min(wait, self.block_ms / 1000)
+            self._poke.wait(wait)
             self._poke.clear()
+
+    def _pump(self, stream: PulseStream, flush: bool = False) -> None:
+        """Take what libpulse has queued and hand it on in whole buffers (supervisor thread).
+
+        Runs every buffer's length, so Python wakes that often however small
+        the server's packets are.  Consumers run here (as on PortAudio's
+        callback thread): one that stalls for longer than
+        :data:`PULSE_QUEUE_S` loses audio, and the next buffer carries
+        ``PA_INPUT_OVERFLOW``.  ``flush`` (a pause is next): the part buffer
+        left goes too, cut to whole analysis blocks (100 ms), as it would not
+        be continued after the pause.
+        """
+        size = 2 * max(64, int(self.rate * self.block_ms / 1000))
+        while True:
+            try:
+                data, lost = stream.read()
+            except PulseError:
+                return  # gone: _stream_lost sees it on the next round
+            with self._lock:
+                if self._stream is not stream or self._paused:
+                    return
+                if data:
+                    self._last_block = time.monotonic()
+                    self._silent_since = None
+            if lost:
+                self._lost = True
+            pending = self._pending
+            pending += data
+            while len(pending) >= size:
+                self._deliver_pending(size)
+            # A consumer slower than a buffer: read again, what came meanwhile is
+            # no silence (and no stall of the source).
+            if len(data) < size:
+                break
+        if flush:
+            tenth = 2 * max(1, self.rate // 10)
+            if len(pending) >= tenth:
+                self._deliver_pending(len(pending) // tenth * tenth)
+            pending.clear()
+
+    def _deliver_pending(self, size: int) -> None:
+        """Deliver the first ``size`` bytes read from libpulse, flagged if audio was lost before them."""
+        block = np.frombuffer(bytes(self._pending[:size]), dtype=np.int16)
+        del self._pending[:size]
+        flags = 0
+        if self._lost:
+            self._lost = False
+            self.overflows += 1
+            flags = PA_INPUT_OVERFLOW
+        self._deliver(block, flags, self.rate)
 
     def _duty_step(self, now: float, stop: threading.Event) -> None:
         """Stop the stream after a listening spell, start it after a pause (supervisor thread)."""
@@ -536,6 +667,8 @@ class AudioCapture:
 
     def _pause(self, stop: threading.Event) -> None:
         stream, op = self._stream, self._stream_op
+        if isinstance(stream, PulseStream):
+            self._pump(stream, flush=True)
         if not self._stream_call(stream.stop_stream, "pause", op):
             self._abandon(stream, "the audio stream did not pause", CaptureState.SILENT)
             return
@@ -543,6 +676,8 @@ class AudioCapture:
             if self._stream is stream:  # (not closed meanwhile by the last user leaving)
                 self._paused, self._phase_at = True, time.monotonic()
                 self.pauses += 1
+        self._pending.clear()  # (libpulse backend) a part buffer is not continued after the pause
+        self._lost = False
 
     def _resume(self, stop: threading.Event) -> None:
         stream, op = self._stream, self._stream_op
@@ -605,7 +740,15 @@ class AudioCapture:
         stream = self._stream
         with self._lock:
             paused = self._paused
-        if not paused:  # a paused stream is stopped on purpose and delivers nothing
+        choice = self._choice
+        if isinstance(stream, PulseStream):
+            # Killed by the server (PA_STREAM_DONT_MOVE: the source went), or the
+            # server itself went: seen at once, paused or not, without pactl.
+            gone = self._pulse_gone(stream, choice)
+            if gone:
+                self._set_error(gone, CaptureState.ABSENT)
+                return True
+        elif not paused:  # a paused stream is stopped on purpose and delivers nothing
             try:
                 active = bool(stream.is_active())
             except OSError:
@@ -613,6 +756,7 @@ class AudioCapture:
             if not active:
                 self._set_error("the audio stream stopped (device removed?)", CaptureState.ABSENT)
                 return True
+        if not paused:
             with self._lock:
                 silent = self._stream_silence(now)
                 if silent is not None and self._silent_since is None:
@@ -620,7 +764,8 @@ class AudioCapture:
             if silent is not None:
                 self._set_error(f"no audio for {silent:.0f} s", CaptureState.SILENT)
                 return True
-        choice = self._choice
+        if isinstance(stream, PulseStream):
+            return False
         if choice is not None and choice.pulse_source and now - self._last_presence >= self.presence_seconds:
             self._last_presence = now
             sources = pulse.list_sources()
@@ -638,11 +783,119 @@ class AudioCapture:
         if changed and state not in (CaptureState.STARTING, CaptureState.STOPPED):
             log.info("audio input: %s", error)
 
-    def _open(self, stop: threading.Event) -> bool:
-        import pyaudio
+    @staticmethod
+    def _pulse_gone(stream: PulseStream, choice: InputChoice | None) -> str:
+        """Why the libpulse stream no longer records what it should ("" while it does)."""
+        if stream.is_active():
+            wanted = choice.pulse_source if choice is not None else ""
+            if wanted and stream.moved and stream.device_name != wanted:
+                return f"PulseAudio moved the stream from {wanted} to {stream.device_name}"
+            return ""
+        if not stream.connection_alive:
+            return "the sound server went away"
+        what = choice.pulse_source if choice is not None and choice.pulse_source else "the input"
+        return f"PulseAudio source {what} is gone ({stream.error or 'stream ended'})"
 
+    def _open(self, stop: threading.Event) -> bool:
         if self._state is CaptureState.STARTING:
             self._set_error("opening", CaptureState.STARTING)
+        if self.backend == "pulse" or (self.backend == "auto" and sys.platform.startswith("linux")):
+            opened = self._open_pulse(stop)
+            if opened is not None:
+                return opened
+            if self.backend == "pulse" or self._pulse_seen:
+                # The server is restarting (or must be used): PortAudio would not find it either.
+                self._set_error("no sound server answers", CaptureState.FAILED)
+                return False
+        return self._open_portaudio(stop)
+
+    def _open_pulse(self, stop: threading.Event) -> bool | None:
+        """Open the headset through libpulse; ``None`` when no sound server answers."""
+        connection = self._pulse
+        if connection is not None and not connection.alive:
+            self._pulse = None
+            connection.close()
+            connection = None
+        if connection is None:
+            connection = PulseConnection.open(self._poke.set)
+            if connection is None:
+                return None
+            self._pulse, self._pulse_seen = connection, True
+        sources = connection.sources()
+        if sources is None:
+            self._set_error("the sound server does not answer", CaptureState.FAILED)
+            return False
+        choice = self._choose_source(connection, sources)
+        if choice is None:
+            wanted = self.device or "default input"
+            state = CaptureState.ABSENT if self.device or sources else CaptureState.NO_INPUT
+            self._set_error(f"no audio input matching '{wanted}'", state)
+            return False
+        max_ms = max(PULSE_QUEUE_S * 1000, 4 * self.block_ms)
+        try:
+            stream = connection.record(
+                choice.pulse_source or None,
+                self.requested_rate,
+                fragment_ms=self.block_ms,
+                max_ms=max_ms,
+                # Named: killed when it goes, never moved to another microphone.
+                # The default input follows the server's default.
+                dont_move=bool(choice.pulse_source),
+            )
+        except PulseError as exc:
+            log.info("cannot open audio input: %s", exc)
+            # Gone between the look-up and the connect, most likely (retried).
+            self._set_error(f"cannot open audio input: {exc}", CaptureState.FAILED)
+            return False
+        self._pending.clear()
+        self._lost = False
+        return self._install(stop, stream, None, choice, self.requested_rate, "pulse")
+
+    def _choose_source(self, connection: PulseConnection, sources: list[Source]) -> InputChoice | None:
+        """The source for :attr:`device` (a name fragment; empty: the server's default)."""
+        objects = [
+            pulse.PulseObject("Source", s.index, {"Name": s.name, "Description": s.description})
+            for s in sources
+        ]
+        if self.device:
+            found = pulse.match_source(objects, self.device)
+            if found is not None:
+                return InputChoice(None, found.description or found.name, found.name)
+            if not self.fallback_to_default:
+                return None
+        if not sources:
+            return None
+        default = connection.default_source() or ""
+        named = next((s for s in sources if s.name == default), None)
+        name = named.description if named is not None and named.description else default or "default input"
+        return InputChoice(None, name, fallback=bool(self.device))
+
+    def _install(
+        self, stop: threading.Event, stream: Any, pa: Any, choice: InputChoice, rate: int, backend: str
+    ) -> bool:
+        """Make ``stream`` the open one, unless the capture was stopped meanwhile."""
+        with self._changed:
+            if stop.is_set():  # released while opening: nobody wants this stream any more
+                installed = False
+            else:
+                installed = True
+                self._pa, self._stream, self._choice, self.rate = pa, stream, choice, rate
+                self._connected, self._error, self._state = True, "", CaptureState.OPEN
+                self._opened_at = self._last_presence = time.monotonic()
+                self._last_block = None
+                self._paused, self._phase_at, self._resumed_at = False, self._opened_at, 0.0
+                self._stream_op = threading.Lock()
+                self.backend_in_use = backend
+                self._changed.notify_all()
+        if not installed:
+            self._teardown(stream, pa)
+            return False
+        log.info("audio input open: %s at %d Hz (%s)", choice.name, rate, backend)
+        return True
+
+    def _open_portaudio(self, stop: threading.Event) -> bool:
+        import pyaudio
+
         signature = devices_signature()
         with self._lock:
             pa, self._spare_pa = self._spare_pa, None
@@ -677,23 +930,7 @@ class AudioCapture:
             self._set_error(f"cannot open audio input: {exc}", CaptureState.FAILED)
             self._keep_spare(pa, stop)
             return False
-        with self._changed:
-            if stop.is_set():  # released while opening: nobody wants this stream any more
-                installed = False
-            else:
-                installed = True
-                self._pa, self._stream, self._choice, self.rate = pa, stream, choice, rate
-                self._connected, self._error, self._state = True, "", CaptureState.OPEN
-                self._opened_at = self._last_presence = time.monotonic()
-                self._last_block = None
-                self._paused, self._phase_at, self._resumed_at = False, self._opened_at, 0.0
-                self._stream_op = threading.Lock()
-                self._changed.notify_all()
-        if not installed:
-            self._teardown(stream, pa)
-            return False
-        log.info("audio input open: %s at %d Hz", choice.name, rate)
-        return True
+        return self._install(stop, stream, pa, choice, rate, "portaudio")
 
     def _keep_spare(self, pa: Any, stop: threading.Event) -> None:
         """Keep ``pa`` for the next attempt, unless the capture was stopped meanwhile."""
@@ -749,21 +986,25 @@ class AudioCapture:
 
         def callback(data: bytes | None, _frames: int, _time: Any, status: int) -> tuple[None, int]:
             if data:
-                block = np.frombuffer(data, dtype=np.int16)
                 with self._lock:
                     self._last_block = time.monotonic()
                     self._silent_since = None
-                    consumers = list(self._consumers)
-                    gap, self._gap = self._gap, False
-                flags = int(status) | (CONTINUITY_BREAK if gap else 0)
-                for consumer in consumers:
-                    try:
-                        consumer(block, flags, rate)
-                    except Exception:  # one broken listener must not stop the stream
-                        log.exception("audio consumer failed")
+                self._deliver(np.frombuffer(data, dtype=np.int16), int(status), rate)
             return None, pyaudio.paContinue
 
         return callback
+
+    def _deliver(self, block: Samples, flags: int, rate: int) -> None:
+        """Hand one buffer to every consumer (the audio thread: PortAudio's, or the supervisor)."""
+        with self._lock:
+            consumers = list(self._consumers)
+            gap, self._gap = self._gap, False
+        flags |= CONTINUITY_BREAK if gap else 0
+        for consumer in consumers:
+            try:
+                consumer(block, flags, rate)
+            except Exception:  # one broken listener must not stop the stream
+                log.exception("audio consumer failed")
 
     def _close(self, lost: bool, stop: threading.Event | None = None) -> None:
         """Close the stream; a lost one's PortAudio is kept for reopening (``stop``: the supervisor's)."""
@@ -856,7 +1097,19 @@ def shared_capture(services: dict[str, Any], **options: Any) -> AudioCapture:
 
 
 def play(samples: Samples, rate: int, timeout: float = 30.0) -> None:
-    """Play mono int16 ``samples`` on the default output (blocking)."""
+    """Play mono int16 ``samples`` on the default output (blocking).
+
+    Through libpulse when a sound server answers (so the recorder self-test
+    does not load PyAudio on a PulseAudio seat either), else PyAudio.
+    """
+    if os.environ.get(BACKEND_ENV, "") != "portaudio" and sys.platform.startswith("linux"):
+        connection = PulseConnection.open(lambda: None)
+        if connection is not None:
+            try:
+                connection.play(samples.astype("<i2").tobytes(), rate, timeout)
+            finally:
+                connection.close()
+            return
     import pyaudio
 
     with _portaudio():

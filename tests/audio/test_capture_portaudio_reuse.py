@@ -6,7 +6,9 @@ alsa-lib load its PCM plugins again, and that costs ~12.5 KiB for good
 few seconds with a new one grew the soak's RSS by ~1.5 MiB an hour.  These
 tests count real ``PyAudio`` initialisations against the private PulseAudio
 while the headset is away, and check the stream still comes back after an
-unplug and after the sound server restarts.
+unplug and after the sound server restarts.  The PortAudio backend is asked
+for by name: with a sound server answering, the capture would otherwise
+record through libpulse (tests/audio/test_pulse_capture.py).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> Counts:
 
 @pytest.fixture
 def capture(pulse: PulseServer) -> Iterator[AudioCapture]:
-    capture = AudioCapture(device=SINK, retry_seconds=RETRY_S)
+    capture = AudioCapture(device=SINK, retry_seconds=RETRY_S, backend="portaudio")
     capture.acquire()
     try:
         assert capture.wait_connected(15), capture.status()
@@ -106,7 +108,7 @@ def test_reopens_after_the_sound_server_restarts(
 
 
 def test_release_terminates_the_kept_portaudio(counts: Counts, pulse: PulseServer) -> None:
-    capture = AudioCapture(device=SINK, retry_seconds=RETRY_S)
+    capture = AudioCapture(device=SINK, retry_seconds=RETRY_S, backend="portaudio")
     pulse.unplug()
     capture.acquire()
     try:
