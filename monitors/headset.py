@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.kernel.i18n import Text
 from app.kernel.model import (
@@ -44,11 +44,14 @@ from app.kernel.model import (
 )
 from app.kernel.monitor import Monitor, MonitorContext
 from app.kernel.settings import Setting
-from sensors.audio import AudioCapture, CaptureState, CaptureStatus, Samples, shared_capture
+from sensors.audio import AudioCapture, CaptureState, CaptureStatus, shared_capture
 from sensors.audio_analysis import AnalysisSettings, AudioSummary, WindowStats
 from sensors.mic_usage import MicUsage, PulseMicUsage, system_mic_usage
 from sensors.pulse_events import PulseStreamWatcher, SnapshotListener, StreamSnapshot
 from sensors.win_audio_sessions import WindowsAudioSessionWatcher
+
+if TYPE_CHECKING:
+    from sensors.audio import Samples
 
 log = logging.getLogger(__name__)
 

@@ -58,11 +58,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
-
+from app.kernel.lazy import lazy_import
 from sensors import pulse
 from sensors.audio_analysis import CONTINUITY_BREAK, PA_INPUT_OVERFLOW
 from sensors.pulse_capture import PulseConnection, PulseError, PulseStream, Source
@@ -71,10 +69,16 @@ log = logging.getLogger(__name__)
 
 SERVICE_KEY = "audio_capture"
 
-Samples = npt.NDArray[np.int16]
-#: ``consumer(samples, status_flags, rate)``, called on the audio thread (PortAudio's, or the
-#: capture's own with libpulse): keep it short.
-BlockConsumer = Callable[[Samples, int, int], None]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Samples = npt.NDArray[np.int16]
+    #: ``consumer(samples, status_flags, rate)``, called on the audio thread (PortAudio's, or the
+    #: capture's own with libpulse): keep it short.
+    BlockConsumer = Callable[[Samples, int, int], None]
+else:  # loaded with the monitors; numpy is needed only once the headset is really listened to
+    np = lazy_import("numpy", globals())
 
 #: Rates tried after the configured one, for devices PortAudio cannot resample for.
 FALLBACK_RATES = (48000, 44100)

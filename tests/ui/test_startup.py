@@ -38,7 +38,7 @@ NOTHING_NEEDS_THEM = "".join(
     f"[monitors.{name}]\nenabled = false\n" for name in ("printer", "headset", "recorder")
 )
 #: Loaded only when a configured device or feature needs them.
-ON_DEMAND = ("prometheus_client", "cups", "pyaudio")
+ON_DEMAND = ("prometheus_client", "cups", "pyaudio", "numpy")
 #: Never loaded by ``deskwatch run`` that writes no setting: the instance socket is Python's own,
 #: and tomlkit is imported only to write the user's file.
 NEVER = ("PySide6.QtNetwork", "tomlkit")
