@@ -1,9 +1,11 @@
 """Sessions of the binary pollutant sensors: Plantower PMS5003/7003 and Winsen ZE08-CH2O.
 
 Both talk in checksummed binary frames at 9600 8N1 and have two modes:
-``active`` (the sensor sends on its own; each cycle takes what has arrived)
-and ``passive`` (the session asks every ``period`` seconds and waits for the
-answer, so a silent sensor is told apart from a quiet one).  The first cycle
+``active`` (the sensor sends on its own, every 0.2–2.3 s; every ``period``
+seconds the session parses what has arrived and keeps the latest frame, so a
+sensor in fast mode costs no more wakeups than a slow one) and ``passive``
+(the session asks every ``period`` seconds and waits for the answer, so a
+silent sensor is told apart from a quiet one).  The first cycle
 after every (re)connection sends the mode command, so a sensor left in the
 other mode by a previous program — or by a power cut mid-way — is brought
 back to the configured one.  Parsing is in :mod:`sensors.plantower` and
@@ -36,6 +38,15 @@ FALLBACK_TEMPERATURE = 25.0
 #: the conversion: the module is out of specification there, or the thermometer is wrong.
 CONVERSION_TEMPERATURES = (0.0, 50.0)
 
+#: How long one read waits for a frame in active mode (s).  Longer than the port's usual
+#: 0.2 s so that a sensor between frames (2.3 s apart in its stable mode) does not wake the
+#: thread five times a second; short enough for the reader to stop within its 2 s join.
+ACTIVE_READ_TIMEOUT = 1.0
+#: Longest pause between reads in active mode (s), whatever ``period`` says: in its fast
+#: mode a PMS sends 160 B/s, and a pause must not let the 4 KiB tty buffer overflow (which
+#: would cut frames and count them as corrupt).
+ACTIVE_MAX_PAUSE = 10.0
+
 Value = TypeVar("Value")
 
 
@@ -55,8 +66,8 @@ class _FrameSession(_SerialSession, Generic[Value]):
 
     #: For messages: the sensor family.
     label = ""
-    #: Bytes of one answer in passive mode (read this many at a time while waiting).
-    answer_length = 1
+    #: Bytes of one data frame (read this many at a time while waiting).
+    frame_length = 1
 
     def __init__(
         self, settings: SerialSettings, mode: str, period: float, reply_timeout: float = 1.0
@@ -88,6 +99,8 @@ class _FrameSession(_SerialSession, Generic[Value]):
 
     def open(self) -> None:
         super().open()
+        if not self.passive and self.port is not None:
+            self.port.timeout = ACTIVE_READ_TIMEOUT
         self.scanner = self.make_scanner()  # a half frame from before the reconnect is noise
         self._mode_sent = False
 
@@ -105,12 +118,12 @@ class _FrameSession(_SerialSession, Generic[Value]):
             values: list[Value] = []
             deadline = started + self.reply_timeout
             while not values and time.monotonic() < deadline and not stop.is_set():
-                values = scanner.feed(self._read(self.answer_length))
-            values, answered = values[-1:], bool(values)
+                values = scanner.feed(self._read(self.frame_length))
+            answered = bool(values)
         else:
             values = scanner.feed(self._read_available())
         result = CycleResult(
-            readings=[self.reading(v) for v in values],
+            readings=[self.reading(v) for v in values[-1:]],
             bad_frames=scanner.bad_frames - bad_before,
             garbage_bytes=scanner.garbage_bytes - garbage_before,
             answered=answered,
@@ -119,24 +132,29 @@ class _FrameSession(_SerialSession, Generic[Value]):
             result.problem = f"{self.label} frame with a bad checksum, length or impossible value"
         elif answered is False:
             result.problem = f"no {self.label} answer within {self.reply_timeout:g} s"
-        if self.passive:
-            stop.wait(max(0.0, self.period - (time.monotonic() - started)))
+        pause = self.period if self.passive else min(self.period, ACTIVE_MAX_PAUSE)
+        stop.wait(max(0.0, pause - (time.monotonic() - started)))
         return result
 
     def _read_available(self) -> bytes:
-        """What has arrived (waiting at most the port timeout for the first byte)."""
+        """What has arrived, and at least the rest of a frame (waiting at most the port timeout).
+
+        Asking for a whole frame wakes the thread once per frame rather than
+        once per byte, as the frame trickles in at 9600 baud.
+        """
         try:
             waiting = self.port.in_waiting if self.port is not None else 0
         except TRANSPORT_ERRORS as exc:
             raise LinkLost(str(exc)) from exc
-        return self._read(max(1, min(waiting, 4096)))
+        rest_of_frame = max(1, self.frame_length - len(self.scanner.buffer))
+        return self._read(min(max(waiting, rest_of_frame), 4096))
 
 
 class PlantowerSession(_FrameSession[plantower.Sample]):
     """A Plantower PMS5003 / PMS7003 particulate sensor: PM1, PM2.5 and PM10 in µg/m³."""
 
     label = "PMS"
-    answer_length = plantower.FRAME_LENGTH
+    frame_length = plantower.FRAME_LENGTH
 
     def make_scanner(self) -> plantower.FrameScanner:
         return plantower.FrameScanner()
@@ -161,7 +179,7 @@ class Ze08Session(_FrameSession[float]):
     """
 
     label = "ZE08"
-    answer_length = ze08.FRAME_LENGTH
+    frame_length = ze08.FRAME_LENGTH
 
     def __init__(
         self,

@@ -17,7 +17,7 @@ import pytest
 
 from app.kernel.model import Level, Reading
 from sensors import ze08
-from sensors.environment_sensors import define_sensor
+from sensors.environment_sensors import define_sensor, room_temperature
 from sensors.measurement import HCHO, PM1, PM10, PM25, TVOC
 from sensors.pollutant_sessions import FALLBACK_TEMPERATURE
 from sensors.reader import CONNECTED, DISCONNECTED, NO_ANSWER, SensorReader, SensorStatus
@@ -270,3 +270,16 @@ def test_modbus_float32_tvoc_and_a_nan_register(
     modbus_transmitter.set_registers(3, 6, [0x0000, 0x7FC0])  # NaN (CDAB): "no value yet" on several devices
     status = wait_for(reader, lambda s: s.bad_frames >= 2)
     assert status.values[TVOC] == pytest.approx(0.42, abs=1e-6) and "not a finite" in status.last_problem
+
+
+# -- the room temperature a formaldehyde sensor converts at ---------------------------------
+def test_room_temperature_is_the_mean_of_the_fresh_thermometers() -> None:
+    statuses = [
+        SensorStatus("wall", values={"temperature": 20.0}, times={"temperature": 100.0}),
+        SensorStatus("desk", values={"temperature": 23.0, "humidity": 40.0}, times={"temperature": 45.0}),
+        SensorStatus("old", values={"temperature": 30.0}, times={"temperature": 10.0}),  # 90 s old
+        SensorStatus("hcho", values={HCHO: 0.05}, times={HCHO: 100.0}),
+    ]
+    assert room_temperature(statuses, now=100.0, max_age=60.0) == 21.5
+    assert room_temperature(statuses[2:], now=100.0, max_age=60.0) is None
+    assert room_temperature([], now=100.0, max_age=60.0) is None
