@@ -21,6 +21,7 @@ A mode change is acknowledged by an 8-byte frame whose length field is 4:
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 
 from sensors.framing import skip_to_header
@@ -117,7 +118,7 @@ def parse_frame(frame: bytes) -> Sample:
     if length != DATA_LENGTH_FIELD:
         raise FrameError(f"PMS frame length field {length}, expected {DATA_LENGTH_FIELD}")
     _sum_ok(frame)
-    words = [int.from_bytes(frame[4 + 2 * n : 6 + 2 * n], "big") for n in range(WORDS)]
+    words = struct.unpack_from(f">{WORDS}H", frame, 4)
     cf1 = (words[0], words[1], words[2])
     atmospheric = (words[3], words[4], words[5])
     for name, (pm1, pm25, pm10) in (("CF=1", cf1), ("atmospheric", atmospheric)):
