@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from app.core.engine import Engine
 from app.kernel.model import Level, Reading
 from sensors import ze08
 from sensors.environment_sensors import define_sensor, room_temperature
@@ -25,6 +26,7 @@ from sensors.serial_transport import Backoff
 from tests.environment.conftest import MakeMonitor, by_key
 from tests.environment.pollutant_simulators import Pms5003, Ze08
 from tests.environment.simulators import ModbusTransmitter
+from tests.environment.test_serial_sensors import poll_until, value
 
 
 @pytest.fixture
@@ -283,3 +285,34 @@ def test_room_temperature_is_the_mean_of_the_fresh_thermometers() -> None:
     assert room_temperature(statuses, now=100.0, max_age=60.0) == 21.5
     assert room_temperature(statuses[2:], now=100.0, max_age=60.0) is None
     assert room_temperature([], now=100.0, max_age=60.0) is None
+
+
+# -- through the environment monitor ---------------------------------------------------------
+def test_pms_through_the_monitor_link_alert_raised_and_cleared(
+    pms: Pms5003, make_monitor: MakeMonitor, engine: Engine
+) -> None:
+    pms.atmospheric = (9, 21, 33)
+    monitor = make_monitor(
+        '[monitors.environment]\nseason = "summer"\n[[monitors.environment.sensors]]\nname = "pm"\n'
+        f'protocol = "pms"\nport = "{pms.link}"\nperiod = 0.2\n'
+    )
+    readings = poll_until(monitor, lambda r: value(r, "environment.pm25_now[pm]") == 21.0)
+    assert value(readings, "environment.pm10_now[pm]") == 33.0
+    assert readings["environment.sensor[pm]"].level is Level.OK
+    pms.unplug()
+    readings = poll_until(monitor, lambda r: value(r, "environment.sensor[pm]") is False)
+    assert readings["environment.sensor[pm]"].level is Level.CRITICAL
+    engine.ingest(readings.values())
+    assert engine.alerts.open_for("environment.sensor[pm]") is not None
+    pms.atmospheric = (10, 25, 40)
+    pms.plug()
+    # Polling goes on: the link is back and the new frames reach the monitor's reader.
+    readings = poll_until(
+        monitor,
+        lambda r: (
+            value(r, "environment.sensor[pm]") is True and monitor.readers[0].status().values[PM25] == 25.0
+        ),
+    )
+    engine.ingest(readings.values())
+    assert engine.alerts.open_for("environment.sensor[pm]") is None
+    assert readings["environment.sensor[pm]"].detail["reconnects"] == 1
