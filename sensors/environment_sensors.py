@@ -9,7 +9,7 @@ keeps the indicators and the judging.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +17,13 @@ from app.kernel.i18n import Text
 from app.kernel.settings import Setting
 from sensors import modbus_env
 from sensors.measurement import HUMIDITY, QUANTITIES, TEMPERATURE
-from sensors.reader import Mhz19Session, ModbusSession, Session, TextLineSession
+from sensors.pollutant_sessions import MODES, PlantowerSession, Ze08Session
+from sensors.reader import Mhz19Session, ModbusSession, SensorStatus, Session, TextLineSession
 from sensors.serial_transport import PARITIES, SerialSettings
 from sensors.textline import FORMATS, LineFormat
 
-PROTOCOLS: tuple[str, ...] = ("text", "modbus", "mhz19")
+#: ``pms``: Plantower PMS5003 / PMS7003 particulates; ``ze08``: Winsen ZE08-CH2O formaldehyde.
+PROTOCOLS: tuple[str, ...] = ("text", "modbus", "mhz19", "pms", "ze08")
 
 
 def _quantity_list() -> str:
@@ -39,6 +41,15 @@ SENSOR_FIELDS: tuple[Setting, ...] = (
     Setting("parity", "N", Text("Parity", "校验位"), choices=PARITIES),
     Setting("stopbits", 1.0, Text("Stop bits", "停止位"), minimum=1, maximum=2),
     Setting("period", 2.0, Text("Seconds between requests", "请求间隔(秒)"), minimum=0.2, maximum=3600),
+    Setting(
+        "mode",
+        "active",
+        Text(
+            "PMS/ZE08 mode (active: the sensor sends; passive: asked every period)",
+            "PMS/ZE08 模式(active:主动上传;passive:按间隔问答)",
+        ),
+        choices=MODES,
+    ),
     Setting("format", "auto", Text("Line format", "文本行格式"), choices=FORMATS),
     Setting(
         "columns",
@@ -91,6 +102,20 @@ SENSOR_FIELDS: tuple[Setting, ...] = (
         Text("Word order of 2-register values", "双寄存器字序"),
         choices=modbus_env.WORD_ORDERS,
     ),
+    Setting(
+        "value_type",
+        "int",
+        Text(
+            "Modbus value type (float32: IEEE-754 in 2 registers)",
+            "Modbus 数值类型(float32:双寄存器 IEEE-754)",
+        ),
+        choices=modbus_env.VALUE_TYPES,
+    ),
+    Setting(
+        "byte_swap",
+        False,
+        Text("Swap the bytes of each register (BADC/DCBA)", "交换每个寄存器的高低字节(BADC/DCBA)"),
+    ),
 )
 _FIELD_DEFAULTS = {f.key: f.default for f in SENSOR_FIELDS}
 
@@ -129,15 +154,35 @@ def _register_map(table: Mapping[str, Any]) -> modbus_env.RegisterMap:
                 overrides[key] = table[key]
     if "signed" in table:
         overrides["temperature_signed"] = bool(table["signed"])
-    for key in ("words", "word_order"):
+    for key in ("words", "word_order", "value_type", "byte_swap"):
         if key in table:
             overrides[key] = table[key]
     function = table.get("function")
     return modbus_env.build_map(str(table.get("preset", "")), function, **overrides)
 
 
-def define_sensor(table: Mapping[str, Any], number: int) -> SensorDefinition:
-    """Turn one validated sensor table into a definition; ``ValueError`` with a readable reason."""
+def room_temperature(statuses: Iterable[SensorStatus], now: float, max_age: float) -> float | None:
+    """The mean of the temperatures other sensors read within ``max_age`` s before ``now``, or ``None``.
+
+    What a formaldehyde sensor converts ppb to mg/m³ at (see :func:`define_sensor`).
+    """
+    fresh = [
+        status.values[TEMPERATURE]
+        for status in statuses
+        if TEMPERATURE in status.values and now - status.times.get(TEMPERATURE, -float("inf")) <= max_age
+    ]
+    return sum(fresh) / len(fresh) if fresh else None
+
+
+def define_sensor(
+    table: Mapping[str, Any], number: int, room_temperature: Callable[[], float | None] | None = None
+) -> SensorDefinition:
+    """Turn one validated sensor table into a definition; ``ValueError`` with a readable reason.
+
+    ``room_temperature`` gives the room's temperature now (°C, or ``None``) for
+    sensors whose unit conversion depends on it (the ZE08's ppb → mg/m³); a
+    monitor passes :func:`room_temperature` over its other sensors.
+    """
     protocol = str(table.get("protocol", "text"))
     serial_settings = SerialSettings(
         port=str(table.get("port", "")),
@@ -161,6 +206,16 @@ def define_sensor(table: Mapping[str, Any], number: int) -> SensorDefinition:
 
         def make_session() -> Session:
             return Mhz19Session(serial_settings, period)
+
+    elif protocol in ("pms", "ze08"):
+        mode = str(table.get("mode", "active"))
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+
+        def make_session() -> Session:
+            if protocol == "pms":
+                return PlantowerSession(serial_settings, mode, period)
+            return Ze08Session(serial_settings, mode, period, room_temperature)
 
     else:
         register_map = _register_map(table)

@@ -8,12 +8,14 @@ concentration"); the sensor answers ``FF 86 HH LL …`` with the concentration
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from sensors.framing import WINSEN_FRAME_LENGTH, WINSEN_START, WinsenScanner
 from sensors.measurement import CO2, FrameError, checked
 
-FRAME_LENGTH = 9
-START = 0xFF
+FRAME_LENGTH = WINSEN_FRAME_LENGTH
+START = WINSEN_START
 CMD_READ_CO2 = 0x86
 
 
@@ -50,49 +52,8 @@ def parse_reply(frame: bytes) -> float:
 
 
 @dataclass
-class ReplyScanner:
-    """Finds reply frames in a byte stream that may hold noise and broken frames.
+class ReplyScanner(WinsenScanner):
+    """Finds CO₂ reply frames (``FF 86`` and seven bytes) in a byte stream with noise and broken frames."""
 
-    Bytes are fed as they arrive; every candidate frame (``FF 86`` followed by
-    seven bytes) is checked.  A bad candidate costs one byte, not the frame
-    boundary: scanning resumes right after its start byte, so a valid frame
-    hidden behind garbage is still found.
-    """
-
-    buffer: bytearray = field(default_factory=bytearray)
-    #: Candidate frames rejected so far (bad checksum, impossible value).
-    bad_frames: int = 0
-    #: Bytes discarded because they could not start a frame.
-    garbage_bytes: int = 0
-
-    def feed(self, data: bytes) -> list[float]:
-        """Add received bytes; return the CO₂ values of the complete valid frames found."""
-        self.buffer += data
-        values: list[float] = []
-        while True:
-            start = self._find_start()
-            if start < 0 or len(self.buffer) - start < FRAME_LENGTH:
-                break
-            candidate = bytes(self.buffer[start : start + FRAME_LENGTH])
-            try:
-                values.append(parse_reply(candidate))
-            except FrameError:
-                self.bad_frames += 1
-                del self.buffer[: start + 1]
-                continue
-            del self.buffer[: start + FRAME_LENGTH]
-        return values
-
-    def _find_start(self) -> int:
-        """Index of the next ``FF 86`` (or a trailing ``FF``), dropping bytes before it."""
-        index = 0
-        while index < len(self.buffer):
-            if self.buffer[index] == START and (
-                index + 1 == len(self.buffer) or self.buffer[index + 1] == CMD_READ_CO2
-            ):
-                break
-            index += 1
-        if index:
-            self.garbage_bytes += index
-            del self.buffer[:index]
-        return 0 if self.buffer else -1
+    second: int = CMD_READ_CO2
+    parse: Callable[[bytes], float] = parse_reply

@@ -12,6 +12,7 @@ reader in :mod:`sensors.reader` asks for the registers through
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -19,6 +20,9 @@ from typing import Any
 from sensors.measurement import CO2, HUMIDITY, QUANTITIES, TEMPERATURE, FrameError, checked
 
 WORD_ORDERS: tuple[str, ...] = ("big", "little")
+#: How a field's registers are read: an integer, or an IEEE-754 single-precision float in
+#: two registers (RS-485 TVOC, PM and gas transmitters often send these).
+VALUE_TYPES: tuple[str, ...] = ("int", "float32")
 #: Longest block read in one request; farther-apart registers are read separately.
 MAX_BLOCK = 16
 
@@ -32,8 +36,13 @@ class RegisterField:
     signed: bool = False
     #: 1 for 16-bit values, 2 for 32-bit values spread over two registers.
     words: int = 1
-    #: ``big``: the first register holds the high word; ``little``: the low word.
+    #: ``big``: the first register holds the high word; ``little``: the low word.  For
+    #: float32 (bytes A B C D, A holding the sign) ``big`` is ABCD and ``little`` CDAB.
     word_order: str = "big"
+    #: ``int`` or ``float32`` (see :data:`VALUE_TYPES`).
+    value_type: str = "int"
+    #: Swap the two bytes of every register first (float32 BADC with ``big``, DCBA with ``little``).
+    byte_swap: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.address <= 0xFFFF - (self.words - 1):
@@ -42,6 +51,10 @@ class RegisterField:
             raise ValueError("a value spans 1 or 2 registers")
         if self.word_order not in WORD_ORDERS:
             raise ValueError(f"word order must be one of {', '.join(WORD_ORDERS)}")
+        if self.value_type not in VALUE_TYPES:
+            raise ValueError(f"value type must be one of {', '.join(VALUE_TYPES)}")
+        if self.value_type == "float32" and self.words != 2:
+            raise ValueError("a float32 value spans 2 registers (words = 2)")
         if not math.isfinite(self.scale):
             raise ValueError("scale must be a finite number")  # nan×raw would read as "no value"
         if self.scale == 0:
@@ -54,9 +67,16 @@ class RegisterField:
         if any(not 0 <= word <= 0xFFFF for word in registers):
             raise FrameError("register value outside 0…65535")
         words = list(registers) if self.word_order == "big" else list(reversed(registers))
+        if self.byte_swap:
+            words = [((word & 0xFF) << 8) | (word >> 8) for word in words]
         raw = 0
         for word in words:
             raw = (raw << 16) | word
+        if self.value_type == "float32":
+            value: float = struct.unpack(">f", raw.to_bytes(4, "big"))[0]
+            if not math.isfinite(value):  # NaN is how several transmitters say "no value yet"
+                raise FrameError("float32 register value is not a finite number")
+            return value * self.scale
         bits = 16 * self.words
         if self.signed and raw >= 1 << (bits - 1):
             raw -= 1 << bits
@@ -74,7 +94,9 @@ class RegisterMap:
         if self.function not in (3, 4):
             raise ValueError("function code must be 3 (holding) or 4 (input registers)")
         if not self.fields:
-            raise ValueError("the register map has no temperature, humidity or CO₂ register")
+            raise ValueError(
+                f"the register map has no temperature, humidity or other register ({', '.join(QUANTITIES)})"
+            )
         unknown = set(self.fields) - set(QUANTITIES)
         if unknown:
             raise ValueError(f"unknown quantities {', '.join(sorted(unknown))}")
@@ -142,8 +164,9 @@ def build_map(preset: str = "", function: int | None = None, **overrides: Any) -
     """A register map from a preset (or none) with per-quantity overrides.
 
     ``overrides`` holds keys such as ``temperature_register`` (−1 removes the
-    quantity), ``temperature_scale``, ``temperature_signed``, ``words`` and
-    ``word_order`` (the last two apply to every field).  Raises ``ValueError``
+    quantity), ``temperature_scale``, ``temperature_signed``, ``words``,
+    ``word_order``, ``value_type`` and ``byte_swap`` (the last four apply to every
+    field; ``value_type = "float32"`` implies ``words = 2``).  Raises ``ValueError``
     with a readable reason for an impossible map.
     """
     if preset and preset not in PRESETS:
@@ -152,6 +175,9 @@ def build_map(preset: str = "", function: int | None = None, **overrides: Any) -
     base = PRESETS[preset or DEFAULT_PRESET]
     fields: dict[str, RegisterField | None] = dict(base.fields or {})
     words, order = overrides.get("words"), overrides.get("word_order")
+    value_type, byte_swap = overrides.get("value_type"), overrides.get("byte_swap")
+    if value_type == "float32" and words is None:
+        words = 2
     for quantity in QUANTITIES:
         address = overrides.get(f"{quantity}_register")
         current = fields.get(quantity)
@@ -164,6 +190,9 @@ def build_map(preset: str = "", function: int | None = None, **overrides: Any) -
         changes: dict[str, Any] = {}
         if address is not None:
             changes["address"] = int(address)
+        if value_type == "float32" and spec.value_type != "float32":
+            # A float carries its unit already; a preset's ×0.1 was for its integers.
+            changes["scale"] = 1.0
         for key, attr in (("scale", "scale"), ("signed", "signed")):
             value = overrides.get(f"{quantity}_{key}")
             if value is not None:
@@ -172,6 +201,10 @@ def build_map(preset: str = "", function: int | None = None, **overrides: Any) -
             changes["words"] = int(words)
         if order is not None:
             changes["word_order"] = str(order)
+        if value_type is not None:
+            changes["value_type"] = str(value_type)
+        if byte_swap is not None:
+            changes["byte_swap"] = bool(byte_swap)
         fields[quantity] = replace(spec, **changes) if changes else spec
     chosen = {q: f for q, f in fields.items() if f is not None}
     return RegisterMap(base.function if function is None else function, chosen)

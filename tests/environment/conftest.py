@@ -20,6 +20,7 @@ from app.core.engine import Engine, IndicatorState
 from app.kernel.model import Reading
 from app.kernel.monitor import MonitorContext
 from monitors.environment import EnvironmentMonitor
+from tests.environment.pollutant_simulators import Pms5003, Ze08
 from tests.environment.simulators import Mhz19Responder, ModbusTransmitter, TextLineBoard
 
 
@@ -48,7 +49,7 @@ def ports(tmp_path: Path) -> Path:
     return folder
 
 
-Device = TypeVar("Device", TextLineBoard, Mhz19Responder, ModbusTransmitter)
+Device = TypeVar("Device", TextLineBoard, Mhz19Responder, ModbusTransmitter, Pms5003, Ze08)
 
 
 def plugged(device: Device) -> Iterator[Device]:
@@ -66,6 +67,16 @@ def text_board(ports: Path) -> Iterator[TextLineBoard]:
 @pytest.fixture
 def mhz19_sensor(ports: Path) -> Iterator[Mhz19Responder]:
     yield from plugged(Mhz19Responder(ports / "ttyS1"))
+
+
+@pytest.fixture
+def pms(ports: Path) -> Iterator[Pms5003]:
+    yield from plugged(Pms5003(ports / "ttyAMA0"))
+
+
+@pytest.fixture
+def formaldehyde(ports: Path) -> Iterator[Ze08]:
+    yield from plugged(Ze08(ports / "ttyAMA1"))
 
 
 @pytest.fixture

@@ -41,7 +41,8 @@ def test_sensor_tables_are_validated_key_by_key(tmp_path: Path) -> None:
     assert f"{path}: monitors.environment.sensors[1].baudrate: invalid value 'fast' " in errors[0]
     assert "(allowed: a whole number from 50 to 4e+06)" in errors[0]
     assert (
-        "sensors[2].protocol: invalid value 'zigbee' (allowed: one of 'text', 'modbus', 'mhz19')" in errors[1]
+        "sensors[2].protocol: invalid value 'zigbee' "
+        "(allowed: one of 'text', 'modbus', 'mhz19', 'pms', 'ze08')" in errors[1]
     )
     assert "sensors[2].colour: unknown key (allowed: one of baudrate," in errors[2]
     assert len(errors) == 3

@@ -1,0 +1,84 @@
+"""Register maps with IEEE-754 float32 values (pure decoding)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sensors.measurement import FrameError
+from sensors.modbus_env import RegisterField, build_map
+
+# 23.5 is 0x41BC0000 (sign 0, exponent 131, mantissa 0x3C0000); bytes A B C D = 41 BC 00 00.
+# -0.15625 is 0xBE200000.
+CASES = [
+    ("big", False, [0x41BC, 0x0000], 23.5),  # ABCD
+    ("little", False, [0x0000, 0x41BC], 23.5),  # CDAB
+    ("big", True, [0xBC41, 0x0000], 23.5),  # BADC
+    ("little", True, [0x0000, 0xBC41], 23.5),  # DCBA
+    ("big", False, [0xBE20, 0x0000], -0.15625),
+    ("little", False, [0x0000, 0xBE20], -0.15625),
+]
+
+
+@pytest.mark.parametrize(("order", "swap", "words", "value"), CASES)
+def test_float32_in_every_word_and_byte_order(order: str, swap: bool, words: list[int], value: float) -> None:
+    field = RegisterField(0, words=2, word_order=order, value_type="float32", byte_swap=swap)
+    assert field.decode(words) == value
+
+
+def test_a_scaled_float_and_a_swapped_integer() -> None:
+    # Some transmitters send ppb as a float: scale 0.001 makes it ppm-like units.
+    assert RegisterField(0, 0.001, words=2, value_type="float32").decode([0x447A, 0x0000]) == pytest.approx(
+        1.0
+    )
+    assert RegisterField(0, 0.1, byte_swap=True).decode([0xEB00]) == pytest.approx(23.5)  # 0x00EB = 235
+
+
+@pytest.mark.parametrize(
+    "words", [[0x7FC0, 0x0000], [0x7F80, 0x0000], [0xFF80, 0x0000]], ids=["nan", "inf", "-inf"]
+)
+def test_a_non_finite_float_is_a_bad_frame(words: list[int]) -> None:
+    with pytest.raises(FrameError, match="not a finite number"):
+        RegisterField(0, words=2, value_type="float32").decode(words)
+
+
+def test_a_float_needs_two_registers_and_a_known_type() -> None:
+    with pytest.raises(ValueError, match="spans 2 registers"):
+        RegisterField(0, value_type="float32")
+    with pytest.raises(ValueError, match="value type"):
+        RegisterField(0, words=2, value_type="float64")
+
+
+def test_build_map_assigns_tvoc_and_pm_registers_as_floats() -> None:
+    register_map = build_map(
+        "",
+        value_type="float32",
+        word_order="little",
+        temperature_register=-1,
+        humidity_register=-1,
+        tvoc_register=10,
+        pm25_register=12,
+        pm10_register=14,
+    )
+    assert set(register_map.fields or {}) == {"tvoc", "pm25", "pm10"}
+    assert register_map.blocks() == [(10, 6)]
+    registers = {10: 0x0000, 11: 0x3F00, 12: 0x0000, 13: 0x4210, 14: 0x0000, 15: 0x4250}
+    assert register_map.decode(registers) == {"tvoc": 0.5, "pm25": 36.0, "pm10": 52.0}
+
+
+def test_float32_on_a_preset_drops_its_integer_scale() -> None:
+    # The preset's ×0.1 was for its integers; a float carries its unit (unless a scale is given).
+    register_map = build_map(
+        "holding-t0-h1", value_type="float32", temperature_register=0, humidity_register=2
+    )
+    fields = register_map.fields or {}
+    assert fields["temperature"].scale == 1.0 and fields["temperature"].words == 2
+    scaled = build_map("holding-t0-h1", value_type="float32", humidity_register=2, temperature_scale=0.5)
+    assert (scaled.fields or {})["temperature"].scale == 0.5
+
+
+def test_an_impossible_float_reading_is_rejected() -> None:
+    register_map = build_map(
+        "", value_type="float32", temperature_register=-1, humidity_register=-1, tvoc_register=0
+    )
+    with pytest.raises(FrameError, match="tvoc"):
+        register_map.decode({0: 0xC000, 1: 0x0000})  # -2.0 mg/m³
