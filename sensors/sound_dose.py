@@ -42,7 +42,8 @@ headsets) that rose by ``rise_db`` (10 dB) or more above the level of the
 200 ms before within 16 ms, or any frame at or above ``limit_db`` (118 dB
 SPL: the long-duration limit of ITU-T P.360, UL 60950-1 and ETSI EG 202 518
 that telephony headset limiters enforce).  One burst is one event, with
-the wall-clock time of its first loud frame.
+the wall-clock time of its first loud frame and the loudest frame of the
+16 ms after it.
 """
 
 from __future__ import annotations
@@ -368,7 +369,10 @@ class ShockDetector:
                 rise = level - self._background()
                 if level >= s.limit_db or rise >= s.rise_db:
                     when = end_time - (count - i) * frame_s
-                    events.append(ShockEvent(when, float(level), float(rise)))
+                    # The first loud frame may hold the burst's onset only: report its
+                    # level as the loudest frame of the rise window that follows.
+                    peak = float(levels_db[i : i + self._rise_frames + 1].max())
+                    events.append(ShockEvent(when, peak, float(rise + peak - level)))
                     self._in_burst, self._quiet_frames = True, 0
             self._history.append(level)
         return events
@@ -453,6 +457,10 @@ class SoundDoseMeter:
             current = self._interval.max_frame_db
             self._interval.max_frame_db = loudest if current is None else max(current, loudest)
         self._interval.shocks += self._shock.feed(levels, end_time)
+
+    def break_continuity(self) -> None:
+        """The next buffer does not follow the last one (a new stream): no rise is measured across."""
+        self._shock.reset()
 
     def take(self) -> Interval:
         """What was heard since the last call (and start a new interval)."""
