@@ -36,7 +36,7 @@ from typing import Any
 from app.kernel.i18n import Text
 from app.kernel.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
 from app.kernel.monitor import Monitor, MonitorContext
-from app.kernel.paths import write_private
+from app.kernel.paths import private_dir, write_private
 from app.kernel.settings import Setting
 from sensors import pulse_sinks, sound_dose
 from sensors.audio import AudioCapture, CaptureState, NoAudio, Samples
@@ -257,6 +257,7 @@ class HearingMonitor(Monitor):
 
     def _save(self) -> None:
         try:
+            private_dir(self.state_path.parent)
             write_private(self.state_path, json.dumps(self.book.to_json()))
         except OSError as exc:
             log.warning("cannot save the sound dose: %s", exc)

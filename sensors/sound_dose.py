@@ -331,10 +331,9 @@ class ShockDetector:
         self.settings = settings
         self.rate = rate
         self.frame = max(1, int(rate * settings.frame_ms / 1000))
-        self._history: deque[float] = deque(
-            maxlen=max(2, round((settings.background_ms + settings.rise_ms) / settings.frame_ms))
-        )
         self._rise_frames = max(1, round(settings.rise_ms / settings.frame_ms))
+        self._background_frames = max(1, round(settings.background_ms / settings.frame_ms))
+        self._history: deque[float] = deque(maxlen=self._background_frames + self._rise_frames)
         self._in_burst = False
         self._quiet_frames = 0
         self._remainder: Floats = np.zeros(0)
@@ -366,7 +365,8 @@ class ShockDetector:
                 else:
                     self._quiet_frames = 0
             elif level >= s.shock_db:
-                rise = level - self._background()
+                background = self._background()
+                rise = level - (background if background is not None else level)
                 if level >= s.limit_db or rise >= s.rise_db:
                     when = end_time - (count - i) * frame_s
                     # The first loud frame may hold the burst's onset only: report its
@@ -377,13 +377,20 @@ class ShockDetector:
             self._history.append(level)
         return events
 
-    def _background(self) -> float:
-        """The energy mean of the frames before the rise window (silence when none)."""
+    def _background(self) -> float | None:
+        """The energy mean of the frames before the rise window, in dB SPL (floored at 0 dB SPL).
+
+        ``None`` until :attr:`ShockSettings.background_ms` has been heard (at
+        the start, or after a pause): a stream that opens on a loud moment
+        did not *rise* to it as far as anyone here knows, and counting it
+        would raise an alarm every time listening starts during loud audio.
+        """
         history = list(self._history)
-        before = history[: max(0, len(history) - self._rise_frames + 1)]
-        if not before:
-            return SILENCE_DB
-        return 10.0 * math.log10(sum(10.0 ** (v / 10.0) for v in before) / len(before))
+        before = history[: max(0, len(history) - self._rise_frames)]
+        if len(before) < self._background_frames:
+            return None
+        mean = sum(10.0 ** (v / 10.0) for v in before) / len(before)
+        return max(0.0, 10.0 * math.log10(mean))
 
 
 def frame_levels_dbfs(samples: Samples, frame: int) -> Floats:
