@@ -19,6 +19,7 @@ from app.core import breaks, selftest
 from app.core.alerts import Alert
 from app.core.history import History
 from app.core.reports.periods import PER_CHOICES, Period, Shift, day_at, make_periods, midnight, period_of
+from app.core.reports.sound import SoundDay, gather_sound
 from app.kernel.i18n import Text
 from app.kernel.model import Indicator, Level
 
@@ -63,6 +64,8 @@ class ReportData:
     selftests: list[tuple[float, selftest.SelfTestResult]]
     break_days: list[dict[str, Any]]
     indicators: Mapping[str, Indicator]
+    #: The clerk's sound dose per day (:mod:`app.core.reports.sound`).
+    sound_days: list[SoundDay] = field(default_factory=list)
 
     def indicator_label(self, alert: Alert) -> Text:
         """The declared label of an alert's indicator, or its id."""
@@ -154,4 +157,5 @@ def gather(
         selftests=tests,
         break_days=store.day_records(first, last),
         indicators=dict(indicators or {}),
+        sound_days=gather_sound(history, first, last),
     )

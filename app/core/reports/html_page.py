@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from app import __version__
 from app.core import selftest
 from app.core.palette import LEVEL_COLOURS
+from app.core.reports import sound
 from app.core.reports.gather import ReportData
 from app.core.reports.rows import ALERT_COLUMNS, alert_rows, escape, minutes, number, when
 from app.core.reports.svg_charts import svg_bars, svg_timeline
@@ -265,6 +266,7 @@ def render_html(data: ReportData, lang: str | None = None) -> str:
             _selftest_section(data, lang),
             f"<h2>{escape(L_BREAKS(lang))}</h2>",
             _breaks_section(data, lang),
+            sound.html_section(data.sound_days, lang, _table),
             "</body></html>\n",
         ]
     )
