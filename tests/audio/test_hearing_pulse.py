@@ -8,6 +8,7 @@ Expected levels come from the IEC 61672-1 table, not from the code under test.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from monitors.hearing import HearingMonitor
 from sensors.audio import CaptureState
 from tests.audio.conftest import RATE, SINK, PulseServer
 from tests.audio.helpers import monitor_settings
+from tests.audio.test_headset_check_json import check
 
 #: IEC 61672-1 nominal A-weighting (dB) at the one-third-octave centres up to 6.3 kHz.
 A_TABLE = {
@@ -174,3 +176,26 @@ def test_acoustic_shock_burst_raises_the_alert_with_its_time(
     assert before - 1 <= when <= before + 3, (before, shock.detail)
     assert shock.detail["level_db"] == pytest.approx(108, abs=1.5)
     assert time.strftime("%H:%M", time.localtime(when)) in str(shock.message)
+
+
+def test_check_json_reads_the_level_and_the_dose_kept_by_the_app(pulse: PulseServer, tmp_path: Path) -> None:
+    # The app's state from earlier today: 4 h at 85 dB(A), half the GBZ 2.2 allowance.
+    today = time.strftime("%Y-%m-%d")
+    state = {"days": {today: [4 * 3600 * 10**8.5, 4 * 3600]}}
+    (tmp_path / "hearing.json").write_text(json.dumps(state), "utf-8")
+    config = f'[monitors.hearing]\nsink = "{SINK}"\nsensitivity_db = 100.0\n'
+    code, idle = check(tmp_path, config, "hearing")
+    by_id = {i["id"]: i for i in idle["indicators"]}
+    assert by_id["hearing.sound_level"]["value"] is None and by_id["hearing.sound_level"]["level"] == "ok"
+    assert by_id["hearing.daily_dose"]["value"] == pytest.approx(50.0, abs=0.01)
+    assert by_id["hearing.daily_dose"]["level"] == "warning" and by_id["hearing.daily_dose"]["unit"] == "%"
+    assert code == 1
+    pulse.play(tone(1000, -20.0, 30.0))
+    wait_for(lambda: "RUNNING" in pulse.pactl("list", "sinks", "short"), 10, "the sink to run")
+    _code, playing = check(tmp_path, config, "hearing")
+    by_id = {i["id"]: i for i in playing["indicators"]}
+    level = by_id["hearing.sound_level"]
+    assert level["unit"] == "dB(A)" and level["device"] == "headset"
+    assert level["value"] == pytest.approx(80.0, abs=1.0), level
+    assert by_id["hearing.acoustic_shocks"]["value"] == 0
+    assert by_id["hearing.daily_dose"]["value"] >= 50.0
