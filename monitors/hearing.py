@@ -219,6 +219,9 @@ class HearingMonitor(Monitor):
         self._lock = threading.Lock()
         self.meter = sound_dose.SoundDoseMeter(self._meter_settings(), int(self.options["rate"]))
         self.book = self._load()
+        #: The book changed since it was last written (written at the next poll; the
+        #: first poll writes it, so a damaged file is replaced by a sound one).
+        self._unsaved = True
         self._shocks_today: list[sound_dose.ShockEvent] = []
         self._capture: AudioCapture | None = None
         self._capture_source = ""
@@ -280,7 +283,8 @@ class HearingMonitor(Monitor):
         if self._thread is not None or sys.platform == "win32" or self.context.mode == "check":
             return
         self._stop.clear()
-        self._watcher = PulseStreamWatcher(self._on_streams)
+        # Playback streams coming, going or corked, and sinks (their monitors) coming and going.
+        self._watcher = PulseStreamWatcher(self._on_streams, on_sources=self._wake.set)
         self._watcher.start()
         self.context.call_state.add_change_listener(self._wake.set)
         self._thread = threading.Thread(target=self._run, name="deskwatch-hearing", daemon=True)
@@ -289,6 +293,10 @@ class HearingMonitor(Monitor):
     def _on_streams(self, _snapshot: StreamSnapshot | None) -> None:
         self._wake.set()  # a playback stream came, went or was corked: look at the sink
 
+    #: With stream events working, the sink is also looked at this often without one
+    #: (the default output changed: no stream event tells); each look runs ``pactl``.
+    EVENTS_RECHECK_S = 60.0
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
@@ -296,9 +304,16 @@ class HearingMonitor(Monitor):
                 self._step()
             except Exception:  # the gate must go on whatever pactl or the capture does
                 log.exception("hearing gate failed")
-            # Events wake it at once; the timeout catches what no event tells
-            # (the default sink changed, a watcher that fell back to polling).
-            self._wake.wait(self.interval)
+            self._wake.wait(self._next_look())
+
+    def _next_look(self) -> float:
+        """Seconds until the gate looks at the sink again unless an event wakes it."""
+        if self._idle_since is not None:  # closing once idle for keep_open_seconds
+            return max(0.1, self._idle_since + self.keep_open_seconds - time.monotonic())
+        watcher = self._watcher
+        if watcher is not None and watcher.stats.mode == "events" and not self._capturing:
+            return self.EVENTS_RECHECK_S
+        return float(self.options.get("interval", self.interval))
 
     def _step(self) -> None:
         """Open the capture while the sink plays; close it when it has been idle a while."""
@@ -390,7 +405,9 @@ class HearingMonitor(Monitor):
             readings = [self._level_reading(interval, server, sink)]
             readings += self._dose_readings()
             readings.append(self._shock_reading())
-        self._save()
+            changed, self._unsaved = self._unsaved, False
+        if changed:
+            self._save()
         return readings
 
     def _check_once(self) -> None:
@@ -419,6 +436,7 @@ class HearingMonitor(Monitor):
         today = self._today()
         if interval.seconds > 0:
             self.book.add_energy(today, interval.energy, interval.seconds)
+            self._unsaved = True
         self.book.prune(today)
         self._shocks_today = [s for s in self._shocks_today if _date(s.time) == today]
         for shock in interval.shocks:
