@@ -297,6 +297,9 @@ class HearingMonitor(Monitor):
     #: (the default output changed: no stream event tells); each look runs ``pactl``.
     EVENTS_RECHECK_S = 60.0
 
+    #: How long the gate waits for the capture to open before it looks on.
+    OPEN_WAIT_S = 10.0
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
@@ -311,8 +314,8 @@ class HearingMonitor(Monitor):
         if self._idle_since is not None:  # closing once idle for keep_open_seconds
             return max(0.1, self._idle_since + self.keep_open_seconds - time.monotonic())
         watcher = self._watcher
-        if watcher is not None and watcher.stats.mode == "events" and not self._capturing:
-            return self.EVENTS_RECHECK_S
+        if watcher is not None and watcher.stats.mode == "events":
+            return self.EVENTS_RECHECK_S  # a stream closing or corking is an event too
         return float(self.options.get("interval", self.interval))
 
     def _step(self) -> None:
@@ -343,6 +346,9 @@ class HearingMonitor(Monitor):
         self._capture, self._capture_source, self._capturing = capture, source, True
         self.openings += 1
         log.info("listening to the headset's playback (%s)", source)
+        # (This gate thread's own time: the stream opens within a second or two.)
+        capture.wait_connected(self.OPEN_WAIT_S)
+        self._forget_pulse_source()
 
     def _forget_pulse_source(self) -> None:
         """Put back the ``PULSE_SOURCE`` our capture set once its stream is open.

@@ -9,6 +9,7 @@ Expected levels come from the IEC 61672-1 table, not from the code under test.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +21,8 @@ from app.kernel.callstate import CallState
 from app.kernel.model import Level, Reading
 from app.kernel.monitor import MonitorContext
 from monitors.hearing import HearingMonitor
-from sensors.audio import CaptureState
+from sensors import pulse as pulse_lib
+from sensors.audio import AudioCapture, CaptureState
 from tests.audio.conftest import RATE, SINK, PulseServer
 from tests.audio.helpers import monitor_settings
 from tests.audio.test_headset_check_json import check
@@ -199,3 +201,41 @@ def test_check_json_reads_the_level_and_the_dose_kept_by_the_app(pulse: PulseSer
     assert level["value"] == pytest.approx(80.0, abs=1.0), level
     assert by_id["hearing.acoustic_shocks"]["value"] == 0
     assert by_id["hearing.daily_dose"]["value"] >= 50.0
+
+
+def test_the_headsets_default_input_is_not_turned_into_the_playback_monitor(
+    pulse: PulseServer, hearing: HearingMonitor
+) -> None:
+    """Today's capture chooses a PulseAudio source through PULSE_SOURCE, process-wide.
+
+    Once the dose capture is open it is put back, so a capture of the *default*
+    input opened later (the headset reopening after an unplug) records the
+    microphone, not what the headset plays.
+    """
+    mic = pulse.load("module-null-sink", "sink_name=dw_mic", f"rate={RATE}", "channels=1")
+    try:
+        pulse.pactl("set-default-source", "dw_mic.monitor")
+        pulse.play(tone(1000, -30.0, 20.0))
+        wait_for(lambda: listening(hearing), 15, "the capture of the headset's playback")
+        wait_for(lambda: os.environ.get("PULSE_SOURCE") != f"{SINK}.monitor", 10, "PULSE_SOURCE put back")
+        default_input = AudioCapture(device="", rate=RATE)
+        default_input.acquire()
+        try:
+            assert default_input.wait_connected(15)
+            mic_source = "dw_mic.monitor"
+            wait_for(lambda: mic_source in our_recorded_sources(pulse), 10, "the default input's stream")
+            assert sorted(our_recorded_sources(pulse)) == ["deskwatch_headset.monitor", "dw_mic.monitor"]
+        finally:
+            default_input.release()
+    finally:
+        pulse.stop_players()
+        pulse.unload_module(mic)
+        pulse.pactl("set-default-source", f"{SINK}.monitor")
+
+
+def our_recorded_sources(pulse: PulseServer) -> list[str]:
+    """The sources this process's streams record from."""
+    names = {s.index: s.name for s in pulse_lib.parse_list(pulse.pactl("list", "sources"))}
+    outputs = pulse_lib.parse_list(pulse.pactl("list", "source-outputs"))
+    ours = [o for o in outputs if o.properties.get("application.process.id") == str(os.getpid())]
+    return [names.get(int(o.fields.get("Source", "-1")), "?") for o in ours]

@@ -6,6 +6,12 @@ buffers, interleaved (median of several rounds), so machine load hits both
 alike.  A second line runs the dose meter on audio loud enough that every
 4 ms frame is above the shock level (its per-frame path), the worst case.
 
+Then the whole process, seen from outside, side by side on one private
+PulseAudio whose headset sink plays speech for the whole run:
+``deskwatch run --headless`` with only the hearing monitor (capture of the
+sink's monitor, dose analysis, the gate's ``pactl``), with only the headset
+monitor (its microphone is that same monitor source, and continuous speech
+is a call, so it listens all the time), and with no monitor (the floor).
 The capture itself costs what the microphone's does (the same
 :class:`~sensors.audio.AudioCapture`), but only while the headset's sink
 plays: an idle seat records nothing for the dose.
@@ -14,17 +20,24 @@ plays: an idle seat records nothing for the dose.
 from __future__ import annotations
 
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 from sensors import sound_dose
 from sensors.audio_analysis import AnalysisSettings, WindowStats, analyse_blocks
+from tests.audio.conftest import SINK
 from tests.audio.signals import noise, speech_like, to_pcm
-from tests.bench import Result, Usage
+from tests.bench import Result, Usage, measure_side_by_side, python
+from tests.bench.bench_scale import only
+from tests.bench.seat import Seat
 
 RATE = 16000
+#: The processes measured side by side.
+NAMES = ("hearing monitor only", "headset monitor only", "floor: no monitor")
 BUFFER = RATE // 2  # the capture's 500 ms
 
 
@@ -72,6 +85,32 @@ def costs(seconds_of_audio: float = 60.0, rounds: int = 5) -> dict[str, float]:
     return {name: 1000.0 * statistics.median(times) / seconds_of_audio for name, times in spent.items()}
 
 
+def processes(seconds: float, warmup: float = 15.0) -> dict[str, Usage]:
+    """The three headless processes side by side (see the module docstring)."""
+    with tempfile.TemporaryDirectory(prefix="dw-bench-hearing-") as tmp:
+        root = Path(tmp)
+        playing = warmup + seconds + 120
+        with Seat(root / "seat", printers=0, sensors=0, phone=False, play_seconds=playing) as seat:
+            configs = dict(
+                zip(
+                    NAMES,
+                    (
+                        only("hearing", f'[monitors.hearing]\nsink = "{SINK}"\n'),
+                        only("headset", f'[monitors.headset]\ndevice = "{SINK}"\n'),
+                        only(None),
+                    ),
+                    strict=True,
+                )
+            )
+            commands = {}
+            for n, (name, text) in enumerate(configs.items()):
+                path = root / f"hearing{n}.toml"
+                path.write_text(text, "utf-8")
+                commands[name] = [python(), "-m", "app.cli", "run", "--headless", "--config", str(path),
+                                  "--data-dir", str(root / f"data{n}")]  # fmt: skip
+            return measure_side_by_side(commands, seconds, warmup=warmup, env=seat.env())
+
+
 def run(seconds: float) -> list[Result]:
     result = costs(max(10.0, seconds))
     # Usage is in CPU s per minute: ms per second of audio × 60 / 1000.
@@ -79,4 +118,12 @@ def run(seconds: float) -> list[Result]:
     dose = Usage("sound-dose analysis (hearing monitor)", result["dose"] * 0.06, 0.0)
     loud = Usage("sound-dose analysis, all frames above shock level", result["dose_loud"] * 0.06, 0.0)
     note = f"per second of audio: mic {result['mic']:.3f} ms, dose {result['dose']:.3f} ms"
-    return [Result("hearing-analysis", dose, mic, notes=note), Result("hearing-analysis-loud", loud, mic)]
+    results = [Result("hearing-analysis", dose, mic, notes=note), Result("hearing-analysis-loud", loud, mic)]
+    usage = processes(seconds)
+    hearing, headset, floor = (usage[k] for k in NAMES)
+    over = hearing.cpu_seconds_per_minute - floor.cpu_seconds_per_minute
+    head_over = headset.cpu_seconds_per_minute - floor.cpu_seconds_per_minute
+    note = f"over the floor: hearing {over:.3f}, headset {head_over:.3f} CPU-s/min"
+    results += [Result("hearing-process", hearing, headset, notes=note)]
+    results.append(Result("hearing-floor", hearing, floor))
+    return results

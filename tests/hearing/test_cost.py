@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.bench import bench_hearing
+import pytest
+
+from tests.bench import Usage, bench_hearing
 
 
 def test_dose_analysis_costs_less_than_the_microphone_analysis() -> None:
@@ -12,7 +14,14 @@ def test_dose_analysis_costs_less_than_the_microphone_analysis() -> None:
     assert cost["dose_loud"] < cost["mic"], cost
 
 
-def test_bench_report_has_the_ratio() -> None:
+def test_bench_report_has_the_ratio(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report's shape (the process part is run by ``python -m tests.bench hearing``)."""
+    cpu = dict(zip(bench_hearing.NAMES, (0.3, 0.5, 0.05), strict=True))
+    fake = {name: Usage(name, cpu[name], 50.0) for name in bench_hearing.NAMES}
+    monkeypatch.setattr(bench_hearing, "processes", lambda _seconds: fake)
     results = bench_hearing.run(1.0)
-    assert [r.bench for r in results] == ["hearing-analysis", "hearing-analysis-loud"]
-    assert all(0 < r.cpu_ratio < 1 for r in results)
+    assert [r.bench for r in results] == [
+        "hearing-analysis", "hearing-analysis-loud", "hearing-process", "hearing-floor",
+    ]  # fmt: skip
+    assert all(0 < r.cpu_ratio < 1 for r in results[:2])
+    assert results[2].cpu_ratio == pytest.approx(0.6)
