@@ -218,10 +218,10 @@ class HearingMonitor(Monitor):
         self.clock = clock
         self._lock = threading.Lock()
         self.meter = sound_dose.SoundDoseMeter(self._meter_settings(), int(self.options["rate"]))
+        #: The book changed since it was last written (written at the next poll; a
+        #: damaged file counts, so it is replaced by a sound one).
+        self._unsaved = False
         self.book = self._load()
-        #: The book changed since it was last written (written at the next poll; the
-        #: first poll writes it, so a damaged file is replaced by a sound one).
-        self._unsaved = True
         self._shocks_today: list[sound_dose.ShockEvent] = []
         self._capture: AudioCapture | None = None
         self._capture_source = ""
@@ -254,7 +254,11 @@ class HearingMonitor(Monitor):
     def _load(self) -> sound_dose.DoseBook:
         try:
             data = json.loads(self.state_path.read_text("utf-8"))
-        except (OSError, ValueError):
+        except FileNotFoundError:
+            return sound_dose.DoseBook()
+        except (OSError, ValueError) as exc:
+            log.warning("sound dose state unreadable, starting afresh: %s", exc)
+            self._unsaved = True
             return sound_dose.DoseBook()
         return sound_dose.DoseBook.from_json(data)
 
@@ -408,9 +412,15 @@ class HearingMonitor(Monitor):
             interval = self.meter.take()
             self._account(interval)
             server, sink = self._server, self._sink
-            readings = [self._level_reading(interval, server, sink)]
-            readings += self._dose_readings()
-            readings.append(self._shock_reading())
+            level = self._level_reading(interval, server, sink)
+            readings = [level]
+            if level.level is Level.NOT_SET_UP and not self.book.week_energy(self._today()):
+                # Nothing to listen to and nothing heard this week: a 0 % dose would be a claim.
+                unset = Level.NOT_SET_UP
+                readings += [Reading(i.id, None, unset, level.message) for i in self.indicators[1:]]
+            else:
+                readings += self._dose_readings()
+                readings.append(self._shock_reading())
             changed, self._unsaved = self._unsaved, False
         if changed:
             self._save()

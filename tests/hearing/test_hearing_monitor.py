@@ -160,8 +160,15 @@ def test_no_server_and_no_sink_are_not_set_up(
     tmp_path: Path, clock: FakeClock, sink: list[tuple[bool, object]]
 ) -> None:
     sink[0] = (False, None)
-    level = by_name(make(tmp_path, clock).poll())["sound_level"]
-    assert level.level is Level.NOT_SET_UP and "sound server" in str(level.message)
+    readings = by_name(make(tmp_path, clock).poll())
+    assert {r.level for r in readings.values()} == {Level.NOT_SET_UP}  # no 0 % claimed
+    assert "sound server" in str(readings["sound_level"].message)
+    assert not (tmp_path / "hearing.json").exists()  # nothing heard: nothing written
+    # Once something was heard this week, the doses stay shown (they were observed).
+    heard = make(tmp_path, clock)
+    heard.book.add(heard._today(), 80.0, 3600)
+    readings = by_name(heard.poll())
+    assert readings["sound_level"].level is Level.NOT_SET_UP and readings["daily_dose"].value > 0
     sink[0] = (True, None)
     level = by_name(make(tmp_path, clock, sink="jabra").poll())["sound_level"]
     assert level.level is Level.NOT_SET_UP and "jabra" in str(level.message)
