@@ -342,7 +342,7 @@ class HearingMonitor(Monitor):
             self._forget_pulse_source()
 
     def _open_capture(self, source: str) -> None:
-        capture = AudioCapture(device=source, rate=int(self.options["rate"]), block_ms=500.0)
+        capture = self._new_capture(source)
         capture.subscribe(self._on_block)
         # (PortAudio's pulse device reads PULSE_SOURCE, process-wide; see _forget_pulse_source.)
         self._saved_pulse_source = os.environ.get("PULSE_SOURCE")
@@ -353,6 +353,10 @@ class HearingMonitor(Monitor):
         # (This gate thread's own time: the stream opens within a second or two.)
         capture.wait_connected(self.OPEN_WAIT_S)
         self._forget_pulse_source()
+
+    def _new_capture(self, source: str) -> AudioCapture:
+        """A capture of ``source`` (a sink's monitor) of its own: the headset's is the microphone's."""
+        return AudioCapture(device=source, rate=int(self.options["rate"]), block_ms=500.0)
 
     def _forget_pulse_source(self) -> None:
         """Put back the ``PULSE_SOURCE`` our capture set once its stream is open.
@@ -433,7 +437,7 @@ class HearingMonitor(Monitor):
             self._server, self._sink = server, sink
         if sink is None or not sink.playing:
             return
-        capture = AudioCapture(device=sink.monitor_source, rate=int(self.options["rate"]), block_ms=500.0)
+        capture = self._new_capture(sink.monitor_source)
         saved = os.environ.get("PULSE_SOURCE")
         try:
             samples, rate = capture.record(self.check_seconds, timeout=self.check_seconds + 8.0)

@@ -31,8 +31,8 @@ from sensors import sound_dose
 from sensors.audio_analysis import AnalysisSettings, WindowStats, analyse_blocks
 from tests.audio.conftest import SINK
 from tests.audio.signals import noise, speech_like, to_pcm
-from tests.bench import Result, Usage, measure_side_by_side, python
-from tests.bench.bench_scale import only
+from tests.bench import Result, Usage, measure_side_by_side
+from tests.bench.bench_scale import headless_commands, only
 from tests.bench.seat import Seat
 
 RATE = 16000
@@ -102,12 +102,7 @@ def processes(seconds: float, warmup: float = 15.0) -> dict[str, Usage]:
                     strict=True,
                 )
             )
-            commands = {}
-            for n, (name, text) in enumerate(configs.items()):
-                path = root / f"hearing{n}.toml"
-                path.write_text(text, "utf-8")
-                commands[name] = [python(), "-m", "app.cli", "run", "--headless", "--config", str(path),
-                                  "--data-dir", str(root / f"data{n}")]  # fmt: skip
+            commands = headless_commands(configs, root, "hearing")
             return measure_side_by_side(commands, seconds, warmup=warmup, env=seat.env())
 
 
