@@ -39,7 +39,7 @@ from app.kernel.monitor import Monitor, MonitorContext
 from app.kernel.paths import private_dir, write_private
 from app.kernel.settings import Setting
 from sensors import pulse_sinks, sound_dose
-from sensors.audio import AudioCapture, CaptureState, NoAudio, Samples
+from sensors.audio import JOIN_TIMEOUT_S, AudioCapture, CaptureState, NoAudio, Samples
 from sensors.audio_analysis import CONTINUITY_BREAK
 from sensors.pulse_events import PulseStreamWatcher, StreamSnapshot
 
@@ -342,6 +342,8 @@ class HearingMonitor(Monitor):
             self._forget_pulse_source()
 
     def _open_capture(self, source: str) -> None:
+        if self._stop.is_set():
+            return
         capture = self._new_capture(source)
         capture.subscribe(self._on_block)
         # (PortAudio's pulse device reads PULSE_SOURCE, process-wide; see _forget_pulse_source.)
@@ -353,6 +355,8 @@ class HearingMonitor(Monitor):
         # (This gate thread's own time: the stream opens within a second or two.)
         capture.wait_connected(self.OPEN_WAIT_S)
         self._forget_pulse_source()
+        if self._stop.is_set():  # closed meanwhile (close() did not wait for this thread)
+            self._close_capture()
 
     def _new_capture(self, source: str) -> AudioCapture:
         """A capture of ``source`` (a sink's monitor) of its own: the headset's is the microphone's."""
@@ -388,7 +392,8 @@ class HearingMonitor(Monitor):
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(10)
+            # Bounded: a gate step waiting for a stream to open closes it itself (see _open_capture).
+            self._thread.join(JOIN_TIMEOUT_S)
             self._thread = None
         if self._watcher is not None:
             self._watcher.stop()

@@ -204,7 +204,7 @@ def test_check_json_reads_the_level_and_the_dose_kept_by_the_app(pulse: PulseSer
 
 
 def test_the_headsets_default_input_is_not_turned_into_the_playback_monitor(
-    pulse: PulseServer, hearing: HearingMonitor
+    pulse: PulseServer, hearing: HearingMonitor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Today's capture chooses a PulseAudio source through PULSE_SOURCE, process-wide.
 
@@ -212,6 +212,8 @@ def test_the_headsets_default_input_is_not_turned_into_the_playback_monitor(
     input opened later (the headset reopening after an unplug) records the
     microphone, not what the headset plays.
     """
+    # A headset on the default input: nobody has named a source (earlier tests' captures did).
+    monkeypatch.delenv("PULSE_SOURCE", raising=False)
     mic = pulse.load("module-null-sink", "sink_name=dw_mic", f"rate={RATE}", "channels=1")
     try:
         pulse.pactl("set-default-source", "dw_mic.monitor")
