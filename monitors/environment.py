@@ -59,7 +59,13 @@ from app.kernel.model import (
 from app.kernel.monitor import Monitor, MonitorContext
 from app.kernel.paths import write_private
 from app.kernel.settings import Setting
-from sensors.environment_sensors import SENSOR_FIELDS, SensorDefinition, define_sensor, sensor_problem
+from sensors.environment_sensors import (
+    SENSOR_FIELDS,
+    SensorDefinition,
+    define_sensor,
+    room_temperature,
+    sensor_problem,
+)
 from sensors.measurement import CO2, HCHO, HUMIDITY, PM10, PM25, TEMPERATURE, TVOC
 from sensors.reader import CONNECTED, DISCONNECTED, NO_ANSWER, SensorReader, SensorStatus
 from sensors.serial_transport import Backoff
@@ -618,7 +624,7 @@ class EnvironmentMonitor(Monitor):
         seen: set[str] = set()
         for number, table in enumerate(self.options.get("sensors", []), start=1):
             try:
-                definition = define_sensor(table, number)
+                definition = define_sensor(table, number, self._room_temperature)
             except ValueError as exc:
                 name = str(table.get("name") or f"sensor-{number}")
                 log.error("environment sensor %s: %s", name, exc)
@@ -637,6 +643,14 @@ class EnvironmentMonitor(Monitor):
         self._fed: dict[tuple[str, str], float] = {}
         self._windows_path = Path(context.data_dir) / WINDOWS_FILE
         self._saved_at: float | None = None
+
+    def _room_temperature(self) -> float | None:
+        """The room's temperature from this monitor's thermometers, for a ZE08's ppb → mg/m³.
+
+        Called on a sensor's reader thread; ``status()`` is each reader's own locked snapshot.
+        """
+        statuses = [reader.status() for reader in list(self.readers)]
+        return room_temperature(statuses, self.clock(), float(self.options["stale_after"]))
 
     def setup_hint(self) -> Text | None:
         if not self.options.get("sensors"):

@@ -153,6 +153,29 @@ def _name_this_thread(name: str) -> None:
         ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
 
 
+@contextlib.contextmanager
+def _pulse_source(source: str | None) -> Iterator[None]:
+    """``PULSE_SOURCE`` set to ``source`` while a stream connects, then put back as it was.
+
+    ALSA's pulse plugin reads it (process-wide) when the stream connects.  Left
+    set, it would send the next capture that asks for the *default* input (the
+    headset's, after the hearing monitor opened a sink's monitor) to this source.
+    Callers hold the PortAudio lock, so no other opening sees it meanwhile.
+    """
+    if not source:
+        yield
+        return
+    saved = os.environ.get("PULSE_SOURCE")
+    os.environ["PULSE_SOURCE"] = source
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("PULSE_SOURCE", None)
+        else:
+            os.environ["PULSE_SOURCE"] = saved
+
+
 class PortAudioBusy(OSError):
     """Another PortAudio call did not finish in time (a stuck device)."""
 
@@ -923,11 +946,6 @@ class AudioCapture:
                 self._set_error(f"no audio input matching '{wanted}'", state)
                 self._keep_spare(pa, stop)
                 return False
-            if choice.pulse_source:
-                # Read by libpulse (through ALSA's pulse plugin) when the stream connects.
-                os.environ["PULSE_SOURCE"] = choice.pulse_source
-            elif self._choice is not None and os.environ.get("PULSE_SOURCE") == self._choice.pulse_source:
-                del os.environ["PULSE_SOURCE"]
             stream, rate = self._open_stream(pa, choice)
         except Exception as exc:  # PortAudio reports everything as OSError/ValueError
             log.info("cannot open audio input: %s", exc)
@@ -970,7 +988,7 @@ class AudioCapture:
         for rate in dict.fromkeys((self.requested_rate, *FALLBACK_RATES)):
             frames = max(64, int(rate * self.block_ms / 1000))
             try:
-                with _portaudio():
+                with _portaudio(), _pulse_source(choice.pulse_source):
                     stream = pa.open(
                         format=pyaudio.paInt16,
                         channels=1,

@@ -51,6 +51,8 @@ language = "en"
 enabled = false
 [monitors.headset]
 enabled = false
+[monitors.hearing]
+enabled = false
 [monitors.printer]
 enabled = false
 [monitors.recorder]

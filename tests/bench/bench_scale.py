@@ -41,6 +41,17 @@ def only(monitor_id: str | None, table: str = "") -> str:
     return text
 
 
+def headless_commands(configs: dict[str, str], root: Path, stem: str) -> dict[str, list[str]]:
+    """``deskwatch run --headless`` per named config text, each with its own file and data folder."""
+    commands = {}
+    for n, (name, text) in enumerate(configs.items()):
+        path = root / f"{stem}{n}.toml"
+        path.write_text(text, "utf-8")
+        commands[name] = [python(), "-m", "app.cli", "run", "--headless", "--config", str(path),
+                          "--data-dir", str(root / f"data-{stem}{n}")]  # fmt: skip
+    return commands
+
+
 def run(seconds: float, warmup: float = WARMUP_S, printers: tuple[int, ...] = PRINTERS,
         sensors: tuple[int, ...] = SENSORS) -> list[Result]:  # fmt: skip
     """Measure for ``seconds`` after ``warmup`` (smaller values only for the smoke test)."""
@@ -65,12 +76,7 @@ def run(seconds: float, warmup: float = WARMUP_S, printers: tuple[int, ...] = PR
             Seat(root / "headset", printers=0, sensors=0, phone=False, play_seconds=warmup + seconds + 120)
         )
         configs["headset"] = only("headset", f'[monitors.headset]\ndevice = "{SINK}"\n')
-        commands = {}
-        for n, (name, text) in enumerate(configs.items()):
-            path = root / f"scale{n}.toml"
-            path.write_text(text, "utf-8")
-            commands[name] = [python(), "-m", "app.cli", "run", "--headless", "--config", str(path),
-                              "--data-dir", str(root / f"data{n}")]  # fmt: skip
+        commands = headless_commands(configs, root, "scale")
         usage = measure_side_by_side(commands, seconds, warmup=warmup, env=headset.env())
     return summarise(usage, printers, sensors)
 

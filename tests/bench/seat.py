@@ -113,9 +113,10 @@ class Seat:
         else:
             text += "[monitors.printer]\nenabled = false\n"
         if self.headset:
-            text += f'[monitors.headset]\ndevice = "{SINK}"\n'
+            text += f'[monitors.headset]\ndevice = "{SINK}"\n[monitors.hearing]\nsink = "{SINK}"\n'
         else:
             text += "[monitors.headset]\nenabled = false\n[monitors.recorder]\nenabled = false\n"
+            text += "[monitors.hearing]\nenabled = false\n"
         if self.phone is not None:
             text += f'[monitors.telephone]\npbx_host = "127.0.0.1"\npbx_port = {self.phone.port}\n'
         return text + "".join(self.sensor_tables)

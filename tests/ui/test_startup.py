@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: A seat that needs none of the device libraries: no printer, no headset, no recorder, no sensor,
 #: no exporter (the defaults for the last two).
 NOTHING_NEEDS_THEM = "".join(
-    f"[monitors.{name}]\nenabled = false\n" for name in ("printer", "headset", "recorder")
+    f"[monitors.{name}]\nenabled = false\n" for name in ("printer", "headset", "hearing", "recorder")
 )
 #: Loaded only when a configured device or feature needs them.
 ON_DEMAND = ("prometheus_client", "cups", "pyaudio", "numpy")

@@ -20,6 +20,7 @@ from app.core.alerts import Alert
 from app.core.history import History
 from app.core.reports.air import AirRow, gather_air
 from app.core.reports.periods import PER_CHOICES, Period, Shift, day_at, make_periods, midnight, period_of
+from app.core.reports.sound import SoundDay, gather_sound
 from app.kernel.i18n import Text
 from app.kernel.model import Indicator, Level
 
@@ -66,6 +67,8 @@ class ReportData:
     indicators: Mapping[str, Indicator]
     #: Pollutant levels per period and sensor (:mod:`~app.core.reports.air`).
     air: list[AirRow] = field(default_factory=list)
+    #: The clerk's sound dose per day (:mod:`app.core.reports.sound`).
+    sound_days: list[SoundDay] = field(default_factory=list)
 
     def indicator_label(self, alert: Alert) -> Text:
         """The declared label of an alert's indicator, or its id."""
@@ -158,4 +161,5 @@ def gather(
         break_days=store.day_records(first, last),
         indicators=dict(indicators or {}),
         air=gather_air(history, periods, since, until),
+        sound_days=gather_sound(history, first, last),
     )

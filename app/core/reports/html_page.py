@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from app import __version__
 from app.core import selftest
 from app.core.palette import LEVEL_COLOURS
+from app.core.reports import sound
 from app.core.reports.air import air_section
 from app.core.reports.gather import ReportData
 from app.core.reports.rows import ALERT_COLUMNS, alert_rows, escape, minutes, number, when
@@ -267,6 +268,7 @@ def render_html(data: ReportData, lang: str | None = None) -> str:
             f"<h2>{escape(L_BREAKS(lang))}</h2>",
             _breaks_section(data, lang),
             air_section(data.air, lang, _table),
+            sound.html_section(data.sound_days, lang, _table),
             "</body></html>\n",
         ]
     )
