@@ -166,6 +166,25 @@ def test_streams_are_seen_within_a_second_of_opening_and_closing(
     assert made.stats.bad_lines == 0
 
 
+def test_a_quiet_server_leaves_the_watcher_asleep(watcher: tuple[PulseStreamWatcher, Seen]) -> None:
+    made, _seen = watcher
+    deadline = time.monotonic() + 5
+    while made.stats.mode != "events" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    thread = made._thread
+    assert thread is not None and thread.native_id is not None
+    status = Path(f"/proc/self/task/{thread.native_id}/status")
+
+    def wakes() -> int:
+        lines = status.read_text().splitlines()
+        return next(int(line.split()[1]) for line in lines if line.startswith("voluntary_ctxt"))
+
+    before, queries = wakes(), made.stats.queries
+    time.sleep(3.0)
+    # No stream changed: no wake-up (it looked every second before), and no query.
+    assert wakes() - before <= 1 and made.stats.queries == queries
+
+
 def test_module_streams_are_neither_calls_nor_rings(
     watcher: tuple[PulseStreamWatcher, Seen], pulse: PulseServer
 ) -> None:
