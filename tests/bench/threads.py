@@ -30,18 +30,25 @@ from tests.bench.seat import Seat
 from tests.services import stop
 from tests.xserver import xvfb
 
-#: Runs in the app's process before ``app.cli``: each Python thread's name becomes its kernel name.
-NAMING_PRELUDE = """
-import ctypes, runpy, sys, threading
+#: Makes each Python thread's name (less ``deskwatch-``, 15 bytes at most) its kernel name.
+NAME_THREADS = """
+import ctypes, threading
 _prctl = ctypes.CDLL(None, use_errno=True).prctl
 _inner = threading.Thread._bootstrap_inner
 def _named(self):
     _prctl(15, self.name.removeprefix("deskwatch-").encode()[:15], 0, 0, 0)  # PR_SET_NAME
     _inner(self)
 threading.Thread._bootstrap_inner = _named
+"""
+#: Runs the app (``python -c NAMING_PRELUDE run …``) with its threads named.
+NAMING_PRELUDE = (
+    NAME_THREADS
+    + """
+import runpy, sys
 sys.argv = ["deskwatch", *sys.argv[1:]]
 runpy.run_module("app.cli", run_name="__main__", alter_sys=True)
 """
+)
 
 TICK = os.sysconf("SC_CLK_TCK")
 
