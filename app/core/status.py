@@ -279,13 +279,19 @@ def attention(states: list[IndicatorState], alerts: list[Alert]) -> Attention:
 
 
 def tooltip_summary(
-    states: list[IndicatorState], alerts: list[Alert], now: float, limit: int = 5, step: int = 1
+    states: list[IndicatorState],
+    alerts: list[Alert],
+    now: float,
+    limit: int = 5,
+    step: int = 1,
+    count: Attention | None = None,
 ) -> str:
     """What the tray tooltip says: the headline, then the alerts and pending values, worst first.
 
-    A pending value's countdown is rounded up to ``step`` seconds (:func:`pending_note`).
+    A pending value's countdown is rounded up to ``step`` seconds (:func:`pending_note`);
+    ``count`` is :func:`attention` of the same states and alerts, when the caller has it already.
     """
-    count = attention(states, alerts)
+    count = attention(states, alerts) if count is None else count
     lines = [f"Deskwatch — {count.headline()()}"]
     by_key = {s.key: s for s in states}
     items: list[str] = []

@@ -74,7 +74,7 @@ class TrayIcon(QObject):
             self.icon.setIcon(level_icon(self.level, self.badge))
             self._shown = (self.level, self.badge)
         now = engine.clock()
-        tooltip = tooltip_summary(states, alerts, now, step=TOOLTIP_STEP_S)
+        tooltip = tooltip_summary(states, alerts, now, step=TOOLTIP_STEP_S, count=count)
         if tooltip != self.icon.toolTip():  # every batch of readings lands here
             self.icon.setToolTip(tooltip)
         change = next_pending_change(states, now, TOOLTIP_STEP_S) if count.pending else None
