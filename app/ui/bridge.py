@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 
 from app.core.alerts import AlertEvent
 from app.core.engine import Engine, IndicatorState
@@ -309,19 +309,27 @@ class LoopWatch(QObject):
         #: How many deliveries were timed (tests, diagnostics).
         self.measured = 0
         self._running = False
+        #: When the loop first ran after :meth:`start`: waits that began before are start-up, not stalls.
+        self._since = float("inf")
 
     def attach(self, bridge: EngineBridge) -> None:
         """Time ``bridge``'s deliveries from now on."""
         bridge.watch = self
 
     def start(self) -> None:
-        """Begin measuring (the loop runs, or is about to)."""
+        """Begin measuring once the event loop runs (start-up work before that is no stall)."""
         self._running = True
-        self.probe.watch(True)
+        QTimer.singleShot(0, self, self._loop_runs)
+
+    def _loop_runs(self) -> None:
+        if self._running:
+            self._since = time.monotonic()
+            self.probe.watch(True)
 
     def stop(self) -> None:
         """Stop measuring."""
         self._running = False
+        self._since = float("inf")
         self.probe.watch(False)
 
     def run_queued(self, stamp: float, work: Callable[[], None]) -> None:
@@ -330,7 +338,8 @@ class LoopWatch(QObject):
             work()
             return
         started = time.monotonic()
-        waited = self.probe.dequeued(stamp)
+        # Queued before the loop ran (start-up): only how long it holds the loop counts.
+        waited = self.probe.dequeued(stamp) if stamp >= self._since else 0.0
         try:
             work()
         finally:

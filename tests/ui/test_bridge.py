@@ -25,6 +25,7 @@ def _ingest_from_a_worker(app: Any, value: float) -> None:
 def test_work_that_holds_the_loop_is_measured(make_app: Any, qtbot: Any) -> None:
     app = make_app()
     app.loop_watch.start()
+    qtbot.wait(50)  # the loop runs: measuring begins
     stalls: list[float] = []
     app.loop_watch.stalled.connect(stalls.append)
     delivered: list[float] = []
@@ -49,6 +50,7 @@ def test_work_that_holds_the_loop_is_measured(make_app: Any, qtbot: Any) -> None
 def test_a_hanging_loop_is_seen_while_it_hangs(make_app: Any, qtbot: Any) -> None:
     app = make_app()
     app.loop_watch.start()
+    qtbot.wait(50)
     seen: list[float | None] = []
 
     def computer_monitor() -> None:  # its poll asks from its own thread
@@ -64,6 +66,21 @@ def test_a_hanging_loop_is_seen_while_it_hangs(make_app: Any, qtbot: Any) -> Non
     qtbot.wait(100)  # the loop runs again and takes the batch up
     assert app.probe.take_max() >= 900  # type: ignore[operator]  # its whole wait, reported once done
     assert app.probe.take_max() is None  # nothing waits any more
+
+
+def test_start_up_work_before_the_loop_runs_is_no_stall(make_app: Any, qtbot: Any) -> None:
+    app = make_app()
+    app.loop_watch.start()
+    _ingest_from_a_worker(app, 10.0)  # queued while the app is still being set up
+    time.sleep(0.3)  # more set-up on the GUI thread (the panel, the tray …)
+    qtbot.wait(100)
+    assert app.probe.take_max() < 100  # type: ignore[operator]  # only its own handling
+    assert app.loop_watch.measured == 1
+    # Once the loop runs, the same wait is a stall.
+    _ingest_from_a_worker(app, 11.0)
+    time.sleep(0.3)
+    qtbot.wait(100)
+    assert app.probe.take_max() >= 290  # type: ignore[operator]
 
 
 def test_readings_from_the_gui_thread_arrive_at_once(make_app: Any) -> None:
