@@ -109,3 +109,30 @@ def test_a_monitor_keeps_polling_when_handling_its_readings_raises(tmp_path: Pat
         scheduler.stop()
         history.close()
     assert calls["n"] >= 5
+
+
+def test_finished_polls_do_not_wake_the_scheduler_that_already_waits_for_their_next(tmp_path: Path) -> None:
+    config = fake_config()
+    engine = Engine(config, list(FakeMonitor.indicators), user="t")
+    context = MonitorContext(data_dir=tmp_path)
+    options = {**config.monitor("fake"), "interval": 0.2, "timeout": 1.0}
+    monitors = [FakeMonitor(options, context) for _ in range(3)]  # three polls every 0.2 s
+    scheduler = Scheduler(engine, monitors)
+    scheduler.start()
+    try:
+        wait_for(lambda: scheduler.poll_counts()["fake"] >= 1)
+        thread = scheduler._thread
+        assert thread is not None and thread.native_id is not None
+        status = Path(f"/proc/self/task/{thread.native_id}/status")
+
+        def wakes() -> int:
+            lines = status.read_text().splitlines()
+            return next(int(line.split()[1]) for line in lines if line.startswith("voluntary_ctxt"))
+
+        before = wakes()
+        time.sleep(2.0)
+        woke = wakes() - before
+    finally:
+        scheduler.stop()
+    # Ten rounds of three polls: one wake a round to launch them (it woke four times a round).
+    assert woke <= 15, woke
