@@ -28,6 +28,7 @@ from sensors.pulse_events import (
 from tests.audio.conftest import SINK, SOURCE, PulseServer
 from tests.audio.helpers import stop_process
 from tests.audio.pulse_clients import start_client
+from tests.bench.threads import wakes
 
 DATA = Path(__file__).parent / "data"
 
@@ -172,17 +173,11 @@ def test_a_quiet_server_leaves_the_watcher_asleep(watcher: tuple[PulseStreamWatc
     while made.stats.mode != "events" and time.monotonic() < deadline:
         time.sleep(0.05)
     thread = made._thread
-    assert thread is not None and thread.native_id is not None
-    status = Path(f"/proc/self/task/{thread.native_id}/status")
-
-    def wakes() -> int:
-        lines = status.read_text().splitlines()
-        return next(int(line.split()[1]) for line in lines if line.startswith("voluntary_ctxt"))
-
-    before, queries = wakes(), made.stats.queries
+    assert thread is not None
+    before, queries = wakes(thread), made.stats.queries
     time.sleep(3.0)
     # No stream changed: no wake-up (it looked every second before), and no query.
-    assert wakes() - before <= 1 and made.stats.queries == queries
+    assert wakes(thread) - before <= 1 and made.stats.queries == queries
 
 
 def test_module_streams_are_neither_calls_nor_rings(

@@ -21,14 +21,12 @@ import json
 import os
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.bench import RESULTS_DIR, python
-from tests.bench.seat import Seat
-from tests.services import stop
-from tests.xserver import xvfb
 
 #: Makes each Python thread's name (less ``deskwatch-``, 15 bytes at most) its kernel name.
 NAME_THREADS = """
@@ -72,6 +70,17 @@ class ThreadUsage:
     wakes_per_second: float
     involuntary_per_second: float
     threads: int
+
+
+def wakes(thread: threading.Thread) -> int:
+    """How many times a thread of this process has gone to sleep so far (its voluntary switches).
+
+    Each sleep ends in a wake-up, so the difference over a window counts its
+    wake-ups; the tests use it to pin that a thread stays asleep.
+    """
+    assert thread.native_id is not None, "the thread has not started"
+    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("voluntary_ctxt"))
 
 
 def read_tasks(pid: int) -> dict[int, Sample]:
@@ -146,6 +155,11 @@ def measure(pid: int, seconds: float, every: float = 0.5) -> tuple[list[ThreadUs
 
 def run(seconds: float, warmup: float, printers: int = 2, sensors: int = 3) -> dict[str, object]:
     """Start the full seat and the tray app, measure, stop; returns what :func:`report` prints."""
+    # Imported here: the tests that only count a thread's wake-ups need none of the seat.
+    from tests.bench.seat import Seat
+    from tests.services import stop
+    from tests.xserver import xvfb
+
     with tempfile.TemporaryDirectory(prefix="dw-bench-threads-") as tmp, xvfb(with_tray=True) as x:
         root = Path(tmp)
         with Seat(root, printers=printers, sensors=sensors, play_seconds=warmup + seconds + 120) as seat:

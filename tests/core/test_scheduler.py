@@ -10,6 +10,7 @@ from app.core.history import History
 from app.core.scheduler import Scheduler
 from app.kernel.model import Level
 from app.kernel.monitor import MonitorContext
+from tests.bench.threads import wakes
 from tests.core.fakes import CLASSES, FailingMonitor, FakeMonitor, HangingMonitor, fake_config
 
 
@@ -122,16 +123,10 @@ def test_finished_polls_do_not_wake_the_scheduler_that_already_waits_for_their_n
     try:
         wait_for(lambda: scheduler.poll_counts()["fake"] >= 1)
         thread = scheduler._thread
-        assert thread is not None and thread.native_id is not None
-        status = Path(f"/proc/self/task/{thread.native_id}/status")
-
-        def wakes() -> int:
-            lines = status.read_text().splitlines()
-            return next(int(line.split()[1]) for line in lines if line.startswith("voluntary_ctxt"))
-
-        before = wakes()
+        assert thread is not None
+        before = wakes(thread)
         time.sleep(2.0)
-        woke = wakes() - before
+        woke = wakes(thread) - before
     finally:
         scheduler.stop()
     # Ten rounds of three polls: one wake a round to launch them (it woke four times a round).

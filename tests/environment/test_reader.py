@@ -10,22 +10,21 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from sensors.reader import CONNECTED, DISCONNECTED, SensorReader, TextLineSession
 from sensors.serial_transport import SerialSettings
 from sensors.textline import LineFormat
+from tests.bench.threads import wakes
 from tests.environment.simulators import TextLineBoard
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads the thread's counters from /proc")
 
 
 def _wakes(reader: SensorReader) -> int:
-    assert reader._thread is not None and reader._thread.native_id is not None
-    status = Path(f"/proc/self/task/{reader._thread.native_id}/status").read_text()
-    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("voluntary_ctxt"))
+    assert reader._thread is not None
+    return wakes(reader._thread)
 
 
 @pytest.fixture
