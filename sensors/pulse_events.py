@@ -306,9 +306,10 @@ class PulseStreamWatcher(StreamWatcherBase):
         with selectors.DefaultSelector() as selector:
             selector.register(fd, selectors.EVENT_READ)
             while not self._stop.is_set():
-                # Block until something arrives; once events are pending, wait only
-                # for the rest of their burst.
-                timeout = self.DEBOUNCE_S if dirty else 1.0
+                # Block until something arrives (stop() ends pactl, which ends the wait);
+                # once events are pending, wait only for the rest of their burst.  Until
+                # the subscription has shown it is alive, look up after a quiet second.
+                timeout = self.DEBOUNCE_S if dirty else (None if self.stats.mode == "events" else 1.0)
                 if not selector.select(timeout):
                     self.stats.mode = "events"  # the subscription is alive
                     if dirty:

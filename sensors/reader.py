@@ -47,6 +47,11 @@ BAD_DATA_LOG_INTERVAL = 60.0
 #: Pause after a read cycle failed in an unexpected way, so that a fault that
 #: repeats on every cycle cannot turn the reader thread into a busy loop.
 UNEXPECTED_ERROR_PAUSE = 0.2
+#: How long a read waits for a board that talks by itself, where a stop request can cut
+#: the wait short (``cancel_read``).  A pulled cable ends the wait at once (the port
+#: hangs up) and a silent board is judged by the age of its last reading, so waiting
+#: long costs nothing; short waits woke the thread five times a second for nothing.
+LISTEN_TIMEOUT = 5.0
 
 
 class LinkLost(Exception):
@@ -82,6 +87,9 @@ class Session(ABC):
     def close(self) -> None:
         """Close the port (safe to call twice)."""
 
+    def cancel(self) -> None:  # noqa: B027 -- optional: a session that cannot cut a read short does nothing
+        """Cut a read in progress short (any thread), so a stop request is seen at once."""
+
 
 class _SerialSession(Session):
     """Common port handling for the sessions that use pyserial directly."""
@@ -89,16 +97,39 @@ class _SerialSession(Session):
     def __init__(self, settings: SerialSettings) -> None:
         self.settings = settings
         self.port: serial.SerialBase | None = None
+        # Closing and cancelling never overlap: a cancel must not write into a closed port's pipe.
+        self._port_lock = threading.Lock()
 
     def open(self) -> None:
         self.port = open_port(self.settings)
 
     def close(self) -> None:
-        port, self.port = self.port, None
+        with self._port_lock:
+            port, self.port = self.port, None
         if port is not None:
             # A port that is already gone has nothing left to release.
             with contextlib.suppress(*TRANSPORT_ERRORS):
                 port.close()
+
+    @property
+    def cancellable(self) -> bool:
+        """Whether a read on this port can be cut short from another thread (OS ports can)."""
+        # A class attribute check: some pyserial classes define cancel_read as an unreadable property.
+        return self.port is not None and callable(getattr(type(self.port), "cancel_read", None))
+
+    def cancel(self) -> None:
+        with self._port_lock:
+            if self.cancellable:
+                assert self.port is not None
+                with contextlib.suppress(*TRANSPORT_ERRORS):
+                    self.port.cancel_read()
+
+    def _waiting(self) -> int:
+        """Bytes received and not yet read."""
+        try:
+            return int(self.port.in_waiting) if self.port is not None else 0
+        except TRANSPORT_ERRORS as exc:
+            raise LinkLost(str(exc)) from exc
 
     def _read(self, size: int) -> bytes:
         if self.port is None:
@@ -131,14 +162,23 @@ class TextLineSession(_SerialSession):
     def open(self) -> None:
         super().open()
         self.splitter = LineSplitter()  # a half line from before the reconnect is noise
+        if self.cancellable and self.port is not None:
+            # Wait for the board's next line in one read; stop requests cancel it.
+            try:
+                self.port.timeout = max(self.settings.timeout, LISTEN_TIMEOUT)
+            except TRANSPORT_ERRORS as exc:
+                self.close()
+                raise PortUnavailable(f"cannot set up {self.settings.where}: {exc}") from exc
 
     def cycle(self, stop: threading.Event) -> CycleResult:
-        waiting = 0
-        try:
-            waiting = self.port.in_waiting if self.port is not None else 0
-        except TRANSPORT_ERRORS as exc:
-            raise LinkLost(str(exc)) from exc
-        return self.take(self._read(max(1, min(waiting, 4096))))
+        waiting = self._waiting()
+        data = self._read(max(1, min(waiting, 4096)))
+        if data and not waiting:
+            # Woken by a line's first byte: take the rest that came with it in the same pass.
+            rest = self._waiting()
+            if rest:
+                data += self._read(min(rest, 4096))
+        return self.take(data)
 
     def take(self, data: bytes) -> CycleResult:
         """Parse bytes received from the board: readings, or counted bad frames (never raises)."""
@@ -310,12 +350,15 @@ class SensorReader:
             self._thread.start()
 
     def request_stop(self) -> None:
-        """Ask the thread to finish its current read and close the port (does not wait)."""
+        """Ask the thread to end its current read and close the port (does not wait)."""
         self._stop.set()
+        session = self._session
+        if session is not None:
+            session.cancel()  # a read waiting for a quiet board ends now, not at its timeout
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop the thread and close the port; safe to call more than once."""
-        self._stop.set()
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -433,6 +476,8 @@ class SensorReader:
         self._unlogged_frames = self._unlogged_garbage = 0
 
     def _record(self, result: CycleResult) -> None:
+        if result == CycleResult():
+            return  # a read that timed out on a board that just talks: nothing changed
         if result.bad_frames or result.garbage_bytes:
             self._log_bad_data(result)
         status = self.status()

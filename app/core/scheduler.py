@@ -63,6 +63,8 @@ class Scheduler:
                 )
             )
         self._cond = threading.Condition()
+        #: When the polling thread means to wake next (``inf`` while it is not waiting).
+        self._planned_wake = float("inf")
         self._stopping = False
         self._closed = False
         self._thread: threading.Thread | None = None
@@ -154,7 +156,14 @@ class Scheduler:
                             self._report_timeout(slot, slot.timeout)
                         else:
                             wake = min(wake, slot.running_since + slot.timeout)
+                            # Its next poll is due an interval after this one began: planning
+                            # for it now spares the poll that finishes meanwhile a wake-up.
+                            due = slot.running_since + slot.interval
+                            if due > now:
+                                wake = min(wake, due)
+                self._planned_wake = wake
                 self._cond.wait(max(0.005, wake - self.clock()))
+                self._planned_wake = float("inf")
 
     # -- internals (called with the condition held) ---------------------------
     def _launch(self, slot: _Slot, now: float) -> None:
@@ -220,4 +229,8 @@ class Scheduler:
                 slot.next_due = now + self._backoff(slot)
             slot.running_since = None
             slot.polls += 1
-            self._cond.notify_all()
+            # The polling thread already wakes in time for this monitor's next poll when
+            # that is no earlier than it planned (usually: polls keep to one grid); then a
+            # finished poll need not wake it.  One-shot waiters and stop() always hear.
+            if self._thread is None or self._stopping or slot.next_due < self._planned_wake:
+                self._cond.notify_all()

@@ -13,6 +13,7 @@ import re
 import socket
 import time
 import urllib.parse
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,11 +156,13 @@ def duration_text(seconds: float) -> Text:
     return Text(format_duration(seconds, "en"), format_duration(seconds, "zh_CN"))
 
 
-def pending_note(state: IndicatorState, now: float) -> Text | None:
+def pending_note(state: IndicatorState, now: float, step: int = 1) -> Text | None:
     """ "Over 1000 ppm, alert in 40 s" for a pending state (``None`` when nothing is pending).
 
     The time left comes from the engine's debouncer (:attr:`IndicatorState.rises_at`);
-    ``now`` is on the engine's clock.
+    ``now`` is on the engine's clock.  It is rounded up to whole ``step``
+    seconds (``step=60``: "alert in 1 min" until the last second), so a text
+    nobody may be looking at changes only once a step.
     """
     if not shown_level(state)[1] or state.rises_at is None:
         return None
@@ -167,7 +170,24 @@ def pending_note(state: IndicatorState, now: float) -> Text | None:
     left = math.ceil(state.rises_at - now)
     if left <= 0:
         return ALERT_DUE.format(what=what)
-    return ALERT_IN.format(what=what, left=duration_text(left))
+    return ALERT_IN.format(what=what, left=duration_text(math.ceil(left / step) * step))
+
+
+def next_pending_change(states: Iterable[IndicatorState], now: float, step: int = 1) -> float | None:
+    """When the first :func:`pending_note` of ``states`` (rounded to ``step``) will read differently.
+
+    On the engine's clock; ``None`` when no countdown is running (nothing
+    pending, or every hold is over and waits for the next reading).
+    """
+    moments = []
+    for state in states:
+        if state.rises_at is None or not shown_level(state)[1]:
+            continue
+        left = state.rises_at - now
+        if left > 0:
+            # The text shows ceil(left / step) steps; it drops one when left reaches one step less.
+            moments.append(state.rises_at - (math.ceil(left / step) - 1) * step)
+    return min(moments, default=None)
 
 
 def state_line(state: IndicatorState) -> str:
@@ -260,9 +280,20 @@ def attention(states: list[IndicatorState], alerts: list[Alert]) -> Attention:
     )
 
 
-def tooltip_summary(states: list[IndicatorState], alerts: list[Alert], now: float, limit: int = 5) -> str:
-    """What the tray tooltip says: the headline, then the alerts and pending values, worst first."""
-    count = attention(states, alerts)
+def tooltip_summary(
+    states: list[IndicatorState],
+    alerts: list[Alert],
+    now: float,
+    limit: int = 5,
+    step: int = 1,
+    count: Attention | None = None,
+) -> str:
+    """What the tray tooltip says: the headline, then the alerts and pending values, worst first.
+
+    A pending value's countdown is rounded up to ``step`` seconds (:func:`pending_note`);
+    ``count`` is :func:`attention` of the same states and alerts, when the caller has it already.
+    """
+    count = attention(states, alerts) if count is None else count
     lines = [f"Deskwatch — {count.headline()()}"]
     by_key = {s.key: s for s in states}
     items: list[str] = []
@@ -277,7 +308,7 @@ def tooltip_summary(states: list[IndicatorState], alerts: list[Alert], now: floa
             line = state_line(state)
             items.append(line if alert.needs_attention else f"{line} ({_ACKED_LINE()})")
     for state in states:
-        note = pending_note(state, now)
+        note = pending_note(state, now, step)
         if note is not None:
             value = format_value(state.value, state.indicator.unit)
             items.append(f"{state.indicator.device.label()}: {state.label()} {value} — {note()}")

@@ -8,8 +8,10 @@ timeout, so it may block on I/O; it must not touch Qt.
 from __future__ import annotations
 
 import threading
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,26 +35,65 @@ class CheckResult:
 
 
 class LoopLatencyProbe:
-    """Collects the GUI event loop's timer lateness for the freeze indicator.
+    """Collects how long the GUI event loop kept work waiting, for the freeze indicator.
 
-    The Qt layer calls :meth:`report` from its heartbeat timer; the computer
-    monitor calls :meth:`take_max` from its worker thread.
+    The Qt layer measures the loop from the work it does anyway (no timer
+    wakes it to find out): a thread that queues work for the loop calls
+    :meth:`queued`, the loop calls :meth:`dequeued` when it takes the work up
+    and :meth:`report` with how long the work held it.  The computer monitor
+    calls :meth:`take_max` from its worker thread, which also counts work
+    still waiting -- a loop that hangs right now is seen while it hangs, not
+    only once it is free again.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._max_ms: float | None = None
+        #: When each piece of queued work still waiting was queued, oldest first.
+        self._waiting: deque[float] = deque()
+        self._watching = False
+
+    def watch(self, on: bool) -> None:
+        """Start (or stop) counting queued work; the loop is running (or no longer is)."""
+        with self._lock:
+            self._watching = on
+            self._waiting.clear()
+
+    def queued(self) -> float:
+        """Note that work was queued for the loop now (any thread); returns its stamp."""
+        now = self._clock()
+        with self._lock:
+            if self._watching:
+                self._waiting.append(now)
+        return now
+
+    def dequeued(self, stamp: float) -> float:
+        """The loop took up the work queued at ``stamp``: how long it waited (ms, also reported)."""
+        now = self._clock()
+        with self._lock:
+            if self._waiting and self._waiting[0] == stamp:
+                self._waiting.popleft()
+            elif stamp in self._waiting:
+                self._waiting.remove(stamp)
+        waited = max(0.0, (now - stamp) * 1000.0)
+        self.report(waited)
+        return waited
 
     def report(self, lateness_ms: float) -> None:
-        """Record one measurement of how late a timer fired, in milliseconds."""
+        """Record one measurement of how late (or how long busy) the loop was, in milliseconds."""
         with self._lock:
             if self._max_ms is None or lateness_ms > self._max_ms:
                 self._max_ms = lateness_ms
 
     def take_max(self) -> float | None:
-        """The worst lateness since the last call, or ``None`` if nothing was reported."""
+        """The worst lateness since the last call (work still waiting included), or ``None``."""
+        now = self._clock()
         with self._lock:
             value, self._max_ms = self._max_ms, None
+            if self._waiting:
+                oldest = (now - self._waiting[0]) * 1000.0
+                value = oldest if value is None else max(value, oldest)
             return value
 
 

@@ -4,8 +4,8 @@ The engine calls its listeners on whichever worker thread produced a change;
 :class:`EngineBridge` re-emits them as Qt signals, which Qt queues onto the
 GUI thread.  :class:`Worker` is the UI's one way to run blocking calls (history queries,
 reloads, writing files, checks) off the GUI thread; results come back on it.
-:class:`LoopWatch` measures how late the GUI event loop runs timers, for the
-computer monitor's freeze indicator.
+:class:`LoopWatch` times how long queued work waits for the GUI event loop
+and how long it holds it, for the computer monitor's freeze indicator.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 
 from app.core.alerts import AlertEvent
 from app.core.engine import Engine, IndicatorState
@@ -31,16 +31,31 @@ T = TypeVar("T")
 
 
 class EngineBridge(QObject):
-    """Re-emits engine listener callbacks as queued signals on the GUI thread."""
+    """Re-emits engine listener callbacks as signals on the GUI thread.
+
+    From another thread a batch travels as one queued call, whatever the
+    number of receivers, and the :class:`LoopWatch` (when one is attached)
+    times how long it waited for the loop and how long its receivers took;
+    from the GUI thread itself (tests, the settings dialog) it is delivered
+    at once.
+    """
 
     #: list[IndicatorState] changed in one batch of readings.
     states_changed = Signal(list)
     #: One :class:`AlertEvent`.
     alert_event = Signal(object)
+    # The same, queued from worker threads with the time they were queued at.
+    _states_queued = Signal(list, float)
+    _alert_queued = Signal(object, float)
 
     def __init__(self, engine: Engine, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._alive = True
+        #: Times deliveries for the freeze indicator (set by the app once it has one).
+        self.watch: LoopWatch | None = None
+        queued = Qt.ConnectionType.QueuedConnection
+        self._states_queued.connect(self._deliver_states, queued)
+        self._alert_queued.connect(self._deliver_alert, queued)
         engine.add_state_listener(self._on_states)
         engine.add_alert_listener(self._on_alert)
 
@@ -48,13 +63,43 @@ class EngineBridge(QObject):
         """Stop forwarding (the engine keeps its listener list; we just go quiet)."""
         self._alive = False
 
+    def _stamp(self) -> float | None:
+        """``None`` on the GUI thread (deliver now), else the moment the batch is queued."""
+        if QThread.currentThread() is self.thread():
+            return None
+        watch = self.watch
+        return watch.probe.queued() if watch is not None else time.monotonic()
+
     def _on_states(self, states: list[IndicatorState]) -> None:
         if self._alive:
-            self.states_changed.emit(list(states))
+            stamp = self._stamp()
+            if stamp is None:
+                self.states_changed.emit(list(states))
+            else:
+                self._states_queued.emit(list(states), stamp)
 
     def _on_alert(self, event: AlertEvent) -> None:
         if self._alive:
-            self.alert_event.emit(event)
+            stamp = self._stamp()
+            if stamp is None:
+                self.alert_event.emit(event)
+            else:
+                self._alert_queued.emit(event, stamp)
+
+    def _deliver_states(self, states: list[IndicatorState], stamp: float) -> None:
+        self._deliver(stamp, lambda: self.states_changed.emit(states))
+
+    def _deliver_alert(self, event: AlertEvent, stamp: float) -> None:
+        self._deliver(stamp, lambda: self.alert_event.emit(event))
+
+    def _deliver(self, stamp: float, emit: Callable[[], None]) -> None:
+        if not self._alive:
+            return
+        watch = self.watch
+        if watch is None:
+            emit()
+        else:
+            watch.run_queued(stamp, emit)
 
 
 class WorkerBusy(RuntimeError):
@@ -239,40 +284,71 @@ class Worker(QObject):
 
 
 class LoopWatch(QObject):
-    """A heartbeat timer whose lateness measures GUI event-loop stalls.
+    """Measures GUI event-loop stalls from the work the loop does anyway, for ``computer.app_stall``.
 
-    A timer due every ``period_ms`` that fires late by *x* ms means the loop
-    was busy (blocked) for about *x* ms.  Each lateness goes to the probe,
-    which the computer monitor turns into ``computer.app_stall``.
+    No heartbeat timer wakes the loop to find out (a 200 ms one used to, five
+    times a second all day): every batch of readings and alert event the
+    :class:`EngineBridge` queues for the loop is timed instead -- how long it
+    waited before the loop took it up (the loop was busy with something else
+    meanwhile), and how long its receivers then kept the loop (the stall they
+    caused).  The computer monitor's own readings pass by every poll, so each
+    of its polls has a measurement to report, and work still waiting counts
+    when it asks (:class:`~app.kernel.monitor.LoopLatencyProbe`), so a loop
+    that hangs is reported while it hangs.
     """
 
+    #: A stall longer than :attr:`STALL_MS` (its length in ms).
     stalled = Signal(float)
+    STALL_MS = 100.0
 
-    def __init__(self, probe: LoopLatencyProbe, period_ms: int = 200, parent: QObject | None = None) -> None:
+    def __init__(self, probe: LoopLatencyProbe, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.probe = probe
-        self.period_ms = period_ms
+        #: The longest stall seen since start (tests, diagnostics).
         self.worst_ms = 0.0
-        self._timer = QTimer(self)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(period_ms)
-        self._timer.timeout.connect(self._beat)
-        self._last = 0.0
+        #: How many deliveries were timed (tests, diagnostics).
+        self.measured = 0
+        self._running = False
+        #: When the loop first ran after :meth:`start`: waits that began before are start-up, not stalls.
+        self._since = float("inf")
+
+    def attach(self, bridge: EngineBridge) -> None:
+        """Time ``bridge``'s deliveries from now on."""
+        bridge.watch = self
 
     def start(self) -> None:
-        """Begin measuring."""
-        self._last = time.monotonic()
-        self._timer.start()
+        """Begin measuring once the event loop runs (start-up work before that is no stall)."""
+        self._running = True
+        QTimer.singleShot(0, self, self._loop_runs)
+
+    def _loop_runs(self) -> None:
+        if self._running:
+            self._since = time.monotonic()
+            self.probe.watch(True)
 
     def stop(self) -> None:
         """Stop measuring."""
-        self._timer.stop()
+        self._running = False
+        self._since = float("inf")
+        self.probe.watch(False)
 
-    def _beat(self) -> None:
-        now = time.monotonic()
-        lateness = max(0.0, (now - self._last) * 1000.0 - self.period_ms)
-        self._last = now
-        self.worst_ms = max(self.worst_ms, lateness)
-        self.probe.report(lateness)
-        if lateness > 100:
-            self.stalled.emit(lateness)
+    def run_queued(self, stamp: float, work: Callable[[], None]) -> None:
+        """Run ``work`` queued at ``stamp`` (GUI thread), noting its wait and how long it took."""
+        if not self._running:
+            work()
+            return
+        started = time.monotonic()
+        # Queued before the loop ran (start-up): only how long it holds the loop counts.
+        waited = self.probe.dequeued(stamp) if stamp >= self._since else 0.0
+        try:
+            work()
+        finally:
+            busy = (time.monotonic() - started) * 1000.0
+            self.probe.report(busy)
+            self.measured += 1
+            self._note(max(waited, busy))
+
+    def _note(self, stall_ms: float) -> None:
+        self.worst_ms = max(self.worst_ms, stall_ms)
+        if stall_ms > self.STALL_MS:
+            self.stalled.emit(stall_ms)

@@ -82,7 +82,9 @@ class DeskwatchApp(QObject):
         self.probe = probe or runtime.context.loop_probe or LoopLatencyProbe()
         self.translations = translations or Translations()
         self.autostart = autostart if autostart is not None else autostart_for_platform()
+        # Times the engine's updates as they reach the GUI thread: the freeze indicator's measure.
         self.loop_watch = LoopWatch(self.probe, parent=self)
+        self.loop_watch.attach(self.surface.bridge)
         self.surface.has_tray = QSystemTrayIcon.isSystemTrayAvailable() if tray is None else tray
         self.last_report: FaultReport | None = None
         self.report_box: QMessageBox | None = None

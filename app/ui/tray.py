@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QProcess, QTimer
+from PySide6.QtCore import QObject, QProcess, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from app.core.alerts import Alert, AlertEvent, AlertEventKind
-from app.core.status import attention, tooltip_summary
+from app.core.status import attention, next_pending_change, tooltip_summary
 from app.kernel.model import Level, format_value, worst
 from app.kernel.paths import resources_dir
 from app.ui.notifications import DEFAULT_ACTION, DesktopNotifier, Note
@@ -23,8 +24,11 @@ from app.ui.theme import level_icon
 log = logging.getLogger(__name__)
 
 ALERT_SOUND = resources_dir() / "sounds" / "alert.wav"
-# How often a pending value's countdown is redrawn between readings (ms).
-PENDING_REFRESH_MS = 1_000
+#: The tooltip's countdown of a pending value ("alert in 3 min") moves in steps of this many
+#: seconds: nobody may be hovering over the icon, so it is redrawn once a step, not every second.
+TOOLTIP_STEP_S = 60
+#: How far past its moment the tooltip is redrawn (ms), so the new text is the one shown.
+COUNTDOWN_MARGIN_MS = 50
 #: How often the end of a call is looked for while notifications are held for it (ms).
 CALL_WATCH_MS = 1_000
 #: The key of the one notification that sums up the alerts held during a call.
@@ -44,9 +48,12 @@ class TrayIcon(QObject):
         self.level: Level | None = None
         self.badge = 0
         self._shown: tuple[Level | None, int] | None = None
-        # A pending value's "alert in 40 s" counts down between readings.
+        # A pending value's "alert in 3 min" counts down between readings: one
+        # shot at the next moment its text changes, never a running tick.
         self._countdown = QTimer(self)
-        self._countdown.setInterval(PENDING_REFRESH_MS)
+        self._countdown.setSingleShot(True)
+        # On the moment: a coarse timer may fire early, find the old text still right and go again.
+        self._countdown.setTimerType(Qt.TimerType.PreciseTimer)
         self._countdown.timeout.connect(self.refresh)
         surface.bridge.states_changed.connect(lambda _states: self.refresh())
         surface.bridge.alert_event.connect(lambda _event: self.refresh())
@@ -66,13 +73,20 @@ class TrayIcon(QObject):
             # Redrawing the icon costs an X round trip: only when it changes.
             self.icon.setIcon(level_icon(self.level, self.badge))
             self._shown = (self.level, self.badge)
-        tooltip = tooltip_summary(states, alerts, engine.clock())
+        now = engine.clock()
+        tooltip = tooltip_summary(states, alerts, now, step=TOOLTIP_STEP_S, count=count)
         if tooltip != self.icon.toolTip():  # every batch of readings lands here
             self.icon.setToolTip(tooltip)
-        if count.pending and not self._countdown.isActive():
-            self._countdown.start()
-        elif not count.pending:
+        change = next_pending_change(states, now, TOOLTIP_STEP_S) if count.pending else None
+        if change is None:
             self._countdown.stop()
+        else:
+            self._countdown.start(math.ceil((change - now) * 1000) + COUNTDOWN_MARGIN_MS)
+
+    @property
+    def countdown(self) -> QTimer:
+        """The one-shot timer that redraws a pending countdown (tests)."""
+        return self._countdown
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):

@@ -28,6 +28,7 @@ from sensors.pulse_events import (
 from tests.audio.conftest import SINK, SOURCE, PulseServer
 from tests.audio.helpers import stop_process
 from tests.audio.pulse_clients import start_client
+from tests.bench.threads import wakes
 
 DATA = Path(__file__).parent / "data"
 
@@ -164,6 +165,19 @@ def test_streams_are_seen_within_a_second_of_opening_and_closing(
     # One query per burst of events, not one per event line (a stream sends several).
     assert made.stats.queries - queries <= 8
     assert made.stats.bad_lines == 0
+
+
+def test_a_quiet_server_leaves_the_watcher_asleep(watcher: tuple[PulseStreamWatcher, Seen]) -> None:
+    made, _seen = watcher
+    deadline = time.monotonic() + 5
+    while made.stats.mode != "events" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    thread = made._thread
+    assert thread is not None
+    before, queries = wakes(thread), made.stats.queries
+    time.sleep(3.0)
+    # No stream changed: no wake-up (it looked every second before), and no query.
+    assert wakes(thread) - before <= 1 and made.stats.queries == queries
 
 
 def test_module_streams_are_neither_calls_nor_rings(

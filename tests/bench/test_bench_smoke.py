@@ -61,3 +61,27 @@ def test_bench_scale_runs_with_small_counts() -> None:
     notes = " ".join(r.notes for r in results)
     assert "printers: first over the floor" in notes and "sensors: first over the floor" in notes
     assert "/ headset" in notes
+
+
+def test_the_per_thread_view_names_threads_and_counts_their_wake_ups() -> None:
+    from tests.bench.threads import NAME_THREADS, measure, report
+
+    ticker = (
+        "import threading, time\n"
+        "def tick():\n    for _ in range(200): time.sleep(0.02)\n"
+        "threading.Thread(target=tick, name='deskwatch-ticker').start()\n"
+        "time.sleep(30)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", NAME_THREADS + ticker])
+    try:
+        time.sleep(0.5)
+        usages, totals = measure(child.pid, 1.5)
+    finally:
+        child.kill()
+        child.wait()
+    by_name = {u.name: u for u in usages}
+    assert set(by_name) == {"MainThread (GUI)", "ticker"}, by_name
+    assert by_name["ticker"].wakes_per_second > 20  # 50 sleeps a second
+    assert by_name["MainThread (GUI)"].wakes_per_second < 5  # one long sleep
+    printed = report({"threads": [u.__dict__ for u in usages], "totals": totals})
+    assert totals["process"] >= 0 and "ticker" in printed

@@ -373,3 +373,26 @@ def test_break_windows_and_notices_are_named_for_a_screen_reader(rig: Rig, qtbot
     assert window.accessibleName() == "Time for a micro-break"
     assert "left" in window.accessibleDescription() and "Rest your eyes" in window.accessibleDescription()
     assert window.phone_button.accessibleName() == "Back to work: phone call"
+
+
+def test_ticks_that_change_nothing_on_screen_do_not_reach_the_gui(
+    rig: Rig, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    delivered: list[Phase] = []
+    rig.controller.updated.connect(lambda update: delivered.append(update.status.phase))
+    card = rig.controller.card
+    drawn: list[float | None] = []
+    show_status = card.show_status
+    monkeypatch.setattr(
+        card, "show_status", lambda status, *rest: (drawn.append(status.next_in), show_status(status, *rest))
+    )
+    rig.run(20)  # working time, nothing of ours on screen (the card is in a hidden panel)
+    assert delivered.count(Phase.WORKING) <= 1 and len(drawn) <= 1, delivered
+    card.show()  # the panel opens: the card is drawn at once, with the time as it is now
+    assert drawn[-1] == 40.0
+    before = len(delivered)
+    rig.run(5)  # then kept fresh every tick while it can be seen
+    assert len(delivered) - before == 5 and drawn[-1] == 35.0
+    card.hide()
+    rig.until(Phase.NOTICE)  # a new phase is always passed on, and shows the notice
+    assert delivered[-1] is Phase.NOTICE and rig.controller.notice.isVisible()

@@ -10,6 +10,7 @@ from app.core.history import History
 from app.core.scheduler import Scheduler
 from app.kernel.model import Level
 from app.kernel.monitor import MonitorContext
+from tests.bench.threads import wakes
 from tests.core.fakes import CLASSES, FailingMonitor, FakeMonitor, HangingMonitor, fake_config
 
 
@@ -109,3 +110,24 @@ def test_a_monitor_keeps_polling_when_handling_its_readings_raises(tmp_path: Pat
         scheduler.stop()
         history.close()
     assert calls["n"] >= 5
+
+
+def test_finished_polls_do_not_wake_the_scheduler_that_already_waits_for_their_next(tmp_path: Path) -> None:
+    config = fake_config()
+    engine = Engine(config, list(FakeMonitor.indicators), user="t")
+    context = MonitorContext(data_dir=tmp_path)
+    options = {**config.monitor("fake"), "interval": 0.2, "timeout": 1.0}
+    monitors = [FakeMonitor(options, context) for _ in range(3)]  # three polls every 0.2 s
+    scheduler = Scheduler(engine, monitors)
+    scheduler.start()
+    try:
+        wait_for(lambda: scheduler.poll_counts()["fake"] >= 1)
+        thread = scheduler._thread
+        assert thread is not None
+        before = wakes(thread)
+        time.sleep(2.0)
+        woke = wakes(thread) - before
+    finally:
+        scheduler.stop()
+    # Ten rounds of three polls: one wake a round to launch them (it woke four times a round).
+    assert woke <= 15, woke

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.core.config import load_config
 from app.core.engine import Engine
-from app.core.status import attention, pending_note, tooltip_summary
+from app.core.status import attention, next_pending_change, pending_note, tooltip_summary
 from app.kernel.i18n import Text
 from app.kernel.model import Direction, Indicator, Level, Reading, Thresholds
 from tests import devices
@@ -125,3 +125,42 @@ def test_one_count_for_badge_banner_tab_and_tooltip(clock: FakeClock) -> None:
     lines = tooltip_summary(eng.states(), eng.alerts.visible(), clock()).splitlines()
     assert lines[0] == "Deskwatch — " + count.headline()()
     assert any("(acknowledged)" in line or "(已确认)" in line for line in lines[1:])
+
+
+def test_a_countdown_in_minute_steps_changes_once_a_minute(clock: FakeClock) -> None:
+    eng = engine(clock)
+    eng.ingest([Reading(CO2.id, 1250.0), Reading(BATTERY.id, 15.0)])  # 60 s and 30 s holds
+    state = eng.state(CO2.id)
+    assert state is not None
+    start = clock()
+    # Seconds: the battery's text changes in 1 s; minutes: the first change is when its hold ends.
+    assert next_pending_change(eng.states(), clock()) == start + 1
+    assert next_pending_change(eng.states(), clock(), step=60) == start + 30
+    clock.advance(30)
+    assert next_pending_change(eng.states(), clock(), step=60) == start + 60  # then the CO2's
+    # Rounded up to minutes, the CO2's 60 s read "1 min" until the hold is over.
+    clock.advance(29.5)
+    assert pending_note(state, clock(), step=60).en == "Over 1000 ppm, alert in 1 min"  # type: ignore[union-attr]
+    assert pending_note(state, clock()).en == "Over 1000 ppm, alert in 1 s"  # type: ignore[union-attr]
+    clock.advance(1)
+    assert next_pending_change(eng.states(), clock(), step=60) is None  # both wait for a reading
+    lines = tooltip_summary(eng.states(), eng.alerts.visible(), clock(), step=60)
+    assert "alert at the next reading" in lines
+
+
+def test_a_long_hold_in_minute_steps_changes_at_each_minute(clock: FakeClock) -> None:
+    slow = Indicator(
+        "environment.co2", devices.ENVIRONMENT, Text("CO2", "二氧化碳"), "ppm",
+        thresholds=Thresholds(warning=1000, critical=2000, raise_after=150),
+    )  # fmt: skip
+    eng = Engine(load_config({}, None), [slow], clock=clock, user="clerk")
+    eng.ingest([Reading(slow.id, 1250.0)])
+    start = clock()
+    seen = []
+    for _ in range(3):
+        change = next_pending_change(eng.states(), clock(), step=60)
+        assert change is not None
+        seen.append(round(change - start, 6))
+        clock.advance(change - clock())
+    assert seen == [30.0, 90.0, 150.0]  # 3 min -> 2 min -> 1 min -> "at the next reading"
+    assert next_pending_change(eng.states(), clock(), step=60) is None

@@ -117,3 +117,25 @@ def test_badge_tooltip_banner_and_tab_tell_one_count_in_both_languages(make_app:
     check(3)
     app.panel.flush_pending()
     assert app.tray.level is Level.CRITICAL and app.panel.cards[Device.COMPUTER].level is Level.CRITICAL
+
+
+def test_the_tray_countdown_is_one_shot_to_the_next_change_of_its_text(make_app: Any, qtbot: Any) -> None:
+    app = make_app(PENDING_CONFIG.replace("raise_after = 5", "raise_after = 150"), tray=True)
+    timer = app.tray.countdown
+    assert not timer.isActive()  # nothing pending: nothing ticks
+    app.engine.ingest([reading(TEMPERATURE, 29.0)])
+    # 150 s left reads "3 min" until 120 s are left: one shot, in 30 s, not a tick a second.
+    assert "Over 28 °C, alert in 3 min" in app.tray.icon.toolTip()
+    assert timer.isSingleShot() and timer.isActive()
+    assert 29_000 <= timer.remainingTime() <= 30_100
+    app.engine.ingest([reading(TEMPERATURE, 20.0)])  # back in range: nothing left to count
+    assert not timer.isActive() and "alert in" not in app.tray.icon.toolTip()
+
+
+def test_the_tray_countdown_fires_when_the_text_changes_and_then_stops(make_app: Any, qtbot: Any) -> None:
+    app = make_app(PENDING_CONFIG.replace("raise_after = 5", "raise_after = 2"), tray=True)
+    app.engine.ingest([reading(TEMPERATURE, 29.0)])
+    assert "Over 28 °C, alert in 1 min" in app.tray.icon.toolTip()  # rounded up to the step
+    assert app.tray.countdown.remainingTime() <= 2_100
+    qtbot.waitUntil(lambda: "alert at the next reading" in app.tray.icon.toolTip(), timeout=5000)
+    assert not app.tray.countdown.isActive()  # the hold is over: the next reading decides

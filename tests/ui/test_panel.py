@@ -195,3 +195,46 @@ def test_a_value_out_of_range_while_its_alert_debounces_is_pending_not_ok(make_a
     assert state is not None and (state.level, state.raw_level) == (Level.OK, Level.WARNING)
     row = app.panel.cards[Device.COMPUTER].rows["pc.cpu"]
     assert row.chip.text() == "Pending" and row.chip.level is Level.WARNING
+
+
+def test_a_hidden_panel_draws_nothing_on_updates_and_the_latest_value_when_shown(
+    make_app: Any, qtbot: Any, monkeypatch: Any
+) -> None:
+    app = make_app()
+    panel = app.panel  # built, never shown: it lives in the tray
+    card = panel.cards[Device.COMPUTER]
+    drawn: list[str] = []
+    update_states = card.update_states
+
+    def counting(states: list[Any]) -> None:
+        drawn.extend(s.key for s in states if s.key == "pc.cpu")
+        update_states(states)
+
+    monkeypatch.setattr(card, "update_states", counting)
+    for value in (20.0, 30.0, 40.0):
+        app.engine.ingest([reading(CPU, value)])
+    qtbot.wait(200)  # any flush it would schedule has run by now
+    assert drawn == [] and "pc.cpu" not in card.rows
+    panel.show()
+    qtbot.waitUntil(lambda: "pc.cpu" in card.rows, timeout=3000)
+    assert card.rows["pc.cpu"].value.text() == "40.0 %"  # the latest only, drawn once
+    assert drawn == ["pc.cpu"]
+    # Opened once and hidden again: still nothing drawn until it is shown.
+    panel.hide()
+    app.engine.ingest([reading(CPU, 97.0)])  # critical: the alert count follows at once
+    qtbot.wait(200)
+    assert drawn == ["pc.cpu"] and card.rows["pc.cpu"].value.text() == "40.0 %"
+    assert panel.tabs.tabText(panel.ALERTS_TAB) == "Alerts (1)"
+    panel.show()
+    qtbot.waitUntil(lambda: card.rows["pc.cpu"].value.text() == "97.0 %", timeout=3000)
+    assert panel.banner.text() == "1 alert needs attention"
+
+
+def test_a_hidden_panel_runs_no_timer(make_app: Any, qtbot: Any) -> None:
+    app = make_app()
+    panel = app.panel
+    timers = [panel._tick, panel._spark_timer, panel._setup_timer]
+    panel.show()
+    assert all(t.isActive() for t in timers)
+    panel.hide()
+    assert not any(t.isActive() for t in timers)

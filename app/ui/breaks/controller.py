@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -58,9 +58,15 @@ class BreaksController(QObject):
         self._week: list[Any] = []
         self._last_phase: Phase | None = None
         self._rendered = 0  # serial of the update on screen
+        # Whether anything of ours is on screen (written on the GUI thread, read by the
+        # service's): while nothing is, a tick that changes no phase has nothing to draw.
+        self._on_screen = False
+        self._forwarded_phase: Phase | None = None
         self.updated.connect(self._on_update)  # direct from the GUI thread, queued from others
-        self._listener = self.updated.emit  # kept: the same callable is removed at close
+        self._listener = self._forward  # kept: the same callable is removed at close
         service.add_listener(self._listener)
+        # The card is drawn while it can be seen: at once when the panel shows it.
+        self.card.installEventFilter(self)
         service.attach_view()  # breaks are announced now that someone can see them
         self.notice.postpone_clicked.connect(self.postpone)
         self.notice.phone_clicked.connect(self.back_to_work_for_phone)
@@ -72,6 +78,33 @@ class BreaksController(QObject):
     def scheduler(self) -> BreakScheduler:
         """The service's scheduler (for tests)."""
         return self.service.scheduler
+
+    def _forward(self, update: BreakUpdate) -> None:
+        """Pass an update on to the GUI thread when it has something to show or do (any thread).
+
+        The service ticks every second or so; in working time with nothing of
+        ours on screen (the card hidden in the tray's panel), an update without
+        events or a new phase would only wake the GUI thread to draw nothing.
+        """
+        phase = update.status.phase
+        if update.events or self._on_screen or phase is not self._forwarded_phase:
+            self._forwarded_phase = phase
+            self.updated.emit(update)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Looked up with getattr: Qt may still call in while the Python side is being torn down.
+        if getattr(self, "_closed", True) or watched is not getattr(self, "card", None):
+            return False
+        if event.type() in (QEvent.Type.Show, QEvent.Type.Hide):
+            if event.type() is QEvent.Type.Show:
+                self.render()  # what was not drawn while hidden
+            self._note_on_screen()
+        return False
+
+    def _note_on_screen(self) -> None:
+        self._on_screen = (
+            self.notice.isVisible() or self.quiet.isVisible() or bool(self.windows) or self.card.isVisible()
+        )
 
     def _on_update(self, update: BreakUpdate) -> None:
         if self._closed:
@@ -148,6 +181,7 @@ class BreaksController(QObject):
         self._last_phase = status.phase
         limit = self.service.settings.plan.daily_limit / 3600
         self.card.show_status(status, self.service.source_label, self._week, limit)
+        self._note_on_screen()
 
     def _show_windows(self, status: BreakStatus, postpone_minutes: float) -> None:
         screens = QGuiApplication.screens()
@@ -194,6 +228,7 @@ class BreaksController(QObject):
         if self._closed:
             return
         self._closed = True
+        self.card.removeEventFilter(self)
         self.service.remove_listener(self._listener)
         self.service.detach_view()
         self.notice.close()

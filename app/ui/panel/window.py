@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -63,7 +63,10 @@ class StatusPanel(QMainWindow):
         # State changes are applied in slices of at most UPDATE_BUDGET_S per
         # event-loop pass, so a burst (many monitors reporting at once, or a
         # first reading creating dozens of rows) never freezes the window.
+        # Hidden (in the tray all day), the panel only notes what changed: the
+        # latest state per indicator waits here and is drawn when it is shown.
         self._pending: dict[str, IndicatorState] = {}
+        self._header_stale = False
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(0)
@@ -71,6 +74,8 @@ class StatusPanel(QMainWindow):
         self._build()
         surface.bridge.states_changed.connect(self._queue_states)
         surface.card_widget_added.connect(self._card_widget_added)
+        # Alert transitions are rare (readings are the steady stream): the header and
+        # the alert centre follow them hidden or not, so the counts always agree.
         surface.bridge.alert_event.connect(lambda _event: self._update_header())
 
     # -- construction ---------------------------------------------------------
@@ -197,7 +202,9 @@ class StatusPanel(QMainWindow):
     def _queue_states(self, changed: list[IndicatorState]) -> None:
         for state in changed:
             self._pending[state.key] = state
-        if not self._flush_timer.isActive():
+        if not self.isVisible():
+            self._header_stale = True  # drawn by showEvent
+        elif not self._flush_timer.isActive():
             self._flush_timer.start()
 
     def _flush(self) -> None:
@@ -220,9 +227,10 @@ class StatusPanel(QMainWindow):
             self._flush_timer.start()
 
     def flush_pending(self) -> None:
-        """Apply every queued change now (tests, screenshots)."""
+        """Apply every queued change now (tests, screenshots), hidden or not."""
         while self._pending:
             self._flush()
+        self._header_stale = False
 
     def _on_states(self, changed: list[IndicatorState]) -> None:
         by_device: dict[Device, list[IndicatorState]] = {}
@@ -316,17 +324,27 @@ class StatusPanel(QMainWindow):
     # -- window events --------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        # What changed while hidden is drawn now, in slices like any burst.
+        if self._pending and not self._flush_timer.isActive():
+            self._flush_timer.start()
+        if self._header_stale:
+            self._header_stale = False
+            self._update_header()
         self._tick.start()
         self._spark_timer.start()
         self._setup_timer.start()
         self._refresh_times()
         self.refresh_sparklines()
 
-    def closeEvent(self, event: QCloseEvent) -> None:
-        # Closing the window hides it; Deskwatch keeps watching from the tray.
+    def hideEvent(self, event: QHideEvent) -> None:
+        # Nothing on screen to keep fresh: no timer runs for a hidden panel.
         self._tick.stop()
         self._spark_timer.stop()
         self._setup_timer.stop()
+        super().hideEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # Closing the window hides it; Deskwatch keeps watching from the tray.
         if self.surface.has_tray:
             event.ignore()
             self.hide()
