@@ -26,6 +26,7 @@ from sensors.modbus_rtu import RtuClient
 from sensors.serial_transport import (
     TRANSPORT_ERRORS,
     Backoff,
+    PortUnavailable,
     SerialSettings,
     open_port,
 )

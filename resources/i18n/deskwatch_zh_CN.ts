@@ -124,18 +124,18 @@
 <context>
     <name>Announcer</name>
     <message>
-        <location filename="../../app/ui/tray.py" line="206"/>
+        <location filename="../../app/ui/tray.py" line="220"/>
         <source>Still unacknowledged — {0}</source>
-        <extracomment>How often the end of a call is looked for while notifications are held for it (ms). The key of the one notification that sums up the alerts held during a call. When each alert was last announced in full (not held or muted in a call): flaps keep quiet after. Alerts announced during the call in progress (id -&gt; was a re-announcement), shown after it. Which alerts each desktop notification on screen tells of (by its key).</extracomment>
+        <extracomment>The tooltip&apos;s countdown of a pending value (&quot;alert in 3 min&quot;) moves in steps of this many seconds: nobody may be hovering over the icon, so it is redrawn once a step, not every second. How far past its moment the tooltip is redrawn (ms), so the new text is the one shown. How often the end of a call is looked for while notifications are held for it (ms). The key of the one notification that sums up the alerts held during a call. When each alert was last announced in full (not held or muted in a call): flaps keep quiet after. Alerts announced during the call in progress (id -&gt; was a re-announcement), shown after it. Which alerts each desktop notification on screen tells of (by its key).</extracomment>
         <translation>仍未确认 — {0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/tray.py" line="221"/>
+        <location filename="../../app/ui/tray.py" line="235"/>
         <source>Open alert centre</source>
         <translation>打开告警中心</translation>
     </message>
     <message>
-        <location filename="../../app/ui/tray.py" line="261"/>
+        <location filename="../../app/ui/tray.py" line="275"/>
         <source>Alerts during your call: {0}</source>
         <translation>通话期间的告警:{0} 条</translation>
     </message>
@@ -204,93 +204,93 @@
 <context>
     <name>DeskwatchApp</name>
     <message>
-        <location filename="../../app/ui/main.py" line="202"/>
+        <location filename="../../app/ui/main.py" line="204"/>
         <source>Status and alerts</source>
         <extracomment>Optional features built by other modules; each has ``install(surface: Surface) -&gt; None``. Keys of the built-in actions; they work in the status panel and are shown in the tray menu. The panel&apos;s own key for its status tab (cards, then a card&apos;s detail with Enter). How often and how many times to look for a tray that was missing at start-up (2 min).</extracomment>
         <translation>状态和告警</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="203"/>
+        <location filename="../../app/ui/main.py" line="205"/>
         <source>{0}: status, {1}: alerts</source>
         <translation>{0}:状态,{1}:告警</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="207"/>
+        <location filename="../../app/ui/main.py" line="209"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="222"/>
+        <location filename="../../app/ui/main.py" line="224"/>
         <source>&amp;Open status panel</source>
         <translation>打开状态面板(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="223"/>
+        <location filename="../../app/ui/main.py" line="225"/>
         <source>&amp;Alert centre</source>
         <translation>告警中心(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="224"/>
+        <location filename="../../app/ui/main.py" line="226"/>
         <source>Acknowledge a&amp;ll alerts</source>
         <translation>确认全部告警(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="225"/>
+        <location filename="../../app/ui/main.py" line="227"/>
         <source>Take a &amp;break now</source>
         <translation>立即休息(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="226"/>
+        <location filename="../../app/ui/main.py" line="228"/>
         <source>Start-of-shift &amp;check…</source>
         <translation>班前检查…(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="227"/>
+        <location filename="../../app/ui/main.py" line="229"/>
         <source>&amp;Settings…</source>
         <translation>设置…(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="228"/>
+        <location filename="../../app/ui/main.py" line="230"/>
         <source>&amp;Quit Deskwatch</source>
         <translation>退出 Deskwatch(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="232"/>
+        <location filename="../../app/ui/main.py" line="234"/>
         <source>&amp;Pause break reminders</source>
         <translation>暂停休息提醒(&amp;P)</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/main.py" line="234"/>
+        <location filename="../../app/ui/main.py" line="236"/>
         <source>For %n minute(s)</source>
         <translation>
             <numerusform>%n 分钟</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="297"/>
+        <location filename="../../app/ui/main.py" line="299"/>
         <source>No system tray was found, so Deskwatch runs in this window. Closing it quits Deskwatch; minimise it instead.</source>
         <translation>未找到系统托盘,Deskwatch 在此窗口中运行。关闭窗口将退出 Deskwatch,请改为最小化。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="375"/>
-        <location filename="../../app/ui/main.py" line="396"/>
+        <location filename="../../app/ui/main.py" line="377"/>
+        <location filename="../../app/ui/main.py" line="398"/>
         <source>Report to IT</source>
         <translation>报告信息技术部门</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="376"/>
+        <location filename="../../app/ui/main.py" line="378"/>
         <source>The fault report is on the clipboard and saved as:
 {0}</source>
         <translation>故障报告已复制到剪贴板,并保存为:
 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="381"/>
+        <location filename="../../app/ui/main.py" line="383"/>
         <source>Open e-mail to {0}</source>
         <translation>写邮件给 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main.py" line="397"/>
+        <location filename="../../app/ui/main.py" line="399"/>
         <source>The fault report could not be saved: {0}</source>
         <translation>无法保存故障报告:{0}</translation>
     </message>
@@ -347,17 +347,17 @@
 <context>
     <name>DeviceCard</name>
     <message>
-        <location filename="../../app/ui/panel/cards.py" line="150"/>
+        <location filename="../../app/ui/panel/cards.py" line="162"/>
         <source>Charts</source>
         <translation>趋势图</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/cards.py" line="210"/>
+        <location filename="../../app/ui/panel/cards.py" line="228"/>
         <source>Open: press Enter to hide the rows</source>
         <translation>已展开:按回车键收起各项</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/cards.py" line="212"/>
+        <location filename="../../app/ui/panel/cards.py" line="230"/>
         <source>Closed: press Enter to show every row</source>
         <translation>已收起:按回车键显示全部各项</translation>
     </message>
@@ -823,44 +823,44 @@
 <context>
     <name>StatusPanel</name>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="79"/>
+        <location filename="../../app/ui/panel/window.py" line="84"/>
         <source>Deskwatch — workstation status</source>
         <extracomment>Longest slice of GUI-thread time spent applying state changes per event-loop pass.</extracomment>
         <translation>Deskwatch — 工位状态</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="91"/>
+        <location filename="../../app/ui/panel/window.py" line="96"/>
         <source>Acknowledge all</source>
         <translation>全部确认</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="93"/>
+        <location filename="../../app/ui/panel/window.py" line="98"/>
         <source>Start-of-shift check</source>
         <translation>班前检查</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="95"/>
+        <location filename="../../app/ui/panel/window.py" line="100"/>
         <source>Reports</source>
         <translation>报表</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="97"/>
+        <location filename="../../app/ui/panel/window.py" line="102"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="140"/>
+        <location filename="../../app/ui/panel/window.py" line="145"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="142"/>
-        <location filename="../../app/ui/panel/window.py" line="263"/>
+        <location filename="../../app/ui/panel/window.py" line="147"/>
+        <location filename="../../app/ui/panel/window.py" line="271"/>
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../app/ui/panel/window.py" line="192"/>
+        <location filename="../../app/ui/panel/window.py" line="197"/>
         <source>Configuration problems (defaults are used for these keys):</source>
         <translation>配置有误(以下各项使用默认值):</translation>
     </message>
