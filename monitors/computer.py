@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
 import threading
@@ -139,6 +140,34 @@ MSG_CRASH = Text(
 )
 MSG_APP_CRASH = Text("Deskwatch stopped unexpectedly around {time}", "Deskwatch 在 {time} 前后意外停止")
 MSG_CLEAN = Text("Last shutdown was clean", "上次正常关机")
+MSG_SINCE = Text(
+    "No unexpected restart since Deskwatch started at {time}", "自 {time} 本程序启动以来未异常重启"
+)
+MSG_NO_RECORD = Text(
+    "Not observed: no record of an earlier session in {path} (first start, or the file was removed)",
+    "未观测:{path} 中没有上次运行的记录(首次启动,或该文件已被删除)",
+)
+MSG_RECORD_UNREADABLE = Text(
+    "Cannot tell how the last session ended: {path} is unreadable ({error})",
+    "无法判断上次运行如何结束:{path} 无法读取({error})",
+)
+MSG_NOT_KNOWN = Text(
+    "Not observed: how the last session ended is not known ({path} was unreadable)",
+    "未观测:不知道上次运行如何结束({path} 无法读取)",
+)
+MSG_NO_BOOT_TIME = Text(
+    "Cannot tell whether the computer restarted: its boot time is unreadable ({error})",
+    "无法判断电脑是否重启:无法读取开机时间({error})",
+)
+MSG_RECORD_UNWRITABLE = Text(
+    "Cannot record this session in {path} ({error}): an unexpected restart would go unseen",
+    "无法在 {path} 中记录本次运行({error}):异常重启将无法发现",
+)
+MSG_MEMORY_UNREADABLE = Text("Cannot read the memory size: {error}", "无法读取内存大小:{error}")
+MSG_DISK_UNREADABLE = Text(
+    "Cannot read the free space at {path}: {error}", "无法读取 {path} 的剩余空间:{error}"
+)
+MSG_NO_PROCESSES = Text("Cannot list the running programs: {error}", "无法列出正在运行的程序:{error}")
 
 
 def _gib(n: float) -> str:
@@ -229,14 +258,18 @@ class ComputerMonitor(Monitor):
         self._last_slow = -float("inf")
         self._slow_readings: list[Reading] = []
         self._stall_probe: SystemStallProbe | None = None
-        self._restart_reading: Reading | None = None
+        #: The restart indicator: what to report once (how the last session ended), then from then on.
+        self._restart_first: Reading | None = None
+        self._restart_after: Reading | None = None
+        #: Why the heartbeat could not be written last time, or ``None`` when it was.
+        self._record_error: str | None = None
         self._heartbeat = context.data_dir / HEARTBEAT_FILE
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> None:
         self._cpu_reference = _cpu_times()
         if self.context.mode == "app":
-            self._restart_reading = self._check_previous_session()
+            self._restart_first, self._restart_after = self._check_previous_session()
             self._write_heartbeat(clean=False)
             self._stall_probe = SystemStallProbe()
             self._stall_probe.start()
@@ -260,14 +293,21 @@ class ComputerMonitor(Monitor):
             self._slow_readings = self._temperature() + self._processes()
         readings += self._slow_readings
         readings += self._stalls()
-        if self._restart_reading is not None:
-            readings.append(self._restart_reading)
-            # Reported once as a fault, then as ok: the alert stays visible
-            # (cleared but unacknowledged) until the clerk has seen it.
-            self._restart_reading = Reading(RESTART.id, False, Level.OK, MSG_CLEAN)
         if self.context.mode == "app":
             self._write_heartbeat(clean=False)
+            readings += self._restart()
         return readings
+
+    def _restart(self) -> list[Reading]:
+        first, self._restart_first = self._restart_first, None
+        if first is not None:
+            # How the last session ended is reported once; a fault then clears, and its
+            # alert stays visible (cleared but unacknowledged) until the clerk has seen it.
+            return [first]
+        if self._record_error is not None:
+            message = MSG_RECORD_UNWRITABLE.format(path=str(self._heartbeat), error=self._record_error)
+            return [Reading(RESTART.id, None, Level.UNKNOWN, message)]
+        return [] if self._restart_after is None else [self._restart_after]
 
     def _cpu(self) -> list[Reading]:
         # Our own reference, not psutil.cpu_percent(None): psutil keeps that
@@ -289,13 +329,16 @@ class ComputerMonitor(Monitor):
 
     def _memory(self) -> list[Reading]:
         vm = psutil.virtual_memory()
-        swap = psutil.swap_memory()
-        avail = 100.0 * vm.available / vm.total if vm.total else 0.0
+        if not vm.total:  # nothing was read (no "0 % available": that would be a false alarm)
+            message = MSG_MEMORY_UNREADABLE.format(error="the system reports a total of 0 bytes")
+            return [Reading(MEMORY.id, None, Level.UNKNOWN, message)]
+        avail = 100.0 * vm.available / vm.total
         mem_msg = Text.same(f"{_gib(vm.available)} / {_gib(vm.total)}")
         readings = [
             Reading(MEMORY.id, round(avail, 1), message=mem_msg, detail={"available_bytes": vm.available})
         ]
-        if swap.total:
+        swap = psutil.swap_memory()
+        if swap.total:  # no swap configured: nothing to watch, no reading
             readings.append(Reading(SWAP.id, round(swap.percent, 1)))
         return readings
 
@@ -319,8 +362,17 @@ class ComputerMonitor(Monitor):
                 message = MSG_DISK_MISSING.format(path=str(path))
                 readings.append(Reading(indicator.id, None, Level.WARNING, message))
                 continue
-            usage = psutil.disk_usage(str(path))
-            free_pct = 100.0 * usage.free / usage.total if usage.total else 0.0
+            try:
+                usage = psutil.disk_usage(str(path))
+                if not usage.total:
+                    raise OSError(0, "the file system reports a size of 0 bytes")
+            except OSError as exc:  # a folder we may not enter, a network drive gone: not "0 % free"
+                message = MSG_DISK_UNREADABLE.format(path=str(path), error=exc.strerror or str(exc))
+                readings.append(
+                    Reading(indicator.id, None, Level.UNKNOWN, message, detail={"path": str(path)})
+                )
+                continue
+            free_pct = 100.0 * usage.free / usage.total
             message = MSG_DISK.format(free=_gib(usage.free), total=_gib(usage.total), path=str(path))
             readings.append(
                 Reading(
@@ -362,11 +414,18 @@ class ComputerMonitor(Monitor):
         if not required and not forbidden:
             return []
         running: set[str] = set()
-        for proc in psutil.process_iter(["name", "exe", "cmdline"]):
-            info = proc.info
-            for candidate in (info.get("name"), info.get("exe"), (info.get("cmdline") or [None])[0]):
-                if candidate:
-                    running.add(_norm_process(candidate))
+        try:
+            for proc in psutil.process_iter(["name", "exe", "cmdline"]):
+                info = proc.info
+                for candidate in (info.get("name"), info.get("exe"), (info.get("cmdline") or [None])[0]):
+                    if candidate:
+                        running.add(_norm_process(candidate))
+            if not running:  # not even Deskwatch itself: the list was not read, nothing is "not running"
+                raise OSError(0, "no program names could be read")
+        except (OSError, psutil.Error) as exc:
+            message = MSG_NO_PROCESSES.format(error=getattr(exc, "strerror", None) or str(exc))
+            wanted = [(REQUIRED, required), (FORBIDDEN, forbidden)]
+            return [Reading(ind.id, None, Level.UNKNOWN, message) for ind, names in wanted if names]
         readings = []
         if required:
             missing = [n for n in required if _norm_process(n) not in running]
@@ -395,31 +454,75 @@ class ComputerMonitor(Monitor):
 
     # -- unexpected restarts ----------------------------------------------------
     def _write_heartbeat(self, clean: bool) -> None:
-        beat = {"boot_time": psutil.boot_time(), "last_beat": time.time(), "clean": clean, "pid": os.getpid()}
+        try:
+            boot_time: float | None = _boot_time()
+        except BOOT_TIME_ERRORS:
+            boot_time = None  # the next start then cannot tell a reboot from a Deskwatch crash, and says so
+        beat = {"boot_time": boot_time, "last_beat": time.time(), "clean": clean, "pid": os.getpid()}
         try:
             self._heartbeat.parent.mkdir(parents=True, exist_ok=True)
             # Atomic, 0600 and never through a planted link (the data folder may be shared).
             write_private(self._heartbeat, json.dumps(beat))
         except OSError as exc:  # a full or read-only disk must not stop monitoring
-            log.warning("cannot write heartbeat %s: %s", self._heartbeat, exc)
+            if self._record_error is None:
+                log.warning("cannot write heartbeat %s: %s", self._heartbeat, exc)
+            self._record_error = exc.strerror or str(exc)
+        else:
+            self._record_error = None
 
-    def _check_previous_session(self) -> Reading:
+    def _check_previous_session(self) -> tuple[Reading, Reading]:
+        """What to report about how the last session ended: once, and from then on.
+
+        "OK" only when the record says so: with no record (the first start) or an
+        unreadable one, nobody knows whether the last session crashed.
+        """
+        path = str(self._heartbeat)
+        since = MSG_SINCE.format(time=time.strftime("%Y-%m-%d %H:%M"))
         try:
             previous = json.loads(self._heartbeat.read_text("utf-8"))
-            boot_time, last_beat = float(previous["boot_time"]), float(previous["last_beat"])
-            clean = bool(previous["clean"])
+            last_beat, clean = float(previous["last_beat"]), previous["clean"]
+            boot_time = None if previous["boot_time"] is None else float(previous["boot_time"])
+            if not isinstance(clean, bool) or not math.isfinite(last_beat):
+                raise ValueError("not a heartbeat record")
         except FileNotFoundError:
-            return Reading(RESTART.id, False, Level.OK, MSG_CLEAN)
-        except (OSError, ValueError, KeyError, TypeError):
-            log.warning("heartbeat file %s unreadable; ignoring it", self._heartbeat)
-            return Reading(RESTART.id, False, Level.OK, MSG_CLEAN)
+            missing = Reading(RESTART.id, None, Level.NOT_SET_UP, MSG_NO_RECORD.format(path=path))
+            return missing, missing
+        except (OSError, ValueError, KeyError, TypeError, OverflowError) as exc:
+            log.warning("heartbeat file %s unreadable: %s", self._heartbeat, exc)
+            error = f"{type(exc).__name__}: {exc}"
+            return (
+                Reading(
+                    RESTART.id, None, Level.UNKNOWN, MSG_RECORD_UNREADABLE.format(path=path, error=error)
+                ),
+                Reading(RESTART.id, None, Level.NOT_SET_UP, MSG_NOT_KNOWN.format(path=path)),
+            )
+        after = Reading(RESTART.id, False, Level.OK, since)
         if clean:
-            return Reading(RESTART.id, False, Level.OK, MSG_CLEAN)
+            clean_stop = Reading(RESTART.id, False, Level.OK, MSG_CLEAN)
+            return clean_stop, clean_stop
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last_beat))
         detail = {"last_heartbeat": last_beat, "previous_boot_time": boot_time}
-        if abs(boot_time - psutil.boot_time()) > BOOT_TIME_TOLERANCE_S:
-            return Reading(RESTART.id, True, Level.CRITICAL, MSG_CRASH.format(time=when), detail=detail)
-        return Reading(RESTART.id, True, Level.WARNING, MSG_APP_CRASH.format(time=when), detail=detail)
+        try:
+            boot_now = _boot_time()
+            if boot_time is None:
+                raise RuntimeError("not recorded by the last session")
+        except BOOT_TIME_ERRORS as exc:
+            message = MSG_NO_BOOT_TIME.format(error=str(exc))
+            return Reading(RESTART.id, None, Level.UNKNOWN, message, detail=detail), after
+        if abs(boot_time - boot_now) > BOOT_TIME_TOLERANCE_S:
+            return Reading(
+                RESTART.id, True, Level.CRITICAL, MSG_CRASH.format(time=when), detail=detail
+            ), after
+        return Reading(RESTART.id, True, Level.WARNING, MSG_APP_CRASH.format(time=when), detail=detail), after
+
+
+#: What :func:`_boot_time` raises when the boot time cannot be read (``/proc/stat`` without ``btime``…).
+BOOT_TIME_ERRORS = (OSError, RuntimeError, psutil.Error)
+
+
+def _boot_time() -> float:
+    """When the computer booted (seconds since the epoch); raises one of :data:`BOOT_TIME_ERRORS`."""
+    return float(psutil.boot_time())
 
 
 #: The shortest window a CPU usage figure is measured over (a one-shot check waits this long).
