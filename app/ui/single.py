@@ -8,7 +8,9 @@ on the GUI thread by a :class:`QSocketNotifier` (QtNetwork's ``QLocalServer``
 would load a 2 MiB library for this alone); both ends check the other's user
 id.  Windows: a named pipe (``multiprocessing.connection``, the first pipe
 instance, so a name someone else holds is not shared), served by a thread
-that hands knocks to the GUI thread through a queued signal.
+that hands knocks to the GUI thread through a queued signal; pipe names are
+machine-wide, so both ends check that the other runs as this user
+(:mod:`app.ui.pipe_peer`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QSocketNotifier, Signal
 
 from app.kernel.paths import private_dir, user_data_dir
+from app.ui.pipe_peer import PipePeers
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,8 @@ PIPE_FAMILY = "AF_PIPE"
 MAX_CONNECTIONS = 8
 #: Longest a knock on the pipe may take to say its command.
 PIPE_READ_S = 1.0
+#: Who is at the other end of a pipe (tests put Win32 functions that answer as Windows does here).
+PIPE_PEERS = PipePeers()
 
 
 def server_name(suffix: str = "") -> str:
@@ -52,7 +57,8 @@ def server_name(suffix: str = "") -> str:
     user can create it first; Deskwatch would then take the squatter for
     itself and exit.  ``$XDG_RUNTIME_DIR`` (``/run/user/<uid>``, 0700) is used
     when it is really ours, else a private 0700 folder.  On Windows the name
-    is a named pipe, private to the session already.
+    is a named pipe; pipe names are machine-wide (every session of a terminal
+    server), so each end checks that the other runs as this user.
     """
     name = "deskwatch" + suffix
     if WINDOWS:
@@ -136,6 +142,9 @@ def _ask_pipe(name: str) -> bool:
 
     try:
         with Client(name, family=PIPE_FAMILY) as connection:
+            # Another user's pipe under our name is no Deskwatch of ours: say nothing to it.
+            if not PIPE_PEERS.server_is_ours(connection.fileno()):
+                return False
             connection.send_bytes(SHOW_COMMAND)
     except OSError:
         return False
@@ -271,6 +280,8 @@ class _PipeServer:
             with connection:
                 if self.closing.is_set():
                     return
+                if not PIPE_PEERS.client_is_ours(connection.fileno()):
+                    continue  # another user's process: its words are not obeyed
                 try:
                     data = connection.recv_bytes(64) if connection.poll(PIPE_READ_S) else b""
                 except (OSError, EOFError):

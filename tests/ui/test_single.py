@@ -6,13 +6,17 @@ A second launch from another user is in tests/faults/test_hardening_users.py.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import socket
 import stat
+import struct
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -126,10 +130,107 @@ def test_no_qtnetwork_is_loaded(name: str) -> None:
 
 
 # -- Windows: the named pipe, with an AF_UNIX socket standing in -------------------------------
+#: Token users as ``whoami /user`` prints them on a terminal server: two clerks of one domain.
+OWN_SID = "S-1-5-21-1004336348-1177238915-682003330-1001"
+OTHER_SID = "S-1-5-21-1004336348-1177238915-682003330-1002"
+OTHER_PID = 5120  # the other clerk's process (not ours to open: ERROR_ACCESS_DENIED)
+ERROR_ACCESS_DENIED, ERROR_INSUFFICIENT_BUFFER = 5, 122
+
+
+def sid_bytes(text: str) -> bytes:
+    """The binary SID of ``S-1-5-21-…`` (revision, count, 6-byte authority, sub-authorities)."""
+    _s, revision, authority, *subs = text.split("-")
+    head = bytes([int(revision), len(subs)]) + int(authority).to_bytes(6, "big")
+    return head + struct.pack(f"<{len(subs)}I", *map(int, subs))
+
+
+class FakeWin32:
+    """kernel32/advapi32 as Windows answers the calls of :class:`single.PipePeers`.
+
+    ``users`` maps a process id to its token user; ``None`` is a process
+    ``OpenProcess`` refuses (another user's, for a clerk who is no admin).
+    ``GetTokenInformation`` fails with ERROR_INSUFFICIENT_BUFFER and the size
+    needed when asked without a buffer (44 bytes for a domain user on 64-bit
+    Windows: TOKEN_USER's pointer and attributes, then the 28-byte SID), and
+    lays TOKEN_USER out as Windows does: the SID pointer points past the
+    struct, into the same buffer.  Every handle opened must be closed.
+    """
+
+    CURRENT_PROCESS = -1  # GetCurrentProcess's pseudo handle, never closed
+
+    def __init__(self, users: dict[int, str | None], server: int, client: int) -> None:
+        self.users, self.server, self.client = users, server, client
+        self.handles: dict[int, tuple[str, int]] = {}
+        self.error = 0
+        self.calls: list[str] = []
+        self._next = 0x1A4
+
+    def _open(self, kind: str, pid: int) -> int:
+        self._next += 4
+        self.handles[self._next] = (kind, pid)
+        return self._next
+
+    def GetNamedPipeServerProcessId(self, pipe: int, pid: Any) -> int:
+        assert isinstance(pipe, int) and pipe >= 0
+        self.calls.append("server")
+        pid._obj.value = self.server
+        return 1
+
+    def GetNamedPipeClientProcessId(self, pipe: int, pid: Any) -> int:
+        assert isinstance(pipe, int) and pipe >= 0
+        self.calls.append("client")
+        pid._obj.value = self.client
+        return 1
+
+    def GetCurrentProcess(self) -> int:
+        return self.CURRENT_PROCESS
+
+    def OpenProcess(self, access: int, inherit: bool, pid: int) -> int | None:
+        assert access == 0x1000 and inherit is False  # PROCESS_QUERY_LIMITED_INFORMATION
+        if self.users.get(pid) is None:
+            self.error = ERROR_ACCESS_DENIED
+            return None
+        return self._open("process", pid)
+
+    def OpenProcessToken(self, process: int, access: int, token: Any) -> int:
+        assert access == 0x0008  # TOKEN_QUERY
+        pid = os.getpid() if process == self.CURRENT_PROCESS else self.handles[process][1]
+        token._obj.value = self._open("token", pid)
+        return 1
+
+    def GetTokenInformation(self, token: Any, kind: int, buffer: Any, size: int, needed: Any) -> int:
+        assert kind == 1  # TokenUser
+        sid = sid_bytes(self.users[self.handles[token.value][1]] or "")
+        header = 2 * ctypes.sizeof(ctypes.c_void_p)
+        needed._obj.value = header + len(sid)
+        if buffer is None or size < header + len(sid):
+            self.error = ERROR_INSUFFICIENT_BUFFER
+            return 0
+        ctypes.memmove(ctypes.addressof(buffer) + header, sid, len(sid))
+        ctypes.c_void_p.from_buffer(buffer).value = ctypes.addressof(buffer) + header
+        return 1
+
+    def CloseHandle(self, handle: Any) -> int:
+        del self.handles[handle.value if isinstance(handle, ctypes.c_void_p) else handle]
+        return 1
+
+    def last_error(self) -> int:
+        return self.error
+
+
+def fake_win32(monkeypatch: pytest.MonkeyPatch, server: int, client: int) -> FakeWin32:
+    users: dict[int, str | None] = {os.getpid(): OWN_SID, OTHER_PID: None}
+    fake = FakeWin32(users, server, client)
+    monkeypatch.setattr(single, "PIPE_PEERS", single.PipePeers(fake))
+    return fake
+
+
 @pytest.fixture
-def faked_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+def faked_windows(monkeypatch: pytest.MonkeyPatch) -> FakeWin32:
+    """Windows's pipe code on an AF_UNIX socket; both ends are this user's (this process)."""
     monkeypatch.setattr(single, "WINDOWS", True)
     monkeypatch.setattr(single, "PIPE_FAMILY", "AF_UNIX")
+    return fake_win32(monkeypatch, os.getpid(), os.getpid())
 
 
 def test_the_windows_name_is_a_pipe_of_this_user(
@@ -175,3 +276,84 @@ def test_the_pipe_server_ignores_other_words_and_silence(faked_windows: None, na
         assert shown == [True]
     finally:
         first.close()
+
+
+class Squatter:
+    """Another user's server on our pipe name (here: an AF_UNIX listener), keeping what it is told."""
+
+    def __init__(self, name: str) -> None:
+        from multiprocessing.connection import Listener
+
+        self.listener = Listener(name, family="AF_UNIX")
+        self.heard: list[bytes] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError, EOFError), self.listener.accept() as connection:
+            self.heard.append(connection.recv_bytes(64))
+
+    def close(self) -> None:
+        self.thread.join(5)
+        self.listener.close()
+
+
+@pytest.mark.parametrize("owner", [OTHER_SID, None], ids=["another user", "not ours to open"])
+def test_a_pipe_another_user_serves_is_no_running_deskwatch(
+    faked_windows: FakeWin32, name: str, monkeypatch: pytest.MonkeyPatch, owner: str | None
+) -> None:
+    faked_windows.users[OTHER_PID] = owner
+    faked_windows.server = OTHER_PID
+    squatter = Squatter(name)
+    try:
+        assert single.ask_running_instance(name) is False  # so this clerk's Deskwatch starts
+    finally:
+        squatter.close()
+    assert squatter.heard == [], "nothing is said to another user's pipe"
+    assert faked_windows.calls == ["server"] and faked_windows.handles == {}
+
+
+def test_a_knock_from_another_users_process_is_not_obeyed(
+    faked_windows: FakeWin32, name: str, qtbot: Any
+) -> None:
+    first = single.SingleInstance(name)
+    assert first.listen()
+    shown: list[bool] = []
+    first.show_requested.connect(lambda: shown.append(True))
+    try:
+        faked_windows.client = OTHER_PID
+        assert single.ask_running_instance(name) is True  # the server is ours; the knock is not
+        deadline = time.monotonic() + 1.0
+        while "client" not in faked_windows.calls and time.monotonic() < deadline:
+            qtbot.wait(20)
+        qtbot.wait(200)
+        assert shown == [] and "client" in faked_windows.calls
+        faked_windows.client = os.getpid()
+        with qtbot.waitSignal(first.show_requested, timeout=5000):
+            assert single.ask_running_instance(name) is True
+    finally:
+        first.close()
+    assert faked_windows.handles == {}, "every process and token handle is closed"
+
+
+def test_a_malformed_token_user_is_nobody(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.ui import pipe_peer
+
+    own = sid_bytes(OWN_SID)
+    header = 2 * ctypes.sizeof(ctypes.c_void_p)
+
+    def token_user(sid: bytes, offset: int | None = header) -> ctypes.Array[ctypes.c_char]:
+        buffer = ctypes.create_string_buffer(header + len(sid))
+        ctypes.memmove(ctypes.addressof(buffer) + header, sid, len(sid))
+        pointer = None if offset is None else ctypes.addressof(buffer) + offset
+        ctypes.c_void_p.from_buffer(buffer).value = pointer
+        return buffer
+
+    assert pipe_peer.token_user_sid(token_user(own)) == own
+    assert pipe_peer.sid_string(own) == OWN_SID
+    assert pipe_peer.token_user_sid(token_user(own, None)) is None
+    assert pipe_peer.token_user_sid(token_user(own, 0)) is None  # points at itself
+    assert pipe_peer.token_user_sid(token_user(own, 4096)) is None  # outside the buffer
+    assert pipe_peer.token_user_sid(token_user(bytes([2]) + own[1:])) is None  # revision 2
+    assert pipe_peer.token_user_sid(token_user(own[:1] + bytes([6]) + own[2:])) is None  # runs past the end
+    assert pipe_peer.token_user_sid(token_user(own[:1] + bytes([16]) + own[2:] + bytes(44))) is None
