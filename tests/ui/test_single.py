@@ -357,3 +357,21 @@ def test_a_malformed_token_user_is_nobody(monkeypatch: pytest.MonkeyPatch) -> No
     assert pipe_peer.token_user_sid(token_user(bytes([2]) + own[1:])) is None  # revision 2
     assert pipe_peer.token_user_sid(token_user(own[:1] + bytes([6]) + own[2:])) is None  # runs past the end
     assert pipe_peer.token_user_sid(token_user(own[:1] + bytes([16]) + own[2:] + bytes(44))) is None
+
+
+# -- Linux: the socket's folder --------------------------------------------------------------------
+def test_a_runtime_folder_others_can_enter_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = tmp_path / "xdg"
+    runtime.mkdir()
+    runtime.chmod(0o755)  # as a badly set-up session leaves $XDG_RUNTIME_DIR
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(single.tempfile, "tempdir", str(tmp_path / "tmp"))
+    folder = Path(single.server_name()).parent
+    assert folder == tmp_path / "tmp" / f"deskwatch-{os.geteuid()}"
+    info = folder.lstat()
+    assert info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) == 0o700
+    runtime.chmod(0o700)
+    assert Path(single.server_name()).parent == runtime
