@@ -162,14 +162,22 @@ class PulseServer:
             with contextlib.suppress(RuntimeError):
                 self.pactl("suspend-sink", SINK, "0")
 
-    def play(self, pcm: npt.NDArray[np.int16], rate: int = RATE) -> subprocess.Popen[bytes]:
-        """Play int16 mono samples into the sink; returns the player (stopped at teardown)."""
+    def play(
+        self, pcm: npt.NDArray[np.int16], rate: int = RATE, latency_ms: int = 50
+    ) -> subprocess.Popen[bytes]:
+        """Play int16 mono samples into the sink; returns the player (stopped at teardown).
+
+        ``latency_ms`` is the player's buffer: 50 ms starts a signal at once (the latency
+        bench times from here); a longer one keeps playing through a loaded machine's
+        scheduling delays, where 50 ms ran dry and the sink played zeros (read, rightly,
+        as dropouts, and in the classification tests as a spoilt window).
+        """
         path = self.root / f"signal-{len(self.players)}.raw"
         path.write_bytes(pcm.astype("<i2").tobytes())
         player = subprocess.Popen(
             [
                 "pacat", "--playback", f"--device={SINK}", f"--rate={rate}", "--channels=1",
-                "--format=s16le", "--latency-msec=50", str(path),
+                "--format=s16le", f"--latency-msec={latency_ms}", str(path),
             ],
             env={**os.environ, **self.env},
             stdout=subprocess.DEVNULL,

@@ -36,6 +36,9 @@ LISTEN_S = 2.0
 # Long enough for the previous signal's tail to leave PulseAudio's buffers (0.6 s was not:
 # the hum case then read part of the signal before it, 1 run in 4).
 SETTLE_S = 1.5
+#: The player's buffer: with 50 ms, two busy loops on this 2-core machine starved it
+#: (the sink then plays zeros: 2 dropouts in the clipping window, 3 runs in 6); 400 ms did not.
+PLAYER_LATENCY_MS = 400
 
 OK, WARN, CRIT = Level.OK, Level.WARNING, Level.CRITICAL
 #: Nothing to measure (no speech, no pause): not observed, never OK.
@@ -110,7 +113,7 @@ def _listen_once(
     wait_for(flowing, 20, "audio to flow")
     monitor.poll()  # takes note of any reconnection (which resets the window)
     losses = monitor.capture.status().losses
-    player = pulse.play(SIGNALS[signal])
+    player = pulse.play(SIGNALS[signal], latency_ms=PLAYER_LATENCY_MS)
     # Until the player has connected the sink plays digital zeros, and a window that
     # held them has its floor at -120 dBFS (seen once under load): wait for it.
     wait_for(lambda: _playing(pulse), 20, "the player to connect")
