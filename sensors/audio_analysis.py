@@ -300,6 +300,29 @@ def _hum_from_spectrum(spectrum: npt.NDArray[np.complex128], n: int, plan: _Plan
     return out
 
 
+#: Standard errors taken off the mean hum of the quiet blocks (see :func:`_hum_lower_bound`).
+HUM_CONFIDENCE_SIGMAS = 1.0
+
+
+def _hum_lower_bound(per_block: list[float]) -> float:
+    """The hum the quiet blocks agree on: their mean less one standard error (never below 0).
+
+    Each block's figure is its harmonics' power less the neighbouring bins'
+    (signed), so broadband noise averages out -- but over a 2 s window's few
+    quiet blocks, loud noise (a −44 dBFS line) or a word's fading harmonics
+    left a mean of −61 dBFS at unlucky window positions, 1 dB under the
+    warning line (and over it, live: a false alarm).  Mains hum is steady: its
+    blocks agree and the bound is the mean; noise's figures scatter, and the
+    bound falls.  The price, only on such a line: a −57 dBFS hum may read
+    −61 at an unlucky window position (it read −59 at worst before).
+    """
+    values = np.asarray(per_block, dtype=np.float64)
+    bound = float(values.mean())
+    if values.size >= 2:
+        bound -= HUM_CONFIDENCE_SIGMAS * float(values.std(ddof=1)) / np.sqrt(values.size)
+    return max(0.0, bound)
+
+
 def hum_power(x: Floats, settings: AnalysisSettings) -> float:
     """Tonal power at the mains frequency and harmonics, above the local noise (see :func:`analyse_block`)."""
     n = x.size
@@ -757,7 +780,7 @@ def summarise(
         block_power[filled] = inner / np.maximum(counts, 1.0)
     quiet_flags = filled & (block_power <= quiet_limit)
     quiet = [b for (b, _), q in zip(items, quiet_flags, strict=True) if q and not b.all_zero]
-    hum = to_dbfs(max(0.0, float(np.mean([b.hum_power for b in quiet])))) if quiet else None
+    hum = to_dbfs(_hum_lower_bound([b.hum_power for b in quiet])) if quiet else None
     # A bias shows in the pauses; speech waveforms are lopsided over short stretches.
     dc_blocks = quiet or [b for b, _ in items]
     dc = sum(b.sample_sum for b in dc_blocks) / max(1, sum(b.samples for b in dc_blocks))
