@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QTimer, Signal
 
 from app.core.alerts import AlertEvent
 from app.core.engine import Engine, IndicatorState
@@ -295,6 +295,14 @@ class LoopWatch(QObject):
     of its polls has a measurement to report, and work still waiting counts
     when it asks (:class:`~app.kernel.monitor.LoopLatencyProbe`), so a loop
     that hangs is reported while it hangs.
+
+    A stall with nothing of ours queued matters when the clerk acts meanwhile
+    (a click on the panel waits for it): the window system stamps each click
+    and key press when it happens, so an application event filter compares
+    that stamp with the moment the loop takes the event up.  The stamps run on
+    the window system's clock (X server time, ``GetMessageTime``) in 32-bit
+    milliseconds: the quickest delivery seen is the offset between the clocks,
+    and a click's wait is how much later than that it came.
     """
 
     #: A stall longer than :attr:`STALL_MS` (its length in ms).
@@ -311,6 +319,9 @@ class LoopWatch(QObject):
         self._running = False
         #: When the loop first ran after :meth:`start`: waits that began before are start-up, not stalls.
         self._since = float("inf")
+        #: ``monotonic ms − event stamp`` (mod 2³²) of the quickest input delivery seen: the clocks' offset.
+        self._input_offset: int | None = None
+        self._filtering = False
 
     def attach(self, bridge: EngineBridge) -> None:
         """Time ``bridge``'s deliveries from now on."""
@@ -325,12 +336,52 @@ class LoopWatch(QObject):
         if self._running:
             self._since = time.monotonic()
             self.probe.watch(True)
+            qapp = QCoreApplication.instance()
+            if qapp is not None and not self._filtering:
+                qapp.installEventFilter(self)
+                self._filtering = True
 
     def stop(self) -> None:
         """Stop measuring."""
         self._running = False
         self._since = float("inf")
         self.probe.watch(False)
+        qapp = QCoreApplication.instance()
+        if qapp is not None and self._filtering:
+            qapp.removeEventFilter(self)
+        self._filtering = False
+        self._input_offset = None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Times the clerk's clicks and key presses from the window system's stamp (never consumes them)."""
+        if event.type() in _USER_INPUT and event.spontaneous():
+            stamp = getattr(event, "timestamp", None)
+            if stamp is not None:
+                self.input_delivered(int(stamp()))
+        return False
+
+    def input_delivered(self, stamp_ms: int, now: float | None = None) -> float | None:
+        """Note a click or key press stamped ``stamp_ms`` (window-system clock) taken up now.
+
+        Returns how long it waited (ms), or ``None`` when that cannot be told
+        yet (the first stamp, or a stamp from another clock).
+        """
+        if not stamp_ms:
+            return None  # Qt's "no stamp"
+        now_ms = int((time.monotonic() if now is None else now) * 1000.0)
+        offset = (now_ms - stamp_ms) & _STAMP_MASK
+        if self._input_offset is None:
+            self._input_offset = offset
+            return None
+        # Signed difference modulo 2³²: the stamps wrap after 49.7 days.
+        waited = ((offset - self._input_offset + _STAMP_HALF) & _STAMP_MASK) - _STAMP_HALF
+        if waited < 0 or waited > _INPUT_CLOCK_JUMP_MS:
+            # Quicker than any before (the offset is smaller than thought), or another clock.
+            self._input_offset = offset
+            return None
+        self.probe.report(float(waited))
+        self._note(float(waited))
+        return float(waited)
 
     def run_queued(self, stamp: float, work: Callable[[], None]) -> None:
         """Run ``work`` queued at ``stamp`` (GUI thread), noting its wait and how long it took."""
@@ -352,3 +403,13 @@ class LoopWatch(QObject):
         self.worst_ms = max(self.worst_ms, stall_ms)
         if stall_ms > self.STALL_MS:
             self.stalled.emit(stall_ms)
+
+
+#: The clerk's own acts, which the window system stamps when they happen.
+_USER_INPUT = frozenset(
+    {QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick, QEvent.Type.KeyPress, QEvent.Type.Wheel}
+)
+_STAMP_MASK = 0xFFFFFFFF
+_STAMP_HALF = 0x80000000
+#: A click "later" than this is on another clock (a re-stamped or synthetic event), not a stall.
+_INPUT_CLOCK_JUMP_MS = 60_000
