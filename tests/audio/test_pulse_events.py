@@ -211,6 +211,20 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
         time.sleep(0.05)
 
 
+def a_call_is_seen_once_resubscribed(
+    made: PulseStreamWatcher, seen: Seen, pulse: PulseServer, connects: int
+) -> None:
+    """Once the new server lists the watcher's new subscription, a call is seen within a second."""
+    wait_until(lambda: made.stats.connects > connects and subscribed(made, pulse), 10, "a new subscription")
+    seen.wait(idle, 5, "a snapshot of the new server")
+    call = start_client(pulse, "parec", f"--device={SOURCE}", "--client-name=softphone")
+    try:
+        assert seen.wait(recording("softphone"), 5, "a call on the new server") < 1.0
+    finally:
+        stop_process(call)
+    assert made.stats.mode == "events"
+
+
 def test_the_watcher_reconnects_when_pulseaudio_restarts(
     watcher: tuple[PulseStreamWatcher, Seen], pulse: PulseServer
 ) -> None:
@@ -224,14 +238,7 @@ def test_the_watcher_reconnects_when_pulseaudio_restarts(
     made, seen = watcher
     connects = made.stats.connects
     pulse.restart()
-    wait_until(lambda: made.stats.connects > connects and subscribed(made, pulse), 10, "a new subscription")
-    seen.wait(idle, 5, "a snapshot of the new server")
-    call = start_client(pulse, "parec", f"--device={SOURCE}", "--client-name=softphone")
-    try:
-        assert seen.wait(recording("softphone"), 5, "a call after the restart") < 1.0
-    finally:
-        stop_process(call)
-    assert made.stats.mode == "events"
+    a_call_is_seen_once_resubscribed(made, seen, pulse, connects)
 
 
 def test_the_watcher_says_unknown_while_pulseaudio_is_gone(
@@ -245,14 +252,7 @@ def test_the_watcher_says_unknown_while_pulseaudio_is_gone(
         assert seen.wait(lambda s: s is None, 5, "unknown while the server is gone") < 3.0
     finally:
         pulse.start()
-    wait_until(lambda: made.stats.connects > connects and subscribed(made, pulse), 10, "a new subscription")
-    seen.wait(idle, 5, "a snapshot once the server is back")
-    call = start_client(pulse, "parec", f"--device={SOURCE}", "--client-name=softphone")
-    try:
-        assert seen.wait(recording("softphone"), 5, "a call once the server is back") < 1.0
-    finally:
-        stop_process(call)
-    assert made.stats.mode == "events"
+    a_call_is_seen_once_resubscribed(made, seen, pulse, connects)
 
 
 def test_without_subscribe_it_polls(
