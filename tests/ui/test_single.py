@@ -322,7 +322,8 @@ def test_a_knock_from_another_users_process_is_not_obeyed(
     first.show_requested.connect(lambda: shown.append(True))
     try:
         faked_windows.client = OTHER_PID
-        assert single.ask_running_instance(name) is True  # the server is ours; the knock is not
+        # The server is ours, the knock is not: it hangs up (the knocker may see that, or not).
+        single.ask_running_instance(name)
         deadline = time.monotonic() + 1.0
         while "client" not in faked_windows.calls and time.monotonic() < deadline:
             qtbot.wait(20)
