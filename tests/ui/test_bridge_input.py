@@ -88,13 +88,14 @@ def click_during(xserver: XServer, stall_s: float) -> tuple[int, float | None]:
 
 
 def test_a_click_during_a_stall_with_nothing_queued_is_seen(xserver: XServer) -> None:
-    clicks, worst = click_during(xserver, 0.8)
+    clicks, worst = click_during(xserver, 1.5)
     assert clicks == 2  # both clicks reached the button
-    # Clicked 0.2 s into a 0.8 s stall: it waited about 0.6 s (less xdotool's start-up).
-    assert worst is not None and 400 <= worst <= 900, worst
+    # Clicked 0.2 s into a 1.5 s stall: it waited about 1.3 s (less xdotool's start-up).
+    assert worst is not None and 700 <= worst <= 1600, worst
 
 
 def test_a_click_on_a_free_loop_is_no_stall(xserver: XServer) -> None:
     clicks, worst = click_during(xserver, 0.0)
     assert clicks == 2
-    assert worst is not None and worst < 100, worst
+    # Measured, and under the indicator's warning (250 ms) even on a loaded machine.
+    assert worst is not None and worst < 250, worst
