@@ -32,8 +32,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.kernel import devices
 from app.kernel.i18n import Text
-from app.kernel.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
+from app.kernel.model import Direction, IndicatorMaker, Level, Reading, Thresholds
 from app.kernel.monitor import Monitor, MonitorContext
 from app.kernel.paths import private_dir, write_private
 from app.kernel.settings import Setting
@@ -48,20 +49,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _headset_device() -> Device:
-    """The 耳机 device group, declared by the headset monitor (its card shows these readings too).
-
-    Monitors do not import each other; :func:`monitors.discover` imports
-    modules in name order, so ``headset`` is declared before ``hearing``.
-    Imported alone (a unit test), the same group is declared here.
-    """
-    declared = Device.named("headset")
-    if declared.order != 20:  # not declared yet: Device.named made a stand-in
-        declared = Device("headset", Text("Headset", "耳机"), 20)
-    return declared
-
-
-HEADSET = _headset_device()
+#: 耳机: the card these readings share with the headset monitor's (declared in the kernel, so the
+#: order in which the monitors are imported does not matter).
+HEADSET = devices.HEADSET
 _ind = IndicatorMaker("hearing", HEADSET)
 
 #: Dose warnings come at half the allowance: with equal energy, a clerk who

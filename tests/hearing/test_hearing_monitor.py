@@ -177,14 +177,16 @@ def test_no_server_and_no_sink_are_not_set_up(
     assert level.level is Level.OK and level.value is None
 
 
-def test_indicators_sit_on_the_headset_card() -> None:
-    """In the app (monitors discovered in name order) the readings join the headset's own card."""
+def test_indicators_sit_on_the_headset_card_whatever_the_import_order() -> None:
+    """The 耳机 group is declared in the kernel: hearing imported first still joins the headset's card."""
     code = (
-        "import monitors\n"
-        "found = monitors.discover()\n"
-        "import monitors.headset as h, monitors.hearing as r\n"
-        "assert list(found).index('headset') < list(found).index('hearing')\n"
+        "import monitors.hearing as r\n"  # before the headset monitor, unlike discover()'s name order
+        "import monitors.headset as h\n"
+        "from app.kernel import devices\n"
+        "from app.kernel.model import Device\n"
+        "assert r.HEADSET is h.HEADSET is devices.HEADSET is Device.named('headset')\n"
         "assert all(i.device is h.HEADSET for i in r.HearingMonitor.indicators)\n"
+        "assert h.HEADSET.advice is not None and h.HEADSET.demo\n"
         "print('ok')\n"
     )
     command = [sys.executable, "-c", code]
