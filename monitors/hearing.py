@@ -106,11 +106,32 @@ SHOCK = _ind(
 MSG_NOTHING_PLAYING = Text("Nothing playing in the headset", "耳机无播放")
 MSG_LISTENING = Text("Listening to the headset…", "正在测量耳机声级…")
 MSG_LEVEL = Text(
-    "{seconds:.0f} s heard, loudest moment {peak:.0f} dB SPL", "测量 {seconds:.0f} 秒,最大 {peak:.0f} dB SPL"
+    "{seconds:.0f} s heard, loudest moment {peak:.0f} dB SPL{volume}",
+    "测量 {seconds:.0f} 秒,最大 {peak:.0f} dB SPL{volume}",
 )
+#: What :func:`sensors.pulse_sinks.ear_gain` found, appended to the level's message.
+MSG_VOLUME = {
+    "software": Text("", ""),
+    "hardware": Text(
+        " (headset's hardware volume {gain:.1f} dB applied)", "(已计入耳机硬件音量 {gain:.1f} dB)"
+    ),
+    "pipewire": Text(" (output volume {gain:+.1f} dB applied)", "(已计入输出音量 {gain:+.1f} dB)"),
+}
+MSG_LEVEL_UNKNOWN_VOLUME = Text(
+    "At most {level:.0f} dB(A): the headset's volume cannot be read, so it is counted as full volume "
+    "({seconds:.0f} s heard)",
+    "最多 {level:.0f} dB(A):无法读取耳机音量,按最大音量计算(测量 {seconds:.0f} 秒)",
+)
+MSG_MUTED = Text("Headset muted: nothing reaches the ear", "耳机已静音:无声音传到耳朵")
 MSG_DOSE = Text(
     "{hours:.1f} h heard today, {laeq:.0f} dB(A) on average",
     "今日收听 {hours:.1f} 小时,平均 {laeq:.0f} dB(A)",
+)
+MSG_DOSE_UNKNOWN = Text(
+    "{hours:.1f} h heard today, {laeq:.0f} dB(A) on average; {unknown:.1f} h of it at a volume that "
+    "could not be read, counted as full volume (an upper bound)",
+    "今日收听 {hours:.1f} 小时,平均 {laeq:.0f} dB(A);"
+    "其中 {unknown:.1f} 小时无法读取音量,按最大音量计(上限值)",
 )
 MSG_NO_DOSE = Text("Nothing heard today", "今日尚无收听")
 MSG_WEEK = Text("{hours:.1f} h heard in the last 7 days", "最近 7 天收听 {hours:.1f} 小时")
@@ -159,10 +180,14 @@ class HearingMonitor(Monitor):
         Setting(
             "sensitivity_db",
             sound_dose.DEFAULT_SENSITIVITY_DB,
-            Text("Headset sensitivity: dB SPL of a full-scale sine", "耳机灵敏度:满幅正弦信号的 dB SPL"),
+            Text(
+                "Headset sensitivity: dB SPL of a full-scale sine at 100 % volume",
+                "耳机灵敏度:音量 100% 时满幅正弦信号的 dB SPL",
+            ),
             help=Text(
-                "110 is on the safe side for office headsets; measure the model for exact doses",
-                "110 对办公耳机偏保守;如需准确剂量请实测该型号",
+                "110 is on the safe side for office headsets; measure the model for exact doses. "
+                "The volume slider is accounted for from the sound server",
+                "110 对办公耳机偏保守;如需准确剂量请实测该型号。音量滑块的设置由音频服务读取并计入",
             ),
             minimum=60,
             maximum=140,
@@ -221,6 +246,12 @@ class HearingMonitor(Monitor):
         self._idle_since: float | None = None
         self._saved_pulse_source: str | None = None
         self._sink: pulse_sinks.Sink | None = None
+        #: What lies between the monitor and the ear (the sink's volume it does not carry).
+        self._gain = pulse_sinks.EarGain(0.0, known=False, how="unknown")
+        #: Blocks were dropped (muted): the next one does not follow the last one heard.
+        self._gap = False
+        self._lister = pulse_sinks.SinkLister()
+        self._last_look = 0.0
         self._server = True
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -272,7 +303,15 @@ class HearingMonitor(Monitor):
     # -- the audio thread ------------------------------------------------------------------
     def _on_block(self, block: Samples, flags: int, rate: int) -> None:
         with self._lock:
-            self.meter.add(block, rate, self.clock(), contiguous=not flags & CONTINUITY_BREAK)
+            gain = self._gain
+            if gain.silent:  # muted: nothing reaches the ear, nothing is heard
+                self._gap = True
+                return
+            contiguous = not flags & CONTINUITY_BREAK and not self._gap
+            self._gap = False
+            self.meter.add(
+                block, rate, self.clock(), contiguous=contiguous, gain_db=gain.db, volume_known=gain.known
+            )
 
     # -- lifecycle: listen only while the sink plays ------------------------------------------
     def start(self) -> None:
@@ -280,7 +319,10 @@ class HearingMonitor(Monitor):
             return
         self._stop.clear()
         # Playback streams coming, going or corked, and sinks (their monitors) coming and going.
-        self._watcher = PulseStreamWatcher(self._on_streams, on_sources=self._wake.set)
+        # Sink events: its volume or mute changed (read again at once, not every poll).
+        self._watcher = PulseStreamWatcher(
+            self._on_streams, on_sources=self._wake.set, on_sinks=self._wake.set
+        )
         self._watcher.start()
         self.context.call_state.add_change_listener(self._wake.set)
         self._thread = threading.Thread(target=self._run, name="deskwatch-hearing", daemon=True)
@@ -296,9 +338,16 @@ class HearingMonitor(Monitor):
     #: How long the gate waits for the capture to open before it looks on.
     OPEN_WAIT_S = 10.0
 
+    #: Events come in bursts (a volume slider dragged): at most one ``pactl`` look this often.
+    MIN_LOOK_GAP_S = 0.5
+
     def _run(self) -> None:
         while not self._stop.is_set():
+            gap = self._last_look + self.MIN_LOOK_GAP_S - time.monotonic()
+            if gap > 0 and self._stop.wait(gap):
+                return
             self._wake.clear()
+            self._last_look = time.monotonic()
             try:
                 self._step()
             except Exception:  # the gate must go on whatever pactl or the capture does
@@ -316,10 +365,8 @@ class HearingMonitor(Monitor):
 
     def _step(self) -> None:
         """Open the capture while the sink plays; close it when it has been idle a while."""
-        server, sink = pulse_sinks.find_sink(str(self.options["sink"]))
+        _server, sink = self._look()
         now = time.monotonic()
-        with self._lock:
-            self._server, self._sink = server, sink
         if sink is not None and sink.playing:
             self._idle_since = None
             if not self._capturing or sink.monitor_source != self._capture_source:
@@ -330,6 +377,20 @@ class HearingMonitor(Monitor):
                 self._idle_since = now
             if now - self._idle_since >= self.keep_open_seconds:
                 self._close_capture()
+
+    def _look(self) -> tuple[bool, pulse_sinks.Sink | None]:
+        """Ask the server for the headset's sink, its state and volume (one ``pactl`` run)."""
+        server, sink = self._lister.find(str(self.options["sink"]))
+        gain = (
+            pulse_sinks.ear_gain(sink)
+            if sink is not None
+            else pulse_sinks.EarGain(0.0, False, False, "unknown")
+        )
+        with self._lock:
+            if gain != self._gain:
+                log.info("headset volume outside the monitor: %s", gain)
+            self._server, self._sink, self._gain = server, sink, gain
+        return server, sink
 
     def _open_capture(self, source: str) -> None:
         if self._stop.is_set():
@@ -407,9 +468,7 @@ class HearingMonitor(Monitor):
 
     def _check_once(self) -> None:
         """``deskwatch check``: find the sink and, if it plays, listen for :attr:`check_seconds`."""
-        server, sink = pulse_sinks.find_sink(str(self.options["sink"]))
-        with self._lock:
-            self._server, self._sink = server, sink
+        _server, sink = self._look()
         if sink is None or not sink.playing:
             return
         capture = self._new_capture(sink.monitor_source)
@@ -417,14 +476,13 @@ class HearingMonitor(Monitor):
             samples, rate = capture.record(self.check_seconds, timeout=self.check_seconds + 8.0)
         except NoAudio:
             return
-        with self._lock:
-            self.meter.add(samples, rate, self.clock())
+        self._on_block(samples, 0, rate)
 
     def _account(self, interval: sound_dose.Interval) -> None:
         """Add what was heard to today's dose and keep today's shocks (lock held)."""
         today = self._today()
         if interval.seconds > 0:
-            self.book.add_energy(today, interval.energy, interval.seconds)
+            self.book.add_energy(today, interval.energy, interval.seconds, interval.unknown_seconds)
             self._unsaved = True
         self.book.prune(today)
         self._shocks_today = [s for s in self._shocks_today if _date(s.time) == today]
@@ -442,13 +500,27 @@ class HearingMonitor(Monitor):
             wanted = str(self.options["sink"]) or "default"
             return Reading(LEVEL.id, None, Level.NOT_SET_UP, MSG_NO_SINK.format(sink=wanted))
         level = interval.laeq_db
+        gain = self._gain
         if level is None or interval.seconds < 0.5:
+            if gain.silent and sink.playing:
+                return Reading(
+                    LEVEL.id, None, Level.OK, MSG_MUTED, detail={"sink": sink.name, "volume": gain.how}
+                )
             if sink.playing and self.context.mode != "check":
                 return Reading(LEVEL.id, None, Level.OK, MSG_LISTENING)
             return Reading(LEVEL.id, None, Level.OK, MSG_NOTHING_PLAYING, detail={"sink": sink.name})
         peak = interval.max_frame_db if interval.max_frame_db is not None else level
-        message = MSG_LEVEL.format(seconds=interval.seconds, peak=peak)
-        detail = {"sink": sink.name, "seconds": round(interval.seconds, 2), "max_frame_db": round(peak, 1)}
+        detail: dict[str, Any] = {
+            "sink": sink.name, "seconds": round(interval.seconds, 2), "max_frame_db": round(peak, 1),
+            "volume": gain.how, "gain_db": round(gain.db, 2),
+            "unknown_volume_seconds": round(interval.unknown_seconds, 2),
+        }  # fmt: skip
+        if interval.unknown_seconds > 0:
+            # Counted as full volume: an upper bound, not an observation of what the clerk hears.
+            message = MSG_LEVEL_UNKNOWN_VOLUME.format(level=level, seconds=interval.seconds)
+            return Reading(LEVEL.id, round(level, 1), Level.UNKNOWN, message, detail=detail)
+        volume = MSG_VOLUME.get(gain.how, MSG_VOLUME["software"]).format(gain=gain.db)
+        message = MSG_LEVEL.format(seconds=interval.seconds, peak=peak, volume=volume)
         return Reading(LEVEL.id, round(level, 1), message=message, detail=detail)
 
     def _dose_readings(self) -> list[Reading]:
@@ -456,10 +528,21 @@ class HearingMonitor(Monitor):
         day = self.book.day(today)
         daily = self.book.daily_dose(today)
         laeq = sound_dose.equivalent_level(day.energy, day.seconds)
-        daily_msg = MSG_NO_DOSE if laeq is None else MSG_DOSE.format(hours=day.seconds / 3600, laeq=laeq)
+        if laeq is None:
+            daily_msg = MSG_NO_DOSE
+        elif day.unknown_seconds > 0:
+            daily_msg = MSG_DOSE_UNKNOWN.format(
+                hours=day.seconds / 3600, laeq=laeq, unknown=day.unknown_seconds / 3600
+            )
+        else:
+            daily_msg = MSG_DOSE.format(hours=day.seconds / 3600, laeq=laeq)
         week_seconds = sum(self.book.day(today - dt.timedelta(days=d)).seconds for d in range(7))
         weekly = self.book.weekly_dose(today)
-        detail = {"seconds": round(day.seconds, 1), "laeq_db": None if laeq is None else round(laeq, 1)}
+        detail = {
+            "seconds": round(day.seconds, 1),
+            "laeq_db": None if laeq is None else round(laeq, 1),
+            "unknown_volume_seconds": round(day.unknown_seconds, 1),
+        }
         return [
             Reading(DAILY_DOSE.id, round(daily, 2), message=daily_msg, detail=detail),
             Reading(WEEKLY_DOSE.id, round(weekly, 2), message=MSG_WEEK.format(hours=week_seconds / 3600)),
