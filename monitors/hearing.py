@@ -38,15 +38,21 @@ from app.kernel.model import Direction, IndicatorMaker, Level, Reading, Threshol
 from app.kernel.monitor import Monitor, MonitorContext
 from app.kernel.paths import private_dir, write_private
 from app.kernel.settings import Setting
-from sensors import pulse_sinks, sound_dose
+from sensors import pulse_sinks, sound_dose, win_loopback
 from sensors.audio import JOIN_TIMEOUT_S, AudioCapture, NoAudio
 from sensors.audio_analysis import CONTINUITY_BREAK
 from sensors.pulse_events import PulseStreamWatcher, StreamSnapshot
+from sensors.win_audio_sessions import WindowsAudioSessionWatcher
 
 if TYPE_CHECKING:
     from sensors.audio import Samples
 
 log = logging.getLogger(__name__)
+
+
+def _windows() -> bool:
+    """Whether this is Windows (WASAPI loopback and Core Audio sessions instead of PulseAudio)."""
+    return sys.platform == "win32"
 
 
 #: 耳机: the card these readings share with the headset monitor's (declared in the kernel, so the
@@ -149,9 +155,6 @@ MSG_NO_SINK = Text(
 MSG_NO_SERVER = Text(
     "No PulseAudio/PipeWire sound server: what the headset plays cannot be measured",
     "没有 PulseAudio/PipeWire 音频服务,无法测量耳机播放声级",
-)
-MSG_NOT_ON_WINDOWS = Text(
-    "Sound dose is measured on Linux (PulseAudio/PipeWire) only for now", "噪声剂量目前仅在 Linux 上测量"
 )
 MSG_CAPTURE = Text("Cannot record the headset's playback: {error}", "无法录取耳机播放信号:{error}")
 
@@ -256,7 +259,7 @@ class HearingMonitor(Monitor):
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._watcher: PulseStreamWatcher | None = None
+        self._watcher: PulseStreamWatcher | WindowsAudioSessionWatcher | None = None
         #: Capture openings (each costs about a second of CPU): diagnostics and tests.
         self.openings = 0
 
@@ -295,11 +298,6 @@ class HearingMonitor(Monitor):
     def _today(self) -> dt.date:
         return dt.datetime.fromtimestamp(self.clock()).date()
 
-    def setup_hint(self) -> Text | None:
-        if sys.platform == "win32":
-            return MSG_NOT_ON_WINDOWS
-        return None
-
     # -- the audio thread ------------------------------------------------------------------
     def _on_block(self, block: Samples, flags: int, rate: int) -> None:
         with self._lock:
@@ -315,15 +313,18 @@ class HearingMonitor(Monitor):
 
     # -- lifecycle: listen only while the sink plays ------------------------------------------
     def start(self) -> None:
-        if self._thread is not None or sys.platform == "win32" or self.context.mode == "check":
+        if self._thread is not None or self.context.mode == "check":
             return
         self._stop.clear()
-        # Playback streams coming, going or corked, and sinks (their monitors) coming and going.
-        # Sink events: its volume or mute changed (read again at once, not every poll).
-        self._watcher = PulseStreamWatcher(
-            self._on_streams, on_sources=self._wake.set, on_sinks=self._wake.set
-        )
-        self._watcher.start()
+        watcher: PulseStreamWatcher | WindowsAudioSessionWatcher
+        if _windows():  # render sessions becoming active: something plays
+            watcher = WindowsAudioSessionWatcher(self._on_streams)
+        else:
+            # Playback streams coming, going or corked, sinks (their monitors) coming and going,
+            # and sink events: its volume or mute changed (read again at once, not every poll).
+            watcher = PulseStreamWatcher(self._on_streams, on_sources=self._wake.set, on_sinks=self._wake.set)
+        self._watcher = watcher
+        watcher.start()
         self.context.call_state.add_change_listener(self._wake.set)
         self._thread = threading.Thread(target=self._run, name="deskwatch-hearing", daemon=True)
         self._thread.start()
@@ -369,9 +370,10 @@ class HearingMonitor(Monitor):
         now = time.monotonic()
         if sink is not None and sink.playing:
             self._idle_since = None
-            if not self._capturing or sink.monitor_source != self._capture_source:
+            source = self._source_of(sink)
+            if not self._capturing or source != self._capture_source:
                 self._close_capture()
-                self._open_capture(sink.monitor_source)
+                self._open_capture(source)
         elif self._capturing:
             if self._idle_since is None:
                 self._idle_since = now
@@ -379,18 +381,40 @@ class HearingMonitor(Monitor):
                 self._close_capture()
 
     def _look(self) -> tuple[bool, pulse_sinks.Sink | None]:
-        """Ask the server for the headset's sink, its state and volume (one ``pactl`` run)."""
-        server, sink = self._lister.find(str(self.options["sink"]))
-        gain = (
-            pulse_sinks.ear_gain(sink)
-            if sink is not None
-            else pulse_sinks.EarGain(0.0, False, False, "unknown")
-        )
+        """Ask the server for the headset's sink, its state and volume (one ``pactl`` run).
+
+        On Windows: whether a render session is active, and the endpoint's volume (COM, no process).
+        """
+        wanted = str(self.options["sink"])
+        sink: pulse_sinks.Sink | None
+        if _windows():
+            server, sink = True, self._windows_output(wanted)
+            gain = win_loopback.endpoint_gain(win_loopback.read_endpoint_volume(wanted))
+        else:
+            server, sink = self._lister.find(wanted)
+            unknown = pulse_sinks.EarGain(0.0, known=False, how="unknown")
+            gain = pulse_sinks.ear_gain(sink) if sink is not None else unknown
         with self._lock:
             if gain != self._gain:
                 log.info("headset volume outside the monitor: %s", gain)
             self._server, self._sink, self._gain = server, sink, gain
         return server, sink
+
+    def _windows_output(self, wanted: str) -> pulse_sinks.Sink:
+        """The headset's render endpoint as a sink: playing while an application's render session is active.
+
+        Sessions unknown (the watcher unavailable, a one-shot check): playing, so the dose is
+        measured rather than missed.
+        """
+        watcher = self._watcher
+        snapshot = watcher.snapshot if watcher is not None else None
+        playing = snapshot is None or bool(snapshot.playing)
+        return pulse_sinks.Sink(wanted or "default output", pulse_sinks.RUNNING if playing else "IDLE")
+
+    @staticmethod
+    def _source_of(sink: pulse_sinks.Sink) -> str:
+        """What the capture records for ``sink``: its monitor source (Windows: the endpoint's loopback)."""
+        return sink.name if _windows() else sink.monitor_source
 
     def _open_capture(self, source: str) -> None:
         if self._stop.is_set():
@@ -407,8 +431,14 @@ class HearingMonitor(Monitor):
             self._close_capture()
 
     def _new_capture(self, source: str) -> AudioCapture:
-        """A capture of ``source`` (a sink's monitor) of its own: the headset's is the microphone's."""
-        return AudioCapture(device=source, rate=int(self.options["rate"]), block_ms=500.0)
+        """A capture of ``source`` (a sink's monitor) of its own: the headset's is the microphone's.
+
+        Windows: the WASAPI loopback of the configured render endpoint (empty: the default output).
+        """
+        rate = int(self.options["rate"])
+        if _windows():
+            return AudioCapture(device=str(self.options["sink"]), rate=rate, block_ms=500.0, loopback=True)
+        return AudioCapture(device=source, rate=rate, block_ms=500.0)
 
     def _close_capture(self) -> None:
         capture, self._capture = self._capture, None
@@ -442,8 +472,6 @@ class HearingMonitor(Monitor):
 
     # -- polling --------------------------------------------------------------------------------
     def poll(self) -> list[Reading]:
-        if sys.platform == "win32":
-            return [Reading(i.id, None, Level.NOT_SET_UP, MSG_NOT_ON_WINDOWS) for i in self.indicators]
         if self.context.mode == "check":
             self._check_once()
         elif self._thread is None:
@@ -471,7 +499,7 @@ class HearingMonitor(Monitor):
         _server, sink = self._look()
         if sink is None or not sink.playing:
             return
-        capture = self._new_capture(sink.monitor_source)
+        capture = self._new_capture(self._source_of(sink))
         try:
             samples, rate = capture.record(self.check_seconds, timeout=self.check_seconds + 8.0)
         except NoAudio:
