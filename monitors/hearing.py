@@ -359,6 +359,9 @@ class HearingMonitor(Monitor):
         """Seconds until the gate looks at the sink again unless an event wakes it."""
         if self._idle_since is not None:  # closing once idle for keep_open_seconds
             return max(0.1, self._idle_since + self.keep_open_seconds - time.monotonic())
+        if _windows() and self._capturing:
+            # No event tells the endpoint volume changed; reading it is a COM call, no process.
+            return float(self.options.get("interval", self.interval))
         watcher = self._watcher
         if watcher is not None and watcher.stats.mode == "events":
             return self.EVENTS_RECHECK_S  # a stream closing or corking is an event too
@@ -497,7 +500,7 @@ class HearingMonitor(Monitor):
     def _check_once(self) -> None:
         """``deskwatch check``: find the sink and, if it plays, listen for :attr:`check_seconds`."""
         _server, sink = self._look()
-        if sink is None or not sink.playing:
+        if sink is None or not sink.playing or self._gain.silent:  # (muted: nothing to hear)
             return
         capture = self._new_capture(self._source_of(sink))
         try:

@@ -27,10 +27,12 @@ endpoint through pycaw on Windows, a plain function the tests replace.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import math
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +76,19 @@ def endpoint_gain(volume: EndpointVolume | None) -> EarGain:
     return EarGain(min(0.0, level - top), how="hardware")
 
 
+_com_ready = threading.local()
+
+
+def _com_for_this_thread(comtypes: Any) -> None:  # pragma: no cover - Windows only
+    """COM initialised once on the calling thread (the hearing gate's; comtypes does only its importer's)."""
+    if getattr(_com_ready, "done", False):
+        return
+    # RPC_E_CHANGED_MODE: already initialised (single-threaded, by comtypes' import): usable as it is.
+    with contextlib.suppress(OSError):
+        comtypes.CoInitializeEx(comtypes.COINIT_MULTITHREADED)
+    _com_ready.done = True
+
+
 def read_endpoint_volume(wanted: str) -> EndpointVolume | None:  # pragma: no cover - Windows only
     """The volume of the render endpoint ``wanted`` names (empty: the default output); ``None`` if unknown.
 
@@ -85,6 +100,7 @@ def read_endpoint_volume(wanted: str) -> EndpointVolume | None:  # pragma: no co
         ctypes: Any = importlib.import_module("ctypes")
         pycaw: Any = importlib.import_module("pycaw.pycaw")
         comtypes: Any = importlib.import_module("comtypes")
+        _com_for_this_thread(comtypes)
         device = _render_device(pycaw, wanted)
         if device is None:
             return None
