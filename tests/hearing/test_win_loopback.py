@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from app.kernel.callstate import CallState
 from app.kernel.model import Level
 from app.kernel.monitor import MonitorContext
 from monitors import hearing
@@ -30,6 +31,7 @@ from monitors.hearing import HearingMonitor
 from sensors import sound_dose as sd
 from sensors import win_loopback
 from sensors.audio import AudioCapture, CaptureState, choose_loopback, louder_channel
+from sensors.win_audio_sessions import WindowsAudioSessionWatcher
 from sensors.win_loopback import EndpointVolume, endpoint_gain
 from tests.audio.helpers import monitor_settings
 
@@ -204,3 +206,53 @@ def test_muted_endpoint_on_windows_hears_nothing(
     monitor = HearingMonitor(settings, MonitorContext(data_dir=tmp_path, mode="check"))
     readings = {r.indicator_id.split(".", 1)[1]: r for r in monitor.poll()}
     assert readings["sound_level"].value is None and readings["daily_dose"].value == 0
+
+
+RING = {"session_id": "{0.0.0.00000000}.{a1}|phone.exe%b{B2}", "pid": 4120, "process": "MicroSIP.exe",
+        "flow": "render", "state": "active"}  # fmt: skip
+
+
+def test_windows_gate_listens_while_a_render_session_is_active(
+    wpatch: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The app on Windows: idle, nothing recorded; a softphone's render session opens the loopback."""
+
+    class NotifiedByTest(WindowsAudioSessionWatcher):
+        def start(self) -> None:  # Windows would enumerate the sessions: none yet
+            self.stats.mode = "events"
+            self._publish()
+
+        def stop(self) -> None:
+            pass
+
+    monkeypatch.setattr(hearing, "_windows", lambda: True)
+    monkeypatch.setattr(hearing, "WindowsAudioSessionWatcher", NotifiedByTest)
+    monkeypatch.setattr(win_loopback, "read_endpoint_volume", lambda _wanted: volume("jabra_hardware_-12dB"))
+    wpatch["frames"] = stereo_tone(-20, -20, 2.0)
+    settings = monitor_settings(HearingMonitor, sensitivity_db=100.0, rate=16000)
+    monitor = HearingMonitor(settings, MonitorContext(data_dir=tmp_path, call_state=CallState()))
+    monitor.keep_open_seconds = 1.0
+    monitor.start()
+    try:
+        time.sleep(1.0)
+        assert monitor.openings == 0 and not wpatch["opened"]  # nothing plays: nothing recorded
+        watcher = monitor._watcher
+        assert isinstance(watcher, NotifiedByTest)
+        watcher.session_event(RING)
+        eventually(lambda: monitor.capturing and bool(wpatch["opened"]), "the loopback to open")
+        time.sleep(1.0)
+        monitor.poll()
+        time.sleep(1.5)
+        level = {r.indicator_id.split(".", 1)[1]: r for r in monitor.poll()}["sound_level"]
+        assert level.value == pytest.approx(100 - 20 - 12, abs=0.5), level
+        watcher.session_event({**RING, "state": "expired"})
+        eventually(lambda: not monitor.capturing, "the loopback to close once idle", within=10)
+    finally:
+        monitor.close()
+
+
+def eventually(condition: Callable[[], bool], what: str, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
