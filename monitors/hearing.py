@@ -9,7 +9,17 @@ audio kept or sent.  It is listened to only while there is something to
 measure -- while the sink plays (PulseAudio state ``RUNNING``: a call, a
 ring, music) and :attr:`HearingMonitor.keep_open_seconds` after -- so a
 seat that plays nothing pays nothing; stream events (``pactl subscribe``)
-say when playing starts.
+say when playing starts.  On Windows the same capture records the render
+endpoint's WASAPI loopback (:mod:`sensors.win_loopback`), while an
+application's render session is active (Core Audio session notifications).
+
+What the monitor records is not always what reaches the ear: a sink with a
+hardware volume (a USB headset on PulseAudio, a hardware endpoint volume on
+Windows) or PipeWire's pre-volume monitor leave the volume slider out.  The
+sink's flags, volume and mute are read when the gate looks (on sink events,
+not every poll) and each buffer is corrected by what the monitor does not
+carry (:func:`sensors.pulse_sinks.ear_gain`); muted, nothing is counted; a
+volume that cannot be known is counted as full volume and the readings say so.
 
 Readings (on the 耳机 card): the sound level at the ear over the last poll
 (dB(A) SPL, with the configured headset sensitivity), today's dose against
