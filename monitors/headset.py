@@ -31,10 +31,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from app.kernel import devices
 from app.kernel.i18n import Text
 from app.kernel.model import (
-    DemoSignal,
-    Device,
     Direction,
     Indicator,
     IndicatorMaker,
@@ -85,21 +84,9 @@ def stream_watcher_for_platform(
     return None
 
 
-#: The device group this monitor watches (its card, self-check advice and demo).
-HEADSET = Device(
-    "headset",
-    Text("Headset", "耳机"),
-    20,
-    advice=Text(
-        "Check that the headset is plugged in and not muted; try the other socket or a spare headset",
-        "检查耳机是否插好、是否静音;换一个插孔或备用耳机试试",
-    ),
-    demo=(
-        DemoSignal("noise", Text("Noise floor", "底噪"), "dBFS", Direction.HIGH_IS_BAD, -55, -50, -68),
-        DemoSignal("speech", Text("Speech level", "语音电平"), "dBFS", Direction.LOW_IS_BAD, -40, -50, -28),
-    ),
-    demo_offset=1,
-)
+#: The device group this monitor watches (its card, self-check advice and demo), declared in the
+#: kernel because the hearing monitor's readings sit on the same card.
+HEADSET = devices.HEADSET
 
 _ind = IndicatorMaker("headset", HEADSET)
 

@@ -9,7 +9,17 @@ audio kept or sent.  It is listened to only while there is something to
 measure -- while the sink plays (PulseAudio state ``RUNNING``: a call, a
 ring, music) and :attr:`HearingMonitor.keep_open_seconds` after -- so a
 seat that plays nothing pays nothing; stream events (``pactl subscribe``)
-say when playing starts.
+say when playing starts.  On Windows the same capture records the render
+endpoint's WASAPI loopback (:mod:`sensors.win_loopback`), while an
+application's render session is active (Core Audio session notifications).
+
+What the monitor records is not always what reaches the ear: a sink with a
+hardware volume (a USB headset on PulseAudio, a hardware endpoint volume on
+Windows) or PipeWire's pre-volume monitor leave the volume slider out.  The
+sink's flags, volume and mute are read when the gate looks (on sink events,
+not every poll) and each buffer is corrected by what the monitor does not
+carry (:func:`sensors.pulse_sinks.ear_gain`); muted, nothing is counted; a
+volume that cannot be known is counted as full volume and the readings say so.
 
 Readings (on the 耳机 card): the sound level at the ear over the last poll
 (dB(A) SPL, with the configured headset sensitivity), today's dose against
@@ -32,15 +42,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.kernel import devices
 from app.kernel.i18n import Text
-from app.kernel.model import Device, Direction, IndicatorMaker, Level, Reading, Thresholds
+from app.kernel.model import Direction, IndicatorMaker, Level, Reading, Thresholds
 from app.kernel.monitor import Monitor, MonitorContext
 from app.kernel.paths import private_dir, write_private
 from app.kernel.settings import Setting
-from sensors import pulse_sinks, sound_dose
+from sensors import pulse_sinks, sound_dose, win_loopback
 from sensors.audio import JOIN_TIMEOUT_S, AudioCapture, NoAudio
 from sensors.audio_analysis import CONTINUITY_BREAK
 from sensors.pulse_events import PulseStreamWatcher, StreamSnapshot
+from sensors.win_audio_sessions import WindowsAudioSessionWatcher
 
 if TYPE_CHECKING:
     from sensors.audio import Samples
@@ -48,20 +60,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _headset_device() -> Device:
-    """The 耳机 device group, declared by the headset monitor (its card shows these readings too).
-
-    Monitors do not import each other; :func:`monitors.discover` imports
-    modules in name order, so ``headset`` is declared before ``hearing``.
-    Imported alone (a unit test), the same group is declared here.
-    """
-    declared = Device.named("headset")
-    if declared.order != 20:  # not declared yet: Device.named made a stand-in
-        declared = Device("headset", Text("Headset", "耳机"), 20)
-    return declared
+def _windows() -> bool:
+    """Whether this is Windows (WASAPI loopback and Core Audio sessions instead of PulseAudio)."""
+    return sys.platform == "win32"
 
 
-HEADSET = _headset_device()
+#: 耳机: the card these readings share with the headset monitor's (declared in the kernel, so the
+#: order in which the monitors are imported does not matter).
+HEADSET = devices.HEADSET
 _ind = IndicatorMaker("hearing", HEADSET)
 
 #: Dose warnings come at half the allowance: with equal energy, a clerk who
@@ -116,11 +122,32 @@ SHOCK = _ind(
 MSG_NOTHING_PLAYING = Text("Nothing playing in the headset", "耳机无播放")
 MSG_LISTENING = Text("Listening to the headset…", "正在测量耳机声级…")
 MSG_LEVEL = Text(
-    "{seconds:.0f} s heard, loudest moment {peak:.0f} dB SPL", "测量 {seconds:.0f} 秒,最大 {peak:.0f} dB SPL"
+    "{seconds:.0f} s heard, loudest moment {peak:.0f} dB SPL{volume}",
+    "测量 {seconds:.0f} 秒,最大 {peak:.0f} dB SPL{volume}",
 )
+#: What :func:`sensors.pulse_sinks.ear_gain` found, appended to the level's message.
+MSG_VOLUME = {
+    "software": Text("", ""),
+    "hardware": Text(
+        " (headset's hardware volume {gain:.1f} dB applied)", "(已计入耳机硬件音量 {gain:.1f} dB)"
+    ),
+    "pipewire": Text(" (output volume {gain:+.1f} dB applied)", "(已计入输出音量 {gain:+.1f} dB)"),
+}
+MSG_LEVEL_UNKNOWN_VOLUME = Text(
+    "At most {level:.0f} dB(A): the headset's volume cannot be read, so it is counted as full volume "
+    "({seconds:.0f} s heard)",
+    "最多 {level:.0f} dB(A):无法读取耳机音量,按最大音量计算(测量 {seconds:.0f} 秒)",
+)
+MSG_MUTED = Text("Headset muted: nothing reaches the ear", "耳机已静音:无声音传到耳朵")
 MSG_DOSE = Text(
     "{hours:.1f} h heard today, {laeq:.0f} dB(A) on average",
     "今日收听 {hours:.1f} 小时,平均 {laeq:.0f} dB(A)",
+)
+MSG_DOSE_UNKNOWN = Text(
+    "{hours:.1f} h heard today, {laeq:.0f} dB(A) on average; {unknown:.1f} h of it at a volume that "
+    "could not be read, counted as full volume (an upper bound)",
+    "今日收听 {hours:.1f} 小时,平均 {laeq:.0f} dB(A);"
+    "其中 {unknown:.1f} 小时无法读取音量,按最大音量计(上限值)",
 )
 MSG_NO_DOSE = Text("Nothing heard today", "今日尚无收听")
 MSG_WEEK = Text("{hours:.1f} h heard in the last 7 days", "最近 7 天收听 {hours:.1f} 小时")
@@ -138,9 +165,6 @@ MSG_NO_SINK = Text(
 MSG_NO_SERVER = Text(
     "No PulseAudio/PipeWire sound server: what the headset plays cannot be measured",
     "没有 PulseAudio/PipeWire 音频服务,无法测量耳机播放声级",
-)
-MSG_NOT_ON_WINDOWS = Text(
-    "Sound dose is measured on Linux (PulseAudio/PipeWire) only for now", "噪声剂量目前仅在 Linux 上测量"
 )
 MSG_CAPTURE = Text("Cannot record the headset's playback: {error}", "无法录取耳机播放信号:{error}")
 
@@ -169,10 +193,14 @@ class HearingMonitor(Monitor):
         Setting(
             "sensitivity_db",
             sound_dose.DEFAULT_SENSITIVITY_DB,
-            Text("Headset sensitivity: dB SPL of a full-scale sine", "耳机灵敏度:满幅正弦信号的 dB SPL"),
+            Text(
+                "Headset sensitivity: dB SPL of a full-scale sine at 100 % volume",
+                "耳机灵敏度:音量 100% 时满幅正弦信号的 dB SPL",
+            ),
             help=Text(
-                "110 is on the safe side for office headsets; measure the model for exact doses",
-                "110 对办公耳机偏保守;如需准确剂量请实测该型号",
+                "110 is on the safe side for office headsets; measure the model for exact doses. "
+                "The volume slider is accounted for from the sound server",
+                "110 对办公耳机偏保守;如需准确剂量请实测该型号。音量滑块的设置由音频服务读取并计入",
             ),
             minimum=60,
             maximum=140,
@@ -231,11 +259,17 @@ class HearingMonitor(Monitor):
         self._idle_since: float | None = None
         self._saved_pulse_source: str | None = None
         self._sink: pulse_sinks.Sink | None = None
+        #: What lies between the monitor and the ear (the sink's volume it does not carry).
+        self._gain = pulse_sinks.EarGain(0.0, known=False, how="unknown")
+        #: Blocks were dropped (muted): the next one does not follow the last one heard.
+        self._gap = False
+        self._lister = pulse_sinks.SinkLister()
+        self._last_look = 0.0
         self._server = True
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._watcher: PulseStreamWatcher | None = None
+        self._watcher: PulseStreamWatcher | WindowsAudioSessionWatcher | None = None
         #: Capture openings (each costs about a second of CPU): diagnostics and tests.
         self.openings = 0
 
@@ -274,24 +308,33 @@ class HearingMonitor(Monitor):
     def _today(self) -> dt.date:
         return dt.datetime.fromtimestamp(self.clock()).date()
 
-    def setup_hint(self) -> Text | None:
-        if sys.platform == "win32":
-            return MSG_NOT_ON_WINDOWS
-        return None
-
     # -- the audio thread ------------------------------------------------------------------
     def _on_block(self, block: Samples, flags: int, rate: int) -> None:
         with self._lock:
-            self.meter.add(block, rate, self.clock(), contiguous=not flags & CONTINUITY_BREAK)
+            gain = self._gain
+            if gain.silent:  # muted: nothing reaches the ear, nothing is heard
+                self._gap = True
+                return
+            contiguous = not flags & CONTINUITY_BREAK and not self._gap
+            self._gap = False
+            self.meter.add(
+                block, rate, self.clock(), contiguous=contiguous, gain_db=gain.db, volume_known=gain.known
+            )
 
     # -- lifecycle: listen only while the sink plays ------------------------------------------
     def start(self) -> None:
-        if self._thread is not None or sys.platform == "win32" or self.context.mode == "check":
+        if self._thread is not None or self.context.mode == "check":
             return
         self._stop.clear()
-        # Playback streams coming, going or corked, and sinks (their monitors) coming and going.
-        self._watcher = PulseStreamWatcher(self._on_streams, on_sources=self._wake.set)
-        self._watcher.start()
+        watcher: PulseStreamWatcher | WindowsAudioSessionWatcher
+        if _windows():  # render sessions becoming active: something plays
+            watcher = WindowsAudioSessionWatcher(self._on_streams)
+        else:
+            # Playback streams coming, going or corked, sinks (their monitors) coming and going,
+            # and sink events: its volume or mute changed (read again at once, not every poll).
+            watcher = PulseStreamWatcher(self._on_streams, on_sources=self._wake.set, on_sinks=self._wake.set)
+        self._watcher = watcher
+        watcher.start()
         self.context.call_state.add_change_listener(self._wake.set)
         self._thread = threading.Thread(target=self._run, name="deskwatch-hearing", daemon=True)
         self._thread.start()
@@ -306,9 +349,16 @@ class HearingMonitor(Monitor):
     #: How long the gate waits for the capture to open before it looks on.
     OPEN_WAIT_S = 10.0
 
+    #: Events come in bursts (a volume slider dragged): at most one ``pactl`` look this often.
+    MIN_LOOK_GAP_S = 0.5
+
     def _run(self) -> None:
         while not self._stop.is_set():
+            gap = self._last_look + self.MIN_LOOK_GAP_S - time.monotonic()
+            if gap > 0 and self._stop.wait(gap):
+                return
             self._wake.clear()
+            self._last_look = time.monotonic()
             try:
                 self._step()
             except Exception:  # the gate must go on whatever pactl or the capture does
@@ -319,6 +369,9 @@ class HearingMonitor(Monitor):
         """Seconds until the gate looks at the sink again unless an event wakes it."""
         if self._idle_since is not None:  # closing once idle for keep_open_seconds
             return max(0.1, self._idle_since + self.keep_open_seconds - time.monotonic())
+        if _windows() and self._capturing:
+            # No event tells the endpoint volume changed; reading it is a COM call, no process.
+            return float(self.options.get("interval", self.interval))
         watcher = self._watcher
         if watcher is not None and watcher.stats.mode == "events":
             return self.EVENTS_RECHECK_S  # a stream closing or corking is an event too
@@ -326,20 +379,55 @@ class HearingMonitor(Monitor):
 
     def _step(self) -> None:
         """Open the capture while the sink plays; close it when it has been idle a while."""
-        server, sink = pulse_sinks.find_sink(str(self.options["sink"]))
+        _server, sink = self._look()
         now = time.monotonic()
-        with self._lock:
-            self._server, self._sink = server, sink
         if sink is not None and sink.playing:
             self._idle_since = None
-            if not self._capturing or sink.monitor_source != self._capture_source:
+            source = self._source_of(sink)
+            if not self._capturing or source != self._capture_source:
                 self._close_capture()
-                self._open_capture(sink.monitor_source)
+                self._open_capture(source)
         elif self._capturing:
             if self._idle_since is None:
                 self._idle_since = now
             if now - self._idle_since >= self.keep_open_seconds:
                 self._close_capture()
+
+    def _look(self) -> tuple[bool, pulse_sinks.Sink | None]:
+        """Ask the server for the headset's sink, its state and volume (one ``pactl`` run).
+
+        On Windows: whether a render session is active, and the endpoint's volume (COM, no process).
+        """
+        wanted = str(self.options["sink"])
+        sink: pulse_sinks.Sink | None
+        if _windows():
+            server, sink = True, self._windows_output(wanted)
+            gain = win_loopback.endpoint_gain(win_loopback.read_endpoint_volume(wanted))
+        else:
+            server, sink = self._lister.find(wanted)
+            unknown = pulse_sinks.EarGain(0.0, known=False, how="unknown")
+            gain = pulse_sinks.ear_gain(sink) if sink is not None else unknown
+        with self._lock:
+            if gain != self._gain:
+                log.info("headset volume outside the monitor: %s", gain)
+            self._server, self._sink, self._gain = server, sink, gain
+        return server, sink
+
+    def _windows_output(self, wanted: str) -> pulse_sinks.Sink:
+        """The headset's render endpoint as a sink: playing while an application's render session is active.
+
+        Sessions unknown (the watcher unavailable, a one-shot check): playing, so the dose is
+        measured rather than missed.
+        """
+        watcher = self._watcher
+        snapshot = watcher.snapshot if watcher is not None else None
+        playing = snapshot is None or bool(snapshot.playing)
+        return pulse_sinks.Sink(wanted or "default output", pulse_sinks.RUNNING if playing else "IDLE")
+
+    @staticmethod
+    def _source_of(sink: pulse_sinks.Sink) -> str:
+        """What the capture records for ``sink``: its monitor source (Windows: the endpoint's loopback)."""
+        return sink.name if _windows() else sink.monitor_source
 
     def _open_capture(self, source: str) -> None:
         if self._stop.is_set():
@@ -356,8 +444,14 @@ class HearingMonitor(Monitor):
             self._close_capture()
 
     def _new_capture(self, source: str) -> AudioCapture:
-        """A capture of ``source`` (a sink's monitor) of its own: the headset's is the microphone's."""
-        return AudioCapture(device=source, rate=int(self.options["rate"]), block_ms=500.0)
+        """A capture of ``source`` (a sink's monitor) of its own: the headset's is the microphone's.
+
+        Windows: the WASAPI loopback of the configured render endpoint (empty: the default output).
+        """
+        rate = int(self.options["rate"])
+        if _windows():
+            return AudioCapture(device=str(self.options["sink"]), rate=rate, block_ms=500.0, loopback=True)
+        return AudioCapture(device=source, rate=rate, block_ms=500.0)
 
     def _close_capture(self) -> None:
         capture, self._capture = self._capture, None
@@ -391,8 +485,6 @@ class HearingMonitor(Monitor):
 
     # -- polling --------------------------------------------------------------------------------
     def poll(self) -> list[Reading]:
-        if sys.platform == "win32":
-            return [Reading(i.id, None, Level.NOT_SET_UP, MSG_NOT_ON_WINDOWS) for i in self.indicators]
         if self.context.mode == "check":
             self._check_once()
         elif self._thread is None:
@@ -417,24 +509,21 @@ class HearingMonitor(Monitor):
 
     def _check_once(self) -> None:
         """``deskwatch check``: find the sink and, if it plays, listen for :attr:`check_seconds`."""
-        server, sink = pulse_sinks.find_sink(str(self.options["sink"]))
-        with self._lock:
-            self._server, self._sink = server, sink
-        if sink is None or not sink.playing:
+        _server, sink = self._look()
+        if sink is None or not sink.playing or self._gain.silent:  # (muted: nothing to hear)
             return
-        capture = self._new_capture(sink.monitor_source)
+        capture = self._new_capture(self._source_of(sink))
         try:
             samples, rate = capture.record(self.check_seconds, timeout=self.check_seconds + 8.0)
         except NoAudio:
             return
-        with self._lock:
-            self.meter.add(samples, rate, self.clock())
+        self._on_block(samples, 0, rate)
 
     def _account(self, interval: sound_dose.Interval) -> None:
         """Add what was heard to today's dose and keep today's shocks (lock held)."""
         today = self._today()
         if interval.seconds > 0:
-            self.book.add_energy(today, interval.energy, interval.seconds)
+            self.book.add_energy(today, interval.energy, interval.seconds, interval.unknown_seconds)
             self._unsaved = True
         self.book.prune(today)
         self._shocks_today = [s for s in self._shocks_today if _date(s.time) == today]
@@ -452,13 +541,27 @@ class HearingMonitor(Monitor):
             wanted = str(self.options["sink"]) or "default"
             return Reading(LEVEL.id, None, Level.NOT_SET_UP, MSG_NO_SINK.format(sink=wanted))
         level = interval.laeq_db
+        gain = self._gain
         if level is None or interval.seconds < 0.5:
+            if gain.silent and sink.playing:
+                return Reading(
+                    LEVEL.id, None, Level.OK, MSG_MUTED, detail={"sink": sink.name, "volume": gain.how}
+                )
             if sink.playing and self.context.mode != "check":
                 return Reading(LEVEL.id, None, Level.OK, MSG_LISTENING)
             return Reading(LEVEL.id, None, Level.OK, MSG_NOTHING_PLAYING, detail={"sink": sink.name})
         peak = interval.max_frame_db if interval.max_frame_db is not None else level
-        message = MSG_LEVEL.format(seconds=interval.seconds, peak=peak)
-        detail = {"sink": sink.name, "seconds": round(interval.seconds, 2), "max_frame_db": round(peak, 1)}
+        detail: dict[str, Any] = {
+            "sink": sink.name, "seconds": round(interval.seconds, 2), "max_frame_db": round(peak, 1),
+            "volume": gain.how, "gain_db": round(gain.db, 2),
+            "unknown_volume_seconds": round(interval.unknown_seconds, 2),
+        }  # fmt: skip
+        if interval.unknown_seconds > 0:
+            # Counted as full volume: an upper bound, not an observation of what the clerk hears.
+            message = MSG_LEVEL_UNKNOWN_VOLUME.format(level=level, seconds=interval.seconds)
+            return Reading(LEVEL.id, round(level, 1), Level.UNKNOWN, message, detail=detail)
+        volume = MSG_VOLUME.get(gain.how, MSG_VOLUME["software"]).format(gain=gain.db)
+        message = MSG_LEVEL.format(seconds=interval.seconds, peak=peak, volume=volume)
         return Reading(LEVEL.id, round(level, 1), message=message, detail=detail)
 
     def _dose_readings(self) -> list[Reading]:
@@ -466,10 +569,21 @@ class HearingMonitor(Monitor):
         day = self.book.day(today)
         daily = self.book.daily_dose(today)
         laeq = sound_dose.equivalent_level(day.energy, day.seconds)
-        daily_msg = MSG_NO_DOSE if laeq is None else MSG_DOSE.format(hours=day.seconds / 3600, laeq=laeq)
+        if laeq is None:
+            daily_msg = MSG_NO_DOSE
+        elif day.unknown_seconds > 0:
+            daily_msg = MSG_DOSE_UNKNOWN.format(
+                hours=day.seconds / 3600, laeq=laeq, unknown=day.unknown_seconds / 3600
+            )
+        else:
+            daily_msg = MSG_DOSE.format(hours=day.seconds / 3600, laeq=laeq)
         week_seconds = sum(self.book.day(today - dt.timedelta(days=d)).seconds for d in range(7))
         weekly = self.book.weekly_dose(today)
-        detail = {"seconds": round(day.seconds, 1), "laeq_db": None if laeq is None else round(laeq, 1)}
+        detail = {
+            "seconds": round(day.seconds, 1),
+            "laeq_db": None if laeq is None else round(laeq, 1),
+            "unknown_volume_seconds": round(day.unknown_seconds, 1),
+        }
         return [
             Reading(DAILY_DOSE.id, round(daily, 2), message=daily_msg, detail=detail),
             Reading(WEEKLY_DOSE.id, round(weekly, 2), message=MSG_WEEK.format(hours=week_seconds / 3600)),

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import importlib
 import logging
 import os
 import sys
@@ -216,6 +217,49 @@ class InputChoice:
     pulse_source: str = ""
     #: True when the named device was missing and the default input is used instead.
     fallback: bool = False
+    #: A WASAPI loopback device is opened in its mix format: all its channels, at its rate.
+    channels: int = 1
+    rate: int | None = None
+
+
+#: PyAudioWPatch (PortAudio with WASAPI loopback) on Windows: its loopback devices are inputs.
+LOOPBACK_MODULE = "pyaudiowpatch"
+
+
+def choose_loopback(
+    devices: Sequence[Mapping[str, Any]], default_name: str, wanted: str
+) -> InputChoice | None:
+    """The WASAPI loopback device of the render endpoint ``wanted`` names (empty: the default output).
+
+    ``devices`` are PyAudioWPatch device infos; loopback ones carry
+    ``isLoopbackDevice`` and are named after their endpoint ("Headset
+    Earphone (Jabra EVOLVE 20) [Loopback]").  ``default_name`` is the default
+    loopback device's name (``PyAudio.get_default_wasapi_loopback()``).
+    """
+    loopbacks = [d for d in devices if d.get("isLoopbackDevice") and int(d.get("maxInputChannels", 0)) > 0]
+    if wanted:
+        needle = wanted.casefold()
+        found = next((d for d in loopbacks if needle in str(d.get("name", "")).casefold()), None)
+    else:
+        found = next((d for d in loopbacks if str(d.get("name", "")) == default_name), None)
+    if found is None:
+        return None
+    try:
+        channels = max(1, min(8, int(found.get("maxInputChannels", 1))))
+        rate = int(float(found.get("defaultSampleRate", 48000)))
+        index = int(found["index"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return InputChoice(index, str(found.get("name", "")), channels=channels, rate=rate)
+
+
+def louder_channel(block: Samples, channels: int) -> Samples:
+    """Of interleaved ``channels``-channel int16 ``block``, the channel with most energy (the louder ear)."""
+    if channels <= 1:
+        return block
+    frames = block[: block.size - block.size % channels].reshape(-1, channels)
+    energy = np.einsum("ij,ij->j", frames.astype(np.float64), frames.astype(np.float64))
+    return np.ascontiguousarray(frames[:, int(np.argmax(energy))])
 
 
 def choose_input(
@@ -326,8 +370,11 @@ class AudioCapture:
         stall_seconds: float = 3.0,
         fallback_to_default: bool = False,
         backend: str = "auto",
+        loopback: bool = False,
     ) -> None:
         self.device = device
+        #: Record what a render endpoint plays (WASAPI loopback, Windows), not a microphone.
+        self.loopback = loopback
         backend = os.environ.get(BACKEND_ENV, "") or backend
         if backend not in BACKENDS:
             log.warning("unknown audio backend %r; using auto", backend)
@@ -826,6 +873,8 @@ class AudioCapture:
     def _open(self, stop: threading.Event) -> bool:
         if self._state is CaptureState.STARTING:
             self._set_error("opening", CaptureState.STARTING)
+        if self.loopback:  # WASAPI loopback: PortAudio's (on Linux a sink's monitor is a source)
+            return self._open_portaudio(stop)
         if self.backend == "pulse" or (self.backend == "auto" and sys.platform.startswith("linux")):
             opened = self._open_pulse(stop)
             if opened is not None:
@@ -920,8 +969,16 @@ class AudioCapture:
         log.info("audio input open: %s at %d Hz (%s)", choice.name, rate, backend)
         return True
 
+    def _pyaudio(self) -> Any:
+        """The PyAudio module: PyAudioWPatch for loopback, else PyAudio (both imported only here)."""
+        return importlib.import_module(LOOPBACK_MODULE if self.loopback else "pyaudio")
+
     def _open_portaudio(self, stop: threading.Event) -> bool:
-        import pyaudio
+        try:
+            pyaudio = self._pyaudio()
+        except ImportError as exc:  # PyAudioWPatch is a Windows-only dependency
+            self._set_error(f"cannot record: {exc}", CaptureState.FAILED)
+            return False
 
         signature = devices_signature()
         with self._lock:
@@ -973,6 +1030,11 @@ class AudioCapture:
             with contextlib.suppress(OSError):
                 default_index = int(pa.get_default_input_device_info()["index"])
         any_input = any(int(d.get("maxInputChannels", 0)) > 0 for d in devices)
+        if self.loopback:
+            default_name = ""
+            with _portaudio(quiet=False), contextlib.suppress(OSError, LookupError):
+                default_name = str(pa.get_default_wasapi_loopback()["name"])
+            return choose_loopback(devices, default_name, self.device), any_input
         sources = pulse.list_sources() if sys.platform.startswith("linux") and self.device else None
         choice = choose_input(devices, default_index, self.device, sources)
         if choice is None and self.device and self.fallback_to_default:
@@ -982,37 +1044,42 @@ class AudioCapture:
         return choice, any_input
 
     def _open_stream(self, pa: Any, choice: InputChoice) -> tuple[Any, int]:
-        import pyaudio
+        pyaudio = self._pyaudio()
 
         error: Exception | None = None
-        for rate in dict.fromkeys((self.requested_rate, *FALLBACK_RATES)):
+        # A loopback stream is opened in the endpoint's mix format (WASAPI shared mode).
+        rates = (choice.rate,) if choice.rate else (self.requested_rate, *FALLBACK_RATES)
+        for rate in dict.fromkeys(rates):
             frames = max(64, int(rate * self.block_ms / 1000))
             try:
                 with _portaudio(), _pulse_source(choice.pulse_source):
                     stream = pa.open(
                         format=pyaudio.paInt16,
-                        channels=1,
+                        channels=choice.channels,
                         rate=rate,
                         input=True,
                         input_device_index=choice.index,
                         frames_per_buffer=frames,
-                        stream_callback=self._make_callback(rate),
+                        stream_callback=self._make_callback(rate, choice.channels),
                     )
                 return stream, rate
             except (OSError, ValueError) as exc:
                 error = exc
         raise error if error is not None else OSError("no sample rate accepted")
 
-    def _make_callback(self, rate: int) -> Callable[[bytes | None, int, Any, int], tuple[None, int]]:
-        import pyaudio
+    def _make_callback(
+        self, rate: int, channels: int = 1
+    ) -> Callable[[bytes | None, int, Any, int], tuple[None, int]]:
+        continue_ = self._pyaudio().paContinue
 
         def callback(data: bytes | None, _frames: int, _time: Any, status: int) -> tuple[None, int]:
             if data:
                 with self._lock:
                     self._last_block = time.monotonic()
                     self._silent_since = None
-                self._deliver(np.frombuffer(data, dtype=np.int16), int(status), rate)
-            return None, pyaudio.paContinue
+                block = louder_channel(np.frombuffer(data, dtype=np.int16), channels)
+                self._deliver(block, int(status), rate)
+            return None, continue_
 
         return callback
 

@@ -51,6 +51,17 @@ PLAYBACK = "sink-input"
 WATCHED = frozenset({RECORDING, PLAYBACK})
 #: A microphone (or a sink's monitor) appearing or going: the headset may have gone.
 SOURCE = "source"
+#: A playback device changing (its volume, mute or state), appearing or going.
+SINK = "sink"
+
+
+def _notify(listener: Callable[[], None] | None, what: str) -> None:
+    if listener is None:
+        return
+    try:
+        listener()
+    except Exception:  # a broken listener must not stop the watcher
+        log.exception("%s listener failed", what)
 
 
 @dataclass(frozen=True)
@@ -200,12 +211,17 @@ class PulseStreamWatcher(StreamWatcherBase):
         own_pid: int | None = None,
         pactl: str | None = None,
         on_sources: Callable[[], None] | None = None,
+        on_sinks: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(on_change, own_pid)
         self._headset_source = headset_source
         #: Called (on the watcher thread) when a source is added or removed, so the
         #: capture checks its headset is still there at once instead of at its next poll.
         self.on_sources = on_sources
+        #: Called (on the watcher thread) on any event on a sink: its volume or mute
+        #: changed, it started or stopped playing, it came or went (the dose meter
+        #: reads the sink's volume again then, instead of asking ``pactl`` each poll).
+        self.on_sinks = on_sinks
         self.pactl = pactl or shutil.which("pactl")
         self._recording: tuple[str, ...] | None = None
         #: Our own recordings' indices: their changes (Deskwatch pausing the headset
@@ -342,11 +358,9 @@ class PulseStreamWatcher(StreamWatcherBase):
             return set()
         if event.facility == SOURCE and event.action != "change":
             self._sources = None
-            if self.on_sources is not None:
-                try:
-                    self.on_sources()
-                except Exception:  # a broken listener must not stop the watcher
-                    log.exception("source listener failed")
+            _notify(self.on_sources, "source")
+        if event.facility == SINK:
+            _notify(self.on_sinks, "sink")
         return {event.facility} if event.facility in WATCHED else set()
 
     def _poll_for(self, seconds: float) -> None:

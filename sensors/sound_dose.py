@@ -233,6 +233,8 @@ class DayExposure:
 
     energy: float = 0.0
     seconds: float = 0.0
+    #: Of :attr:`seconds`, those heard at a volume that could not be known (counted as full volume).
+    unknown_seconds: float = 0.0
 
 
 @dataclass
@@ -250,11 +252,15 @@ class DoseBook:
         """Count ``seconds`` heard at ``level_db`` (dB(A) SPL) on ``day``."""
         self.add_energy(day, exposure_energy(level_db, seconds), seconds)
 
-    def add_energy(self, day: dt.date, energy: float, seconds: float) -> None:
-        """Count ``energy`` (see :func:`exposure_energy`) over ``seconds`` on ``day``."""
+    def add_energy(self, day: dt.date, energy: float, seconds: float, unknown_seconds: float = 0.0) -> None:
+        """Count ``energy`` (see :func:`exposure_energy`) over ``seconds`` on ``day``.
+
+        ``unknown_seconds`` of them were heard at a volume that could not be known.
+        """
         entry = self.days.setdefault(day.isoformat(), DayExposure())
         entry.energy += energy
         entry.seconds += seconds
+        entry.unknown_seconds += unknown_seconds
 
     def day(self, day: dt.date) -> DayExposure:
         """The exposure recorded for ``day`` (empty when none)."""
@@ -280,7 +286,7 @@ class DoseBook:
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for the state file."""
-        return {"days": {k: [v.energy, v.seconds] for k, v in sorted(self.days.items())}}
+        return {"days": {k: [v.energy, v.seconds, v.unknown_seconds] for k, v in sorted(self.days.items())}}
 
     @classmethod
     def from_json(cls, data: Any) -> DoseBook:
@@ -292,11 +298,14 @@ class DoseBook:
         for key, value in days.items():
             try:
                 dt.date.fromisoformat(str(key))
-                energy, seconds = (float(v) for v in value)
+                numbers = [float(v) for v in value]
+                if len(numbers) == 2:  # written before unknown volumes were counted
+                    numbers.append(0.0)
+                energy, seconds, unknown = numbers
             except (TypeError, ValueError):
                 continue
-            if math.isfinite(energy) and math.isfinite(seconds) and energy >= 0 and seconds >= 0:
-                book.days[str(key)] = DayExposure(energy, seconds)
+            if all(math.isfinite(n) and n >= 0 for n in numbers):
+                book.days[str(key)] = DayExposure(energy, seconds, min(unknown, seconds))
         return book
 
 
@@ -423,6 +432,8 @@ class Interval:
 
     energy: float = 0.0
     seconds: float = 0.0
+    #: Of :attr:`seconds`, those heard at a volume that could not be known (counted as full volume).
+    unknown_seconds: float = 0.0
     shocks: list[ShockEvent] = field(default_factory=list)
     #: The loudest frame heard (unweighted, dB SPL), for the shock reading's detail.
     max_frame_db: float | None = None
@@ -447,8 +458,28 @@ class SoundDoseMeter:
         self._shock = ShockDetector(settings.shock, rate)
         self._interval = Interval()
 
-    def add(self, samples: Samples, rate: int, end_time: float, contiguous: bool = True) -> None:
-        """Analyse one buffer of ``rate`` Hz that ended at ``end_time`` (wall clock)."""
+    def add(
+        self,
+        samples: Samples,
+        rate: int,
+        end_time: float,
+        contiguous: bool = True,
+        gain_db: float = 0.0,
+        volume_known: bool = True,
+    ) -> None:
+        """Analyse one buffer of ``rate`` Hz that ended at ``end_time`` (wall clock).
+
+        ``gain_db`` is what the device applies after the recorded signal (a
+        hardware volume, PipeWire's pre-volume monitor): the ear hears the
+        samples ``gain_db`` louder.  A gain above 0 dB amplifies the samples
+        and clips them at full scale, as the device does; below, it only scales
+        the levels.  ``volume_known`` false counts the buffer as heard at an
+        unknown volume.
+        """
+        if gain_db > 0.0:
+            boosted = samples.astype(np.float64) * 10.0 ** (gain_db / 20.0)
+            samples = np.clip(np.round(boosted), -FULL_SCALE, FULL_SCALE - 1).astype(np.int16)
+            gain_db = 0.0
         if rate != self.rate:
             self.rate = rate
             self._shock = ShockDetector(self.settings.shock, rate)
@@ -458,12 +489,15 @@ class SoundDoseMeter:
             return
         energy, count = a_weighted_energy(samples, rate)
         seconds = count / rate
-        gain = 10.0 ** (self.settings.sensitivity_db / 10.0)
+        at_ear_db = self.settings.sensitivity_db + gain_db
+        gain = 10.0 ** (at_ear_db / 10.0)
         # Σ x_A² / rate is the energy in full-scale-units·s; over a full-scale sine's
         # mean square it is seconds·10^(L_FS/10), and the sensitivity turns it into SPL.
         self._interval.energy += energy / rate / _SINE_MS * gain
         self._interval.seconds += seconds
-        levels = frame_levels_dbfs(samples, self._shock.frame) + self.settings.sensitivity_db
+        if not volume_known:
+            self._interval.unknown_seconds += seconds
+        levels = frame_levels_dbfs(samples, self._shock.frame) + at_ear_db
         if levels.size:
             loudest = float(levels.max())
             current = self._interval.max_frame_db

@@ -241,3 +241,63 @@ def our_recorded_sources(pulse: PulseServer) -> list[str]:
     outputs = pulse_lib.parse_list(pulse.pactl("list", "source-outputs"))
     ours = [o for o in outputs if o.properties.get("application.process.id") == str(os.getpid())]
     return [names.get(int(o.fields.get("Source", "-1")), "?") for o in ours]
+
+
+@pytest.fixture
+def volume(pulse: PulseServer) -> Iterator[Callable[[str], None]]:
+    """Set the headset sink's volume (``"50%"``); put back to 100 % and unmuted afterwards."""
+    try:
+        yield lambda value: pulse.pactl("set-sink-volume", SINK, value) and None
+    finally:
+        pulse.pactl("set-sink-volume", SINK, "100%")
+        pulse.pactl("set-sink-mute", SINK, "0")
+
+
+def sink_volume_percent(monitor: HearingMonitor) -> float | None:
+    sink = monitor._sink
+    return None if sink is None else sink.volume_percent
+
+
+def test_software_volume_is_in_the_monitor_and_read_again_when_it_changes(
+    pulse: PulseServer, hearing: HearingMonitor, volume: Callable[[str], None]
+) -> None:
+    """PulseAudio applies a null sink's (software) volume before its monitor: 50 % is −18 dB measured.
+
+    That is which side of the volume the monitor is on; the monitor adds
+    nothing for a software sink, and a change of volume is seen through the
+    sink's event, not by asking ``pactl`` every poll.
+    """
+    pulse.play(tone(1000, -20.0, 25.0))
+    wait_for(lambda: listening(hearing), 15, "the capture of the headset's playback")
+    time.sleep(0.5)
+    full = measure(hearing)
+    assert full.value == pytest.approx(80.0, abs=1.0), full
+    assert full.detail["volume"] == "software" and full.detail["gain_db"] == 0.0
+    volume("50%")
+    assert "-18.06 dB" in pulse.pactl("list", "sinks")
+    wait_for(lambda: sink_volume_percent(hearing) == 50.0, 5, "the sink's new volume")  # the sink event
+    time.sleep(0.6)  # what was in flight at the old volume
+    runs = hearing._lister.runs
+    half = measure(hearing, 3.0)
+    assert half.value == pytest.approx(80.0 - 18.06, abs=1.0), half
+    assert float(full.value) - float(half.value) == pytest.approx(18.06, abs=0.5)  # type: ignore[arg-type]
+    assert hearing._lister.runs - runs <= 1  # no pactl per poll while nothing changes
+
+
+def test_muted_sink_counts_nothing(
+    pulse: PulseServer, hearing: HearingMonitor, volume: Callable[[str], None]
+) -> None:
+    hearing.options["sensitivity_db"] = 130.0
+    hearing.meter.settings = hearing._meter_settings()
+    pulse.play(tone(1000, -10.0, 20.0))  # 120 dB(A) if it reached the ear
+    wait_for(lambda: listening(hearing), 15, "the capture of the headset's playback")
+    pulse.pactl("set-sink-mute", SINK, "1")
+    wait_for(lambda: hearing._gain.silent, 5, "the mute to be seen")
+    time.sleep(0.6)
+    hearing.poll()
+    time.sleep(2.0)
+    readings = by_name(hearing.poll())
+    assert readings["sound_level"].value is None and "muted" in str(readings["sound_level"].message)
+    dose_before = readings["daily_dose"].value
+    time.sleep(1.0)
+    assert by_name(hearing.poll())["daily_dose"].value == dose_before  # nothing added while muted
