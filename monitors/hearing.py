@@ -134,9 +134,9 @@ MSG_VOLUME = {
     "pipewire": Text(" (output volume {gain:+.1f} dB applied)", "(已计入输出音量 {gain:+.1f} dB)"),
 }
 MSG_LEVEL_UNKNOWN_VOLUME = Text(
-    "At most {level:.0f} dB(A): the headset's volume cannot be read, so it is counted as full volume "
+    "Not observed: the headset's volume cannot be read; at most {level:.0f} dB(A), counted as full volume "
     "({seconds:.0f} s heard)",
-    "最多 {level:.0f} dB(A):无法读取耳机音量,按最大音量计算(测量 {seconds:.0f} 秒)",
+    "未观测:无法读取耳机音量;最多 {level:.0f} dB(A),按最大音量计算(测量 {seconds:.0f} 秒)",
 )
 MSG_MUTED = Text("Headset muted: nothing reaches the ear", "耳机已静音:无声音传到耳朵")
 MSG_DOSE = Text(
@@ -558,8 +558,11 @@ class HearingMonitor(Monitor):
         }  # fmt: skip
         if interval.unknown_seconds > 0:
             # Counted as full volume: an upper bound, not an observation of what the clerk hears.
+            # Not observed rather than unknown: the level has no limit of its own to be unsure
+            # about (the dose carries the judgement, as an upper bound), and a mixer with no dB
+            # scale would otherwise keep an unknown alert up all day.
             message = MSG_LEVEL_UNKNOWN_VOLUME.format(level=level, seconds=interval.seconds)
-            return Reading(LEVEL.id, round(level, 1), Level.UNKNOWN, message, detail=detail)
+            return Reading(LEVEL.id, round(level, 1), Level.NOT_SET_UP, message, detail=detail)
         volume = MSG_VOLUME.get(gain.how, MSG_VOLUME["software"]).format(gain=gain.db)
         message = MSG_LEVEL.format(seconds=interval.seconds, peak=peak, volume=volume)
         return Reading(LEVEL.id, round(level, 1), message=message, detail=detail)

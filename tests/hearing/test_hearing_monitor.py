@@ -273,7 +273,7 @@ def test_unknown_volume_is_an_upper_bound_and_says_so(
     readings = by_name(monitor.poll())
     level = readings["sound_level"]
     assert level.value == pytest.approx(100.0, abs=0.2)  # as if at full volume
-    assert level.level is Level.UNKNOWN and "cannot be read" in str(level.message)
+    assert level.level is Level.NOT_SET_UP and "cannot be read" in str(level.message)
     assert "upper bound" in str(readings["daily_dose"].message)
     assert readings["daily_dose"].detail["unknown_volume_seconds"] == pytest.approx(4.0, abs=0.1)
     # Kept across a restart with the day's dose.
