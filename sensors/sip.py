@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
-import secrets
+import os
 import socket
 import time
 from collections import deque
@@ -74,9 +74,11 @@ def build_options(
     transport = transport.lower()
     if transport not in ("udp", "tcp"):
         raise ValueError(f"unsupported SIP transport {transport!r}")
-    call_id = call_id or f"{secrets.token_hex(12)}@deskwatch"
-    branch = branch or BRANCH_COOKIE + secrets.token_hex(8)
-    from_tag = from_tag or secrets.token_hex(6)
+    # os.urandom is what secrets.token_hex reads; ``secrets`` itself imports hmac and
+    # with it OpenSSL's libcrypto, 4 MiB resident in the tray app for three tokens.
+    call_id = call_id or f"{os.urandom(12).hex()}@deskwatch"
+    branch = branch or BRANCH_COOKIE + os.urandom(8).hex()
+    from_tag = from_tag or os.urandom(6).hex()
     target = f"sip:{_host_for_uri(host)}:{port}"
     uri = target + (";transport=tcp" if transport == "tcp" else "")
     local = f"{_host_for_uri(local_host)}:{local_port}"
