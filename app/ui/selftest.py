@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import reports, selftest
+from app.core import selftest
 from app.ui.bridge import Job
 from app.ui.keys import label, name
 from app.ui.markup import escape
@@ -264,6 +264,8 @@ class ReportDialog(QDialog):
         self.status.setText(self.tr("Creating the report…"))
 
         def work() -> tuple[Path, Path]:
+            from app.core import reports  # loaded when a report is first made, not in every tray app
+
             if runtime.history is None:
                 raise ValueError("no history is kept in this mode")
             shifts = reports.parse_shifts(runtime.config.get("reports", "shifts"))
