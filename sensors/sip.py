@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sensors.hosts import resolver_host
 from sensors.untrusted import clean_text, decode_text
 
 SIP_VERSION = "SIP/2.0"
@@ -296,7 +297,7 @@ class _BadReplies:
 
 
 def _family(host: str, port: int, kind: socket.SocketKind) -> tuple[socket.AddressFamily, tuple[str, int]]:
-    info = socket.getaddrinfo(host, port, type=kind)[0]
+    info = socket.getaddrinfo(resolver_host(host), port, type=kind)[0]
     family, _type, _proto, _canon, address = info
     return family, (str(address[0]), int(address[1]))
 
@@ -398,7 +399,7 @@ def tcp_connect(host: str, port: int, timeout: float) -> tuple[float | None, str
     """Milliseconds to open a TCP connection, or ``(None, why)``."""
     started = time.perf_counter()
     try:
-        with socket.create_connection((host, port), timeout=timeout):
+        with socket.create_connection((resolver_host(host), port), timeout=timeout):  # type: ignore[arg-type]
             return round((time.perf_counter() - started) * 1000, 2), ""
     except TimeoutError:
         return None, f"no answer within {timeout:g} s"
