@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from app.kernel import devices
 from app.kernel.i18n import Text
@@ -47,10 +47,10 @@ from sensors.audio import AudioCapture, CaptureState, CaptureStatus, shared_capt
 from sensors.audio_analysis import AnalysisSettings, AudioSummary, WindowStats
 from sensors.mic_usage import MicUsage, PulseMicUsage, system_mic_usage
 from sensors.pulse_events import PulseStreamWatcher, SnapshotListener, StreamSnapshot
-from sensors.win_audio_sessions import WindowsAudioSessionWatcher
 
 if TYPE_CHECKING:
     from sensors.audio import Samples
+    from sensors.win_audio_sessions import WindowsAudioSessionWatcher
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ VOICE_SOURCE = "headset_voice"
 MIC_SOURCE = "microphone_in_use"
 
 
-StreamWatcher = PulseStreamWatcher | WindowsAudioSessionWatcher
+StreamWatcher: TypeAlias = "PulseStreamWatcher | WindowsAudioSessionWatcher"
 
 
 def stream_watcher_for_platform(
@@ -78,6 +78,10 @@ def stream_watcher_for_platform(
     polling ``mic_usage`` while its snapshot is unknown.
     """
     if sys.platform == "win32":
+        from sensors.win_audio_sessions import (
+            WindowsAudioSessionWatcher,  # Windows only: not loaded elsewhere
+        )
+
         return WindowsAudioSessionWatcher(on_change)
     if isinstance(mic_usage, PulseMicUsage):
         return PulseStreamWatcher(on_change, headset_source, on_sources=on_sources)

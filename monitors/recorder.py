@@ -17,7 +17,6 @@ import errno
 import fnmatch
 import logging
 import os
-import secrets
 import shutil
 import stat
 import tempfile
@@ -426,7 +425,8 @@ class RecorderMonitor(Monitor):
         remove_stale_self_tests(folder)
         # A random marked name while the test runs: a killed test's file is
         # recognised and removed at the next start; a kept one is renamed.
-        path = folder / f"{SELFTEST_PREFIX}{secrets.token_hex(8)}.wav"
+        # (os.urandom, not secrets: that imports OpenSSL's libcrypto, 4 MiB resident.)
+        path = folder / f"{SELFTEST_PREFIX}{os.urandom(8).hex()}.wav"
         stored = self._store(path, samples, rate)
         results.append(stored)
         if stored.status != "pass":

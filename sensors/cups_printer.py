@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from sensors import printing as p
+from sensors.hosts import resolver_host
 from sensors.print_server import PrinterMissing, PrintServer, PrintServerUnreachable
 from sensors.untrusted import clean_text
 
@@ -109,7 +110,7 @@ def probe_server(host: str, port: int, timeout: float) -> None:
                 sock.settimeout(timeout)
                 sock.connect(host)
         else:
-            with socket.create_connection((host, port), timeout=timeout):
+            with socket.create_connection((resolver_host(host), port), timeout=timeout):  # type: ignore[arg-type]
                 pass
     except OSError as exc:
         raise PrintServerUnreachable(str(exc.strerror or exc)) from exc

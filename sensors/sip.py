@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import itertools
 import math
-import secrets
+import os
 import socket
 import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sensors.hosts import resolver_host
 from sensors.untrusted import clean_text, decode_text
 
 SIP_VERSION = "SIP/2.0"
@@ -74,9 +75,11 @@ def build_options(
     transport = transport.lower()
     if transport not in ("udp", "tcp"):
         raise ValueError(f"unsupported SIP transport {transport!r}")
-    call_id = call_id or f"{secrets.token_hex(12)}@deskwatch"
-    branch = branch or BRANCH_COOKIE + secrets.token_hex(8)
-    from_tag = from_tag or secrets.token_hex(6)
+    # os.urandom is what secrets.token_hex reads; ``secrets`` itself imports hmac and
+    # with it OpenSSL's libcrypto, 4 MiB resident in the tray app for three tokens.
+    call_id = call_id or f"{os.urandom(12).hex()}@deskwatch"
+    branch = branch or BRANCH_COOKIE + os.urandom(8).hex()
+    from_tag = from_tag or os.urandom(6).hex()
     target = f"sip:{_host_for_uri(host)}:{port}"
     uri = target + (";transport=tcp" if transport == "tcp" else "")
     local = f"{_host_for_uri(local_host)}:{local_port}"
@@ -294,7 +297,7 @@ class _BadReplies:
 
 
 def _family(host: str, port: int, kind: socket.SocketKind) -> tuple[socket.AddressFamily, tuple[str, int]]:
-    info = socket.getaddrinfo(host, port, type=kind)[0]
+    info = socket.getaddrinfo(resolver_host(host), port, type=kind)[0]
     family, _type, _proto, _canon, address = info
     return family, (str(address[0]), int(address[1]))
 
@@ -396,7 +399,7 @@ def tcp_connect(host: str, port: int, timeout: float) -> tuple[float | None, str
     """Milliseconds to open a TCP connection, or ``(None, why)``."""
     started = time.perf_counter()
     try:
-        with socket.create_connection((host, port), timeout=timeout):
+        with socket.create_connection((resolver_host(host), port), timeout=timeout):  # type: ignore[arg-type]
             return round((time.perf_counter() - started) * 1000, 2), ""
     except TimeoutError:
         return None, f"no answer within {timeout:g} s"

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sensors import printing as p
+from sensors.hosts import resolver_host
 from sensors.untrusted import clean_text
 
 log = logging.getLogger(__name__)
@@ -275,7 +276,9 @@ class SnmpPrinters:
         """
         request_id = int.from_bytes(os.urandom(3), "big")
         message = encode_get(self.community, request_id, oids)
-        family, _type, _proto, _canon, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+        family, _type, _proto, _canon, address = socket.getaddrinfo(
+            resolver_host(host), port, type=socket.SOCK_DGRAM
+        )[0]
         bad, last_bad = 0, ""
         with socket.socket(family, socket.SOCK_DGRAM) as sock:
             sock.connect(address)

@@ -17,7 +17,6 @@ the layer it came from (:attr:`Config.origins`, shown by ``config show``).
 from __future__ import annotations
 
 import contextlib
-import difflib
 import logging
 import os
 import stat
@@ -206,6 +205,13 @@ _BARE_KEY_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 def format_key(path: KeyPath) -> str:
     """A key path as written in TOML and in messages: ``indicators."pc.cpu".warning``."""
     return ".".join(part if part and set(part) <= _BARE_KEY_CHARACTERS else f'"{part}"' for part in path)
+
+
+def _close_matches(word: str, names: list[str]) -> list[str]:
+    """Up to three of ``names`` that ``word`` may be a typo of."""
+    import difflib  # only for a file with a mistake in it: not loaded in every tray app
+
+    return difflib.get_close_matches(word, names, n=3)
 
 
 def parse_key(text: str) -> KeyPath | None:
@@ -482,7 +488,7 @@ def _read_locks(config: Config, value: Any, file: str) -> None:
         path = _moved_lock(config, path, file, where)
         if path not in sections and path not in known:
             names = [format_key(p) for p in (*sorted(sections), *known)]
-            close = difflib.get_close_matches(format_key(path), names, n=3)
+            close = _close_matches(format_key(path), names)
             allowed = ("did you mean " + ", ".join(close)) if close else LOCK_EXAMPLE
             config.errors.append(ConfigError(file, where, f"{entry!r} names no setting or section", allowed))
             continue

@@ -30,7 +30,6 @@ panel's notice).
 
 from __future__ import annotations
 
-import html
 import importlib.util
 import logging
 import queue
@@ -45,6 +44,7 @@ from PySide6.QtGui import QGuiApplication
 
 from app.kernel.model import Level
 from app.kernel.paths import resources_dir
+from app.ui.markup import escape
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ class DesktopNotifier(QObject):
     def _handle(self, session: _Session, request: tuple[Any, ...]) -> None:
         if request[0] == "show":
             note: Note = request[1]
-            body = html.escape(note.body, quote=False) if self.body_markup else note.body
+            body = escape(note.body, quote=False) if self.body_markup else note.body
             try:
                 ident = session.notify(self.app_name, note, body)
             except OSError:

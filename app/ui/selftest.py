@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import html
 import logging
 from pathlib import Path
 
@@ -37,9 +36,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import reports, selftest
+from app.core import selftest
 from app.ui.bridge import Job
 from app.ui.keys import label, name
+from app.ui.markup import escape
 from app.ui.surface import Surface
 
 log = logging.getLogger(__name__)
@@ -66,9 +66,9 @@ class CheckRow(QFrame):
         self.mark.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.mark.setStyleSheet(f"color: {STATUS_COLOURS[status]}; font-weight: bold;")
         layout.addWidget(self.mark)
-        parts = [f"<b>{html.escape(name)}</b>", html.escape(message).replace("\n", "<br/>")]
+        parts = [f"<b>{escape(name)}</b>", escape(message).replace("\n", "<br/>")]
         if advice:
-            parts.append(f'<span style="color:#5b6270">→ {html.escape(advice)}</span>')
+            parts.append(f'<span style="color:#5b6270">→ {escape(advice)}</span>')
         self.text = QLabel("<br/>".join(parts), self)
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.RichText)
@@ -264,6 +264,8 @@ class ReportDialog(QDialog):
         self.status.setText(self.tr("Creating the report…"))
 
         def work() -> tuple[Path, Path]:
+            from app.core import reports  # loaded when a report is first made, not in every tray app
+
             if runtime.history is None:
                 raise ValueError("no history is kept in this mode")
             shifts = reports.parse_shifts(runtime.config.get("reports", "shifts"))
@@ -282,17 +284,17 @@ class ReportDialog(QDialog):
     def _failed(self, error: BaseException) -> None:
         self.generate_button.setEnabled(True)
         message = self.tr("The report could not be created: %1").replace("%1", str(error))
-        self.status.setText(html.escape(message))
+        self.status.setText(escape(message))
 
     def _done(self, result: tuple[Path, Path]) -> None:
         self.generate_button.setEnabled(True)
         self.paths = result
         html_path, csv_path = result
         links = "<br/>".join(
-            f'<a href="{QUrl.fromLocalFile(str(path)).toString()}">{html.escape(str(path))}</a>'
+            f'<a href="{QUrl.fromLocalFile(str(path)).toString()}">{escape(str(path))}</a>'
             for path in (html_path, csv_path)
         )
-        self.status.setText(html.escape(self.tr("Saved:")) + "<br/>" + links)
+        self.status.setText(escape(self.tr("Saved:")) + "<br/>" + links)
         self.adjustSize()
         if self.open_after.isChecked():
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(html_path)))

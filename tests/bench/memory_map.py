@@ -16,6 +16,13 @@
 Tracing costs memory and time of its own, so the peak RSS this prints is not
 the figure to compare: ``bench all`` is.  In the app's process it runs as
 ``python -m tests.bench.memory_map --child OUT ARGS…``.
+
+``--outside`` traces nothing: it runs the tray app and the bare PySide6 tray
+app of ``bench tray`` side by side on the seat and reads both from outside
+(``/proc/PID/status`` every 10 ms, ``/proc/PID/smaps`` at the end), to tell a
+start-up peak from the steady set: when ``VmHWM`` was reached, anonymous
+against file-backed pages over time, and the resident set per mapped file
+of each process with the difference.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from __future__ import annotations
 import argparse
 import importlib._bootstrap_external as external
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -76,11 +84,11 @@ class ImportMeter:
         return exec_module
 
 
-def smaps_by_file() -> dict[str, int]:
+def smaps_by_file(pid: int | str = "self") -> dict[str, int]:
     """RSS (KiB) per mapped file name, ``[anon]`` for the heap and anonymous mappings."""
     rss: Counter[str] = Counter()
     kind = "[anon]"
-    with open("/proc/self/smaps", encoding="utf-8", errors="replace") as handle:
+    with open(f"/proc/{pid}/smaps", encoding="utf-8", errors="replace") as handle:
         for line in handle:
             head = line.split(None, 5)
             if "-" in head[0] and not head[0].endswith(":"):
@@ -92,11 +100,22 @@ def smaps_by_file() -> dict[str, int]:
 
 
 def vm_kib(field: str) -> int:
-    with open("/proc/self/status", encoding="ascii") as handle:
+    return status_kib()[field]
+
+
+#: The memory fields of ``/proc/PID/status`` that :func:`status_kib` reads.
+STATUS_FIELDS = ("VmHWM", "VmRSS", "RssAnon", "RssFile", "RssShmem")
+
+
+def status_kib(pid: int | str = "self") -> dict[str, int]:
+    """The process's peak and resident set (KiB), its anonymous, file-backed and shared parts."""
+    fields = dict.fromkeys(STATUS_FIELDS, 0)
+    with open(f"/proc/{pid}/status", encoding="ascii") as handle:
         for line in handle:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
+            key, _, value = line.partition(":")
+            if key in fields:
+                fields[key] = int(value.split()[0])
+    return fields
 
 
 def child(out: Path, seconds: float, argv: list[str]) -> int:
@@ -148,15 +167,77 @@ def report(data: dict[str, Any], most: int = 25) -> str:
     return "\n".join(lines)
 
 
+def sample_side_by_side(
+    commands: dict[str, list[str]], seconds: float, env: dict[str, str]
+) -> dict[str, Any]:
+    """Run ``commands`` at once, untraced; each one's status samples (every 10 ms) and smaps at the end."""
+    samples: dict[str, list[tuple[float, dict[str, int]]]] = {name: [] for name in commands}
+    procs = {
+        name: subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for name, command in commands.items()
+    }
+    try:
+        started = time.monotonic()
+        while (now := time.monotonic() - started) < seconds:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} ended with {proc.returncode}")
+                samples[name].append((now, status_kib(proc.pid)))
+            time.sleep(0.01)
+        return {
+            name: {
+                "samples": samples[name],
+                "files_kib": smaps_by_file(proc.pid),
+                "end": status_kib(proc.pid),
+            }
+            for name, proc in procs.items()
+        }
+    finally:
+        for proc in procs.values():
+            proc.terminate()
+        for proc in procs.values():
+            proc.wait(20)
+
+
+def outside_report(data: dict[str, Any], most: int = 30) -> str:
+    """When each process peaked, anonymous and file-backed pages, and the files that differ most (MiB)."""
+    mib = 1 / 1024
+    lines = []
+    for name, record in data.items():
+        end = record["end"]
+        peak_at = next(t for t, status in record["samples"] if status["VmHWM"] >= end["VmHWM"])
+        lines.append(
+            f"{name}: VmHWM {end['VmHWM'] * mib:.1f} MiB reached at {peak_at:.2f} s; at the end resident "
+            f"{end['VmRSS'] * mib:.1f}: anonymous {end['RssAnon'] * mib:.1f}, file-backed "
+            f"{end['RssFile'] * mib:.1f}, shared {end['RssShmem'] * mib:.1f}"
+        )
+        for t, status in record["samples"][:: max(1, len(record["samples"]) // 12)]:
+            lines.append(
+                f"    {t:6.2f} s  RSS {status['VmRSS'] * mib:6.1f}  anon {status['RssAnon'] * mib:5.1f}  "
+                f"file {status['RssFile'] * mib:5.1f}"
+            )
+    subject, baseline = (Counter(record["files_kib"]) for record in data.values())
+    first, second = data
+    lines.append(f"  resident by mapped file (MiB): {first}, {second}, difference")
+    for name, kib in (subject - baseline).most_common(most):
+        lines.append(f"    {subject[name] * mib:6.2f} {baseline[name] * mib:6.2f} {kib * mib:+6.2f}  {name}")
+    lines.append(f"    {sum(subject.values()) * mib:6.2f} {sum(baseline.values()) * mib:6.2f}  all")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.memory_map")
     parser.add_argument("--seconds", type=float, default=25.0, help="how long the app runs before the record")
     parser.add_argument("--json", type=Path, help="also write the record here")
+    parser.add_argument(
+        "--outside", action="store_true", help="untraced, next to the bare tray app, from outside"
+    )
+    parser.add_argument("--lang", choices=("en", "zh_CN"), help="the app's language (default: the locale's)")
     parser.add_argument("--child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(Path(args.child[0]), args.seconds, args.child[1:])
-
+    from tests.bench.bench_tray import BARE_TRAY
     from tests.bench.seat import Seat
     from tests.xserver import xvfb
 
@@ -168,11 +249,24 @@ def main() -> int:
             (root / "qt-tmp").mkdir()
             env = {**x.env, **seat.env(), "TMPDIR": str(root / "qt-tmp")}
             out = root / "memory.json"
-            command = [
-                sys.executable, "-m", "tests.bench.memory_map", "--seconds", str(args.seconds), "--child",
-                str(out), "run", "--config", str(config), "--data-dir", str(root / "data"),
-            ]  # fmt: skip
+            app_args = ["run", "--config", str(config), "--data-dir", str(root / "data")]
+            app_args += ["--lang", args.lang] if args.lang else []
             started = time.monotonic()
+            if args.outside:
+                commands = {
+                    "deskwatch": [sys.executable, "-m", "app.cli", *app_args],
+                    "bare tray": [sys.executable, "-c", BARE_TRAY],
+                }
+                data = sample_side_by_side(commands, args.seconds, {**os.environ, **env})
+                print(outside_report(data))
+                print(f"  ({time.monotonic() - started:.0f} s)")
+                if args.json:
+                    args.json.write_text(json.dumps(data, indent=2), "utf-8")
+                return 0
+            command = [
+                sys.executable, "-m", "tests.bench.memory_map", "--seconds", str(args.seconds),
+                "--child", str(out), *app_args,
+            ]  # fmt: skip
             result = subprocess.run(
                 command, cwd=root_dir, env=env, capture_output=True, text=True, timeout=args.seconds + 120
             )

@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.bench.memory_map import report, smaps_by_file, top_level
+from tests.bench.memory_map import outside_report, report, smaps_by_file, status_kib, top_level
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,3 +49,21 @@ def test_groups_and_report() -> None:
         }
     )  # fmt: skip
     assert "0.50  numpy  (first imported by sensors)" in text and "1.00  [anon]" in text
+
+
+def test_status_and_the_outside_report() -> None:
+    own = status_kib()
+    assert own["VmHWM"] >= own["VmRSS"] > 0 and own["RssAnon"] > 0 and own["RssFile"] > 0
+    samples = [
+        (0.0, {"VmHWM": 1024, "VmRSS": 1024, "RssAnon": 512, "RssFile": 512, "RssShmem": 0}),
+        (1.5, {"VmHWM": 4096, "VmRSS": 4096, "RssAnon": 3072, "RssFile": 1024, "RssShmem": 0}),
+        (3.0, {"VmHWM": 4096, "VmRSS": 2048, "RssAnon": 1024, "RssFile": 1024, "RssShmem": 0}),
+    ]
+    data = {
+        "app": {"samples": samples, "end": samples[-1][1], "files_kib": {"[anon]": 1024, "libbig.so": 2048}},
+        "bare": {"samples": samples[:1], "end": samples[0][1], "files_kib": {"[anon]": 512}},
+    }
+    text = outside_report(data)
+    # A start-up peak shows as the time VmHWM was reached and a lower resident set at the end.
+    assert "app: VmHWM 4.0 MiB reached at 1.50 s; at the end resident 2.0: anonymous 1.0" in text
+    assert "  2.00   0.00  +2.00  libbig.so" in text and "  1.00   0.50  +0.50  [anon]" in text

@@ -48,11 +48,14 @@ def test_breaks_in_the_real_app(qtbot: QtBot, tmp_path: Path) -> None:
         assert len(controller.windows) == len(QGuiApplication.screens())
         app.action("pause_15").trigger()
         assert controller.scheduler.phase is Phase.PAUSED and controller.windows == []
+        # The card is drawn while it can be seen: in the shown panel, again when the
+        # panel is rebuilt in the new language (the card reappears on it a moment later).
+        app.show_panel()
         app.set_language("zh_CN")
-        assert controller.card.take_button.text() == "立即休息"
+        qtbot.waitUntil(lambda: controller.card.take_button.text() == "立即休息", timeout=5000)
         assert "提醒已暂停" in controller.card.summary.text()
         app.set_language("en")
-        assert controller.card.take_button.text() == "Take a break now"
+        qtbot.waitUntil(lambda: controller.card.take_button.text() == "Take a break now", timeout=5000)
     finally:
         app.stop()
     assert controller._closed  # the surface's "stopping" closed it

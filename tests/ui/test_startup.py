@@ -40,8 +40,10 @@ NOTHING_NEEDS_THEM = "".join(
 #: Loaded only when a configured device or feature needs them.
 ON_DEMAND = ("prometheus_client", "cups", "pyaudio", "numpy")
 #: Never loaded by ``deskwatch run`` that writes no setting: the instance socket is Python's own,
-#: and tomlkit is imported only to write the user's file.
-NEVER = ("PySide6.QtNetwork", "tomlkit")
+#: and tomlkit is imported only to write the user's file.  Nor OpenSSL's libcrypto (``_hashlib``,
+#: ``ssl``: 4 MiB resident; random tokens come from ``os.urandom``), ``html``'s entity tables or
+#: ``difflib`` (suggestions for a config file with a mistake in it).
+NEVER = ("PySide6.QtNetwork", "tomlkit", "_hashlib", "ssl", "html", "difflib")
 
 
 @contextmanager

@@ -175,13 +175,23 @@ class BreaksController(QObject):
             self._show_windows(status, postpone_minutes)
         else:
             self._close_windows()
+        if self.card.isVisible():
+            self._render_card(status, now)
+        self._note_on_screen()
+
+    def _render_card(self, status: BreakStatus, now: float) -> None:
+        """Draw the card; only while it can be seen (its Show event draws what came meanwhile).
+
+        Setting a label's text lays it out with the app font even while hidden,
+        which in Chinese maps the CJK collection (4 MiB resident) in a tray app
+        whose panel may never be opened.
+        """
         if now - self._week_refreshed > 60 or status.phase is not self._last_phase:
             self._week_refreshed = now
             self._week = self.service.week(now)
         self._last_phase = status.phase
         limit = self.service.settings.plan.daily_limit / 3600
         self.card.show_status(status, self.service.source_label, self._week, limit)
-        self._note_on_screen()
 
     def _show_windows(self, status: BreakStatus, postpone_minutes: float) -> None:
         screens = QGuiApplication.screens()
