@@ -41,13 +41,22 @@ def only(monitor_id: str | None, table: str = "") -> str:
     return text
 
 
-def headless_commands(configs: dict[str, str], root: Path, stem: str) -> dict[str, list[str]]:
-    """``deskwatch run --headless`` per named config text, each with its own file and data folder."""
+def headless_commands(
+    configs: dict[str, str], root: Path, stem: str, named_threads: bool = False
+) -> dict[str, list[str]]:
+    """``deskwatch run --headless`` per named config text, each with its own file and data folder.
+
+    ``named_threads``: Python threads carry their names into the kernel's
+    (:data:`tests.bench.threads.NAMING_PRELUDE`), for a per-thread count.
+    """
+    from tests.bench.threads import NAMING_PRELUDE
+
+    start = ["-c", NAMING_PRELUDE] if named_threads else ["-m", "app.cli"]
     commands = {}
     for n, (name, text) in enumerate(configs.items()):
         path = root / f"{stem}{n}.toml"
         path.write_text(text, "utf-8")
-        commands[name] = [python(), "-m", "app.cli", "run", "--headless", "--config", str(path),
+        commands[name] = [python(), *start, "run", "--headless", "--config", str(path),
                           "--data-dir", str(root / f"data-{stem}{n}")]  # fmt: skip
     return commands
 

@@ -85,3 +85,27 @@ def test_the_per_thread_view_names_threads_and_counts_their_wake_ups() -> None:
     assert by_name["MainThread (GUI)"].wakes_per_second < 5  # one long sleep
     printed = report({"threads": [u.__dict__ for u in usages], "totals": totals})
     assert totals["process"] >= 0 and "ticker" in printed
+
+
+def test_environment_sensors_are_reported_over_the_floor_against_the_co2_sensor() -> None:
+    from tests.bench import Usage, bench_environment
+
+    # Process CPU: floor 0.010, CO₂ 0.020 (0.010 over), each pollutant 0.015 (0.005 over);
+    # threads: the floor's poll 0.001, CO₂'s reader + poll 0.009, a pollutant's 0.019.
+    def usage(name: str, cpu: float, threads: dict[str, float]) -> Usage:
+        return Usage(name, cpu, 30.0, threads)
+
+    fake = {bench_environment.FLOOR: usage(bench_environment.FLOOR, 0.010, {"poll-environmen": 0.001})}
+    for label in bench_environment.SENSORS:
+        co2 = label == bench_environment.CO2
+        reader = 0.008 if co2 else 0.018
+        fake[label] = usage(label, 0.020 if co2 else 0.015, {"sensor-x": reader, "poll-environmen": 0.001})
+    fake[bench_environment.MONITOR] = usage(bench_environment.MONITOR, 0.03, {})
+    fake[bench_environment.BARE] = usage(bench_environment.BARE, 0.04, {})
+    results = bench_environment.summarise(fake)
+    process = [r for r in results if r.bench == "environment-sensor"]
+    threads = [r for r in results if r.bench == "environment-sensor-threads"]
+    assert len(process) == len(threads) == len(bench_environment.SENSORS) - 1
+    assert all(abs(r.cpu_ratio - 0.5) < 1e-9 for r in process)
+    assert all(abs(r.cpu_ratio - 18 / 8) < 1e-9 for r in threads)
+    assert results[-1].bench == "environment" and abs(results[-1].cpu_ratio - 0.75) < 1e-9
