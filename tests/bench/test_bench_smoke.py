@@ -54,12 +54,15 @@ def test_bench_all_runs_on_a_small_seat() -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_bench_scale_runs_with_small_counts() -> None:
-    results = bench_scale.run(3.0, warmup=2.0, printers=(1, 2), sensors=(1, 2))
+    results = bench_scale.run(3.0, warmup=2.0, printers=(1, 2), sensors=(1, 2), pollutants=(1, 3))
     subjects = [r.subject.name for r in results]
-    assert subjects == ["headset", "printers: 1", "printers: 2", "sensors: 1", "sensors: 2"]
+    assert subjects == [
+        "headset", "printers: 1", "printers: 2", "sensors: 1", "sensors: 2", "pollutants: 1", "pollutants: 3",
+    ]  # fmt: skip
     assert all(r.baseline.name == "floor: no monitor" for r in results)
     notes = " ".join(r.notes for r in results)
     assert "printers: first over the floor" in notes and "sensors: first over the floor" in notes
+    assert "pollutants: first over the floor" in notes
     assert "/ headset" in notes
 
 
