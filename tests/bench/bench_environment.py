@@ -14,7 +14,9 @@ simulated sensor on a real pty, at the config's defaults (``period = 2``):
 - one RS-485 TVOC transmitter sending an IEEE-754 float32 in two registers.
 
 Each is reported as CPU above the floor and as a ratio to the CO₂ sensor
-(issue 18: a pollutant sensor must cost no more than it).  In the same run,
+(issue 18: a pollutant sensor must cost no more than it); a second MH-Z19,
+reported the same way, shows how far apart two equal sensors come out in
+the same run.  In the same run,
 as before: a text board (``T=…,H=…`` every 2 s, the DHT22's fastest pace)
 and an MH-Z19 read by Deskwatch, next to a bare pyserial loop reading and
 parsing the same kinds of sensors.
@@ -52,6 +54,7 @@ while True:
 
 FLOOR = "floor: no sensor"
 CO2 = "MH-Z19 CO₂, every 2 s"
+NOISE = "a second MH-Z19 (the run's noise)"
 #: One sensor per process: label → kind (see :func:`tests.bench.seat.sensor`).
 SENSORS: dict[str, str] = {
     CO2: "mhz19",
@@ -59,6 +62,9 @@ SENSORS: dict[str, str] = {
     f"PMS5003 active, fast ({PMS_FAST_S:g} s)": "pms-fast",
     f"ZE08-CH2O active ({ZE08_S:g} s)": "ze08",
     "Modbus TVOC float32, every 2 s": "tvoc",
+    #: The same as the reference in another process: how far apart two equal sensors come
+    #: out in one run, i.e. the run's resolution for the ratios above.
+    NOISE: "mhz19",
 }
 
 
