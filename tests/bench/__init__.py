@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import psutil
@@ -30,6 +30,8 @@ class Usage:
     name: str
     cpu_seconds_per_minute: float
     peak_rss_mib: float
+    #: CPU s/min of the process's threads by kernel name, when asked for (see :func:`thread_cpu`).
+    threads: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -88,6 +90,27 @@ def peak_rss_mib(pid: int) -> float | None:
     return None
 
 
+def thread_cpu(pid: int, prefix: str | tuple[str, ...]) -> dict[str, float]:
+    """CPU seconds so far of ``pid``'s threads whose kernel name starts with ``prefix`` (or one of them).
+
+    Exact to the nanosecond (``schedstat``); Python threads carry their
+    ``threading`` name there when the process runs under
+    :data:`tests.bench.threads.NAMING_PRELUDE`.  A thread's cost has no
+    floor to subtract, so it resolves what a whole process's noise hides.
+    """
+    found: dict[str, float] = {}
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                name = (task / "comm").read_text().strip()
+                if name.startswith(prefix):
+                    ns = int((task / "schedstat").read_text().split()[0])
+                    found[name] = found.get(name, 0.0) + ns / 1e9
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
 def _tree_cpu_rss(proc: psutil.Process) -> tuple[float, float]:
     """CPU seconds of ``proc``, its live descendants and every child they reaped; RSS of ``proc``."""
     procs = [proc]
@@ -110,13 +133,15 @@ def measure_side_by_side(
     seconds: float,
     warmup: float = 15.0,
     env: dict[str, str] | None = None,
+    thread_prefix: str | tuple[str, ...] = "",
 ) -> dict[str, Usage]:
     """Start every command at once, skip ``warmup`` s, then measure for ``seconds``.
 
     The outside view: CPU is what each process, its live descendants and the
     children they reaped used inside the window (scaled to a minute by the
     window's real length); peak RSS is the process's ``VmHWM`` (start-up
-    included).
+    included).  With ``thread_prefix``, each :class:`Usage` also has the CPU
+    of the process's threads so named that lived through the window.
     """
     full_env = {**os.environ, **(env or {})}
     procs = {
@@ -130,13 +155,19 @@ def measure_side_by_side(
     try:
         _sleep_watching(procs, handles, peaks, warmup)
         start = {name: (_tree_cpu_rss(h)[0], time.monotonic()) for name, h in handles.items()}
+        threads0 = {name: thread_cpu(h.pid, thread_prefix) for name, h in handles.items() if thread_prefix}
         _sleep_watching(procs, handles, peaks, seconds)
         usage = {}
         for name, handle in handles.items():
             cpu, rss = _tree_cpu_rss(handle)
             window = time.monotonic() - start[name][1]
             _check_alive(name, procs[name])
-            usage[name] = Usage(name, (cpu - start[name][0]) * 60.0 / window, max(peaks[name], rss))
+            threads = {}
+            if thread_prefix:
+                before = threads0[name]
+                after = thread_cpu(handle.pid, thread_prefix)
+                threads = {t: (c - before[t]) * 60.0 / window for t, c in after.items() if t in before}
+            usage[name] = Usage(name, (cpu - start[name][0]) * 60.0 / window, max(peaks[name], rss), threads)
         return usage
     finally:
         for p in procs.values():

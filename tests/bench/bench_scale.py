@@ -4,12 +4,15 @@ One run, side by side, seen from outside (children counted, see
 :func:`tests.bench.measure_side_by_side`): ``deskwatch run --headless``
 with only the printer monitor on 1, 5 and 20 queues of one private cupsd;
 with only the environment monitor on 1, 4 and 8 sensors (text boards,
-MH-Z19s and Modbus transmitters in turn, each process its own); with only
-the headset (continuous capture of a null sink playing speech); and with no
-monitor at all, the floor.  Reported per added device: from one to five and
-from five to twenty printers (one to four, four to eight sensors) -- the
-second step must not cost more per device than the first (growth no faster
-than linear) -- and the first device over the floor, against the headset.
+MH-Z19s and Modbus transmitters in turn, each process its own) and on 1,
+4 and 8 pollutant sensors (a PMS5003 at its stable 2.3 s, a ZE08-CH2O at
+1 s, a float32 TVOC transmitter in turn); with only the headset (continuous
+capture of a null sink playing speech); and with no monitor at all, the
+floor.  Reported per added device: from one to five and
+from five to twenty printers (one to four, four to eight sensors, the same
+for pollutant sensors) -- the second step must not cost more per device than
+the first (growth no faster than linear) -- and the first device over the
+floor, against the headset.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 
 from tests.audio.conftest import SINK
 from tests.bench import Result, Usage, measure_side_by_side, python
-from tests.bench.seat import Seat
+from tests.bench.seat import POLLUTANT_KINDS, Seat
 
 PRINTERS = (1, 5, 20)
 SENSORS = (1, 4, 8)
@@ -41,19 +44,33 @@ def only(monitor_id: str | None, table: str = "") -> str:
     return text
 
 
-def headless_commands(configs: dict[str, str], root: Path, stem: str) -> dict[str, list[str]]:
-    """``deskwatch run --headless`` per named config text, each with its own file and data folder."""
+def headless_commands(
+    configs: dict[str, str], root: Path, stem: str, named_threads: bool = False
+) -> dict[str, list[str]]:
+    """``deskwatch run --headless`` per named config text, each with its own file and data folder.
+
+    ``named_threads``: Python threads carry their names into the kernel's
+    (:data:`tests.bench.threads.NAMING_PRELUDE`), for a per-thread count.
+    """
+    from tests.bench.threads import NAMING_PRELUDE
+
+    start = ["-c", NAMING_PRELUDE] if named_threads else ["-m", "app.cli"]
     commands = {}
     for n, (name, text) in enumerate(configs.items()):
         path = root / f"{stem}{n}.toml"
         path.write_text(text, "utf-8")
-        commands[name] = [python(), "-m", "app.cli", "run", "--headless", "--config", str(path),
+        commands[name] = [python(), *start, "run", "--headless", "--config", str(path),
                           "--data-dir", str(root / f"data-{stem}{n}")]  # fmt: skip
     return commands
 
 
-def run(seconds: float, warmup: float = WARMUP_S, printers: tuple[int, ...] = PRINTERS,
-        sensors: tuple[int, ...] = SENSORS) -> list[Result]:  # fmt: skip
+def run(
+    seconds: float,
+    warmup: float = WARMUP_S,
+    printers: tuple[int, ...] = PRINTERS,
+    sensors: tuple[int, ...] = SENSORS,
+    pollutants: tuple[int, ...] = SENSORS,
+) -> list[Result]:
     """Measure for ``seconds`` after ``warmup`` (smaller values only for the smoke test)."""
     with tempfile.TemporaryDirectory(prefix="dw-bench-scale-") as tmp, contextlib.ExitStack() as stack:
         root = Path(tmp)
@@ -72,22 +89,41 @@ def run(seconds: float, warmup: float = WARMUP_S, printers: tuple[int, ...] = PR
                 Seat(root / f"sensors{n}", printers=0, sensors=n, headset=False, phone=False)
             )
             configs[f"sensors: {n}"] = only("environment", "".join(seat.sensor_tables))
+        for n in pollutants:
+            seat = stack.enter_context(
+                Seat(
+                    root / f"pollutants{n}",
+                    printers=0,
+                    sensors=n,
+                    headset=False,
+                    phone=False,
+                    kinds=POLLUTANT_KINDS,
+                )
+            )
+            configs[f"pollutants: {n}"] = only("environment", "".join(seat.sensor_tables))
         headset = stack.enter_context(
             Seat(root / "headset", printers=0, sensors=0, phone=False, play_seconds=warmup + seconds + 120)
         )
         configs["headset"] = only("headset", f'[monitors.headset]\ndevice = "{SINK}"\n')
         commands = headless_commands(configs, root, "scale")
         usage = measure_side_by_side(commands, seconds, warmup=warmup, env=headset.env())
-    return summarise(usage, printers, sensors)
+    return summarise(usage, printers, sensors, pollutants)
 
 
-def summarise(usage: dict[str, Usage], printers: tuple[int, ...], sensors: tuple[int, ...]) -> list[Result]:
+def summarise(
+    usage: dict[str, Usage],
+    printers: tuple[int, ...],
+    sensors: tuple[int, ...],
+    pollutants: tuple[int, ...] = (),
+) -> list[Result]:
     """Per-device costs as results (each against the floor) with the steps in the notes."""
     floor = usage["floor: no monitor"]
     head = usage["headset"]
     headset_cost = head.cpu_seconds_per_minute - floor.cpu_seconds_per_minute
     results = [Result("scale", head, floor, f"headset over the floor: {headset_cost:.3f} CPU-s/min")]
-    for kind, counts in (("printers", printers), ("sensors", sensors)):
+    for kind, counts in (("printers", printers), ("sensors", sensors), ("pollutants", pollutants)):
+        if not counts:
+            continue
         cpu = {n: usage[f"{kind}: {n}"].cpu_seconds_per_minute for n in counts}
         first = cpu[counts[0]] - floor.cpu_seconds_per_minute
         steps = [(a, b, (cpu[b] - cpu[a]) / (b - a)) for a, b in itertools.pairwise(counts)]

@@ -54,12 +54,15 @@ def test_bench_all_runs_on_a_small_seat() -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_bench_scale_runs_with_small_counts() -> None:
-    results = bench_scale.run(3.0, warmup=2.0, printers=(1, 2), sensors=(1, 2))
+    results = bench_scale.run(3.0, warmup=2.0, printers=(1, 2), sensors=(1, 2), pollutants=(1, 3))
     subjects = [r.subject.name for r in results]
-    assert subjects == ["headset", "printers: 1", "printers: 2", "sensors: 1", "sensors: 2"]
+    assert subjects == [
+        "headset", "printers: 1", "printers: 2", "sensors: 1", "sensors: 2", "pollutants: 1", "pollutants: 3",
+    ]  # fmt: skip
     assert all(r.baseline.name == "floor: no monitor" for r in results)
     notes = " ".join(r.notes for r in results)
     assert "printers: first over the floor" in notes and "sensors: first over the floor" in notes
+    assert "pollutants: first over the floor" in notes
     assert "/ headset" in notes
 
 
@@ -85,3 +88,27 @@ def test_the_per_thread_view_names_threads_and_counts_their_wake_ups() -> None:
     assert by_name["MainThread (GUI)"].wakes_per_second < 5  # one long sleep
     printed = report({"threads": [u.__dict__ for u in usages], "totals": totals})
     assert totals["process"] >= 0 and "ticker" in printed
+
+
+def test_environment_sensors_are_reported_over_the_floor_against_the_co2_sensor() -> None:
+    from tests.bench import Usage, bench_environment
+
+    # Process CPU: floor 0.010, CO₂ 0.020 (0.010 over), each pollutant 0.015 (0.005 over);
+    # threads: the floor's poll 0.001, CO₂'s reader + poll 0.009, a pollutant's 0.019.
+    def usage(name: str, cpu: float, threads: dict[str, float]) -> Usage:
+        return Usage(name, cpu, 30.0, threads)
+
+    fake = {bench_environment.FLOOR: usage(bench_environment.FLOOR, 0.010, {"poll-environmen": 0.001})}
+    for label in bench_environment.SENSORS:
+        co2 = label == bench_environment.CO2
+        reader = 0.008 if co2 else 0.018
+        fake[label] = usage(label, 0.020 if co2 else 0.015, {"sensor-x": reader, "poll-environmen": 0.001})
+    fake[bench_environment.MONITOR] = usage(bench_environment.MONITOR, 0.03, {})
+    fake[bench_environment.BARE] = usage(bench_environment.BARE, 0.04, {})
+    results = bench_environment.summarise(fake)
+    process = [r for r in results if r.bench == "environment-sensor"]
+    threads = [r for r in results if r.bench == "environment-sensor-threads"]
+    assert len(process) == len(threads) == len(bench_environment.SENSORS) - 1
+    assert all(abs(r.cpu_ratio - 0.5) < 1e-9 for r in process)
+    assert all(abs(r.cpu_ratio - 18 / 8) < 1e-9 for r in threads)
+    assert results[-1].bench == "environment" and abs(results[-1].cpu_ratio - 0.75) < 1e-9
