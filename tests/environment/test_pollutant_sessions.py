@@ -153,11 +153,6 @@ def test_pms_unplugged_and_plugged_back(pms: Pms5003, run_reader: Callable[..., 
 
 # -- Plantower PMS5003ST / PMS5003T: one sensor, PM + HCHO + T/RH ---------------------
 @pytest.fixture
-def pms_st(ports: Path) -> Iterator[Pms5003]:
-    yield from plugged(Pms5003(ports / "ttyAMA1", model="pms5003st"))
-
-
-@pytest.fixture
 def pms_t(ports: Path) -> Iterator[Pms5003]:
     yield from plugged(Pms5003(ports / "ttyAMA2", model="pms5003t"))
 
