@@ -15,7 +15,7 @@ from typing import Any
 
 from app.kernel.i18n import Text
 from app.kernel.settings import Setting
-from sensors import modbus_env
+from sensors import modbus_env, plantower
 from sensors.measurement import HUMIDITY, QUANTITIES, TEMPERATURE
 from sensors.pollutant_sessions import MODES, PlantowerSession, Ze08Session
 from sensors.reader import Mhz19Session, ModbusSession, SensorStatus, Session, TextLineSession
@@ -49,6 +49,15 @@ SENSOR_FIELDS: tuple[Setting, ...] = (
             "PMS/ZE08 模式(active:主动上传;passive:按间隔问答)",
         ),
         choices=MODES,
+    ),
+    Setting(
+        "model",
+        "pms5003",
+        Text(
+            "PMS model (pms5003t: adds temperature and humidity; pms5003st: also formaldehyde)",
+            "PMS 型号(pms5003t:另测温湿度;pms5003st:另测甲醛和温湿度)",
+        ),
+        choices=plantower.MODELS,
     ),
     Setting("format", "auto", Text("Line format", "文本行格式"), choices=FORMATS),
     Setting(
@@ -211,10 +220,13 @@ def define_sensor(
         mode = str(table.get("mode", "active"))
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        model = str(table.get("model", _FIELD_DEFAULTS["model"]))
+        if model not in plantower.MODELS:
+            raise ValueError(f"model must be one of {', '.join(plantower.MODELS)}")
 
         def make_session() -> Session:
             if protocol == "pms":
-                return PlantowerSession(serial_settings, mode, period)
+                return PlantowerSession(serial_settings, mode, period, model)
             return Ze08Session(serial_settings, mode, period, room_temperature)
 
     else:

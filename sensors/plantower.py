@@ -16,7 +16,24 @@ In active mode (the default after power-up) the sensor sends a frame every
 commands are 7 bytes, ``42 4D cmd data_hi data_lo cs_hi cs_lo`` with the same
 sum checksum: ``E1 00 00`` passive, ``E1 00 01`` active, ``E2 00 00`` read.
 A mode change is acknowledged by an 8-byte frame whose length field is 4:
-``42 4D 00 04 E1 mode cs_hi cs_lo``.  Pure code: no I/O.
+``42 4D 00 04 E1 mode cs_hi cs_lo``.
+
+Two variants Chinese offices buy add a thermometer and hygrometer, and one a
+formaldehyde cell (Plantower's PMS5003T and PMS5003ST data manuals):
+
+- **PMS5003ST**: a 40-byte frame, length field 2×17 + 2 = 36 (``00 24``).
+  Words 1–12 as above; word 13 formaldehyde in µg/m³ (the manual: real value
+  = word / 1000 mg/m³), word 14 temperature in 0.1 °C (signed), word 15
+  relative humidity in 0.1 %, word 16 reserved, word 17 firmware version
+  (high byte) and error code (low byte).  The length field tells it apart.
+- **PMS5003T**: the plain 32-byte frame (length 28) with only four particle
+  counts (0.3, 0.5, 1.0, 2.5 µm, words 7–10); word 11 is the temperature in
+  0.1 °C (signed), word 12 the humidity in 0.1 %, word 13 version and error
+  code.  Nothing in the frame tells it from a PMS5003, whose words 11–12 are
+  the 5 µm and 10 µm counts: the model has to be configured
+  (``model = "pms5003t"``).
+
+Pure code: no I/O.
 """
 
 from __future__ import annotations
@@ -25,7 +42,7 @@ import struct
 from dataclasses import dataclass, field
 
 from sensors.framing import skip_to_header
-from sensors.measurement import PM1, PM10, PM25, FrameError, checked
+from sensors.measurement import HCHO, HUMIDITY, PM1, PM10, PM25, TEMPERATURE, FrameError, checked
 
 START = b"\x42\x4d"
 FRAME_LENGTH = 32
@@ -35,6 +52,20 @@ ACK_LENGTH = 8
 #: Value of the frame length field of a command acknowledgement.
 ACK_LENGTH_FIELD = 4
 WORDS = 13
+#: The PMS5003ST's longer data frame: 17 data words.
+ST_WORDS = 17
+ST_FRAME_LENGTH = 2 * ST_WORDS + 6
+#: Value of the PMS5003ST's frame length field: 17 data words and the checksum (``00 24``).
+ST_LENGTH_FIELD = 2 * ST_WORDS + 2
+
+#: Models whose frames differ: ``pms5003`` also stands for the PMS7003 and PMS1003 (same
+#: frame); a ``pms5003st`` frame is recognised by its length whatever is configured, a
+#: ``pms5003t`` frame only by the configured model.
+MODELS: tuple[str, ...] = ("pms5003", "pms5003t", "pms5003st")
+#: The model whose 32-byte frame carries temperature and humidity in words 11 and 12.
+THERMO_MODEL = "pms5003t"
+#: Frame length field → bytes of the whole frame.
+_SIZES = {DATA_LENGTH_FIELD: FRAME_LENGTH, ST_LENGTH_FIELD: ST_FRAME_LENGTH, ACK_LENGTH_FIELD: ACK_LENGTH}
 
 CMD_MODE = 0xE1
 CMD_READ = 0xE2
@@ -64,35 +95,74 @@ READ_REQUEST: bytes = command(CMD_READ)
 
 @dataclass(frozen=True)
 class Sample:
-    """One data frame's mass concentrations (µg/m³) and particle counts (per 0.1 L)."""
+    """One data frame's values: mass concentrations (µg/m³), particle counts (per 0.1 L) and,
+    from the T and ST variants, formaldehyde, temperature and humidity."""
 
     #: PM1.0, PM2.5, PM10 "under atmospheric environment".
     atmospheric: tuple[int, int, int]
     #: PM1.0, PM2.5, PM10 with CF=1 ("standard particle", for factory calibration).
     cf1: tuple[int, int, int]
-    #: Particles above 0.3, 0.5, 1.0, 2.5, 5.0 and 10 µm in 0.1 L of air.
-    counts: tuple[int, int, int, int, int, int]
+    #: Particles above 0.3, 0.5, 1.0, 2.5, 5.0 and 10 µm in 0.1 L of air (the PMS5003T: the first four).
+    counts: tuple[int, ...]
+    #: Formaldehyde in mg/m³ (PMS5003ST).
+    hcho: float | None = None
+    #: Temperature in °C (PMS5003T, PMS5003ST).
+    temperature: float | None = None
+    #: Relative humidity in % (PMS5003T, PMS5003ST).
+    humidity: float | None = None
 
     def reading(self) -> dict[str, float]:
-        """The room's PM1, PM2.5 and PM10 in µg/m³."""
+        """The room's PM1, PM2.5 and PM10 in µg/m³, and what else the model measures."""
         # The manual: "CF=1 should be used in the factory environment"; the
         # atmospheric values are the ones corrected for ambient air, which is
         # what a room sensor measures and what GB/T 18883 limits refer to.
         pm1, pm25, pm10 = self.atmospheric
-        return {PM1: float(pm1), PM25: float(pm25), PM10: float(pm10)}
+        values = {PM1: float(pm1), PM25: float(pm25), PM10: float(pm10)}
+        for quantity, value in (
+            (HCHO, self.hcho),
+            (TEMPERATURE, self.temperature),
+            (HUMIDITY, self.humidity),
+        ):
+            if value is not None:
+                values[quantity] = value
+        return values
+
+
+def _signed(word: int) -> int:
+    return word - 0x10000 if word & 0x8000 else word
 
 
 def encode_frame(
     atmospheric: tuple[int, int, int],
     cf1: tuple[int, int, int] | None = None,
-    counts: tuple[int, int, int, int, int, int] = (0, 0, 0, 0, 0, 0),
+    counts: tuple[int, ...] = (0, 0, 0, 0, 0, 0),
     reserved: int = 0,
+    *,
+    model: str = "pms5003",
+    hcho: float = 0.0,
+    temperature: float = 0.0,
+    humidity: float = 0.0,
 ) -> bytes:
-    """A sensor's 32-byte data frame (for simulators and tests); ``cf1`` defaults to ``atmospheric``."""
-    words = (*(cf1 or atmospheric), *atmospheric, *counts, reserved)
-    if len(words) != WORDS or any(not 0 <= w <= 0xFFFF for w in words):
-        raise ValueError("a data frame holds 13 words of 0…65535")
-    body = START + DATA_LENGTH_FIELD.to_bytes(2, "big") + b"".join(w.to_bytes(2, "big") for w in words)
+    """A sensor's data frame (for simulators and tests); ``cf1`` defaults to ``atmospheric``.
+
+    ``model`` ``pms5003`` gives the 32-byte frame with six ``counts``; ``pms5003t``
+    the 32-byte frame with four counts, ``temperature`` (°C) and ``humidity`` (%);
+    ``pms5003st`` the 40-byte frame with six counts, ``hcho`` (mg/m³), temperature
+    and humidity.  ``reserved`` fills the last word.
+    """
+    pm = (*(cf1 or atmospheric), *atmospheric)
+    thermo = (round(temperature * 10) & 0xFFFF, round(humidity * 10))
+    if model == "pms5003":
+        words, length = (*pm, *counts, reserved), DATA_LENGTH_FIELD
+    elif model == THERMO_MODEL:
+        words, length = (*pm, *counts[:4], *thermo, reserved), DATA_LENGTH_FIELD
+    elif model == "pms5003st":
+        words, length = (*pm, *counts, round(hcho * 1000), *thermo, 0, reserved), ST_LENGTH_FIELD
+    else:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}")
+    if len(words) != (length - 2) // 2 or any(not 0 <= w <= 0xFFFF for w in words):
+        raise ValueError(f"a {model} data frame holds {(length - 2) // 2} words of 0…65535")
+    body = START + length.to_bytes(2, "big") + b"".join(w.to_bytes(2, "big") for w in words)
     return _sealed(body)
 
 
@@ -108,17 +178,24 @@ def _sum_ok(frame: bytes) -> None:
         raise FrameError(f"PMS checksum mismatch: got {got:04x}, expected {expected:04x}")
 
 
-def parse_frame(frame: bytes) -> Sample:
-    """The values of one 32-byte data frame; :class:`FrameError` if it is not valid."""
-    if len(frame) != FRAME_LENGTH:
-        raise FrameError(f"PMS frame has {len(frame)} bytes, expected {FRAME_LENGTH}")
+def parse_frame(frame: bytes, model: str = "pms5003") -> Sample:
+    """The values of one data frame; :class:`FrameError` if it is not valid.
+
+    The frame's length field decides between the 32-byte frame and the
+    PMS5003ST's 40-byte one; ``model`` says whether a 32-byte frame is a
+    PMS5003T's (temperature and humidity in words 11–12).
+    """
     if frame[:2] != START:
         raise FrameError(f"not a PMS frame: starts {frame[:2].hex(' ')}")
     length = int.from_bytes(frame[2:4], "big")
-    if length != DATA_LENGTH_FIELD:
-        raise FrameError(f"PMS frame length field {length}, expected {DATA_LENGTH_FIELD}")
+    if length not in (DATA_LENGTH_FIELD, ST_LENGTH_FIELD):
+        raise FrameError(
+            f"PMS frame length field {length}, expected {DATA_LENGTH_FIELD} or {ST_LENGTH_FIELD}"
+        )
+    if len(frame) != _SIZES[length]:
+        raise FrameError(f"PMS frame has {len(frame)} bytes, its length field says {_SIZES[length]}")
     _sum_ok(frame)
-    words = struct.unpack_from(f">{WORDS}H", frame, 4)
+    words = struct.unpack_from(f">{(length - 2) // 2}H", frame, 4)
     cf1 = (words[0], words[1], words[2])
     atmospheric = (words[3], words[4], words[5])
     for name, (pm1, pm25, pm10) in (("CF=1", cf1), ("atmospheric", atmospheric)):
@@ -126,7 +203,21 @@ def parse_frame(frame: bytes) -> Sample:
         # the weak sum checksum let through.
         if not pm1 <= pm25 <= pm10:
             raise FrameError(f"PMS {name} values not cumulative: PM1 {pm1}, PM2.5 {pm25}, PM10 {pm10}")
-    sample = Sample(atmospheric, cf1, (words[6], words[7], words[8], words[9], words[10], words[11]))
+    if length == ST_LENGTH_FIELD:
+        sample = Sample(
+            atmospheric,
+            cf1,
+            tuple(words[6:12]),
+            hcho=words[12] / 1000,
+            temperature=_signed(words[13]) / 10,
+            humidity=words[14] / 10,
+        )
+    elif model == THERMO_MODEL:
+        sample = Sample(
+            atmospheric, cf1, tuple(words[6:10]), temperature=_signed(words[10]) / 10, humidity=words[11] / 10
+        )
+    else:
+        sample = Sample(atmospheric, cf1, tuple(words[6:12]))
     for quantity, value in sample.reading().items():
         checked(quantity, value)
     return sample
@@ -147,12 +238,15 @@ class FrameScanner:
     """Finds data frames and acknowledgements in a byte stream with noise and broken frames.
 
     A candidate starts at ``42 4D``; its length field says whether it is a
-    data frame (28) or an acknowledgement (4).  A bad candidate costs one
+    data frame (28, or 36 from a PMS5003ST) or an acknowledgement (4); any
+    other length is a bad frame.  ``model`` is the configured model, for the
+    PMS5003T's frame that only it tells apart.  A bad candidate costs one
     byte, not the frame boundary: scanning resumes right after its first
     start byte, so a valid frame behind a truncated one is still found.  The
-    buffer never holds more than one frame's worth of bytes.
+    buffer never holds more than one (longest) frame's worth of bytes.
     """
 
+    model: str = "pms5003"
     buffer: bytearray = field(default_factory=bytearray)
     #: Candidates rejected so far (bad length field, checksum or value).
     bad_frames: int = 0
@@ -167,7 +261,7 @@ class FrameScanner:
         samples: list[Sample] = []
         while self._drop_to_start() and len(self.buffer) >= 4:
             length = int.from_bytes(self.buffer[2:4], "big")
-            size = {DATA_LENGTH_FIELD: FRAME_LENGTH, ACK_LENGTH_FIELD: ACK_LENGTH}.get(length)
+            size = _SIZES.get(length)
             if size is None:
                 self._reject()
                 continue
@@ -175,8 +269,8 @@ class FrameScanner:
                 break
             candidate = bytes(self.buffer[:size])
             try:
-                if size == FRAME_LENGTH:
-                    samples.append(parse_frame(candidate))
+                if size != ACK_LENGTH:
+                    samples.append(parse_frame(candidate, self.model))
                 else:
                     self.acks = [*self.acks[-7:], parse_ack(candidate)]
             except FrameError:

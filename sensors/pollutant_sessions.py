@@ -1,4 +1,4 @@
-"""Sessions of the binary pollutant sensors: Plantower PMS5003/7003 and Winsen ZE08-CH2O.
+"""Sessions of the binary pollutant sensors: Plantower PMS5003/7003/5003T/5003ST and Winsen ZE08-CH2O.
 
 Both talk in checksummed binary frames at 9600 8N1 and have two modes:
 ``active`` (the sensor sends on its own, every 0.2–2.3 s; every ``period``
@@ -151,13 +151,33 @@ class _FrameSession(_SerialSession, Generic[Value]):
 
 
 class PlantowerSession(_FrameSession[plantower.Sample]):
-    """A Plantower PMS5003 / PMS7003 particulate sensor: PM1, PM2.5 and PM10 in µg/m³."""
+    """A Plantower particulate sensor: PM1, PM2.5 and PM10 in µg/m³.
+
+    ``model`` (one of :data:`sensors.plantower.MODELS`) adds temperature and
+    humidity (``pms5003t``, ``pms5003st``) and formaldehyde in mg/m³
+    (``pms5003st``) to the readings.
+    """
 
     label = "PMS"
     frame_length = plantower.FRAME_LENGTH
 
+    def __init__(
+        self,
+        settings: SerialSettings,
+        mode: str,
+        period: float,
+        model: str = "pms5003",
+        reply_timeout: float = 1.0,
+    ) -> None:
+        if model not in plantower.MODELS:
+            raise ValueError(f"model must be one of {', '.join(plantower.MODELS)}")
+        self.model = model
+        if model == "pms5003st":
+            self.frame_length = plantower.ST_FRAME_LENGTH
+        super().__init__(settings, mode, period, reply_timeout)
+
     def make_scanner(self) -> plantower.FrameScanner:
-        return plantower.FrameScanner()
+        return plantower.FrameScanner(self.model)
 
     def mode_command(self) -> bytes:
         return plantower.SET_PASSIVE if self.passive else plantower.SET_ACTIVE

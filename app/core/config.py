@@ -564,6 +564,8 @@ def _apply_layer(config: Config, data: Mapping[str, Any], origin: Origin) -> Non
                     )
                     continue
                 current = config.thresholds[iid]
+                if current.follows and isinstance(section, Mapping):
+                    section = _without_followed_keys(section, current.follows, file, iid, errors)
                 fields = {k: current.value(k) for k in current.config_keys()}
                 base = ("indicators", iid)
                 taken = _apply_settings(fields, section, threshold_settings(ind), file, base, errors)
@@ -586,6 +588,34 @@ def _apply_layer(config: Config, data: Mapping[str, Any], origin: Origin) -> Non
                 took((), [key])
             except ValueError as exc:
                 errors.append(ConfigError(file, key, refusal(value, exc), setting.allowed()))
+
+
+def _without_followed_keys(
+    section: Mapping[str, Any], follows: str, file: str, iid: str, errors: list[ConfigError]
+) -> dict[str, Any]:
+    """``section`` less the keys an early warning takes from the limit it follows (each one an error)."""
+    from app.kernel.model import FOLLOWED_KEYS
+
+    for key in FOLLOWED_KEYS:
+        if key in section:
+            errors.append(
+                ConfigError(
+                    file,
+                    f'indicators."{iid}".{key}',
+                    f"the early warning follows the limit of {follows}: set the limit there, once",
+                    f'[indicators."{follows}"] warning = … (moves both)',
+                )
+            )
+    return {k: v for k, v in section.items() if k not in FOLLOWED_KEYS}
+
+
+def _follow_limits(config: Config) -> None:
+    """Give every early warning the limit in force of the indicator it follows."""
+    for iid, th in config.thresholds.items():
+        lead = config.thresholds.get(th.follows) if th.follows else None
+        if lead is not None and lead.warning is not None:
+            clear = round(lead.warning * th.follows_clear, 6)
+            config.thresholds[iid] = replace(th, warning=lead.warning, warning_clear=clear)
 
 
 def _threshold_problem(th: Thresholds) -> str | None:
@@ -696,6 +726,7 @@ def load_config(
             if LOCKED_KEY in data:
                 _read_locks(config, data.pop(LOCKED_KEY), str(path))
         _apply_layer(config, data, Origin(layer, str(path)))
+    _follow_limits(config)
     for error in config.errors:
         log.warning("config: %s", error)
     for notice in config.notices:

@@ -226,6 +226,11 @@ class Thresholds:
     critical_margin: float | None = None
     clear_margin: float = 0.0
     bands: tuple[Band, ...] = ()
+    #: Id of the indicator whose ``warning`` is this one's too (an early warning judged against
+    #: the same limit): set there, it moves both, and this one's ``warning_clear`` is
+    #: ``follows_clear`` × it.  Neither key can then be set here: one limit, one key.
+    follows: str = ""
+    follows_clear: float = 0.9
 
     @property
     def two_sided(self) -> bool:
@@ -235,6 +240,8 @@ class Thresholds:
     def config_keys(self) -> tuple[str, ...]:
         """The fields a config file may set for this threshold (``[indicators."<id>"]``)."""
         if not self.two_sided:
+            if self.follows:
+                return tuple(k for k in THRESHOLD_KEYS if k not in FOLLOWED_KEYS)
             return THRESHOLD_KEYS
         ranges = tuple(f"{b.name}_{side}" for b in self.bands for side in ("low", "high"))
         return (ranges or ("low", "high")) + ("critical_margin", "clear_margin", "raise_after", "clear_after")
@@ -351,6 +358,8 @@ _BELOW_RANGE = Text("Below the {band}range {low}–{high} {unit}", "低于{band}
 
 
 #: Threshold fields a config file may set per one-sided indicator (see :meth:`Thresholds.config_keys`).
+#: The keys a threshold that :attr:`Thresholds.follows` another takes from it.
+FOLLOWED_KEYS: tuple[str, ...] = ("warning", "warning_clear")
 THRESHOLD_KEYS: tuple[str, ...] = (
     "warning",
     "critical",

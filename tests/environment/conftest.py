@@ -80,6 +80,12 @@ def formaldehyde(ports: Path) -> Iterator[Ze08]:
 
 
 @pytest.fixture
+def pms_st(ports: Path) -> Iterator[Pms5003]:
+    """A PMS5003ST: PM, formaldehyde, temperature and humidity in one 40-byte frame."""
+    yield from plugged(Pms5003(ports / "ttyAMA3", model="pms5003st"))
+
+
+@pytest.fixture
 def modbus_transmitter(ports: Path) -> Iterator[ModbusTransmitter]:
     if shutil.which("socat") is None:
         pytest.fail("socat is missing: install the Debian package socat (.ci/bootstrap does)")

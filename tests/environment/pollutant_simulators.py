@@ -1,6 +1,6 @@
 """pty simulators of the pollutant sensors, written from their datasheets.
 
-A Plantower PMS5003 (active: a 32-byte frame every ``interval`` seconds;
+A Plantower PMS5003, PMS5003T or PMS5003ST (active: a 32-byte (ST: 40-byte) frame every ``interval`` seconds;
 passive: a frame for each ``42 4D E2 00 00 01 71`` read command; mode commands
 are acknowledged with the manual's 8-byte answer) and a Winsen ZE08-CH2O
 (active upload of 9-byte ``FF 17 …`` frames; question-and-answer mode after
@@ -82,13 +82,22 @@ class _FramedSensor(PtyDevice):
 
 
 class Pms5003(_FramedSensor):
-    """A PMS5003 with PM values ``atmospheric`` (µg/m³; CF=1 values 10 % higher)."""
+    """A Plantower sensor with PM values ``atmospheric`` (µg/m³; CF=1 values 10 % higher).
+
+    ``model`` ``pms5003`` (the default, also a PMS7003), ``pms5003t`` (adds
+    ``temperature`` °C and ``humidity`` % in the 32-byte frame) or ``pms5003st``
+    (the 40-byte frame, also ``hcho`` mg/m³).
+    """
 
     command_length = 7
 
-    def __init__(self, link: Path, interval: float = 0.2) -> None:
+    def __init__(self, link: Path, interval: float = 0.2, model: str = "pms5003") -> None:
         super().__init__(link, interval)
+        self.model = model
         self.atmospheric = (8, 12, 15)
+        self.hcho = 0.03
+        self.temperature = 24.5
+        self.humidity = 48.0
 
     def frame(self) -> bytes:
         cf1 = (
@@ -96,7 +105,17 @@ class Pms5003(_FramedSensor):
             int(self.atmospheric[1] * 1.1),
             int(self.atmospheric[2] * 1.1),
         )
-        return plantower.encode_frame(self.atmospheric, cf1, counts=(1200, 350, 60, 8, 2, 1))
+        return plantower.encode_frame(
+            self.atmospheric,
+            cf1,
+            counts=(1200, 350, 60, 8, 2, 1),
+            # The manuals' last word: firmware version (high byte) and error code 0.
+            reserved=0x9100 if self.model != "pms5003" else 0,
+            model=self.model,
+            hcho=self.hcho,
+            temperature=self.temperature,
+            humidity=self.humidity,
+        )
 
     def answer(self, command: bytes) -> bytes | None:
         if command[:2] != plantower.START or plantower.checksum(command[:5]) != int.from_bytes(

@@ -18,6 +18,7 @@ from tests.core.test_nagios import EXIT_CODE, parse_plugin_output
 from tests.core.test_promfiles import _promtool_test
 from tests.environment.airseat import Seat
 from tests.environment.conftest import MakeMonitor
+from tests.environment.pollutant_simulators import Pms5003, Ze08
 from tests.environment.simulators import ModbusTransmitter
 from tests.environment.test_serial_sensors import SUMMER, modbus_config, poll_until, value
 
@@ -149,8 +150,8 @@ def _alert(indicator: str, label: str, value: str, where: str) -> dict[str, obje
         "exp_annotations": {
             "summary": f"{label}: warning on seat1",
             "summary_zh": {
-                "environment.pm25": "细颗粒物 PM2.5(24 小时平均):警告(seat1)",
-                "environment.pm25_now": "细颗粒物 PM2.5当前(15 分钟平均):警告(seat1)",
+                "environment.pm25": "PM2.5(24 小时均值):警告(seat1)",
+                "environment.pm25_now": "PM2.5 实时(15 分钟均值):警告(seat1)",
             }[indicator],
             "description": f"Environment — {label} is {value} µg/m³ ({where}) on desk.",
         },
@@ -207,3 +208,40 @@ def test_rules_judge_the_average_at_once_and_the_early_warning_after_half_an_hou
             }
         ],
     )
+
+
+def test_check_json_shows_a_pms5003st_and_a_ze08_on_their_ptys(
+    pms_st: Pms5003, formaldehyde: Ze08, tmp_path: Path
+) -> None:
+    """One PMS5003ST gives PM, formaldehyde, temperature and humidity; a ZE08 converts at its temperature."""
+    pms_st.atmospheric, pms_st.hcho, pms_st.temperature, pms_st.humidity = (9, 21, 33), 0.052, 20.0, 44.5
+    formaldehyde.ppb = 100  # 0.1249 mg/m³ at 20 °C (0.1228 at the 25 °C used without a thermometer)
+    config = tmp_path / "deskwatch.toml"
+    config.write_text(
+        SUMMER + f'[[monitors.environment.sensors]]\nname = "air"\nprotocol = "pms"\nmodel = "pms5003st"\n'
+        f'port = "{pms_st.link}"\n'
+        f'[[monitors.environment.sensors]]\nname = "cabinet"\nprotocol = "ze08"\n'
+        f'port = "{formaldehyde.link}"\n',
+        "utf-8",
+    )
+    base = ("--config", str(config), "--data-dir", str(tmp_path / "data"), "--only", "environment")
+    result = run_deskwatch("check", "--json", "--lang", "en", *base)
+    by_id = {i["id"]: i for i in json.loads(result.stdout)["indicators"]}
+    values = {key: by_id[key]["value"] for key in by_id if key.endswith(("[air]", "[cabinet]"))}
+    assert values["environment.temperature[air]"] == 20.0
+    assert values["environment.humidity[air]"] == 44.5
+    assert values["environment.pm25_now[air]"] == 21.0 and values["environment.pm10_now[air]"] == 33.0
+    assert values["environment.hcho_now[air]"] == 0.052
+    assert by_id["environment.hcho_now[air]"]["unit"] == "mg/m³"
+    assert by_id["environment.pm25_now[air]"]["unit"] == "µg/m³"
+    # At the PMS5003ST's 20 °C, or at 25 °C when the one-shot check took the ZE08's first frame
+    # before the PMS5003ST's first one (the session tests pin the conversion itself down).
+    assert values["environment.hcho_now[cabinet]"] in (0.125, 0.123)
+    # Over 0.08: a one-shot check has no debounce, so the early warning speaks at once.
+    cabinet = by_id["environment.hcho_now[cabinet]"]
+    assert cabinet["level"] == "warning" and cabinet["message"].startswith("Rising: above the limit 0.08")
+    assert by_id["environment.hcho_now[air]"]["level"] == "ok"
+    assert by_id["environment.bad_frames[air]"]["value"] == 0
+    # A one-shot check has seen seconds of the windows: the standard's averages are not observed.
+    assert by_id["environment.hcho[cabinet]"]["level"] == "not_set_up"
+    assert "not observed" in by_id["environment.hcho[cabinet]"]["message"]

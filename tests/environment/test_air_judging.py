@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from app.core.config import load_config
 from app.kernel.model import Level, format_value
-from monitors.environment import HOUR, WINDOWS_FILE
+from monitors.environment import HOUR, WINDOWS_FILE, EnvironmentMonitor
 from sensors.measurement import CO2, HCHO, PM25
 from tests.environment.airseat import Seat
 
@@ -87,11 +88,31 @@ def test_a_daily_average_is_not_observed_until_18_hours_are_covered(tmp_path: Pa
     assert state is not None and state.value == 80.0 and state.level is Level.WARNING
 
 
-def test_limits_are_overridable_under_indicators(tmp_path: Path) -> None:
+def test_a_stricter_limit_is_one_key_and_moves_the_early_warning_too(tmp_path: Path) -> None:
     seat = Seat(tmp_path, '[indicators."environment.hcho"]\nwarning = 0.05\nwarning_clear = 0.045\n')
+    now = seat.engine.config.thresholds["environment.hcho_now"]
+    assert (now.warning, now.warning_clear) == (0.05, 0.045)  # 90 % of the limit, as for the standard's
     seat.run(HOUR, lambda t: 0.06, HCHO)
     assert seat.level("environment.hcho[desk]") is Level.WARNING
-    assert seat.level("environment.hcho_now[desk]") is Level.OK  # the standard's 0.08 still rules it
+    assert seat.level("environment.hcho_now[desk]") is Level.WARNING
+
+
+def test_the_early_warning_keeps_the_standards_limit_until_one_is_set(tmp_path: Path) -> None:
+    seat = Seat(tmp_path, '[indicators."environment.pm25_now"]\nraise_after = 60\n')
+    now = seat.engine.config.thresholds["environment.pm25_now"]
+    assert (now.warning, now.warning_clear, now.raise_after) == (50.0, 45.0, 60.0)
+
+
+def test_a_limit_set_on_the_early_warning_is_refused_with_where_it_goes(tmp_path: Path) -> None:
+    path = tmp_path / "deskwatch.toml"
+    path.write_text('[indicators."environment.pm25_now"]\nwarning = 15\nraise_after = 60\n', "utf-8")
+    config = load_config({"environment": EnvironmentMonitor}, path, shipped_path=Path("/nonexistent"))
+    [error] = config.errors
+    assert error.key == 'indicators."environment.pm25_now".warning'
+    assert "follows the limit of environment.pm25" in error.message
+    assert '[indicators."environment.pm25"] warning' in error.allowed
+    now = config.thresholds["environment.pm25_now"]
+    assert (now.warning, now.raise_after) == (50.0, 60.0)  # the rest of the table still applies
 
 
 def test_co2_keeps_its_instant_judging_and_gains_the_daily_average(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Fuzz: bytes on a PMS5003/7003 UART, through the frame scanner and the session's readings.
+"""Fuzz: bytes on a PMS5003/7003/5003T/5003ST UART, through the frame scanner and the session's readings.
 
 Whatever arrives: only checksummed, cumulative, possible PM values come out;
 every rejected candidate is counted; the buffer never holds a whole frame; a
@@ -38,7 +38,8 @@ def feed(scanner: plantower.FrameScanner, data: bytes) -> CycleResult:
         bad_frames=scanner.bad_frames - bad,
         garbage_bytes=scanner.garbage_bytes - garbage,
     )
-    assert len(scanner.buffer) < plantower.FRAME_LENGTH, "the scanner keeps at most a partial frame"
+    # At most a partial frame: of the longest one, a PMS5003ST's 40 bytes.
+    assert len(scanner.buffer) < plantower.ST_FRAME_LENGTH, "the scanner keeps at most a partial frame"
     return result
 
 
@@ -100,3 +101,49 @@ def test_one_flipped_byte_is_never_a_different_reading(
     assert_sound(result)
     # A single corrupted byte always breaks the 16-bit sum (or the start or length).
     assert result.readings == []
+
+
+@FUZZ
+@given(
+    st.sampled_from(plantower.MODELS),
+    st.lists(
+        st.one_of(
+            st.binary(max_size=50),
+            st.sampled_from([b"\x42\x4d\x00\x24", b"\x42\x4d\x00\x1c", b"\x42\x4d\x00\x04", b"\x42"]),
+        ),
+        max_size=12,
+    ),
+)
+def test_random_bytes_and_false_starts_for_every_model(model: str, chunks: list[bytes]) -> None:
+    scanner = plantower.FrameScanner(model)
+    for chunk in chunks:
+        assert_sound(feed(scanner, chunk))
+
+
+@FUZZ
+@given(
+    pm_triples(top=2000),
+    st.integers(0, 10_000),
+    st.integers(-400, 1250),
+    st.integers(0, 1000),
+    st.binary(max_size=45),
+    st.binary(max_size=45),
+)
+def test_a_valid_st_frame_between_noise_is_found_with_every_value(
+    pm: tuple[int, int, int], hcho: int, tenth_celsius: int, tenth_rh: int, before: bytes, after: bytes
+) -> None:
+    frame = plantower.encode_frame(
+        pm, model="pms5003st", hcho=hcho / 1000, temperature=tenth_celsius / 10, humidity=tenth_rh / 10
+    )
+    scanner = plantower.FrameScanner("pms5003st")
+    # A noise tail that happens to start a frame may hold the real one back until more bytes
+    # come: feed plenty of zeros after it, as the next frames would push it through.
+    result = feed(scanner, before.replace(b"\x42", b"\x00") + frame + after.replace(b"\x42", b"\x00"))
+    assert_sound(result)
+    wanted = {
+        "pm25": float(pm[1]),
+        "hcho": hcho / 1000,
+        "temperature": tenth_celsius / 10,
+        "humidity": tenth_rh / 10,
+    }
+    assert any(all(r.get(k) == v for k, v in wanted.items()) for r in result.readings), result

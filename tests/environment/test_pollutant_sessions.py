@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,11 +20,11 @@ from app.core.engine import Engine
 from app.kernel.model import Level, Reading
 from sensors import ze08
 from sensors.environment_sensors import define_sensor, room_temperature
-from sensors.measurement import HCHO, PM1, PM10, PM25, TVOC
+from sensors.measurement import HCHO, HUMIDITY, PM1, PM10, PM25, TEMPERATURE, TVOC
 from sensors.pollutant_sessions import FALLBACK_TEMPERATURE
 from sensors.reader import CONNECTED, DISCONNECTED, NO_ANSWER, SensorReader, SensorStatus
 from sensors.serial_transport import Backoff
-from tests.environment.conftest import MakeMonitor, by_key
+from tests.environment.conftest import MakeMonitor, by_key, plugged
 from tests.environment.pollutant_simulators import Pms5003, Ze08
 from tests.environment.simulators import ModbusTransmitter
 from tests.environment.test_serial_sensors import poll_until, value
@@ -148,6 +149,70 @@ def test_pms_unplugged_and_plugged_back(pms: Pms5003, run_reader: Callable[..., 
     assert status.reconnects == 1 and status.error == ""  # the alert clears, polling goes on
     pms.atmospheric = (11, 21, 31)
     wait_for(reader, lambda s: pm_of(s) == (11.0, 21.0, 31.0))
+
+
+# -- Plantower PMS5003ST / PMS5003T: one sensor, PM + HCHO + T/RH ---------------------
+@pytest.fixture
+def pms_t(ports: Path) -> Iterator[Pms5003]:
+    yield from plugged(Pms5003(ports / "ttyAMA2", model="pms5003t"))
+
+
+@pytest.mark.parametrize("mode", ["active", "passive"])
+def test_pms5003st_gives_pm_formaldehyde_temperature_and_humidity(
+    pms_st: Pms5003, run_reader: Callable[..., SensorReader], mode: str
+) -> None:
+    pms_st.atmospheric, pms_st.hcho, pms_st.temperature, pms_st.humidity = (6, 18, 25), 0.065, 26.3, 55.0
+    table = {"name": "air", "protocol": "pms", "model": "pms5003st", "port": str(pms_st.link), "mode": mode}
+    reader = run_reader(table)
+    wanted = {PM1: 6.0, PM25: 18.0, PM10: 25.0, HCHO: 0.065, TEMPERATURE: 26.3, HUMIDITY: 55.0}
+    status = wait_for(reader, lambda s: s.values == wanted)
+    assert status.state == CONNECTED and status.bad_frames == 0
+    pms_st.hcho, pms_st.temperature = 0.12, -2.5  # a cold store room, and a fresh carpet
+    wait_for(reader, lambda s: (s.values.get(HCHO), s.values.get(TEMPERATURE)) == (0.12, -2.5))
+
+
+def test_pms5003st_corrupt_and_partial_frames_are_counted_then_unplugged_and_back(
+    pms_st: Pms5003, run_reader: Callable[..., SensorReader]
+) -> None:
+    reader = run_reader({"name": "air", "protocol": "pms", "model": "pms5003st", "port": str(pms_st.link)})
+    wait_for(reader, lambda s: s.values.get(HCHO) == 0.03)
+    pms_st.corrupt_next, pms_st.hcho = 10**6, 1.5
+    status = wait_for(reader, lambda s: s.bad_frames >= 3)
+    assert status.values.get(HCHO) == 0.03, "no value of a frame with a bad checksum got through"
+    pms_st.corrupt_next, pms_st.truncate_next = 0, 10**6
+    status = wait_for(reader, lambda s: s.bad_frames >= 6)
+    assert status.values.get(HCHO) == 0.03 and "PMS frame" in status.last_problem
+    pms_st.truncate_next = 0
+    wait_for(reader, lambda s: s.values.get(HCHO) == 1.5)
+    pms_st.unplug()
+    wait_for(reader, lambda s: s.state == DISCONNECTED)
+    pms_st.humidity = 61.5
+    pms_st.plug()
+    wait_for(reader, lambda s: s.state == CONNECTED and s.values.get(HUMIDITY) == 61.5)
+
+
+def test_pms5003t_gives_pm_temperature_and_humidity(
+    pms_t: Pms5003, run_reader: Callable[..., SensorReader]
+) -> None:
+    pms_t.temperature, pms_t.humidity = 23.4, 41.2
+    reader = run_reader({"name": "air", "protocol": "pms", "model": "pms5003t", "port": str(pms_t.link)})
+    status = wait_for(reader, lambda s: s.values.get(TEMPERATURE) == 23.4)
+    assert status.values == {PM1: 8.0, PM25: 12.0, PM10: 15.0, TEMPERATURE: 23.4, HUMIDITY: 41.2}
+    assert status.bad_frames == 0
+
+
+def test_a_pms5003t_configured_as_a_plain_pms5003_gives_no_temperature(
+    pms_t: Pms5003, run_reader: Callable[..., SensorReader]
+) -> None:
+    # The frames look alike: without the model its T/RH words are particle counts, never a reading.
+    reader = run_reader({"name": "air", "protocol": "pms", "port": str(pms_t.link)})
+    status = wait_for(reader, lambda s: s.values.get(PM25) == 12.0)
+    assert TEMPERATURE not in status.values and HUMIDITY not in status.values
+
+
+def test_an_unknown_pms_model_is_a_configuration_error() -> None:
+    with pytest.raises(ValueError, match="model must be one of pms5003, pms5003t, pms5003st"):
+        define_sensor({"name": "air", "protocol": "pms", "model": "pms9003m", "port": "/dev/null"}, 1)
 
 
 # -- Winsen ZE08-CH2O -----------------------------------------------------------------

@@ -4,14 +4,20 @@ The demo scene is tidy; a real seat is not.  This mode starts the test
 fixtures' real components — a private cupsd with two queues, ``Back`` out
 of paper; PulseAudio with a null sink as the headset and speech-like test
 audio over room noise playing into it; SIPp answering OPTIONS on UDP and
-TCP; three pty sensors (two text boards and an MH-Z19 reading 1250 ppm CO₂,
-over its 1000 ppm limit) — writes the configuration a clerk's seat would
-have for them, and runs the real tray app (:mod:`tests.screenshots.real_app`)
+TCP; five pty sensors (two text boards, an MH-Z19 reading 1250 ppm CO₂,
+over its 1000 ppm limit, a Plantower PMS5003ST giving PM, formaldehyde,
+temperature and humidity, and a Winsen ZE08-CH2O by a new cabinet reading
+formaldehyde over its 0.08 mg/m³ limit) — writes the configuration a clerk's
+seat would have for them, with the averages the app saved after a morning
+on the seat (``air_windows.json``: so the rolling averages have a value, as
+after any restart), and runs the real tray app (:mod:`tests.screenshots.real_app`)
 on an Xvfb screen of each size with a tray.  The runs share one data folder
 (each is a restart of the same seat, so the chart's history grows).  Once
 every part of the seat has a reading the app grabs the status panel (the
-screen, and every card at full height), the alert centre and the CO₂ chart:
-``<out>/real/<W>x<H>/{panel,panel_all,alerts,detail}_<lang>.png``.
+screen, and every card at full height), the alert centre, the CO₂ chart and
+the 环境监控 and 耳机 cards on their own (opened):
+``<out>/real/<W>x<H>/{panel,panel_all,alerts,detail,card_environment,card_headset}_<lang>.png``.
+The hearing monitor listens to the headset sink the test audio plays into.
 
 Every service is stopped on the way out, also on error, and the whole run is
 bounded (:data:`TIME_LIMIT`); a missing program is named with its package.
@@ -28,8 +34,11 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitors.environment import WINDOWS_FILE
+from sensors.measurement import HCHO, PM10, PM25
 from tests.audio.conftest import SINK, PulseServer
 from tests.audio.signals import noise, speech_like, to_pcm
+from tests.environment.pollutant_simulators import Pms5003, Ze08
 from tests.environment.simulators import Mhz19Responder, PtyDevice, TextLineBoard
 from tests.printer.conftest import PrivateCups
 from tests.realseat import ROOT, Phone, app_command, app_env, require_seat
@@ -55,6 +64,20 @@ ROOM_NOISE_DBFS = -62.0
 #: The device whose detail chart is shot, and the indicator charted: CO₂, over its limit.
 DETAIL_DEVICE = "environment"
 DETAIL_CHART = ".co2[co2]"
+#: The PMS5003ST on the desk: PM (µg/m³) under the limits, formaldehyde under 0.08 mg/m³.
+AIR_PM = (14, 31, 42)
+AIR_HCHO = 0.045
+#: The ZE08 by the new filing cabinet: 85 ppb, about 0.104 mg/m³ at 25 °C, over the 0.08 limit.
+CABINET_PPB = 85
+#: The early warning's hold in the seat's config (s): the default 10 min would outlast the run.
+HCHO_RAISE_AFTER = 15
+#: The morning the saved averages cover (s) and the levels in it: formaldehyde by the
+#: cabinet already near its limit (the 1 h average 0.07 mg/m³), PM well under.
+MORNING_S = 20 * 3600.0
+MORNING = {"air": {PM25: 28.0, PM10: 40.0, HCHO: 0.04}, "cabinet": {HCHO: 0.064}}
+#: The cabinet's last minutes of the morning (its doors were opened): over the limit, the
+#: 1 h average rising to 0.07 — what the early warning is for.
+LATE_MINUTES, LATE_HCHO = 10, 0.10
 
 
 @dataclass
@@ -88,7 +111,17 @@ def start_seat(stack: ExitStack, tmp: Path) -> Seat:
     window = TextLineBoard(tmp / "dev" / "ttyUSB1", interval=1.0)
     window.values = {"t": 26.8, "h": 38.5}
     co2 = Mhz19Responder(tmp / "dev" / "ttyS0", ppm=CO2_PPM)
-    sensors: dict[str, PtyDevice] = {"desk": desk, "window": window, "co2": co2}
+    air = Pms5003(tmp / "dev" / "ttyS1", interval=1.0, model="pms5003st")
+    air.atmospheric, air.hcho, air.temperature, air.humidity = AIR_PM, AIR_HCHO, 23.2, 47.0
+    cabinet = Ze08(tmp / "dev" / "ttyS2", interval=1.0)
+    cabinet.ppb = CABINET_PPB
+    sensors: dict[str, PtyDevice] = {
+        "desk": desk,
+        "window": window,
+        "co2": co2,
+        "air": air,
+        "cabinet": cabinet,
+    }
     for sensor in sensors.values():
         sensor.plug()
         stack.callback(sensor.unplug)
@@ -119,14 +152,40 @@ def config_text(seat: Seat) -> str:
         f'[monitors.telephone]\npbx_host = "127.0.0.1"\npbx_port = {seat.phone.port}\n'
         f"transports = [{transports}]\n"
         f'[monitors.headset]\ndevice = "{SINK}"\n'
+        f'[monitors.hearing]\nsink = "{SINK}"\n'
+        f'[indicators."environment.hcho_now"]\nraise_after = {HCHO_RAISE_AFTER}\n'
     )
     for name, sensor in seat.sensors.items():
-        protocol = "mhz19" if isinstance(sensor, Mhz19Responder) else "text"
+        protocol = {Mhz19Responder: "mhz19", Pms5003: "pms", Ze08: "ze08"}.get(type(sensor), "text")
         text += (
             f'[[monitors.environment.sensors]]\nname = "{name}"\nprotocol = "{protocol}"\n'
             f'port = "{sensor.link}"\nperiod = 2\n'
         )
+        if isinstance(sensor, Pms5003):
+            text += f'model = "{sensor.model}"\n'
     return text
+
+
+def saved_morning(now: float) -> str:
+    """``air_windows.json`` as the app leaves it after :data:`MORNING_S` of :data:`MORNING` levels."""
+    first, last = int((now - MORNING_S) // 60), int(now // 60) - 1
+
+    def late(sensor: str, minute: int, value: float) -> float:
+        return LATE_HCHO if sensor == "cabinet" and minute > last - LATE_MINUTES else value
+
+    sensors = {
+        sensor: {
+            quantity: {
+                "buckets": [
+                    [index, late(sensor, index, value) * 60.0, 60.0] for index in range(first, last + 1)
+                ],
+                "last": [last * 60.0 + 59.0, late(sensor, last, value)],
+            }
+            for quantity, value in quantities.items()
+        }
+        for sensor, quantities in MORNING.items()
+    }
+    return json.dumps({"version": 1, "sensors": sensors})
 
 
 def shoot_real(
@@ -142,6 +201,8 @@ def shoot_real(
             seat = start_seat(stack, tmp)
             config = tmp / "deskwatch.toml"
             config.write_text(config_text(seat), "utf-8")
+            (tmp / "data").mkdir()
+            (tmp / "data" / WINDOWS_FILE).write_text(saved_morning(time.time()), "utf-8")
             for size in sizes:
                 with xvfb(with_tray=True, size=f"{size}x24") as x:
                     for lang in langs:
@@ -183,6 +244,8 @@ class _AppRun:
                     "detail": DETAIL_DEVICE,
                     "chart": DETAIL_CHART,
                     "settle_seconds": settle,
+                    # The formaldehyde early warning needs its hold first (and a poll after it).
+                    "at_least_seconds": min(settle, HCHO_RAISE_AFTER + 12.0),
                 }
             ),
             "utf-8",

@@ -8,7 +8,8 @@ with the panel and grabs the screen: the status panel (and every card
 opened, at full height), the alert centre and one device's detail chart; then it quits.  The plan (JSON):
 ``out`` (folder), ``lang``, ``instances`` (names that must appear as
 ``indicator[name]``), ``detail`` (device id) and ``chart`` (part of the
-indicator key to chart), ``settle_seconds``.
+indicator key to chart), ``settle_seconds``, ``at_least_seconds`` (wait this
+long in any case: a warning's hold).
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ log = logging.getLogger("tests.screenshots.real")
 TRAY_BAR = 32
 #: Readings keep arriving after the last part first reports: wait this long with no new key.
 QUIET_SECONDS = 2.0
-#: The screen grabs, and ``panel_all``: every card opened, at full height (the rows below the fold).
-SHOTS = ("panel", "panel_all", "alerts", "detail")
+#: The screen grabs, and ``panel_all``: every card opened, at full height (the rows below the fold);
+#: ``card_<device>``: that card alone, opened, at full height.
+CARDS = ("environment", "headset")
+SHOTS = ("panel", "panel_all", "alerts", "detail", *(f"card_{card}" for card in CARDS))
 
 
 def missing(app: Any, instances: list[str]) -> list[str]:
@@ -59,11 +62,11 @@ def shoot(app: Any, plan: dict[str, Any]) -> None:
     panel.setGeometry(0, TRAY_BAR, size.width(), size.height() - TRAY_BAR)
     device = next(d for d in panel.cards if d.id == plan["detail"])
     for name in SHOTS:
-        if name in ("panel", "panel_all"):
+        if name in ("panel", "panel_all") or name.startswith("card_"):
             panel.tabs.setCurrentIndex(panel.STATUS_TAB)
             panel.stack.setCurrentIndex(0)
             for card in panel.cards.values():  # the panel as opened; panel_all with every card open
-                card.set_expanded(name == "panel_all")
+                card.set_expanded(name != "panel")
         elif name == "alerts":
             app.show_alerts()
         else:
@@ -75,6 +78,9 @@ def shoot(app: Any, plan: dict[str, Any]) -> None:
         path = str(out / f"{name}_{plan['lang']}.png")
         if name == "panel_all":
             panel.stack.widget(0).widget().grab().save(path)  # the scroll area's content, whole
+        elif name.startswith("card_"):
+            card_id = name.removeprefix("card_")
+            next(card for dev, card in panel.cards.items() if dev.id == card_id).grab().save(path)
         else:
             screen.grabWindow(0).save(path)
 
@@ -96,6 +102,7 @@ def main() -> int:
         from PySide6.QtWidgets import QApplication
 
         deadline = time.monotonic() + float(plan["settle_seconds"])
+        earliest = time.monotonic() + float(plan.get("at_least_seconds", 0.0))
         last: dict[str, Any] = {"count": -1, "since": time.monotonic()}
 
         def check() -> None:
@@ -105,7 +112,7 @@ def main() -> int:
                 last.update(count=count, since=now)
             lacking = missing(app, plan["instances"])
             quiet = now - last["since"] >= QUIET_SECONDS
-            if (lacking or not quiet) and now < deadline:
+            if (lacking or not quiet or now < earliest) and now < deadline:
                 return
             timer.stop()
             if lacking:

@@ -3,7 +3,8 @@
 Runs the command itself for one size and one language against the real
 components, then opens every PNG: the right size, not blank, and the panel
 shows the seat's paper-out printer in the critical colour — which only a
-real cupsd with the fault, read by the real app, can put there.
+real cupsd with the fault, read by the real app, can put there — and the
+环境监控 card the formaldehyde early warning of the pty ZE08.
 """
 
 from __future__ import annotations
@@ -47,19 +48,25 @@ def test_real_seat_mode_shoots_the_panel_alerts_and_chart(tmp_path: Path) -> Non
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=90,  # the seat's services, then one app run held for the formaldehyde warning
     )
     assert done.returncode == 0, done.stderr[-3000:]
     folder = tmp_path / "real" / "1280x800"
     critical = int(LEVEL_COLOURS[Level.CRITICAL].lstrip("#"), 16)
+    warning = int(LEVEL_COLOURS[Level.WARNING].lstrip("#"), 16)
     for name in SHOTS:
         path = folder / f"{name}_en.png"
         assert path.exists(), f"{path} was not written:\n{done.stderr[-3000:]}"
         size, counts = colours(path)
         if name == "panel_all":  # every card at full height: the screen's width, taller than it
             assert size[0] <= SIZE[0] and size[1] > SIZE[1] / 2, (name, size)
+        elif name.startswith("card_"):  # one card, opened: about half the screen's width
+            assert SIZE[0] / 3 < size[0] < SIZE[0] and size[1] > 100, (name, size)
         else:
             assert size == SIZE, (name, size)
         assert len(counts) >= MIN_COLOURS, f"{name}: only {len(counts)} colours, looks blank"
         if name == "panel":
             assert counts.get(critical, 0) > 20, "the paper-out printer is not shown critical"
+        if name == "card_environment":
+            # The ZE08 by the cabinet: formaldehyde over its limit, the early warning on.
+            assert counts.get(warning, 0) > 20, "the formaldehyde early warning is not shown"

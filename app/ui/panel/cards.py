@@ -56,7 +56,7 @@ class IndicatorRow:
         self.key = state.key
         self.dot = QLabel(parent)
         # One line each: a label or value too long for its cell is shortened, whole in its tooltip.
-        self.label = ElidedLabel(state.label(), parent)
+        self.label = ElidedLabel(state.label(), parent, keep_after=" — ")
         self.label.setMinimumWidth(min(self.label.sizeHint().width(), LABEL_KEEP_WIDTH))
         self.value = ElidedLabel("", parent)
         self.value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -87,6 +87,9 @@ class IndicatorRow:
         as_text = not state.indicator.numeric and bool(message) and state.value is not None
         text = message if as_text else format_value(state.value, state.indicator.unit)
         self.value.setText(text)
+        # A number is never cut: its unit is part of it ("0.04 m…" would read as metres). A long
+        # state text (a port's path …) gives way first, whole in its tooltip.
+        self.value.setMinimumWidth(0 if as_text else self.value.sizeHint().width())
         self.chip.set_level(level, pending)
         self.label.set_tip(message)
         self.value.set_tip(message)

@@ -57,10 +57,12 @@ class ElidedLabel(QLabel):
     explicit tooltip (:meth:`set_tip`, e.g. a reading's full message) wins.
     """
 
-    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, text: str = "", parent: QWidget | None = None, keep_after: str = "") -> None:
         super().__init__(parent)
         self._full = ""
         self._tip = ""
+        #: A separator whose tail is kept whole when the text is shortened (a row's " — instance").
+        self._keep_after = keep_after
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.setText(text)
 
@@ -96,7 +98,15 @@ class ElidedLabel(QLabel):
 
     def _elide(self) -> None:
         width = self.contentsRect().width()
-        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width)
+        metrics = self.fontMetrics()
+        shown = metrics.elidedText(self._full, Qt.TextElideMode.ElideRight, width)
+        head, sep, tail = self._full.rpartition(self._keep_after) if self._keep_after else ("", "", "")
+        if shown != self._full and sep:
+            # "Formaldehyde now (5-min…) — cabinet": the instance tells two such rows apart.
+            kept = sep + tail
+            room = width - metrics.horizontalAdvance(kept)
+            if room > metrics.horizontalAdvance("…") * 4:
+                shown = metrics.elidedText(head, Qt.TextElideMode.ElideRight, room) + kept
         if shown != super().text():
             super().setText(shown)
         self.setToolTip(self._tip or (self._full if shown != self._full else ""))
