@@ -223,6 +223,8 @@ class HearingMonitor(Monitor):
         #: The book changed since it was last written (written at the next poll; a
         #: damaged file counts, so it is replaced by a sound one).
         self._unsaved = False
+        #: When the book was last written (monotonic; ``None``: not yet by this process).
+        self._saved_at: float | None = None
         self.book = self._load()
         self._shocks_today: list[sound_dose.ShockEvent] = []
         self._capture: AudioCapture | None = None
@@ -302,6 +304,9 @@ class HearingMonitor(Monitor):
     #: With stream events working, the sink is also looked at this often without one
     #: (the default output changed: no stream event tells); each look runs ``pactl``.
     EVENTS_RECHECK_S = 60.0
+    #: The dose book is written at most this often while the sink plays (and at once for a
+    #: shock, and on close): a crash loses at most this much of the day's dose.
+    SAVE_EVERY_S = 60.0
 
     #: How long the gate waits for the capture to open before it looks on.
     OPEN_WAIT_S = 10.0
@@ -357,7 +362,9 @@ class HearingMonitor(Monitor):
 
     def _new_capture(self, source: str) -> AudioCapture:
         """A capture of ``source`` (a sink's monitor) of its own: the headset's is the microphone's."""
-        return AudioCapture(device=source, rate=int(self.options["rate"]), block_ms=500.0)
+        # 1 s buffers: the dose is an integral and a shock is reported at the next poll (5 s), so
+        # nothing waits on a shorter one; half the wake-ups and analysis calls of 500 ms.
+        return AudioCapture(device=source, rate=int(self.options["rate"]), block_ms=1000.0)
 
     def _close_capture(self) -> None:
         capture, self._capture = self._capture, None
@@ -410,7 +417,11 @@ class HearingMonitor(Monitor):
             else:
                 readings += self._dose_readings()
                 readings.append(self._shock_reading())
-            changed, self._unsaved = self._unsaved, False
+            now = time.monotonic()
+            due = self._saved_at is None or now - self._saved_at >= self.SAVE_EVERY_S or bool(interval.shocks)
+            changed = self._unsaved and due
+            if changed:
+                self._unsaved, self._saved_at = False, now
         if changed:
             self._save()
         return readings

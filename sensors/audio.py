@@ -89,9 +89,15 @@ FALLBACK_RATES = (48000, 44100)
 #: overrides it (diagnostics, benchmarks).
 BACKENDS = ("auto", "pulse", "portaudio")
 BACKEND_ENV = "DESKWATCH_AUDIO_BACKEND"
-#: libpulse's client-side queue holds this much audio (at least four buffers):
-#: a consumer late by less loses nothing; later, the lost audio is flagged as an overflow.
-PULSE_QUEUE_S = 2.0
+#: libpulse's client-side queue holds this much audio (at least four buffers, and four of the
+#: reads outside a call, :data:`IDLE_READ_S`): a consumer late by less loses nothing; later,
+#: the lost audio is flagged as an overflow.
+PULSE_QUEUE_S = 4.0
+#: (libpulse backend) Outside a call, while listening between pauses, the queue is read this
+#: often instead of every buffer: half the wake-ups and half the analysis calls for the same
+#: audio, where nothing waits on a buffer's news (a call that starts, a headset that goes and
+#: a source event all wake the supervisor at once).  While corked it sleeps until the pause ends.
+IDLE_READ_S = 1.0
 
 #: Longest wait for PortAudio to close a stream.  Closing a stream that
 #: delivers nothing (a suspended PulseAudio source, an echo canceller whose
@@ -446,7 +452,9 @@ class AudioCapture:
             delay = 0.0 if self._paused else self.PRESENCE_AFTER_EVENT_S
             due = time.monotonic() - self.presence_seconds + delay
             self._last_presence = min(self._last_presence, due)
-        if delay == 0.0:
+        # libpulse: a stream the server killed is seen on the next read, so read now
+        # rather than at the end of a (longer, outside a call) sleep.
+        if delay == 0.0 or isinstance(self._stream, PulseStream):
             self._poke.set()
 
     @property
@@ -620,9 +628,29 @@ class AudioCapture:
                 self._duty_step(now, stop)
             wait = 0.5
             if isinstance(self._stream, PulseStream):
-                wait = min(wait, self.block_ms / 1000)
+                wait = self._pulse_wait(time.monotonic())
             self._poke.wait(wait)
             self._poke.clear()
+
+    def _pulse_wait(self, now: float) -> float:
+        """How long the supervisor sleeps before reading libpulse's queue again (libpulse backend).
+
+        Continuously (a call, a recording, no duty cycle): one buffer.  Outside
+        a call the analysis is the same over a coarser read -- at most
+        :data:`IDLE_READ_S` while listening, and while corked until the pause
+        ends (nothing arrives; a source that goes pokes it, see
+        :meth:`check_presence_soon`, as does a call that starts).
+        """
+        buffer = self.block_ms / 1000
+        with self._lock:
+            duty = None if self._continuous else self._duty
+            paused, phase_at = self._paused, self._phase_at
+        if duty is None:
+            return buffer
+        listen, every = duty
+        if paused:
+            return max(buffer, phase_at + every - listen - now)
+        return max(buffer, min(IDLE_READ_S, phase_at + listen - now))
 
     def _pump(self, stream: PulseStream, flush: bool = False) -> None:
         """Take what libpulse has queued and hand it on in whole buffers (supervisor thread).
@@ -651,8 +679,9 @@ class AudioCapture:
                 self._lost = True
             pending = self._pending
             pending += data
-            while len(pending) >= size:
-                self._deliver_pending(size)
+            if len(pending) >= size:
+                # Every whole buffer in one call: analysed together, for the cost of about one.
+                self._deliver_pending(len(pending) // size * size)
             # A consumer slower than a buffer: read again, what came meanwhile is
             # no silence (and no stall of the source).
             if len(data) < size:

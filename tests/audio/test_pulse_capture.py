@@ -136,17 +136,17 @@ def test_overflow_is_counted_when_the_consumer_stalls(capture: AudioCapture, pul
     try:
         start = time.monotonic()
         wait_for(lambda: len(blocks.since(start)) >= 3, 20, "audio before the stall")
-        # A stall shorter than libpulse's queue (2 s) loses nothing.
-        stall["seconds"] = 0.8
+        # A stall shorter than libpulse's queue (PULSE_QUEUE_S, 4 s) loses nothing.
+        stall["seconds"] = 2.5
         short = time.monotonic()
-        wait_for(lambda: len(blocks.since(short + 0.8)) >= 3, 20, "audio after a short stall")
+        wait_for(lambda: len(blocks.since(short + 2.5)) >= 3, 20, "audio after a short stall")
         assert capture.overflows == 0
         assert not any(flags & PA_INPUT_OVERFLOW for _, flags, _ in blocks.since(start))
         # Longer than the queue: audio was dropped, and the next buffer says so.
-        stall["seconds"] = 3.5
+        stall["seconds"] = 5.5
         long = time.monotonic()
-        wait_for(lambda: len(blocks.since(long + 3.5)) >= 2, 20, "audio after a long stall")
-        flagged = [flags for _, flags, _ in blocks.since(long + 3.5) if flags & PA_INPUT_OVERFLOW]
+        wait_for(lambda: len(blocks.since(long + 5.5)) >= 2, 20, "audio after a long stall")
+        flagged = [flags for _, flags, _ in blocks.since(long + 5.5) if flags & PA_INPUT_OVERFLOW]
         assert len(flagged) == 1, blocks.since(long)
         assert capture.overflows == 1
         assert capture.status().state is CaptureState.OPEN  # a dropout, not a lost headset
