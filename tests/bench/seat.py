@@ -38,12 +38,15 @@ class Seat:
         headset: bool = True,
         phone: bool = True,
         play_seconds: float = 600.0,
+        hearing: bool = True,
     ) -> None:
         self.root = root
         self.n_printers = printers
         self.n_sensors = sensors
         self.headset = headset
         self.with_phone = phone
+        #: The hearing monitor (a second capture, of the sink's monitor, while it plays) on or off.
+        self.hearing = hearing
         self.play_seconds = play_seconds
         self.cups: PrivateCups | None = None
         self.pulse: PulseServer | None = None
@@ -113,7 +116,9 @@ class Seat:
         else:
             text += "[monitors.printer]\nenabled = false\n"
         if self.headset:
-            text += f'[monitors.headset]\ndevice = "{SINK}"\n[monitors.hearing]\nsink = "{SINK}"\n'
+            text += f'[monitors.headset]\ndevice = "{SINK}"\n'
+            hearing = f'sink = "{SINK}"' if self.hearing else "enabled = false"
+            text += f"[monitors.hearing]\n{hearing}\n"
         else:
             text += "[monitors.headset]\nenabled = false\n[monitors.recorder]\nenabled = false\n"
             text += "[monitors.hearing]\nenabled = false\n"

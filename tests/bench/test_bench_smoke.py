@@ -10,11 +10,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
 
 from tests.bench import _tree_cpu_rss, bench_all, bench_scale, peak_rss_mib, report
+from tests.bench.seat import Seat
 
 
 def test_reaped_children_count_in_the_outside_view() -> None:
@@ -85,3 +87,11 @@ def test_the_per_thread_view_names_threads_and_counts_their_wake_ups() -> None:
     assert by_name["MainThread (GUI)"].wakes_per_second < 5  # one long sleep
     printed = report({"threads": [u.__dict__ for u in usages], "totals": totals})
     assert totals["process"] >= 0 and "ticker" in printed
+
+
+def test_the_seat_turns_the_hearing_monitor_off_and_keeps_the_headset(tmp_path: Path) -> None:
+    on = Seat(tmp_path, printers=0, sensors=0, phone=False).config_text()
+    off = Seat(tmp_path, printers=0, sensors=0, phone=False, hearing=False).config_text()
+    assert '[monitors.hearing]\nsink = "' in on
+    assert "[monitors.hearing]\nenabled = false\n" in off and "[monitors.hearing]\nsink" not in off
+    assert '[monitors.headset]\ndevice = "' in off  # the microphone is still analysed
