@@ -292,7 +292,7 @@ class HeadsetMonitor(Monitor):
         Setting("call_detection", True, Text("Detect calls", "检测通话状态")),
         Setting(
             "idle_listen_seconds",
-            2.0,
+            1.0,
             Text(
                 "Outside a call, listen this long in every poll interval (s)",
                 "非通话时每个轮询周期的监听时长(秒)",

@@ -251,6 +251,8 @@ class HearingMonitor(Monitor):
         #: The book changed since it was last written (written at the next poll; a
         #: damaged file counts, so it is replaced by a sound one).
         self._unsaved = False
+        #: When the book was last written (monotonic; ``None``: not yet by this process).
+        self._saved_at: float | None = None
         self.book = self._load()
         self._shocks_today: list[sound_dose.ShockEvent] = []
         self._capture: AudioCapture | None = None
@@ -345,6 +347,9 @@ class HearingMonitor(Monitor):
     #: With stream events working, the sink is also looked at this often without one
     #: (the default output changed: no stream event tells); each look runs ``pactl``.
     EVENTS_RECHECK_S = 60.0
+    #: The dose book is written at most this often while the sink plays (and at once for a
+    #: shock, and on close): a crash loses at most this much of the day's dose.
+    SAVE_EVERY_S = 60.0
 
     #: How long the gate waits for the capture to open before it looks on.
     OPEN_WAIT_S = 10.0
@@ -448,10 +453,12 @@ class HearingMonitor(Monitor):
 
         Windows: the WASAPI loopback of the configured render endpoint (empty: the default output).
         """
+        # 1 s buffers: the dose is an integral and a shock is reported at the next poll (5 s), so
+        # nothing waits on a shorter one; half the wake-ups and analysis calls of 500 ms.
         rate = int(self.options["rate"])
         if _windows():
-            return AudioCapture(device=str(self.options["sink"]), rate=rate, block_ms=500.0, loopback=True)
-        return AudioCapture(device=source, rate=rate, block_ms=500.0)
+            return AudioCapture(device=str(self.options["sink"]), rate=rate, block_ms=1000.0, loopback=True)
+        return AudioCapture(device=source, rate=rate, block_ms=1000.0)
 
     def _close_capture(self) -> None:
         capture, self._capture = self._capture, None
@@ -502,7 +509,11 @@ class HearingMonitor(Monitor):
             else:
                 readings += self._dose_readings()
                 readings.append(self._shock_reading())
-            changed, self._unsaved = self._unsaved, False
+            now = time.monotonic()
+            due = self._saved_at is None or now - self._saved_at >= self.SAVE_EVERY_S or bool(interval.shocks)
+            changed = self._unsaved and due
+            if changed:
+                self._unsaved, self._saved_at = False, now
         if changed:
             self._save()
         return readings

@@ -12,8 +12,8 @@ Two backends, chosen each time the stream is opened (:data:`BACKENDS`):
   connected with ``PA_STREAM_DONT_MOVE``, so a headset that goes kills the
   stream at once (noticed without ``pactl``), and PulseAudio never moves us
   to another microphone.  The supervisor thread reads what libpulse queued
-  every buffer (500 ms) and calls the consumers itself; the duty cycle's
-  pause is a cork.  PyAudio is never imported, so neither PortAudio nor
+  once a second (:data:`READ_S`; sleeping through a pause) and calls the
+  consumers itself; the duty cycle's pause is a cork.  PyAudio is never imported, so neither PortAudio nor
   alsa-lib's plugins (~16 MiB) are loaded, and there is no PortAudio
   callback thread.  Audio lost because a consumer was late (more than
   :data:`PULSE_QUEUE_S` behind) is flagged ``PA_INPUT_OVERFLOW`` on the next
@@ -90,9 +90,15 @@ FALLBACK_RATES = (48000, 44100)
 #: overrides it (diagnostics, benchmarks).
 BACKENDS = ("auto", "pulse", "portaudio")
 BACKEND_ENV = "DESKWATCH_AUDIO_BACKEND"
-#: libpulse's client-side queue holds this much audio (at least four buffers):
-#: a consumer late by less loses nothing; later, the lost audio is flagged as an overflow.
-PULSE_QUEUE_S = 2.0
+#: libpulse's client-side queue holds this much audio (at least four buffers, and four of the
+#: reads, :data:`READ_S`): a consumer late by less loses nothing; later,
+#: the lost audio is flagged as an overflow.
+PULSE_QUEUE_S = 4.0
+#: (libpulse backend) The queue is read this often rather than every buffer (and not at all
+#: while corked): half the wake-ups and analysis calls of 500 ms for the same audio.  Nothing
+#: waits on a buffer's news: a headset that goes (a source event), a call that starts and a
+#: recording all wake the supervisor at once, and readings are made every poll (seconds).
+READ_S = 1.0
 
 #: Longest wait for PortAudio to close a stream.  Closing a stream that
 #: delivers nothing (a suspended PulseAudio source, an echo canceller whose
@@ -493,7 +499,9 @@ class AudioCapture:
             delay = 0.0 if self._paused else self.PRESENCE_AFTER_EVENT_S
             due = time.monotonic() - self.presence_seconds + delay
             self._last_presence = min(self._last_presence, due)
-        if delay == 0.0:
+        # libpulse: a stream the server killed is seen on the next read, so read now
+        # rather than at the end of a (longer, outside a call) sleep.
+        if delay == 0.0 or isinstance(self._stream, PulseStream):
             self._poke.set()
 
     @property
@@ -667,14 +675,33 @@ class AudioCapture:
                 self._duty_step(now, stop)
             wait = 0.5
             if isinstance(self._stream, PulseStream):
-                wait = min(wait, self.block_ms / 1000)
+                wait = self._pulse_wait(time.monotonic())
             self._poke.wait(wait)
             self._poke.clear()
+
+    def _pulse_wait(self, now: float) -> float:
+        """How long the supervisor sleeps before reading libpulse's queue again (libpulse backend).
+
+        Every :data:`READ_S` (or buffer, if longer) while listening -- outside
+        a call no longer than the listening spell lasts -- and while corked
+        until the pause ends (nothing arrives; a source that goes pokes it,
+        see :meth:`check_presence_soon`, as does a call that starts).
+        """
+        buffer = self.block_ms / 1000
+        with self._lock:
+            duty = None if self._continuous else self._duty
+            paused, phase_at = self._paused, self._phase_at
+        if duty is None:
+            return max(buffer, READ_S)
+        listen, every = duty
+        if paused:
+            return max(buffer, phase_at + every - listen - now)
+        return max(buffer, min(READ_S, phase_at + listen - now))
 
     def _pump(self, stream: PulseStream, flush: bool = False) -> None:
         """Take what libpulse has queued and hand it on in whole buffers (supervisor thread).
 
-        Runs every buffer's length, so Python wakes that often however small
+        Runs every :data:`READ_S`, so Python wakes that often however small
         the server's packets are.  Consumers run here (as on PortAudio's
         callback thread): one that stalls for longer than
         :data:`PULSE_QUEUE_S` loses audio, and the next buffer carries
@@ -698,8 +725,9 @@ class AudioCapture:
                 self._lost = True
             pending = self._pending
             pending += data
-            while len(pending) >= size:
-                self._deliver_pending(size)
+            if len(pending) >= size:
+                # Every whole buffer in one call: analysed together, for the cost of about one.
+                self._deliver_pending(len(pending) // size * size)
             # A consumer slower than a buffer: read again, what came meanwhile is
             # no silence (and no stall of the source).
             if len(data) < size:

@@ -18,7 +18,7 @@ asynchronous API directly:
   on the test seat's null-sink monitor: ~100 packets/s for fragsize
   20–2000 ms), and a ``pa_threaded_mainloop`` wakes for every one of them
   (0.32 CPU-s/min here, as much as the whole PortAudio capture).  Run every
-  500 ms, one wake takes all the packets the socket holds (and the server
+  second, one wake takes all the packets the socket holds (and the server
   coalesces into ``fragsize`` chunks once it holds many);
 * a :class:`PulseStream` connected to the source *by name* with
   ``PA_STREAM_DONT_MOVE``: when the headset goes the server kills the stream
@@ -27,7 +27,7 @@ asynchronous API directly:
   real (ALSA, timer-scheduled) source wake us once per fragment;
 * no read callback: the data goes to libpulse's client-side queue (in C,
   while the mainloop runs) and is taken from there with
-  ``pa_stream_peek``/``pa_stream_drop``, so Python runs twice a second however
+  ``pa_stream_peek``/``pa_stream_drop``, so Python runs once a second however
   small the server's packets are;
 * pausing is ``pa_stream_cork``: a corked stream gets nothing from the
   server, so neither thread wakes for audio.

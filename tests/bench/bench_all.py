@@ -32,12 +32,17 @@ BARE_CAPTURE = "bare PyAudio capture, same source, 100 ms"
 WARMUP_S = 15.0
 
 
-def run(seconds: float, warmup: float = WARMUP_S, printers: int = 2, sensors: int = 3) -> list[Result]:
-    """Measure for ``seconds`` after ``warmup`` (smaller values only for the smoke test)."""
+def run(
+    seconds: float, warmup: float = WARMUP_S, printers: int = 2, sensors: int = 3, hearing: bool = True
+) -> list[Result]:
+    """Measure for ``seconds`` after ``warmup`` (smaller values only for the smoke test).
+
+    ``hearing=False``: the same seat with the hearing monitor off (``bench all_hearing_off``).
+    """
     with tempfile.TemporaryDirectory(prefix="dw-bench-all-") as tmp, xvfb(with_tray=True) as x:
         root = Path(tmp)
         play = warmup + seconds + 120
-        with Seat(root, printers=printers, sensors=sensors, play_seconds=play) as seat:
+        with Seat(root, printers=printers, sensors=sensors, play_seconds=play, hearing=hearing) as seat:
             config = seat.write_config(root / "deskwatch.toml")
             (root / "qt-tmp").mkdir()
             env = {**x.env, **seat.env(), "TMPDIR": str(root / "qt-tmp")}
@@ -54,9 +59,12 @@ def run(seconds: float, warmup: float = WARMUP_S, printers: int = 2, sensors: in
                 env=env,
             )  # fmt: skip
     main = usage.pop(SUBJECT)
-    seat_note = f"seat: {printers} printers, {sensors} sensors, PBX, headset; CPU counts reaped children"
+    ears = "hearing monitor on" if hearing else "hearing monitor off"
+    seat_note = f"seat: {printers} printers, {sensors} sensors, PBX, headset, {ears}"
+    seat_note += "; CPU counts reaped children"
+    label = "all-monitors" if hearing else "all-monitors, hearing off"
     results = [
-        Result("all-monitors", main, baseline, seat_note if name == BARE_CAPTURE else "")
+        Result(label, main, baseline, seat_note if name == BARE_CAPTURE else "")
         for name, baseline in usage.items()
     ]
     total = Usage(
@@ -64,7 +72,5 @@ def run(seconds: float, warmup: float = WARMUP_S, printers: int = 2, sensors: in
         sum(u.cpu_seconds_per_minute for u in usage.values()),
         sum(u.peak_rss_mib for u in usage.values()),
     )
-    results.append(
-        Result("all-monitors", main, total, "RSS of separate processes adds shared libraries twice")
-    )
+    results.append(Result(label, main, total, "RSS of separate processes adds shared libraries twice"))
     return results

@@ -87,6 +87,7 @@ class Seat:
         phone: bool = True,
         play_seconds: float = 600.0,
         kinds: tuple[str, ...] = SENSOR_KINDS,
+        hearing: bool = True,
     ) -> None:
         self.root = root
         #: The sensors' kinds in turn (see :func:`sensor`).
@@ -95,6 +96,8 @@ class Seat:
         self.n_sensors = sensors
         self.headset = headset
         self.with_phone = phone
+        #: The hearing monitor (a second capture, of the sink's monitor, while it plays) on or off.
+        self.hearing = hearing
         self.play_seconds = play_seconds
         self.cups: PrivateCups | None = None
         self.pulse: PulseServer | None = None
@@ -153,7 +156,9 @@ class Seat:
         else:
             text += "[monitors.printer]\nenabled = false\n"
         if self.headset:
-            text += f'[monitors.headset]\ndevice = "{SINK}"\n[monitors.hearing]\nsink = "{SINK}"\n'
+            text += f'[monitors.headset]\ndevice = "{SINK}"\n'
+            hearing = f'sink = "{SINK}"' if self.hearing else "enabled = false"
+            text += f"[monitors.hearing]\n{hearing}\n"
         else:
             text += "[monitors.headset]\nenabled = false\n[monitors.recorder]\nenabled = false\n"
             text += "[monitors.hearing]\nenabled = false\n"

@@ -10,11 +10,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
 
 from tests.bench import _tree_cpu_rss, bench_all, bench_scale, peak_rss_mib, report
+from tests.bench.seat import Seat
 
 
 def test_reaped_children_count_in_the_outside_view() -> None:
@@ -112,3 +114,11 @@ def test_environment_sensors_are_reported_over_the_floor_against_the_co2_sensor(
     assert all(abs(r.cpu_ratio - 0.5) < 1e-9 for r in process)
     assert all(abs(r.cpu_ratio - 18 / 8) < 1e-9 for r in threads)
     assert results[-1].bench == "environment" and abs(results[-1].cpu_ratio - 0.75) < 1e-9
+
+
+def test_the_seat_turns_the_hearing_monitor_off_and_keeps_the_headset(tmp_path: Path) -> None:
+    on = Seat(tmp_path, printers=0, sensors=0, phone=False).config_text()
+    off = Seat(tmp_path, printers=0, sensors=0, phone=False, hearing=False).config_text()
+    assert '[monitors.hearing]\nsink = "' in on
+    assert "[monitors.hearing]\nenabled = false\n" in off and "[monitors.hearing]\nsink" not in off
+    assert '[monitors.headset]\ndevice = "' in off  # the microphone is still analysed

@@ -153,7 +153,9 @@ def measure(pid: int, seconds: float, every: float = 0.5) -> tuple[list[ThreadUs
     return usages, totals
 
 
-def run(seconds: float, warmup: float, printers: int = 2, sensors: int = 3) -> dict[str, object]:
+def run(
+    seconds: float, warmup: float, printers: int = 2, sensors: int = 3, hearing: bool = True
+) -> dict[str, object]:
     """Start the full seat and the tray app, measure, stop; returns what :func:`report` prints."""
     # Imported here: the tests that only count a thread's wake-ups need none of the seat.
     from tests.bench.seat import Seat
@@ -162,7 +164,8 @@ def run(seconds: float, warmup: float, printers: int = 2, sensors: int = 3) -> d
 
     with tempfile.TemporaryDirectory(prefix="dw-bench-threads-") as tmp, xvfb(with_tray=True) as x:
         root = Path(tmp)
-        with Seat(root, printers=printers, sensors=sensors, play_seconds=warmup + seconds + 120) as seat:
+        play = warmup + seconds + 120
+        with Seat(root, printers=printers, sensors=sensors, play_seconds=play, hearing=hearing) as seat:
             config = seat.write_config(root / "deskwatch.toml")
             (root / "qt-tmp").mkdir()
             env = {**os.environ, **x.env, **seat.env(), "TMPDIR": str(root / "qt-tmp")}
@@ -200,8 +203,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="measured window")
     parser.add_argument("--warmup", type=float, default=15.0)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "threads.json")
+    parser.add_argument("--no-hearing", action="store_true", help="the seat with the hearing monitor off")
     args = parser.parse_args()
-    result = run(args.seconds, args.warmup)
+    result = run(args.seconds, args.warmup, hearing=not args.no_hearing)
     print(report(result))
     args.out.parent.mkdir(exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2), "utf-8")

@@ -1,7 +1,10 @@
 """Keyboard/mouse activity for the break service: the idle-time source, read on its own thread.
 
 A D-Bus source (Mutter) can block for seconds, so the source is set up and
-read on a thread of its own, once a second; the break service ticks with the
+read on a thread of its own, once a second -- or, given ``next_read``, as
+late as the sample allows: idle time can only grow by the time that passes,
+so a clerk who touched the keyboard 3 s ago cannot be on a 20 s break for
+another 17 s whatever they do meanwhile.  The break service ticks with the
 latest sample, aged by the time since it was taken, and never waits for a
 read.  A read that fails counts as work, never as rest: a reminder that comes
 too early is better than a missed one.
@@ -29,7 +32,9 @@ class ActivitySampler:
 
     ``source`` is a source, or a factory that is called on the sampling
     thread at the first read (probing D-Bus sources may block).
-    ``on_sample`` is called on that thread after every read.
+    ``on_sample`` is called on that thread after every read; ``next_read``,
+    given the sample just read, says how many seconds the next read may wait
+    (never less than :attr:`INTERVAL`; without it, every :attr:`INTERVAL`).
     """
 
     INTERVAL = 1.0
@@ -39,15 +44,21 @@ class ActivitySampler:
         source: ActivitySource | SourceFactory,
         clock: Callable[[], float] = time.time,
         on_sample: Callable[[], None] | None = None,
+        next_read: Callable[[ActivitySample], float] | None = None,
     ) -> None:
         self.clock = clock
         self.on_sample = on_sample
+        self.next_read = next_read
+        #: Reads made so far (the benchmark's and the tests' view of the sampling pace).
+        self.reads = 0
         self._lock = threading.Lock()
         self._source: ActivitySource | None = source if isinstance(source, ActivitySource) else None
         self._make_source = None if isinstance(source, ActivitySource) else source
         self._sample = AT_WORK
         self._sample_at: float | None = None
         self._stop = threading.Event()
+        #: Set to read now (the pace changed: a notice came up), or to stop.
+        self._poke = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
@@ -88,6 +99,7 @@ class ActivitySampler:
             sample = AT_WORK
         with self._lock:
             self._sample, self._sample_at = sample, self.clock()
+            self.reads += 1
         return sample
 
     def latest(self, now: float) -> ActivitySample:
@@ -108,17 +120,33 @@ class ActivitySampler:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.read()
+            sample = self.read()
             if self.on_sample is not None and not self._stop.is_set():
                 try:
                     self.on_sample()
                 except Exception:  # a failing consumer must not end the sampling
                     log.exception("activity listener failed")
-            self._stop.wait(self.INTERVAL)
+            self._poke.wait(self._wait_after(sample))
+            self._poke.clear()
+
+    def read_soon(self) -> None:
+        """Read now rather than at the planned time (any thread)."""
+        self._poke.set()
+
+    def _wait_after(self, sample: ActivitySample) -> float:
+        """Seconds until the next read (``next_read``'s answer, at least :attr:`INTERVAL`)."""
+        if self.next_read is None:
+            return self.INTERVAL
+        try:
+            return max(self.INTERVAL, float(self.next_read(sample)))
+        except Exception:  # a failing consumer must not slow the sampling
+            log.exception("activity pace failed")
+            return self.INTERVAL
 
     def close(self) -> None:
         """Stop reading and release the source (idempotent)."""
         self._stop.set()
+        self._poke.set()
         thread, self._thread = self._thread, None
         if thread is not None:
             # A read blocked in D-Bus gives up within its own timeout; do not hang the shutdown on it.

@@ -33,7 +33,7 @@ from app.core.breaks.stats import DayStats
 from app.core.breaks.stores import BreakStore, HistoryBreakStore, MemoryBreakStore
 from app.core.ringing import RingPolicy
 from app.kernel.callstate import CallState, OpenStream
-from sensors.idle import ActivitySource, select_source
+from sensors.idle import ActivitySample, ActivitySource, select_source
 
 if TYPE_CHECKING:  # imported lazily: app.core.config imports this package
     from app.core.engine import Engine
@@ -90,7 +90,9 @@ class BreakService:
         self._views = 0
         self.clock = clock
         self.call_state = call_state
-        self.sampler = ActivitySampler(source if source is not None else ActivitySource(), clock, self.wake)
+        self.sampler = ActivitySampler(
+            source if source is not None else ActivitySource(), clock, self.wake, next_read=self._next_read
+        )
         #: Applications ringing at the last tick.
         self.ringing: tuple[str, ...] = ()
         self.source_name = self.sampler.name
@@ -99,6 +101,8 @@ class BreakService:
         self._unobserved_at = -float("inf")
         self.source_label = self.sampler.label
         self._lock = threading.RLock()
+        #: The phase at the last tick was WORKING (the sampler may be in one of its long waits).
+        self._working = True
         self._listeners: list[UpdateListener] = []
         self._serial = 0
         self._last_ingest = -float("inf")
@@ -213,6 +217,28 @@ class BreakService:
                 log.exception("break reminder tick failed")
                 timeout = self.TICK_SECONDS
 
+    #: The sampler reads this long before a working clerk's idle time could first amount to a break.
+    READ_MARGIN_S = 2.0
+    #: Longest wait between two reads, whatever the breaks' lengths.
+    MAX_READ_WAIT_S = 30.0
+
+    def _next_read(self, sample: ActivitySample) -> float:
+        """Seconds the sampler may wait after ``sample`` (sampler thread).
+
+        While the clerk works (nothing shown, screen unlocked), idle time can
+        reach the shortest break no sooner than the break's length less the
+        idle time just read: nothing the scheduler does can change until then
+        (input meanwhile only keeps it below), so the next read comes
+        :attr:`READ_MARGIN_S` before that.  Away, locked, or with a notice or
+        break up, every second: the clerk's return is noticed at once.
+        """
+        with self._lock:
+            working = self.scheduler.phase is Phase.WORKING
+            shortest = self.scheduler.settings.shortest_break
+        if sample.locked or not working:
+            return ActivitySampler.INTERVAL
+        return min(self.MAX_READ_WAIT_S, shortest - sample.idle_seconds - self.READ_MARGIN_S)
+
     def _next_wait(self) -> float:
         """Seconds until something changes between samples (a ring's threshold, the grace's end)."""
         now = self.clock()
@@ -250,6 +276,10 @@ class BreakService:
             )
             in_call = self.in_call() or bool(self.ringing)
             events = self.scheduler.tick(now, idle_seconds, in_call, locked)
+            working = self.scheduler.phase is Phase.WORKING
+            if self._working and not working:
+                self.sampler.read_soon()  # a notice or break is up: the sampler's long wait ends now
+            self._working = working
             if events or now - self._last_ingest >= self.INGEST_EVERY:
                 self._publish(now)
             update = self._update(now, events, in_call)
