@@ -24,6 +24,7 @@ take as a lost link.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -92,6 +93,8 @@ def _crc_ok(frame: bytes | bytearray) -> bool:
     return len(frame) >= 4 and crc16(frame[:-2]) == int.from_bytes(frame[-2:], "little")
 
 
+# The same few requests go out every cycle: built and CRC'd once (a ValueError is not cached).
+@functools.lru_cache(maxsize=64)
 def read_request(device_id: int, function: int, start: int, count: int) -> bytes:
     """The RTU frame asking ``device_id`` for ``count`` registers from ``start``.
 

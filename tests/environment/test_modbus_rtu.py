@@ -409,3 +409,13 @@ def test_a_whole_reply_costs_two_reads_and_one_in_waiting(modbus_transmitter: Mo
         assert client.garbage_bytes == 0
     finally:
         port.close()
+
+
+def test_a_request_built_once_still_refuses_an_impossible_one() -> None:
+    # read_request is cached (the same requests go out every cycle); a bad one must raise every time.
+    assert read_request(1, 3, 0, 2) is read_request(1, 3, 0, 2)
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            read_request(0, 3, 0, 2)
+        with pytest.raises(ValueError):
+            read_request(1, 3, 0, 126)
