@@ -169,11 +169,13 @@ def find_reply(data: bytes | bytearray, device_id: int, function: int, count: in
 def bytes_needed(data: bytes | bytearray, device_id: int, function: int, count: int) -> int:
     """How many bytes to read next so that the read returns as soon as a reply can be whole.
 
-    With nothing begun, 5: the shortest frame, an exception reply, ends no
-    sooner.  With a reply begun (a prefix of its header in the last bytes),
-    the rest of the first such frame; a read asking for more than will come
-    only waits until the port's read timeout, never past the response
-    timeout, so a wrong guess costs time, never a reply.
+    With nothing begun, the whole reply, as the MH-Z19's 9 bytes are asked
+    for at once: one read for a reply that comes in one burst.  With a frame
+    begun (a prefix of its header in the last bytes), the rest of the first
+    such frame.  A read asking for more than will come (an exception reply
+    is 5 bytes) only waits until the port's read timeout, cut to the time
+    left, so a guess too long costs at most one read slice, never a reply or
+    the response timeout.
     """
     size = len(data)
     length = 5 + 2 * count
@@ -189,7 +191,7 @@ def bytes_needed(data: bytes | bytearray, device_id: int, function: int, count: 
         if begun < 5 and exception_header.startswith(tail[:2]):
             return 5 - begun
         index = data.find(header[:1], index + 1)
-    return 5
+    return length
 
 
 def _any_frame(data: bytes | bytearray) -> tuple[int, bytes] | None:
@@ -395,9 +397,9 @@ class RtuClient:
         whole timeout, which only a faulty device pays.
 
         Each read asks for :func:`bytes_needed`, so the port returns once per
-        piece of the reply (two reads for a whole one, as fast as the bytes
-        come) rather than once per byte or after an ``in_waiting`` each time;
-        a read still waits at most the read slice, cut to the time left.
+        burst of the reply (one read for a whole one) rather than once per
+        byte or after an ``in_waiting`` each time; a read still waits at most
+        the read slice, cut to the time left.
         """
         data = bytearray()
         dropped = 0

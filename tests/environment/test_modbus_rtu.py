@@ -348,7 +348,9 @@ def _reply(count: int, device_id: int = 1, function: int = 3) -> bytes:
 def test_bytes_needed_never_asks_past_the_end_of_a_reply(count: int) -> None:
     # Fed the reply in the pieces bytes_needed asks for, the read ends exactly on the frame's end:
     # never a read that would wait for bytes the device will not send.
-    for stream in (_reply(count), b"\x00\x07" + _reply(count), with_crc(bytes((1, 0x83, 2)))):
+    # (An exception reply is asked for as the whole reply first: the read returns at the port's
+    # timeout with its 5 bytes, see test_an_exception_reply_costs_at_most_one_read_slice.)
+    for stream in (_reply(count), b"\x00\x07" + _reply(count), b"\x01\x03" + _reply(count)):
         data = bytearray()
         while True:
             need = bytes_needed(data, 1, 3, count)
@@ -360,15 +362,15 @@ def test_bytes_needed_never_asks_past_the_end_of_a_reply(count: int) -> None:
 
 
 def test_bytes_needed_asks_for_the_rest_of_a_begun_reply() -> None:
-    assert bytes_needed(b"", 1, 3, 2) == 5  # nothing begun: an exception reply may be all that comes
+    assert bytes_needed(b"", 1, 3, 2) == 9  # nothing begun: the whole reply, in one read
     assert bytes_needed(_reply(2)[:5], 1, 3, 2) == 4
     assert bytes_needed(b"\x01\x83", 1, 3, 2) == 3  # an exception reply begun
-    assert bytes_needed(b"\x02\x03\x04\x00\x00", 1, 3, 2) == 5  # another device's frame: nothing of ours
+    assert bytes_needed(b"\x02\x03\x04\x00\x00", 1, 3, 2) == 9  # another device's frame: nothing of ours
 
 
-def test_a_whole_reply_costs_two_reads_and_one_in_waiting(modbus_transmitter: ModbusTransmitter) -> None:
-    # Per request: one in_waiting (the t3.5 check), no input flush, and two reads for the reply
-    # (its first five bytes, then the rest), not a read and an in_waiting per chunk.
+def test_a_whole_reply_costs_one_read_and_one_in_waiting(modbus_transmitter: ModbusTransmitter) -> None:
+    # Per request: one in_waiting (the t3.5 check), no input flush, and one read of the whole
+    # reply, not a read and an in_waiting per chunk.
     transmitter = modbus_transmitter
     transmitter.set_registers(3, 0, [11, 22])
     calls: list[str] = []
@@ -404,8 +406,8 @@ def test_a_whole_reply_costs_two_reads_and_one_in_waiting(modbus_transmitter: Mo
             calls.clear()
             assert client.read_registers(1, 3, 0, 2).registers == (11, 22)
             # A pty may split the reply once more at a scheduling gap; never per byte.
-            assert calls[:2] == ["in_waiting", "read 5"], calls
-            assert calls[2] == "read 4" and len(calls) <= 4, calls
+            assert calls[:2] == ["in_waiting", "read 9"], calls
+            assert len(calls) <= 3, calls
         assert client.garbage_bytes == 0
     finally:
         port.close()
@@ -419,3 +421,18 @@ def test_a_request_built_once_still_refuses_an_impossible_one() -> None:
             read_request(0, 3, 0, 2)
         with pytest.raises(ValueError):
             read_request(1, 3, 0, 126)
+
+
+def test_an_exception_reply_costs_at_most_one_read_slice(scripted: ScriptedRtuDevice) -> None:
+    # Asked for as a whole reply (9 bytes), the 5-byte exception reply ends the read at the port's
+    # timeout, not the response timeout: found, counted, well within TIMEOUT.
+    scripted.reply = with_crc(bytes((1, 0x83, 2)))
+    port, client = client_on(scripted.link, port_timeout=0.05)
+    try:
+        began = time.monotonic()
+        reply = client.read_registers(1, 3, 0, 2)
+        took = time.monotonic() - began
+        assert reply.exception_code == 2 and not reply.bad_frame
+        assert took < TIMEOUT * 0.8, took
+    finally:
+        port.close()
