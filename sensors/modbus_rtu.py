@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -152,9 +153,8 @@ def find_reply(data: bytes | bytearray, device_id: int, function: int, count: in
     while index >= 0 and found is None:
         frame = data[index : index + length]
         if len(frame) == length and _crc_ok(frame):
-            words = frame[3:-2]
-            registers = tuple(int.from_bytes(words[n : n + 2], "big") for n in range(0, len(words), 2))
-            found = Found(index, index + length, registers=registers)
+            # One call for all the big-endian words rather than one per register.
+            found = Found(index, index + length, registers=struct.unpack_from(f">{count}H", frame, 3))
         index = data.find(header, index + 1)
     exception_header = bytes((device_id, function | EXCEPTION_FLAG))
     index = data.find(exception_header)

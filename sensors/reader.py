@@ -287,7 +287,7 @@ class ModbusSession(_SerialSession):
                 else:
                     result.problem = reply.problem
                 break
-            registers.update({start + n: word for n, word in enumerate(reply.registers)})
+            registers.update(zip(range(start, start + count), reply.registers, strict=True))
         else:
             try:
                 result.readings.append(self.register_map.decode(registers))
