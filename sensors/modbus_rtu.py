@@ -24,7 +24,9 @@ take as a lost link.
 
 from __future__ import annotations
 
+import functools
 import math
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -92,6 +94,8 @@ def _crc_ok(frame: bytes | bytearray) -> bool:
     return len(frame) >= 4 and crc16(frame[:-2]) == int.from_bytes(frame[-2:], "little")
 
 
+# The same few requests go out every cycle: built and CRC'd once (a ValueError is not cached).
+@functools.lru_cache(maxsize=64)
 def read_request(device_id: int, function: int, start: int, count: int) -> bytes:
     """The RTU frame asking ``device_id`` for ``count`` registers from ``start``.
 
@@ -149,9 +153,8 @@ def find_reply(data: bytes | bytearray, device_id: int, function: int, count: in
     while index >= 0 and found is None:
         frame = data[index : index + length]
         if len(frame) == length and _crc_ok(frame):
-            words = frame[3:-2]
-            registers = tuple(int.from_bytes(words[n : n + 2], "big") for n in range(0, len(words), 2))
-            found = Found(index, index + length, registers=registers)
+            # One call for all the big-endian words rather than one per register.
+            found = Found(index, index + length, registers=struct.unpack_from(f">{count}H", frame, 3))
         index = data.find(header, index + 1)
     exception_header = bytes((device_id, function | EXCEPTION_FLAG))
     index = data.find(exception_header)
@@ -161,6 +164,34 @@ def find_reply(data: bytes | bytearray, device_id: int, function: int, count: in
             return Found(index, index + 5, exception_code=frame[2])
         index = data.find(exception_header, index + 1)
     return found
+
+
+def bytes_needed(data: bytes | bytearray, device_id: int, function: int, count: int) -> int:
+    """How many bytes to read next so that the read returns as soon as a reply can be whole.
+
+    With nothing begun, the whole reply, as the MH-Z19's 9 bytes are asked
+    for at once: one read for a reply that comes in one burst.  With a frame
+    begun (a prefix of its header in the last bytes), the rest of the first
+    such frame.  A read asking for more than will come (an exception reply
+    is 5 bytes) only waits until the port's read timeout, cut to the time
+    left, so a guess too long costs at most one read slice, never a reply or
+    the response timeout.
+    """
+    size = len(data)
+    length = 5 + 2 * count
+    header = bytes((device_id, function, 2 * count))
+    exception_header = bytes((device_id, function | EXCEPTION_FLAG))
+    # A frame that could still be whole began in its length's last bytes and starts with the id.
+    index = data.find(header[:1], max(0, size - length + 1))
+    while index >= 0:
+        begun = size - index
+        tail = bytes(data[index : index + 3])
+        if header.startswith(tail):
+            return length - begun
+        if begun < 5 and exception_header.startswith(tail[:2]):
+            return 5 - begun
+        index = data.find(header[:1], index + 1)
+    return length
 
 
 def _any_frame(data: bytes | bytearray) -> tuple[int, bytes] | None:
@@ -332,6 +363,8 @@ class RtuClient:
         request of ours (a reply that came too late, noise); it is read away
         and counted, so it can never be taken for the next reply.  A line
         that never falls silent is given up on after the response timeout.
+        One ``in_waiting`` per request when the line is quiet, as it is
+        before every request but the first after a late reply.
         """
         stale = 0
         give_up = self._clock() + self.response_timeout
@@ -345,7 +378,10 @@ class RtuClient:
             if quiet >= self.silence or now >= give_up:
                 break
             self._sleep(self.silence - quiet)
-        self.port.reset_input_buffer()
+        # No flush of the input buffer after this: every byte waiting has been read
+        # and counted, and one that comes in now, after t3.5 of silence, lands in
+        # front of the reply, where it is counted as garbage too, not thrown away
+        # uncounted (a tcflush would cost one more system call per request as well).
         return stale
 
     def _collect(
@@ -359,6 +395,11 @@ class RtuClient:
         glitch the line before a late answer, so only a whole, CRC-checked
         reply (or the timeout) ends it.  A garbled reply therefore costs the
         whole timeout, which only a faulty device pays.
+
+        Each read asks for :func:`bytes_needed`, so the port returns once per
+        burst of the reply (one read for a whole one) rather than once per
+        byte or after an ``in_waiting`` each time; a read still waits at most
+        the read slice, cut to the time left.
         """
         data = bytearray()
         dropped = 0
@@ -373,14 +414,10 @@ class RtuClient:
                     return data, None, dropped
                 dropped += self._append(data, self.port.read(min(waiting, MAX_BUFFER)))
                 return data, find_reply(data, device_id, function, count), dropped
-            waiting = self.port.in_waiting
-            if waiting:
-                chunk = self.port.read(min(waiting, MAX_BUFFER))
-            else:
-                wait = min(self._read_slice, remaining)
-                if self.port.timeout != wait:
-                    self.port.timeout = wait
-                chunk = self.port.read(1)
+            wait = min(self._read_slice, remaining)
+            if self.port.timeout != wait:
+                self.port.timeout = wait
+            chunk = self.port.read(bytes_needed(data, device_id, function, count))
             if not chunk:
                 continue
             dropped += self._append(data, chunk)

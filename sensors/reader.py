@@ -249,6 +249,8 @@ class ModbusSession(_SerialSession):
         self.period = period
         self.reply_timeout = reply_timeout
         self.client: RtuClient | None = None
+        #: The requests of one reading, worked out once: the map is frozen.
+        self.blocks = register_map.blocks()
 
     def open(self) -> None:
         super().open()
@@ -266,7 +268,7 @@ class ModbusSession(_SerialSession):
             raise LinkLost("port is not open")
         result = CycleResult(answered=True)
         registers: dict[int, int] = {}
-        for start, count in self.register_map.blocks():
+        for start, count in self.blocks:
             try:
                 reply = client.read_registers(self.device_id, self.register_map.function, start, count, stop)
             except TRANSPORT_ERRORS as exc:  # the port failed, not the device
@@ -285,7 +287,7 @@ class ModbusSession(_SerialSession):
                 else:
                     result.problem = reply.problem
                 break
-            registers.update({start + n: word for n, word in enumerate(reply.registers)})
+            registers.update(zip(range(start, start + count), reply.registers, strict=True))
         else:
             try:
                 result.readings.append(self.register_map.decode(registers))

@@ -23,6 +23,7 @@ from sensors.modbus_rtu import (
     READ_HOLDING_REGISTERS,
     READ_INPUT_REGISTERS,
     RtuClient,
+    bytes_needed,
     crc16,
     diagnose,
     find_reply,
@@ -336,3 +337,102 @@ def test_reading_a_transmitter_loads_no_asyncio_and_no_ssl(slave: ModbusTransmit
     seen = json.loads(out.stdout)
     assert seen["readings"] == [{"humidity": 50.0, "temperature": 23.1}]
     assert not {"asyncio", "ssl", "pymodbus"} & set(seen["modules"])
+
+
+def _reply(count: int, device_id: int = 1, function: int = 3) -> bytes:
+    body = bytes((device_id, function, 2 * count)) + bytes(range(1, 2 * count + 1))
+    return body + rtu_crc(body)
+
+
+@pytest.mark.parametrize("count", [1, 2, 16])
+def test_bytes_needed_never_asks_past_the_end_of_a_reply(count: int) -> None:
+    # Fed the reply in the pieces bytes_needed asks for, the read ends exactly on the frame's end:
+    # never a read that would wait for bytes the device will not send.
+    # (An exception reply is asked for as the whole reply first: the read returns at the port's
+    # timeout with its 5 bytes, see test_an_exception_reply_costs_at_most_one_read_slice.)
+    for stream in (_reply(count), b"\x00\x07" + _reply(count), b"\x01\x03" + _reply(count)):
+        data = bytearray()
+        while True:
+            need = bytes_needed(data, 1, 3, count)
+            assert 1 <= need <= len(stream) - len(data), (stream.hex(" "), data.hex(" "), need)
+            data += stream[len(data) : len(data) + need]
+            if find_reply(data, 1, 3, count) is not None:
+                break
+        assert bytes(data) == stream
+
+
+def test_bytes_needed_asks_for_the_rest_of_a_begun_reply() -> None:
+    assert bytes_needed(b"", 1, 3, 2) == 9  # nothing begun: the whole reply, in one read
+    assert bytes_needed(_reply(2)[:5], 1, 3, 2) == 4
+    assert bytes_needed(b"\x01\x83", 1, 3, 2) == 3  # an exception reply begun
+    assert bytes_needed(b"\x02\x03\x04\x00\x00", 1, 3, 2) == 9  # another device's frame: nothing of ours
+
+
+def test_a_whole_reply_costs_one_read_and_one_in_waiting(modbus_transmitter: ModbusTransmitter) -> None:
+    # Per request: one in_waiting (the t3.5 check), no input flush, and one read of the whole
+    # reply, not a read and an in_waiting per chunk.
+    transmitter = modbus_transmitter
+    transmitter.set_registers(3, 0, [11, 22])
+    calls: list[str] = []
+    port = open_port(SerialSettings(str(transmitter.host_link)))
+
+    class Counting:
+        timeout: float | None = port.timeout
+
+        @property
+        def in_waiting(self) -> int:
+            calls.append("in_waiting")
+            return int(port.in_waiting)
+
+        def read(self, size: int = 1) -> bytes:
+            calls.append(f"read {size}")
+            port.timeout = self.timeout
+            return bytes(port.read(size))
+
+        def write(self, data: bytes, /) -> int | None:
+            return port.write(data)
+
+        def flush(self) -> None:
+            port.flush()
+
+        def reset_input_buffer(self) -> None:
+            calls.append("reset_input_buffer")
+            port.reset_input_buffer()
+
+    try:
+        client = RtuClient(Counting(), 9600, TIMEOUT)
+        for _ in range(3):
+            time.sleep(0.01)  # t3.5 (4 ms) has passed, as it has every 2 s between readings
+            calls.clear()
+            assert client.read_registers(1, 3, 0, 2).registers == (11, 22)
+            # A pty may split the reply once more at a scheduling gap; never per byte.
+            assert calls[:2] == ["in_waiting", "read 9"], calls
+            assert len(calls) <= 3, calls
+        assert client.garbage_bytes == 0
+    finally:
+        port.close()
+
+
+def test_a_request_built_once_still_refuses_an_impossible_one() -> None:
+    # read_request is cached (the same requests go out every cycle); a bad one must raise every time.
+    assert read_request(1, 3, 0, 2) is read_request(1, 3, 0, 2)
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            read_request(0, 3, 0, 2)
+        with pytest.raises(ValueError):
+            read_request(1, 3, 0, 126)
+
+
+def test_an_exception_reply_costs_at_most_one_read_slice(scripted: ScriptedRtuDevice) -> None:
+    # Asked for as a whole reply (9 bytes), the 5-byte exception reply ends the read at the port's
+    # timeout, not the response timeout: found, counted, well within TIMEOUT.
+    scripted.reply = with_crc(bytes((1, 0x83, 2)))
+    port, client = client_on(scripted.link, port_timeout=0.05)
+    try:
+        began = time.monotonic()
+        reply = client.read_registers(1, 3, 0, 2)
+        took = time.monotonic() - began
+        assert reply.exception_code == 2 and not reply.bad_frame
+        assert took < TIMEOUT * 0.8, took
+    finally:
+        port.close()
