@@ -267,7 +267,7 @@ def test_software_volume_is_in_the_monitor_and_read_again_when_it_changes(
     nothing for a software sink, and a change of volume is seen through the
     sink's event, not by asking ``pactl`` every poll.
     """
-    pulse.play(tone(1000, -20.0, 25.0))
+    pulse.play(tone(1000, -20.0, 40.0))
     wait_for(lambda: listening(hearing), 15, "the capture of the headset's playback")
     time.sleep(0.5)
     full = measure(hearing)
@@ -276,7 +276,10 @@ def test_software_volume_is_in_the_monitor_and_read_again_when_it_changes(
     volume("50%")
     assert "-18.06 dB" in pulse.pactl("list", "sinks")
     wait_for(lambda: sink_volume_percent(hearing) == 50.0, 5, "the sink's new volume")  # the sink event
-    time.sleep(0.6)  # what was in flight at the old volume
+    # What was in flight at the old volume: the capture hands over 1 s buffers and reads
+    # libpulse's queue once a second, so up to about 2 s recorded before the change is still
+    # to come.
+    time.sleep(2.5)
     runs = hearing._lister.runs
     half = measure(hearing, 3.0)
     assert half.value == pytest.approx(80.0 - 18.06, abs=1.0), half
