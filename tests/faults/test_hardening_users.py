@@ -168,10 +168,12 @@ KNOCKER = textwrap.dedent(
     import socket, sys
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.connect(sys.argv[1])
-        conn.sendall(b"show\\n")
         try:
-            conn.recv(1)  # until the other end closes (unread: a reset)
-        except ConnectionResetError:
+            # The other end may check who we are and close before the knock is sent
+            # (a broken pipe) or while it is unread (a reset): refused either way.
+            conn.sendall(b"show\\n")
+            conn.recv(1)
+        except (BrokenPipeError, ConnectionResetError):
             pass
     print("knocked", flush=True)
     """

@@ -160,6 +160,10 @@ def test_switching_a_monitor_on_in_settings_adds_its_card_rows(make_app: Any, qt
     done: list[Any] = []
     app.surface.apply_config(load_config(config.monitor_classes, config.user_path), done.append)
     qtbot.waitUntil(lambda: bool(done), timeout=10000)
+    # A hidden panel keeps each indicator's latest state and draws it when shown (issue 16):
+    # whether the first reading came before or after the card was made, the clerk who opens
+    # the panel sees the row.
+    app.panel.show()
     card = app.panel.cards[devices.ENVIRONMENT]
     qtbot.waitUntil(lambda: "env.temperature" in card.rows, timeout=5000)
     assert card.rows["env.temperature"].value.text() == "24.0 °C"
