@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+#: Input filters installed on the application, kept alive until removed (see ``_loop_runs``).
+_INSTALLED_FILTERS: set[QObject] = set()
+
+
 class EngineBridge(QObject):
     """Re-emits engine listener callbacks as signals on the GUI thread.
 
@@ -338,6 +342,10 @@ class LoopWatch(QObject):
             self.probe.watch(True)
             qapp = QCoreApplication.instance()
             if qapp is not None and not self._filtering:
+                # Held while installed: Python's garbage collector may free an unreferenced
+                # QObject from any thread, and one freed while the GUI thread hands it an
+                # event is a crash; until stop() it stays alive, so only the GUI thread drops it.
+                _INSTALLED_FILTERS.add(self)
                 qapp.installEventFilter(self)
                 self._filtering = True
 
@@ -349,6 +357,7 @@ class LoopWatch(QObject):
         qapp = QCoreApplication.instance()
         if qapp is not None and self._filtering:
             qapp.removeEventFilter(self)
+        _INSTALLED_FILTERS.discard(self)
         self._filtering = False
         self._input_offset = None
 
