@@ -14,6 +14,7 @@ import contextlib
 import logging
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -147,9 +148,101 @@ class Job(Generic[T]):
             self.result = self.function()
         except Exception as exc:
             log.exception("background task failed")
-            self.error = exc
+            # Without its traceback: the traceback's frames refer back to this job, and the
+            # garbage collector that would free such a cycle may run on any thread (see _Outbox).
+            self.error = exc.with_traceback(None)
         finally:
             self._finished.set()
+
+
+class _Outbox(QObject):
+    """Hands finished jobs over to the GUI thread, which then holds their last reference.
+
+    Whoever drops the last reference to a Python-owned QObject destroys it, on
+    its own thread.  A lane thread that held the last reference to a job (whose
+    callbacks may be a dialog's bound methods) or to the :class:`Worker` itself
+    (its thread's target, when the worker was dropped while a job was stuck)
+    would destroy a QObject off its thread, while the GUI thread may be handing
+    that object an event: a crash (seen as a segfault in pytest-qt's event
+    processing after a left-behind lane finished).  So a lane thread refers to
+    its worker only weakly, and passes each job on through this queue, letting
+    go of it before it wakes the GUI thread.  One outbox serves every worker; it
+    lives as long as the application.
+    """
+
+    _wake = Signal()
+
+    def __init__(self, parent: QObject | None) -> None:
+        super().__init__(parent)
+        self.items: deque[tuple[weakref.ref[Worker], Job[Any]]] = deque()
+        self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
+
+    def wake(self) -> None:
+        """Ask the GUI thread to deliver what is queued (from any thread)."""
+        with contextlib.suppress(RuntimeError):  # the application is gone (exit)
+            self._wake.emit()
+
+    def _drain(self) -> None:
+        while self.items:
+            owner, job = self.items.popleft()
+            worker = owner()
+            if worker is not None:
+                worker._deliver(job)
+            del worker, job  # dropped here, on the GUI thread
+
+
+_OUTBOX: _Outbox | None = None
+
+
+def _outbox() -> _Outbox:
+    """The application's outbox, made on first use (on the GUI thread, by the first worker)."""
+    global _OUTBOX
+    if _OUTBOX is None or not shiboken6.isValid(_OUTBOX):
+        _OUTBOX = _Outbox(QCoreApplication.instance())
+    return _OUTBOX
+
+
+class _Lanes:
+    """A worker's lanes and their threads: plain Python, so a lane thread holds no QObject."""
+
+    def __init__(self, owner: weakref.ref[Worker], outbox: _Outbox, max_pending: int) -> None:
+        self.owner = owner
+        self.outbox = outbox
+        self.max_pending = max_pending
+        self.lock = threading.Lock()
+        self.queues: dict[str, deque[Job[Any]]] = {}
+        self.threads: dict[str, threading.Thread] = {}
+        self.pending = 0
+        self.closed = False
+        self.cancelled = False
+
+    def hand_over(self, job_holder: list[Job[Any]]) -> None:
+        """Queue the job in ``job_holder`` for the GUI thread, keeping no reference to it here."""
+        self.outbox.items.append((self.owner, job_holder.pop()))
+        self.outbox.wake()
+
+    def run_lane(self, lane: str) -> None:
+        """Run a lane's jobs in order until it is empty (one thread per busy lane)."""
+        while True:
+            with self.lock:
+                queue = self.queues[lane]
+                holder = [queue[0]]
+                cancelled = self.cancelled
+            if cancelled:
+                holder[0].refuse(WorkerBusy("the worker was shut down"))
+            else:
+                holder[0].run()
+            with self.lock:
+                queue.popleft()
+                self.pending -= 1
+                last = not queue
+                if last:
+                    del self.queues[lane]
+                    del self.threads[lane]
+            # Even a cancelled job goes: its callbacks must be let go of on the GUI thread too.
+            self.hand_over(holder)
+            if last:
+                return
 
 
 class Worker(QObject):
@@ -164,26 +257,25 @@ class Worker(QObject):
     lane is still busy (a periodic read skips a beat instead of piling up),
     and past ``max_pending`` jobs the worker refuses new ones (``on_error``
     gets :class:`WorkerBusy`).  Callbacks run on the GUI thread, not after
-    :meth:`shutdown`, and not once their ``context`` object is deleted.
+    :meth:`shutdown`, and not once their ``context`` object is deleted; a
+    worker dropped while a job still runs is freed at once (the lane threads
+    refer to it weakly) and that job's result goes nowhere.
     """
 
     DEFAULT_LANE = "ui"
 
-    # One Job per signal: PySide6 6.12 drops a reference to None for every
-    # None passed as a queued ``object`` argument, which ends in a crash at
-    # exit, so None never travels through the signal on its own.
-    _done = Signal(object)
-
     def __init__(self, parent: QObject | None = None, max_pending: int = 256) -> None:
         super().__init__(parent)
-        self.max_pending = max_pending
-        self._lock = threading.Lock()
-        self._lanes: dict[str, deque[Job[Any]]] = {}
-        self._threads: dict[str, threading.Thread] = {}
-        self._pending = 0
-        self._closed = False
-        self._cancelled = False
-        self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._lanes = _Lanes(weakref.ref(self), _outbox(), max_pending)
+
+    @property
+    def max_pending(self) -> int:
+        """How many jobs may wait or run at once before new ones are refused."""
+        return self._lanes.max_pending
+
+    @max_pending.setter
+    def max_pending(self, value: int) -> None:
+        self._lanes.max_pending = value
 
     def submit(
         self,
@@ -201,60 +293,41 @@ class Worker(QObject):
         down, ``skip_if_busy`` and the lane is busy, or too many jobs wait.
         """
         job = Job(function, on_result, on_error, context)
-        with self._lock:
-            if self._closed:
+        lanes = self._lanes
+        with lanes.lock:
+            if lanes.closed:
                 return None
-            queue = self._lanes.get(lane)
+            queue = lanes.queues.get(lane)
             if skip_if_busy and queue:
                 return None
-            refused = self._pending >= self.max_pending
+            refused = lanes.pending >= lanes.max_pending
             if not refused:
-                self._pending += 1
+                lanes.pending += 1
                 if queue is None:
-                    queue = self._lanes[lane] = deque()
+                    queue = lanes.queues[lane] = deque()
                 queue.append(job)
                 if len(queue) == 1:
                     # Daemon: a job stuck in a call that never returns cannot hold up the exit.
                     thread = threading.Thread(
-                        target=self._run_lane, args=(lane,), name=f"deskwatch-ui-{lane}", daemon=True
+                        target=lanes.run_lane, args=(lane,), name=f"deskwatch-ui-{lane}", daemon=True
                     )
-                    self._threads[lane] = thread
+                    lanes.threads[lane] = thread
                     thread.start()
         if refused:
-            log.warning("background work refused: %d jobs are waiting", self.max_pending)
-            job.refuse(WorkerBusy(f"{self.max_pending} background jobs are waiting already"))
-            self._done.emit(job)
+            log.warning("background work refused: %d jobs are waiting", lanes.max_pending)
+            job.refuse(WorkerBusy(f"{lanes.max_pending} background jobs are waiting already"))
+            lanes.hand_over([job])
             return None
         return job
 
     def busy(self, lane: str = DEFAULT_LANE) -> bool:
         """Whether a job of ``lane`` is waiting or running."""
-        with self._lock:
-            return bool(self._lanes.get(lane))
-
-    def _run_lane(self, lane: str) -> None:
-        """Run a lane's jobs in order until it is empty (one thread per busy lane)."""
-        while True:
-            with self._lock:
-                queue = self._lanes[lane]
-                job = queue[0]
-                cancelled = self._cancelled
-            if cancelled:
-                job.refuse(WorkerBusy("the worker was shut down"))
-            else:
-                job.run()
-                with contextlib.suppress(RuntimeError):  # the worker itself is gone (exit)
-                    self._done.emit(job)
-            with self._lock:
-                queue.popleft()
-                self._pending -= 1
-                if not queue:
-                    del self._lanes[lane]
-                    del self._threads[lane]
-                    return
+        with self._lanes.lock:
+            return bool(self._lanes.queues.get(lane))
 
     def _deliver(self, job: Job[Any]) -> None:
-        if self._closed or (job.context is not None and not shiboken6.isValid(job.context)):
+        """Call the job's callback (GUI thread, from the outbox) unless it is no longer wanted."""
+        if self._lanes.closed or (job.context is not None and not shiboken6.isValid(job.context)):
             return
         try:
             if job.error is not None:
@@ -273,15 +346,16 @@ class Worker(QObject):
         after ``timeout`` seconds, whichever comes first; without, jobs not
         yet started are dropped.  Returns whether every lane is idle.
         """
-        with self._lock:
-            self._closed = True
-            self._cancelled = not wait
-            threads = list(self._threads.values())
+        lanes = self._lanes
+        with lanes.lock:
+            lanes.closed = True
+            lanes.cancelled = not wait
+            threads = list(lanes.threads.values())
         deadline = None if timeout is None else time.monotonic() + timeout
         for thread in threads if wait else ():
             thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
-        with self._lock:
-            busy = sorted(self._lanes)
+        with lanes.lock:
+            busy = sorted(lanes.queues)
         if busy and wait:
             log.warning("background work still running at shutdown: %s", ", ".join(busy))
         return not busy

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
-from typing import Any
+import weakref
+from typing import Any, ClassVar
 
 import shiboken6
 from PySide6.QtCore import QObject
@@ -106,6 +108,67 @@ def test_failures_go_to_on_error_and_dead_receivers_get_nothing(qtbot: Any) -> N
     assert late == []
     worker.shutdown()
     assert worker.submit(lambda: None) is None  # nothing is taken after shutdown
+
+
+def test_a_worker_dropped_while_its_job_is_stuck_is_freed_on_the_gui_thread(qtbot: Any) -> None:
+    """A left-behind lane must not keep the worker alive: its thread would free it, off its thread.
+
+    Freeing a QObject off its thread while the GUI thread hands it an event
+    crashed the suite (a segfault in pytest-qt's event processing) one run in
+    about fifteen, after the left-behind lane of the shutdown test finished.
+    """
+    worker = Worker()
+    release = threading.Event()
+    late: list[object] = []
+    stuck = worker.submit(lambda: release.wait(10), late.append, lane="dbus")
+    assert worker.shutdown(wait=True, timeout=0.1) is False
+    gone = weakref.ref(worker)
+    del worker
+    gc.collect()
+    assert gone() is None  # freed here and now, while its lane's thread still runs
+    release.set()
+    assert stuck is not None and stuck.wait(5)
+    qtbot.wait(200)  # the hand-over reaches the GUI thread and goes nowhere
+    assert late == []
+
+
+class _Dialog(QObject):
+    """A receiver that notes on which thread it is destroyed."""
+
+    freed_on: ClassVar[list[str]] = []
+
+    def show_result(self, value: object) -> None:
+        self.value = value
+
+    def __del__(self) -> None:
+        _Dialog.freed_on.append(threading.current_thread().name)
+
+
+def test_a_jobs_callbacks_are_let_go_of_on_the_gui_thread(qtbot: Any) -> None:
+    """The lane thread keeps no reference to a finished job, so its receivers die on the GUI thread."""
+    worker = Worker()
+    _Dialog.freed_on.clear()
+    for _ in range(20):
+        dialog = _Dialog()
+        worker.submit(lambda: 1, dialog.show_result)
+        del dialog  # only the job holds it now
+    qtbot.waitUntil(lambda: len(_Dialog.freed_on) == 20, timeout=5000)
+    assert set(_Dialog.freed_on) == {threading.current_thread().name}
+    worker.shutdown()
+
+
+def test_a_failed_jobs_error_holds_no_frames(qtbot: Any) -> None:
+    """A traceback would tie the job into a cycle that the collector may free on any thread."""
+    worker = Worker()
+    errors: list[BaseException] = []
+
+    def fail() -> None:
+        raise OSError("disk gone")
+
+    worker.submit(fail, on_error=errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    assert errors[0].__traceback__ is None
+    worker.shutdown()
 
 
 def test_stopping_is_heard_once_while_the_history_is_still_open(make_app: Any) -> None:
