@@ -520,7 +520,20 @@ class HearingMonitor(Monitor):
 
     def _check_once(self) -> None:
         """``deskwatch check``: find the sink and, if it plays, listen for :attr:`check_seconds`."""
-        _server, sink = self._look()
+        if _windows() and self._watcher is None:
+            # WASAPI loopback delivers nothing while nothing plays: asking it would wait out the
+            # whole timeout (~10 s, a Nagios check's own limit) on an idle seat.  The render
+            # sessions tell at once whether anything plays (unknown: listened to, as before).
+            watcher = WindowsAudioSessionWatcher(lambda _snapshot: None)
+            watcher.start()
+            self._watcher = watcher
+            try:
+                _server, sink = self._look()
+            finally:
+                watcher.stop()
+                self._watcher = None
+        else:
+            _server, sink = self._look()
         if sink is None or not sink.playing or self._gain.silent:  # (muted: nothing to hear)
             return
         capture = self._new_capture(self._source_of(sink))

@@ -208,6 +208,36 @@ def test_muted_endpoint_on_windows_hears_nothing(
     assert readings["sound_level"].value is None and readings["daily_dose"].value == 0
 
 
+class IdleSessions(WindowsAudioSessionWatcher):
+    """Windows' session enumeration on a seat where nothing plays (as recorded: no active render session)."""
+
+    def start(self) -> None:
+        self.stats.mode = "events"
+        self._publish()
+
+    def stop(self) -> None:
+        pass
+
+
+def test_idle_windows_check_asks_the_sessions_and_does_not_wait_for_the_loopback(
+    wpatch: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """On an idle seat the loopback delivers nothing: the check must not wait out its timeout for it."""
+    monkeypatch.setattr(hearing, "_windows", lambda: True)
+    monkeypatch.setattr(hearing, "WindowsAudioSessionWatcher", IdleSessions)
+    monkeypatch.setattr(win_loopback, "read_endpoint_volume", lambda _wanted: volume("jabra_hardware_-12dB"))
+    wpatch["frames"] = stereo_tone(-20, -20, 2.0)  # would be heard if the loopback were opened
+    settings = monitor_settings(HearingMonitor, sensitivity_db=100.0, rate=16000)
+    monitor = HearingMonitor(settings, MonitorContext(data_dir=tmp_path, mode="check"))
+    started = time.monotonic()
+    readings = {r.indicator_id.split(".", 1)[1]: r for r in monitor.poll()}
+    assert time.monotonic() - started < 1.0
+    assert not wpatch["opened"]
+    level = readings["sound_level"]
+    assert level.value is None and level.level is Level.OK and "Nothing playing" in str(level.message)
+    assert monitor._watcher is None  # the one-shot's watcher is stopped and let go
+
+
 RING = {"session_id": "{0.0.0.00000000}.{a1}|phone.exe%b{B2}", "pid": 4120, "process": "MicroSIP.exe",
         "flow": "render", "state": "active"}  # fmt: skip
 
