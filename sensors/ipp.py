@@ -303,6 +303,9 @@ def _collection(reader: _Reader, budget: _Budget, depth: int) -> dict[str, Any]:
         if name:
             raise IppDecodeError(f"collection member value with a name ({name!r})")
         budget.spend()
+        closing = tag in (TAG_END_COLLECTION, TAG_MEMBER_NAME)
+        if closing and member is not None and members[member] is _Pending:
+            raise IppDecodeError(f"collection member {member!r} without a value")
         if tag == TAG_END_COLLECTION:
             return {key: list(v) if isinstance(v, _Values) else v for key, v in members.items()}
         if tag == TAG_MEMBER_NAME:

@@ -52,7 +52,7 @@ class IppHttpLink:
         self.io_timeout = io_timeout
         self.tls = tls
         self._sock: Any = None
-        self._buffer = b""
+        self._buffer = bytearray()
         #: Whether the open connection already carried an answer (a kept-alive one may be stale).
         self._reused = False
         #: Whether the answer being read has sent any byte yet (a stale connection has not).
@@ -77,7 +77,7 @@ class IppHttpLink:
             with contextlib.suppress(OSError):
                 self._sock.close()
         self._sock = None
-        self._buffer = b""
+        self._buffer = bytearray()
         self._reused = False
 
     # -- connecting ---------------------------------------------------------------
@@ -99,7 +99,7 @@ class IppHttpLink:
         if self.tls:
             sock = self._wrap_tls(sock)
         self._sock = sock
-        self._buffer = b""
+        self._buffer = bytearray()
         self._reused = False
 
     def _wrap_tls(self, sock: socket.socket) -> Any:
@@ -143,7 +143,7 @@ class IppHttpLink:
 
     def _exchange(self, resource: str, body: bytes) -> bytes:
         deadline = time.monotonic() + self.io_timeout
-        self._buffer = b""  # whatever followed the last answer is not part of this one
+        self._buffer = bytearray()  # whatever followed the last answer is not part of this one
         host = "localhost" if self.host.startswith("/") else self.where
         head = (
             f"POST {resource} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/ipp\r\n"
@@ -203,7 +203,7 @@ class IppHttpLink:
                 raise PrintServerUnreachable("the print server closed the connection without answering")
             raise PrintServerFault(f"answer cut short in {what}")
         self._answered = True
-        self._buffer += chunk
+        self._buffer += chunk  # a bytearray: growing it does not copy what came before
         return True
 
     def _read_head(self, deadline: float) -> tuple[int, dict[str, str]]:
@@ -212,7 +212,8 @@ class IppHttpLink:
             if len(self._buffer) > MAX_HEAD:
                 raise PrintServerFault(f"HTTP header longer than {MAX_HEAD} bytes")
             self._fill(deadline, "the HTTP header")
-        raw, self._buffer = self._buffer.split(b"\r\n\r\n", 1)
+        head, rest = self._buffer.split(b"\r\n\r\n", 1)
+        self._buffer, raw = rest, bytes(head)
         if len(raw) > MAX_HEAD:
             raise PrintServerFault(f"HTTP header longer than {MAX_HEAD} bytes")
         lines = raw.split(b"\r\n")
@@ -234,7 +235,8 @@ class IppHttpLink:
     def _read_exactly(self, count: int, deadline: float, what: str) -> bytes:
         while len(self._buffer) < count:
             self._fill(deadline, what)
-        data, self._buffer = self._buffer[:count], self._buffer[count:]
+        data = bytes(self._buffer[:count])
+        del self._buffer[:count]
         return data
 
     def _read_line(self, deadline: float, what: str) -> bytes:
@@ -242,8 +244,9 @@ class IppHttpLink:
             if len(self._buffer) > 1024:
                 raise PrintServerFault(f"{what} line too long")
             self._fill(deadline, what)
-        line, self._buffer = self._buffer.split(b"\r\n", 1)
-        return line
+        line, rest = self._buffer.split(b"\r\n", 1)
+        self._buffer = rest
+        return bytes(line)
 
     def _read_body(self, headers: dict[str, str], deadline: float) -> bytes:
         if "chunked" in headers.get("transfer-encoding", "").lower():
@@ -260,7 +263,8 @@ class IppHttpLink:
         while self._fill(deadline, "the answer", eof_ends=True):
             if len(self._buffer) > MAX_BODY:
                 raise PrintServerFault(f"answer longer than {MAX_BODY} bytes")
-        data, self._buffer = self._buffer, b""
+        data = bytes(self._buffer)
+        self._buffer = bytearray()
         return data
 
     def _read_chunked(self, deadline: float) -> bytes:

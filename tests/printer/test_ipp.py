@@ -235,6 +235,8 @@ HEADER = struct.pack(">BBHI", 1, 1, 0, 1)
         (_attr(ipp.TAG_INTEGER, "a", b"\0\0\0\1") + b"\x03", "before any attribute group"),
         (b"\x02" + _attr(ipp.TAG_END_COLLECTION, "", b"") + b"\x03", "outside a collection"),
         (b"\x02" + _attr(ipp.TAG_BEGIN_COLLECTION, "c", b"") + b"\x03", "not closed"),
+        (b"\x02" + _attr(ipp.TAG_BEGIN_COLLECTION, "c", b"") + _attr(ipp.TAG_MEMBER_NAME, "", b"m")
+         + _attr(ipp.TAG_END_COLLECTION, "", b"") + b"\x03", "without a value"),
         (b"\x02\x44\x00\x01\xff\x00\x01x\x03", "ASCII"),
     ],
 )  # fmt: skip
