@@ -22,7 +22,13 @@ from app.kernel.monitor import CheckResult, Monitor, MonitorContext
 from app.kernel.settings import Setting
 from sensors import printing as p
 from sensors.cups_printer import CupsServer
-from sensors.print_server import PrinterMissing, PrintServer, PrintServerUnreachable
+from sensors.print_server import (
+    PrinterMissing,
+    PrintServer,
+    PrintServerFault,
+    PrintServerRefused,
+    PrintServerUnreachable,
+)
 from sensors.snmp_printer import SnmpPrinters
 from sensors.untrusted import clean_text
 from sensors.windows_printer import WindowsSpooler
@@ -99,6 +105,14 @@ MSG_UNREACHABLE = Text(
     "无法连接打印服务器 {server}({error})。请检查打印服务是否运行。",
 )
 MSG_FAILED = Text("Printer check failed: {error}", "打印机检查失败:{error}")
+MSG_REFUSED = Text(
+    "Print server {server} refused to report the printers ({error}). Ask IT to let this computer read them.",
+    "打印服务器 {server} 拒绝提供打印机状态({error})。请联系信息技术部门开放读取权限。",
+)
+MSG_BAD_ANSWER = Text(
+    "Print server {server} sent an answer that cannot be read ({error})",
+    "打印服务器 {server} 的应答无法解析({error})",
+)
 MSG_MISSING = Text(
     "Printer {name} is not set up on {server}",
     "打印机 {name} 未在 {server} 上配置",
@@ -393,6 +407,11 @@ class PrinterMonitor(Monitor):
             server.close()
             error = clean_text(exc)
             return self._unknown(MSG_UNREACHABLE.format(server=server.description, error=error))
+        except PrintServerRefused as exc:  # authentication required, or forbidden: reached, not read
+            return self._unknown(MSG_REFUSED.format(server=server.description, error=clean_text(exc)))
+        except PrintServerFault as exc:  # the server's fault, counted and logged where it was parsed
+            server.close()
+            return self._unknown(MSG_BAD_ANSWER.format(server=server.description, error=clean_text(exc)))
         except Exception as exc:  # an IPP or spooler error must read as unknown, with why
             log.warning("printer poll failed: %s", clean_text(exc), exc_info=True)
             server.close()
@@ -543,7 +562,7 @@ class PrinterMonitor(Monitor):
                     message = CHECK_PAGE_TIMEOUT.format(seconds=elapsed)
                     return CheckResult(label, "fail", message, ADVICE_FIX, detail)
                 time.sleep(0.2)
-        except (PrintServerUnreachable, PrinterMissing) as exc:
+        except (PrintServerUnreachable, PrinterMissing, PrintServerRefused, PrintServerFault) as exc:
             return CheckResult(label, "fail", CHECK_PAGE_FAILED.format(why=clean_text(exc)), ADVICE_SERVER)
         except Exception as exc:  # any spooler error is a failed check, not a crash
             log.warning("test page on %s failed: %s", name, clean_text(exc), exc_info=True)

@@ -75,7 +75,7 @@ SMOKE_TEST = (
     "import os; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
     "from PySide6.QtWidgets import QApplication\n"
     "import PySide6.QtNetwork, PySide6.QtDBus, PySide6.QtSvg\n"
-    "import numpy, cups, pyaudio, psutil, serial, prometheus_client\n"
+    "import numpy, pyaudio, psutil, serial, prometheus_client\n"
     "import app.cli, app.ui.main\n"
     "qt = QApplication([])\n"
     "from app.ui.theme import level_icon\n"
@@ -134,8 +134,8 @@ def build_wheel(dist: Path, env: dict[str, str]) -> Path:
 def build_venv(stage: Path, wheel: Path, env: dict[str, str]) -> Path:
     """The package's venv at its final path under ``stage``; returns its site-packages.
 
-    pip runs with its own cache (``PIP_CACHE_DIR``, set by :func:`main`): pycups and
-    PyAudio come as sources, and a wheel the user's cache holds may have been built
+    pip runs with its own cache (``PIP_CACHE_DIR``, set by :func:`main`): PyAudio
+    comes as source, and a wheel the user's cache holds may have been built
     by another interpreter (a pyenv one links its own library path into them).
     """
     venv = stage / VENV.relative_to("/")
@@ -527,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         SOURCE_DATE_EPOCH=str(epoch),
         PYTHONDONTWRITEBYTECODE="1",
         PIP_CACHE_DIR=str(args.pip_cache.resolve()),
-        # No debugging information in what pip compiles (pycups, PyAudio): it names
+        # No debugging information in what pip compiles (PyAudio): it names
         # pip's random build folder, and the linker's build ID hashes it, so the
         # module would differ from one build to the next. It is stripped anyway.
         CFLAGS=" ".join(x for x in (os.environ.get("CFLAGS", ""), "-g0") if x),

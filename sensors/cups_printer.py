@@ -1,26 +1,33 @@
-"""CUPS print servers (local or remote) through pycups, and the PDF test page they print.
+"""CUPS print servers (local or remote) over IPP, and the PDF test page they print.
 
-Get-Printers/Get-Jobs attributes become :class:`~sensors.printing.PrinterSnapshot`
+CUPS-Get-Printers/Get-Jobs attributes become :class:`~sensors.printing.PrinterSnapshot`
 values (:func:`cups_snapshot`, :func:`cups_job` are pure and fuzzed);
-:class:`CupsServer` is the connection.  All calls block (poll thread).
+:class:`CupsServer` is the connection, through Deskwatch's own IPP client
+(:mod:`sensors.ipp`, :mod:`sensors.ipp_http`) rather than libcups: pycups with
+libcups and its gnutls and Kerberos libraries cost the tray app about 5 MiB.
+All calls block (poll thread).
 """
 
 from __future__ import annotations
 
-import contextlib
+import itertools
 import logging
 import os
-import socket
-import tempfile
-import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from sensors import ipp
 from sensors import printing as p
-from sensors.hosts import resolver_host
-from sensors.print_server import PrinterMissing, PrintServer, PrintServerUnreachable
+from sensors.ipp_http import IppHttpLink
+from sensors.print_server import (
+    PrinterMissing,
+    PrintServer,
+    PrintServerFault,
+    PrintServerRefused,
+    PrintServerUnreachable,
+)
 from sensors.untrusted import clean_text
 
 log = logging.getLogger(__name__)
@@ -71,10 +78,6 @@ _JOB_ATTRIBUTES = [
     "time-at-creation",
     "time-at-completed",
 ]
-_IPP_NOT_FOUND = 0x0406
-#: IPP statuses libcups reports when the HTTP link failed rather than the request.
-_LINK_LOST = frozenset({0, None, 0x0502})
-_GLOBAL_SERVER_LOCK = threading.Lock()
 
 
 def parse_server(server: str) -> tuple[str, int | None]:
@@ -96,24 +99,6 @@ def parse_server(server: str) -> tuple[str, int | None]:
     if port and not port.isdigit():
         raise ValueError(f"bad port in print server {server!r}")
     return host, int(port) if port else None
-
-
-def probe_server(host: str, port: int, timeout: float) -> None:
-    """Fail fast with :class:`PrintServerUnreachable` when nothing answers at ``host``.
-
-    libcups' own connect may wait far longer than a poll should; this check
-    bounds the common failure (server down, host unreachable) by ``timeout``.
-    """
-    try:
-        if host.startswith("/"):
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-                sock.settimeout(timeout)
-                sock.connect(host)
-        else:
-            with socket.create_connection((resolver_host(host), port), timeout=timeout):  # type: ignore[arg-type]
-                pass
-    except OSError as exc:
-        raise PrintServerUnreachable(str(exc.strerror or exc)) from exc
 
 
 def _as_list(value: Any, limit: int = 4 * p.MAX_REASONS) -> list[str]:
@@ -218,99 +203,198 @@ def cups_listed_attributes(listed: Mapping[str, Any], server_time: float | None)
     return attrs
 
 
+#: Where libcups looks when no server is configured (Debian's CUPS_DEFAULT_DOMAINSOCKET).
+DEFAULT_SOCKET = "/run/cups/cups.sock"
+IPP_PORT = 631
+#: client.conf files libcups reads, the user's last (it overrides the system's).
+CLIENT_CONF = ("/etc/cups/client.conf", "~/.cups/client.conf")
+#: Printer attributes read with CUPS-Get-Printers (printer-up-time is cupsd's clock, in epoch seconds).
+_PRINTER_ATTRIBUTES = [
+    "printer-name",
+    "printer-type",
+    "printer-state",
+    "printer-state-reasons",
+    "printer-state-message",
+    "device-uri",
+    "printer-up-time",
+]
+
+
+def _client_conf(paths: Iterable[str] = CLIENT_CONF) -> dict[str, str]:
+    """``ServerName`` and ``Encryption`` from client.conf files (later files win; unreadable: none)."""
+    found: dict[str, str] = {}
+    for path in paths:
+        try:
+            with open(os.path.expanduser(path), encoding="utf-8", errors="replace") as handle:
+                lines = handle.read(64 * 1024).splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            key, _, value = line.strip().partition(" ")
+            if key.lower() in ("servername", "encryption") and value.strip():
+                found[key.lower()] = value.strip()
+    return found
+
+
+def system_server(
+    environ: Mapping[str, str] | None = None, conf: Mapping[str, str] | None = None
+) -> tuple[str, int, bool]:
+    """The server libcups would use when none is configured: host or socket path, port, TLS.
+
+    As libcups: ``CUPS_SERVER``, else client.conf ``ServerName``, else the
+    local socket when it exists, else ``localhost``; the port from the name,
+    else ``IPP_PORT``, else 631; TLS from the start when ``CUPS_ENCRYPTION``
+    or client.conf ``Encryption`` is ``Required`` or ``Always``.
+    """
+    env = os.environ if environ is None else environ
+    settings = _client_conf() if conf is None else conf
+    name = env.get("CUPS_SERVER", "").strip() or settings.get("servername", "")
+    name = name.split("/version=", 1)[0] if not name.startswith("/") else name
+    if not name:
+        name = DEFAULT_SOCKET if os.path.exists(DEFAULT_SOCKET) else "localhost"
+    try:
+        host, port = parse_server(name)
+    except ValueError:
+        host, port = name, None
+    if port is None:
+        default_port = env.get("IPP_PORT", "")
+        port = int(default_port) if default_port.isdigit() else IPP_PORT
+    encryption = env.get("CUPS_ENCRYPTION", "") or settings.get("encryption", "")
+    return host, port, encryption.lower() in ("required", "always")
+
+
+def _quoted(name: str) -> str:
+    """A queue name as a URI path segment (RFC 3986 unreserved characters kept)."""
+    safe = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+    return "".join(chr(b) if b in safe else f"%{b:02X}" for b in name.encode("utf-8"))
+
+
+class IppStatusError(Exception):
+    """The print server refused a request with an IPP status (not-accepting-jobs and the like)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class CupsServer(PrintServer):
-    """A CUPS server (local or remote) through pycups."""
+    """A CUPS server (local socket or host:port) over IPP/1.1."""
 
-    def __init__(self, server: str = "", connect_timeout: float = 3.0, cups_module: Any = None) -> None:
-        if cups_module is None:
-            import cups
-
-            cups_module = cups
-        self._cups = cups_module
-        self._host, self._port = parse_server(server)
-        self._timeout = connect_timeout
-        self._conn: Any = None
+    def __init__(self, server: str = "", connect_timeout: float = 3.0, io_timeout: float = 10.0) -> None:
+        host, port = parse_server(server)
+        tls = False
+        if not host:
+            host, port, tls = system_server()
+        self._link = IppHttpLink(host, IPP_PORT if port is None else port, connect_timeout, io_timeout, tls)
+        self._uri_host = "localhost" if host.startswith("/") else self._link.where
+        self._user = _user_name()
+        self._request_ids = itertools.count(1)
+        #: Answers from the server that could not be read (malformed HTTP or IPP: its fault).
+        self.bad_answers = 0
         #: (job id, completion time) → time-at-creation learnt from Get-Job-Attributes (None: not known).
         self._created: dict[tuple[int, float | None], float | None] = {}
         self._skew: float | None = None  # server clock minus ours, seconds
         self._skew_checked_at = -float("inf")
-        if self._host:
-            where = self._host if self._port is None else f"{self._host}:{self._port}"
-        else:
-            where = f"{self._cups.getServer()}:{self._cups.getPort()}"
-            if where.startswith("/"):
-                where = where.rsplit(":", 1)[0]
+        where = host if host.startswith("/") or (port is None and server) else self._link.where
         self.description = f"CUPS {where}"
 
-    def _target(self) -> tuple[str, int]:
-        host = self._host or str(self._cups.getServer())
-        port = self._port if self._port is not None else int(self._cups.getPort())
-        return host, port
+    # -- one request ----------------------------------------------------------------
+    def _request(
+        self,
+        operation: int,
+        resource: str,
+        attributes: Iterable[ipp.Attribute] = (),
+        data: bytes = b"",
+        missing: str = "",
+    ) -> ipp.IppResponse:
+        """Send one IPP request; the parsed, successful answer.
 
-    def _connection(self) -> Any:
-        if self._conn is None:
-            host, port = self._target()
-            probe_server(host, port, self._timeout)
-            try:
-                if self._host:
-                    self._conn = self._cups.Connection(host=host, port=port)
-                else:
-                    self._conn = self._cups.Connection()
-            except RuntimeError as exc:  # pycups: "failed to connect to server"
-                raise PrintServerUnreachable(str(exc)) from exc
-        return self._conn
-
-    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call a pycups method, reconnecting once if the server went away meanwhile."""
-        for attempt in (1, 2):
-            conn = self._connection()
-            try:
-                return getattr(conn, method)(*args, **kwargs)
-            except self._cups.HTTPError as exc:
-                self._conn = None
-                if attempt == 2:
-                    raise PrintServerUnreachable(f"HTTP error {exc}") from exc
-            except self._cups.IPPError as exc:
-                status = exc.args[0] if exc.args else None
-                if status == _IPP_NOT_FOUND:
-                    raise PrinterMissing(str(args[0]) if args else "") from exc
-                # libcups reports a connection it lost (server stopped or restarted)
-                # as service-unavailable: reconnect once, which probes the server.
-                if status in _LINK_LOST or "connect" in str(exc).lower():
-                    self._conn = None
-                    if attempt == 2:
-                        raise PrintServerUnreachable(str(exc)) from exc
-                    continue
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    @contextlib.contextmanager
-    def _global_server(self) -> Iterator[None]:
-        """Point libcups' process-wide server at ours for the duration.
-
-        libcups' job submission looks the destination up on the *global*
-        server (``cupsGetNamedDest``), not on the connection it is given.
+        A malformed answer is :class:`PrintServerFault` (counted in
+        :attr:`bad_answers`); not-found is :class:`PrinterMissing` naming
+        ``missing``; refusals are :class:`PrintServerRefused`.
         """
-        if not self._host:
-            yield
-            return
-        with _GLOBAL_SERVER_LOCK:
-            saved = (self._cups.getServer(), self._cups.getPort())
-            self._cups.setServer(self._host)
-            if self._port is not None:
-                self._cups.setPort(self._port)
-            try:
-                yield
-            finally:
-                self._cups.setServer(saved[0])
-                self._cups.setPort(saved[1])
+        request_id = next(self._request_ids) & 0x7FFFFFFF or 1
+        user = [(ipp.TAG_NAME, "requesting-user-name", [self._user])]
+        body = ipp.encode_request(operation, request_id, [*attributes, *user], data)
+        try:
+            answer = ipp.decode_response(self._link.post(resource, body))
+            if answer.request_id != request_id:
+                raise ipp.IppDecodeError(f"answer to request {answer.request_id}, not {request_id}")
+        except (ipp.IppDecodeError, PrintServerFault) as exc:
+            self.bad_answers += 1
+            self._link.close()
+            log.warning("bad answer from %s (%d so far): %s", self.description, self.bad_answers, exc)
+            if isinstance(exc, PrintServerFault):
+                raise
+            raise PrintServerFault(f"malformed IPP answer: {exc}") from exc
+        if answer.ok:
+            return answer
+        said = clean_text(answer.operation.get("status-message", "") or "")
+        why = answer.status_name + (f": {said}" if said else "")
+        if answer.status == ipp.STATUS_NOT_FOUND:
+            raise PrinterMissing(missing or why)
+        if answer.status in (ipp.STATUS_FORBIDDEN, ipp.STATUS_NOT_AUTHENTICATED, ipp.STATUS_NOT_AUTHORIZED):
+            raise PrintServerRefused(why)
+        if answer.status == 0x0502:  # server-error-service-unavailable: cupsd is going away
+            self._link.close()
+            raise PrintServerUnreachable(why)
+        raise IppStatusError(answer.status, why)
+
+    def _printer_uri(self, name: str = "") -> list[ipp.Attribute]:
+        path = f"/printers/{_quoted(name)}" if name else "/"
+        return [(ipp.TAG_URI, "printer-uri", [f"ipp://{self._uri_host}{path}"])]
+
+    @staticmethod
+    def _wanted(names: list[str]) -> ipp.Attribute:
+        return (ipp.TAG_KEYWORD, "requested-attributes", names)
+
+    # -- the print server's lists -------------------------------------------------------
+    def _printers(self) -> dict[str, dict[str, Any]]:
+        """CUPS-Get-Printers: every queue's attributes by name (entries without a name dropped)."""
+        try:
+            answer = self._request(ipp.OP_CUPS_GET_PRINTERS, "/", [self._wanted(_PRINTER_ATTRIBUTES)])
+        except PrinterMissing:  # cupsd: "No destinations added."
+            return {}
+        printers: dict[str, dict[str, Any]] = {}
+        for attrs in answer.group(ipp.TAG_PRINTER):
+            name = attrs.get("printer-name")
+            if isinstance(name, str) and name:
+                printers.setdefault(name, attrs)
+        return printers
+
+    def _jobs(self, which: str) -> dict[int, dict[str, Any]]:
+        """Get-Jobs on every queue: job attributes by job id (entries without an id dropped)."""
+        attributes = [
+            *self._printer_uri(),
+            (ipp.TAG_KEYWORD, "which-jobs", [which]),
+            self._wanted(_JOB_ATTRIBUTES),
+        ]
+        answer = self._request(ipp.OP_GET_JOBS, "/", attributes)
+        jobs: dict[int, dict[str, Any]] = {}
+        for attrs in answer.group(ipp.TAG_JOB):
+            job_id = ipp_int(attrs, "job-id")
+            if job_id is not None and job_id > 0:
+                jobs.setdefault(job_id, attrs)
+        return jobs
+
+    def _job_attributes(self, job_id: int, wanted: list[str]) -> dict[str, Any]:
+        uri = f"ipp://{self._uri_host}/jobs/{job_id}"
+        attributes = [(ipp.TAG_URI, "job-uri", [uri]), self._wanted(wanted)]
+        answer = self._request(ipp.OP_GET_JOB_ATTRIBUTES, "/jobs/", attributes, missing=f"job {job_id}")
+        found = answer.group(ipp.TAG_JOB)
+        return found[0] if found else {}
 
     def printer_names(self) -> list[str]:
-        return sorted(self._call("getPrinters"))
+        return sorted(self._printers())
 
     def default_printer(self) -> str | None:
-        name = self._call("getDefault")
-        return str(name) if name else None
+        try:
+            answer = self._request(ipp.OP_CUPS_GET_DEFAULT, "/", [self._wanted(["printer-name"])])
+        except PrinterMissing:  # no default set
+            return None
+        found = answer.group(ipp.TAG_PRINTER)
+        name = found[0].get("printer-name") if found else None
+        return clean_text(name) if isinstance(name, str) and name else None
 
     def _with_creation_times(self, jobs: list[p.Job]) -> list[p.Job]:
         """Fill in ``time-at-creation`` that Get-Jobs left out, with Get-Job-Attributes.
@@ -339,18 +423,18 @@ class CupsServer(PrintServer):
 
     def _fetch_created(self, job_id: int) -> float | None:
         try:
-            attrs = self._call("getJobAttributes", job_id, requested_attributes=["time-at-creation"])
+            attrs = self._job_attributes(job_id, ["time-at-creation"])
         except PrinterMissing:  # the job is gone meanwhile
             return None
-        except self._cups.IPPError as exc:
+        except IppStatusError as exc:
             log.info("Get-Job-Attributes for job %d failed: %s", job_id, exc)
             return None
         return ipp_time(attrs, "time-at-creation")
 
     def snapshots(self, names: Iterable[str], finished_since: float) -> dict[str, p.PrinterSnapshot | None]:
         wanted = list(names)
-        active = self._call("getJobs", which_jobs="not-completed", requested_attributes=_JOB_ATTRIBUTES)
-        done = self._call("getJobs", which_jobs="completed", requested_attributes=_JOB_ATTRIBUTES)
+        active = self._jobs("not-completed")
+        done = self._jobs("completed")
         queued = [(_queue_of(a), cups_job(i, a)) for i, a in active.items()]
         finished = [
             (_queue_of(a), job)
@@ -360,15 +444,15 @@ class CupsServer(PrintServer):
         filled = self._with_creation_times([j for q, j in queued if q in wanted] + [j for _q, j in finished])
         by_id = {j.id: j for j in filled}
         result: dict[str, p.PrinterSnapshot | None] = {}
-        # One CUPS-Get-Printers for every queue: pycups' getPrinterAttributes leaks
-        # ~0.7 KB a call (measured against a private cupsd), ~11 MiB/h at fast cadence.
-        printers = self._call("getPrinters")
+        # One CUPS-Get-Printers for every queue, which also carries cupsd's clock.
+        printers = self._printers()
         server_time = self._server_time(wanted, printers)
         for name in wanted:
-            listed = printers.get(name) if isinstance(printers, dict) else None
-            if not isinstance(listed, dict):
+            listed = printers.get(name)
+            if listed is None:
                 result[name] = None
                 continue
+            listed = {k: v for k, v in listed.items() if k != "printer-up-time"}
             attrs = cups_listed_attributes(listed, server_time)
             jobs = sorted((by_id.get(j.id, j) for q, j in queued if q == name), key=lambda j: j.id)
             recent = sorted(
@@ -378,42 +462,56 @@ class CupsServer(PrintServer):
             result[name] = cups_snapshot(name, attrs, jobs, recent)
         return result
 
-    def _server_time(self, wanted: list[str], printers: Any) -> float | None:
-        """The server's clock now, from its offset to ours (asked every ten minutes).
+    def _server_time(self, wanted: list[str], printers: Mapping[str, Mapping[str, Any]]) -> float | None:
+        """The server's clock now, from its offset to ours (re-read every ten minutes).
 
         Job ages are measured on the server's clock so that a remote CUPS whose
-        clock is off does not make a fresh job look hours old.
+        clock is off does not make a fresh job look hours old.  cupsd reports
+        its clock as ``printer-up-time`` (epoch seconds); anything before 2001
+        is no clock.
         """
         now = time.time()
         if time.monotonic() - self._skew_checked_at >= SERVER_CLOCK_RECHECK_S:
-            name = next((n for n in wanted if isinstance(printers, dict) and n in printers), None)
+            name = next((n for n in wanted if n in printers), None)
             if name is not None:
                 self._skew_checked_at = time.monotonic()
-                try:
-                    attrs = self._call("getPrinterAttributes", name, requested_attributes=["printer-up-time"])
-                except PrinterMissing:
-                    attrs = {}
-                up = ipp_int(attrs, "printer-up-time")
+                up = ipp_int(printers[name], "printer-up-time")
                 self._skew = float(up) - now if up is not None and up > 1_000_000_000 else None
         return None if self._skew is None else now + self._skew
 
     def submit_test_page(self, name: str) -> int:
-        fd, path = tempfile.mkstemp(prefix="deskwatch-test-page-", suffix=".pdf")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(build_test_page_pdf(name))
-            with self._global_server():
-                job_id = self._call("printFile", name, path, "Deskwatch test page", {})
-        finally:
-            os.unlink(path)
-        return int(job_id)
+        attributes = [
+            *self._printer_uri(name),
+            (ipp.TAG_NAME, "job-name", ["Deskwatch test page"]),
+            (ipp.TAG_MIME_TYPE, "document-format", ["application/pdf"]),
+        ]
+        page = build_test_page_pdf(name)
+        answer = self._request(
+            ipp.OP_PRINT_JOB, f"/printers/{_quoted(name)}", attributes, page, missing=f"printer {name}"
+        )
+        found = answer.group(ipp.TAG_JOB)
+        job_id = ipp_int(found[0], "job-id") if found else None
+        if job_id is None or job_id <= 0:
+            self.bad_answers += 1
+            raise PrintServerFault("Print-Job answer without a job-id")
+        return job_id
 
     def job(self, name: str, job_id: int) -> p.Job | None:
         try:
-            attrs = self._call("getJobAttributes", job_id, requested_attributes=_JOB_ATTRIBUTES)
+            attrs = self._job_attributes(job_id, _JOB_ATTRIBUTES)
         except PrinterMissing:
             return None
         return cups_job(job_id, attrs)
 
     def close(self) -> None:
-        self._conn = None
+        self._link.close()
+
+
+def _user_name() -> str:
+    """The requesting user, as libcups names it (the login name; cupsd matches jobs' owners on it)."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError, AttributeError):
+        return os.environ.get("USER") or os.environ.get("USERNAME") or "anonymous"

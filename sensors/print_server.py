@@ -1,6 +1,6 @@
 """The print-server interface every printer transport implements, and its two errors.
 
-One module per transport: :mod:`sensors.cups_printer` (CUPS through pycups,
+One module per transport: :mod:`sensors.cups_printer` (CUPS over IPP,
 Linux/macOS), :mod:`sensors.windows_printer` (the Windows spooler through
 pywin32); :mod:`sensors.snmp_printer` reads network printers beside them.
 Each turns what its system reports into :class:`~sensors.printing.PrinterSnapshot`
@@ -19,6 +19,14 @@ from sensors import printing as p
 
 class PrintServerUnreachable(Exception):
     """The print server (cupsd, the spooler, an SNMP agent) cannot be reached."""
+
+
+class PrintServerRefused(Exception):
+    """The print server answers but refuses us: authentication required, or forbidden."""
+
+
+class PrintServerFault(Exception):
+    """The print server answered with something malformed, truncated or oversized: its fault."""
 
 
 class PrinterMissing(Exception):

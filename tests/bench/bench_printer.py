@@ -1,8 +1,9 @@
-"""Printer monitoring at its default cadence next to a bare pycups loop reading the same queue.
+"""Printer monitoring at its default cadence next to a bare IPP loop reading the same queue.
 
 Both watch one queue on a private cupsd (the same one the printer tests use),
 every 15 s: Deskwatch with judging, alerts and history; the baseline only
-fetches the printer's attributes and the job lists.
+fetches the printer's attributes and the job lists (http.client and
+:mod:`sensors.ipp`'s encoder and parser, nothing else of Deskwatch).
 """
 
 from __future__ import annotations
@@ -14,16 +15,24 @@ from tests.bench import Result, measure_side_by_side, python
 from tests.printer.conftest import PrivateCups
 
 BARE_LOOP = """
-import sys, time, cups
+import http.client, sys, time
+from sensors import ipp
 host, port, queue = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+uri = (ipp.TAG_URI, "printer-uri", ["ipp://localhost/printers/" + queue])
+wanted = (ipp.TAG_KEYWORD, "requested-attributes", [
+    "printer-state", "printer-state-reasons", "printer-state-message",
+    "printer-is-accepting-jobs", "queued-job-count", "printer-up-time"])
+requests = [
+    (ipp.OP_GET_PRINTER_ATTRIBUTES, [uri, wanted]),
+    (ipp.OP_GET_JOBS, [uri, (ipp.TAG_KEYWORD, "which-jobs", ["not-completed"])]),
+    (ipp.OP_GET_JOBS, [uri, (ipp.TAG_KEYWORD, "which-jobs", ["completed"])]),
+]
 while True:
-    c = cups.Connection(host=host, port=port)
-    c.getPrinterAttributes(queue, requested_attributes=[
-        "printer-state", "printer-state-reasons", "printer-state-message",
-        "printer-is-accepting-jobs", "queued-job-count", "printer-up-time"])
-    c.getJobs(which_jobs="not-completed")
-    c.getJobs(which_jobs="completed")
-    del c
+    c = http.client.HTTPConnection(host, port, timeout=10)
+    for n, (op, attrs) in enumerate(requests, 1):
+        c.request("POST", "/", ipp.encode_request(op, n, attrs), {"Content-Type": "application/ipp"})
+        ipp.decode_response(c.getresponse().read())
+    c.close()
     time.sleep(15)
 """
 
@@ -50,7 +59,7 @@ def run(seconds: float) -> list[Result]:
                         python(), "-m", "app.cli", "run", "--headless",
                         "--config", str(config), "--data-dir", tmp,
                     ],
-                    "bare pycups loop, every 15 s": [
+                    "bare IPP loop, every 15 s": [
                         python(), "-c", BARE_LOOP, "127.0.0.1", str(cupsd.port), queue,
                     ],
                 },

@@ -18,13 +18,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import cups
 import pytest
 
 from app.kernel.model import Level
 from monitors.printer import PrinterMonitor
 from sensors import printing as p
-from sensors.cups_printer import _JOB_ATTRIBUTES, CupsServer, cups_job
+from sensors.cups_printer import CupsServer, cups_job
 from tests.printer.conftest import PrivateCups, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,8 +33,7 @@ FORGET_WITHIN = 90.0
 
 def get_jobs(server: PrivateCups) -> dict[int, dict[str, object]]:
     """Completed jobs exactly as the printer monitor asks for them."""
-    conn = cups.Connection(host="127.0.0.1", port=server.port)
-    return dict(conn.getJobs(which_jobs="completed", requested_attributes=_JOB_ATTRIBUTES))
+    return dict(CupsServer(server.server)._jobs("completed"))
 
 
 def deskwatch_check(

@@ -1,7 +1,7 @@
 """Fuzzing the printer parsers: a reading or a counted bad answer, never an exception (issue 13).
 
 SNMP BER responses (random, and well-formed with hostile values), IPP
-attribute dictionaries as pycups hands them over (any type, any value, any
+attribute dictionaries as the IPP parser hands them over (any type, any value, any
 missing key), IPP state-reason keywords and Windows status bits.
 """
 
@@ -36,7 +36,7 @@ from sensors.windows_printer import windows_snapshot
 
 NASTY = "\x00\x07\x1b\r\n\t\x7f\x85\u202e\ufeff\ud800²٣ -_:;aZ"
 nasty_text = st.text(alphabet=st.sampled_from(NASTY) | st.characters(), max_size=60)
-#: Anything pycups could hand over for an attribute (and a few things it should not).
+#: Anything the IPP parser could hand over for an attribute (and a few things it should not).
 ipp_value = st.one_of(
     st.none(),
     st.booleans(),
