@@ -29,7 +29,7 @@ from app.kernel.monitor import MonitorContext
 from monitors import hearing
 from monitors.hearing import HearingMonitor
 from sensors import sound_dose as sd
-from sensors import win_loopback
+from sensors import win_audio_sessions, win_loopback
 from sensors.audio import AudioCapture, CaptureState, choose_loopback, louder_channel
 from sensors.win_audio_sessions import WindowsAudioSessionWatcher
 from sensors.win_loopback import EndpointVolume, endpoint_gain
@@ -226,7 +226,8 @@ def test_windows_gate_listens_while_a_render_session_is_active(
             pass
 
     monkeypatch.setattr(hearing, "_windows", lambda: True)
-    monkeypatch.setattr(hearing, "WindowsAudioSessionWatcher", NotifiedByTest)
+    # The monitor loads the watcher's module only on Windows, when it starts.
+    monkeypatch.setattr(win_audio_sessions, "WindowsAudioSessionWatcher", NotifiedByTest)
     monkeypatch.setattr(win_loopback, "read_endpoint_volume", lambda _wanted: volume("jabra_hardware_-12dB"))
     wpatch["frames"] = stereo_tone(-20, -20, 2.0)
     settings = monitor_settings(HearingMonitor, sensitivity_db=100.0, rate=16000)
