@@ -52,10 +52,10 @@ from sensors import pulse_sinks, sound_dose, win_loopback
 from sensors.audio import JOIN_TIMEOUT_S, AudioCapture, NoAudio
 from sensors.audio_analysis import CONTINUITY_BREAK
 from sensors.pulse_events import PulseStreamWatcher, StreamSnapshot
-from sensors.win_audio_sessions import WindowsAudioSessionWatcher
 
 if TYPE_CHECKING:
     from sensors.audio import Samples
+    from sensors.win_audio_sessions import WindowsAudioSessionWatcher
 
 log = logging.getLogger(__name__)
 
@@ -330,6 +330,9 @@ class HearingMonitor(Monitor):
         self._stop.clear()
         watcher: PulseStreamWatcher | WindowsAudioSessionWatcher
         if _windows():  # render sessions becoming active: something plays
+            # Windows only: COM watcher and its queue are not loaded on Linux.
+            from sensors.win_audio_sessions import WindowsAudioSessionWatcher
+
             watcher = WindowsAudioSessionWatcher(self._on_streams)
         else:
             # Playback streams coming, going or corked, sinks (their monitors) coming and going,
@@ -524,6 +527,8 @@ class HearingMonitor(Monitor):
             # WASAPI loopback delivers nothing while nothing plays: asking it would wait out the
             # whole timeout (~10 s, a Nagios check's own limit) on an idle seat.  The render
             # sessions tell at once whether anything plays (unknown: listened to, as before).
+            from sensors.win_audio_sessions import WindowsAudioSessionWatcher
+
             watcher = WindowsAudioSessionWatcher(lambda _snapshot: None)
             watcher.start()
             self._watcher = watcher

@@ -14,7 +14,7 @@ import logging
 import sys
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.kernel.i18n import Text
 from app.kernel.model import DemoSignal, Device, Direction, IndicatorMaker, Level, Reading, Thresholds
@@ -29,9 +29,10 @@ from sensors.print_server import (
     PrintServerRefused,
     PrintServerUnreachable,
 )
-from sensors.snmp_printer import SnmpPrinters
 from sensors.untrusted import clean_text
-from sensors.windows_printer import WindowsSpooler
+
+if TYPE_CHECKING:
+    from sensors.snmp_printer import SnmpPrinters
 
 log = logging.getLogger(__name__)
 
@@ -335,6 +336,8 @@ class PrinterMonitor(Monitor):
         snmp = [str(s) for s in self.options.get("snmp_printers", [])]
         self._snmp: SnmpPrinters | None = None
         if snmp:
+            from sensors.snmp_printer import SnmpPrinters  # loaded only for a seat with SNMP printers
+
             community = str(self.options.get("snmp_community", "public"))
             self._snmp = SnmpPrinters(snmp, community, float(self.options.get("connect_timeout", 3.0)))
 
@@ -351,6 +354,8 @@ class PrinterMonitor(Monitor):
         if transport == "cups":
             return CupsServer(server, connect_timeout=float(self.options.get("connect_timeout", 3.0)))
         if transport == "windows":
+            from sensors.windows_printer import WindowsSpooler  # the Windows spooler: not loaded elsewhere
+
             return WindowsSpooler(server)
         return None
 

@@ -138,6 +138,7 @@ def child(out: Path, seconds: float, argv: list[str]) -> int:
                 "python_total_kib": traced // 1024,
                 "imported_via": meter.via,
                 "modules_loaded": len(sys.modules),
+                "modules": sorted(sys.modules),
                 "files_kib": smaps_by_file(),
                 "rss_kib": vm_kib("VmRSS"),
                 "hwm_kib": vm_kib("VmHWM"),

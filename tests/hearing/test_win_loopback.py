@@ -29,7 +29,7 @@ from app.kernel.monitor import MonitorContext
 from monitors import hearing
 from monitors.hearing import HearingMonitor
 from sensors import sound_dose as sd
-from sensors import win_loopback
+from sensors import win_audio_sessions, win_loopback
 from sensors.audio import AudioCapture, CaptureState, choose_loopback, louder_channel
 from sensors.win_audio_sessions import WindowsAudioSessionWatcher
 from sensors.win_loopback import EndpointVolume, endpoint_gain
@@ -224,7 +224,7 @@ def test_idle_windows_check_asks_the_sessions_and_does_not_wait_for_the_loopback
 ) -> None:
     """On an idle seat the loopback delivers nothing: the check must not wait out its timeout for it."""
     monkeypatch.setattr(hearing, "_windows", lambda: True)
-    monkeypatch.setattr(hearing, "WindowsAudioSessionWatcher", IdleSessions)
+    monkeypatch.setattr(win_audio_sessions, "WindowsAudioSessionWatcher", IdleSessions)
     monkeypatch.setattr(win_loopback, "read_endpoint_volume", lambda _wanted: volume("jabra_hardware_-12dB"))
     wpatch["frames"] = stereo_tone(-20, -20, 2.0)  # would be heard if the loopback were opened
     settings = monitor_settings(HearingMonitor, sensitivity_db=100.0, rate=16000)
@@ -256,7 +256,8 @@ def test_windows_gate_listens_while_a_render_session_is_active(
             pass
 
     monkeypatch.setattr(hearing, "_windows", lambda: True)
-    monkeypatch.setattr(hearing, "WindowsAudioSessionWatcher", NotifiedByTest)
+    # The monitor loads the watcher's module only on Windows, when it starts.
+    monkeypatch.setattr(win_audio_sessions, "WindowsAudioSessionWatcher", NotifiedByTest)
     monkeypatch.setattr(win_loopback, "read_endpoint_volume", lambda _wanted: volume("jabra_hardware_-12dB"))
     wpatch["frames"] = stereo_tone(-20, -20, 2.0)
     settings = monitor_settings(HearingMonitor, sensitivity_db=100.0, rate=16000)

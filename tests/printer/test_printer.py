@@ -76,3 +76,26 @@ def test_status_level_is_the_worst_reason(pairs: list[tuple[str, str]]) -> None:
     for reason in p.normalise_reasons(raw):
         if p.clerk_severity(reason) > p.Severity.REPORT and reason.keyword not in p.SAME_AS:
             assert reason.message.en in status.message.en and reason.message.zh in status.message.zh
+
+
+def test_a_cups_seat_loads_neither_the_windows_spooler_nor_snmp(tmp_path: Path) -> None:
+    """The monitor on a CUPS seat with no SNMP printer: those transports' modules stay unloaded."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from app.kernel.monitor import MonitorContext\n"
+        "from monitors.printer import PrinterMonitor\n"
+        "settings = {s.key: s.default for s in PrinterMonitor.settings}\n"
+        "options = settings | {'transport': 'cups', 'server': '127.0.0.1:9'}\n"
+        "PrinterMonitor(options, MonitorContext(data_dir=Path(sys.argv[1])))\n"
+        "print(sorted(m for m in sys.modules if m in ('sensors.windows_printer', 'sensors.snmp_printer')))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
