@@ -43,6 +43,9 @@ CPU_SHARE = 0.25
 #: ...and made at least this many write calls a second (PortAudio's loop writes each message at
 #: once; its healthy callback thread writes nothing): no busy thread of other kinds is taken for one.
 WRITES_PER_S = 200.0
+#: When only the thread's total is known (its write calls are read only once it is busy): at least
+#: this many since it started.
+SPIN_WRITES = 10_000
 #: Shortest window a share is judged over.
 WINDOW_S = 0.2
 #: Attempts at parking a thread before giving up.
@@ -59,6 +62,7 @@ class ThreadSample:
     #: The thread's start time (clock ticks since boot): a reused thread id has another.
     started: int
     cpu_s: float
+    #: Write calls since the thread started (-1: not read).
     writes: int
     at: float
 
@@ -88,24 +92,28 @@ def thread_name(tid: int) -> str:
         return ""
 
 
-def sample(tid: int) -> ThreadSample | None:
-    """``tid``'s counters now, or ``None`` when it is gone (or this is not Linux)."""
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def sample(tid: int, writes: bool = True) -> ThreadSample | None:
+    """``tid``'s counters now (``writes``: its write calls too), ``None`` when it is gone (or not Linux)."""
     if not _LINUX:
         return None
+    io = ""
     try:
         with open(f"/proc/self/task/{tid}/stat", encoding="ascii", errors="replace") as handle:
             stat = handle.read()
-        with open(f"/proc/self/task/{tid}/io", encoding="ascii", errors="replace") as handle:
-            io = handle.read()
+        if writes:
+            with open(f"/proc/self/task/{tid}/io", encoding="ascii", errors="replace") as handle:
+                io = handle.read()
     except OSError:
         return None
     # The command name is in parentheses and may hold spaces: fields count from its end.
     fields = stat[stat.rfind(")") + 2 :].split()
-    writes = next((int(line.split()[1]) for line in io.splitlines() if line.startswith("syscw:")), 0)
+    calls = next((int(line.split()[1]) for line in io.splitlines() if line.startswith("syscw:")), -1)
     try:
-        ticks = os.sysconf("SC_CLK_TCK")
-        cpu = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-        return ThreadSample(tid, int(fields[19]), cpu, writes, time.monotonic())
+        cpu = (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
+        return ThreadSample(tid, int(fields[19]), cpu, calls, time.monotonic())
     except (IndexError, ValueError):
         return None
 
@@ -115,15 +123,18 @@ def is_spinning(before: ThreadSample, now: ThreadSample) -> bool:
     span = now.at - before.at
     if span < WINDOW_S or now.started != before.started:
         return False
-    busy = (now.cpu_s - before.cpu_s) / span >= CPU_SHARE
-    return busy and (now.writes - before.writes) / span >= WRITES_PER_S
+    if (now.cpu_s - before.cpu_s) / span < CPU_SHARE:
+        return False
+    if before.writes < 0:
+        return now.writes >= SPIN_WRITES
+    return (now.writes - before.writes) / span >= WRITES_PER_S
 
 
 class Watch:
     """A set of threads sampled now and then; :meth:`spinning` names those that spin."""
 
     def __init__(self, tids: set[int]) -> None:
-        self._last = {s.tid: s for s in map(sample, tids) if s is not None}
+        self._last = {s.tid: s for s in (sample(tid, writes=False) for tid in tids) if s is not None}
         self._lock = threading.Lock()
         self._claimed = False
 
@@ -146,7 +157,10 @@ class Watch:
         for tid, before in list(self._last.items()):
             if time.monotonic() - before.at < WINDOW_S:
                 continue
-            now = sample(tid)
+            # Twice a second on a healthy stream: its CPU only; its write calls once it is busy.
+            now = sample(tid, writes=False)
+            if now is not None and (now.cpu_s - before.cpu_s) / (now.at - before.at) >= CPU_SHARE:
+                now = sample(tid)
             if now is None or now.started != before.started:
                 del self._last[tid]  # ended (its id may be reused by another thread)
                 continue

@@ -28,6 +28,9 @@ def test_a_busy_thread_that_does_not_write_is_not_spinning() -> None:
     assert not spinning_threads.is_spinning(before, busy)
     assert spinning_threads.is_spinning(before, flooding)
     assert not spinning_threads.is_spinning(before, reused)  # another thread with the same id
+    unread = spinning_threads.ThreadSample(1, 5, 10.0, -1, 0.0)  # write calls not read while idle
+    assert spinning_threads.is_spinning(unread, flooding)
+    assert not spinning_threads.is_spinning(unread, busy)
 
 
 def test_a_thread_is_sampled_from_proc() -> None:
