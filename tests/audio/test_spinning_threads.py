@@ -7,8 +7,12 @@ test_capture_portaudio_spin.py.
 from __future__ import annotations
 
 import ctypes
+import shutil
+import subprocess
 import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +75,62 @@ def test_threads_started_meanwhile_get_a_stack_size_no_cached_stack_has() -> Non
         fresh = stack_of_a_new_thread()
     assert fresh == spinning_threads.FRESH_STACK_SIZE > usual
     assert stack_of_a_new_thread() == usual  # the default is put back
+
+
+#: A C thread shaped like PortAudio 19.6's error loop: cancellation off, one stderr write per turn.
+SPINNER_C = r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+static volatile long spinner_tid;
+static volatile long turns;
+static void *spin(void *arg) {
+    (void)arg;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+    spinner_tid = syscall(SYS_gettid);
+    for (;;) { fputs(".", stderr); fflush(stderr); turns++; }
+    return NULL;
+}
+long start_spinner(void) {
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, spin, NULL) != 0) return -1;
+    pthread_detach(thread);
+    while (!spinner_tid) usleep(100);
+    return spinner_tid;
+}
+long spinner_turns(void) { return turns; }
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc, /proc")
+def test_a_c_thread_spinning_on_stderr_is_parked_without_holding_its_lock(tmp_path: Path) -> None:
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.fail("gcc is not installed (Debian: build-essential); .ci/bootstrap installs it")
+    source, library = tmp_path / "spinner.c", tmp_path / "spinner.so"
+    source.write_text(SPINNER_C, "utf-8")
+    subprocess.run([gcc, "-shared", "-fPIC", "-O1", "-pthread", "-o", str(library), str(source)], check=True)
+    spinner = ctypes.CDLL(str(library))
+    spinner.start_spinner.restype = spinner.spinner_turns.restype = ctypes.c_long
+    tid = spinner.start_spinner()
+    assert tid > 0 and tid in spinning_threads.foreign_task_ids()
+    before = spinning_threads.sample(tid)
+    time.sleep(0.3)
+    now = spinning_threads.sample(tid)
+    assert before is not None and now is not None and spinning_threads.is_spinning(before, now)
+
+    assert spinning_threads.park(tid, before.started)
+    turns = spinner.spinner_turns()
+    time.sleep(0.3)
+    assert spinner.spinner_turns() == turns  # stopped
+    after = spinning_threads.sample(tid)
+    assert after is not None and after.cpu_s - now.cpu_s < 0.2
+    # It holds no lock: C stderr still works for everyone else (a hang here would be the bug).
+    libc = ctypes.CDLL(None)
+    libc.fputs.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    stderr = ctypes.c_void_p.in_dll(libc, "stderr")
+    writer = threading.Thread(target=lambda: libc.fputs(b"\n", stderr), daemon=True)
+    writer.start()
+    writer.join(5)
+    assert not writer.is_alive(), "C stderr is locked by the parked thread"
