@@ -183,6 +183,10 @@ MSG_NOT_OPENED = Text(
     "音频输入在 {seconds:.0f} 秒内未能打开",
 )
 MSG_STOPPED = Text("Headset monitoring stopped", "耳机监测已停止")
+MSG_STUCK = Text(
+    "Headset not observed: the audio library stopped working on {device} ({error})",
+    "耳机未被监测:音频库在 {device} 上停止工作({error})",
+)
 MSG_NO_INPUT = Text(
     "No microphone on this computer: plug in the headset, or name it in Settings",
     "本机没有麦克风:请插上耳机,或在设置中指定耳机",
@@ -509,6 +513,10 @@ class HeadsetMonitor(Monitor):
         elif status.state is CaptureState.STOPPED:
             connected = Reading(CONNECTED.id, None, Level.UNKNOWN, MSG_STOPPED, detail=detail)
             quality_msg = MSG_STOPPED
+        elif status.state is CaptureState.STUCK:  # no claim either way about the headset itself
+            message = MSG_STUCK.format(device=name, error=status.error or "—")
+            connected = Reading(CONNECTED.id, None, Level.UNKNOWN, message, detail=detail)
+            quality_msg = message
         else:  # absent or failed to open: the headset is not usable
             message = MSG_DISCONNECTED.format(device=name, error=status.error or "—")
             connected = Reading(CONNECTED.id, False, Level.CRITICAL, message, detail=detail)

@@ -42,6 +42,12 @@ Why the PyAudio path is built this way (measured, see DESIGN.md §5 and the benc
   good (~12.5 KiB each on Debian 12, see :func:`devices_signature`), so
   retries reuse the initialised PortAudio until the sound cards or the
   sound server change.
+* PortAudio 19.6's ALSA callback thread can spin for ever when a stream fails
+  before its first buffer (:mod:`sensors.spinning_threads`): its threads are
+  started on fresh stacks (which keeps the loop from starting), and are watched
+  every supervisor round; one that spins is parked, its stream kept unclosed
+  for good (closing it would join that thread), and the capture reads
+  ``STUCK`` until a new stream opens (after :data:`MAX_SPINS`, for good).
 * Through ALSA's ``pulse`` device the source is chosen with ``PULSE_SOURCE``,
   and while open its presence is checked with ``pactl`` because PulseAudio
   may quietly move the stream to another microphone when the headset goes.
@@ -62,7 +68,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from app.kernel.lazy import lazy_import
-from sensors import pulse
+from sensors import pulse, spinning_threads
 from sensors.audio_analysis import CONTINUITY_BREAK, PA_INPUT_OVERFLOW
 from sensors.pulse_capture import PulseConnection, PulseError, PulseStream, Source
 
@@ -113,6 +119,13 @@ LOCK_TIMEOUT_S = 10.0
 #: Upper bound of :meth:`AudioCapture.release`: what closing the headset adds
 #: to a one-shot command or to shutting down, whatever the device does.
 RELEASE_BOUND_S = JOIN_TIMEOUT_S + CLOSE_TIMEOUT_S
+#: After this many PortAudio streams spun (see :mod:`sensors.spinning_threads`), PortAudio is
+#: not used again in this process: each one leaves a parked thread and a stream that never closes.
+MAX_SPINS = 3
+#: Streams whose PortAudio thread spun, and their PortAudio, kept for the life of the process:
+#: closing one (or terminating its PortAudio, or dropping the last reference) joins a thread
+#: that never ends.
+_SPUN: list[tuple[Any, Any]] = []
 
 
 def devices_signature() -> str | None:
@@ -212,6 +225,9 @@ class CaptureState(enum.Enum):
     NO_INPUT = "no_input"
     #: Closed by its last user.
     STOPPED = "stopped"
+    #: The audio library's stream thread spun and was stopped (PortAudio 19.6's ALSA error
+    #: loop): nothing is observed until a new stream opens.
+    STUCK = "stuck"
 
 
 @dataclass(frozen=True)
@@ -421,6 +437,11 @@ class AudioCapture:
         self._spare_signature: str | None = None
         #: Fresh PortAudio initialisations (each one enumerates the devices).
         self.portaudio_inits = 0
+        #: PortAudio's own threads of the open stream, watched for a spin (Linux).
+        self._spin_watch: spinning_threads.Watch | None = None
+        self._opened_tids: set[int] = set()
+        #: PortAudio streams whose thread spun (stopped, see :mod:`sensors.spinning_threads`).
+        self.spins = 0
         self._changed = threading.Condition(self._lock)
         #: ``(listen, every)`` seconds outside a call, ``None``: listen continuously.
         self._duty: tuple[float, float] | None = None
@@ -664,6 +685,8 @@ class AudioCapture:
             if self._stream is None:
                 if now >= next_attempt and not self._open(stop):
                     next_attempt = time.monotonic() + self.retry_seconds
+            elif self._stream_spun(stream):
+                next_attempt = time.monotonic() + self.retry_seconds
             elif self._stream_lost(now):
                 log.warning("audio input lost: %s", self._error)
                 self._close(lost=True, stop=stop)
@@ -787,10 +810,12 @@ class AudioCapture:
 
         def start() -> None:
             try:
-                stream.start_stream()
+                with spinning_threads.fresh_thread_stacks():  # (its new callback thread's)
+                    stream.start_stream()
             except Exception as exc:  # PortAudio reports everything as OSError/ValueError
                 failed.append(exc)
 
+        before = spinning_threads.task_ids()
         if not self._stream_call(start, "resume", op):
             # Seen when the source went away during the pause: starting never returns.
             error = "the audio stream did not start again (device removed?)"
@@ -805,6 +830,8 @@ class AudioCapture:
                 now = time.monotonic()
                 self._paused, self._gap = False, True
                 self._phase_at = self._resumed_at = now
+                if self._spin_watch is not None:  # starting made PortAudio a new callback thread
+                    self._spin_watch = spinning_threads.Watch(self._portaudio_threads(before))
 
     @staticmethod
     def _stream_call(call: Callable[[], object], what: str, op: threading.Lock) -> bool:
@@ -827,16 +854,61 @@ class AudioCapture:
         """Leave a stream stuck in PortAudio to its helper thread (as :meth:`_teardown` does)."""
         self.stuck_closes += 1
         log.warning("%s within %.0f s; left behind", error, CLOSE_TIMEOUT_S)
+        pa, watch = self._pa, self._spin_watch
+        if self._give_up(stream, error, state) and self._park_spinning(stream, pa, watch):
+            self._set_error(self._spun_error(), CaptureState.STUCK)  # stuck because its thread spins
+
+    def _give_up(self, stream: Any, error: str, state: CaptureState) -> bool:
+        """Forget the open ``stream`` without closing it; False if it was closed meanwhile."""
         with self._changed:
             if self._stream is not stream:
-                return  # closed meanwhile by the last user leaving
+                return False  # closed meanwhile by the last user leaving
             was_connected = self._connected
-            self._stream = self._pa = None
+            self._stream = self._pa = self._spin_watch = None
             self._paused = self._connected = False
             if was_connected:
                 self._losses += 1
             self._changed.notify_all()
         self._set_error(error, state)
+        return True
+
+    def _stream_spun(self, stream: Any) -> bool:
+        """Whether the open PortAudio stream's thread spins; if so it is parked and the stream given up.
+
+        Seen when the stream's source or sound server goes away before its
+        first buffer: PortAudio 19.6's ALSA thread loops for ever printing
+        to stderr (see :mod:`sensors.spinning_threads`); a close would hang
+        on it.  Nothing is observed until a new stream opens: ``STUCK``.
+        """
+        if not self._park_spinning(stream, self._pa, self._spin_watch):
+            return False
+        self._give_up(stream, self._spun_error(), CaptureState.STUCK)
+        return True
+
+    def _spun_error(self) -> str:
+        error = "the audio library's stream thread spun after the input failed and was stopped"
+        if self.spins >= MAX_SPINS:
+            error += f" ({self.spins} times: PortAudio is not used again until Deskwatch restarts)"
+        return error
+
+    def _park_spinning(self, stream: Any, pa: Any, watch: spinning_threads.Watch | None) -> bool:
+        """Park the threads of ``watch`` that spin, keeping their stream for good; True if any spun.
+
+        Any thread: the supervisor's round and a closing user may look at the
+        same stream at once; only one of them parks (:meth:`Watch.claim_spinning`).
+        """
+        spinning = watch.claim_spinning() if watch is not None else []
+        if not spinning:
+            return False
+        self.spins += 1
+        _SPUN.append((stream, pa))  # never closed, never terminated, never collected
+        parked = [tid for tid in spinning if spinning_threads.park(tid)]
+        log.error(
+            "PortAudio's stream thread %s spun (PortAudio's ALSA error loop); %s",
+            ", ".join(map(str, spinning)),
+            "parked" if len(parked) == len(spinning) else "could not be parked (runs at idle priority)",
+        )
+        return True
 
     def _stream_lost(self, now: float) -> bool:
         stream = self._stream
@@ -990,6 +1062,10 @@ class AudioCapture:
                 self._paused, self._phase_at, self._resumed_at = False, self._opened_at, 0.0
                 self._stream_op = threading.Lock()
                 self.backend_in_use = backend
+                self._spin_watch = None
+                if backend == "portaudio" and self._opened_tids:
+                    self._spin_watch = spinning_threads.Watch(self._opened_tids)
+                self._opened_tids = set()
                 self._changed.notify_all()
         if not installed:
             self._teardown(stream, pa)
@@ -1002,6 +1078,8 @@ class AudioCapture:
         return importlib.import_module(LOOPBACK_MODULE if self.loopback else "pyaudio")
 
     def _open_portaudio(self, stop: threading.Event) -> bool:
+        if self.spins >= MAX_SPINS:
+            return False  # (STUCK, said when the last one spun)
         try:
             pyaudio = self._pyaudio()
         except ImportError as exc:  # PyAudioWPatch is a Windows-only dependency
@@ -1081,19 +1159,31 @@ class AudioCapture:
             frames = max(64, int(rate * self.block_ms / 1000))
             try:
                 with _portaudio(), _pulse_source(choice.pulse_source):
-                    stream = pa.open(
-                        format=pyaudio.paInt16,
-                        channels=choice.channels,
-                        rate=rate,
-                        input=True,
-                        input_device_index=choice.index,
-                        frames_per_buffer=frames,
-                        stream_callback=self._make_callback(rate, choice.channels),
-                    )
+                    before = spinning_threads.task_ids()
+                    with spinning_threads.fresh_thread_stacks():  # (its callback thread's)
+                        stream = pa.open(
+                            format=pyaudio.paInt16,
+                            channels=choice.channels,
+                            rate=rate,
+                            input=True,
+                            input_device_index=choice.index,
+                            frames_per_buffer=frames,
+                            stream_callback=self._make_callback(rate, choice.channels),
+                        )
+                    self._opened_tids = self._portaudio_threads(before)
                 return stream, rate
             except (OSError, ValueError) as exc:
                 error = exc
         raise error if error is not None else OSError("no sample rate accepted")
+
+    @staticmethod
+    def _portaudio_threads(before: set[int]) -> set[int]:
+        """Threads PortAudio started since ``before`` (its callback thread takes its starter's name)."""
+        return {
+            tid
+            for tid in spinning_threads.foreign_task_ids() - before
+            if spinning_threads.thread_name(tid) == THREAD_COMM
+        }
 
     def _make_callback(
         self, rate: int, channels: int = 1
@@ -1126,7 +1216,8 @@ class AudioCapture:
     def _close(self, lost: bool, stop: threading.Event | None = None) -> None:
         """Close the stream; a lost one's PortAudio is kept for reopening (``stop``: the supervisor's)."""
         with self._changed:
-            stream, pa, op = self._stream, self._pa, self._stream_op
+            stream, pa, op, watch = self._stream, self._pa, self._stream_op, self._spin_watch
+            self._spin_watch = None
             # A stream still delivering is stopped gently (its callback thread
             # ends by itself); only a dead or silent one is aborted.
             now = time.monotonic()
@@ -1146,8 +1237,11 @@ class AudioCapture:
             # PortAudio for ever (see _teardown), so that one is not reused.
             if self._teardown(stream, None, op=op):
                 self._keep_spare(pa, stop)
+            elif self._park_spinning(stream, pa, watch):  # (left behind because its thread spins?)
+                self._set_error(self._spun_error(), CaptureState.STUCK)
             return
-        self._teardown(stream, pa, graceful, op)
+        if not self._teardown(stream, pa, graceful, op):
+            self._park_spinning(stream, pa, watch)
 
     def _teardown(
         self, stream: Any, pa: Any, graceful: bool = False, op: threading.Lock | None = None
