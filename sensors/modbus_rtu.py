@@ -24,8 +24,10 @@ take as a lost link.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import select
 import struct
 import threading
 import time
@@ -314,6 +316,13 @@ class RtuClient:
         self._read_slice = port.timeout if port.timeout else min(0.2, response_timeout)
         #: When the line last carried a byte we saw or sent (opening a port can glitch it too).
         self._last_activity = clock()
+        #: The port's file descriptor where it has one (an OS serial port), for a cheap look
+        #: at whether anything came in: a zero-timeout select costs about half an in_waiting.
+        self._fd: int | None = None
+        fileno = getattr(port, "fileno", None)
+        if callable(fileno):
+            with contextlib.suppress(Exception):  # pyserial's URL ports raise rather than have none
+                self._fd = int(fileno())
         self.requests = 0
         self.replies = 0
         self.exceptions = 0
@@ -380,10 +389,11 @@ class RtuClient:
         request of ours (a reply that came too late, noise); it is read away
         and counted, so it can never be taken for the next reply.  A line
         that never falls silent is given up on after the response timeout.
-        One ``in_waiting`` per request when the line is quiet, as it is
+        One zero-timeout look per request when the line is quiet (a select;
+        ``in_waiting`` on a port without a file descriptor), as it is
         before every request but the first after a late reply.
         """
-        if not self.port.in_waiting and self._clock() - self._last_activity >= self.silence:
+        if self._clock() - self._last_activity >= self.silence and not self._input_pending():
             return 0  # the usual case: nothing came since the last reply, long ago
         stale = 0
         give_up = self._clock() + self.response_timeout
@@ -421,6 +431,13 @@ class RtuClient:
             if len(first) == length and first.startswith(header) and crc16(first[3:], header_crc) == 0:
                 return first, words.unpack_from(first, 3)
         return first, None
+
+    def _input_pending(self) -> bool:
+        """Whether bytes (or a hang-up, which the read then reports) wait on the port."""
+        if self._fd is None:
+            return bool(self.port.in_waiting)
+        readable, _, _ = select.select((self._fd,), (), (), 0)
+        return bool(readable)
 
     def _collect(
         self,
