@@ -63,3 +63,9 @@ class WinsenScanner:
                 del self.buffer[:1]
                 continue
             del self.buffer[:WINSEN_FRAME_LENGTH]
+
+    def newest(self, data: bytes) -> float | None:
+        """Add received bytes; the value of the newest valid frame (each checked and counted as by
+        :meth:`feed`), or ``None``."""
+        values = self.feed(data)
+        return values[-1] if values else None

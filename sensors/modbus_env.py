@@ -25,6 +25,9 @@ WORD_ORDERS: tuple[str, ...] = ("big", "little")
 VALUE_TYPES: tuple[str, ...] = ("int", "float32")
 #: Longest block read in one request; farther-apart registers are read separately.
 MAX_BLOCK = 16
+_FLOAT = struct.Struct(">f")
+_WORDS = struct.Struct(">HH")
+_SWAPPED = struct.Struct("<HH")
 
 
 @dataclass(frozen=True)
@@ -64,19 +67,21 @@ class RegisterField:
         """The scaled value from this field's registers (``words`` of them, in bus order)."""
         if len(registers) != self.words:
             raise FrameError(f"expected {self.words} registers, got {len(registers)}")
-        if any(not 0 <= word <= 0xFFFF for word in registers):
+        if min(registers) < 0 or max(registers) > 0xFFFF:
             raise FrameError("register value outside 0…65535")
+        if self.value_type == "float32":
+            high, low = registers if self.word_order == "big" else reversed(registers)
+            # Packing the words little-endian swaps the bytes of each (BADC, DCBA).
+            value: float = _FLOAT.unpack((_SWAPPED if self.byte_swap else _WORDS).pack(high, low))[0]
+            if not math.isfinite(value):  # NaN is how several transmitters say "no value yet"
+                raise FrameError("float32 register value is not a finite number")
+            return value * self.scale
         words = list(registers) if self.word_order == "big" else list(reversed(registers))
         if self.byte_swap:
             words = [((word & 0xFF) << 8) | (word >> 8) for word in words]
         raw = 0
         for word in words:
             raw = (raw << 16) | word
-        if self.value_type == "float32":
-            value: float = struct.unpack(">f", raw.to_bytes(4, "big"))[0]
-            if not math.isfinite(value):  # NaN is how several transmitters say "no value yet"
-                raise FrameError("float32 register value is not a finite number")
-            return value * self.scale
         bits = 16 * self.words
         if self.signed and raw >= 1 << (bits - 1):
             raw -= 1 << bits
@@ -120,6 +125,18 @@ class RegisterMap:
                 words = [registers[spec.address + n] for n in range(spec.words)]
             except KeyError:
                 raise FrameError(f"register {spec.address} was not read") from None
+            values[quantity] = checked(quantity, round(spec.decode(words), 6))
+        return values
+
+    def decode_block(self, start: int, registers: Sequence[int]) -> dict[str, float]:
+        """Quantities from one block of registers read from ``start``, as :meth:`decode` gives them
+        (the map's fields must all lie in it, as when :meth:`blocks` is one block)."""
+        values: dict[str, float] = {}
+        for quantity, spec in (self.fields or {}).items():
+            offset = spec.address - start
+            words = registers[offset : offset + spec.words] if offset >= 0 else ()
+            if len(words) != spec.words:
+                raise FrameError(f"register {spec.address} was not read")
             values[quantity] = checked(quantity, round(spec.decode(words), 6))
         return values
 

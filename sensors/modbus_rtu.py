@@ -24,8 +24,10 @@ take as a lost link.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import select
 import struct
 import threading
 import time
@@ -77,9 +79,12 @@ def _crc_table() -> tuple[int, ...]:
 _CRC_TABLE = _crc_table()
 
 
-def crc16(data: bytes | bytearray | memoryview) -> int:
-    """CRC-16/MODBUS of ``data`` (register preloaded with 0xFFFF, serial spec 6.2.2)."""
-    crc = 0xFFFF
+def crc16(data: bytes | bytearray | memoryview, crc: int = 0xFFFF) -> int:
+    """CRC-16/MODBUS of ``data`` (register preloaded with 0xFFFF, serial spec 6.2.2).
+
+    ``crc``: the register after the bytes before ``data``, to go on from there.
+    Over a frame followed by its own CRC (low byte first) the register ends at 0.
+    """
     for byte in data:
         crc = (crc >> 8) ^ _CRC_TABLE[(crc ^ byte) & 0xFF]
     return crc
@@ -111,6 +116,14 @@ def read_request(device_id: int, function: int, start: int, count: int) -> bytes
     if not 0 <= start <= 0x10000 - count:
         raise ValueError(f"registers {start}+{count} are outside 0…65535")
     return with_crc(bytes((device_id, function)) + start.to_bytes(2, "big") + count.to_bytes(2, "big"))
+
+
+@functools.lru_cache(maxsize=64)
+def _reply_shape(device_id: int, function: int, count: int) -> tuple[bytes, int, int, struct.Struct]:
+    """The header of the register reply to a request, the CRC register after it, the reply's
+    length and its word layout, worked out once."""
+    header = bytes((device_id, function, 2 * count))
+    return header, crc16(header), 5 + 2 * count, struct.Struct(f">{count}H")
 
 
 def silent_interval(baudrate: int) -> float:
@@ -303,6 +316,13 @@ class RtuClient:
         self._read_slice = port.timeout if port.timeout else min(0.2, response_timeout)
         #: When the line last carried a byte we saw or sent (opening a port can glitch it too).
         self._last_activity = clock()
+        #: The port's file descriptor where it has one (an OS serial port), for a cheap look
+        #: at whether anything came in: a zero-timeout select costs about half an in_waiting.
+        self._fd: int | None = None
+        fileno = getattr(port, "fileno", None)
+        if callable(fileno):
+            with contextlib.suppress(Exception):  # pyserial's URL ports raise rather than have none
+                self._fd = int(fileno())
         self.requests = 0
         self.replies = 0
         self.exceptions = 0
@@ -330,7 +350,13 @@ class RtuClient:
         self.port.flush()  # waits until the request is on the wire (tcdrain), so the timeout starts after it
         self._last_activity = self._clock()
         self.requests += 1
-        data, found, dropped = self._collect(device_id, function, count, stop)
+        deadline = self._clock() + self.response_timeout
+        first, registers = self._first_read(device_id, function, count)
+        if registers is not None:  # the usual case: the whole reply at once
+            self.replies += 1
+            self.garbage_bytes += stale
+            return RegisterReply(registers=registers, garbage_bytes=stale)
+        data, found, dropped = self._collect(device_id, function, count, stop, deadline, first)
         if found is not None:
             # Bytes in front of the reply, and any read in after it, are no part of it.
             garbage = stale + dropped + found.start + len(data) - found.end
@@ -363,9 +389,12 @@ class RtuClient:
         request of ours (a reply that came too late, noise); it is read away
         and counted, so it can never be taken for the next reply.  A line
         that never falls silent is given up on after the response timeout.
-        One ``in_waiting`` per request when the line is quiet, as it is
+        One zero-timeout look per request when the line is quiet (a select;
+        ``in_waiting`` on a port without a file descriptor), as it is
         before every request but the first after a late reply.
         """
+        if self._clock() - self._last_activity >= self.silence and not self._input_pending():
+            return 0  # the usual case: nothing came since the last reply, long ago
         stale = 0
         give_up = self._clock() + self.response_timeout
         while True:
@@ -384,12 +413,45 @@ class RtuClient:
         # uncounted (a tcflush would cost one more system call per request as well).
         return stale
 
-    def _collect(
-        self, device_id: int, function: int, count: int, stop: threading.Event | None
-    ) -> tuple[bytearray, Found | None, int]:
-        """Read until the reply is whole or the timeout is up: (bytes kept, the reply, bytes dropped).
+    def _first_read(self, device_id: int, function: int, count: int) -> tuple[bytes, tuple[int, ...] | None]:
+        """One read of the reply's length: (the bytes, the registers if they are the whole reply).
 
-        The line's silence does not end the wait, and a gap inside a frame
+        The usual case, checked in fewer steps than :func:`find_reply` takes but
+        for the same things: the reply from offset 0 with its header (device
+        id, function, byte count), its length and its CRC (run on from the
+        header's, and ending at 0 over the frame's own CRC).
+        """
+        header, header_crc, length, words = _reply_shape(device_id, function, count)
+        wait = min(self._read_slice, self.response_timeout)
+        if self.port.timeout != wait:
+            self.port.timeout = wait
+        first = self.port.read(length)
+        if first:
+            self._last_activity = self._clock()
+            if len(first) == length and first.startswith(header) and crc16(first[3:], header_crc) == 0:
+                return first, words.unpack_from(first, 3)
+        return first, None
+
+    def _input_pending(self) -> bool:
+        """Whether bytes (or a hang-up, which the read then reports) wait on the port."""
+        if self._fd is None:
+            return bool(self.port.in_waiting)
+        readable, _, _ = select.select((self._fd,), (), (), 0)
+        return bool(readable)
+
+    def _collect(
+        self,
+        device_id: int,
+        function: int,
+        count: int,
+        stop: threading.Event | None,
+        deadline: float,
+        first: bytes = b"",
+    ) -> tuple[bytearray, Found | None, int]:
+        """Read until the reply is whole or ``deadline``: (bytes kept, the reply, bytes dropped).
+
+        ``first`` is what :meth:`_first_read` got.  The line's silence does
+        not end the wait, and a gap inside a frame
         (the spec's t1.5 rule) does not void it: USB adapters and ptys
         deliver bytes in bursts with gaps longer than t3.5, and a device may
         glitch the line before a late answer, so only a whole, CRC-checked
@@ -402,8 +464,11 @@ class RtuClient:
         the read slice, cut to the time left.
         """
         data = bytearray()
-        dropped = 0
-        deadline = self._clock() + self.response_timeout
+        dropped = self._append(data, first)
+        if first:
+            found = find_reply(data, device_id, function, count)
+            if found is not None:
+                return data, found, dropped
         while True:
             remaining = deadline - self._clock()
             if remaining <= 0 or (stop is not None and stop.is_set()):

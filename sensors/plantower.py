@@ -41,8 +41,17 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from sensors.framing import skip_to_header
-from sensors.measurement import HCHO, HUMIDITY, PM1, PM10, PM25, TEMPERATURE, FrameError, checked
+from sensors.measurement import (
+    HCHO,
+    HUMIDITY,
+    PM1,
+    PM10,
+    PM25,
+    TEMPERATURE,
+    VALID_RANGE,
+    FrameError,
+    checked,
+)
 
 START = b"\x42\x4d"
 FRAME_LENGTH = 32
@@ -73,7 +82,7 @@ PASSIVE = 0
 ACTIVE = 1
 
 
-def checksum(data: bytes) -> int:
+def checksum(data: bytes | bytearray) -> int:
     """The 16-bit sum of ``data`` (every byte before the checksum field)."""
     return sum(data) & 0xFFFF
 
@@ -171,11 +180,69 @@ def encode_ack(code: int, data: int) -> bytes:
     return _sealed(START + ACK_LENGTH_FIELD.to_bytes(2, "big") + bytes([code & 0xFF, data & 0xFF]))
 
 
-def _sum_ok(frame: bytes) -> None:
+def _sum_ok(frame: bytes | bytearray) -> None:
     expected = checksum(frame[:-2])
     got = int.from_bytes(frame[-2:], "big")
     if got != expected:
         raise FrameError(f"PMS checksum mismatch: got {got:04x}, expected {expected:04x}")
+
+
+#: The data words of the two data frames, unpacked in one call each.
+_WORDS = {DATA_LENGTH_FIELD: struct.Struct(f">{WORDS}H"), ST_LENGTH_FIELD: struct.Struct(f">{ST_WORDS}H")}
+_PM_MAX = (VALID_RANGE[PM1][1], VALID_RANGE[PM25][1], VALID_RANGE[PM10][1])
+
+
+def _checked_words(frame: bytes | bytearray, length: int, model: str) -> tuple[int, ...]:
+    """The data words of a candidate whose start and length field fit its size; :class:`FrameError`
+    if its checksum or its values are not possible.
+
+    Everything :func:`parse_frame` rejects is rejected here, on the raw words,
+    so a scanner can check every frame and build a :class:`Sample` for the
+    newest only.
+    """
+    if (sum(frame) - frame[-2] - frame[-1]) & 0xFFFF != (frame[-2] << 8) | frame[-1]:
+        _sum_ok(frame)  # raises, with the sums
+    words: tuple[int, ...] = _WORDS[length].unpack_from(frame, 4)
+    # PM2.5 includes PM1 and PM10 includes PM2.5 (CF=1 in words 1-3, atmospheric in 4-6):
+    # anything else is corruption the weak sum checksum let through.
+    if not (words[0] <= words[1] <= words[2] and words[3] <= words[4] <= words[5]):
+        name, (pm1, pm25, pm10) = (
+            ("CF=1", words[0:3]) if not words[0] <= words[1] <= words[2] else ("atmospheric", words[3:6])
+        )
+        raise FrameError(f"PMS {name} values not cumulative: PM1 {pm1}, PM2.5 {pm25}, PM10 {pm10}")
+    # Unsigned words are never negative: only the upper ends of the atmospheric values (the
+    # ones reported) need a look; checked() gives the message.
+    if words[3] > _PM_MAX[0] or words[4] > _PM_MAX[1] or words[5] > _PM_MAX[2]:
+        for quantity, value in ((PM1, words[3]), (PM25, words[4]), (PM10, words[5])):
+            checked(quantity, float(value))
+    if length == ST_LENGTH_FIELD:
+        checked(HCHO, words[12] / 1000)
+        checked(TEMPERATURE, _signed(words[13]) / 10)
+        checked(HUMIDITY, words[14] / 10)
+    elif model == THERMO_MODEL:
+        checked(TEMPERATURE, _signed(words[10]) / 10)
+        checked(HUMIDITY, words[11] / 10)
+    return words
+
+
+def _sample(words: tuple[int, ...], length: int, model: str) -> Sample:
+    """The :class:`Sample` of data words :func:`_checked_words` accepted."""
+    cf1 = (words[0], words[1], words[2])
+    atmospheric = (words[3], words[4], words[5])
+    if length == ST_LENGTH_FIELD:
+        return Sample(
+            atmospheric,
+            cf1,
+            tuple(words[6:12]),
+            hcho=words[12] / 1000,
+            temperature=_signed(words[13]) / 10,
+            humidity=words[14] / 10,
+        )
+    if model == THERMO_MODEL:
+        return Sample(
+            atmospheric, cf1, tuple(words[6:10]), temperature=_signed(words[10]) / 10, humidity=words[11] / 10
+        )
+    return Sample(atmospheric, cf1, tuple(words[6:12]))
 
 
 def parse_frame(frame: bytes, model: str = "pms5003") -> Sample:
@@ -194,36 +261,10 @@ def parse_frame(frame: bytes, model: str = "pms5003") -> Sample:
         )
     if len(frame) != _SIZES[length]:
         raise FrameError(f"PMS frame has {len(frame)} bytes, its length field says {_SIZES[length]}")
-    _sum_ok(frame)
-    words = struct.unpack_from(f">{(length - 2) // 2}H", frame, 4)
-    cf1 = (words[0], words[1], words[2])
-    atmospheric = (words[3], words[4], words[5])
-    for name, (pm1, pm25, pm10) in (("CF=1", cf1), ("atmospheric", atmospheric)):
-        # PM2.5 includes PM1 and PM10 includes PM2.5: anything else is corruption
-        # the weak sum checksum let through.
-        if not pm1 <= pm25 <= pm10:
-            raise FrameError(f"PMS {name} values not cumulative: PM1 {pm1}, PM2.5 {pm25}, PM10 {pm10}")
-    if length == ST_LENGTH_FIELD:
-        sample = Sample(
-            atmospheric,
-            cf1,
-            tuple(words[6:12]),
-            hcho=words[12] / 1000,
-            temperature=_signed(words[13]) / 10,
-            humidity=words[14] / 10,
-        )
-    elif model == THERMO_MODEL:
-        sample = Sample(
-            atmospheric, cf1, tuple(words[6:10]), temperature=_signed(words[10]) / 10, humidity=words[11] / 10
-        )
-    else:
-        sample = Sample(atmospheric, cf1, tuple(words[6:12]))
-    for quantity, value in sample.reading().items():
-        checked(quantity, value)
-    return sample
+    return _sample(_checked_words(frame, length, model), length, model)
 
 
-def parse_ack(frame: bytes) -> tuple[int, int]:
+def parse_ack(frame: bytes | bytearray) -> tuple[int, int]:
     """``(command, data)`` of an 8-byte acknowledgement; :class:`FrameError` if it is not valid."""
     if len(frame) != ACK_LENGTH or frame[:2] != START:
         raise FrameError("not a PMS acknowledgement")
@@ -257,33 +298,58 @@ class FrameScanner:
 
     def feed(self, data: bytes) -> list[Sample]:
         """Add received bytes; return the samples of the complete valid data frames found."""
-        self.buffer += data
-        samples: list[Sample] = []
-        while self._drop_to_start() and len(self.buffer) >= 4:
-            length = int.from_bytes(self.buffer[2:4], "big")
+        return [_sample(words, length, self.model) for length, words in self._scan(data, every=True)]
+
+    def newest(self, data: bytes) -> Sample | None:
+        """Add received bytes; the sample of the newest complete valid data frame, or ``None``.
+
+        Every frame is checked and every bad one counted as by :meth:`feed`;
+        only the newest valid one becomes a :class:`Sample`, which is all a
+        reader that takes a burst of frames at once keeps.
+        """
+        found = self._scan(data, every=False)
+        return _sample(found[0][1], found[0][0], self.model) if found else None
+
+    def _scan(self, data: bytes, every: bool) -> list[tuple[int, tuple[int, ...]]]:
+        """(length field, words) of the valid data frames in the buffer and ``data`` (``every``:
+        all of them, else the newest); the buffer keeps only a frame that is not whole yet."""
+        buffer = self.buffer
+        buffer += data
+        found: list[tuple[int, tuple[int, ...]]] = []
+        end = len(buffer)
+        pos = 0
+        while True:
+            index = buffer.find(START, pos)
+            if index < 0:
+                # A last 42 may be the start of a frame split across two reads: keep it.
+                keep = end - 1 if end > pos and buffer[end - 1] == START[0] else end
+                self.garbage_bytes += keep - pos
+                pos = keep
+                break
+            self.garbage_bytes += index - pos
+            pos = index
+            if end - pos < 4:
+                break
+            length = (buffer[pos + 2] << 8) | buffer[pos + 3]
             size = _SIZES.get(length)
             if size is None:
-                self._reject()
+                self.bad_frames += 1
+                pos += 1
                 continue
-            if len(self.buffer) < size:
+            if end - pos < size:
                 break
-            candidate = bytes(self.buffer[:size])
+            candidate = buffer[pos : pos + size]
             try:
-                if size != ACK_LENGTH:
-                    samples.append(parse_frame(candidate, self.model))
-                else:
+                if size == ACK_LENGTH:
                     self.acks = [*self.acks[-7:], parse_ack(candidate)]
+                elif every:
+                    found.append((length, _checked_words(candidate, length, self.model)))
+                else:
+                    found = [(length, _checked_words(candidate, length, self.model))]
             except FrameError:
-                self._reject()
+                self.bad_frames += 1
+                pos += 1
                 continue
-            del self.buffer[:size]
-        return samples
-
-    def _reject(self) -> None:
-        self.bad_frames += 1
-        del self.buffer[:1]
-
-    def _drop_to_start(self) -> bool:
-        """Drop bytes before the next ``42 4D``; True if a whole start is left."""
-        self.garbage_bytes += skip_to_header(self.buffer, START)
-        return len(self.buffer) >= 2
+            pos += size
+        del buffer[:pos]
+        return found

@@ -2,8 +2,11 @@
 
 Both talk in checksummed binary frames at 9600 8N1 and have two modes:
 ``active`` (the sensor sends on its own, every 0.2–2.3 s; every ``period``
-seconds the session parses what has arrived and keeps the latest frame, so a
-sensor in fast mode costs no more wakeups than a slow one) and ``passive``
+seconds the session takes what the tty has buffered meanwhile in one
+non-blocking read, checks every frame in it, counts the bad ones and keeps
+the newest valid one, so the thread wakes once a cycle whatever the
+sensor's pace, and a pulled cable is noticed at the next cycle, as for an
+MH-Z19 that is asked every ``period``) and ``passive``
 (the session asks every ``period`` seconds and waits for the answer, so a
 silent sensor is told apart from a quiet one).  The first cycle
 after every (re)connection sends the mode command, so a sensor left in the
@@ -38,9 +41,9 @@ FALLBACK_TEMPERATURE = 25.0
 #: the conversion: the module is out of specification there, or the thermometer is wrong.
 CONVERSION_TEMPERATURES = (0.0, 50.0)
 
-#: How long one read waits for a frame in active mode (s).  Longer than the port's usual
-#: 0.2 s so that a sensor between frames (2.3 s apart in its stable mode) does not wake the
-#: thread five times a second; short enough for the reader to stop within its 2 s join.
+#: How long the first read after (re)connecting waits for a frame in active mode (s), so the
+#: first reading comes at once; later reads only take what the tty has buffered.  Short
+#: enough for the reader to stop within its 2 s join.
 ACTIVE_READ_TIMEOUT = 1.0
 #: Longest pause between reads in active mode (s), whatever ``period`` says: in its fast
 #: mode a PMS sends 160 B/s, and a pause must not let the 4 KiB tty buffer overflow (which
@@ -59,6 +62,9 @@ class Scanner(Protocol[Value]):
 
     def feed(self, data: bytes) -> list[Value]:
         """Parse received bytes; return the values of the valid frames found."""
+
+    def newest(self, data: bytes) -> Value | None:
+        """Parse received bytes, counting bad frames; the value of the newest valid frame."""
 
 
 class _FrameSession(_SerialSession, Generic[Value]):
@@ -103,6 +109,8 @@ class _FrameSession(_SerialSession, Generic[Value]):
             self.port.timeout = ACTIVE_READ_TIMEOUT
         self.scanner = self.make_scanner()  # a half frame from before the reconnect is noise
         self._mode_sent = False
+        #: Active mode: the first read waits for a frame; the later ones do not (see cycle()).
+        self._waiting_read = not self.passive
 
     def cycle(self, stop: threading.Event) -> CycleResult:
         started = time.monotonic()
@@ -120,8 +128,16 @@ class _FrameSession(_SerialSession, Generic[Value]):
             while not values and time.monotonic() < deadline and not stop.is_set():
                 values = scanner.feed(self._read(self.frame_length))
             answered = bool(values)
-        else:
+        elif self._waiting_read:
             values = scanner.feed(self._read_available())
+            self._waiting_read = False
+            self._set_timeout(0)  # from now on a read takes what has come, without waiting
+        else:
+            # One read of what the tty buffered since the last cycle (at most 160 B/s in the
+            # fast mode: 4 KiB is 25 s of it).  With timeout 0 it returns at once; a port
+            # that hung up (the cable pulled) is "ready" and fails it: LinkLost.
+            newest = scanner.newest(self._read(4096))
+            values = [] if newest is None else [newest]
         result = CycleResult(
             readings=[self.reading(v) for v in values[-1:]],
             bad_frames=scanner.bad_frames - bad_before,
@@ -135,6 +151,14 @@ class _FrameSession(_SerialSession, Generic[Value]):
         pause = self.period if self.passive else min(self.period, ACTIVE_MAX_PAUSE)
         stop.wait(max(0.0, pause - (time.monotonic() - started)))
         return result
+
+    def _set_timeout(self, seconds: float) -> None:
+        if self.port is None:
+            raise LinkLost("port is not open")
+        try:
+            self.port.timeout = seconds
+        except TRANSPORT_ERRORS as exc:
+            raise LinkLost(str(exc)) from exc
 
     def _read_available(self) -> bytes:
         """What has arrived, and at least the rest of a frame (waiting at most the port timeout).

@@ -22,7 +22,7 @@ import serial
 from sensors import mhz19
 from sensors.measurement import FrameError
 from sensors.modbus_env import RegisterMap
-from sensors.modbus_rtu import RtuClient
+from sensors.modbus_rtu import RegisterReply, RtuClient
 from sensors.serial_transport import (
     TRANSPORT_ERRORS,
     Backoff,
@@ -266,35 +266,62 @@ class ModbusSession(_SerialSession):
         client = self.client
         if client is None:
             raise LinkLost("port is not open")
-        result = CycleResult(answered=True)
+        result = self._one_block(client, stop) if len(self.blocks) == 1 else self._blocks(client, stop)
+        stop.wait(max(0.0, self.period - (time.monotonic() - started)))
+        return result
+
+    def _ask(self, client: RtuClient, start: int, count: int, stop: threading.Event) -> RegisterReply:
+        try:
+            return client.read_registers(self.device_id, self.register_map.function, start, count, stop)
+        except TRANSPORT_ERRORS as exc:  # the port failed, not the device
+            raise LinkLost(str(exc) or type(exc).__name__) from exc
+
+    def _one_block(self, client: RtuClient, stop: threading.Event) -> CycleResult:
+        """A map read in one request (most transmitters): decoded straight from the reply's words."""
+        ((start, count),) = self.blocks
+        reply = self._ask(client, start, count, stop)
+        if reply.registers is None:
+            return self._failed(reply, start, count)
+        try:
+            reading = self.register_map.decode_block(start, reply.registers)
+        except FrameError as exc:
+            return CycleResult(
+                bad_frames=1, garbage_bytes=reply.garbage_bytes, answered=True, problem=str(exc)
+            )
+        return CycleResult(readings=[reading], garbage_bytes=reply.garbage_bytes, answered=True)
+
+    def _blocks(self, client: RtuClient, stop: threading.Event) -> CycleResult:
+        """A map read in several requests, stopping at the first that gets no registers."""
+        garbage = 0
         registers: dict[int, int] = {}
         for start, count in self.blocks:
-            try:
-                reply = client.read_registers(self.device_id, self.register_map.function, start, count, stop)
-            except TRANSPORT_ERRORS as exc:  # the port failed, not the device
-                raise LinkLost(str(exc) or type(exc).__name__) from exc
-            result.garbage_bytes += reply.garbage_bytes
+            reply = self._ask(client, start, count, stop)
+            garbage += reply.garbage_bytes
             if reply.registers is None:
-                result.answered = False
-                if reply.exception_code is not None:
-                    result.problem = (
-                        f"device answered with Modbus exception {reply.exception_code} "
-                        f"({reply.exception_name}) for registers {start}+{count}"
-                    )
-                elif reply.bad_frame:
-                    result.bad_frames += 1
-                    result.problem = f"garbled reply: {reply.problem}"
-                else:
-                    result.problem = reply.problem
-                break
+                failed = self._failed(reply, start, count)
+                failed.garbage_bytes = garbage
+                return failed
             registers.update(zip(range(start, start + count), reply.registers, strict=True))
+        try:
+            reading = self.register_map.decode(registers)
+        except FrameError as exc:
+            return CycleResult(bad_frames=1, garbage_bytes=garbage, answered=True, problem=str(exc))
+        return CycleResult(readings=[reading], garbage_bytes=garbage, answered=True)
+
+    @staticmethod
+    def _failed(reply: RegisterReply, start: int, count: int) -> CycleResult:
+        """What a request that got no registers tells: an exception, a garbled reply or silence."""
+        result = CycleResult(garbage_bytes=reply.garbage_bytes, answered=False)
+        if reply.exception_code is not None:
+            result.problem = (
+                f"device answered with Modbus exception {reply.exception_code} "
+                f"({reply.exception_name}) for registers {start}+{count}"
+            )
+        elif reply.bad_frame:
+            result.bad_frames = 1
+            result.problem = f"garbled reply: {reply.problem}"
         else:
-            try:
-                result.readings.append(self.register_map.decode(registers))
-            except FrameError as exc:
-                result.bad_frames += 1
-                result.problem = str(exc)
-        stop.wait(max(0.0, self.period - (time.monotonic() - started)))
+            result.problem = reply.problem
         return result
 
 

@@ -16,7 +16,10 @@ simulated sensor on a real pty, at the config's defaults (``period = 2``):
 Each is reported as CPU above the floor and as a ratio to the CO₂ sensor
 (issue 18: a pollutant sensor must cost no more than it); a second MH-Z19,
 reported the same way, shows how far apart two equal sensors come out in
-the same run.  In the same run,
+the same run.  A sensor costs about 0.01 CPU-s/min, so one run's ratios
+move by ±0.1: the run is repeated (:data:`ROUNDS` rounds, fresh processes
+each time, every round with all of them side by side); the ratios are those
+of the rounds pooled, with each round's range in the notes.  In the same run,
 as before: a text board (``T=…,H=…`` every 2 s, the DHT22's fastest pace)
 and an MH-Z19 read by Deskwatch, next to a bare pyserial loop reading and
 parsing the same kinds of sensors.
@@ -78,8 +81,17 @@ THREADS = ("sensor-", "poll-environmen")
 BARE = "bare pyserial loop, same sensors"
 
 
-def run(seconds: float, warmup: float = 15.0) -> list[Result]:
-    """Measure for ``seconds`` after ``warmup`` (smaller values only for the smoke test)."""
+#: Rounds of a run (each ``seconds`` long after its warm-up).
+ROUNDS = 3
+
+
+def run(seconds: float, warmup: float = 15.0, rounds: int = ROUNDS) -> list[Result]:
+    """``rounds`` rounds of ``seconds`` after ``warmup`` each (smaller values only for the smoke test)."""
+    return summarise_rounds([measure(seconds, warmup) for _ in range(rounds)])
+
+
+def measure(seconds: float, warmup: float) -> dict[str, Usage]:
+    """One round: every process side by side, measured for ``seconds`` after ``warmup``."""
     with tempfile.TemporaryDirectory(prefix="dw-bench-env-") as tmp:
         folder = Path(tmp)
         devices: list[Any] = []
@@ -107,7 +119,24 @@ def run(seconds: float, warmup: float = 15.0) -> list[Result]:
         finally:
             for device in devices:
                 device.unplug()
-    return summarise(usage)
+    return usage
+
+
+def summarise_rounds(rounds: list[dict[str, Usage]]) -> list[Result]:
+    """:func:`summarise` of the rounds pooled (each process's mean), each round's range in the notes."""
+    pooled = {}
+    for name, first in rounds[0].items():
+        same = [r[name] for r in rounds]
+        threads = {t: sum(u.threads.get(t, 0.0) for u in same) / len(same) for t in first.threads}
+        cpu = sum(u.cpu_seconds_per_minute for u in same) / len(same)
+        pooled[name] = Usage(name, cpu, max(u.peak_rss_mib for u in same), threads)
+    results = summarise(pooled)
+    if len(rounds) > 1:
+        each = [summarise(r) for r in rounds]
+        for n, result in enumerate(results):
+            ratios = [round_results[n].cpu_ratio for round_results in each]
+            result.notes += f" [{len(rounds)} rounds: {min(ratios):.2f}–{max(ratios):.2f}]"
+    return results
 
 
 def summarise(usage: dict[str, Usage]) -> list[Result]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.bench import _tree_cpu_rss, bench_all, bench_scale, peak_rss_mib, report
+from tests.bench import Usage, _tree_cpu_rss, bench_all, bench_scale, peak_rss_mib, report
 from tests.bench.seat import Seat
 
 
@@ -92,28 +92,46 @@ def test_the_per_thread_view_names_threads_and_counts_their_wake_ups() -> None:
     assert totals["process"] >= 0 and "ticker" in printed
 
 
-def test_environment_sensors_are_reported_over_the_floor_against_the_co2_sensor() -> None:
-    from tests.bench import Usage, bench_environment
+def _environment_round(pollutant_reader: float = 0.018) -> dict[str, Usage]:
+    """Fake usage of one round: process CPU floor 0.010, CO₂ 0.020 (0.010 over), each pollutant
+    0.015 (0.005 over); threads: the floor's poll 0.001, CO₂'s reader + poll 0.009, a pollutant's
+    ``pollutant_reader`` + 0.001."""
+    from tests.bench import bench_environment
 
-    # Process CPU: floor 0.010, CO₂ 0.020 (0.010 over), each pollutant 0.015 (0.005 over);
-    # threads: the floor's poll 0.001, CO₂'s reader + poll 0.009, a pollutant's 0.019.
     def usage(name: str, cpu: float, threads: dict[str, float]) -> Usage:
         return Usage(name, cpu, 30.0, threads)
 
     fake = {bench_environment.FLOOR: usage(bench_environment.FLOOR, 0.010, {"poll-environmen": 0.001})}
     for label in bench_environment.SENSORS:
         co2 = label == bench_environment.CO2
-        reader = 0.008 if co2 else 0.018
+        reader = 0.008 if co2 else pollutant_reader
         fake[label] = usage(label, 0.020 if co2 else 0.015, {"sensor-x": reader, "poll-environmen": 0.001})
     fake[bench_environment.MONITOR] = usage(bench_environment.MONITOR, 0.03, {})
     fake[bench_environment.BARE] = usage(bench_environment.BARE, 0.04, {})
-    results = bench_environment.summarise(fake)
+    return fake
+
+
+def test_environment_sensors_are_reported_over_the_floor_against_the_co2_sensor() -> None:
+    from tests.bench import bench_environment
+
+    results = bench_environment.summarise(_environment_round())
     process = [r for r in results if r.bench == "environment-sensor"]
     threads = [r for r in results if r.bench == "environment-sensor-threads"]
     assert len(process) == len(threads) == len(bench_environment.SENSORS) - 1
     assert all(abs(r.cpu_ratio - 0.5) < 1e-9 for r in process)
     assert all(abs(r.cpu_ratio - 18 / 8) < 1e-9 for r in threads)
     assert results[-1].bench == "environment" and abs(results[-1].cpu_ratio - 0.75) < 1e-9
+
+
+def test_environment_rounds_are_pooled_and_each_rounds_range_is_noted() -> None:
+    from tests.bench import bench_environment
+
+    # Over the floor's poll a pollutant's threads cost 0.008 in one round and 0.016 in the
+    # other, the CO₂ sensor's 0.008 in both: the pooled ratio is that of the means.
+    results = bench_environment.summarise_rounds([_environment_round(0.008), _environment_round(0.016)])
+    threads = [r for r in results if r.bench == "environment-sensor-threads"]
+    assert all(abs(r.cpu_ratio - 1.5) < 1e-9 for r in threads)
+    assert all(r.notes.endswith("[2 rounds: 1.00–2.00]") for r in threads), threads[0].notes
 
 
 def test_the_seat_turns_the_hearing_monitor_off_and_keeps_the_headset(tmp_path: Path) -> None:

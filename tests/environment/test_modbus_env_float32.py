@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sensors.measurement import FrameError
-from sensors.modbus_env import RegisterField, build_map
+from sensors.modbus_env import RegisterField, RegisterMap, build_map
 
 # 23.5 is 0x41BC0000 (sign 0, exponent 131, mantissa 0x3C0000); bytes A B C D = 41 BC 00 00.
 # -0.15625 is 0xBE200000.
@@ -48,8 +48,12 @@ def test_a_float_needs_two_registers_and_a_known_type() -> None:
         RegisterField(0, words=2, value_type="float64")
 
 
-def test_build_map_assigns_tvoc_and_pm_registers_as_floats() -> None:
-    register_map = build_map(
+#: TVOC, PM2.5 and PM10 as floats in registers 10-15, CDAB: 0.5 mg/m³, 36 and 52 µg/m³.
+FLOAT_WORDS = (0x0000, 0x3F00, 0x0000, 0x4210, 0x0000, 0x4250)
+
+
+def _float_map() -> RegisterMap:
+    return build_map(
         "",
         value_type="float32",
         word_order="little",
@@ -59,9 +63,13 @@ def test_build_map_assigns_tvoc_and_pm_registers_as_floats() -> None:
         pm25_register=12,
         pm10_register=14,
     )
+
+
+def test_build_map_assigns_tvoc_and_pm_registers_as_floats() -> None:
+    register_map = _float_map()
     assert set(register_map.fields or {}) == {"tvoc", "pm25", "pm10"}
     assert register_map.blocks() == [(10, 6)]
-    registers = {10: 0x0000, 11: 0x3F00, 12: 0x0000, 13: 0x4210, 14: 0x0000, 15: 0x4250}
+    registers = dict(enumerate(FLOAT_WORDS, 10))
     assert register_map.decode(registers) == {"tvoc": 0.5, "pm25": 36.0, "pm10": 52.0}
 
 
@@ -82,3 +90,21 @@ def test_an_impossible_float_reading_is_rejected() -> None:
     )
     with pytest.raises(FrameError, match="tvoc"):
         register_map.decode({0: 0xC000, 1: 0x0000})  # -2.0 mg/m³
+
+
+def test_one_block_decodes_as_the_register_dictionary_does() -> None:
+    # The session decodes a one-request map straight from the reply's words (decode_block);
+    # it must give what decode() gives from the same registers, bad values included.
+    register_map, words = _float_map(), FLOAT_WORDS
+    assert register_map.decode_block(10, words) == register_map.decode(dict(enumerate(words, 10)))
+    nan = (0x0000, 0x7FC0, *words[2:])
+    for decode in (
+        lambda: register_map.decode_block(10, nan),
+        lambda: register_map.decode(dict(enumerate(nan, 10))),
+    ):
+        with pytest.raises(FrameError, match="not a finite number"):
+            decode()
+    with pytest.raises(FrameError, match="register 14 was not read"):
+        register_map.decode_block(10, words[:4])  # a block that ends before the last field
+    with pytest.raises(FrameError, match="register 10 was not read"):
+        register_map.decode_block(11, words)  # one that starts after the first

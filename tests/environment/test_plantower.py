@@ -73,6 +73,38 @@ def test_the_scanner_resynchronises_on_garbage_and_partial_frames() -> None:
     assert [s.reading()[PM10] for s in found] == [18.0]
 
 
+def _frame(pm25: int) -> bytes:
+    return plantower.encode_frame((pm25 - 2, pm25, pm25 + 3))
+
+
+def test_newest_of_a_burst_is_the_last_valid_frame_and_every_bad_one_is_counted() -> None:
+    # A reader that takes what the tty buffered over a cycle gets several frames at once.
+    corrupt = _frame(30)[:-1] + bytes([_frame(30)[-1] ^ 0x01])
+    not_cumulative = plantower.encode_frame((9, 8, 10))  # a good checksum over impossible values
+    burst = b"\x00\x01" + _frame(20) + corrupt + _frame(21) + not_cumulative + _frame(22)[:10]
+    scanner = plantower.FrameScanner()
+    newest = scanner.newest(burst)
+    assert newest is not None and newest.reading()[PM25] == 21.0  # the cut frame is not whole yet
+    # Two bad frames; the noise and the rest of each bad frame (after its first byte) are garbage.
+    assert scanner.bad_frames == 2 and scanner.garbage_bytes == 2 + 2 * (plantower.FRAME_LENGTH - 1)
+    # The same stream through feed(): the same frames accepted, the same ones counted.
+    fed = plantower.FrameScanner()
+    assert [s.reading()[PM25] for s in fed.feed(burst)] == [20.0, 21.0]
+    assert (fed.bad_frames, fed.garbage_bytes, fed.buffer) == (2, scanner.garbage_bytes, scanner.buffer)
+    # The rest of the cut frame completes it on the next cycle.
+    assert scanner.newest(_frame(22)[10:]) == fed.feed(_frame(22)[10:])[0]
+
+
+def test_newest_of_a_burst_whose_last_frame_is_bad_is_the_one_before() -> None:
+    scanner = plantower.FrameScanner()
+    bad = bytearray(_frame(40))
+    bad[7] ^= 0x10  # PM2.5's low byte: the checksum no longer fits
+    newest = scanner.newest(_frame(39) + bytes(bad))
+    assert newest is not None and newest.reading()[PM25] == 39.0
+    assert scanner.bad_frames == 1
+    assert scanner.newest(bytes(bad)) is None and scanner.bad_frames == 2
+
+
 # -- PMS5003ST and PMS5003T ---------------------------------------------------------
 #: A PMS5003ST frame written out from the manual's appendix: length 2×17+2 = 36, the twelve
 #: PM and count words, formaldehyde 0.052 mg/m³ (52), −3.4 °C (0xFFDE, signed), 45.6 %RH,

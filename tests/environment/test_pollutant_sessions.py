@@ -9,6 +9,7 @@ state the monitor turns into the "sensor connected" alert.
 from __future__ import annotations
 
 import struct
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,12 +19,20 @@ import pytest
 
 from app.core.engine import Engine
 from app.kernel.model import Level, Reading
-from sensors import ze08
+from sensors import plantower, ze08
 from sensors.environment_sensors import define_sensor, room_temperature
 from sensors.measurement import HCHO, HUMIDITY, PM1, PM10, PM25, TEMPERATURE, TVOC
-from sensors.pollutant_sessions import FALLBACK_TEMPERATURE
-from sensors.reader import CONNECTED, DISCONNECTED, NO_ANSWER, SensorReader, SensorStatus
-from sensors.serial_transport import Backoff
+from sensors.pollutant_sessions import FALLBACK_TEMPERATURE, PlantowerSession
+from sensors.reader import (
+    CONNECTED,
+    DISCONNECTED,
+    NO_ANSWER,
+    CycleResult,
+    LinkLost,
+    SensorReader,
+    SensorStatus,
+)
+from sensors.serial_transport import Backoff, SerialSettings
 from tests.environment.conftest import MakeMonitor, by_key, plugged
 from tests.environment.pollutant_simulators import Pms5003, Ze08
 from tests.environment.simulators import ModbusTransmitter
@@ -149,6 +158,50 @@ def test_pms_unplugged_and_plugged_back(pms: Pms5003, run_reader: Callable[..., 
     assert status.reconnects == 1 and status.error == ""  # the alert clears, polling goes on
     pms.atmospheric = (11, 21, 31)
     wait_for(reader, lambda s: pm_of(s) == (11.0, 21.0, 31.0))
+
+
+def test_pms_active_cycle_reads_a_burst_at_once_and_keeps_the_newest_valid_frame(pms: Pms5003) -> None:
+    # After its first reading the session only takes what the tty buffered since the last cycle,
+    # without waiting: several frames at once (fast mode: up to ten a cycle), one of them bad.
+    session = PlantowerSession(SerialSettings(str(pms.link)), "active", period=0.0)
+    session.open()
+    stop = threading.Event()
+    try:
+        assert wait_cycle(session, stop, lambda r: bool(r.readings)).readings[0][PM25] == 12.0
+        pms.active = False  # the test sends the frames now
+        time.sleep(0.1)
+        session.cycle(stop)  # whatever the sensor sent meanwhile
+        started = time.monotonic()
+        assert session.cycle(stop) == CycleResult()  # nothing buffered: no wait, no reading
+        assert time.monotonic() - started < 0.1
+        corrupt = bytearray(plantower.encode_frame((30, 40, 50)))
+        corrupt[-1] ^= 0x01
+        pms.write(
+            plantower.encode_frame((1, 2, 3)) + bytes(corrupt) + plantower.encode_frame((4, 5, 6))
+            + bytes(corrupt) + plantower.encode_frame((7, 8, 9))
+        )  # fmt: skip
+        time.sleep(0.1)
+        result = session.cycle(stop)
+        assert result.readings == [{PM1: 7.0, PM25: 8.0, PM10: 9.0}]
+        assert result.bad_frames == 2 and "checksum" in result.problem
+        # A pulled cable is noticed at the next cycle: the read fails, it does not wait.
+        pms.unplug()
+        with pytest.raises(LinkLost):
+            session.cycle(stop)
+    finally:
+        session.close()
+
+
+def wait_cycle(
+    session: PlantowerSession, stop: threading.Event, check: Callable[[CycleResult], bool]
+) -> CycleResult:
+    """Cycle the session until a result passes ``check`` (bounded)."""
+    deadline = time.monotonic() + 10.0
+    while True:
+        result = session.cycle(stop)
+        if check(result) or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)
 
 
 # -- Plantower PMS5003ST / PMS5003T: one sensor, PM + HCHO + T/RH ---------------------
