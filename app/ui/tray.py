@@ -62,6 +62,7 @@ class TrayIcon(QObject):
         self._drawn: dict[str, tuple[Level, Level]] = {}
         self._alert_keys: frozenset[str] = frozenset()
         self._drawn_at = -math.inf
+        self._forgets = 0
         surface.bridge.states_changed.connect(self._on_states)
         surface.bridge.alert_event.connect(lambda _event: self.refresh())
         self.refresh()
@@ -79,6 +80,9 @@ class TrayIcon(QObject):
         (alerts, acknowledgements, a pending countdown) redraws by its own
         path; :data:`FULL_REDRAW_S` bounds what time alone could change.
         """
+        if self.surface.engine.forgets != self._forgets:  # a monitor switched off: its states are gone
+            self.refresh()
+            return
         for state in changed:
             if (
                 self._drawn.get(state.key) != (state.level, state.raw_level)
@@ -97,6 +101,7 @@ class TrayIcon(QObject):
     def refresh(self) -> None:
         """Recompute colour, badge and tooltip."""
         engine = self.surface.engine
+        self._forgets = engine.forgets
         states, alerts = engine.states(), engine.alerts.visible()
         self._drawn = {s.key: (s.level, s.raw_level) for s in states}
         self._alert_keys = frozenset(a.key for a in alerts)

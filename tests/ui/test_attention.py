@@ -159,3 +159,12 @@ def test_the_tray_redraws_only_for_readings_that_can_change_its_icon_or_tooltip(
     assert "Temperature 29.5 °C" in app.tray.icon.toolTip()
     app.engine.ingest([reading(TEMPERATURE, 22.0)])
     assert "Temperature" not in app.tray.icon.toolTip()
+
+
+def test_the_tray_redraws_after_a_monitor_is_switched_off_even_for_a_quiet_batch(make_app: Any) -> None:
+    app = make_app(PENDING_CONFIG.replace("raise_after = 5", "raise_after = 150"), tray=True)
+    app.engine.ingest([reading(CPU, 10.0), reading(TEMPERATURE, 29.0)])
+    assert "Temperature 29.0 °C" in app.tray.icon.toolTip()
+    app.engine.forget("env")  # switched off in the settings: its states go without a batch
+    app.engine.ingest([reading(CPU, 11.0)])  # a value that is fine and stays fine
+    assert "Temperature" not in app.tray.icon.toolTip()
