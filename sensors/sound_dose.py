@@ -447,16 +447,25 @@ class Interval:
 class SoundDoseMeter:
     """Reduces playback buffers to A-weighted energy and shock events (not thread-safe: one caller).
 
-    :meth:`add` takes a buffer as it arrives; :meth:`take` hands over what
-    was heard since the previous call.  No samples are kept beyond the
-    current buffer.
+    :meth:`add` takes a buffer as it arrives and queues it; :meth:`take`
+    analyses the queue, in order and each buffer as it came (its time, gain
+    and the calibration then), and hands over what was heard since the
+    previous call.  At most :attr:`QUEUE_SECONDS` of samples are kept: the
+    monitor takes every poll (5 s), and a second of audio analysed once a
+    second cost about twice the CPU of five analysed back to back (numpy's
+    code and data gone cold in between).
     """
+
+    #: Most audio queued before it is analysed without waiting for :meth:`take` (s).
+    QUEUE_SECONDS = 10.0
 
     def __init__(self, settings: MeterSettings, rate: int) -> None:
         self.settings = settings
         self.rate = rate
         self._shock = ShockDetector(settings.shock, rate)
         self._interval = Interval()
+        self._queue: list[tuple[Samples, int, float, bool, float, bool, MeterSettings]] = []
+        self._queued_seconds = 0.0
 
     def add(
         self,
@@ -476,20 +485,40 @@ class SoundDoseMeter:
         the levels.  ``volume_known`` false counts the buffer as heard at an
         unknown volume.
         """
+        self._queue.append((samples, rate, end_time, contiguous, gain_db, volume_known, self.settings))
+        self._queued_seconds += samples.size / max(rate, 1)
+        if self._queued_seconds >= self.QUEUE_SECONDS:
+            self._analyse_queue()
+
+    def _analyse_queue(self) -> None:
+        queue, self._queue, self._queued_seconds = self._queue, [], 0.0
+        for samples, rate, end_time, contiguous, gain_db, volume_known, settings in queue:
+            self._analyse(samples, rate, end_time, contiguous, gain_db, volume_known, settings)
+
+    def _analyse(
+        self,
+        samples: Samples,
+        rate: int,
+        end_time: float,
+        contiguous: bool,
+        gain_db: float,
+        volume_known: bool,
+        settings: MeterSettings,
+    ) -> None:
         if gain_db > 0.0:
             boosted = samples.astype(np.float64) * 10.0 ** (gain_db / 20.0)
             samples = np.clip(np.round(boosted), -FULL_SCALE, FULL_SCALE - 1).astype(np.int16)
             gain_db = 0.0
         if rate != self.rate:
             self.rate = rate
-            self._shock = ShockDetector(self.settings.shock, rate)
+            self._shock = ShockDetector(settings.shock, rate)
         elif not contiguous:
             self._shock.reset()
         if samples.size == 0:
             return
         energy, count = a_weighted_energy(samples, rate)
         seconds = count / rate
-        at_ear_db = self.settings.sensitivity_db + gain_db
+        at_ear_db = settings.sensitivity_db + gain_db
         gain = 10.0 ** (at_ear_db / 10.0)
         # Σ x_A² / rate is the energy in full-scale-units·s; over a full-scale sine's
         # mean square it is seconds·10^(L_FS/10), and the sensitivity turns it into SPL.
@@ -506,9 +535,11 @@ class SoundDoseMeter:
 
     def break_continuity(self) -> None:
         """The next buffer does not follow the last one (a new stream): no rise is measured across."""
+        self._analyse_queue()
         self._shock.reset()
 
     def take(self) -> Interval:
         """What was heard since the last call (and start a new interval)."""
+        self._analyse_queue()
         interval, self._interval = self._interval, Interval()
         return interval

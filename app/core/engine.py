@@ -101,6 +101,8 @@ class Engine:
             indicators = config.registry
         self.registry = indicators if isinstance(indicators, Registry) else Registry(indicators=indicators)
         self._states: dict[str, IndicatorState] = {}
+        #: Monitors forgotten so far (:meth:`forget` drops states without telling the listeners).
+        self.forgets = 0
         self._debouncers: dict[str, Debouncer] = {}
         self._lock = threading.RLock()
         self._state_listeners: list[StateListener] = []
@@ -260,6 +262,7 @@ class Engine:
         """
         now = self.clock()
         with self._lock:
+            self.forgets += 1
             for key in [k for k in self._states if split_key(k)[0].startswith(monitor_id + ".")]:
                 state = self._states.pop(key)
                 self._debouncers.pop(key, None)

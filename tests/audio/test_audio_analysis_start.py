@@ -135,3 +135,33 @@ def test_a_long_silence_ending_inside_a_buffer_counts_whole() -> None:
     window.add_samples(np.concatenate((zeros(0.4), noisy_speech_with_hum(0.5))))
     assert window.start_zeros_dropped == 0
     assert summary(window).seconds == pytest.approx(1.8)
+
+
+def test_audio_analysed_at_the_read_gives_the_figures_of_audio_analysed_on_arrival() -> None:
+    # Buffers are queued and analysed when the window is read: the same blocks, flags and
+    # zero runs as one analysed buffer by buffer, across a pause, an overflow and a short buffer.
+    buffers = [
+        (noisy_speech_with_hum(1.0), 0),
+        (np.concatenate((zeros(0.3), noisy_speech_with_hum(0.7))), CONTINUITY_BREAK),
+        (noisy_speech_with_hum(1.0), PA_INPUT_OVERFLOW),
+        (noisy_speech_with_hum(0.45), 0),  # a flush before a pause: not a whole number of blocks
+        (np.concatenate((noisy_speech_with_hum(0.5), zeros(0.05), noisy_speech_with_hum(0.45))), 0),
+    ]
+    eager, lazy = WindowStats(SETTINGS, seconds=10), WindowStats(SETTINGS, seconds=10)
+    for pcm, flags in buffers:
+        eager.add_samples(pcm, flags)
+        eager.summary()  # analysed now
+        lazy.add_samples(pcm, flags)
+    assert len(lazy._queue) == len(buffers)  # none analysed yet
+    assert lazy.summary() == eager.summary()
+    assert lazy.summary(2.0) == eager.summary(2.0)
+    assert [(b.samples, b.flags, b.inner_zero_runs, d) for b, d in lazy._blocks] == [
+        (b.samples, b.flags, b.inner_zero_runs, d) for b, d in eager._blocks
+    ]
+
+
+def test_a_window_nobody_reads_holds_at_most_queue_seconds_of_raw_audio() -> None:
+    window = WindowStats(SETTINGS, seconds=10, queue_seconds=3.0)
+    feed(window, noisy_speech_with_hum(20.0))
+    assert window._queued <= 3.0 * RATE
+    assert window.seconds_held == pytest.approx(10.0)

@@ -64,6 +64,7 @@ def _dose(pcm: np.ndarray, sensitivity_db: float) -> Callable[[], None]:
             meter.add(pcm[start : start + BUFFER], RATE, float(start) / RATE)
             if start % (5 * RATE) == 0:
                 meter.take()
+        meter.take()  # the meter analyses what it queued at take(): all of it is counted
 
     return work
 

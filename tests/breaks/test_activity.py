@@ -6,6 +6,7 @@ import time
 
 from app.core.breaks import BreakPlan, BreakRule, BreakService, BreakSettings, Phase
 from app.core.breaks.activity import ActivitySampler
+from app.kernel.callstate import CallState
 from sensors.idle import ActivitySample, ActivitySource, IdleUnavailable
 from tests.breaks.sim import FakeSource
 
@@ -73,3 +74,29 @@ def test_a_working_clerk_is_read_again_just_before_idle_time_could_become_a_brea
         BreakService(long, source=FakeSource()).sampler._wait_after(ActivitySample(0.0, False))
         == service.MAX_READ_WAIT_S
     )
+
+
+def test_in_a_call_the_sampler_waits_long_and_the_first_tick_after_the_call_reads_at_once() -> None:
+    # In a call the scheduler counts work whatever input and lock say: nothing to read for.
+    settings = BreakSettings(plan=BreakPlan(BreakRule(600, 20), BreakRule(3600, 300), 0))
+    now = [1000.0]
+    calls = CallState(hangover_seconds=8.0, clock=lambda: now[0])
+    source = FakeSource()
+    source.idle = 45.0  # listening to the caller: no input
+    service = BreakService(settings, call_state=calls, source=source, clock=lambda: now[0])
+    pace = service.sampler._wait_after
+    service.sampler.read()
+    service.tick()
+    assert pace(ActivitySample(45.0, False)) == ActivitySampler.INTERVAL  # away, no call
+    calls.set_source("headset_voice", True)
+    service.tick()
+    assert pace(ActivitySample(45.0, False)) == pace(ActivitySample(0.0, True)) == service.MAX_READ_WAIT_S
+    service.sampler._poke.clear()
+    calls.set_source("headset_voice", False)  # the voice stops; the call ends after the hangover
+    now[0] += 5
+    service.tick()
+    assert not service.sampler._poke.is_set()  # still in the hangover: still a call
+    now[0] += 5
+    service.tick()  # the call is over: its rest is timed from a fresh read
+    assert service.sampler._poke.is_set()
+    assert pace(ActivitySample(45.0, False)) == ActivitySampler.INTERVAL

@@ -167,6 +167,38 @@ def test_shock_on_a_sudden_burst_with_its_time() -> None:
     assert shocks[0].rise_db >= 25
 
 
+def test_buffers_analysed_at_take_give_what_buffers_analysed_on_arrival_give() -> None:
+    # The meter queues what arrives and analyses it at take(): each buffer with its own time,
+    # gain, volume flag and the calibration of when it came, across a new stream and a rate change.
+    rate = 16000
+    signal = np.concatenate(
+        [sine(1000, -30.0, 1.0, rate), sine(2100, -2.0, 0.3, rate), sine(500, -20, 1.2, rate)]
+    )
+    meters = [sd.SoundDoseMeter(sd.MeterSettings(sensitivity_db=110.0), rate) for _ in range(2)]
+    meters[1].QUEUE_SECONDS = 0.0  # analysed as each buffer arrives
+    for meter in meters:
+        for n, i in enumerate(range(0, signal.size, rate // 2)):
+            chunk = signal[i : i + rate // 2]
+            meter.add(
+                chunk, rate, 100.0 + i / rate, contiguous=n != 3, gain_db=3.0 * (n % 2), volume_known=n != 2
+            )
+            if n == 4:
+                meter.settings = sd.MeterSettings(sensitivity_db=100.0)
+                meter.break_continuity()
+        meter.add(sine(1000, -10.0, 0.5, 8000), 8000, 200.0)
+    assert len(meters[0]._queue) == 1 and not meters[1]._queue
+    lazy, eager = (meter.take() for meter in meters)
+    assert lazy == eager and lazy.shocks and lazy.unknown_seconds == pytest.approx(0.5)
+
+
+def test_a_meter_nobody_takes_from_queues_at_most_its_queue_seconds() -> None:
+    meter = sd.SoundDoseMeter(sd.MeterSettings(), 16000)
+    for i in range(30):
+        meter.add(sine(1000, -30.0, 1.0, 16000), 16000, float(i))
+    assert meter._queued_seconds < meter.QUEUE_SECONDS
+    assert meter.take().seconds == pytest.approx(30.0)
+
+
 def test_no_shock_on_speech_or_a_loud_but_steady_tone() -> None:
     rate = 16000
     meter = sd.SoundDoseMeter(sd.MeterSettings(), rate)

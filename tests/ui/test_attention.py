@@ -139,3 +139,32 @@ def test_the_tray_countdown_fires_when_the_text_changes_and_then_stops(make_app:
     assert app.tray.countdown.remainingTime() <= 2_100
     qtbot.waitUntil(lambda: "alert at the next reading" in app.tray.icon.toolTip(), timeout=5000)
     assert not app.tray.countdown.isActive()  # the hold is over: the next reading decides
+
+
+def test_the_tray_redraws_only_for_readings_that_can_change_its_icon_or_tooltip(
+    make_app: Any, qtbot: Any, monkeypatch: Any
+) -> None:
+    app = make_app(PENDING_CONFIG.replace("raise_after = 5", "raise_after = 150"), tray=True)
+    app.engine.ingest([reading(TEMPERATURE, 22.0)])
+    assert "Temperature" not in app.tray.icon.toolTip()
+    redraws: list[int] = []
+    refresh = app.tray.refresh
+    monkeypatch.setattr(app.tray, "refresh", lambda: (redraws.append(1), refresh()))
+    app.engine.ingest([reading(TEMPERATURE, 23.0)])  # a new value, still fine: nothing shown changes
+    app.engine.ingest([reading(TEMPERATURE, 24.0)])
+    assert redraws == []
+    app.engine.ingest([reading(TEMPERATURE, 29.0)])  # out of range: pending, in the tooltip
+    assert redraws == [1] and "Temperature 29.0 °C — Over 28 °C, alert in" in app.tray.icon.toolTip()
+    app.engine.ingest([reading(TEMPERATURE, 29.5)])  # a pending value's number is in the tooltip
+    assert "Temperature 29.5 °C" in app.tray.icon.toolTip()
+    app.engine.ingest([reading(TEMPERATURE, 22.0)])
+    assert "Temperature" not in app.tray.icon.toolTip()
+
+
+def test_the_tray_redraws_after_a_monitor_is_switched_off_even_for_a_quiet_batch(make_app: Any) -> None:
+    app = make_app(PENDING_CONFIG.replace("raise_after = 5", "raise_after = 150"), tray=True)
+    app.engine.ingest([reading(CPU, 10.0), reading(TEMPERATURE, 29.0)])
+    assert "Temperature 29.0 °C" in app.tray.icon.toolTip()
+    app.engine.forget("env")  # switched off in the settings: its states go without a batch
+    app.engine.ingest([reading(CPU, 11.0)])  # a value that is fine and stays fine
+    assert "Temperature" not in app.tray.icon.toolTip()

@@ -103,6 +103,8 @@ class BreakService:
         self._lock = threading.RLock()
         #: The phase at the last tick was WORKING (the sampler may be in one of its long waits).
         self._working = True
+        #: A call (or a ring) was seen at the last tick (the sampler waits long in one).
+        self._in_call = False
         self._listeners: list[UpdateListener] = []
         self._serial = 0
         self._last_ingest = -float("inf")
@@ -229,12 +231,18 @@ class BreakService:
         reach the shortest break no sooner than the break's length less the
         idle time just read: nothing the scheduler does can change until then
         (input meanwhile only keeps it below), so the next read comes
-        :attr:`READ_MARGIN_S` before that.  Away, locked, or with a notice or
-        break up, every second: the clerk's return is noticed at once.
+        :attr:`READ_MARGIN_S` before that.  In a call (or while a softphone
+        rings) at work, :attr:`MAX_READ_WAIT_S`: the scheduler counts call
+        time as work whatever the input and the lock say, and the first tick
+        after the call (its hangover included) reads at once.  Away, locked, or with a notice
+        or break up, every second: the clerk's return is noticed at once.
         """
         with self._lock:
             working = self.scheduler.phase is Phase.WORKING
             shortest = self.scheduler.settings.shortest_break
+            in_call = self.in_call() or bool(self.ringing)
+        if working and in_call:
+            return self.MAX_READ_WAIT_S
         if sample.locked or not working:
             return ActivitySampler.INTERVAL
         return min(self.MAX_READ_WAIT_S, shortest - sample.idle_seconds - self.READ_MARGIN_S)
@@ -277,9 +285,11 @@ class BreakService:
             in_call = self.in_call() or bool(self.ringing)
             events = self.scheduler.tick(now, idle_seconds, in_call, locked)
             working = self.scheduler.phase is Phase.WORKING
-            if self._working and not working:
-                self.sampler.read_soon()  # a notice or break is up: the sampler's long wait ends now
-            self._working = working
+            if (self._working and not working) or (self._in_call and not in_call):
+                # A notice or break is up, or a call is over (its rest is timed from input
+                # read after it): the sampler's long wait ends now.
+                self.sampler.read_soon()
+            self._working, self._in_call = working, in_call
             if events or now - self._last_ingest >= self.INGEST_EVERY:
                 self._publish(now)
             update = self._update(now, events, in_call)
