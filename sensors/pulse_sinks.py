@@ -17,6 +17,10 @@ carry*, and that differs by server and by sink:
   0 dB is the mixer's maximum; with ``DECIBEL_VOLUME`` ``pactl`` prints it in
   dB); above 100 % the rest is software and is in the monitor again.  A
   hardware mute (``HW_MUTE_CTRL``) likewise leaves the monitor playing.
+  Between two steps of the mixer PulseAudio sets the step at or above the
+  slider and applies the rest in software, before the monitor; ``pactl``
+  shows only the whole volume, so that rest is counted twice and the level
+  can read up to one mixer step low (known, not corrected).
 * **PipeWire** (pipewire-pulse, the default on newer Ubuntu, UOS and Kylin)
   reports every sink with ``DECIBEL_VOLUME`` (plus ``HW_VOLUME_CTRL`` when the
   route has a hardware volume) and ``Driver: PipeWire``.  Its monitor ports
