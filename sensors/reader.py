@@ -279,7 +279,10 @@ class ModbusSession(_SerialSession):
     def _one_block(self, client: RtuClient, stop: threading.Event) -> CycleResult:
         """A map read in one request (most transmitters): decoded straight from the reply's words."""
         ((start, count),) = self.blocks
-        reply = self._ask(client, start, count, stop)
+        try:  # _ask's, inline: one call less on every cycle of most transmitters
+            reply = client.read_registers(self.device_id, self.register_map.function, start, count, stop)
+        except TRANSPORT_ERRORS as exc:  # the port failed, not the device
+            raise LinkLost(str(exc) or type(exc).__name__) from exc
         if reply.registers is None:
             return self._failed(reply, start, count)
         try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sensors.measurement import FrameError
 from sensors.modbus_env import RegisterField, RegisterMap, build_map
@@ -108,3 +110,32 @@ def test_one_block_decodes_as_the_register_dictionary_does() -> None:
         register_map.decode_block(10, words[:4])  # a block that ends before the last field
     with pytest.raises(FrameError, match="register 10 was not read"):
         register_map.decode_block(11, words)  # one that starts after the first
+
+
+def _outcome(decode: object, *args: object) -> object:
+    try:
+        return decode(*args)  # type: ignore[operator]
+    except FrameError as exc:
+        return f"FrameError: {exc}"
+
+
+@given(
+    st.integers(-2, 0x10001),
+    st.integers(-2, 0x10001),
+    st.sampled_from([1.0, 0.001, 1000.0]),
+    st.sampled_from(["tvoc", "pm25"]),
+)
+def test_a_block_decodes_an_abcd_float_as_the_map_does(
+    high: int, low: int, scale: float, quantity: str
+) -> None:
+    # decode_block's memoised ABCD path must give what decode gives: value, rounding and errors
+    # (out-of-range words, NaN and infinities, impossible readings), and the same again when asked twice.
+    register_map = build_map(
+        value_type="float32",
+        temperature_register=-1,
+        humidity_register=-1,
+        **{f"{quantity}_register": 4, f"{quantity}_scale": scale},
+    )
+    expected = _outcome(register_map.decode, {4: high, 5: low})
+    assert _outcome(register_map.decode_block, 4, (high, low)) == expected
+    assert _outcome(register_map.decode_block, 3, (0, high, low)) == expected
