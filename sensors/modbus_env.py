@@ -11,7 +11,6 @@ reader in :mod:`sensors.reader` asks for the registers through
 
 from __future__ import annotations
 
-import functools
 import math
 import struct
 from collections.abc import Mapping, Sequence
@@ -138,28 +137,8 @@ class RegisterMap:
             words = registers[offset : offset + spec.words] if offset >= 0 else ()
             if len(words) != spec.words:
                 raise FrameError(f"register {spec.address} was not read")
-            if spec.value_type == "float32" and spec.word_order == "big" and not spec.byte_swap:
-                value = _abcd(words[0], words[1], spec.scale)  # the commonest float, memoised
-            else:
-                value = round(spec.decode(words), 6)
-            values[quantity] = checked(quantity, value)
+            values[quantity] = checked(quantity, round(spec.decode(words), 6))
         return values
-
-
-# A transmitter sends the same few words over and over; rounding a float to 6 digits (dtoa)
-# was, on a cold cache, most of what a Modbus cycle cost over an MH-Z19's.  A pure function
-# of the words, so the memo returns what decode would; an error is raised again each time.
-@functools.lru_cache(maxsize=256)
-def _abcd(high: int, low: int, scale: float) -> float:
-    """An ABCD float32 (``high`` word first, bytes unswapped) × ``scale``, rounded as
-    :meth:`RegisterMap.decode` rounds; :class:`FrameError` as :meth:`RegisterField.decode`."""
-    try:
-        value: float = _FLOAT.unpack(_WORDS.pack(high, low))[0] * scale
-    except struct.error:
-        raise FrameError("register value outside 0…65535") from None
-    if not math.isfinite(value):  # NaN is how several transmitters say "no value yet"
-        raise FrameError("float32 register value is not a finite number")
-    return round(value, 6)
 
 
 def _th(function: int, temperature: int, humidity: int) -> RegisterMap:
