@@ -119,11 +119,15 @@ def read_request(device_id: int, function: int, start: int, count: int) -> bytes
 
 
 @functools.lru_cache(maxsize=64)
-def _reply_shape(device_id: int, function: int, count: int) -> tuple[bytes, int, int, struct.Struct]:
-    """The header of the register reply to a request, the CRC register after it, the reply's
-    length and its word layout, worked out once."""
+def _exchange(
+    device_id: int, function: int, start: int, count: int
+) -> tuple[bytes, bytes, int, int, struct.Struct]:
+    """One request's frame and what its register reply looks like, worked out once (one cache
+    look-up a cycle): the request, the reply's header, the CRC register after that header, the
+    reply's length and its word layout.  ``ValueError`` as :func:`read_request`."""
     header = bytes((device_id, function, 2 * count))
-    return header, crc16(header), 5 + 2 * count, struct.Struct(f">{count}H")
+    request = read_request(device_id, function, start, count)
+    return request, header, crc16(header), 5 + 2 * count, struct.Struct(f">{count}H")
 
 
 def silent_interval(baudrate: int) -> float:
@@ -251,7 +255,7 @@ def diagnose(data: bytes | bytearray, device_id: int, function: int, count: int)
     return f"{size} bytes that hold no Modbus frame (wrong framing or CRC)"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RegisterReply:
     """What one request got: registers, an exception code, a bad frame or nothing."""
 
@@ -344,18 +348,36 @@ class RtuClient:
         the device sent.  ``ValueError`` for an impossible request; the
         port's own errors pass through.
         """
-        request = read_request(device_id, function, start, count)
-        stale = self._quiet_line()
-        self.port.write(request)
-        self.port.flush()  # waits until the request is on the wire (tcdrain), so the timeout starts after it
-        self._last_activity = self._clock()
+        request, header, header_crc, length, words = _exchange(device_id, function, start, count)
+        port, clock = self.port, self._clock
+        fd = self._fd
+        # The usual case inline (one look, as in _quiet_line): the line has been silent since
+        # the last reply, long ago, and nothing waits; else _quiet_line reads stale bytes away.
+        quiet = clock() - self._last_activity >= self.silence
+        if quiet and fd is not None and not select.select((fd,), (), (), 0)[0]:
+            stale = 0
+        else:
+            stale = self._quiet_line()
+        port.write(request)
+        port.flush()  # waits until the request is on the wire (tcdrain), so the timeout starts after it
+        sent = self._last_activity = clock()
         self.requests += 1
-        deadline = self._clock() + self.response_timeout
-        first, registers = self._first_read(device_id, function, count)
-        if registers is not None:  # the usual case: the whole reply at once
-            self.replies += 1
-            self.garbage_bytes += stale
-            return RegisterReply(registers=registers, garbage_bytes=stale)
+        deadline = sent + self.response_timeout
+        # The first read asks for the whole reply, as the MH-Z19's 9 bytes are asked for at once.
+        wait = min(self._read_slice, self.response_timeout)
+        if port.timeout != wait:
+            port.timeout = wait
+        first = port.read(length)
+        if first:
+            self._last_activity = clock()
+            # The usual case, checked in fewer steps than find_reply takes but for the same
+            # things: the reply from offset 0 with its header (device id, function, byte
+            # count), its length and its CRC (run on from the header's, ending at 0 over the
+            # frame's own CRC).
+            if len(first) == length and first.startswith(header) and crc16(first[3:], header_crc) == 0:
+                self.replies += 1
+                self.garbage_bytes += stale
+                return RegisterReply(words.unpack_from(first, 3), garbage_bytes=stale)
         data, found, dropped = self._collect(device_id, function, count, stop, deadline, first)
         if found is not None:
             # Bytes in front of the reply, and any read in after it, are no part of it.
@@ -413,25 +435,6 @@ class RtuClient:
         # uncounted (a tcflush would cost one more system call per request as well).
         return stale
 
-    def _first_read(self, device_id: int, function: int, count: int) -> tuple[bytes, tuple[int, ...] | None]:
-        """One read of the reply's length: (the bytes, the registers if they are the whole reply).
-
-        The usual case, checked in fewer steps than :func:`find_reply` takes but
-        for the same things: the reply from offset 0 with its header (device
-        id, function, byte count), its length and its CRC (run on from the
-        header's, and ending at 0 over the frame's own CRC).
-        """
-        header, header_crc, length, words = _reply_shape(device_id, function, count)
-        wait = min(self._read_slice, self.response_timeout)
-        if self.port.timeout != wait:
-            self.port.timeout = wait
-        first = self.port.read(length)
-        if first:
-            self._last_activity = self._clock()
-            if len(first) == length and first.startswith(header) and crc16(first[3:], header_crc) == 0:
-                return first, words.unpack_from(first, 3)
-        return first, None
-
     def _input_pending(self) -> bool:
         """Whether bytes (or a hang-up, which the read then reports) wait on the port."""
         if self._fd is None:
@@ -450,7 +453,7 @@ class RtuClient:
     ) -> tuple[bytearray, Found | None, int]:
         """Read until the reply is whole or ``deadline``: (bytes kept, the reply, bytes dropped).
 
-        ``first`` is what :meth:`_first_read` got.  The line's silence does
+        ``first`` is what the first read got.  The line's silence does
         not end the wait, and a gap inside a frame
         (the spec's t1.5 rule) does not void it: USB adapters and ptys
         deliver bytes in bursts with gaps longer than t3.5, and a device may

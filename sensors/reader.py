@@ -251,6 +251,9 @@ class ModbusSession(_SerialSession):
         self.client: RtuClient | None = None
         #: The requests of one reading, worked out once: the map is frozen.
         self.blocks = register_map.blocks()
+        #: The words of the last good one-block reply and their reading (see _one_block).
+        self._last_registers: tuple[int, ...] | None = None
+        self._last_reading: dict[str, float] = {}
 
     def open(self) -> None:
         super().open()
@@ -279,15 +282,26 @@ class ModbusSession(_SerialSession):
     def _one_block(self, client: RtuClient, stop: threading.Event) -> CycleResult:
         """A map read in one request (most transmitters): decoded straight from the reply's words."""
         ((start, count),) = self.blocks
-        reply = self._ask(client, start, count, stop)
-        if reply.registers is None:
+        try:  # _ask's, inline: one call less on every cycle of most transmitters
+            reply = client.read_registers(self.device_id, self.register_map.function, start, count, stop)
+        except TRANSPORT_ERRORS as exc:  # the port failed, not the device
+            raise LinkLost(str(exc) or type(exc).__name__) from exc
+        registers = reply.registers
+        if registers is None:
             return self._failed(reply, start, count)
-        try:
-            reading = self.register_map.decode_block(start, reply.registers)
-        except FrameError as exc:
-            return CycleResult(
-                bad_frames=1, garbage_bytes=reply.garbage_bytes, answered=True, problem=str(exc)
-            )
+        if registers == self._last_registers:
+            # The same words as last time decode to the same reading (the map is frozen and
+            # decoding pure); decoding them again cost, on a cold cache, about what the rest
+            # of the cycle costs over an MH-Z19's.  A bad reply is never remembered.
+            reading = self._last_reading.copy()
+        else:
+            try:
+                reading = self.register_map.decode_block(start, registers)
+            except FrameError as exc:
+                return CycleResult(
+                    bad_frames=1, garbage_bytes=reply.garbage_bytes, answered=True, problem=str(exc)
+                )
+            self._last_registers, self._last_reading = registers, reading.copy()
         return CycleResult(readings=[reading], garbage_bytes=reply.garbage_bytes, answered=True)
 
     def _blocks(self, client: RtuClient, stop: threading.Event) -> CycleResult:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sensors.measurement import FrameError
 from sensors.modbus_env import RegisterField, RegisterMap, build_map
+from sensors.modbus_rtu import RegisterReply
+from sensors.reader import ModbusSession
+from sensors.serial_transport import SerialSettings
 
 # 23.5 is 0x41BC0000 (sign 0, exponent 131, mantissa 0x3C0000); bytes A B C D = 41 BC 00 00.
 # -0.15625 is 0xBE200000.
@@ -108,3 +115,64 @@ def test_one_block_decodes_as_the_register_dictionary_does() -> None:
         register_map.decode_block(10, words[:4])  # a block that ends before the last field
     with pytest.raises(FrameError, match="register 10 was not read"):
         register_map.decode_block(11, words)  # one that starts after the first
+
+
+def _outcome(decode: object, *args: object) -> object:
+    try:
+        return decode(*args)  # type: ignore[operator]
+    except FrameError as exc:
+        return f"FrameError: {exc}"
+
+
+@given(
+    st.integers(-2, 0x10001),
+    st.integers(-2, 0x10001),
+    st.sampled_from([1.0, 0.001, 1000.0]),
+    st.sampled_from(["tvoc", "pm25"]),
+)
+def test_a_block_decodes_an_abcd_float_as_the_map_does(
+    high: int, low: int, scale: float, quantity: str
+) -> None:
+    # decode_block's memoised ABCD path must give what decode gives: value, rounding and errors
+    # (out-of-range words, NaN and infinities, impossible readings), and the same again when asked twice.
+    register_map = build_map(
+        value_type="float32",
+        temperature_register=-1,
+        humidity_register=-1,
+        **{f"{quantity}_register": 4, f"{quantity}_scale": scale},
+    )
+    expected = _outcome(register_map.decode, {4: high, 5: low})
+    assert _outcome(register_map.decode_block, 4, (high, low)) == expected
+    assert _outcome(register_map.decode_block, 3, (0, high, low)) == expected
+
+
+class _Client:
+    """A stand-in for the RTU client: hands out the replies given, one a cycle."""
+
+    def __init__(self, *replies: RegisterReply) -> None:
+        self.replies = list(replies)
+
+    def read_registers(self, *_args: object) -> RegisterReply:
+        return self.replies.pop(0)
+
+
+def test_a_session_decodes_repeated_words_alike_and_never_remembers_a_bad_reading() -> None:
+    # The session reuses the reading of words it saw last; a change, an impossible value (counted
+    # every time) and a return to the earlier words must all come out as decoding them would.
+    session = ModbusSession(SerialSettings(port="unused"), build_map(preset="holding-h0-t1"), 1, period=0)
+    words = [(500, 231), (500, 231), (1500, 231), (1500, 231), (500, 231), (500, 245)]
+    client = _Client(*(RegisterReply(registers=w) for w in words))
+    session.client = client  # type: ignore[assignment]
+    results = [session.cycle(threading.Event()) for _ in words]
+    assert [r.readings for r in results] == [
+        [{"humidity": 50.0, "temperature": 23.1}],
+        [{"humidity": 50.0, "temperature": 23.1}],
+        [],
+        [],
+        [{"humidity": 50.0, "temperature": 23.1}],
+        [{"humidity": 50.0, "temperature": 24.5}],
+    ]
+    assert [r.bad_frames for r in results] == [0, 0, 1, 1, 0, 0]
+    results[-1].readings[0]["temperature"] = -1.0  # a caller changing its reading changes no later one
+    session.client = _Client(RegisterReply(registers=(500, 245)))  # type: ignore[assignment]
+    assert session.cycle(threading.Event()).readings == [{"humidity": 50.0, "temperature": 24.5}]
