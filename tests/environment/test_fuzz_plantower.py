@@ -147,3 +147,32 @@ def test_a_valid_st_frame_between_noise_is_found_with_every_value(
         "humidity": tenth_rh / 10,
     }
     assert any(all(r.get(k) == v for k, v in wanted.items()) for r in result.readings), result
+
+
+@FUZZ
+@given(
+    st.sampled_from(plantower.MODELS),
+    st.lists(  # reads of several pieces each: bursts of frames, cut frames, noise, false starts
+        st.lists(
+            st.one_of(
+                st.binary(max_size=50),
+                pm_triples(top=3000).map(plantower.encode_frame),
+                pm_triples(top=2000).map(lambda pm: plantower.encode_frame(pm)[:20]),
+                st.sampled_from([b"\x42\x4d\x00\x24", b"\x42\x4d\x00\x1c", b"\x42\x4d\x00\x04", b"\x42"]),
+            ),
+            max_size=6,
+        ).map(b"".join),
+        max_size=6,
+    ),
+)
+def test_newest_is_the_last_of_what_feed_finds_and_counts_alike(model: str, chunks: list[bytes]) -> None:
+    """The active-mode reader takes a burst with :meth:`newest` (its own scan): same result as ``feed``."""
+    by_feed, by_newest = plantower.FrameScanner(model), plantower.FrameScanner(model)
+    for chunk in chunks:
+        values = by_feed.feed(chunk)
+        newest = by_newest.newest(chunk)
+        expected = values[-1] if values else None
+        got = None if newest is None else SESSION.reading(newest)
+        assert got == (None if expected is None else SESSION.reading(expected))
+        assert (by_newest.bad_frames, by_newest.garbage_bytes) == (by_feed.bad_frames, by_feed.garbage_bytes)
+        assert bytes(by_newest.buffer) == bytes(by_feed.buffer)
