@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from app.core.alerts import Alert, AlertBook, AlertListener, Debouncer
 from app.core.config import Config
@@ -70,7 +70,20 @@ class IndicatorState:
         )
 
 
+_T = TypeVar("_T")
+
 StateListener = Callable[[list[IndicatorState]], None]
+#: Called with the keys of states that are gone (their monitor was switched off).
+RemovalListener = Callable[[frozenset[str]], None]
+
+
+def _tell(listeners: list[Callable[[_T], None]], news: _T, kind: str) -> None:
+    """Hand ``news`` to each listener; a broken listener must not stop monitoring."""
+    for listener in list(listeners):
+        try:
+            listener(news)
+        except Exception:
+            log.exception("%s listener failed", kind)
 
 
 class Engine:
@@ -101,11 +114,10 @@ class Engine:
             indicators = config.registry
         self.registry = indicators if isinstance(indicators, Registry) else Registry(indicators=indicators)
         self._states: dict[str, IndicatorState] = {}
-        #: Monitors forgotten so far (:meth:`forget` drops states without telling the listeners).
-        self.forgets = 0
         self._debouncers: dict[str, Debouncer] = {}
         self._lock = threading.RLock()
         self._state_listeners: list[StateListener] = []
+        self._removal_listeners: list[RemovalListener] = []
         self.alerts = AlertBook(next_id=history.next_alert_id) if history else AlertBook()
         if history is not None:
             self.alerts.listeners.append(history.record_event)
@@ -133,6 +145,10 @@ class Engine:
     def add_state_listener(self, listener: StateListener) -> None:
         """Call ``listener(changed_states)`` after every batch of readings."""
         self._state_listeners.append(listener)
+
+    def add_removal_listener(self, listener: RemovalListener) -> None:
+        """Call ``listener(keys)`` when states go without a reading (:meth:`forget`)."""
+        self._removal_listeners.append(listener)
 
     def add_alert_listener(self, listener: AlertListener) -> None:
         """Call ``listener(event)`` on every alert transition."""
@@ -258,12 +274,14 @@ class Engine:
         """Drop the states of a monitor that was switched off.
 
         Its open alerts end (nobody watches the condition any more); those not
-        yet acknowledged stay visible until seen, like any cleared alert.
+        yet acknowledged stay visible until seen, like any cleared alert.  The
+        removal listeners are told which states went: no batch of readings
+        will ever mention them again.
         """
         now = self.clock()
         with self._lock:
-            self.forgets += 1
-            for key in [k for k in self._states if split_key(k)[0].startswith(monitor_id + ".")]:
+            removed = frozenset(k for k in self._states if split_key(k)[0].startswith(monitor_id + "."))
+            for key in removed:
                 state = self._states.pop(key)
                 self._debouncers.pop(key, None)
                 self.alerts.transition(
@@ -277,15 +295,12 @@ class Engine:
                     message=state.message,
                     now=now,
                 )
+        if removed:
+            _tell(self._removal_listeners, removed, "removal")
 
     def _notify(self, changed: list[IndicatorState]) -> None:
-        if not changed:
-            return
-        for listener in list(self._state_listeners):
-            try:
-                listener(changed)
-            except Exception:  # a broken listener must not stop monitoring
-                log.exception("state listener failed")
+        if changed:
+            _tell(self._state_listeners, changed, "state")
 
     # -- queries ------------------------------------------------------------
     def states(self) -> list[IndicatorState]:

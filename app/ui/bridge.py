@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QTimer, Signal, SignalInstance
 
 from app.core.alerts import AlertEvent
 from app.core.engine import Engine, IndicatorState
@@ -49,9 +49,12 @@ class EngineBridge(QObject):
     states_changed = Signal(list)
     #: One :class:`AlertEvent`.
     alert_event = Signal(object)
+    #: frozenset[str]: keys of states that are gone (a monitor switched off), never to come again.
+    states_removed = Signal(object)
     # The same, queued from worker threads with the time they were queued at.
     _states_queued = Signal(list, float)
     _alert_queued = Signal(object, float)
+    _removal_queued = Signal(object, float)
 
     def __init__(self, engine: Engine, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -61,8 +64,10 @@ class EngineBridge(QObject):
         queued = Qt.ConnectionType.QueuedConnection
         self._states_queued.connect(self._deliver_states, queued)
         self._alert_queued.connect(self._deliver_alert, queued)
+        self._removal_queued.connect(self._deliver_removal, queued)
         engine.add_state_listener(self._on_states)
         engine.add_alert_listener(self._on_alert)
+        engine.add_removal_listener(self._on_removal)
 
     def detach(self) -> None:
         """Stop forwarding (the engine keeps its listener list; we just go quiet)."""
@@ -75,27 +80,32 @@ class EngineBridge(QObject):
         watch = self.watch
         return watch.probe.queued() if watch is not None else time.monotonic()
 
-    def _on_states(self, states: list[IndicatorState]) -> None:
+    def _forward(self, now: SignalInstance, queued: SignalInstance, news: object) -> None:
+        """Emit ``now`` at once on the GUI thread, else ``queued`` with the time it was queued."""
         if self._alive:
             stamp = self._stamp()
             if stamp is None:
-                self.states_changed.emit(list(states))
+                now.emit(news)
             else:
-                self._states_queued.emit(list(states), stamp)
+                queued.emit(news, stamp)
+
+    def _on_states(self, states: list[IndicatorState]) -> None:
+        self._forward(self.states_changed, self._states_queued, list(states))
 
     def _on_alert(self, event: AlertEvent) -> None:
-        if self._alive:
-            stamp = self._stamp()
-            if stamp is None:
-                self.alert_event.emit(event)
-            else:
-                self._alert_queued.emit(event, stamp)
+        self._forward(self.alert_event, self._alert_queued, event)
+
+    def _on_removal(self, keys: frozenset[str]) -> None:
+        self._forward(self.states_removed, self._removal_queued, keys)
 
     def _deliver_states(self, states: list[IndicatorState], stamp: float) -> None:
         self._deliver(stamp, lambda: self.states_changed.emit(states))
 
     def _deliver_alert(self, event: AlertEvent, stamp: float) -> None:
         self._deliver(stamp, lambda: self.alert_event.emit(event))
+
+    def _deliver_removal(self, keys: frozenset[str], stamp: float) -> None:
+        self._deliver(stamp, lambda: self.states_removed.emit(keys))
 
     def _deliver(self, stamp: float, emit: Callable[[], None]) -> None:
         if not self._alive:

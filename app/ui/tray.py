@@ -62,8 +62,8 @@ class TrayIcon(QObject):
         self._drawn: dict[str, tuple[Level, Level]] = {}
         self._alert_keys: frozenset[str] = frozenset()
         self._drawn_at = -math.inf
-        self._forgets = 0
         surface.bridge.states_changed.connect(self._on_states)
+        surface.bridge.states_removed.connect(self._on_removed)
         surface.bridge.alert_event.connect(lambda _event: self.refresh())
         self.refresh()
 
@@ -80,9 +80,6 @@ class TrayIcon(QObject):
         (alerts, acknowledgements, a pending countdown) redraws by its own
         path; :data:`FULL_REDRAW_S` bounds what time alone could change.
         """
-        if self.surface.engine.forgets != self._forgets:  # a monitor switched off: its states are gone
-            self.refresh()
-            return
         for state in changed:
             if (
                 self._drawn.get(state.key) != (state.level, state.raw_level)
@@ -94,6 +91,10 @@ class TrayIcon(QObject):
         if time.monotonic() - self._drawn_at >= FULL_REDRAW_S:
             self.refresh()
 
+    def _on_removed(self, _keys: frozenset[str]) -> None:
+        """States went without a batch (a monitor switched off): what was drawn may count them."""
+        self.refresh()
+
     def show(self) -> None:
         """Put the icon in the tray."""
         self.icon.show()
@@ -101,7 +102,6 @@ class TrayIcon(QObject):
     def refresh(self) -> None:
         """Recompute colour, badge and tooltip."""
         engine = self.surface.engine
-        self._forgets = engine.forgets
         states, alerts = engine.states(), engine.alerts.visible()
         self._drawn = {s.key: (s.level, s.raw_level) for s in states}
         self._alert_keys = frozenset(a.key for a in alerts)

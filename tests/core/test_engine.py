@@ -11,7 +11,7 @@ from app.core.engine import Engine
 from app.core.history import History
 from app.core.status import shown_level
 from app.kernel.i18n import Text
-from app.kernel.model import Indicator, Level, Reading, Thresholds
+from app.kernel.model import Indicator, Level, Reading, Thresholds, make_key
 from tests import devices
 from tests.conftest import FakeClock
 
@@ -154,3 +154,23 @@ def test_one_shot_checks_have_nothing_pending(clock: FakeClock) -> None:
     eng.ingest([Reading(CO2.id, 1250.0)])
     state = eng.state(CO2.id)
     assert state is not None and state.level is Level.WARNING and state.rises_at is None
+
+
+def test_forgetting_a_monitor_tells_the_removal_listeners_which_states_went(clock: FakeClock) -> None:
+    """A monitor switched off: its states go without a batch of readings, so whoever drew
+    them (tray, panel) learns it from the removal listeners, once, with exactly those keys."""
+    eng = engine(clock)
+    removed: list[frozenset[str]] = []
+    changed: list[list[str]] = []
+    eng.add_removal_listener(lambda _keys: 1 / 0)  # a broken listener does not stop the others
+    eng.add_removal_listener(removed.append)
+    eng.add_state_listener(lambda states: changed.append([s.key for s in states]))
+    eng.ingest([Reading(LINE.id, "200 OK", Level.OK), Reading(CO2.id, 2500, Level.CRITICAL, instance="wall")])
+    changed.clear()
+    eng.forget("environment")
+    assert removed == [frozenset({make_key(CO2.id, "wall")})]
+    assert changed == []  # no batch: nothing new was read
+    assert [s.key for s in eng.states()] == [LINE.id]
+    eng.forget("environment")  # nothing left of it: nobody is told again
+    eng.forget("printer")  # never reported
+    assert len(removed) == 1

@@ -7,6 +7,7 @@ badge and tooltip, the banner and the alerts tab must tell the same story.
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 from app.core.alerts import AlertState
@@ -161,10 +162,19 @@ def test_the_tray_redraws_only_for_readings_that_can_change_its_icon_or_tooltip(
     assert "Temperature" not in app.tray.icon.toolTip()
 
 
-def test_the_tray_redraws_after_a_monitor_is_switched_off_even_for_a_quiet_batch(make_app: Any) -> None:
+def test_a_monitor_switched_off_leaves_the_tray_and_the_panel_without_another_batch(
+    make_app: Any, qtbot: Any
+) -> None:
+    """The settings' reload forgets a monitor on the worker thread; no reading will ever
+    mention its states again, so the tray and the panel must drop them on that news alone."""
     app = make_app(PENDING_CONFIG.replace("raise_after = 5", "raise_after = 150"), tray=True)
+    app.panel.show()
     app.engine.ingest([reading(CPU, 10.0), reading(TEMPERATURE, 29.0)])
-    assert "Temperature 29.0 °C" in app.tray.icon.toolTip()
-    app.engine.forget("env")  # switched off in the settings: its states go without a batch
-    app.engine.ingest([reading(CPU, 11.0)])  # a value that is fine and stays fine
-    assert "Temperature" not in app.tray.icon.toolTip()
+    app.panel.flush_pending()
+    card = app.panel.cards[devices.ENVIRONMENT]
+    assert "Temperature 29.0 °C" in app.tray.icon.toolTip() and card.rows
+    forgotten = threading.Thread(target=app.engine.forget, args=("env",))  # as the reload does it
+    forgotten.start()
+    forgotten.join()
+    qtbot.waitUntil(lambda: "Temperature" not in app.tray.icon.toolTip(), timeout=2000)
+    assert card.rows == {} and app.panel.cards[Device.COMPUTER].rows  # only the env rows went

@@ -73,6 +73,7 @@ class StatusPanel(QMainWindow):
         self._flush_timer.timeout.connect(self._flush)
         self._build()
         surface.bridge.states_changed.connect(self._queue_states)
+        surface.bridge.states_removed.connect(self._remove_states)
         surface.card_widget_added.connect(self._card_widget_added)
         # Alert transitions are rare (readings are the steady stream): the header and
         # the alert centre follow them hidden or not, so the counts always agree.
@@ -206,6 +207,16 @@ class StatusPanel(QMainWindow):
             self._header_stale = True  # drawn by showEvent
         elif not self._flush_timer.isActive():
             self._flush_timer.start()
+
+    def _remove_states(self, keys: frozenset[str]) -> None:
+        """Drop the rows (and queued changes) of states that are gone: nobody observes them now."""
+        for key in keys:
+            self._pending.pop(key, None)
+        current = {s.key for s in self.surface.engine.states()}
+        for card in self.cards.values():
+            if keys & card.rows.keys():
+                card.remove_missing(current)
+        self._update_header()  # rare, like alert transitions: hidden or not, the counts agree
 
     def _flush(self) -> None:
         started = time.perf_counter()
