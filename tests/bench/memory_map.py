@@ -238,11 +238,13 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         return child(Path(args.child[0]), args.seconds, args.child[1:])
+    from tests.bench import compile_sources
     from tests.bench.bench_tray import BARE_TRAY
     from tests.bench.seat import Seat
     from tests.xserver import xvfb
 
     root_dir = Path(__file__).resolve().parents[2]
+    compile_sources()  # bytecode, as an installed seat runs it
     with tempfile.TemporaryDirectory(prefix="dw-memory-map-") as tmp, xvfb(with_tray=True) as x:
         root = Path(tmp)
         with Seat(root, play_seconds=args.seconds + 120) as seat:
