@@ -10,8 +10,6 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
-import platformdirs
-
 APP_NAME = "deskwatch"
 CONFIG_FILE_NAME = "deskwatch.toml"
 HISTORY_FILE_NAME = "history.sqlite3"
@@ -27,7 +25,7 @@ def user_config_path() -> Path:
     override = os.environ.get("DESKWATCH_CONFIG")
     if override:
         return Path(override)
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / CONFIG_FILE_NAME
+    return _user_dir("config") / CONFIG_FILE_NAME
 
 
 #: The XDG Base Directory default when ``$XDG_CONFIG_DIRS`` is unset or empty.
@@ -74,7 +72,41 @@ def user_data_dir() -> Path:
     override = os.environ.get("DESKWATCH_DATA_DIR")
     if override:
         return Path(override)
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    return _user_dir("data")
+
+
+#: Where the XDG Base Directory spec puts a user's folders when its variable is unset.
+XDG_USER_DEFAULTS = {"config": ("XDG_CONFIG_HOME", ".config"), "data": ("XDG_DATA_HOME", ".local/share")}
+
+
+def _user_dir(kind: str, platform: str = sys.platform, environ: Mapping[str, str] = os.environ) -> Path:
+    """The user's ``kind`` (``config``/``data``) folder: platformdirs' answer, without it on Linux.
+
+    On Linux and the BSDs the answer is the XDG Base Directory spec's, which
+    needs no library: importing platformdirs costs the tray app about half a
+    MiB (its modules, ``urllib.parse``, ``ipaddress``) for two paths.  Windows
+    and macOS ask platformdirs, loaded then.
+    """
+    if platform in ("win32", "darwin"):
+        import platformdirs
+
+        found = platformdirs.user_config_dir if kind == "config" else platformdirs.user_data_dir
+        return Path(found(APP_NAME, appauthor=False))
+    variable, default = XDG_USER_DEFAULTS[kind]
+    base = environ.get(variable, "")
+    if not os.path.isabs(base):  # unset, empty or relative: the spec says to ignore it
+        base = os.path.join(_home(environ), default)
+    return Path(base, APP_NAME)
+
+
+def _home(environ: Mapping[str, str]) -> str:
+    """``$HOME`` when it is an absolute path, else the account's home folder (as platformdirs does)."""
+    home = environ.get("HOME", "")
+    if os.path.isabs(home):
+        return home
+    import pwd
+
+    return pwd.getpwuid(os.getuid()).pw_dir
 
 
 #: Deskwatch's own folders and files hold call and alert history: private to the clerk.
@@ -186,5 +218,5 @@ def _is_ours(folder: Path) -> bool:
         return False
     if not stat.S_ISDIR(info.st_mode) or info.st_mode & (stat.S_ISVTX | stat.S_IWOTH):
         return False  # a link, or a folder meant to be shared
-    default = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    default = _user_dir("data")
     return folder.absolute() == default.absolute() or (folder / HISTORY_FILE_NAME).is_file()

@@ -7,6 +7,7 @@ the app is imported after Qt.
 
 from __future__ import annotations
 
+import linecache
 import logging
 import sys
 from types import ModuleType
@@ -42,6 +43,9 @@ def _read_sources_without_caching() -> None:
     feature = sys.modules.get("PySide6.support.feature")
     if feature is not None and callable(getattr(feature, "_mod_uses_pyside", None)):
         setattr(feature, "_mod_uses_pyside", _uses_pyside)  # noqa: B010  (a private name of PySide6)
+        # What PySide6 read before the swap stays cached otherwise: its own ``__init__`` files and
+        # ``enum.py``, about 0.2 MiB of lines; a traceback reads them again if it ever needs them.
+        linecache.clearcache()
     else:  # a PySide6 that changed its internals: memory grows, nothing breaks
         log.debug("PySide6 has no _mod_uses_pyside; its source check is left as it is")
 

@@ -11,7 +11,8 @@
   counted in too, so small groups are approximate), and which module first
   imported it; the rest of the Python heap is "after import";
 * the resident set per mapped file (``/proc/self/smaps``: shared libraries,
-  fonts, Qt resources) and the anonymous heap.
+  fonts, Qt resources), ``[heap]``, the threads' stacks and the other
+  anonymous mappings (Python's object arenas, glibc's thread arenas).
 
 Tracing costs memory and time of its own, so the peak RSS this prints is not
 the figure to compare: ``bench all`` is.  In the app's process it runs as
@@ -84,8 +85,32 @@ class ImportMeter:
         return exec_module
 
 
+def _thread_stack_kib() -> int:
+    """A thread's stack as glibc maps it by default: ``ulimit -s`` (8 MiB here; the guard page is apart)."""
+    import resource
+
+    soft, _hard = resource.getrlimit(resource.RLIMIT_STACK)
+    return soft // 1024 if soft != resource.RLIM_INFINITY else 8 * 1024
+
+
+THREAD_STACK_KIB = _thread_stack_kib()
+ANON_KINDS = ("[anon: thread stacks]", "[anon]")
+
+
+def anonymous_kind(size_kib: int) -> str:
+    """What an unnamed mapping is: a thread's stack, or the rest.
+
+    The rest is Python's object arenas (1 MiB each, adjacent ones merged by
+    the kernel into one mapping), glibc's thread arenas (up to 64 MiB each,
+    merged with their neighbours too, so smaps cannot tell them apart: glibc's
+    ``malloc_stats`` can), malloc's blocks too big for a heap, and libraries'
+    own pools.
+    """
+    return ANON_KINDS[0] if size_kib == THREAD_STACK_KIB else ANON_KINDS[1]
+
+
 def smaps_by_file(pid: int | str = "self") -> dict[str, int]:
-    """RSS (KiB) per mapped file name, ``[anon]`` for the heap and anonymous mappings."""
+    """RSS (KiB) per mapped file name; ``[heap]``, and the anonymous mappings by :func:`anonymous_kind`."""
     rss: Counter[str] = Counter()
     kind = "[anon]"
     with open(f"/proc/{pid}/smaps", encoding="utf-8", errors="replace") as handle:
@@ -93,7 +118,13 @@ def smaps_by_file(pid: int | str = "self") -> dict[str, int]:
             head = line.split(None, 5)
             if "-" in head[0] and not head[0].endswith(":"):
                 path = head[5].strip() if len(head) > 5 else ""
-                kind = path.rsplit("/", 1)[-1] if path.startswith("/") else (path or "[anon]")
+                if path.startswith("/"):
+                    kind = path.rsplit("/", 1)[-1]
+                elif path:
+                    kind = path
+                else:
+                    low, high = (int(address, 16) for address in head[0].split("-"))
+                    kind = anonymous_kind((high - low) // 1024)
             elif head[0] == "Rss:":
                 rss[kind] += int(head[1])
     return dict(rss)
@@ -238,11 +269,13 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         return child(Path(args.child[0]), args.seconds, args.child[1:])
+    from tests.bench import compile_sources
     from tests.bench.bench_tray import BARE_TRAY
     from tests.bench.seat import Seat
     from tests.xserver import xvfb
 
     root_dir = Path(__file__).resolve().parents[2]
+    compile_sources()  # bytecode, as an installed seat runs it
     with tempfile.TemporaryDirectory(prefix="dw-memory-map-") as tmp, xvfb(with_tray=True) as x:
         root = Path(tmp)
         with Seat(root, play_seconds=args.seconds + 120) as seat:

@@ -8,7 +8,16 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.bench.memory_map import outside_report, report, smaps_by_file, status_kib, top_level
+from tests.bench.memory_map import (
+    ANON_KINDS,
+    THREAD_STACK_KIB,
+    anonymous_kind,
+    outside_report,
+    report,
+    smaps_by_file,
+    status_kib,
+    top_level,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,3 +76,29 @@ def test_status_and_the_outside_report() -> None:
     # A start-up peak shows as the time VmHWM was reached and a lower resident set at the end.
     assert "app: VmHWM 4.0 MiB reached at 1.50 s; at the end resident 2.0: anonymous 1.0" in text
     assert "  2.00   0.00  +2.00  libbig.so" in text and "  1.00   0.50  +0.50  [anon]" in text
+
+
+#: A thread that waits on an event: its stack is mapped (8 MiB) and a few pages of it resident.
+THREADED = textwrap.dedent(
+    """
+    import json, threading
+    from tests.bench.memory_map import smaps_by_file
+    go = threading.Event()
+    threads = [threading.Thread(target=go.wait) for _ in range(4)]
+    for t in threads: t.start()
+    files = smaps_by_file()
+    go.set()
+    print(json.dumps(files))
+    """
+)
+
+
+def test_anonymous_memory_is_told_apart() -> None:
+    assert anonymous_kind(THREAD_STACK_KIB) == "[anon: thread stacks]"
+    assert anonymous_kind(THREAD_STACK_KIB + 4) == anonymous_kind(1024) == "[anon]"
+    result = subprocess.run(
+        [sys.executable, "-c", THREADED], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    files = json.loads(result.stdout)
+    assert 0 < files["[anon: thread stacks]"] < 4 * 1024, files  # touched pages only, not 4 × 8 MiB
+    assert set(ANON_KINDS) <= set(files) and files["[anon]"] > 0

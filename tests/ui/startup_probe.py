@@ -36,6 +36,7 @@ WATCHED = (
     "app.core.runtime",
     "app.ui.main",
     "app.ui.panel.window",
+    "platformdirs",  # never on Linux (see test_startup.NEVER)
 )
 POLL_WAIT_S = 60.0
 
