@@ -104,6 +104,9 @@ class Round:
 
     usage: dict[str, Usage]
     phases: dict[str, float] = field(default_factory=dict)
+    #: Per process, the sensor warnings it logged (a lost link, no answer), which a figure
+    #: costing many times its usual is read with.
+    warnings: dict[str, int] = field(default_factory=dict)
 
 
 def run(seconds: float, warmup: float = 15.0, rounds: int = ROUNDS) -> list[Result]:
@@ -179,13 +182,21 @@ def measure(seconds: float, warmup: float) -> Round:
                 commands[name] = [command[0], command[1], delay + command[2], *command[3:]]
             commands[BARE] = [python(), "-c", BARE_LOOP, str(pair[2].link), str(pair[3].link)]
             began = time.monotonic()
-            usage = measure_side_by_side(commands, seconds, warmup=warmup, thread_prefix=THREADS)
+            logged: dict[str, str] = {}
+            usage = measure_side_by_side(
+                commands, seconds, warmup=warmup, thread_prefix=THREADS, stderr=logged
+            )
             window = (began + warmup, began + warmup + seconds)
             phases = {name: _phase(list(d.request_times), *window) for name, d in asked.items()}
         finally:
             for device in devices:
                 device.unplug()
-    return Round(usage, {name: phase for name, phase in phases.items() if phase is not None})
+    warnings = {name: text.count(" WARNING sensors.") for name, text in logged.items()}
+    return Round(
+        usage,
+        {name: phase for name, phase in phases.items() if phase is not None},
+        {name: count for name, count in warnings.items() if count},
+    )
 
 
 def summarise_rounds(rounds: list[Round]) -> list[Result]:
@@ -203,6 +214,10 @@ def summarise_rounds(rounds: list[Round]) -> list[Result]:
             f"; the asked sensors' requests at least {min(gaps):.2f} s apart in the {PERIOD:g} s cycle"
             f" (closest pair per round: {', '.join(f'{g:.2f}' for g in gaps)} s)"
         )
+    for n, one in enumerate(rounds, start=1):
+        if one.warnings:
+            logged = ", ".join(f"{name}: {count}" for name, count in one.warnings.items())
+            results[0].notes += f"; round {n}: sensor warnings logged ({logged})"
     if len(rounds) > 1:
         each = [summarise(r.usage) for r in rounds]
         for n, result in enumerate(results[1:], start=1):

@@ -151,6 +151,18 @@ def test_environment_rounds_are_pooled_and_each_rounds_range_is_noted() -> None:
     assert all(r.notes.endswith("[2 rounds: 1.00–2.00]") for r in threads), threads[0].notes
     # 0.1 and 1.9 s are 0.2 s apart across the cycle's end; 1.0 and 1.2 s as far.
     assert "at least 0.20 s apart" in results[0].notes and "0.20, 0.20 s" in results[0].notes
+    assert "warnings" not in results[0].notes
+
+
+def test_a_round_whose_sensors_logged_warnings_says_so() -> None:
+    from tests.bench import bench_environment
+
+    rounds = [
+        bench_environment.Round(_environment_round(), {}, {"TVOC #1": 3}),
+        bench_environment.Round(_environment_round()),
+    ]
+    notes = bench_environment.summarise_rounds(rounds)[0].notes
+    assert "round 1: sensor warnings logged (TVOC #1: 3)" in notes and "round 2" not in notes
 
 
 def test_phases_are_circular_means_of_the_request_times_in_the_window() -> None:
