@@ -14,7 +14,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import serial
@@ -251,7 +251,12 @@ class ModbusSession(_SerialSession):
         self.client: RtuClient | None = None
         #: The requests of one reading, worked out once: the map is frozen.
         self.blocks = register_map.blocks()
-        #: The words of the last good one-block reply and their reading (see _one_block).
+        #: (device id, function, start, count) of a map read in one request, else ``None``.
+        self._single: tuple[int, int, int, int] | None = None
+        if len(self.blocks) == 1:
+            ((start, count),) = self.blocks
+            self._single = (device_id, register_map.function, start, count)
+        #: The words of the last good one-block reply and their reading (see cycle).
         self._last_registers: tuple[int, ...] | None = None
         self._last_reading: dict[str, float] = {}
 
@@ -269,7 +274,28 @@ class ModbusSession(_SerialSession):
         client = self.client
         if client is None:
             raise LinkLost("port is not open")
-        result = self._one_block(client, stop) if len(self.blocks) == 1 else self._blocks(client, stop)
+        single = self._single
+        if single is None:
+            result = self._blocks(client, stop)
+        else:
+            # A map read in one request (most transmitters), inline: decoded straight from the
+            # reply's words, or not at all when they are the last good reply's.
+            device_id, function, start, count = single
+            try:
+                reply = client.read_registers(device_id, function, start, count, stop)
+            except TRANSPORT_ERRORS as exc:  # the port failed, not the device
+                raise LinkLost(str(exc) or type(exc).__name__) from exc
+            registers = reply.registers
+            if registers is None:
+                result = self._failed(reply, start, count)
+            elif registers == self._last_registers:
+                # The same words as last time decode to the same reading (the map is frozen and
+                # decoding pure); a reply that did not decode is never remembered.
+                result = CycleResult(
+                    readings=[self._last_reading.copy()], garbage_bytes=reply.garbage_bytes, answered=True
+                )
+            else:
+                result = self._decode(reply, start, registers)
         stop.wait(max(0.0, self.period - (time.monotonic() - started)))
         return result
 
@@ -279,29 +305,15 @@ class ModbusSession(_SerialSession):
         except TRANSPORT_ERRORS as exc:  # the port failed, not the device
             raise LinkLost(str(exc) or type(exc).__name__) from exc
 
-    def _one_block(self, client: RtuClient, stop: threading.Event) -> CycleResult:
-        """A map read in one request (most transmitters): decoded straight from the reply's words."""
-        ((start, count),) = self.blocks
-        try:  # _ask's, inline: one call less on every cycle of most transmitters
-            reply = client.read_registers(self.device_id, self.register_map.function, start, count, stop)
-        except TRANSPORT_ERRORS as exc:  # the port failed, not the device
-            raise LinkLost(str(exc) or type(exc).__name__) from exc
-        registers = reply.registers
-        if registers is None:
-            return self._failed(reply, start, count)
-        if registers == self._last_registers:
-            # The same words as last time decode to the same reading (the map is frozen and
-            # decoding pure); decoding them again cost, on a cold cache, about what the rest
-            # of the cycle costs over an MH-Z19's.  A bad reply is never remembered.
-            reading = self._last_reading.copy()
-        else:
-            try:
-                reading = self.register_map.decode_block(start, registers)
-            except FrameError as exc:
-                return CycleResult(
-                    bad_frames=1, garbage_bytes=reply.garbage_bytes, answered=True, problem=str(exc)
-                )
-            self._last_registers, self._last_reading = registers, reading.copy()
+    def _decode(self, reply: RegisterReply, start: int, registers: tuple[int, ...]) -> CycleResult:
+        """A one-request map's reading from new words, remembered for the next cycle."""
+        try:
+            reading = self.register_map.decode_block(start, registers)
+        except FrameError as exc:
+            return CycleResult(
+                bad_frames=1, garbage_bytes=reply.garbage_bytes, answered=True, problem=str(exc)
+            )
+        self._last_registers, self._last_reading = registers, reading.copy()
         return CycleResult(readings=[reading], garbage_bytes=reply.garbage_bytes, answered=True)
 
     def _blocks(self, client: RtuClient, stop: threading.Event) -> CycleResult:
@@ -426,7 +438,9 @@ class SensorReader:
     # -- thread ------------------------------------------------------------
     def _update(self, **changes: Any) -> None:
         with self._changed:
-            self._status = replace(self._status, **changes)
+            # dataclasses.replace() walks the fields' metadata in Python on every call (every read
+            # cycle of every sensor: a sixth of an MH-Z19's cycle); the fields are all init fields.
+            self._status = SensorStatus(**(vars(self._status) | changes))
             self._changed.notify_all()
 
     def _run(self) -> None:
@@ -520,7 +534,9 @@ class SensorReader:
         self._unlogged_frames = self._unlogged_garbage = 0
 
     def _record(self, result: CycleResult) -> None:
-        if result == CycleResult():
+        if not (result.readings or result.bad_frames or result.garbage_bytes or result.problem) and (
+            result.answered is None and not result.parser_errors
+        ):
             return  # a read that timed out on a board that just talks: nothing changed
         if result.bad_frames or result.garbage_bytes:
             self._log_bad_data(result)

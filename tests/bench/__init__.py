@@ -134,6 +134,7 @@ def measure_side_by_side(
     warmup: float = 15.0,
     env: dict[str, str] | None = None,
     thread_prefix: str | tuple[str, ...] = "",
+    stderr: dict[str, str] | None = None,
 ) -> dict[str, Usage]:
     """Start every command at once, skip ``warmup`` s, then measure for ``seconds``.
 
@@ -141,7 +142,9 @@ def measure_side_by_side(
     children they reaped used inside the window (scaled to a minute by the
     window's real length); peak RSS is the process's ``VmHWM`` (start-up
     included).  With ``thread_prefix``, each :class:`Usage` also has the CPU
-    of the process's threads so named that lived through the window.
+    of the process's threads so named that lived through the window.  With
+    ``stderr``, it is given what each process wrote there (its last 64 KiB),
+    read once it has ended: the warnings a run's figures should be read with.
     """
     full_env = {**os.environ, **(env or {})}
     procs = {
@@ -178,6 +181,9 @@ def measure_side_by_side(
             except subprocess.TimeoutExpired:
                 p.kill()
             if p.stderr:
+                if stderr is not None:
+                    name = next(n for n, q in procs.items() if q is p)
+                    stderr[name] = p.stderr.read()[-65536:].decode(errors="replace")
                 p.stderr.close()
 
 

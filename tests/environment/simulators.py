@@ -128,6 +128,8 @@ class Mhz19Responder(PtyDevice):
         self.noise = b""
         self.silent = False
         self.requests = 0
+        #: Monotonic times at which each request was taken (a benchmark reads the readers' phases).
+        self.request_times: list[float] = []
         self._pending = bytearray()
 
     def on_data(self, data: bytes) -> None:
@@ -139,6 +141,7 @@ class Mhz19Responder(PtyDevice):
                 return
             del self._pending[: index + mhz19.FRAME_LENGTH]
             self.requests += 1
+            self.request_times.append(time.monotonic())
             if self.silent:
                 continue
             reply = mhz19.encode_reply(self.ppm)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -204,18 +205,20 @@ def test_an_exception_reply_gives_its_code_and_is_no_bad_frame(
     assert (client.exceptions, client.bad_frames) == (1, 0)
 
 
-@pytest.mark.parametrize(
-    ("reply", "reason"),
-    [
-        (frame("07 03 04 01 F4 00 E7"), "device 7"),  # wrong slave id
-        (frame("01 04 04 01 F4 00 E7"), "function 0x04"),  # wrong function
-        (frame("01 84 02"), "function 0x84"),  # an exception for a request we did not send
-        (GOOD[:5], "short frame"),
-        (GOOD[:-2] + bytes((GOOD[-2] ^ 1, GOOD[-1])), "CRC"),
-        (frame("01 03 FF") + bytes(20), "byte count of 255"),  # over-long byte count
-        (frame("01 03 08 01 F4 00 E7 00 00 00 00"), "byte count of 8"),  # more registers than asked
-    ],
-)
+HOSTILE = [
+    (frame("07 03 04 01 F4 00 E7"), "device 7"),  # wrong slave id
+    (frame("01 04 04 01 F4 00 E7"), "function 0x04"),  # wrong function
+    (frame("01 84 02"), "function 0x84"),  # an exception for a request we did not send
+    (GOOD[:5], "short frame"),
+    (GOOD[:-2] + bytes((GOOD[-2] ^ 1, GOOD[-1])), "CRC"),
+    (GOOD[:-1] + bytes((GOOD[-1] ^ 0x80,)), "CRC"),  # the good frame but one bit of its CRC
+    (GOOD[:3] + bytes((GOOD[3] ^ 1,)) + GOOD[4:], "CRC"),  # one bit of a register
+    (frame("01 03 FF") + bytes(20), "byte count of 255"),  # over-long byte count
+    (frame("01 03 08 01 F4 00 E7 00 00 00 00"), "byte count of 8"),  # more registers than asked
+]
+
+
+@pytest.mark.parametrize(("reply", "reason"), HOSTILE)
 def test_a_hostile_reply_is_one_counted_bad_frame(
     scripted: ScriptedRtuDevice, reply: bytes, reason: str
 ) -> None:
@@ -229,6 +232,58 @@ def test_a_hostile_reply_is_one_counted_bad_frame(
     assert reason in result.problem
     assert (client.bad_frames, client.replies) == (1, 0)
     assert elapsed < TIMEOUT + 0.5  # the wait for the real reply ends with the timeout
+
+
+@pytest.mark.parametrize(("reply", "reason"), HOSTILE)
+def test_a_hostile_reply_after_a_good_one_is_still_a_counted_bad_frame(
+    scripted: ScriptedRtuDevice, reply: bytes, reason: str
+) -> None:
+    # A reply byte for byte the last good one is taken without a second CRC check; anything
+    # else, however close to it, is checked in full.
+    port, client = client_on(scripted.link)
+    with port:
+        assert client._watch is not None  # an OS port: the exchange goes to its descriptor
+        scripted.reply = GOOD
+        for _ in range(2):
+            time.sleep(0.01)  # t3.5 has passed, as it has every 2 s between readings
+            assert client.read_registers(1, 3, 0, 2).registers == (500, 231)
+        scripted.reply = reply
+        time.sleep(0.01)
+        result = client.read_registers(1, 3, 0, 2)
+        assert (result.registers, result.exception_code, result.bad_frame) == (None, None, True)
+        assert reason in result.problem
+        # The good frame again, behind two stray bytes: the same registers, the bytes counted.
+        scripted.reply = GOOD
+        time.sleep(TIMEOUT)  # whatever was left of the hostile reply has come in and is stale
+        stale = port.in_waiting
+        scripted.write(b"\x55\x55")
+        wait_until_received(port, stale + 2)
+        again = client.read_registers(1, 3, 0, 2)
+        assert again.registers == (500, 231) and again.garbage_bytes == stale + 2
+    assert (client.replies, client.bad_frames, client.requests) == (3, 1, 4)
+
+
+def test_a_stop_request_ends_the_wait_for_a_silent_device(scripted: ScriptedRtuDevice) -> None:
+    # The reader's request_stop() cancels the port's read (pyserial's cancel pipe), which the
+    # client's own wait on the port's descriptor watches too.
+    port, client = client_on(scripted.link, port_timeout=5.0)  # one wait could last 5 s
+    client.response_timeout = 5.0
+    stop = threading.Event()
+
+    def cancel() -> None:
+        time.sleep(0.3)
+        stop.set()
+        port.cancel_read()
+
+    canceller = threading.Thread(target=cancel)
+    with port:
+        canceller.start()
+        started = time.monotonic()
+        result = client.read_registers(1, 3, 0, 2, stop)
+        elapsed = time.monotonic() - started
+        canceller.join()
+    assert result.registers is None and not result.bad_frame
+    assert elapsed < 2.0, elapsed
 
 
 def test_silence_is_no_reply_and_no_bad_frame(scripted: ScriptedRtuDevice) -> None:
