@@ -396,13 +396,12 @@ class RtuClient:
             first = self._read_direct(watch, length, wait)
         if first:
             self._last_activity = clock()
-            if first == self._last_frame and request == self._last_request:
+            last = self._last_reply
+            if last is not None and first == self._last_frame and request == self._last_request:
                 # Byte for byte the frame the last cycle checked (a transmitter's value seldom
                 # changes from one reading to the next): its header, length and CRC are what
                 # they were, so it is that reply again.
                 self.replies += 1
-                last = self._last_reply
-                assert last is not None
                 if stale:
                     self.garbage_bytes += stale
                     return RegisterReply(last.registers, garbage_bytes=stale)
